@@ -1,0 +1,268 @@
+"""Settings and paths: one place owns them.
+
+The documented defaults live in ``default_config.toml`` inside the package; a
+user file overrides any subset of its keys. Unknown keys and wrong values are
+errors that name the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from review.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+SAMPLE_SNAPSHOT = DATA_DIR / "sample"
+SCENARIO_DIR = DATA_DIR / "scenarios"
+CACHE_DIR = Path(os.environ.get("REVIEW_CACHE_DIR", PROJECT_ROOT / "data" / "cache"))
+CONFIG_ENV = "REVIEW_CONFIG"
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass(frozen=True)
+class Queues:
+    ops: tuple[str, ...]
+    developer: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Statuses:
+    inactive: tuple[str, ...]
+    initial: str
+
+
+@dataclass(frozen=True)
+class Fields:
+    service: str
+    service_owner: str
+    business_owner: str
+    classification: str
+    resolution_type: str
+    validated_by: str
+    root_cause: str
+
+
+@dataclass(frozen=True)
+class Classification:
+    urgent_outage: str
+    urgent_degraded: str
+    handoff: str
+
+    @property
+    def urgent(self) -> tuple[str, str]:
+        return (self.urgent_outage, self.urgent_degraded)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    permanent: str
+    temporary: str
+
+
+@dataclass(frozen=True)
+class Calendar:
+    timezone: str
+    workdays: tuple[str, ...]
+    start: time
+    end: time
+    holidays_country: str
+    holidays_subdivision: str
+
+
+@dataclass(frozen=True)
+class RTSettings:
+    url: str
+    verify_tls: bool
+    ca_bundle: str
+    timeout: float
+
+
+@dataclass(frozen=True)
+class Config:
+    queues: Queues
+    statuses: Statuses
+    fields: Fields
+    classification: Classification
+    resolution: Resolution
+    calendar: Calendar
+    rt: RTSettings
+    source: str = "defaults"
+
+    def is_ops_queue(self, name: str) -> bool:
+        return name in self.queues.ops
+
+    def is_developer_queue(self, name: str) -> bool:
+        return name in self.queues.developer
+
+
+def _default_tree() -> dict[str, Any]:
+    text = resources.files("review").joinpath("default_config.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def _merge(defaults: dict[str, Any], user: dict[str, Any], path: str) -> dict[str, Any]:
+    merged = {section: dict(values) for section, values in defaults.items()}
+    for section, values in user.items():
+        if section not in defaults:
+            allowed = ", ".join(f"[{s}]" for s in defaults)
+            raise ConfigError(f"unknown section [{section}]; allowed: {allowed}", path, section)
+        if not isinstance(values, dict):
+            raise ConfigError(f"[{section}] must be a table of keys", path, section)
+        for key, value in values.items():
+            if key not in defaults[section]:
+                allowed = ", ".join(defaults[section])
+                raise ConfigError(
+                    f"unknown key {section}.{key}; allowed in [{section}]: {allowed}",
+                    path,
+                    f"{section}.{key}",
+                )
+            expected = defaults[section][key]
+            if not _same_kind(expected, value):
+                raise ConfigError(
+                    f"{section}.{key} must be {_kind(expected)}, got {value!r}",
+                    path,
+                    f"{section}.{key}",
+                )
+            merged[section][key] = value
+    return merged
+
+
+def _same_kind(expected: Any, value: Any) -> bool:
+    if isinstance(expected, bool):
+        return isinstance(value, bool)
+    if isinstance(expected, int | float):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(expected, list):
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return isinstance(value, type(expected))
+
+
+def _kind(expected: Any) -> str:
+    if isinstance(expected, bool):
+        return "true or false"
+    if isinstance(expected, int | float):
+        return "a number"
+    if isinstance(expected, list):
+        return "a list of strings"
+    return "a string"
+
+
+def _clock(value: str, key: str, path: str) -> time:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ConfigError(f"{key} must be a time like 09:00, got {value!r}", path, key)
+    return time(int(match[1]), int(match[2]))
+
+
+def _build(tree: dict[str, Any], path: str) -> Config:
+    q, s, cal, rt = tree["queues"], tree["statuses"], tree["calendar"], tree["rt"]
+    if not q["ops"]:
+        raise ConfigError("queues.ops must name at least one queue, e.g. ['ops-help']", path)
+    both = sorted(set(q["ops"]) & set(q["developer"]))
+    if both:
+        raise ConfigError(
+            f"queues {both} are listed both in queues.ops and queues.developer; keep each in one",
+            path,
+            "queues",
+        )
+    if not s["inactive"]:
+        raise ConfigError("statuses.inactive must name at least one status", path)
+    try:
+        ZoneInfo(cal["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"calendar.timezone {cal['timezone']!r} is not a known IANA zone "
+            "(for example America/New_York)",
+            path,
+            "calendar.timezone",
+        ) from None
+    bad_days = [d for d in cal["workdays"] if d not in WEEKDAYS]
+    if bad_days or not cal["workdays"]:
+        raise ConfigError(
+            f"calendar.workdays has {bad_days or 'nothing'}; allowed: {', '.join(WEEKDAYS)}",
+            path,
+            "calendar.workdays",
+        )
+    start = _clock(cal["start"], "calendar.start", path)
+    end = _clock(cal["end"], "calendar.end", path)
+    if end <= start:
+        raise ConfigError("calendar.end must be later than calendar.start", path, "calendar.end")
+    _check_holidays(cal["holidays_country"], cal["holidays_subdivision"], path)
+    return Config(
+        queues=Queues(tuple(q["ops"]), tuple(q["developer"])),
+        statuses=Statuses(tuple(s["inactive"]), s["initial"]),
+        fields=Fields(**tree["fields"]),
+        classification=Classification(**tree["classification"]),
+        resolution=Resolution(**tree["resolution"]),
+        calendar=Calendar(
+            timezone=cal["timezone"],
+            workdays=tuple(cal["workdays"]),
+            start=start,
+            end=end,
+            holidays_country=cal["holidays_country"],
+            holidays_subdivision=cal["holidays_subdivision"],
+        ),
+        rt=RTSettings(
+            url=rt["url"],
+            verify_tls=rt["verify_tls"],
+            ca_bundle=rt["ca_bundle"],
+            timeout=float(rt["timeout"]),
+        ),
+        source=path,
+    )
+
+
+def _check_holidays(country: str, subdivision: str, path: str) -> None:
+    import holidays
+
+    if not country:
+        return
+    try:
+        holidays.country_holidays(country, subdiv=subdivision or None, years=2026)
+    except NotImplementedError:
+        raise ConfigError(
+            f"calendar.holidays_country {country!r} is not known to the holidays package "
+            "(use an ISO code such as US), or leave it empty for no holidays",
+            path,
+            "calendar.holidays_country",
+        ) from None
+    except Exception:
+        raise ConfigError(
+            f"calendar.holidays_subdivision {subdivision!r} is not a subdivision of {country} "
+            "(for the US use a state code such as MA), or leave it empty",
+            path,
+            "calendar.holidays_subdivision",
+        ) from None
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read the config file (or REVIEW_CONFIG, or none) over the documented defaults."""
+    if path is None:
+        path = os.environ.get(CONFIG_ENV) or None
+    defaults = _default_tree()
+    if path is None:
+        return _build(defaults, "defaults")
+    file = Path(path)
+    try:
+        text = file.read_text("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            "config file not found; check the path, or omit --config to use the defaults",
+            str(file),
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file: {exc.strerror}", str(file)) from None
+    try:
+        user = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", str(file)) from None
+    return _build(_merge(defaults, user, str(file)), str(file))

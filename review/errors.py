@@ -1,0 +1,53 @@
+"""The kit's errors: each one carries what a user needs to fix the problem.
+
+Every error a user can cause derives from ReviewError; the command line prints
+its message on one line and exits non-zero, without a traceback.
+"""
+
+from __future__ import annotations
+
+
+class ReviewError(Exception):
+    """A problem the user can fix; the message says what is wrong and what to do."""
+
+    exit_code = 1
+
+
+class ConfigError(ReviewError):
+    """The configuration file has an unknown key, a wrong value or bad TOML."""
+
+    def __init__(self, message: str, path: str | None = None, key: str | None = None) -> None:
+        self.path = path
+        self.key = key
+        where = f"{path}: " if path else ""
+        super().__init__(f"{where}{message}")
+
+
+class SnapshotError(ReviewError):
+    """A snapshot is missing, corrupt or inconsistent; names the file and line."""
+
+    def __init__(self, message: str, file: str | None = None, line: int | None = None) -> None:
+        self.file = file
+        self.line = line
+        where = ""
+        if file:
+            where = f"{file}:{line}: " if line else f"{file}: "
+        super().__init__(f"{where}{message}")
+
+
+class ScenarioError(ReviewError):
+    """A scenario file describes an impossible or malformed incident."""
+
+    def __init__(self, message: str, file: str | None = None, incident: str | None = None) -> None:
+        self.file = file
+        self.incident = incident
+        parts = [p for p in (file, f"incident {incident!r}" if incident else None) if p]
+        super().__init__(f"{': '.join(parts)}: {message}" if parts else message)
+
+
+class TicketError(ReviewError):
+    """Something about one ticket prevents an analysis; carries the ticket id."""
+
+    def __init__(self, message: str, ticket_id: int) -> None:
+        self.ticket_id = ticket_id
+        super().__init__(f"ticket {ticket_id}: {message}")
