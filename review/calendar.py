@@ -68,6 +68,5 @@ class BusinessClock:
         self, start: pd.Series | pd.DatetimeIndex, end: pd.Series | pd.DatetimeIndex
     ) -> np.ndarray:
         """Business hours from each start to its end; NaN where either is missing."""
-        return (
-            self.working_seconds_since_epoch(end) - self.working_seconds_since_epoch(start)
-        ) / 3600.0
+        worked = self.working_seconds_since_epoch(end) - self.working_seconds_since_epoch(start)
+        return np.asarray(worked / 3600.0, dtype="float64")

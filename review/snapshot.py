@@ -24,7 +24,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
-import pyarrow.parquet as pq
 
 from review import __version__
 from review.errors import SnapshotError
@@ -64,13 +63,19 @@ _SCHEMAS: dict[str, pa.Schema] = {
                 "CustomFields",
                 pa.list_(
                     pa.struct(
-                        [("id", pa.string()), ("name", pa.string()), ("values", pa.list_(pa.string()))]
+                        [
+                            ("id", pa.string()),
+                            ("name", pa.string()),
+                            ("values", pa.list_(pa.string())),
+                        ]
                     )
                 ),
             ),
             (
                 "_hyperlinks",
-                pa.list_(pa.struct([("ref", pa.string()), ("type", pa.string()), ("_url", pa.string())])),
+                pa.list_(
+                    pa.struct([("ref", pa.string()), ("type", pa.string()), ("_url", pa.string())])
+                ),
             ),
         ]
     ),
@@ -117,7 +122,11 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+        return (
+            f"{self.file}:{self.line}: {self.message}"
+            if self.line
+            else f"{self.file}: {self.message}"
+        )
 
 
 @dataclass
@@ -129,6 +138,7 @@ class Snapshot:
     transactions: txn_id, ticket_id, type, field, old, new, created, creator, data
     watchers: ticket_id, role (Requestor|Cc|AdminCc), user   (the watchers now, not at the time)
     custom_fields: ticket_id, field_id, field, value          (one row per value)
+    field_names: field_id, field                              (every custom field seen on a ticket)
     links: ticket_id, ref (refers-to, depends-on, ...), target (ticket id or URL), external
     queues: queue_id (str), name;  users: user_id (str), name, email, real_name, privileged
     """
@@ -139,6 +149,7 @@ class Snapshot:
     transactions: pd.DataFrame
     watchers: pd.DataFrame
     custom_fields: pd.DataFrame
+    field_names: pd.DataFrame
     links: pd.DataFrame
     queues: pd.DataFrame
     users: pd.DataFrame
@@ -156,7 +167,8 @@ class Snapshot:
 
 def _jsonl(objects: Iterable[Mapping[str, Any]]) -> bytes:
     return b"".join(
-        json.dumps(obj, sort_keys=True, ensure_ascii=False).encode("utf-8") + b"\n" for obj in objects
+        json.dumps(obj, sort_keys=True, ensure_ascii=False).encode("utf-8") + b"\n"
+        for obj in objects
     )
 
 
@@ -242,7 +254,7 @@ def read_manifest(directory: Path) -> dict[str, Any]:
         )
     path = directory / MANIFEST
     try:
-        manifest = json.loads(path.read_text("utf-8"))
+        manifest: dict[str, Any] = json.loads(path.read_text("utf-8"))
     except FileNotFoundError:
         raise SnapshotError(
             "missing manifest.json: this directory is not a complete snapshot; pull it again",
@@ -250,9 +262,10 @@ def read_manifest(directory: Path) -> dict[str, Any]:
         ) from None
     except json.JSONDecodeError as exc:
         raise SnapshotError(f"bad JSON ({exc.msg})", str(path), exc.lineno) from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+    found = manifest.get("format") if isinstance(manifest, dict) else None
+    if found != FORMAT:
         raise SnapshotError(
-            f"unsupported snapshot format {manifest.get('format') if isinstance(manifest, dict) else None!r}"
+            f"unsupported snapshot format {found!r}"
             f" (this kit reads format {FORMAT}); pull it again with this version",
             str(path),
         )
@@ -322,7 +335,9 @@ def _refs_long(table: pa.Table, ids: pd.Series, column: str) -> pd.DataFrame:
     )
 
 
-def _flatten_tickets(table: pa.Table) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _flatten_tickets(
+    table: pa.Table,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     ids = pd.Series(table.column("id").to_pandas(), dtype="Int64")
     tickets = pd.DataFrame(
         {
@@ -332,7 +347,9 @@ def _flatten_tickets(table: pa.Table) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
             "queue_id": _ref_ids(table, "Queue"),
             "owner": _ref_ids(table, "Owner"),
             "creator": _ref_ids(table, "Creator"),
-            "effective_id": pd.to_numeric(_ref_ids(table, "EffectiveId"), errors="coerce").astype("Int64"),
+            "effective_id": pd.to_numeric(_ref_ids(table, "EffectiveId"), errors="coerce").astype(
+                "Int64"
+            ),
         }
     )
     for column in ("Created", "Started", "Resolved", "LastUpdated"):
@@ -350,12 +367,16 @@ def _flatten_tickets(table: pa.Table) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
     custom_fields = pd.DataFrame(
         {
             "ticket_id": ids.to_numpy()[cf_parent[value_parent]],
-            "field_id": pd.Series(cf_rows.field("id").to_pandas(), dtype="string").to_numpy()[value_parent],
-            "field": pd.Series(cf_rows.field("name").to_pandas(), dtype="string").to_numpy()[value_parent],
+            "field_id": pd.Series(cf_rows.field("id").to_pandas(), dtype="string").to_numpy()[
+                value_parent
+            ],
+            "field": pd.Series(cf_rows.field("name").to_pandas(), dtype="string").to_numpy()[
+                value_parent
+            ],
             "value": pd.Series(values.flatten().to_pandas(), dtype="string"),
         }
     )
-    custom_field_names = pd.DataFrame(
+    field_names = pd.DataFrame(
         {
             "field_id": pd.Series(cf_rows.field("id").to_pandas(), dtype="string"),
             "field": pd.Series(cf_rows.field("name").to_pandas(), dtype="string"),
@@ -376,8 +397,7 @@ def _flatten_tickets(table: pa.Table) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
     target = links["url"].str.extract(r"/ticket/(\d+)$", expand=False)
     links["target"] = target.where(~links["external"], links["url"])
     links = links[["ticket_id", "ref", "target", "external"]]
-    custom_fields.attrs["names"] = custom_field_names
-    return tickets, watchers, custom_fields, links
+    return tickets, watchers, custom_fields, field_names.reset_index(drop=True), links
 
 
 def _flatten_transactions(table: pa.Table) -> pd.DataFrame:
@@ -426,9 +446,11 @@ def _parse(directory: Path) -> Snapshot:
     for name, table in tables.items():
         missing = _missing_required(table, name)
         required = ", ".join(_REQUIRED[name])
-        problems += _problems_for(directory, name, missing, f"missing one of {required}; row left out")
+        problems += _problems_for(
+            directory, name, missing, f"missing one of {required}; row left out"
+        )
         keep[name] = ~missing
-    tickets, watchers, custom_fields, links = _flatten_tickets(tables[TICKETS])
+    tickets, watchers, custom_fields, field_names, links = _flatten_tickets(tables[TICKETS])
     bad_created = tickets["created"].isna() & keep[TICKETS]
     problems += _problems_for(
         directory, TICKETS, bad_created, "Created is unset or not an RT date; ticket left out"
@@ -445,17 +467,22 @@ def _parse(directory: Path) -> Snapshot:
         orphans,
         "transaction of a ticket that is not in tickets.jsonl; left out",
     )
-    bad_time = keep[TRANSACTIONS] & known & (transactions["created"].isna() | transactions["txn_id"].isna())
+    bad_time = (
+        keep[TRANSACTIONS]
+        & known
+        & (transactions["created"].isna() | transactions["txn_id"].isna())
+    )
     problems += _problems_for(
-        directory, TRANSACTIONS, bad_time, "id is not a number or Created is not an RT date; left out"
+        directory,
+        TRANSACTIONS,
+        bad_time,
+        "id is not a number or Created is not an RT date; left out",
     )
     transactions = transactions.loc[keep[TRANSACTIONS] & known & ~bad_time & ~non_ticket]
     transactions = transactions.drop(columns="object_type")
     transactions = transactions.astype({"txn_id": "int64", "ticket_id": "int64"})
     ticket_ids = set(tickets["ticket_id"])
-    names = custom_fields.attrs.pop("names")
     custom_fields = custom_fields.loc[custom_fields["ticket_id"].isin(ticket_ids)]
-    custom_fields.attrs["names"] = names
     watchers = watchers.loc[watchers["ticket_id"].isin(ticket_ids)]
     links = links.loc[links["ticket_id"].isin(ticket_ids)]
     queues = pd.DataFrame(
@@ -469,9 +496,15 @@ def _parse(directory: Path) -> Snapshot:
         {
             "user_id": users_table.column("id").to_pandas().astype("string"),
             "name": pd.Series(users_table.column("Name").to_pandas(), dtype="string"),
-            "email": pd.Series(users_table.column("EmailAddress").to_pandas(), dtype="string").fillna(""),
-            "real_name": pd.Series(users_table.column("RealName").to_pandas(), dtype="string").fillna(""),
-            "privileged": pd.Series(users_table.column("Privileged").to_pandas()).fillna(0).astype(bool),
+            "email": pd.Series(
+                users_table.column("EmailAddress").to_pandas(), dtype="string"
+            ).fillna(""),
+            "real_name": pd.Series(
+                users_table.column("RealName").to_pandas(), dtype="string"
+            ).fillna(""),
+            "privileged": pd.Series(users_table.column("Privileged").to_pandas())
+            .fillna(0)
+            .astype(bool),
         }
     ).loc[keep[USERS]]
     frames = {
@@ -479,6 +512,7 @@ def _parse(directory: Path) -> Snapshot:
         "transactions": transactions,
         "watchers": watchers,
         "custom_fields": custom_fields,
+        "field_names": field_names,
         "links": links,
         "queues": queues,
         "users": users,
@@ -491,7 +525,10 @@ def _parse(directory: Path) -> Snapshot:
     )
 
 
-_FRAMES = ("tickets", "transactions", "watchers", "custom_fields", "links", "queues", "users")
+_FRAMES = (
+    "tickets", "transactions", "watchers", "custom_fields",
+    "field_names", "links", "queues", "users",
+)  # fmt: skip
 
 
 def _cache_key(directory: Path, manifest: dict[str, Any]) -> str:
@@ -545,7 +582,6 @@ def _write_cache(cache: Path, snapshot: Snapshot) -> None:
         for name in _FRAMES:
             frame: pd.DataFrame = getattr(snapshot, name)
             frame.to_parquet(cache / f"{name}.parquet", index=False)
-        snapshot.custom_fields.attrs["names"].to_parquet(cache / "custom_field_names.parquet")
         (cache / "problems.json").write_text(
             json.dumps([[p.file, p.line, p.message] for p in snapshot.problems])
         )
@@ -556,7 +592,6 @@ def _write_cache(cache: Path, snapshot: Snapshot) -> None:
 
 def _read_cache(cache: Path, path: Path) -> Snapshot:
     frames = {name: pd.read_parquet(cache / f"{name}.parquet") for name in _FRAMES}
-    frames["custom_fields"].attrs["names"] = pd.read_parquet(cache / "custom_field_names.parquet")
     problems = [Problem(*p) for p in json.loads((cache / "problems.json").read_text())]
     return Snapshot(path=path, manifest={}, problems=problems, **frames)
 

@@ -162,9 +162,7 @@ class _Generator:
                 from_requestor = by in ticket.requestors
                 if not from_requestor:
                     ticket.told = rt_time(at)
-                if ticket.status == "new" and not from_requestor:
-                    self.set_status(ticket, at, RT_SYSTEM, "open")
-                elif ticket.status in INACTIVE:
+                if (ticket.status == "new" and not from_requestor) or ticket.status in INACTIVE:
                     self.set_status(ticket, at, RT_SYSTEM, "open")
         elif step.action == "owner":
             old, new = str(self.user_id(ticket.owner)), str(self.user_id(str(value)))
@@ -179,7 +177,15 @@ class _Generator:
             for name, new_value in value.items():
                 old_value = ticket.fields.get(name, "")
                 new_text = "" if new_value is None else str(new_value)
-                self.record(ticket, at, by, "CustomField", fld=self.cf_ids[name], old=old_value, new=new_text)
+                self.record(
+                    ticket,
+                    at,
+                    by,
+                    "CustomField",
+                    fld=self.cf_ids[name],
+                    old=old_value,
+                    new=new_text,
+                )
                 ticket.fields[name] = new_text
         elif step.action == "status":
             self.set_status(ticket, at, by, str(value))
@@ -199,7 +205,13 @@ class _Generator:
             survivor = self.tickets[survivor_id]
             ticket.merged_into = survivor_id
             self.record(
-                ticket, at, by, "AddLink", fld="MergedInto", new=self.uri(survivor_id), object_id=survivor_id
+                ticket,
+                at,
+                by,
+                "AddLink",
+                fld="MergedInto",
+                new=self.uri(survivor_id),
+                object_id=survivor_id,
             )
             for name in ticket.requestors:
                 if name not in survivor.requestors:
@@ -224,17 +236,23 @@ class _Generator:
             }
             for name in fields
         ]
-        links: list[dict[str, Any]] = [{"_url": f"{self.base}ticket/{tid}", "id": tid, "ref": "self", "type": "ticket"}]
+        links: list[dict[str, Any]] = [
+            {"_url": f"{self.base}ticket/{tid}", "id": tid, "ref": "self", "type": "ticket"}
+        ]
         links += [{**self.ref("ticket", other), "ref": ref} for ref, other in ticket.links]
         links += [
             {"_url": f"{self.base}customfield/{self.cf_ids[name]}", "id": self.cf_ids[name],
              "name": name, "ref": "customfield", "type": "customfield"}
             for name in self.site.custom_fields
         ]  # fmt: skip
-        links += [{"_url": f"{self.base}ticket/{tid}/{ref}", "ref": ref} for ref in ("history", "correspond", "comment")]
+        links += [
+            {"_url": f"{self.base}ticket/{tid}/{ref}", "ref": ref}
+            for ref in ("history", "correspond", "comment")
+        ]
         if ticket.status in INACTIVE:
             links.append(
-                {"_url": f"{self.base}ticket/{tid}/comment", "from": ticket.status, "label": "Re-open",
+                {"_url": f"{self.base}ticket/{tid}/comment", "from": ticket.status,
+                 "label": "Re-open",
                  "ref": "lifecycle", "to": "open", "update": "Comment"}
             )  # fmt: skip
         body: dict[str, Any] = {
@@ -309,7 +327,8 @@ class _Generator:
             "LastUpdatedBy": self.ref("user", RT_SYSTEM), "Lifecycle": "default", "Name": name,
             "SLADisabled": "1", "SortOrder": "0",
             "TicketCustomFields": [
-                {"_url": f"{self.base}customfield/{self.cf_ids[cf]}", "id": self.cf_ids[cf], "name": cf,
+                {"_url": f"{self.base}customfield/{self.cf_ids[cf]}", "id": self.cf_ids[cf],
+                 "name": cf,
                  "ref": "customfield", "type": "customfield"}
                 for cf in self.site.custom_fields
             ],
@@ -333,16 +352,25 @@ class _Generator:
         transactions = [t for t in self.transactions if int(t["ObjectId"]) in kept]
         used_queues = {t.queue for t in kept.values()} | {
             name for name, qid in self.queue_ids.items()
-            for txn in transactions if txn["Field"] == "Queue" and qid in (txn["OldValue"], txn["NewValue"])
+            for txn in transactions
+            if txn["Field"] == "Queue" and qid in (txn["OldValue"], txn["NewValue"])
         }  # fmt: skip
         used_users = {txn["Creator"]["id"] for txn in transactions}
         for ticket in kept.values():
-            used_users |= {ticket.owner, ticket.incident.creator, *ticket.requestors, *ticket.cc, *ticket.admincc}
+            used_users |= {
+                ticket.owner,
+                ticket.incident.creator,
+                *ticket.requestors,
+                *ticket.cc,
+                *ticket.admincc,
+            }
         by_id = {str(uid): name for name, uid in self.user_ids.items()}
         for txn in transactions:
             if txn["Field"] == "Owner":
                 used_users |= {by_id[txn["OldValue"]], by_id[txn["NewValue"]]}
-        queues = [self.queue_json(n) for n in sorted(used_queues, key=lambda n: int(self.queue_ids[n]))]
+        queues = [
+            self.queue_json(n) for n in sorted(used_queues, key=lambda n: int(self.queue_ids[n]))
+        ]
         users = [self.user_json(n) for n in sorted(used_users, key=lambda n: self.user_ids[n])]
         return tickets, transactions, queues, users
 

@@ -17,7 +17,12 @@ import yaml
 from review.errors import ScenarioError
 
 ACTIONS = ("reply", "comment", "owner", "queue", "set", "status", "link", "merge_into")
-LINK_KINDS = {"refers_to": "RefersTo", "depends_on": "DependsOn", "parent": "MemberOf", "child": "HasMember"}
+LINK_KINDS = {
+    "refers_to": "RefersTo",
+    "depends_on": "DependsOn",
+    "parent": "MemberOf",
+    "child": "HasMember",
+}
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 _INCIDENT_KEYS = {
     "key", "subject", "created", "queue", "requestor", "creator", "cc", "admincc", "status",
@@ -137,7 +142,9 @@ def _site(path: Path) -> Site:
             people=tuple(people),
         )
     except (KeyError, TypeError, AttributeError) as exc:
-        raise ScenarioError(f"site file needs queues, custom_fields, staff, customers ({exc})", str(path)) from None
+        raise ScenarioError(
+            f"site file needs queues, custom_fields, staff, customers ({exc})", str(path)
+        ) from None
 
 
 def _step(raw: dict[str, Any], previous: datetime, source: str, key: str) -> Step:
@@ -162,9 +169,10 @@ def _step(raw: dict[str, Any], previous: datetime, source: str, key: str) -> Ste
         raise ScenarioError(f"step {raw!r} happens before the step before it", source, key)
     action = actions[0]
     value = raw[action]
-    if action == "link":
-        if not isinstance(value, dict) or len(value) != 1 or next(iter(value)) not in LINK_KINDS:
-            raise ScenarioError(f"link must be one of {', '.join(LINK_KINDS)}: <key>", source, key)
+    if action == "link" and (
+        not isinstance(value, dict) or len(value) != 1 or next(iter(value)) not in LINK_KINDS
+    ):
+        raise ScenarioError(f"link must be one of {', '.join(LINK_KINDS)}: <key>", source, key)
     if action == "set" and not isinstance(value, dict):
         raise ScenarioError("set takes a mapping of custom field to value", source, key)
     return Step(at=at, by=str(raw["by"]), action=action, value=value)
@@ -174,7 +182,9 @@ def _incident(raw: dict[str, Any], source: str) -> Incident:
     key = str(raw.get("key", "?"))
     unknown = set(raw) - _INCIDENT_KEYS
     if unknown:
-        raise ScenarioError(f"unknown keys {sorted(unknown)}; allowed: {sorted(_INCIDENT_KEYS)}", source, key)
+        raise ScenarioError(
+            f"unknown keys {sorted(unknown)}; allowed: {sorted(_INCIDENT_KEYS)}", source, key
+        )
     for needed in ("key", "subject", "created", "queue", "requestor"):
         if needed not in raw:
             raise ScenarioError(f"missing `{needed}`", source, key)
@@ -235,7 +245,9 @@ def _check_references(scenarios: ScenarioSet) -> None:
         where = (incident.source, incident.key)
         names = [incident.creator, *incident.requestors, *incident.admincc]
         names += [s.by for s in incident.steps]
-        names += [str(s.value) for s in incident.steps if s.action == "owner" and s.value != "Nobody"]
+        names += [
+            str(s.value) for s in incident.steps if s.action == "owner" and s.value != "Nobody"
+        ]
         for name in names:
             if site.person(name) is None:
                 raise ScenarioError(f"{name!r} is not a person in site.yaml", *where)
