@@ -101,6 +101,161 @@ def metrics(snapshot_dir: Path, config_path: Path | None, fmt: str, output: Path
     emit(table, fmt, output)
 
 
+# --------------------------------------------------------------------------- reports and notebooks
+
+out_option = click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("reports"),
+    show_default=True,
+    help="Where the notebooks, HTML and index.html go (reports/YYYY-MM/incident-N.html ...).",
+)
+jobs_option = click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Notebooks rendered in parallel (default: the number of cores).",
+)
+force_option = click.option(
+    "--force", is_flag=True, help="Render even the notebooks whose inputs have not changed."
+)
+
+
+def _finish(result: Any, out: Path, quiet: bool = False) -> None:
+    """Print the failures (one line each) and exit non-zero if there were any."""
+    from review import render as rendering
+
+    for line in rendering.result_lines(result):
+        click.echo(line, err=True)
+    if not quiet or result.failures:
+        click.echo(f"{rendering.summary(result)}; index: {out / 'index.html'}", err=True)
+    if result.failures:
+        raise ReviewError(
+            f"{len(result.failures)} notebook(s) failed (listed above); the others were written"
+        )
+
+
+@cli.command()
+@click.argument("tickets", nargs=-1, type=int)
+@click.option("--month", help="Every incident opened in this month (YYYY-MM or 'previous').")
+@click.option("--all", "all_incidents", is_flag=True, help="Every incident in the snapshot.")
+@snapshot_option
+@config_option
+@out_option
+@click.option("--html", is_flag=True, help="Also write HTML without code, for email.")
+@jobs_option
+@force_option
+def render(
+    tickets: tuple[int, ...],
+    month: str | None,
+    all_incidents: bool,
+    snapshot_dir: Path,
+    config_path: Path | None,
+    out: Path,
+    html: bool,
+    jobs: int | None,
+    force: bool,
+) -> None:
+    """Render post-incident review notebooks: TICKET..., --month YYYY-MM or --all."""
+    from review import render as rendering
+    from review.reports import resolve_month
+
+    if sum((bool(tickets), month is not None, all_incidents)) != 1:
+        raise click.UsageError("give ticket ids, --month YYYY-MM or --all (exactly one)")
+    inputs = rendering.load_inputs(snapshot_dir, config_path)
+    if month is not None:
+        ids = rendering.month_ticket_ids(inputs, resolve_month(month))
+    elif all_incidents:
+        ids = sorted(int(t) for t in inputs.metrics_month.index)
+    else:
+        ids = list(tickets)
+    batch = rendering.incident_jobs(inputs, ids, out, html)
+    with rendering.batch_lock(out):
+        result = rendering.run_batch(batch, out, workers=jobs, force=force)
+        rendering.write_index(out, inputs, result.failures)
+    _finish(result, out)
+
+
+@cli.command()
+@click.option(
+    "--month",
+    required=True,
+    help="YYYY-MM, or 'previous' for the month before today (for cron).",
+)
+@snapshot_option
+@config_option
+@out_option
+@jobs_option
+@force_option
+def report(
+    month: str,
+    snapshot_dir: Path,
+    config_path: Path | None,
+    out: Path,
+    jobs: int | None,
+    force: bool,
+) -> None:
+    """The monthly report (and the month's incident reviews it links to), as HTML.
+
+    Safe to run from cron: unchanged inputs render nothing, output files are replaced
+    atomically, and it prints nothing unless something fails.
+    """
+    from review import render as rendering
+    from review.reports import resolve_month
+
+    month = resolve_month(month)
+    inputs = rendering.load_inputs(snapshot_dir, config_path)
+    batch = rendering.incident_jobs(inputs, rendering.month_ticket_ids(inputs, month), out, True)
+    batch.append(rendering.monthly_job(inputs, month, out))
+    with rendering.batch_lock(out):
+        result = rendering.run_batch(batch, out, workers=jobs, force=force)
+        rendering.write_index(out, inputs, result.failures)
+    _finish(result, out, quiet=True)
+
+
+@cli.command("support-report")
+@snapshot_option
+@config_option
+@out_option
+@click.option("--since", default=None, help="Only incidents opened on or after this date.")
+@force_option
+def support_report(
+    snapshot_dir: Path, config_path: Path | None, out: Path, since: str | None, force: bool
+) -> None:
+    """The support-assignment gap report for senior staff, as a notebook and HTML."""
+    from review import render as rendering
+    from review.reports import _as_date
+
+    _as_date(since, "--since")
+    inputs = rendering.load_inputs(snapshot_dir, config_path)
+    with rendering.batch_lock(out):
+        result = rendering.run_batch(
+            [rendering.support_job(inputs, out, since)], out, workers=1, force=force
+        )
+        rendering.write_index(out, inputs, result.failures)
+    _finish(result, out)
+
+
+@cli.command()
+@out_option
+@jobs_option
+@force_option
+def demo(out: Path, jobs: int | None, force: bool) -> None:
+    """Render everything for the bundled sample: reviews, monthly reports, gap report, index."""
+    from review import render as rendering
+
+    inputs = rendering.load_inputs(SAMPLE_SNAPSHOT, None)
+    ids = sorted(int(t) for t in inputs.metrics_month.index)
+    batch = rendering.incident_jobs(inputs, ids, out, True)
+    batch += [rendering.monthly_job(inputs, m, out) for m in sorted(set(inputs.metrics_month))]
+    batch.append(rendering.support_job(inputs, out))
+    with rendering.batch_lock(out):
+        result = rendering.run_batch(batch, out, workers=jobs, force=force)
+        index = rendering.write_index(out, inputs, result.failures)
+    _finish(result, out)
+    click.echo(f"open {index}")
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Run the command line; ReviewError becomes one line on stderr and exit status 1."""
     try:

@@ -1,0 +1,430 @@
+"""The matplotlib figures the notebooks show.
+
+Figures are built on `matplotlib.figure.Figure` (no pyplot state), so they are
+safe to make in a batch and are shown by returning them as a cell's last value.
+Ticket text never goes through mathtext: every text call passes
+``parse_math=False`` and usetex stays off, so a `$` in a subject is a dollar sign.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from review.config import WEEKDAYS, Config
+
+mdates: Any = importlib.import_module("matplotlib.dates")  # untyped in matplotlib's stubs
+
+LANES = ("queue", "owner", "status")
+MARKS = {
+    # lane label: (event filter, marker, color)
+    "staff reply": ("reply-staff", "^", "#1f77b4"),
+    "requestor reply": ("reply-requestor", "v", "#d62728"),
+    "comment": ("comment", "o", "#7f7f7f"),
+    "fields, links": ("change", "D", "#9467bd"),
+}
+_PALETTE = [
+    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948",
+    "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+]  # fmt: skip
+_TEXT: dict[str, Any] = {"parse_math": False, "usetex": False}
+_RC: Any = {"text.parse_math": False, "text.usetex": False, "font.size": 9}
+
+
+def _figure(width: float, height: float) -> Figure:
+    with matplotlib.rc_context(_RC):
+        return Figure(figsize=(width, height), layout="constrained")
+
+
+_FIXED_COLORS = {
+    "Nobody": "#c7c7c7",
+    "new": "#c7c7c7",
+    "open": "#4e79a7",
+    "stalled": "#edc948",
+    "resolved": "#59a14f",
+    "rejected": "#9c755f",
+}
+_OPS_COLORS = ["#4e79a7", "#76b7b2"]
+_DEV_COLORS = ["#f28e2b", "#e15759", "#b07aa1", "#9c755f", "#ff9da7"]
+
+
+def _lane_color(lane: str, value: str, seen: dict[str, str], config: Config) -> str:
+    """Stable colours: grey for nobody/new, blue for ops queues, warm for developer queues."""
+    if value in seen:
+        return seen[value]
+    if lane == "queue":
+        pool = _OPS_COLORS if config.is_ops_queue(value) else _DEV_COLORS
+        used = [c for c in seen.values() if c in pool]
+        color = pool[len(used) % len(pool)]
+    elif lane in ("owner", "status") and value in _FIXED_COLORS:
+        color = _FIXED_COLORS[value]
+    else:
+        others = [c for c in _PALETTE if c not in _FIXED_COLORS.values()]
+        used = [c for c in seen.values() if c in others]
+        color = others[len(used) % len(others)]
+    seen[value] = color
+    return color
+
+
+def _ink(color: str) -> str:
+    """Black text on light bars, white on dark ones."""
+    red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 150 else "white"
+
+
+def _merge_runs(segments: pd.DataFrame, lane: str, end: pd.Timestamp) -> pd.DataFrame:
+    """Consecutive stretches with the same value in one lane, joined: value, start, end."""
+    frame = segments[["start", "end", lane]].copy()
+    frame["end"] = frame["end"].fillna(end)
+    frame[lane] = frame[lane].fillna("?").astype(str)
+    run = (frame[lane] != frame[lane].shift()).cumsum()
+    merged = frame.groupby(run).agg(
+        value=(lane, "first"), start=("start", "min"), end=("end", "max")
+    )
+    return merged.reset_index(drop=True)
+
+
+def _event_groups(events: pd.DataFrame) -> dict[str, pd.Series]:
+    kind, actor = events["kind"], events["actor"]
+    return {
+        "reply-staff": events.loc[(kind == "reply") & (actor != "requestor"), "at"],
+        "reply-requestor": events.loc[(kind == "reply") & (actor == "requestor"), "at"],
+        "comment": events.loc[kind == "comment", "at"],
+        "change": events.loc[kind.isin(["field", "link", "watcher"]), "at"],
+    }
+
+
+def _off_hours(start: pd.Timestamp, end: pd.Timestamp, config: Config) -> list[tuple[Any, Any]]:
+    """Stretches outside business hours between start and end (local days, holidays off)."""
+    from review.calendar import BusinessClock
+
+    cal = config.calendar
+    tz = cal.timezone
+    clock = BusinessClock(cal)
+    first = start.tz_convert(tz).normalize()
+    last = end.tz_convert(tz).normalize()
+    days = pd.date_range(first.tz_localize(None), last.tz_localize(None), freq="D")
+    weekmask = [d in cal.workdays for d in WEEKDAYS]
+    busy = np.is_busday(
+        days.values.astype("datetime64[D]"), weekmask=weekmask, holidays=clock.holidays
+    )
+    stretches: list[tuple[Any, Any]] = []
+    cursor = first
+    for day, working in zip(days, busy, strict=True):
+        if not working:
+            continue
+        open_at = pd.Timestamp.combine(day.date(), cal.start).tz_localize(tz)
+        close_at = pd.Timestamp.combine(day.date(), cal.end).tz_localize(tz)
+        if open_at > cursor:
+            stretches.append((cursor, open_at))
+        cursor = close_at
+    stretches.append((cursor, last + pd.Timedelta(days=1)))
+    return stretches
+
+
+def incident_timeline(
+    segments: pd.DataFrame,
+    events: pd.DataFrame,
+    config: Config,
+    end: pd.Timestamp,
+    triaged_at: Any = None,
+    resolved_at: Any = None,
+    title: str = "",
+) -> Figure:
+    """Queue, owner and status lanes over time, with replies, comments and changes marked.
+
+    `segments` and `events` are one ticket's rows of `state_segments` and `build_events`;
+    `end` closes the last stretch. Times are shown in the configured time zone, with
+    time outside business hours shaded.
+    """
+    tz = config.calendar.timezone
+    start = pd.Timestamp(segments["start"].min())
+    end = max(pd.Timestamp(end), start + pd.Timedelta(minutes=10))
+    span = end - start
+    pad = span * 0.03
+    lanes = [*LANES, *MARKS]
+    fig = _figure(11, 0.5 * len(lanes) + 1.9)
+    with matplotlib.rc_context(_RC):
+        ax = fig.add_subplot()
+        ax.set_xlim(
+            mdates.date2num((start - pad).tz_convert(tz)),
+            mdates.date2num((end + pad).tz_convert(tz)),
+        )
+        ys = {lane: len(lanes) - 1 - i for i, lane in enumerate(lanes)}
+        axis_px = fig.get_figwidth() * fig.dpi * 0.82
+        unlabelled: dict[str, dict[str, str]] = {lane: {} for lane in LANES}
+        for lane in LANES:
+            runs = _merge_runs(segments, lane, end)
+            colors: dict[str, str] = {}
+            for run_start, run_end, value in zip(
+                runs["start"], runs["end"], runs["value"], strict=True
+            ):
+                begin, finish = pd.Timestamp(run_start), pd.Timestamp(run_end)
+                if finish <= begin:
+                    continue  # the state reached at the end (e.g. resolved) has no length
+                color = _lane_color(lane, str(value), colors, config)
+                left = mdates.date2num(begin.tz_convert(tz))
+                width = mdates.date2num(finish.tz_convert(tz)) - left
+                ax.broken_barh(
+                    [(left, width)], (ys[lane] - 0.35, 0.7), facecolors=color, edgecolor="white"
+                )
+                fraction = (finish - begin) / (span + 2 * pad)
+                label = str(value)
+                if fraction * axis_px > 6.5 * len(label) + 6:
+                    ax.text(
+                        left + width / 2, ys[lane], label, ha="center", va="center",
+                        fontsize=8, color=_ink(color), fontweight="bold", clip_on=True, **_TEXT,
+                    )  # fmt: skip
+                else:
+                    unlabelled[lane][label] = color
+            for label in list(unlabelled[lane]):
+                if any(
+                    t.get_text() == label and abs(t.get_position()[1] - ys[lane]) < 0.1
+                    for t in ax.texts
+                ):
+                    del unlabelled[lane][label]
+        groups = _event_groups(events)
+        for lane, (key, marker, color) in MARKS.items():
+            times = pd.to_datetime(groups[key], utc=True).dt.tz_convert(tz)
+            ax.plot(
+                mdates.date2num(times), np.full(len(times), ys[lane]), linestyle="none",
+                marker=marker, markersize=8, color=color, alpha=0.85,
+            )  # fmt: skip
+        for moment, label, style, align in (
+            (triaged_at, " triaged", ":", "left"),
+            (resolved_at, "resolved ", "--", "right"),
+        ):
+            if moment is not None and not pd.isna(moment):
+                x = mdates.date2num(pd.Timestamp(moment).tz_convert(tz))
+                ax.axvline(x, color="black", linestyle=style, linewidth=1)
+                ax.text(x, len(lanes) - 0.45, label, fontsize=8, va="bottom", ha=align, **_TEXT)
+        if span <= pd.Timedelta(days=45):
+            for off_start, off_end in _off_hours(start - pad, end + pad, config):
+                ax.axvspan(
+                    mdates.date2num(off_start), mdates.date2num(off_end),
+                    color="#000000", alpha=0.06, linewidth=0, zorder=0,
+                )  # fmt: skip
+        ax.set_yticks(list(ys.values()), list(ys.keys()))
+        ax.set_ylim(-0.7, len(lanes) - 0.1)
+        locator = mdates.AutoDateLocator(tz=tz, minticks=5, maxticks=12)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=tz))
+        ax.grid(axis="x", color="#cccccc", linewidth=0.6)
+        ax.set_axisbelow(True)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        ax.set_xlabel(f"time ({tz}); shaded: outside business hours", **_TEXT)
+        ax.set_title(title or "Timeline", loc="left", fontsize=10, **_TEXT)
+        handles: list[Any] = []
+        for lane, values in unlabelled.items():
+            handles += [Patch(facecolor=c, label=f"{lane}: {v}") for v, c in values.items()]
+        if handles:
+            fig.legend(
+                handles=handles, loc="outside lower left", fontsize=8, frameon=False,
+                ncols=min(len(handles), 5), title="too short to label in the bars:",
+                title_fontsize=8, alignment="left",
+            )  # fmt: skip
+    return fig
+
+
+def _ecdf(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    data = np.sort(values.dropna().astype(float).to_numpy())
+    return data, np.arange(1, len(data) + 1) / max(len(data), 1)
+
+
+def duration_distributions(metrics: pd.DataFrame, title: str = "") -> Figure:
+    """ECDF of time to triage, in hand-off and to resolve: wall-clock and business hours.
+
+    Median and 90th percentile of the wall-clock hours are marked; the x axis is
+    linear up to 1 hour and logarithmic beyond, so minutes and days both show.
+    """
+    from review.reports import DURATIONS
+
+    fig = _figure(11, 3.4)
+    with matplotlib.rc_context(_RC):
+        axes = fig.subplots(1, len(DURATIONS), sharey=True)
+        for ax, (key, label) in zip(axes, DURATIONS.items(), strict=True):
+            wall = metrics[f"{key}_h"].dropna()
+            for column, style, name in (
+                (f"{key}_h", "-", "wall-clock"),
+                (f"{key}_bh", "--", "business"),
+            ):
+                x, y = _ecdf(metrics[column])
+                if len(x):
+                    ax.step(x, y, where="post", linestyle=style, label=f"{name} h (n={len(x)})")
+            if len(wall):
+                for q, name in ((0.5, "median"), (0.9, "p90")):
+                    value = float(wall.quantile(q))
+                    ax.axvline(value, color="grey", linestyle=":", linewidth=1)
+                    ax.text(value, 0.02 if q == 0.5 else 0.12, f" {name} {value:.1f}h", fontsize=7,
+                            color="#444444", **_TEXT)  # fmt: skip
+            else:
+                ax.text(0.5, 0.5, "no incidents", ha="center", transform=ax.transAxes, **_TEXT)
+            ax.set_xscale("symlog", linthresh=1.0)
+            ax.set_xlim(left=0)
+            ax.set_title(label, fontsize=10, **_TEXT)
+            ax.set_xlabel("hours (linear to 1 h, log beyond)", **_TEXT)
+            ax.grid(color="#dddddd", linewidth=0.6)
+            ax.legend(fontsize=7, loc="lower right")
+        axes[0].set_ylabel("share of incidents at or below", **_TEXT)
+        if title:
+            fig.suptitle(title, fontsize=11, **_TEXT)
+    return fig
+
+
+def monthly_comparison(comparison: pd.DataFrame, title: str = "") -> Figure:
+    """Incidents per month, and median and 90th percentile of each duration per month."""
+    from review.reports import DURATIONS
+
+    fig = _figure(11, 3.2)
+    months = comparison["month"].astype(str).tolist()
+    x = np.arange(len(months))
+    with matplotlib.rc_context(_RC):
+        axes = fig.subplots(1, 1 + len(DURATIONS))
+        axes[0].bar(x, comparison["incidents"], color=_PALETTE[0])
+        axes[0].set_title("incidents", fontsize=10)
+        for ax, label in zip(axes[1:], DURATIONS.values(), strict=True):
+            for stat, style in (("median", "o-"), ("p90", "s--")):
+                for unit, color in (("h", _PALETTE[0]), ("bh", _PALETTE[1])):
+                    column = f"{label} {stat} ({unit})"
+                    values = pd.to_numeric(comparison[column], errors="coerce")
+                    ax.plot(x, values, style, color=color, label=f"{stat} {unit}", markersize=4)
+            ax.set_title(f"{label} (hours)", fontsize=10, **_TEXT)
+            ax.legend(fontsize=7)
+            ax.grid(color="#dddddd", linewidth=0.6)
+        for ax in axes:
+            ax.set_xticks(x, months, rotation=30, fontsize=8)
+        if title:
+            fig.suptitle(title, fontsize=11, **_TEXT)
+    return fig
+
+
+def counts_chart(by_classification: pd.DataFrame, by_service: pd.DataFrame) -> Figure:
+    """Incidents by classification and by service, as horizontal bars."""
+    height = 1.2 + 0.28 * max(len(by_classification), len(by_service), 3)
+    fig = _figure(11, height)
+    with matplotlib.rc_context(_RC):
+        axes = fig.subplots(1, 2)
+        for ax, frame, title in (
+            (axes[0], by_classification, "by classification"),
+            (axes[1], by_service, "by service"),
+        ):
+            labels = frame.iloc[:, 0].astype(str).tolist()[::-1]
+            values = frame["incidents"].tolist()[::-1]
+            ax.barh(range(len(values)), values, color=_PALETTE[0])
+            ax.set_yticks(range(len(values)), labels)
+            for tick in ax.get_yticklabels():
+                tick.set(parse_math=False)
+            for i, v in enumerate(values):
+                ax.text(v, i, f" {v}", va="center", fontsize=8, **_TEXT)
+            ax.set_title(f"incidents {title}", fontsize=10, **_TEXT)
+            ax.set_xlabel("incidents", **_TEXT)
+            if not values:
+                ax.text(0.5, 0.5, "no incidents", ha="center", transform=ax.transAxes, **_TEXT)
+    return fig
+
+
+def findings_chart(findings: pd.DataFrame, title: str = "Close-out findings by service") -> Figure:
+    """Findings per service, stacked by rule (findings: one row per finding)."""
+    table = (
+        findings.pivot_table(index="service", columns="rule", aggfunc="size", fill_value=0)
+        if len(findings)
+        else pd.DataFrame()
+    )
+    fig = _figure(11, 1.4 + 0.32 * max(len(table), 3))
+    with matplotlib.rc_context(_RC):
+        ax = fig.add_subplot()
+        if table.empty:
+            ax.text(0.5, 0.5, "no findings", ha="center", va="center", transform=ax.transAxes,
+                    **_TEXT)  # fmt: skip
+            ax.set_axis_off()
+        else:
+            table = table.loc[table.sum(axis=1).sort_values().index]
+            left = np.zeros(len(table))
+            services = [str(s) or "(no service)" for s in table.index]
+            for i, rule in enumerate(table.columns):
+                values = table[rule].to_numpy(dtype=float)
+                ax.barh(services, values, left=left, color=_PALETTE[i % len(_PALETTE)],
+                        label=str(rule))  # fmt: skip
+                left += values
+            for tick in ax.get_yticklabels():
+                tick.set(parse_math=False)
+            ax.set_xlabel("findings", **_TEXT)
+            ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+            ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+        ax.set_title(title, loc="left", fontsize=10, **_TEXT)
+    return fig
+
+
+def column_chart(table: pd.DataFrame, label: str, value: str, title: str, xlabel: str) -> Figure:
+    """One horizontal bar per row of `table`: `label` column against numeric `value` column."""
+    frame = table[[label, value]].copy()
+    frame[value] = pd.to_numeric(frame[value], errors="coerce")
+    frame = frame.dropna().sort_values(value)
+    fig = _figure(11, 1.4 + 0.32 * max(len(frame), 3))
+    with matplotlib.rc_context(_RC):
+        ax = fig.add_subplot()
+        if frame.empty:
+            ax.text(0.5, 0.5, "nothing to show", ha="center", va="center",
+                    transform=ax.transAxes, **_TEXT)  # fmt: skip
+            ax.set_axis_off()
+        else:
+            ax.barh(frame[label].astype(str), frame[value], color=_PALETTE[3])
+            for tick in ax.get_yticklabels():
+                tick.set(parse_math=False)
+            ax.set_xlabel(xlabel, **_TEXT)
+            ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+        ax.set_title(title, loc="left", fontsize=10, **_TEXT)
+    return fig
+
+
+def legend_for_marks() -> list[Line2D]:
+    """Legend handles of the timeline's event marks (for a separate key, if wanted)."""
+    return [
+        Line2D([], [], marker=m, color=c, linestyle="none", label=lane)
+        for lane, (_, m, c) in MARKS.items()
+    ]
+
+
+def review_timeline(review: Any) -> Figure:
+    """The timeline figure of an `IncidentReview` (review.reports.incident_review_data)."""
+    subject = str(review.title)
+    if len(subject) > 90:
+        subject = subject[:89] + "…"
+    return incident_timeline(
+        review.segments,
+        review.events,
+        review.config,
+        review.end,
+        triaged_at=review.row.get("triaged_at"),
+        resolved_at=review.row.get("resolved_at"),
+        title=subject,
+    )
+
+
+def gap_age_chart(table: pd.DataFrame) -> Figure:
+    """How long each service's gap has stood, from the support-gaps table.
+
+    Uses the table's first numeric column whose name mentions days (e.g. how long
+    the gap has stood); says so plainly if the table has none.
+    """
+    numeric = [
+        c
+        for c in table.columns
+        if "day" in str(c).lower() and pd.api.types.is_numeric_dtype(table[c])
+    ]
+    if "service" not in table.columns or not numeric:
+        return column_chart(
+            pd.DataFrame({"service": [], "days": []}), "service", "days",
+            "How long each gap has stood", "days",
+        )  # fmt: skip
+    return column_chart(
+        table, "service", numeric[0], f"How long each gap has stood ({numeric[0]})", "days"
+    )

@@ -1,0 +1,679 @@
+"""Render the notebook templates with papermill: a batch, HTML export, skip-unchanged cache.
+
+A render is a list of jobs (one notebook each). Jobs run in worker processes
+(each starts its own Jupyter kernel); a job that fails leaves its partial
+notebook and is reported with the failing cell, and the others go on. Each
+output is remembered with a fingerprint of its inputs (the incident's rows of
+the snapshot, the template, the resolved config, the registry file and the
+package's version and source); a job whose fingerprint is unchanged and whose
+outputs exist is skipped.
+
+Output layout (under `out`, default ./reports):
+    index.html                        links to everything below
+    2026-10/incident-1234.ipynb/.html one review per incident, by month opened
+    2026-10/monthly.ipynb/.html       the monthly report
+    support-gaps.ipynb/.html          the support-assignment gap report
+    .render-state.json                fingerprints of what was rendered
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+import review
+from review import __version__
+from review.config import PROJECT_ROOT, Config, load_config
+from review.errors import ReviewError
+from review.metrics import incidents
+from review.reports import month_of, open_snapshot
+from review.snapshot import Snapshot
+
+TEMPLATES = PROJECT_ROOT / "notebooks"
+INCIDENT_TEMPLATE = TEMPLATES / "incident_review.ipynb"
+MONTHLY_TEMPLATE = TEMPLATES / "monthly_report.ipynb"
+SUPPORT_TEMPLATE = TEMPLATES / "support_gaps.ipynb"
+STATE_FILE = ".render-state.json"
+KERNEL_NAME = "python3"
+# Never handed to the kernels that execute the notebooks: rendering reads snapshots only.
+CREDENTIAL_VARIABLES = ("RT_PASSWORD", "RT_TOKEN", "RT_USER", "RT_USERNAME", "RT_AUTH")
+_PER_TICKET = ("tickets", "transactions", "watchers", "custom_fields", "links")
+_SHARED = ("queues", "users", "field_names")
+_HTML_TEMPLATE = (
+    "{%- extends 'lab/index.html.j2' -%}"
+    "{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}"
+)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One notebook to render."""
+
+    name: str  # what the user reads: "incident 1234", "monthly 2026-10", "support gaps"
+    template: Path
+    output: Path  # the .ipynb; the .html goes beside it
+    parameters: dict[str, Any]
+    fingerprint: str
+    html: bool
+    ticket_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A job that did not complete: where it stopped and why (one line, no traceback)."""
+
+    name: str
+    output: str
+    message: str
+    ticket_id: int | None = None
+    cell_index: int | None = None
+    execution_count: int | None = None
+
+    def __str__(self) -> str:
+        where = ""
+        if self.cell_index is not None:
+            where = f" at cell {self.cell_index}"
+            if self.execution_count is not None:
+                where += f" (In [{self.execution_count}])"
+        return f"{self.name}{where}: {self.message}; partial notebook kept: {self.output}"
+
+
+@dataclass
+class BatchResult:
+    rendered: list[Job] = field(default_factory=list)
+    skipped: list[Job] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+# --------------------------------------------------------------------------- fingerprints
+
+
+def _digest(*parts: Any) -> str:
+    material = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.sha256(material).hexdigest()
+
+
+def file_digest(path: Path | None) -> str:
+    if path is None or not path.is_file():
+        return ""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def package_digest() -> str:
+    """The package version and a digest of its source: code changes re-render everything."""
+    root = Path(review.__file__).parent
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(root.rglob("*.py")) + sorted(root.rglob("*.toml")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def ticket_digests(snapshot: Snapshot) -> pd.Series:
+    """A digest of each ticket's rows in every per-ticket frame, independent of row order."""
+    ids = snapshot.tickets["ticket_id"]
+    total = pd.Series(0, index=pd.Index(ids, name="ticket_id"), dtype="uint64")
+    for number, name in enumerate(_PER_TICKET, start=1):
+        frame: pd.DataFrame = getattr(snapshot, name)
+        if frame.empty:
+            continue
+        hashes = pd.util.hash_pandas_object(frame.astype("string"), index=False)
+        hashes = hashes * pd.Series(number * 2 + 1, index=hashes.index, dtype="uint64")
+        per_ticket = hashes.groupby(frame["ticket_id"].to_numpy()).sum()
+        counts = frame.groupby("ticket_id").size().astype("uint64")
+        total = total + per_ticket.reindex(total.index, fill_value=0).astype("uint64")
+        total = total + counts.reindex(total.index, fill_value=0) * pd.Series(
+            1_000_003 * number, index=total.index, dtype="uint64"
+        )
+    return total.map(lambda value: f"{int(value):016x}")
+
+
+def shared_digest(snapshot: Snapshot) -> str:
+    """Digest of the frames every incident uses: queue, user and field names."""
+    parts = []
+    for name in _SHARED:
+        frame: pd.DataFrame = getattr(snapshot, name)
+        hashes = pd.util.hash_pandas_object(frame.astype("string"), index=False)
+        parts.append(f"{len(frame)}:{int(hashes.sum()):x}")
+    return _digest(parts)
+
+
+def registry_path(config: Config) -> Path | None:
+    """The service registry file the close-out audit reads (issue 4), if configured."""
+    gaps = getattr(config, "gaps", None)
+    path = getattr(gaps, "registry", None)
+    return Path(path) if path else None
+
+
+@dataclass
+class Inputs:
+    """A loaded snapshot with what every job's fingerprint shares."""
+
+    snapshot_dir: Path
+    config_path: Path | None
+    config: Config
+    snapshot: Snapshot
+    metrics_month: pd.Series  # ticket_id -> YYYY-MM opened (local), incidents only
+    tickets: pd.Series  # ticket_id -> digest
+    common: str  # config, registry, package, shared frames
+
+
+def load_inputs(snapshot_dir: Path, config_path: Path | None) -> Inputs:
+    config = load_config(config_path)
+    snapshot = open_snapshot(snapshot_dir)
+    found = incidents(snapshot)
+    months = pd.Series(
+        month_of(found["created"], config).to_numpy(), index=found["ticket_id"].to_numpy()
+    )
+    common = _digest(
+        repr(config),
+        file_digest(registry_path(config)),
+        package_digest(),
+        shared_digest(snapshot),
+    )
+    return Inputs(
+        snapshot_dir=snapshot_dir.resolve(),
+        config_path=config_path.resolve() if config_path else None,
+        config=config,
+        snapshot=snapshot,
+        metrics_month=months,
+        tickets=ticket_digests(snapshot),
+        common=common,
+    )
+
+
+def _linked(snapshot: Snapshot, ticket_id: int) -> list[int]:
+    links = snapshot.links
+    targets = links.loc[(links["ticket_id"] == ticket_id) & ~links["external"], "target"]
+    return sorted(int(t) for t in targets.dropna() if str(t).isdigit())
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def _parameters(inputs: Inputs, **extra: Any) -> dict[str, Any]:
+    return {
+        "snapshot": str(inputs.snapshot_dir),
+        "config": str(inputs.config_path) if inputs.config_path else None,
+        **extra,
+    }
+
+
+def incident_jobs(
+    inputs: Inputs, ticket_ids: Iterable[int], out: Path, html: bool, template: Path | None = None
+) -> list[Job]:
+    """One job per incident; unknown or merged ticket ids are a ReviewError naming them."""
+    template = template or INCIDENT_TEMPLATE
+    template_digest = file_digest(template)
+    pulled = str(inputs.snapshot.manifest.get("pulled_at", ""))
+    resolved = inputs.snapshot.tickets.set_index("ticket_id")["resolved"]
+    wanted = list(dict.fromkeys(int(t) for t in ticket_ids))
+    missing = [t for t in wanted if t not in inputs.metrics_month.index]
+    if missing:
+        known = inputs.tickets.index
+        merged = [t for t in missing if t in known]
+        absent = [t for t in missing if t not in known]
+        parts = []
+        if absent:
+            parts.append(f"not in the snapshot: {', '.join(map(str, absent))}")
+        if merged:
+            parts.append(f"merged into other tickets: {', '.join(map(str, merged))}")
+        raise ReviewError(f"cannot review tickets {'; '.join(parts)} ({inputs.snapshot_dir})")
+    jobs = []
+    for ticket_id in wanted:
+        related = [inputs.tickets.get(t, "") for t in _linked(inputs.snapshot, ticket_id)]
+        still_open = pd.isna(resolved.get(ticket_id))
+        fingerprint = _digest(
+            "incident",
+            inputs.common,
+            template_digest,
+            inputs.tickets[ticket_id],
+            related,
+            pulled if still_open else "",
+            html,
+        )
+        month = inputs.metrics_month[ticket_id]
+        jobs.append(
+            Job(
+                name=f"incident {ticket_id}",
+                template=template,
+                output=out / month / f"incident-{ticket_id}.ipynb",
+                parameters=_parameters(inputs, ticket_id=ticket_id),
+                fingerprint=fingerprint,
+                html=html,
+                ticket_id=ticket_id,
+            )
+        )
+    return jobs
+
+
+def month_ticket_ids(inputs: Inputs, month: str) -> list[int]:
+    months = inputs.metrics_month
+    return sorted(int(t) for t in months.index[months == month])
+
+
+def monthly_job(inputs: Inputs, month: str, out: Path, compare: int = 3) -> Job:
+    """The monthly report: depends on every incident of the month and the months compared."""
+    period = pd.Period(month, freq="M")
+    months = {str(period - n) for n in range(compare + 1)}
+    ids = sorted(int(t) for t in inputs.metrics_month.index[inputs.metrics_month.isin(months)])
+    fingerprint = _digest(
+        "monthly",
+        inputs.common,
+        file_digest(MONTHLY_TEMPLATE),
+        month,
+        [(t, inputs.tickets[t]) for t in ids],
+    )
+    return Job(
+        name=f"monthly report {month}",
+        template=MONTHLY_TEMPLATE,
+        output=out / month / "monthly.ipynb",
+        parameters=_parameters(inputs, month=month),
+        fingerprint=fingerprint,
+        html=True,
+    )
+
+
+def support_job(inputs: Inputs, out: Path, since: str | None = None) -> Job:
+    """The support-gap report: depends on the whole snapshot and the registry (and the date)."""
+    fingerprint = _digest(
+        "support",
+        inputs.common,
+        file_digest(SUPPORT_TEMPLATE),
+        since,
+        sorted(inputs.tickets.items()),
+        time.strftime("%Y-%m-%d"),  # "how long the gap has stood" counts to today
+    )
+    return Job(
+        name="support-gap report",
+        template=SUPPORT_TEMPLATE,
+        output=out / "support-gaps.ipynb",
+        parameters=_parameters(inputs, since=since),
+        fingerprint=fingerprint,
+        html=True,
+    )
+
+
+# --------------------------------------------------------------------------- executing
+
+
+def _kernel_environment() -> dict[str, str]:
+    """Environment for the kernels: this package first on the path, no credentials.
+
+    If the `python3` kernel spec does not run this interpreter (e.g. a user-level spec
+    pointing at another Python), a private spec that does is put first on JUPYTER_PATH.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARIABLES}
+    package_root = str(Path(review.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p
+    )
+    env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    if not _spec_runs_this_python():
+        spec_root = Path(tempfile.gettempdir()) / f"review-kernels-{os.getuid()}"
+        spec_dir = spec_root / "kernels" / KERNEL_NAME
+        spec_dir.mkdir(parents=True, exist_ok=True)
+        (spec_dir / "kernel.json").write_text(
+            json.dumps(
+                {
+                    "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                    "display_name": "Python 3 (ipykernel)",
+                    "language": "python",
+                }
+            )
+        )
+        env["JUPYTER_PATH"] = os.pathsep.join(
+            p for p in (str(spec_root), os.environ.get("JUPYTER_PATH", "")) if p
+        )
+    return env
+
+
+def _spec_runs_this_python() -> bool:
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+    except NoSuchKernel:
+        return False
+    command = spec.argv[0] if spec.argv else ""
+    version = sys.version_info
+    if command in {"python", f"python{version[0]}", f"python{version[0]}.{version[1]}"}:
+        return True  # jupyter_client runs these as sys.executable
+    try:
+        return Path(command).resolve() == Path(sys.executable).resolve()
+    except OSError:
+        return False
+
+
+def _init_worker(env: dict[str, str]) -> None:
+    """Worker setup: the kernel environment, and kernel chatter kept off the terminal."""
+    os.environ.clear()
+    os.environ.update(env)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    import logging
+
+    logging.getLogger("papermill").setLevel(logging.ERROR)
+    logging.getLogger("traitlets").setLevel(logging.ERROR)
+
+
+@lru_cache(maxsize=1)
+def _html_exporter() -> Any:
+    """One exporter per process: loading the templates is most of an export's cost."""
+    import nbconvert
+    from jinja2 import DictLoader
+
+    exporter: Any = nbconvert.HTMLExporter
+    return exporter(
+        template_name="lab",
+        template_file="review.html.j2",
+        extra_loaders=[DictLoader({"review.html.j2": _HTML_TEMPLATE})],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        sanitize_html=True,
+    )
+
+
+def export_html(notebook: Path, target: Path) -> None:
+    """The executed notebook as HTML without code or prompts (for email), written atomically.
+
+    Outputs are sanitized on top of the escaping the notebooks already do, and MathJax
+    is left out so a `$` in ticket text stays a dollar sign.
+    """
+    import nbformat
+
+    read: Any = nbformat.read
+    node = read(notebook, as_version=4)
+    body, _ = _html_exporter().from_notebook_node(
+        node, resources={"metadata": {"name": target.stem}}
+    )
+    _write_atomic(target, body.encode("utf-8"))
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def run_job(job: Job) -> Failure | None:
+    """Execute one notebook (and export HTML); a failure comes back as a Failure, not raised."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    job.output.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(
+        prefix=f".{job.output.stem}.", suffix=".ipynb", dir=job.output.parent
+    )
+    os.close(handle)
+    temp = Path(temp_name)
+    html_path = job.output.with_suffix(".html")
+    try:
+        pm.execute_notebook(
+            str(job.template),
+            str(temp),
+            parameters=job.parameters,
+            kernel_name=KERNEL_NAME,
+            progress_bar=False,
+            log_output=False,
+            cwd=str(job.output.parent),
+        )
+    except PapermillExecutionError as exc:
+        _keep_partial(temp, job.output, html_path)
+        return Failure(
+            name=job.name,
+            output=str(job.output),
+            message=f"{exc.ename}: {_one_line(exc.evalue)}",
+            ticket_id=job.ticket_id,
+            cell_index=exc.cell_index,
+            execution_count=exc.exec_count,
+        )
+    except Exception as exc:  # kernel died, could not start, unreadable template ...
+        _keep_partial(temp, job.output, html_path)
+        return Failure(
+            name=job.name,
+            output=str(job.output),
+            message=f"{type(exc).__name__}: {_one_line(str(exc))}",
+            ticket_id=job.ticket_id,
+        )
+    os.replace(temp, job.output)
+    if job.html:
+        try:
+            export_html(job.output, html_path)
+        except Exception as exc:
+            return Failure(
+                name=job.name,
+                output=str(job.output),
+                message=f"HTML export failed: {type(exc).__name__}: {_one_line(str(exc))}",
+                ticket_id=job.ticket_id,
+            )
+    return None
+
+
+def _keep_partial(temp: Path, output: Path, html_path: Path) -> None:
+    """Keep the partially executed notebook as the output; drop a now stale HTML."""
+    if temp.is_file() and temp.stat().st_size:
+        os.replace(temp, output)
+    else:
+        temp.unlink(missing_ok=True)
+    html_path.unlink(missing_ok=True)
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _state_path(out: Path) -> Path:
+    return out / STATE_FILE
+
+
+def read_state(out: Path) -> dict[str, str]:
+    try:
+        state = json.loads(_state_path(out).read_text("utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def write_state(out: Path, state: dict[str, str]) -> None:
+    _write_atomic(_state_path(out), json.dumps(state, indent=0, sort_keys=True).encode())
+
+
+def _key(out: Path, job: Job) -> str:
+    return job.output.relative_to(out).as_posix()
+
+
+def is_current(out: Path, job: Job, state: dict[str, str]) -> bool:
+    if state.get(_key(out, job)) != job.fingerprint or not job.output.is_file():
+        return False
+    return not job.html or job.output.with_suffix(".html").is_file()
+
+
+def run_batch(
+    jobs: list[Job],
+    out: Path,
+    workers: int | None = None,
+    force: bool = False,
+    progress: bool | None = None,
+    runner: Callable[[Job], Failure | None] = run_job,
+) -> BatchResult:
+    """Render the jobs whose inputs changed, `workers` at a time, each in its own process."""
+    started = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    state = read_state(out)
+    result = BatchResult()
+    todo = []
+    for job in jobs:
+        if not force and is_current(out, job, state):
+            result.skipped.append(job)
+        else:
+            todo.append(job)
+    if todo:
+        from tqdm import tqdm
+
+        workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+        bar = tqdm(
+            total=len(todo),
+            unit="notebook",
+            desc="rendering",
+            disable=(not sys.stderr.isatty()) if progress is None else not progress,
+            file=sys.stderr,
+        )
+        context = get_context("spawn")
+        try:
+            with ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=context,
+                initializer=_init_worker,
+                initargs=(_kernel_environment(),),
+            ) as pool:
+                futures = {pool.submit(runner, job): job for job in todo}
+                for future in as_completed(futures):
+                    job = futures[future]
+                    try:
+                        failure = future.result()
+                    except Exception as exc:  # the worker process itself died
+                        failure = Failure(
+                            job.name,
+                            str(job.output),
+                            f"{type(exc).__name__}: {_one_line(str(exc))}",
+                            job.ticket_id,
+                        )
+                    if failure is None:
+                        result.rendered.append(job)
+                        state[_key(out, job)] = job.fingerprint
+                    else:
+                        result.failures.append(failure)
+                        state.pop(_key(out, job), None)
+                    bar.update()
+        finally:
+            bar.close()
+            write_state(out, state)
+    result.failures.sort(key=lambda f: (f.ticket_id is None, f.ticket_id or 0, f.name))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+# --------------------------------------------------------------------------- index
+
+
+def write_index(out: Path, inputs: Inputs, failures: Iterable[Failure] = ()) -> Path:
+    """`index.html`: every rendered report under `out`, with subjects as plain text."""
+    failed = {Path(f.output).resolve(): f for f in failures}
+    subjects = inputs.snapshot.tickets.set_index("ticket_id")["subject"]
+    esc = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8"><title>Incident reviews</title>',
+        "<style>body{font-family:sans-serif;margin:2em;max-width:70em}"
+        "td,th{padding:2px 10px;text-align:left}.failed{color:#b00}</style></head><body>",
+        "<h1>Incident reviews and reports</h1>",
+        f"<p>Snapshot: {esc(str(inputs.snapshot_dir))}, taken "
+        f"{esc(str(inputs.snapshot.manifest.get('pulled_at', '?')))}.</p>",
+    ]
+    support = out / "support-gaps.html"
+    if support.is_file():
+        parts.append('<p><a href="support-gaps.html">Support-assignment gap report</a></p>')
+    for month_dir in sorted((p for p in out.iterdir() if p.is_dir()), reverse=True):
+        notebooks = sorted(month_dir.glob("incident-*.ipynb"), key=_ticket_number)
+        monthly = month_dir / "monthly.html"
+        if not notebooks and not monthly.is_file():
+            continue
+        parts.append(f"<h2>{esc(month_dir.name)}</h2>")
+        if monthly.is_file():
+            parts.append(f'<p><a href="{esc(month_dir.name)}/monthly.html">Monthly report</a></p>')
+        parts.append("<table><tr><th>ticket</th><th>subject</th><th>review</th></tr>")
+        for notebook in notebooks:
+            number = _ticket_number(notebook)
+            subject = str(subjects.get(number, ""))
+            base = f"{month_dir.name}/{notebook.stem}"
+            page = notebook.with_suffix(".html")
+            if notebook.resolve() in failed:
+                review_cell = (
+                    f'<span class="failed">failed: {esc(str(failed[notebook.resolve()]))}</span> '
+                    f'(<a href="{esc(base)}.ipynb">partial notebook</a>)'
+                )
+            elif page.is_file():
+                review_cell = (
+                    f'<a href="{esc(base)}.html">HTML</a> · '
+                    f'<a href="{esc(base)}.ipynb">notebook</a>'
+                )
+            else:
+                review_cell = f'<a href="{esc(base)}.ipynb">notebook</a>'
+            parts.append(f"<tr><td>{number}</td><td>{esc(subject)}</td><td>{review_cell}</td></tr>")
+        parts.append("</table>")
+    parts.append("</body></html>")
+    target = out / "index.html"
+    _write_atomic(target, ("\n".join(parts) + "\n").encode("utf-8"))
+    return target
+
+
+def _ticket_number(path: Path) -> int:
+    try:
+        return int(path.stem.split("-", 1)[1])
+    except (IndexError, ValueError):
+        return -1
+
+
+@contextmanager
+def batch_lock(out: Path) -> Iterator[None]:
+    """One render at a time per output directory (cron and a person may overlap)."""
+    import fcntl
+
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / ".render.lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ReviewError(
+                f"another render is writing to {out}; wait for it to finish and run again"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def result_lines(result: BatchResult) -> list[str]:
+    """The failures, one line each, for the end of a batch."""
+    return [f"error: {failure}" for failure in result.failures]
+
+
+def summary(result: BatchResult) -> str:
+    return (
+        f"{len(result.rendered)} rendered, {len(result.skipped)} unchanged, "
+        f"{len(result.failures)} failed in {result.seconds:.1f}s"
+    )
+
+
+def as_record(failure: Failure) -> dict[str, Any]:
+    return asdict(failure)
