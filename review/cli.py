@@ -145,6 +145,12 @@ def _finish(result: Any, out: Path, quiet: bool = False) -> None:
 @click.option("--html", is_flag=True, help="Also write HTML without code, for email.")
 @jobs_option
 @force_option
+@click.option(
+    "--template",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="A site's own incident template (default: notebooks/incident_review.ipynb).",
+)
 def render(
     tickets: tuple[int, ...],
     month: str | None,
@@ -155,6 +161,7 @@ def render(
     html: bool,
     jobs: int | None,
     force: bool,
+    template: Path | None,
 ) -> None:
     """Render post-incident review notebooks: TICKET..., --month YYYY-MM or --all."""
     from review import render as rendering
@@ -169,7 +176,7 @@ def render(
         ids = sorted(int(t) for t in inputs.metrics_month.index)
     else:
         ids = list(tickets)
-    batch = rendering.incident_jobs(inputs, ids, out, html)
+    batch = rendering.incident_jobs(inputs, ids, out, html, template)
     with rendering.batch_lock(out):
         result = rendering.run_batch(batch, out, workers=jobs, force=force)
         rendering.write_index(out, inputs, result.failures)

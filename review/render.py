@@ -392,15 +392,15 @@ def _html_exporter() -> Any:
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
-        sanitize_html=True,
     )
 
 
 def export_html(notebook: Path, target: Path) -> None:
     """The executed notebook as HTML without code or prompts (for email), written atomically.
 
-    Outputs are sanitized on top of the escaping the notebooks already do, and MathJax
-    is left out so a `$` in ticket text stays a dollar sign.
+    Ticket text is already escaped in the outputs (nbconvert's sanitize_html would
+    also escape the headings and tables, so it stays off); MathJax is left out so a
+    `$` in ticket text stays a dollar sign.
     """
     import nbformat
 

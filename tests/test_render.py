@@ -1,0 +1,385 @@
+"""The templates executed for real with papermill: sections, numbers, figures, HTML safety,
+no credentials in outputs, failing incidents, and the skip-unchanged cache."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from review import render as rendering
+from review.cli import main
+from review.config import SAMPLE_SNAPSHOT
+from review.reports import incident_review_data, monthly_report_data, resolve_month, safe_table
+from tests.render_scenario import (
+    HOSTILE_NAME,
+    HOSTILE_REPLY,
+    HOSTILE_SUBJECT,
+    HOSTILE_TICKET,
+    LONG_TICKET,
+    SEPTEMBER_TICKET,
+    make_snapshot,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "s3cr3t-MARKER-do-not-leak"
+TEMPLATE_SCRIPTS = {
+    '<script src="https://cdnjs.cloudflare.com/ajax/libs/require.js/2.1.10/require.min.js">',
+    '<script type="module">',
+}
+
+
+def run_cli(*args: str) -> int:
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+@pytest.fixture(scope="module")
+def secrets_in_environment() -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in ("RT_PASSWORD", "RT_TOKEN")}
+    os.environ["RT_PASSWORD"] = SECRET
+    os.environ["RT_TOKEN"] = SECRET
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_snapshot(tmp_path_factory.mktemp("scenario"))
+
+
+@pytest.fixture(scope="module")
+def rendered(
+    snapshot: Path, tmp_path_factory: pytest.TempPathFactory, secrets_in_environment: None
+) -> Path:
+    """Every template rendered once, with credentials set in the environment."""
+    out = tmp_path_factory.mktemp("reports")
+    base = ["--snapshot", str(snapshot), "--out", str(out)]
+    assert run_cli("render", "--all", "--html", "--jobs", "2", *base) == 0
+    assert run_cli("report", "--month", "2026-10", *base) == 0
+    assert run_cli("support-report", *base) == 0
+    return out
+
+
+def outputs(notebook: Path) -> str:
+    """Every output of an executed notebook as one text (plain text and HTML)."""
+    node = nbformat.read(notebook, as_version=4)
+    parts = []
+    for cell in node.cells:
+        for output in cell.get("outputs", []):
+            parts.append(output.get("text", ""))
+            data = output.get("data", {})
+            parts += [str(data.get("text/plain", "")), str(data.get("text/html", ""))]
+    return "\n".join(parts)
+
+
+def images(notebook: Path) -> int:
+    node = nbformat.read(notebook, as_version=4)
+    return sum(
+        "image/png" in output.get("data", {})
+        for cell in node.cells
+        for output in cell.get("outputs", [])
+    )
+
+
+# --------------------------------------------------------------------------- layout and content
+
+
+def test_layout_is_browsable(rendered: Path) -> None:
+    for ticket, month in ((SEPTEMBER_TICKET, "2026-09"), (HOSTILE_TICKET, "2026-10")):
+        assert (rendered / month / f"incident-{ticket}.ipynb").is_file()
+        assert (rendered / month / f"incident-{ticket}.html").is_file()
+    assert (rendered / "2026-10" / "monthly.html").is_file()
+    assert (rendered / "support-gaps.html").is_file()
+    index = (rendered / "index.html").read_text()
+    for link in (
+        "2026-10/incident-2.html",
+        "2026-10/incident-3.html",
+        "2026-09/incident-1.html",
+        "2026-10/monthly.html",
+        "support-gaps.html",
+    ):
+        assert f'href="{link}"' in index
+
+
+def test_incident_review_has_sections_numbers_and_figure(rendered: Path) -> None:
+    notebook = rendered / "2026-10" / f"incident-{LONG_TICKET}.ipynb"
+    page = (rendered / "2026-10" / f"incident-{LONG_TICKET}.html").read_text()
+    for section in (
+        "Who and what",
+        "Timeline",
+        "Metrics",
+        "Process checklist",
+        "Close-out findings",
+        "Communication log",
+        "Definitions",
+    ):
+        assert f">{section}" in page
+    text = outputs(notebook)
+    for expected in ("240.00", "64.00", "238.00", "62.00", "0.50", "file-storage", "Hand-off"):
+        assert expected in text
+    assert "Sara Storage (sara)" in text  # owner now, with the real name
+    assert "olga -&gt; sara" in text or "olga -> sara" in text  # owners over time
+    assert "wall-clock hours" in text.lower() and "business hours" in text.lower()
+    assert "Still slow today." in text  # the requestor's reply in the communication log
+    assert images(notebook) == 1
+    assert 'src="data:image/png;base64,' in page
+    assert "import " not in page  # HTML without code
+
+
+def test_monthly_report_numbers_distributions_comparison_links(rendered: Path) -> None:
+    notebook = rendered / "2026-10" / "monthly.ipynb"
+    page = (rendered / "2026-10" / "monthly.html").read_text()
+    text = outputs(notebook)
+    assert "2 incident(s) opened in the month" in text
+    assert "121.0" in text  # median time to resolve, wall-clock (2 and 240 h)
+    assert "216.2" in text  # its 90th percentile
+    assert "2026-09" in text and "2026-08" in text  # the months compared
+    assert images(notebook) == 4  # counts, distributions, comparison, findings
+    for ticket in (HOSTILE_TICKET, LONG_TICKET):
+        assert f'href="incident-{ticket}.html"' in page
+    assert 'href="incident-1.html"' not in page  # September's incident is not October's
+
+
+def test_support_gap_report_renders(rendered: Path) -> None:
+    page = (rendered / "support-gaps.html").read_text()
+    assert "Support-assignment gaps" in page
+    assert "Services that need attention" in page
+    assert images(rendered / "support-gaps.ipynb") == 2
+
+
+# --------------------------------------------------------------------------- safety
+
+
+def test_hostile_ticket_text_is_shown_as_text(rendered: Path) -> None:
+    paths = [
+        rendered / "2026-10" / f"incident-{HOSTILE_TICKET}.html",
+        rendered / "2026-10" / "monthly.html",
+        rendered / "index.html",
+    ]
+    for path in paths:
+        page = path.read_text()
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, path
+        assert "<script>alert(1)" not in page
+        assert "<img src=x" not in page and "<img src=y" not in page
+        assert "[click](http://evil.example)" in page  # Markdown left as typed
+        assert 'href="http://evil.example"' not in page
+        scripts = set(re.findall(r"<script[^>]*>", page))
+        assert scripts <= TEMPLATE_SCRIPTS, scripts
+        assert "mathjax.js" not in page.lower() and "MathJax.Hub" not in page
+    review_page = paths[0].read_text()
+    assert "&lt;img src=x onerror=alert(2)&gt;" in review_page  # the reply text
+    assert "&lt;img src=y onerror=alert(3)&gt;" in review_page  # the requestor's name
+    assert "$5 and $x^2$" in review_page
+
+
+def test_no_credentials_in_any_output(rendered: Path) -> None:
+    checked = 0
+    for path in rendered.rglob("*"):
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
+            checked += 1
+    assert checked >= 10
+    assert os.environ["RT_PASSWORD"] == SECRET  # the renderer did not hide it from us
+
+
+def test_notebook_records_parameters_not_credentials(rendered: Path) -> None:
+    node = nbformat.read(rendered / "2026-10" / f"incident-{HOSTILE_TICKET}.ipynb", as_version=4)
+    parameters = node.metadata["papermill"]["parameters"]
+    assert set(parameters) == {"snapshot", "config", "ticket_id"}
+    assert node.metadata["kernelspec"]["name"] == "python3"
+
+
+# --------------------------------------------------------------------------- batch behaviour
+
+
+def test_unchanged_inputs_are_not_rendered_again(rendered: Path, snapshot: Path) -> None:
+    inputs = rendering.load_inputs(snapshot, None)
+    ids = sorted(int(t) for t in inputs.metrics_month.index)
+    jobs = rendering.incident_jobs(inputs, ids, rendered, True)
+    called: list[str] = []
+
+    def runner(job: rendering.Job) -> None:
+        called.append(job.name)
+
+    result = rendering.run_batch(jobs, rendered, workers=1, runner=runner)
+    assert called == [] and len(result.skipped) == len(ids) and result.ok
+
+
+def test_fingerprint_follows_the_incidents_own_data(snapshot: Path) -> None:
+    inputs = rendering.load_inputs(snapshot, None)
+    before = inputs.tickets.copy()
+    tx = inputs.snapshot.transactions
+    changed = tx.index[tx["ticket_id"] == LONG_TICKET][-1]
+    inputs.snapshot.transactions.loc[changed, "data"] = "edited"
+    after = rendering.ticket_digests(inputs.snapshot)
+    assert after[LONG_TICKET] != before[LONG_TICKET]
+    assert after[HOSTILE_TICKET] == before[HOSTILE_TICKET]
+    shuffled = inputs.snapshot
+    shuffled.transactions = shuffled.transactions.sample(frac=1, random_state=1)
+    assert rendering.ticket_digests(shuffled).equals(after)  # row order does not matter
+
+
+def _broken_template(tmp_path: Path) -> Path:
+    """The real incident template plus a cell that breaks on the hand-off incident's data."""
+    node = nbformat.read(rendering.INCIDENT_TEMPLATE, as_version=4)
+    node.cells.insert(
+        5,
+        nbformat.v4.new_code_cell(
+            "if review.row['handoff_count'] > 0:\n"
+            "    raise ValueError('time in hand-off cannot be reviewed')"
+        ),
+    )
+    for i, cell in enumerate(node.cells):
+        cell["id"] = f"c{i}"
+    path = tmp_path / "broken.ipynb"
+    nbformat.write(node, path)
+    return path
+
+
+def test_failing_incident_is_reported_and_the_batch_goes_on(
+    snapshot: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "reports"
+    code = run_cli(
+        "render", str(HOSTILE_TICKET), str(LONG_TICKET), "--snapshot", str(snapshot),
+        "--out", str(out), "--html", "--jobs", "2", "--template", str(_broken_template(tmp_path)),
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "Traceback" not in err
+    failure_line = next(line for line in err.splitlines() if f"incident {LONG_TICKET}" in line)
+    assert "at cell 6" in failure_line  # the injected parameters cell shifts it by one
+    assert "ValueError: time in hand-off cannot be reviewed" in failure_line
+    partial = out / "2026-10" / f"incident-{LONG_TICKET}.ipynb"
+    assert partial.is_file() and not partial.with_suffix(".html").exists()
+    assert "Who and what" in outputs(partial) or images(partial) == 0
+    assert (out / "2026-10" / f"incident-{HOSTILE_TICKET}.html").is_file()  # the other one
+    assert "1 failed" in err
+    state = json.loads((out / rendering.STATE_FILE).read_text())
+    assert f"2026-10/incident-{HOSTILE_TICKET}.ipynb" in state
+    assert f"2026-10/incident-{LONG_TICKET}.ipynb" not in state  # tried again next time
+    assert "failed" in (out / "index.html").read_text()
+
+
+def test_unknown_ticket_is_one_clear_error(
+    snapshot: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run_cli("render", "999", "--snapshot", str(snapshot), "--out", str(tmp_path))
+    err = capsys.readouterr().err
+    assert code == 1 and "not in the snapshot: 999" in err and "Traceback" not in err
+
+
+def test_report_from_cron_is_quiet_and_idempotent(
+    rendered: Path, snapshot: Path, secrets_in_environment: None
+) -> None:
+    command = [sys.executable, "-m", "review", "report", "--month", "2026-10"]
+    command += ["--snapshot", str(snapshot), "--out", str(rendered)]
+    before = (rendered / "2026-10" / "monthly.html").stat().st_mtime_ns
+    done = subprocess.run(
+        command, cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "" and done.stderr == ""
+    assert (rendered / "2026-10" / "monthly.html").stat().st_mtime_ns == before
+
+
+# --------------------------------------------------------------------------- units
+
+
+def test_previous_month_and_month_checks() -> None:
+    assert resolve_month("previous", date(2026, 1, 15)) == "2025-12"
+    assert resolve_month("previous", date(2026, 11, 27)) == "2026-10"
+    assert resolve_month("2026-10") == "2026-10"
+    with pytest.raises(Exception, match="YYYY-MM"):
+        resolve_month("2026-13")
+
+
+def test_kernel_runs_this_interpreter_without_credentials(secrets_in_environment: None) -> None:
+    env = rendering._kernel_environment()
+    assert "RT_PASSWORD" not in env and "RT_TOKEN" not in env
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(ROOT)
+    assert rendering._spec_runs_this_python() or "JUPYTER_PATH" in env
+
+
+def test_safe_table_escapes_text_and_links_only_integers() -> None:
+    frame = pd.DataFrame({"ticket": [7], "subject": [HOSTILE_SUBJECT], "who": [HOSTILE_NAME]})
+    page = safe_table(frame, links={"ticket": "incident-{}.html"}).to_html()
+    assert '<a href="incident-7.html">7</a>' in page
+    assert "<script>" not in page and "<img" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_review_data_without_a_kernel(snapshot: Path) -> None:
+    review = incident_review_data(snapshot, HOSTILE_TICKET)
+    assert review.title == f"Ticket {HOSTILE_TICKET}: {HOSTILE_SUBJECT}"
+    texts = review.communication["text"].tolist()
+    assert HOSTILE_REPLY in texts
+    metrics = review.metrics.set_index("metric")
+    assert metrics.loc["time to resolve", "value (wall-clock h)"] == "2.00"
+    assert metrics.loc["time to triage", "business h"] == "0.25"
+    report = monthly_report_data(snapshot, "2026-10")
+    stats = report.statistics.set_index(["metric", "hours"])
+    assert stats.loc[("time to resolve", "wall-clock hours"), "median"] == 121.0
+    assert stats.loc[("time to resolve", "business hours"), "median"] == 33.0
+    assert report.months == ["2026-07", "2026-08", "2026-09", "2026-10"]
+
+
+@pytest.mark.skipif(not SAMPLE_SNAPSHOT.is_dir(), reason="the bundled sample is not there yet")
+def test_templates_run_on_the_bundled_sample_as_they_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each template's own defaults (no parameters) run on the bundled sample."""
+    import papermill as pm
+
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # this checkout's package, as in JupyterLab
+
+    for template in (
+        rendering.INCIDENT_TEMPLATE,
+        rendering.MONTHLY_TEMPLATE,
+        rendering.SUPPORT_TEMPLATE,
+    ):
+        pm.execute_notebook(
+            str(template),
+            str(tmp_path / template.name),
+            kernel_name=rendering.KERNEL_NAME,
+            progress_bar=False,
+            cwd=str(template.parent),
+        )
+        assert images(tmp_path / template.name) >= 1
+
+
+def test_templates_are_committed_clean() -> None:
+    for template in (
+        rendering.INCIDENT_TEMPLATE,
+        rendering.MONTHLY_TEMPLATE,
+        rendering.SUPPORT_TEMPLATE,
+    ):
+        node = nbformat.read(template, as_version=4)
+        nbformat.validate(node)
+        code = [c for c in node.cells if c.cell_type == "code"]
+        assert all(not c.outputs and c.execution_count is None for c in code), template
+        tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1 and "snapshot = None" in tagged[0].source
+        assert "password" not in tagged[0].source.lower().replace("credentials", "")
+        assert node.metadata["kernelspec"]["name"] == "python3"
+        logic = [
+            c.source for c in code if re.search(r"^\s*(def |for |while |class )", c.source, re.M)
+        ]
+        assert not logic, f"{template.name} holds logic: {logic}"
