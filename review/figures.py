@@ -12,6 +12,7 @@ import importlib
 from typing import Any
 
 import matplotlib
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -239,6 +240,23 @@ def _ecdf(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return data, np.arange(1, len(data) + 1) / max(len(data), 1)
 
 
+_DURATION_TICKS = [
+    (0.0, "0"), (0.25, "15m"), (1.0, "1h"), (4.0, "4h"), (24.0, "1d"), (72.0, "3d"),
+    (168.0, "1w"), (720.0, "30d"), (2160.0, "90d"),
+]  # fmt: skip
+
+
+def _duration_axis(ax: Any, largest: float) -> None:
+    """Symlog hours axis (linear to 1 h, log beyond) with plain labels: 15m, 1h, 1d, 1w."""
+    ax.set_xscale("symlog", linthresh=1.0, linscale=0.6)
+    shown = [(v, label) for v, label in _DURATION_TICKS if v <= max(largest, 1.0) * 1.5]
+    if largest > 24:
+        shown = [(v, label) for v, label in shown if v == 0 or v >= 1]  # 15m would crowd 0
+    ax.set_xticks([v for v, _ in shown], [label for _, label in shown])
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    ax.set_xlim(0, max(largest, 1.0) * 1.3)
+
+
 def duration_distributions(metrics: pd.DataFrame, title: str = "") -> Figure:
     """ECDF of time to triage, in hand-off and to resolve: wall-clock and business hours.
 
@@ -247,32 +265,39 @@ def duration_distributions(metrics: pd.DataFrame, title: str = "") -> Figure:
     """
     from review.reports import DURATIONS
 
-    fig = _figure(11, 3.4)
+    fig = _figure(11, 3.6)
     with matplotlib.rc_context(_RC):
         axes = fig.subplots(1, len(DURATIONS), sharey=True)
         for ax, (key, label) in zip(axes, DURATIONS.items(), strict=True):
-            wall = metrics[f"{key}_h"].dropna()
+            wall = metrics[f"{key}_h"].dropna().astype(float)
+            largest = float(metrics[[f"{key}_h", f"{key}_bh"]].max().max() or 0.0)
             for column, style, name in (
                 (f"{key}_h", "-", "wall-clock"),
                 (f"{key}_bh", "--", "business"),
             ):
                 x, y = _ecdf(metrics[column])
                 if len(x):
-                    ax.step(x, y, where="post", linestyle=style, label=f"{name} h (n={len(x)})")
+                    ax.step(
+                        np.concatenate([[0.0], x]), np.concatenate([[0.0], y]), where="post",
+                        linestyle=style, label=f"{name} hours (n={len(x)})",
+                    )  # fmt: skip
             if len(wall):
-                for q, name in ((0.5, "median"), (0.9, "p90")):
-                    value = float(wall.quantile(q))
+                median, p90 = float(wall.quantile(0.5)), float(wall.quantile(0.9))
+                for value in (median, p90):
                     ax.axvline(value, color="grey", linestyle=":", linewidth=1)
-                    ax.text(value, 0.02 if q == 0.5 else 0.12, f" {name} {value:.1f}h", fontsize=7,
-                            color="#444444", **_TEXT)  # fmt: skip
+                ax.text(
+                    0.02, 0.97, f"wall-clock: median {median:.1f} h, p90 {p90:.1f} h (dotted)",
+                    transform=ax.transAxes, va="top", fontsize=7.5,
+                    bbox={"facecolor": "white", "edgecolor": "#cccccc", "pad": 2}, **_TEXT,
+                )  # fmt: skip
+                ax.legend(fontsize=7, loc="lower right")
             else:
                 ax.text(0.5, 0.5, "no incidents", ha="center", transform=ax.transAxes, **_TEXT)
-            ax.set_xscale("symlog", linthresh=1.0)
-            ax.set_xlim(left=0)
+            _duration_axis(ax, largest if largest == largest else 1.0)
             ax.set_title(label, fontsize=10, **_TEXT)
             ax.set_xlabel("hours (linear to 1 h, log beyond)", **_TEXT)
+            ax.set_ylim(0, 1.0)
             ax.grid(color="#dddddd", linewidth=0.6)
-            ax.legend(fontsize=7, loc="lower right")
         axes[0].set_ylabel("share of incidents at or below", **_TEXT)
         if title:
             fig.suptitle(title, fontsize=11, **_TEXT)
