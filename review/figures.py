@@ -39,9 +39,9 @@ _TEXT: dict[str, Any] = {"parse_math": False, "usetex": False}
 _RC: Any = {"text.parse_math": False, "text.usetex": False, "font.size": 9}
 
 
-def _figure(width: float, height: float) -> Figure:
+def _figure(width: float, height: float, layout: Any = "constrained") -> Figure:
     with matplotlib.rc_context(_RC):
-        return Figure(figsize=(width, height), layout="constrained")
+        return Figure(figsize=(width, height), layout=layout)
 
 
 _FIXED_COLORS = {
@@ -151,7 +151,9 @@ def incident_timeline(
     span = end - start
     pad = span * 0.03
     lanes = [*LANES, *MARKS]
-    fig = _figure(11, 0.5 * len(lanes) + 1.9)
+    height = 0.5 * len(lanes) + 2.2
+    fig = _figure(11, height, layout=None)  # fixed margins: one draw instead of two
+    fig.subplots_adjust(left=0.11, right=0.985, top=1 - 0.45 / height, bottom=1.25 / height)
     with matplotlib.rc_context(_RC):
         ax = fig.add_subplot()
         ax.set_xlim(
@@ -228,7 +230,7 @@ def incident_timeline(
             handles += [Patch(facecolor=c, label=f"{lane}: {v}") for v, c in values.items()]
         if handles:
             fig.legend(
-                handles=handles, loc="outside lower left", fontsize=8, frameon=False,
+                handles=handles, loc="lower left", fontsize=8, frameon=False,
                 ncols=min(len(handles), 5), title="too short to label in the bars:",
                 title_fontsize=8, alignment="left",
             )  # fmt: skip

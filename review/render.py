@@ -424,9 +424,26 @@ def _write_atomic(target: Path, data: bytes) -> None:
         raise
 
 
+def execute_notebook(
+    template: Path, output: Path, parameters: dict[str, Any], cwd: Path | None = None
+) -> None:
+    """papermill, as the batch runs it: the `python3` kernel, the output saved once at the end."""
+    import papermill as pm
+
+    pm.execute_notebook(
+        str(template),
+        str(output),
+        parameters=parameters,
+        kernel_name=KERNEL_NAME,
+        progress_bar=False,
+        log_output=False,
+        request_save_on_cell_execute=False,
+        cwd=str(cwd) if cwd else None,
+    )
+
+
 def run_job(job: Job) -> Failure | None:
     """Execute one notebook (and export HTML); a failure comes back as a Failure, not raised."""
-    import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
     job.output.parent.mkdir(parents=True, exist_ok=True)
@@ -437,15 +454,7 @@ def run_job(job: Job) -> Failure | None:
     temp = Path(temp_name)
     html_path = job.output.with_suffix(".html")
     try:
-        pm.execute_notebook(
-            str(job.template),
-            str(temp),
-            parameters=job.parameters,
-            kernel_name=KERNEL_NAME,
-            progress_bar=False,
-            log_output=False,
-            cwd=str(job.output.parent),
-        )
+        execute_notebook(job.template, temp, job.parameters, cwd=job.output.parent)
     except PapermillExecutionError as exc:
         _keep_partial(temp, job.output, html_path)
         return Failure(
