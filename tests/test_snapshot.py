@@ -1,8 +1,8 @@
 """Reading snapshots: RT's shapes, and problems reported by file and line."""
 
 import json
-from collections.abc import Iterator
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -101,7 +101,7 @@ def test_ticket_with_unset_created_is_left_out_with_its_line(example: Path) -> N
 def test_edited_file_fails_its_checksum(example: Path) -> None:
     with (example / "queues.jsonl").open("a") as handle:
         handle.write('{"id": 9, "Name": "extra"}\n')
-    with pytest.raises(SnapshotError, match="checksum does not match manifest.json"):
+    with pytest.raises(SnapshotError, match=r"checksum does not match manifest\.json"):
         load_snapshot(example)
 
 
