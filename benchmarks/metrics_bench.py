@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from review.config import load_config  # noqa: E402
-from review.metrics import compute_metrics  # noqa: E402
-from review.snapshot import DATA_FILES, MANIFEST, file_sha256, load_snapshot  # noqa: E402
-from review.timeline import build_events  # noqa: E402
+from review.config import load_config
+from review.metrics import compute_metrics
+from review.snapshot import DATA_FILES, MANIFEST, file_sha256, load_snapshot
+from review.timeline import build_events
 
 BASE = "https://rt.example.edu/REST/2.0/"
 STAFF = [f"staff{i}" for i in range(40)]
@@ -51,7 +51,10 @@ def write_synthetic(directory: Path, tickets: int, seed: int = 7) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     xid = 1000
-    with (directory / "tickets.jsonl").open("w") as tf, (directory / "transactions.jsonl").open("w") as xf:
+    with (
+        (directory / "tickets.jsonl").open("w") as tf,
+        (directory / "transactions.jsonl").open("w") as xf,
+    ):
         for tid in range(1, tickets + 1):
             at = start + timedelta(minutes=rng.randrange(0, 300 * 24 * 60))
             created = at
@@ -69,12 +72,21 @@ def write_synthetic(directory: Path, tickets: int, seed: int = 7) -> None:
                 new_queue = rng.choice(["4", "5", "6"])
                 steps.append(("Set", owner, "Queue", queue, new_queue, ""))
                 queue = new_queue
-                steps += [("Set", "dev", "Owner", "30", "31", ""), ("SetWatcher", "dev", "Owner", "30", "31", "")]
+                steps += [
+                    ("Set", "dev", "Owner", "30", "31", ""),
+                    ("SetWatcher", "dev", "Owner", "30", "31", ""),
+                ]
             for _ in range(rng.randrange(3, 6)):
-                steps += [("Correspond", owner, "", "", "", "update"), ("EmailRecord", "RT_System", "", "", "", "<m>")]
+                steps += [
+                    ("Correspond", owner, "", "", "", "update"),
+                    ("EmailRecord", "RT_System", "", "", "", "<m>"),
+                ]
                 steps.append(("Comment", owner, "", "", "", "note"))
             steps.append(("CustomField", owner, "7", "", "Permanent", ""))
-            steps += [("Status", owner, "Status", "open", "resolved", ""), ("EmailRecord", "RT_System", "", "", "", "<m>")]
+            steps += [
+                ("Status", owner, "Status", "open", "resolved", ""),
+                ("EmailRecord", "RT_System", "", "", "", "<m>"),
+            ]
             out = []
             for kind, creator, field, old, new, data in rows + steps:
                 if kind not in ("EmailRecord", "SetWatcher", "Create") or creator != "RT_System":
@@ -111,7 +123,9 @@ def peak_mb() -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--work", type=Path, default=Path(__file__).resolve().parent / "_work")
     args = parser.parse_args()
@@ -120,7 +134,9 @@ def main() -> None:
     if not (snapshot_dir / MANIFEST).is_file():
         began = time.perf_counter()
         write_synthetic(snapshot_dir, args.tickets)
-        print(f"generated {snapshot_dir} in {time.perf_counter() - began:.1f} s (not part of the timing)")
+        print(
+            f"generated {snapshot_dir} in {time.perf_counter() - began:.1f} s (not part of the timing)"
+        )
     if cache_dir.exists():
         import shutil
 

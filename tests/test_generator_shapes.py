@@ -48,6 +48,8 @@ def test_ids_are_strings_where_rt_makes_them_strings() -> None:
     assert isinstance(txn["id"], str) and isinstance(txn["ObjectId"], str)
     assert isinstance(ticket["id"], int) and isinstance(ticket["Queue"]["id"], str)
     assert ticket["CustomFields"][0].keys() == {"_url", "id", "name", "type", "values"}
-    owner_rows = [t for t in read_jsonl(SAMPLE_SNAPSHOT / "transactions.jsonl") if t["Field"] == "Owner"]
+    owner_rows = [
+        t for t in read_jsonl(SAMPLE_SNAPSHOT / "transactions.jsonl") if t["Field"] == "Owner"
+    ]
     assert {t["Type"] for t in owner_rows} == {"Set", "SetWatcher"}
     assert all(t["NewValue"].isdigit() for t in owner_rows)  # user ids, not names
