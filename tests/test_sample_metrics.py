@@ -28,16 +28,30 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "data" / "scenarios"
 
 COLUMNS = (
-    "ticket_id", "queue", "service", "classification", "opened_at", "triaged_at", "resolved_at",
-    "time_to_triage_h", "time_to_triage_bh", "handoff_count", "time_in_handoff_h",
-    "time_in_handoff_bh", "time_to_resolve_h", "time_to_resolve_bh", "tech_lead_handoffs",
-    "reopen_count", "max_update_gap_h",
+    "ticket_id",
+    "queue",
+    "service",
+    "classification",
+    "opened_at",
+    "triaged_at",
+    "resolved_at",
+    "time_to_triage_h",
+    "time_to_triage_bh",
+    "handoff_count",
+    "time_in_handoff_h",
+    "time_in_handoff_bh",
+    "time_to_resolve_h",
+    "time_to_resolve_bh",
+    "tech_lead_handoffs",
+    "reopen_count",
+    "max_update_gap_h",
 )
 
 UO, UD, HO = "Urgent - Outage", "Urgent - Degraded", "Hand-off"
 
 # key: (ticket_id, queue, service, classification, opened_at, triaged_at, resolved_at,
 #       ttt_h, ttt_bh, handoffs, tih_h, tih_bh, ttr_h, ttr_bh, tech_lead_handoffs, reopens, max_gap_h)
+# fmt: off
 EXPECTED = {
     # ---------------------------------------------------------------- August 2026
     # Sat: reply 16:00 (triage), resolved 17:00; no business hours on a Saturday.
@@ -292,13 +306,19 @@ EXPECTED = {
         62, "ops-help", "file-storage", UD, "2026-10-30T20:40:00Z", "2026-10-30T20:50:00Z", "2026-10-31T15:30:00Z",
         0.17, 0.17, 0, None, None, 18.83, 0.33, 0, 0, 18.17),
 }
+# fmt: on
 
 MERGED_AWAY = {"storage-quota-merged-duplicate": 32}
 
 TIMESTAMP_COLUMNS = ("opened_at", "triaged_at", "resolved_at")
 FLOAT_COLUMNS = (
-    "time_to_triage_h", "time_to_triage_bh", "time_in_handoff_h", "time_in_handoff_bh",
-    "time_to_resolve_h", "time_to_resolve_bh", "max_update_gap_h",
+    "time_to_triage_h",
+    "time_to_triage_bh",
+    "time_in_handoff_h",
+    "time_in_handoff_bh",
+    "time_to_resolve_h",
+    "time_to_resolve_bh",
+    "max_update_gap_h",
 )
 INT_COLUMNS = ("handoff_count", "tech_lead_handoffs", "reopen_count")
 
@@ -340,7 +360,9 @@ def metrics(tmp_path_factory):
 
     out_dir = tmp_path_factory.mktemp("sample-snapshot")
     generate_snapshot(SCENARIOS, out_dir)
-    config = load_config(None)
+    with pytest.MonkeyPatch.context() as patch:  # the documented defaults, whatever the environment
+        patch.delenv("REVIEW_CONFIG", raising=False)
+        config = load_config(None)
     snapshot = load_snapshot(out_dir)
     events = build_events(snapshot, config)
     table = compute_metrics(events, snapshot, config)
@@ -359,16 +381,20 @@ def test_expected_table_is_consistent():
         opened = _as_utc(row["opened_at"])
         resolved = _as_utc(row["resolved_at"])
         assert row["time_to_resolve_h"] == pytest.approx(
-            (resolved - opened).total_seconds() / 3600, abs=0.01), row["key"]
+            (resolved - opened).total_seconds() / 3600, abs=0.01
+        ), row["key"]
         if row["triaged_at"] is not None:
             triaged = _as_utc(row["triaged_at"])
             assert row["time_to_triage_h"] == pytest.approx(
-                (triaged - opened).total_seconds() / 3600, abs=0.01), row["key"]
+                (triaged - opened).total_seconds() / 3600, abs=0.01
+            ), row["key"]
         else:
             assert row["time_to_triage_h"] is None and row["time_to_triage_bh"] is None
-        for wall, business in (("time_to_triage_h", "time_to_triage_bh"),
-                               ("time_in_handoff_h", "time_in_handoff_bh"),
-                               ("time_to_resolve_h", "time_to_resolve_bh")):
+        for wall, business in (
+            ("time_to_triage_h", "time_to_triage_bh"),
+            ("time_in_handoff_h", "time_in_handoff_bh"),
+            ("time_to_resolve_h", "time_to_resolve_bh"),
+        ):
             if row[wall] is not None:
                 assert 0 <= row[business] <= row[wall] + 0.01, (row["key"], business)
         assert (row["handoff_count"] == 0) == (row["time_in_handoff_h"] is None), row["key"]
