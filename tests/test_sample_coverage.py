@@ -7,9 +7,9 @@ an incident that stands for a required case fails here, naming the case.
 from __future__ import annotations
 
 import glob
-import itertools
 import re
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -110,12 +110,12 @@ def owners(incident: dict) -> list[str]:
 
 def tech_lead_changes(incident: dict) -> int:
     seq = [o for o in owners(incident) if o != "Nobody"]
-    return sum(1 for a, b in itertools.pairwise(seq) if a != b)
+    return sum(1 for a, b in pairwise(seq) if a != b)
 
 
 def reopens(incident: dict) -> int:
     seq = statuses(incident)
-    return sum(1 for a, b in itertools.pairwise(seq) if a in INACTIVE and b not in INACTIVE)
+    return sum(1 for a, b in pairwise(seq) if a in INACTIVE and b not in INACTIVE)
 
 
 def first_triage_kind(incident: dict) -> str | None:
@@ -143,7 +143,7 @@ def final_resolution(incident: dict) -> datetime | None:
 
 def longest_update_gap(incident: dict) -> timedelta:
     points = [_ts(incident["created"]), *staff_replies(incident), final_resolution(incident)]
-    return max(b - a for a, b in itertools.pairwise(points))
+    return max(b - a for a, b in pairwise(points))
 
 
 def fields(incident: dict) -> dict:
@@ -413,7 +413,7 @@ def test_steps_are_in_time_order_and_refer_to_known_names():
                 assert step["owner"] in staff_names() | {"Nobody"}, (key, step)
             if "queue" in step:
                 assert step["queue"] in OPS | DEV, (key, step)
-            for target in [*list((step.get("link") or {}).values()), step.get("merge_into")]:
+            for target in [*(step.get("link") or {}).values(), step.get("merge_into")]:
                 if target is not None:
                     assert target in INCIDENTS, (key, step)
                     assert _ts(INCIDENTS[target]["created"]) <= times[-1], (

@@ -51,6 +51,7 @@ UO, UD, HO = "Urgent - Outage", "Urgent - Degraded", "Hand-off"
 
 # key: (ticket_id, queue, service, classification, opened_at, triaged_at, resolved_at,
 #       ttt_h, ttt_bh, handoffs, tih_h, tih_bh, ttr_h, ttr_bh, tech_lead_handoffs, reopens, max_gap_h)
+# fmt: off
 EXPECTED = {
     # ---------------------------------------------------------------- August 2026
     # Sat: reply 16:00 (triage), resolved 17:00; no business hours on a Saturday.
@@ -1281,6 +1282,7 @@ EXPECTED = {
         18.17,
     ),
 }
+# fmt: on
 
 MERGED_AWAY = {"storage-quota-merged-duplicate": 32}
 
@@ -1334,7 +1336,9 @@ def metrics(tmp_path_factory):
 
     out_dir = tmp_path_factory.mktemp("sample-snapshot")
     generate_snapshot(SCENARIOS, out_dir)
-    config = load_config(None)
+    with pytest.MonkeyPatch.context() as patch:  # the documented defaults, whatever the environment
+        patch.delenv("REVIEW_CONFIG", raising=False)
+        config = load_config(None)
     snapshot = load_snapshot(out_dir)
     events = build_events(snapshot, config)
     table = compute_metrics(events, snapshot, config)
