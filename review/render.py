@@ -41,7 +41,7 @@ from review import __version__
 from review.config import PROJECT_ROOT, Config, load_config
 from review.errors import ReviewError
 from review.metrics import incidents
-from review.reports import month_of, open_snapshot
+from review.reports import month_of, open_snapshot, registry_path
 from review.snapshot import Snapshot
 
 TEMPLATES = PROJECT_ROOT / "notebooks"
@@ -156,13 +156,6 @@ def shared_digest(snapshot: Snapshot) -> str:
         hashes = pd.util.hash_pandas_object(frame.astype("string"), index=False)
         parts.append(f"{len(frame)}:{int(hashes.sum()):x}")
     return _digest(parts)
-
-
-def registry_path(config: Config) -> Path | None:
-    """The service registry file the close-out audit reads (issue 4), if configured."""
-    gaps = getattr(config, "gaps", None)
-    path = getattr(gaps, "registry", None)
-    return Path(path) if path else None
 
 
 @dataclass

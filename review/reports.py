@@ -226,11 +226,18 @@ def close_out_sections(context: Context) -> tuple[Any, pd.DataFrame, pd.DataFram
         if not _missing_issue4(exc):
             raise
         return None, _empty(FINDING_COLUMNS), _empty(CHECKLIST_COLUMNS)
-    registry = load_registry()
+    registry = load_registry(registry_path(context.config))
     args = (context.events, context.snapshot, context.config, registry)
     findings = find_gaps(*args, metrics=context.metrics)
     checklist = process_checklist(*args, metrics=context.metrics)
     return registry, findings, checklist
+
+
+def registry_path(config: Config) -> Path | None:
+    """The service registry file named by the config (`gaps.registry`, issue 4), if any."""
+    gaps = getattr(config, "gaps", None)
+    path = getattr(gaps, "registry", None)
+    return Path(path) if path else None
 
 
 def support_gaps_table(context: Context, since: date | None, today: date | None) -> pd.DataFrame:
