@@ -703,7 +703,7 @@ def support_gaps(
         np.where(registered, np.where(out["review_overdue"], REVIEW_ACTION, ""), REGISTER_ACTION),
         index=out.index,
     )
-    out["recommended_action"] = action.where(action.notna(), fallback)
+    out["recommended_action"] = np.where(action.notna(), action.astype(object), fallback)
     for column in ("last_incident", "gap_since"):
         out[column] = out[column].dt.strftime("%Y-%m-%d")
     out["last_reviewed"] = out["last_reviewed"].map(
