@@ -631,6 +631,8 @@ SUPPORT_COLUMNS = [
     "worst_severity", "last_incident", "gap_since", "gap_days", "recommended_action",
     "last_reviewed", "review_overdue",
 ]  # fmt: skip
+# the Close Out checks senior staff act on per service, not per ticket
+SERVICE_RULES = ("unknown-service-owner", "ad-hoc-support-team", "comms-channels-undefined")
 REVIEW_ACTION = (
     "Operations reviews the registry entry with the service owner and sets last_reviewed."
 )
@@ -647,12 +649,14 @@ def support_gaps(
 ) -> pd.DataFrame:
     """Per service, what senior staff need to act on, most urgent first.
 
-    incidents: incidents opened since `since`; one column per rule with its findings;
+    incidents: incidents opened since `since`; findings and one count column per rule;
     worst_severity of those; last_incident (date opened); gap_since/gap_days: the
-    first incident with a finding and how long ago that was at `today`;
-    recommended_action: the action of the most severe, most frequent rule (or the
-    registry review); last_reviewed and review_overdue (older than
-    gaps.registry_review_days, or not registered).
+    first incident with a finding and how long before `today` that was;
+    recommended_action: the action of the service-level rule (unknown owner, ad-hoc
+    team, channels) found, else of the most severe and frequent rule, else the
+    registry review; last_reviewed and review_overdue (older than
+    gaps.registry_review_days, or not registered). Sorted by the worst service-level
+    finding, then the worst finding, the number of findings and the gap's age.
     """
     today_ts = pd.Timestamp(today if today is not None else pd.Timestamp.now("UTC").date())
     today_ts = today_ts.tz_localize("UTC") if today_ts.tzinfo is None else today_ts
@@ -691,7 +695,10 @@ def support_gaps(
     tally = found.groupby(["svc", "rule"]).agg(rank=("rank", "first"), n=("rule", "size"))
     tally = tally.reset_index()
     tally["order"] = tally["rule"].map({r: i for i, r in enumerate(RULES)})
-    ranked = tally.sort_values(["svc", "rank", "n", "order"], ascending=[True, True, False, True])
+    tally["service_level"] = ~tally["rule"].isin(SERVICE_RULES)  # False sorts first
+    ranked = tally.sort_values(
+        ["svc", "service_level", "rank", "n", "order"], ascending=[True, True, True, False, True]
+    )
     top = ranked.groupby("svc")["rule"].first()
     action = top.map({r: rule.action for r, rule in RULES.items()}).reindex(out.index)
     reviewed = pd.to_datetime(reg["last_reviewed"].reindex(out.index), utc=True)
@@ -709,10 +716,14 @@ def support_gaps(
     out["last_reviewed"] = out["last_reviewed"].map(
         lambda d: d.isoformat() if isinstance(d, date) else ""
     )
-    out["_rank"] = worst.fillna(len(SEVERITY_RANK))
+    lowest = len(SEVERITY_RANK)
+    service_level = found.loc[found["rule"].isin(SERVICE_RULES)]
+    out["_service_rank"] = service_level.groupby("svc")["rank"].min().reindex(out.index)
+    out["_service_rank"] = out["_service_rank"].fillna(lowest)
+    out["_rank"] = worst.fillna(lowest)
     out = out.reset_index().sort_values(
-        ["_rank", "findings", "gap_days", "review_overdue", "service"],
-        ascending=[True, False, False, False, True],
+        ["_service_rank", "_rank", "findings", "gap_days", "review_overdue", "service"],
+        ascending=[True, True, False, False, False, True],
         na_position="last",
         kind="stable",
     )
