@@ -146,8 +146,11 @@ def _closes(events: pd.DataFrame, inactive: list[str]) -> pd.DataFrame:
     return closes.groupby("ticket_id")[["txn_id", "at", "new"]].last()
 
 
-class _Audit:
-    """The facts every rule needs, computed once for all incidents."""
+class Audit:
+    """The facts every rule needs, computed once for all incidents; one method per rule.
+
+    The process checklist reuses it, so a step and the rule behind it always agree.
+    """
 
     def __init__(
         self,
@@ -352,12 +355,13 @@ class _Audit:
         found = text.loc[text != ""]
         return pd.DataFrame({"ticket_id": found.index, "evidence": found.to_numpy()})
 
-    def _field_set_by(self, name: str, value: str) -> pd.Series:
-        """Per ticket: 'set by txn N at T' for the last change of field `name` to `value`."""
+    def field_set_by(self, name: str) -> pd.Series:
+        """Per ticket: 'set by txn N at T' for the last change of custom field `name` to a
+        value, or 'set at creation' when no transaction set it."""
         ev = self.events
-        sets = ev.loc[(ev["kind"] == "field") & (ev["field"] == name) & (ev["new"] == value)]
+        sets = ev.loc[(ev["kind"] == "field") & (ev["field"] == name) & (ev["new"] != "")]
         last = sets.groupby("ticket_id")[["txn_id", "at"]].last()
-        text = "set by " + _txn(last["txn_id"], last["at"])
+        text: pd.Series = "set by " + _txn(last["txn_id"], last["at"])
         return text.reindex(self.ids).fillna("set at creation")
 
     def temporary_fix_no_followup(self) -> pd.DataFrame:
@@ -395,7 +399,7 @@ class _Audit:
         flagged = temporary & ~inc.index.isin(good)
         head = (
             f"custom field '{config.fields.resolution_type}' is {config.resolution.temporary} ("
-            + self._field_set_by(config.fields.resolution_type, config.resolution.temporary)
+            + self.field_set_by(config.fields.resolution_type)
             + ")"
         )
         tail = bad_by_ticket.reindex(self.ids).fillna("no link to a follow-up ticket")
@@ -478,7 +482,9 @@ class _Audit:
         )
         return _join(pd.DataFrame({"ticket_id": gaps["ticket_id"], "evidence": text})).reset_index()
 
-    def handoff_not_announced(self) -> pd.DataFrame:
+    def handoffs(self) -> pd.DataFrame:
+        """Every move from an ops queue to a developer queue, with the first staff reply
+        after it: ticket_id, txn_id, at, late (bool) and evidence, in time order."""
         ev = self.events.loc[self.events["ticket_id"].isin(self.ids)]
         config = self.config
         moves = ev.loc[
@@ -505,9 +511,6 @@ class _Audit:
         limit = config.gaps.handoff_announce_business_hours
         no_reply = paired["reply_at"].isna()
         closed = self.closed.reindex(paired["ticket_id"]).to_numpy()
-        late = (business > limit) | (no_reply & closed)
-        paired = paired.loc[late]
-        business = business.loc[late]
         moved = (
             "moved "
             + paired["old"]
@@ -517,7 +520,7 @@ class _Audit:
             + _txn(paired["txn_id"], paired["at"])
         )
         answer = np.where(
-            paired["reply_at"].isna(),
+            no_reply,
             "no staff reply after it",
             "first staff reply after it is "
             + _txn(paired["reply_txn"].fillna(0), paired["reply_at"])
@@ -525,10 +528,16 @@ class _Audit:
             + business.round(1).astype(str)
             + f" business hours later (limit {limit:g})",
         )
-        paired = paired.assign(evidence=moved + "; " + answer)
-        paired = paired.sort_values(["ticket_id", "at", "txn_id"], kind="stable")
-        text = _join(paired)
-        who = self._lead_after(paired.groupby("ticket_id")[["txn_id", "at"]].first())
+        paired = paired.assign(
+            late=(business > limit) | (no_reply & closed), evidence=moved + "; " + answer
+        )
+        return paired.sort_values(["ticket_id", "at", "txn_id"], kind="stable")
+
+    def handoff_not_announced(self) -> pd.DataFrame:
+        late = self.handoffs()
+        late = late.loc[late["late"]]
+        text = _join(late)
+        who = self._lead_after(late.groupby("ticket_id")[["txn_id", "at"]].first())
         return pd.DataFrame(
             {"ticket_id": text.index, "evidence": text.to_numpy(), "action_owner": who.to_numpy()}
         )
@@ -603,7 +612,11 @@ def find_gaps(
     """
     if metrics is None:
         metrics = compute_metrics(events, snapshot, config)
-    audit = _Audit(events, snapshot, config, registry, metrics)
+    return audit_findings(Audit(events, snapshot, config, registry, metrics))
+
+
+def audit_findings(audit: Audit) -> pd.DataFrame:
+    """Run every rule of RULES on a prepared Audit (see find_gaps)."""
     frames: list[pd.DataFrame] = []
     for rule_id, rule in RULES.items():
         found = getattr(audit, rule_id.replace("-", "_"))()

@@ -55,17 +55,20 @@ FRAME_COLUMNS = [
 
 @dataclass(frozen=True)
 class Registry:
-    """All services of the registry file, plus the Operations staff who triage for every service.
+    """All services of the registry file, plus what holds for every service.
 
     `operations_staff` own tickets legitimately during triage (the process's
     "Operations and Infrastructure staff"), so they never count as an ad-hoc
-    support team.
+    support team. `helpdesk_list` is the Help Desk's address (an entry may override
+    it) and `threedown_list` the address that posts to 3Down: on a ticket's Cc they
+    make those steps of the process visible in RT.
     """
 
     path: Path
     services: tuple[Service, ...]
     operations_staff: tuple[str, ...]
     helpdesk_list: str
+    threedown_list: str
 
     def frame(self) -> pd.DataFrame:
         """One row per service, list-valued columns as Python lists, in file order."""
@@ -177,7 +180,7 @@ class _Reader:
         return value
 
 
-_TOP_KEYS = ("operations_staff", "helpdesk_list", "services")
+_TOP_KEYS = ("operations_staff", "helpdesk_list", "threedown_list", "services")
 _SERVICE_KEYS = (
     "service", "rt_names", "service_owner", "business_owner", "tech_leads", "support_team",
     "support_assignment", "announce_lists", "support_lists", "helpdesk_list", "queues",
@@ -276,17 +279,16 @@ def parse_registry(text: str, file: str) -> Registry:
         if "operations_staff" in top
         else ()
     )
-    helpdesk = (
-        reader.text(top["helpdesk_list"][1], "helpdesk_list", email=True)
-        if "helpdesk_list" in top
-        else ""
+    helpdesk, threedown = (
+        reader.text(top[key][1], key, email=True) if key in top else ""
+        for key in ("helpdesk_list", "threedown_list")
     )
     entries = top["services"][1]
     if not isinstance(entries, yaml.SequenceNode) or not entries.value:
         raise reader.fail(entries, "services must be a list of entries, each starting with '- '")
     services = [_service(reader, node, helpdesk) for node in entries.value]
     _check_unique(reader, services, list(entries.value))
-    return Registry(Path(file), tuple(services), staff, helpdesk)
+    return Registry(Path(file), tuple(services), staff, helpdesk, threedown)
 
 
 def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
