@@ -296,12 +296,19 @@ class _Checklist:
             return unseen
         value = self.field(name)
         rejected = self.inc["status"] == REJECTED
-        state = _pick([rejected, value != ""], [NA, DONE], self.ids).replace("", MISSING)
+        pending = ~self.audit.closed & (value == "")
+        state = _pick([rejected, value != "", pending], [NA, DONE, NA], self.ids)
         evidence = _pick(
-            [rejected, value != ""],
-            [pd.Series("rejected: not a problem", index=self.ids), self.set_by(name, value)],
+            [rejected, value != "", pending],
+            [
+                pd.Series("rejected: not a problem", index=self.ids),
+                self.set_by(name, value),
+                pd.Series("still open", index=self.ids),
+            ],
             self.ids,
-        ).replace("", f"custom field '{name}' is empty")
+        )
+        state = state.replace("", MISSING)
+        evidence = evidence.replace("", f"custom field '{name}' is empty")
         return _step(state, evidence, f"custom field '{name}'", step)
 
     def validation(self, step: str) -> pd.DataFrame:

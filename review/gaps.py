@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from review.calendar import BusinessClock
-from review.config import Config
+from review.config import PROJECT_ROOT, Config
 from review.metrics import compute_metrics
 from review.registry import Registry
 from review.snapshot import Snapshot
@@ -118,7 +118,12 @@ def _join(parts: pd.DataFrame) -> pd.Series:
 
 
 def _where(registry: Registry) -> str:
-    return Path(registry.path).name
+    """The registry file as evidence shows it: relative to the project when inside it."""
+    path = Path(registry.path)
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
 
 
 def incident_services(metrics: pd.DataFrame, registry: Registry) -> pd.DataFrame:
