@@ -654,7 +654,6 @@ SERVICE_RULES = ("unknown-service-owner", "ad-hoc-support-team", "comms-channels
 REVIEW_ACTION = (
     "Operations reviews the registry entry with the service owner and sets last_reviewed."
 )
-REGISTER_ACTION = "Operations adds the service to the registry with its owner and support team."
 
 
 def support_gaps(
@@ -692,7 +691,7 @@ def support_gaps(
         opened_at=metrics.set_index("ticket_id")["opened_at"]
         .reindex(found["ticket_id"])
         .to_numpy(),
-        rank=found["severity"].map(SEVERITY_RANK),
+        rank=found["severity"].map(SEVERITY_RANK).astype("float64"),
     )
     reg = registry.frame().set_index("service")
     names = list(dict.fromkeys([*reg.index, *sorted(metrics["svc"].unique())]))
@@ -706,9 +705,12 @@ def support_gaps(
     out = out.join(counts)
     worst = found.groupby("svc")["rank"].min().reindex(out.index)
     out["worst_severity"] = worst.map({v: k for k, v in SEVERITY_RANK.items()}).fillna("")
-    out["last_incident"] = metrics.groupby("svc")["opened_at"].max().reindex(out.index)
-    out["gap_since"] = found.groupby("svc")["opened_at"].min().reindex(out.index)
-    out["gap_days"] = (today_ts - out["gap_since"]).dt.days
+    # to_datetime keeps the dtype when no incident or finding is left to group
+    last = metrics.groupby("svc")["opened_at"].max().reindex(out.index)
+    out["last_incident"] = pd.to_datetime(last, utc=True)
+    first = found.groupby("svc")["opened_at"].min().reindex(out.index)
+    out["gap_since"] = pd.to_datetime(first, utc=True)
+    out["gap_days"] = (today_ts.normalize() - out["gap_since"].dt.normalize()).dt.days
     # the most severe rule, then the most frequent, then rule order
     tally = found.groupby(["svc", "rule"]).agg(rank=("rank", "first"), n=("rule", "size"))
     tally = tally.reset_index()
@@ -723,11 +725,7 @@ def support_gaps(
     out["last_reviewed"] = reg["last_reviewed"].reindex(out.index)
     overdue_days = config.gaps.registry_review_days
     out["review_overdue"] = reviewed.isna() | ((today_ts - reviewed).dt.days > overdue_days)
-    registered = out.index.isin(reg.index)
-    fallback = pd.Series(
-        np.where(registered, np.where(out["review_overdue"], REVIEW_ACTION, ""), REGISTER_ACTION),
-        index=out.index,
-    )
+    fallback = np.where(out["review_overdue"], REVIEW_ACTION, "")
     out["recommended_action"] = np.where(action.notna(), action.astype(object), fallback)
     for column in ("last_incident", "gap_since"):
         out[column] = out[column].dt.strftime("%Y-%m-%d")

@@ -1,0 +1,264 @@
+"""Gap rules on hand-made incidents (tests/fixtures/gaps), each rule firing and not firing.
+
+The incidents and what each must show are described in
+tests/fixtures/gaps/scenarios/incidents.yaml; the expected evidence below was
+worked out by hand from those timings (EDT: business hours are 13:00-21:00Z).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from review.config import Config, load_config
+from review.gaps import (
+    FINDING_COLUMNS,
+    REVIEW_ACTION,
+    RULES,
+    SUPPORT_COLUMNS,
+    find_gaps,
+    support_gaps,
+)
+from review.metrics import compute_metrics
+from review.registry import Registry, load_registry
+from review.scenarios.generate import generate_snapshot
+from review.snapshot import Snapshot, load_snapshot, read_jsonl, write_snapshot
+from review.timeline import build_events
+
+FIXTURES = Path(__file__).parent / "fixtures" / "gaps"
+REG = "registry entry 'beta' (tests/fixtures/gaps/services.yaml:16)"
+
+# (ticket, rule, evidence, action_owner), in ticket and rule order
+EXPECTED = [
+    (2, "unknown-service-owner", f"custom field 'Service Owner' is empty and {REG} has no service_owner", "senior staff"),
+    (2, "ad-hoc-support-team", f"support_assignment is temporary in {REG}; zed owned it (owner set by txn 123 at 2026-09-14T14:00:00Z) but is not in the support team [ben] of {REG}", "senior staff"),
+    (2, "comms-channels-undefined", f"{REG} has no announce_lists; nobody on the ticket's Cc beyond the requestors (c2)", "senior staff"),
+    (2, "temporary-fix-no-followup", "custom field 'Resolution Type' is Temporary (set by txn 156 at 2026-09-15T20:05:00Z); no link to a follow-up ticket", "senior staff"),
+    (2, "not-validated", "closed (resolved) by txn 158 at 2026-09-15T20:10:00Z; custom field 'Validated By' is empty", "service owner with Research"),
+    (2, "missed-daily-update", "no staff update for 30.7 h (limit 24 h) between txn 117 at 2026-09-14T13:20:00Z and txn 151 at 2026-09-15T20:00:00Z", "senior staff"),
+    (4, "not-validated", "closed (resolved) by txn 162 at 2026-09-15T21:00:00Z; custom field 'Validated By' is empty", "Alpha Team with Registrar"),
+    (4, "handoff-not-announced", "moved ops-help -> dev-web by txn 133 at 2026-09-14T15:00:00Z; first staff reply after it is txn 153 at 2026-09-15T20:00:00Z, 13.0 business hours later (limit 8)", "Tech Lead (service owner: Alpha Team)"),
+    (4, "no-owner-at-close", "closed (resolved) by txn 162 at 2026-09-15T21:00:00Z while the owner was Nobody", "Alpha Team"),
+    (5, "unknown-service-owner", "service 'gamma' is not in the registry tests/fixtures/gaps/services.yaml", "senior staff"),
+    (5, "ad-hoc-support-team", "no registry entry for 'gamma', so no support assignment is recorded", "senior staff"),
+    (5, "comms-channels-undefined", "no registry entry for 'gamma', so no announce or support list is recorded; nobody on the ticket's Cc beyond the requestors (c2)", "senior staff"),
+    (5, "not-validated", "closed (resolved) by txn 142 at 2026-09-15T03:00:00Z; custom field 'Validated By' is empty", "service owner with the business owner"),
+    (5, "never-triaged", "no staff owner, staff reply or staff status change between created by txn 139 at 2026-09-15T02:00:00Z and closed (resolved) by txn 142 at 2026-09-15T03:00:00Z", "Operations (ops-help)"),
+    (5, "no-owner-at-close", "closed (resolved) by txn 142 at 2026-09-15T03:00:00Z while the owner was Nobody", "senior staff"),
+    (7, "unknown-service-owner", f"custom field 'Service Owner' is empty and {REG} has no service_owner", "senior staff"),
+    (7, "ad-hoc-support-team", f"support_assignment is temporary in {REG}", "senior staff"),
+    (7, "comms-channels-undefined", f"{REG} has no announce_lists", "senior staff"),
+    (9, "temporary-fix-no-followup", "custom field 'Resolution Type' is Temporary (set by txn 218 at 2026-09-17T13:30:00Z); follow-up #10 (depends-on) is closed with Resolution Type '', not Permanent", "Alpha Team"),
+    (10, "not-validated", "closed (resolved) by txn 231 at 2026-09-17T15:10:00Z; custom field 'Validated By' is empty", "Alpha Team with Registrar"),
+    (11, "comms-channels-undefined", "nobody on the ticket's Cc beyond the requestors (c2)", "Alpha Team"),
+    (11, "no-owner-at-close", "closed (rejected) by txn 228 at 2026-09-17T14:30:00Z while the owner was Nobody", "Alpha Team"),
+]  # fmt: skip
+SERVICES = {2: "beta", 4: "alpha", 5: "gamma", 7: "beta", 9: "alpha", 10: "alpha", 11: "alpha"}
+CLEAN = {1, 3, 6, 8, 12}  # by the book: every rule stays silent
+
+
+@pytest.fixture(scope="module")
+def snapshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate_snapshot(FIXTURES / "scenarios", tmp_path_factory.mktemp("gaps") / "snap")
+
+
+@pytest.fixture(scope="module")
+def config() -> Config:
+    return load_config(None)
+
+
+@pytest.fixture(scope="module")
+def registry() -> Registry:
+    return load_registry(FIXTURES / "services.yaml")
+
+
+def audit(directory: Path, config: Config, registry: Registry) -> pd.DataFrame:
+    snapshot = load_snapshot(directory)
+    return find_gaps(build_events(snapshot, config), snapshot, config, registry)
+
+
+@pytest.fixture(scope="module")
+def findings(snapshot_dir: Path, config: Config, registry: Registry) -> pd.DataFrame:
+    return audit(snapshot_dir, config, registry)
+
+
+def test_every_finding_as_worked_out_by_hand(findings: pd.DataFrame) -> None:
+    assert list(findings.columns) == FINDING_COLUMNS
+    got = list(findings[["ticket_id", "rule", "evidence", "action_owner"]].itertuples(index=False))
+    assert [tuple(row) for row in got] == EXPECTED
+
+
+def test_findings_carry_service_severity_and_the_prescribed_action(
+    findings: pd.DataFrame,
+) -> None:
+    assert dict(zip(findings["ticket_id"], findings["service"], strict=True)) == SERVICES
+    for row in findings.itertuples():
+        assert row.severity == RULES[str(row.rule)].severity
+        assert row.action == RULES[str(row.rule)].action
+    unknown = findings.loc[findings["rule"] == "unknown-service-owner", "action"].iloc[0]
+    assert unknown.startswith("Escalate to senior staff to name the service owner")
+
+
+def test_every_rule_fires_somewhere_and_clean_incidents_fire_none(
+    findings: pd.DataFrame,
+) -> None:
+    assert set(findings["rule"]) == set(RULES)
+    assert not CLEAN & set(findings["ticket_id"])
+
+
+def test_thresholds_come_from_the_config(
+    snapshot_dir: Path, config: Config, registry: Registry
+) -> None:
+    # ticket 2's longest silence is 30.7 h; ticket 4 was announced after 13.0 business hours
+    relaxed = replace(
+        config,
+        gaps=replace(config.gaps, daily_update_hours=31, handoff_announce_business_hours=13.5),
+    )
+    found = audit(snapshot_dir, relaxed, registry)
+    assert "missed-daily-update" not in set(found["rule"])
+    assert "handoff-not-announced" not in set(found["rule"])
+    strict = replace(config, gaps=replace(config.gaps, handoff_announce_business_hours=2))
+    late = audit(snapshot_dir, strict, registry)
+    late = late.loc[late["rule"] == "handoff-not-announced"]
+    # ticket 12: Friday 20:00Z -> Monday 14:30Z is 2.5 business hours
+    assert list(late["ticket_id"]) == [4, 12]
+    assert "2.5 business hours later (limit 2)" in late["evidence"].iloc[1]
+
+
+def test_a_permanent_team_and_lists_silence_the_registry_rules(
+    snapshot_dir: Path, config: Config, tmp_path: Path
+) -> None:
+    text = (FIXTURES / "services.yaml").read_text()
+    fixed = text.replace('service_owner: ""', "service_owner: Beta Team")
+    fixed = fixed.replace("support_assignment: temporary", "support_assignment: permanent")
+    fixed = fixed.replace("announce_lists: []", "announce_lists: [beta-announce@example.edu]")
+    fixed = fixed.replace("support_team: [ben]", "support_team: [ben, zed]")
+    path = tmp_path / "services.yaml"
+    path.write_text(fixed)
+    found = audit(snapshot_dir, config, load_registry(path))
+    assert set(found.loc[found["ticket_id"] == 7, "rule"]) == set()
+    assert list(found.loc[found["ticket_id"] == 2, "rule"]) == [
+        "comms-channels-undefined",  # still nobody on its Cc
+        "temporary-fix-no-followup",
+        "not-validated",
+        "missed-daily-update",
+    ]
+    assert found.loc[found["ticket_id"] == 2, "evidence"].iloc[0] == (
+        "nobody on the ticket's Cc beyond the requestors (c2)"
+    )
+
+
+def _shuffled_copy(source: Path, target: Path, seed: int) -> Path:
+    rng = random.Random(seed)
+    parts = {}
+    for name in ("tickets", "transactions", "queues", "users"):
+        rows = read_jsonl(source / f"{name}.jsonl")
+        rng.shuffle(rows)
+        parts[name] = rows
+    manifest = json.loads((source / "manifest.json").read_text())
+    return write_snapshot(
+        target,
+        parts["tickets"],
+        parts["transactions"],
+        parts["queues"],
+        parts["users"],
+        source=manifest["source"],
+        query=manifest["query"],
+        pulled_at=manifest["pulled_at"],
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_findings_do_not_depend_on_row_order(
+    snapshot_dir: Path,
+    config: Config,
+    registry: Registry,
+    findings: pd.DataFrame,
+    tmp_path: Path,
+    seed: int,
+) -> None:
+    shuffled = _shuffled_copy(snapshot_dir, tmp_path / "shuffled", seed)
+    assert (shuffled / "tickets.jsonl").read_bytes() != (
+        snapshot_dir / "tickets.jsonl"
+    ).read_bytes()
+    pd.testing.assert_frame_equal(audit(shuffled, config, registry), findings)
+
+
+def test_a_snapshot_without_the_validated_by_field_is_not_judged(
+    snapshot_dir: Path, config: Config, registry: Registry
+) -> None:
+    renamed = replace(config, fields=replace(config.fields, validated_by="Signed Off By"))
+    found = audit(snapshot_dir, renamed, registry)
+    assert "not-validated" not in set(found["rule"])
+    assert len(found) == len(EXPECTED) - 4
+
+
+# --------------------------------------------------------------------------- support-gaps
+
+
+def _summary(
+    snapshot_dir: Path, config: Config, registry: Registry, since: str | None = None
+) -> pd.DataFrame:
+    snapshot: Snapshot = load_snapshot(snapshot_dir)
+    events = build_events(snapshot, config)
+    metrics = compute_metrics(events, snapshot, config)
+    found = find_gaps(events, snapshot, config, registry, metrics)
+    return support_gaps(found, metrics, registry, config, since=since, today="2026-10-01")
+
+
+def test_support_gaps_per_service_worst_first(
+    snapshot_dir: Path, config: Config, registry: Registry
+) -> None:
+    table = _summary(snapshot_dir, config, registry)
+    assert list(table.columns) == SUPPORT_COLUMNS
+    assert list(table["service"]) == ["beta", "gamma", "alpha"]  # beta: more findings
+    rows = table.set_index("service")
+    assert rows.loc["beta", "incidents"] == 2  # ticket 2 by its field, ticket 7 by dev-storage
+    assert rows.loc["beta", "findings"] == 9
+    assert rows.loc["beta", "ad-hoc-support-team"] == 2
+    assert rows.loc["beta", "missed-daily-update"] == 1
+    assert rows.loc["beta", "worst_severity"] == "high"
+    assert rows.loc["beta", "gap_since"] == "2026-09-14"
+    assert rows.loc["beta", "gap_days"] == 17
+    assert rows.loc["beta", "recommended_action"] == RULES["unknown-service-owner"].action
+    assert rows.loc["beta", "last_reviewed"] == "2025-01-10"
+    assert bool(rows.loc["beta", "review_overdue"]) is True
+    assert rows.loc["gamma", "support_assignment"] == "unregistered"
+    assert rows.loc["gamma", "findings"] == 6
+    assert bool(rows.loc["gamma", "review_overdue"]) is True
+    assert rows.loc["alpha", "incidents"] == 9
+    assert rows.loc["alpha", "findings"] == 7
+    assert rows.loc["alpha", "worst_severity"] == "medium"
+    assert rows.loc["alpha", "last_incident"] == "2026-09-18"
+    assert rows.loc["alpha", "gap_since"] == "2026-09-14"
+    assert rows.loc["alpha", "recommended_action"] == RULES["comms-channels-undefined"].action
+    assert bool(rows.loc["alpha", "review_overdue"]) is False
+
+
+def test_support_gaps_since_counts_only_later_incidents(
+    snapshot_dir: Path, config: Config, registry: Registry
+) -> None:
+    rows = _summary(snapshot_dir, config, registry, since="2026-09-16").set_index("service")
+    assert rows.loc["beta", "incidents"] == 1  # ticket 7 only
+    assert rows.loc["beta", "findings"] == 3
+    assert rows.loc["beta", "gap_since"] == "2026-09-16"
+    assert "gamma" not in rows.index  # known only from its incident of 2026-09-15
+    assert rows.loc["alpha", "incidents"] == 6
+
+
+def test_quiet_services_still_show_an_overdue_registry_review(
+    snapshot_dir: Path, config: Config, registry: Registry
+) -> None:
+    table = _summary(snapshot_dir, config, registry, since="2026-09-19")
+    assert list(table["service"]) == ["beta", "alpha"]  # overdue review first
+    rows = table.set_index("service")
+    assert rows.loc["beta", "incidents"] == 0
+    assert rows.loc["beta", "findings"] == 0
+    assert rows.loc["beta", "recommended_action"] == REVIEW_ACTION
+    assert rows.loc["alpha", "recommended_action"] == ""
+    assert rows.loc["alpha", "last_incident"] is None or pd.isna(rows.loc["alpha", "last_incident"])
