@@ -159,7 +159,10 @@ def test_without_a_3down_or_helpdesk_address_those_steps_are_not_observable(
     table = run(snapshot, config, parse_registry(text, "services.yaml"))
     clean = table.loc[table["ticket_id"] == 1].set_index("step")
     assert clean.loc["3Down updated (urgent)", "state"] == "not observable"
-    assert "set threedown_list in the registry" in clean.loc["3Down updated (urgent)", "how_to_observe"]
+    assert (
+        "set threedown_list in the registry"
+        in clean.loc["3Down updated (urgent)", "how_to_observe"]
+    )
     recipients = clean.loc["Recipient List and Help Desk in the loop"]
     assert recipients["state"] == "not observable"
     assert recipients["evidence"].endswith("; the Help Desk list is not in the registry")

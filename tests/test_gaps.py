@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from review.checklist import process_checklist
 from review.config import Config, load_config
 from review.gaps import (
     FINDING_COLUMNS,
@@ -187,6 +188,11 @@ def test_findings_do_not_depend_on_row_order(
         snapshot_dir / "tickets.jsonl"
     ).read_bytes()
     pd.testing.assert_frame_equal(audit(shuffled, config, registry), findings)
+    checklists = [
+        process_checklist(build_events(s, config), s, config, registry)
+        for s in (load_snapshot(snapshot_dir), load_snapshot(shuffled))
+    ]
+    pd.testing.assert_frame_equal(*checklists)
 
 
 def test_a_snapshot_without_the_validated_by_field_is_not_judged(
