@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 from review.checklist import process_checklist
-from review.config import Config, load_config
+from review.cli import main
+from review.config import DATA_DIR, Config, load_config
 from review.gaps import (
     FINDING_COLUMNS,
     REVIEW_ACTION,
@@ -268,3 +269,163 @@ def test_quiet_services_still_show_an_overdue_registry_review(
     assert rows.loc["beta", "recommended_action"] == REVIEW_ACTION
     assert rows.loc["alpha", "recommended_action"] == ""
     assert rows.loc["alpha", "last_incident"] is None or pd.isna(rows.loc["alpha", "last_incident"])
+
+
+# --------------------------------------------------------------------------- the bundled sample
+
+# Rules per sample incident, checked against the scenario keys and comments in data/scenarios/
+# (ticket 32 was merged into 31 and is no incident). Registry: data/services.yaml.
+SAMPLE_RULES: dict[int, tuple[str, ...]] = {
+    1: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated'),
+    2: (),
+    3: ('comms-channels-undefined', 'not-validated'),
+    4: ('not-validated',),
+    5: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated'),
+    6: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated', 'handoff-not-announced'),
+    7: ('comms-channels-undefined', 'not-validated'),
+    8: ('comms-channels-undefined', 'temporary-fix-no-followup', 'not-validated'),
+    9: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated', 'never-triaged', 'no-owner-at-close'),
+    10: ('ad-hoc-support-team',),
+    11: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated'),
+    12: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated'),
+    13: ('not-validated',),
+    14: ('comms-channels-undefined', 'not-validated'),
+    15: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated'),
+    16: ('ad-hoc-support-team',),
+    17: ('comms-channels-undefined', 'not-validated', 'missed-daily-update'),
+    18: ('temporary-fix-no-followup', 'not-validated', 'missed-daily-update'),
+    19: ('unknown-service-owner', 'ad-hoc-support-team', 'comms-channels-undefined', 'not-validated'),
+    20: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated'),
+    21: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated'),
+    22: ('ad-hoc-support-team', 'not-validated'),
+    23: ('not-validated',),
+    24: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated'),
+    25: ('comms-channels-undefined', 'not-validated', 'missed-daily-update'),
+    26: (),
+    27: ('comms-channels-undefined', 'not-validated'),
+    28: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated', 'handoff-not-announced'),
+    29: ('comms-channels-undefined', 'temporary-fix-no-followup', 'not-validated'),
+    30: ('comms-channels-undefined', 'not-validated'),
+    31: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated'),
+    33: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated', 'never-triaged', 'no-owner-at-close'),
+    34: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated'),
+    35: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated'),
+    36: ('unknown-service-owner', 'ad-hoc-support-team', 'comms-channels-undefined', 'not-validated'),
+    37: ('comms-channels-undefined', 'not-validated'),
+    38: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated'),
+    39: ('comms-channels-undefined', 'not-validated'),
+    40: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated'),
+    41: ('comms-channels-undefined', 'not-validated'),
+    42: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated'),
+    43: (),
+    44: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated'),
+    45: ('comms-channels-undefined', 'not-validated'),
+    46: ('comms-channels-undefined', 'not-validated', 'handoff-not-announced'),
+    47: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated'),
+    48: ('comms-channels-undefined', 'not-validated'),
+    49: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated', 'missed-daily-update'),
+    50: ('comms-channels-undefined', 'no-owner-at-close'),
+    51: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated', 'handoff-not-announced'),
+    52: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated'),
+    53: ('comms-channels-undefined', 'not-validated'),
+    54: ('unknown-service-owner', 'ad-hoc-support-team', 'comms-channels-undefined', 'temporary-fix-no-followup', 'not-validated', 'handoff-not-announced'),
+    55: (),
+    56: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated'),
+    57: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated'),
+    58: ('ad-hoc-support-team', 'comms-channels-undefined', 'temporary-fix-no-followup', 'not-validated'),
+    59: ('comms-channels-undefined', 'not-validated'),
+    60: ('comms-channels-undefined', 'temporary-fix-no-followup', 'not-validated'),
+    61: ('comms-channels-undefined', 'not-validated'),
+    62: ('ad-hoc-support-team', 'comms-channels-undefined', 'not-validated'),
+}  # fmt: skip
+SAMPLE_COUNTS = {
+    "not-validated": 54, "comms-channels-undefined": 50, "ad-hoc-support-team": 33,
+    "temporary-fix-no-followup": 6, "handoff-not-announced": 5, "missed-daily-update": 4,
+    "unknown-service-owner": 3, "no-owner-at-close": 3, "never-triaged": 2,
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def sample_findings(config: Config) -> pd.DataFrame:
+    return audit(DATA_DIR / "sample", config, load_registry(DATA_DIR / "services.yaml"))
+
+
+def test_sample_findings_per_incident(sample_findings: pd.DataFrame) -> None:
+    got = sample_findings.groupby("ticket_id")["rule"].agg(tuple)
+    expected = {t: rules for t, rules in SAMPLE_RULES.items() if rules}
+    assert got.to_dict() == expected
+    assert sample_findings["rule"].value_counts().to_dict() == SAMPLE_COUNTS
+
+
+@pytest.mark.parametrize(
+    ("ticket", "rule", "evidence", "owner"),
+    [
+        # Wed 16:00Z -> Mon 14:00Z: 5 + 8 + 8 + 1 business hours
+        (6, "handoff-not-announced", "moved ops-help -> dev-storage by txn 170 at 2026-08-05T16:00:00Z; first staff reply after it is txn 212 at 2026-08-10T14:00:00Z, 22.0 business hours later (limit 8)", "sara"),
+        (10, "ad-hoc-support-team", "ivan owned it (owner set by txn 226 at 2026-08-11T13:30:00Z) but is not in the support team [wendy, walt] of registry entry 'web-portal' (data/services.yaml:34)", "Web Services"),
+        (18, "missed-daily-update", "no staff update for 72.0 h (limit 24 h) between txn 351 at 2026-08-24T15:00:00Z and txn 378 at 2026-08-27T15:00:00Z", "Identity & Access"),
+        (33, "never-triaged", "created already resolved by txn 542 at 2026-09-16T20:30:00Z, so it was never triaged", "Operations (ops-help)"),
+        (50, "no-owner-at-close", "closed (rejected) by txn 785 at 2026-10-13T17:30:00Z while the owner was Nobody", "Web Services"),
+        (54, "unknown-service-owner", "service 'payroll-export' is not in the registry data/services.yaml", "senior staff"),
+    ],
+)  # fmt: skip
+def test_sample_evidence(
+    sample_findings: pd.DataFrame, ticket: int, rule: str, evidence: str, owner: str
+) -> None:
+    row = sample_findings.loc[
+        (sample_findings["ticket_id"] == ticket) & (sample_findings["rule"] == rule)
+    ]
+    assert list(row["evidence"]) == [evidence]
+    assert list(row["action_owner"]) == [owner]
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_gaps_command_on_the_bundled_sample(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["gaps", "--format", "json"])
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == sum(SAMPLE_COUNTS.values())
+    assert list(rows[0]) == FINDING_COLUMNS
+
+
+def test_support_gaps_command(capsys: pytest.CaptureFixture[str], snapshot_dir: Path) -> None:
+    main(["support-gaps", "--snapshot", str(snapshot_dir), "--registry",
+          str(FIXTURES / "services.yaml"), "--since", "2026-09-16", "--today", "2026-10-01",
+          "--format", "csv"])  # fmt: skip
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == ",".join(SUPPORT_COLUMNS)
+    assert [line.split(",")[0] for line in lines[1:]] == ["beta", "alpha"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--registry", "/no/such/registry.yaml"], "error: /no/such/registry.yaml: service registry not found"),
+        (["--snapshot", "/no/such/snapshot"], "error: /no/such/snapshot: no snapshot here"),
+    ],
+)  # fmt: skip
+def test_gap_commands_report_user_mistakes_in_one_line(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    for command in ("gaps", "support-gaps"):
+        with pytest.raises(SystemExit) as caught:
+            main([command, *args])
+        assert caught.value.code == 1
+        err = capsys.readouterr().err
+        assert err.startswith(message)
+        assert len(err.strip().splitlines()) == 1
+
+
+def test_a_broken_registry_line_stops_the_command(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    broken = tmp_path / "services.yaml"
+    text = (FIXTURES / "services.yaml").read_text()
+    broken.write_text(text.replace("support_assignment: temporary", "support_assignment: soon"))
+    with pytest.raises(SystemExit):
+        main(["gaps", "--registry", str(broken)])
+    assert capsys.readouterr().err == (
+        f"error: {broken}:20: support_assignment must be one of permanent, temporary, "
+        "unassigned, got 'soon'\n"
+    )
