@@ -187,7 +187,6 @@ class Audit:
         reg = registry.frame().set_index("service")
         reg = reg.add_prefix("reg_")
         inc = inc.join(reg, on="service")
-        inc.loc[~inc["registered"], "reg_line"] = np.nan
         inc["owner_name"] = inc["cf_owner"].where(
             inc["cf_owner"] != "", inc["reg_service_owner"].fillna("")
         )
