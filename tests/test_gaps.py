@@ -18,6 +18,7 @@ import pytest
 from review.checklist import process_checklist
 from review.cli import main
 from review.config import DATA_DIR, Config, load_config
+from review.errors import ConfigError
 from review.gaps import (
     FINDING_COLUMNS,
     REVIEW_ACTION,
@@ -429,3 +430,26 @@ def test_a_broken_registry_line_stops_the_command(
         f"error: {broken}:20: support_assignment must be one of permanent, temporary, "
         "unassigned, got 'soon'\n"
     )
+
+
+# --------------------------------------------------------------------------- config
+
+
+def test_gaps_thresholds_default_to_the_process_and_are_checked(tmp_path: Path) -> None:
+    gaps = load_config(None).gaps
+    assert (gaps.daily_update_hours, gaps.handoff_announce_business_hours) == (24.0, 8.0)
+    assert gaps.registry_review_days == 365
+    path = tmp_path / "review.toml"
+    for text, message in [
+        ("[gaps]\ndaily_update_hours = 0\n", "gaps.daily_update_hours must be more than 0, got 0"),
+        ("[gaps]\ndaily_updates = 12\n", "unknown key gaps.daily_updates; allowed in [gaps]: "),
+        ("[gaps]\nregistry = ''\n", "gaps.registry must name the service registry file"),
+        ("[gaps]\nregistry_review_days = 'yearly'\n", "gaps.registry_review_days must be a number"),
+    ]:
+        path.write_text(text)
+        with pytest.raises(ConfigError) as caught:
+            load_config(path)
+        assert str(caught.value).startswith(f"{path}: {message}")
+    path.write_text("[gaps]\nhandoff_announce_business_hours = 16\n")
+    assert load_config(path).gaps.handoff_announce_business_hours == 16.0
+    assert load_config(path).gaps.registry == DATA_DIR / "services.yaml"  # default stays put
