@@ -671,8 +671,9 @@ def support_gaps(
     recommended_action: the action of the service-level rule (unknown owner, ad-hoc
     team, channels) found, else of the most severe and frequent rule, else the
     registry review; last_reviewed and review_overdue (older than
-    gaps.registry_review_days, or not registered). Sorted by the worst service-level
-    finding, then the worst finding, the number of findings and the gap's age.
+    gaps.registry_review_days, or not registered). Sorted by the first of SERVICE_RULES
+    found (unknown owner, ad-hoc team, channels), then the worst finding, the number of
+    findings and the gap's age.
     """
     today_ts = pd.Timestamp(today if today is not None else pd.Timestamp.now("UTC").date())
     today_ts = today_ts.tz_localize("UTC") if today_ts.tzinfo is None else today_ts
@@ -710,13 +711,15 @@ def support_gaps(
     first = found.groupby("svc")["opened_at"].min().reindex(out.index)
     out["gap_since"] = pd.to_datetime(first, utc=True)
     out["gap_days"] = (today_ts.normalize() - out["gap_since"].dt.normalize()).dt.days
-    # the most severe rule, then the most frequent, then rule order
+    # the first service-level rule found; else the most severe, then most frequent rule
+    service_order = {r: float(i) for i, r in enumerate(SERVICE_RULES)}
+    unranked = float(len(SERVICE_RULES))
     tally = found.groupby(["svc", "rule"]).agg(rank=("rank", "first"), n=("rule", "size"))
     tally = tally.reset_index()
     tally["order"] = tally["rule"].map({r: i for i, r in enumerate(RULES)})
-    tally["service_level"] = ~tally["rule"].isin(SERVICE_RULES)  # False sorts first
+    tally["service_order"] = tally["rule"].map(service_order).astype("float64").fillna(unranked)
     ranked = tally.sort_values(
-        ["svc", "service_level", "rank", "n", "order"], ascending=[True, True, True, False, True]
+        ["svc", "service_order", "rank", "n", "order"], ascending=[True, True, True, False, True]
     )
     top = ranked.groupby("svc")["rule"].first()
     action = top.map({r: rule.action for r, rule in RULES.items()}).reindex(out.index)
@@ -731,11 +734,9 @@ def support_gaps(
     out["last_reviewed"] = out["last_reviewed"].map(
         lambda d: d.isoformat() if isinstance(d, date) else ""
     )
-    lowest = len(SEVERITY_RANK)
-    service_level = found.loc[found["rule"].isin(SERVICE_RULES)]
-    out["_service_rank"] = service_level.groupby("svc")["rank"].min().reindex(out.index)
-    out["_service_rank"] = out["_service_rank"].fillna(lowest)
-    out["_rank"] = worst.fillna(lowest)
+    out["_service_rank"] = tally.groupby("svc")["service_order"].min().reindex(out.index)
+    out["_service_rank"] = out["_service_rank"].fillna(unranked)
+    out["_rank"] = worst.fillna(len(SEVERITY_RANK))
     out = out.reset_index().sort_values(
         ["_service_rank", "_rank", "findings", "gap_days", "review_overdue", "service"],
         ascending=[True, True, False, False, False, True],

@@ -453,3 +453,29 @@ def test_gaps_thresholds_default_to_the_process_and_are_checked(tmp_path: Path) 
     path.write_text("[gaps]\nhandoff_announce_business_hours = 16\n")
     assert load_config(path).gaps.handoff_announce_business_hours == 16.0
     assert load_config(path).gaps.registry == DATA_DIR / "services.yaml"  # default stays put
+
+
+def test_sample_support_gaps_for_senior_staff(
+    sample_findings: pd.DataFrame, config: Config
+) -> None:
+    snapshot = load_snapshot(DATA_DIR / "sample")
+    metrics = compute_metrics(build_events(snapshot, config), snapshot, config)
+    registry = load_registry(DATA_DIR / "services.yaml")
+    table = support_gaps(sample_findings, metrics, registry, config, today="2026-11-27")
+    rows = table.set_index("service")
+    # unknown owner first; then ad-hoc teams (high before medium); then lists only
+    assert list(table["service"]) == [
+        "payroll-export", "mail-lists", "wiki", "file-storage", "web-portal", "vpn", "sso-login",
+    ]  # fmt: skip
+    assert rows["incidents"].to_dict() == {
+        "payroll-export": 3, "mail-lists": 9, "wiki": 9, "file-storage": 11, "web-portal": 10,
+        "vpn": 10, "sso-login": 9,
+    }  # fmt: skip
+    assert rows["findings"].sum() == sum(SAMPLE_COUNTS.values())
+    assert rows.loc["payroll-export", "gap_since"] == "2026-08-25"
+    assert rows.loc["payroll-export", "gap_days"] == 94
+    assert rows["review_overdue"].to_dict() == {
+        "payroll-export": True, "mail-lists": True, "wiki": True, "file-storage": False,
+        "web-portal": False, "vpn": True, "sso-login": False,
+    }  # fmt: skip
+    assert rows.loc["vpn", "recommended_action"] == RULES["comms-channels-undefined"].action
