@@ -39,6 +39,7 @@ STEPS = (
 
 
 def _step(state: pd.Series, evidence: pd.Series, how: str | pd.Series, name: str) -> pd.DataFrame:
+    """One step's rows (index of `state` = ticket ids) in CHECKLIST_COLUMNS."""
     return pd.DataFrame(
         {
             "ticket_id": state.index,
@@ -63,6 +64,8 @@ def _pick(
 
 
 class _Checklist:
+    """One method per process step, each returning that step's rows for every incident."""
+
     def __init__(self, audit: Audit, findings: pd.DataFrame) -> None:
         self.audit = audit
         self.inc = audit.inc
@@ -78,9 +81,11 @@ class _Checklist:
         self.urgent = self.inc["classification"].isin(self.config.classification.urgent)
 
     def finding(self, rule: str) -> pd.Series:
+        """Per ticket: the evidence of `rule`'s finding, NaN where it did not fire."""
         return self.by_rule.get(rule, pd.Series(dtype="object")).reindex(self.ids)
 
     def field(self, name: str) -> pd.Series:
+        """Per ticket: custom field `name` now, '' when unset."""
         return self.audit.snapshot.field_values(name).reindex(self.ids).fillna("").str.strip()
 
     def unseen_field(self, name: str, step: str) -> pd.DataFrame | None:
@@ -93,7 +98,7 @@ class _Checklist:
         return _step(state, evidence, how, step)
 
     def set_by(self, name: str, values: pd.Series) -> pd.Series:
-        """ "custom field 'F' is 'v' (set by txn N at T)" per ticket."""
+        """Per ticket: custom field 'F' is 'v' (set by txn N at T)."""
         return f"custom field '{name}' is '" + values + "' (" + self.audit.field_set_by(name) + ")"
 
     # ------------------------------------------------------------------ steps
