@@ -491,12 +491,7 @@ class Audit:
         after it: ticket_id, txn_id, at, late (bool) and evidence, in time order."""
         ev = self.events.loc[self.events["ticket_id"].isin(self.ids)]
         config = self.config
-        moves = ev.loc[
-            (ev["kind"] == "queue")
-            & ev["old"].isin(config.queues.ops)
-            & ev["new"].isin(config.queues.developer),
-            ["ticket_id", "txn_id", "at", "old", "new"],
-        ]
+        moves = ev.loc[ev["handoff"], ["ticket_id", "txn_id", "at", "old", "new"]]
         replies = ev.loc[(ev["kind"] == "reply") & (ev["actor"] == "staff")]
         replies = replies[["ticket_id", "txn_id", "at"]].rename(
             columns={"txn_id": "reply_txn", "at": "reply_at"}
