@@ -51,7 +51,7 @@ def rows(table: pd.DataFrame, ticket: int) -> dict[str, tuple[str, str]]:
 
 def test_one_row_per_incident_and_step_in_process_order(table: pd.DataFrame) -> None:
     assert list(table.columns) == CHECKLIST_COLUMNS
-    assert len(table) == 12 * len(STEPS)
+    assert len(table) == 13 * len(STEPS)
     for _, one in table.groupby("ticket_id"):
         assert tuple(one["step"]) == STEPS
     assert set(table["state"]) <= set(STATES)
@@ -189,3 +189,19 @@ def test_checklist_for_one_ticket(
     one = checklist_for(4, build_events(snapshot, config), snapshot, config, registry)
     expected = table.loc[table["ticket_id"] == 4].reset_index(drop=True)
     pd.testing.assert_frame_equal(one, expected)
+
+
+def test_an_incident_still_open_at_the_snapshot(table: pd.DataFrame) -> None:
+    silent = rows(table, 13)
+    assert silent["daily updates in an extended outage"] == (
+        "missing",
+        "no staff update for 881.0 h (limit 24 h) between txn 247 at 2026-09-25T13:00:00Z "
+        "and the snapshot at 2026-11-01T06:00:00Z (still open)",
+    )
+    assert silent["hand-off announced with estimates"] == (
+        "missing",
+        "moved ops-help -> dev-web by txn 250 at 2026-09-25T13:30:00Z; no staff reply after it",
+    )
+    assert silent["Tech Lead assigned"] == ("missing", "the owner was Nobody throughout")
+    for step in ("validated by service and business owners", "temporary vs permanent resolution"):
+        assert silent[step] == ("not applicable", "still open")
