@@ -9,6 +9,7 @@ the action the process prescribes, so a reviewer can check it in RT and act.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date
 from pathlib import Path
 
@@ -410,7 +411,8 @@ class Audit:
         text = (head + "; " + tail)[flagged]
         return pd.DataFrame({"ticket_id": text.index, "evidence": text.to_numpy()})
 
-    def _close_text(self) -> pd.Series:
+    @cached_property
+    def close_text(self) -> pd.Series:
         """'closed (resolved) by txn N at T', or 'created already <status> at T'."""
         closes = self.closes
         by_txn = (
@@ -433,7 +435,7 @@ class Audit:
             return pd.DataFrame(columns=["ticket_id", "evidence"])  # not observable: checklist
         inc = self.inc
         flagged = self.closed & (inc["status"] != REJECTED) & (inc["validated_by"] == "")
-        text = (self._close_text() + f"; custom field '{field}' is empty")[flagged]
+        text = (self.close_text + f"; custom field '{field}' is empty")[flagged]
         owners = inc["owner_name"].where(inc["owner_name"] != "", "service owner")
         business = inc["cf_business"].where(
             inc["cf_business"] != "", inc["reg_business_owner"].fillna("")
@@ -564,23 +566,22 @@ class Audit:
         return lead.where(lead.notna(), fallback)
 
     def never_triaged(self) -> pd.DataFrame:
-        inc = self.inc
-        created = "created by " + _txn(self.creates["txn_id"].fillna(0), self.creates["at"])
-        snapshot_at = _iso(pd.Series(self.pulled_at, index=self.ids))
+        flagged = self.ids[self.inc["triaged_at"].isna()]
+        creates = self.creates.reindex(flagged)
+        closed = self.closed.reindex(flagged)
+        close_text = self.close_text.reindex(flagged)
+        snapshot_at = _iso(pd.Series(self.pulled_at, index=flagged))
         text = (
-            "no staff owner, staff reply or staff status change between "
-            + created
+            "no staff owner, staff reply or staff status change between created by "
+            + _txn(creates["txn_id"].fillna(0), creates["at"])
             + " and "
-            + self._close_text().where(
-                self.closed, "the snapshot at " + snapshot_at + " (still open)"
-            )
+            + close_text.where(closed, "the snapshot at " + snapshot_at + " (still open)")
         )
-        born_closed = self.closed & self.closes["txn_id"].isna()
-        text = text.mask(born_closed, self._close_text() + ", so it was never triaged")
-        text = text[inc["triaged_at"].isna()]
+        born_closed = closed & self.closes["txn_id"].reindex(flagged).isna()
+        text = text.mask(born_closed, close_text + ", so it was never triaged")
         return pd.DataFrame(
             {
-                "ticket_id": text.index,
+                "ticket_id": flagged,
                 "evidence": text.to_numpy(),
                 "action_owner": "Operations (ops-help)",
             }
@@ -593,7 +594,7 @@ class Audit:
         state = keys.merge(self.segments[["ticket_id", "txn_id", "owner"]], how="left")
         owner = pd.Series(state["owner"].to_numpy(), index=closes.index)
         flagged = owner.fillna(NOBODY) == NOBODY
-        text = (self._close_text().reindex(closes.index) + " while the owner was Nobody")[flagged]
+        text = (self.close_text.reindex(closes.index) + " while the owner was Nobody")[flagged]
         return pd.DataFrame({"ticket_id": text.index, "evidence": text.to_numpy()})
 
 
