@@ -9,8 +9,8 @@ the action the process prescribes, so a reviewer can check it in RT and act.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
