@@ -186,9 +186,11 @@ def test_a_field_rt_does_not_have_is_not_observable(
 def test_checklist_for_one_ticket(
     snapshot: Snapshot, config: Config, registry: Registry, table: pd.DataFrame
 ) -> None:
-    one = checklist_for(4, build_events(snapshot, config), snapshot, config, registry)
-    expected = table.loc[table["ticket_id"] == 4].reset_index(drop=True)
-    pd.testing.assert_frame_equal(one, expected)
+    events = build_events(snapshot, config)
+    for ticket in (4, 9, 13):  # 9 links to 10, whose state decides its resolution step
+        one = checklist_for(ticket, events, snapshot, config, registry)
+        expected = table.loc[table["ticket_id"] == ticket].reset_index(drop=True)
+        pd.testing.assert_frame_equal(one, expected)
 
 
 def test_an_incident_still_open_at_the_snapshot(table: pd.DataFrame) -> None:
