@@ -267,6 +267,98 @@ def demo(out: Path, jobs: int | None, force: bool) -> None:
     click.echo(f"open {index}")
 
 
+registry_option = click.option(
+    "--registry",
+    "registry_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Service registry file (default: gaps.registry in the config, data/services.yaml).",
+)
+
+
+def _audit_inputs(
+    snapshot_dir: Path, config_path: Path | None, registry_path: Path | None
+) -> tuple[Any, ...]:
+    """Config, registry, snapshot, events and metrics: what both gap commands start from."""
+    from review.metrics import compute_metrics
+    from review.registry import load_registry
+    from review.timeline import build_events
+
+    config: Config = load_config(config_path)
+    registry = load_registry(registry_path or config.gaps.registry)
+    snapshot = open_snapshot(snapshot_dir)
+    events = build_events(snapshot, config)
+    return config, registry, snapshot, events, compute_metrics(events, snapshot, config)
+
+
+@cli.command()
+@snapshot_option
+@config_option
+@registry_option
+@format_option
+@output_option
+def gaps(
+    snapshot_dir: Path,
+    config_path: Path | None,
+    registry_path: Path | None,
+    fmt: str,
+    output: Path | None,
+) -> None:
+    """Close-out findings: one row per incident and rule (rules: README, Close-out audit)."""
+    from review.gaps import find_gaps
+
+    config, registry, snapshot, events, metrics = _audit_inputs(
+        snapshot_dir, config_path, registry_path
+    )
+    emit(find_gaps(events, snapshot, config, registry, metrics), fmt, output)
+
+
+@cli.command("support-gaps")
+@snapshot_option
+@config_option
+@registry_option
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Count only incidents opened on or after this date (YYYY-MM-DD).",
+)
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Date the gaps' ages and registry reviews are measured at (default: today, UTC).",
+)
+@format_option
+@output_option
+def support_gaps(
+    snapshot_dir: Path,
+    config_path: Path | None,
+    registry_path: Path | None,
+    since: Any,
+    today: Any,
+    fmt: str,
+    output: Path | None,
+) -> None:
+    """Per service, for senior staff: findings by rule, gap age, action, stale registry entries."""
+    from review.gaps import find_gaps
+    from review.gaps import support_gaps as summarise
+
+    config, registry, snapshot, events, metrics = _audit_inputs(
+        snapshot_dir, config_path, registry_path
+    )
+    findings = find_gaps(events, snapshot, config, registry, metrics)
+    table = summarise(
+        findings,
+        metrics,
+        registry,
+        config,
+        since=since.date() if since else None,
+        today=today.date() if today else None,
+    )
+    emit(table, fmt, output)
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Run the command line; ReviewError becomes one line on stderr and exit status 1."""
     try:

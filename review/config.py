@@ -87,6 +87,14 @@ class RTSettings:
 
 
 @dataclass(frozen=True)
+class Gaps:
+    daily_update_hours: float
+    handoff_announce_business_hours: float
+    registry_review_days: int
+    registry: Path
+
+
+@dataclass(frozen=True)
 class Config:
     queues: Queues
     statuses: Statuses
@@ -95,6 +103,7 @@ class Config:
     resolution: Resolution
     calendar: Calendar
     rt: RTSettings
+    gaps: Gaps
     source: str = "defaults"
 
     def is_ops_queue(self, name: str) -> bool:
@@ -163,7 +172,7 @@ def _clock(value: str, key: str, path: str) -> time:
     return time(int(match[1]), int(match[2]))
 
 
-def _build(tree: dict[str, Any], path: str) -> Config:
+def _build(tree: dict[str, Any], path: str, base: Path = PROJECT_ROOT) -> Config:
     q, s, cal, rt = tree["queues"], tree["statuses"], tree["calendar"], tree["rt"]
     if not q["ops"]:
         raise ConfigError("queues.ops must name at least one queue, e.g. ['ops-help']", path)
@@ -197,6 +206,7 @@ def _build(tree: dict[str, Any], path: str) -> Config:
     if end <= start:
         raise ConfigError("calendar.end must be later than calendar.start", path, "calendar.end")
     _check_holidays(cal["holidays_country"], cal["holidays_subdivision"], path)
+    gaps = _gaps(tree["gaps"], path, base)
     return Config(
         queues=Queues(tuple(q["ops"]), tuple(q["developer"])),
         statuses=Statuses(tuple(s["inactive"]), s["initial"]),
@@ -217,7 +227,29 @@ def _build(tree: dict[str, Any], path: str) -> Config:
             ca_bundle=rt["ca_bundle"],
             timeout=float(rt["timeout"]),
         ),
+        gaps=gaps,
         source=path,
+    )
+
+
+def _gaps(g: dict[str, Any], path: str, base: Path) -> Gaps:
+    """The close-out audit's thresholds; a relative registry path is taken from `base`."""
+    for key in ("daily_update_hours", "handoff_announce_business_hours", "registry_review_days"):
+        if g[key] <= 0:
+            raise ConfigError(
+                f"gaps.{key} must be more than 0, got {g[key]!r}", path, f"gaps.{key}"
+            )
+    if not g["registry"]:
+        raise ConfigError(
+            "gaps.registry must name the service registry file, e.g. 'data/services.yaml'",
+            path,
+            "gaps.registry",
+        )
+    return Gaps(
+        daily_update_hours=float(g["daily_update_hours"]),
+        handoff_announce_business_hours=float(g["handoff_announce_business_hours"]),
+        registry_review_days=int(g["registry_review_days"]),
+        registry=base / g["registry"],
     )
 
 
@@ -263,4 +295,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         user = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", str(file)) from None
-    return _build(_merge(defaults, user, str(file)), str(file))
+    merged = _merge(defaults, user, str(file))
+    # a registry path set in the file is relative to the file; the default to the project
+    base = file.resolve().parent if "registry" in user.get("gaps", {}) else PROJECT_ROOT
+    return _build(merged, str(file), base)

@@ -51,3 +51,15 @@ class TicketError(ReviewError):
     def __init__(self, message: str, ticket_id: int) -> None:
         self.ticket_id = ticket_id
         super().__init__(f"ticket {ticket_id}: {message}")
+
+
+class RegistryError(ReviewError):
+    """The service registry file has a mistake; names the file, the line and the fix."""
+
+    def __init__(self, message: str, file: str | None = None, line: int | None = None) -> None:
+        self.file = file
+        self.line = line
+        where = ""
+        if file:
+            where = f"{file}:{line}: " if line else f"{file}: "
+        super().__init__(f"{where}{message}")

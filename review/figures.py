@@ -453,5 +453,9 @@ def gap_age_chart(table: pd.DataFrame) -> Figure:
             "How long each gap has stood", "days",
         )  # fmt: skip
     return column_chart(
-        table, "service", numeric[0], f"How long each gap has stood ({numeric[0]})", "days"
+        table,
+        "service",
+        numeric[0],
+        f"How long each gap has stood: days since the first incident with a finding ({numeric[0]})",
+        "days",
     )

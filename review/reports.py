@@ -22,14 +22,15 @@ from typing import Any
 
 import pandas as pd
 
+from review.checklist import CHECKLIST_COLUMNS, process_checklist
 from review.config import CACHE_DIR, SAMPLE_SNAPSHOT, Config, load_config
 from review.errors import ReviewError, TicketError
+from review.gaps import FINDING_COLUMNS, RULES, find_gaps, support_gaps
 from review.metrics import DEFINITIONS, compute_metrics, incidents
+from review.registry import Registry, load_registry
 from review.snapshot import Snapshot, load_snapshot
 from review.timeline import NOBODY, build_events, state_segments
 
-FINDING_COLUMNS = ["ticket_id", "service", "rule", "severity", "evidence", "action", "action_owner"]
-CHECKLIST_COLUMNS = ["ticket_id", "step", "state", "evidence", "how_to_observe"]
 DURATIONS = {
     "time_to_triage": "time to triage",
     "time_in_handoff": "time in hand-off",
@@ -146,7 +147,7 @@ class Context:
     events: pd.DataFrame
     segments: pd.DataFrame
     metrics: pd.DataFrame
-    registry: Any = None
+    registry: Registry | None = None
     findings: pd.DataFrame = field(default_factory=lambda: _empty(FINDING_COLUMNS))
     checklist: pd.DataFrame = field(default_factory=lambda: _empty(CHECKLIST_COLUMNS))
 
@@ -203,52 +204,28 @@ def load_context(
     return context
 
 
-# --------------------------------------------------------------------------- SHIM (issue 4)
-# Until review.registry, review.gaps and review.checklist land on main, the close-out
-# sections are empty frames with their documented columns. When issue 4 is merged,
-# replace the bodies of close_out_sections and support_gaps_table by the direct calls
-# (the `try`/`except ModuleNotFoundError` and _missing_issue4 go away).
-
-ISSUE4_MODULES = {"review.registry", "review.gaps", "review.checklist"}
+# --------------------------------------------------------------------------- close-out (issue 4)
 
 
-def _missing_issue4(exc: ModuleNotFoundError) -> bool:
-    return exc.name in ISSUE4_MODULES
-
-
-def close_out_sections(context: Context) -> tuple[Any, pd.DataFrame, pd.DataFrame]:
-    """(registry, findings, checklist) from issue 4's modules; empty while they are missing."""
-    try:
-        from review.checklist import process_checklist  # type: ignore[import-not-found,unused-ignore]
-        from review.gaps import find_gaps  # type: ignore[import-not-found,unused-ignore]
-        from review.registry import load_registry  # type: ignore[import-not-found,unused-ignore]
-    except ModuleNotFoundError as exc:
-        if not _missing_issue4(exc):
-            raise
-        return None, _empty(FINDING_COLUMNS), _empty(CHECKLIST_COLUMNS)
-    registry = load_registry(registry_path(context.config))
+def close_out_sections(context: Context) -> tuple[Registry, pd.DataFrame, pd.DataFrame]:
+    """(registry, findings, checklist) for the incidents of the context."""
+    registry = load_registry(context.config.gaps.registry)
     args = (context.events, context.snapshot, context.config, registry)
     findings = find_gaps(*args, metrics=context.metrics)
     checklist = process_checklist(*args, metrics=context.metrics)
     return registry, findings, checklist
 
 
-def registry_path(config: Config) -> Path | None:
-    """The service registry file named by the config (`gaps.registry`, issue 4), if any."""
-    gaps = getattr(config, "gaps", None)
-    path = getattr(gaps, "registry", None)
-    return Path(path) if path else None
+def registry_path(config: Config) -> Path:
+    """The service registry file named by the config (`gaps.registry`)."""
+    return Path(config.gaps.registry)
 
 
 def support_gaps_table(context: Context, since: date | None, today: date | None) -> pd.DataFrame:
-    """`review support-gaps`'s per-service table; empty while issue 4 is missing."""
-    try:
-        from review.gaps import support_gaps  # type: ignore[import-not-found,unused-ignore]
-    except ModuleNotFoundError as exc:
-        if not _missing_issue4(exc):
-            raise
-        return _empty(["service"])
-    table: pd.DataFrame = support_gaps(
+    """`review support-gaps`'s per-service table."""
+    if context.registry is None:
+        context.registry = load_registry(context.config.gaps.registry)
+    return support_gaps(
         context.findings,
         context.metrics,
         context.registry,
@@ -256,18 +233,19 @@ def support_gaps_table(context: Context, since: date | None, today: date | None)
         since=since,
         today=today,
     )
-    return table
 
 
 def registry_frame(context: Context) -> pd.DataFrame:
-    """The service registry as a table (empty while issue 4 is missing)."""
+    """The service registry as a table, lists joined into text, with its file and line."""
     if context.registry is None:
         return _empty(["service"])
-    frame: pd.DataFrame = context.registry.frame()
+    frame = context.registry.frame().copy()
+    for column in frame.columns:
+        if frame[column].map(lambda v: isinstance(v, list | tuple)).any():
+            frame[column] = frame[column].map(
+                lambda v: ", ".join(map(str, v)) if isinstance(v, list | tuple) else v
+            )
     return frame
-
-
-# --------------------------------------------------------------------------- END SHIM
 
 
 def _local(moment: Any, config: Config) -> str:
@@ -650,7 +628,8 @@ def monthly_report_data(
 class SupportGapsReport:
     """What the support-gap report shows senior staff."""
 
-    table: pd.DataFrame
+    table: pd.DataFrame  # per service: owner, assignment, findings, gap, action, review
+    rule_counts: pd.DataFrame  # per service: findings by rule
     findings: pd.DataFrame
     findings_by_service: pd.DataFrame
     registry: pd.DataFrame
@@ -689,8 +668,11 @@ def support_gaps_data(
         if len(findings)
         else pd.DataFrame()
     )
+    table = support_gaps_table(context, since_date, today_date)
+    rules = [c for c in table.columns if c in RULES]
     return SupportGapsReport(
-        table=support_gaps_table(context, since_date, today_date),
+        table=table.drop(columns=rules),
+        rule_counts=table[["service", *rules]],
         findings=findings.reset_index(drop=True),
         findings_by_service=by_service,
         registry=registry_frame(context),

@@ -1,0 +1,209 @@
+"""The process checklist on the hand-made incidents of tests/fixtures/gaps (see their comments)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from review.checklist import CHECKLIST_COLUMNS, STATES, STEPS, checklist_for, process_checklist
+from review.config import Config, load_config
+from review.registry import Registry, load_registry, parse_registry
+from review.scenarios.generate import generate_snapshot
+from review.snapshot import Snapshot, load_snapshot
+from review.timeline import build_events
+
+FIXTURES = Path(__file__).parent / "fixtures" / "gaps"
+ALPHA = "registry entry 'alpha' (tests/fixtures/gaps/services.yaml:6)"
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
+    path = generate_snapshot(FIXTURES / "scenarios", tmp_path_factory.mktemp("cl") / "snap")
+    return load_snapshot(path)
+
+
+@pytest.fixture(scope="module")
+def config() -> Config:
+    return load_config(None)
+
+
+@pytest.fixture(scope="module")
+def registry() -> Registry:
+    return load_registry(FIXTURES / "services.yaml")
+
+
+def run(snapshot: Snapshot, config: Config, registry: Registry) -> pd.DataFrame:
+    return process_checklist(build_events(snapshot, config), snapshot, config, registry)
+
+
+@pytest.fixture(scope="module")
+def table(snapshot: Snapshot, config: Config, registry: Registry) -> pd.DataFrame:
+    return run(snapshot, config, registry)
+
+
+def rows(table: pd.DataFrame, ticket: int) -> dict[str, tuple[str, str]]:
+    one = table.loc[table["ticket_id"] == ticket]
+    return {r.step: (r.state, r.evidence) for r in one.itertuples()}
+
+
+def test_one_row_per_incident_and_step_in_process_order(table: pd.DataFrame) -> None:
+    assert list(table.columns) == CHECKLIST_COLUMNS
+    assert len(table) == 13 * len(STEPS)
+    for _, one in table.groupby("ticket_id"):
+        assert tuple(one["step"]) == STEPS
+    assert set(table["state"]) <= set(STATES)
+    assert (table["how_to_observe"] != "").all()
+
+
+def test_the_clean_outage_is_done_throughout(table: pd.DataFrame) -> None:
+    steps = rows(table, 1)
+    assert steps == {
+        "classify the problem": ("done", "custom field 'Classification' is 'Urgent - Outage' (set at creation)"),
+        "identify the service owner": ("done", "custom field 'Service Owner' is 'Alpha Team'"),
+        "ops-help informed": ("done", "created in ops-help by txn 101"),
+        "Tech Lead assigned": ("done", "owner set to ana by txn 115 at 2026-09-14T13:20:00Z"),
+        "Recipient List and Help Desk in the loop": ("done", "Cc: 3down@example.edu, alpha-announce@example.edu, helpdesk@example.edu; Help Desk list helpdesk@example.edu is a watcher"),
+        "3Down updated (urgent)": ("done", "3down@example.edu is a watcher, so staff replies reach 3Down"),
+        "daily updates in an extended outage": ("not applicable", "open 6.2 h, not more than 24 h"),
+        "root cause recorded": ("done", "custom field 'Root Cause' is 'disk full' (set by txn 135 at 2026-09-14T19:00:00Z)"),
+        "validated by service and business owners": ("done", "custom field 'Validated By' is 'c1' (set by txn 136 at 2026-09-14T19:00:00Z)"),
+        "temporary vs permanent resolution": ("done", "custom field 'Resolution Type' is 'Permanent' (set by txn 134 at 2026-09-14T19:00:00Z)"),
+        "hand-off announced with estimates": ("done", "moved ops-help -> dev-web by txn 120 at 2026-09-14T13:30:00Z; first staff reply after it is txn 121 at 2026-09-14T14:00:00Z, 0.5 business hours later (limit 8)"),
+        "close-out records": ("done", f"{ALPHA} records an owner, a permanent support team and its lists"),
+    }  # fmt: skip
+
+
+def test_missing_steps_carry_the_evidence(table: pd.DataFrame) -> None:
+    beta = rows(table, 2)
+    assert beta["identify the service owner"] == (
+        "missing",
+        "custom field 'Service Owner' is empty and registry entry 'beta' "
+        "(tests/fixtures/gaps/services.yaml:16) has no service_owner",
+    )
+    assert beta["daily updates in an extended outage"] == (
+        "missing",
+        "no staff update for 30.7 h (limit 24 h) between txn 117 at 2026-09-14T13:20:00Z "
+        "and txn 151 at 2026-09-15T20:00:00Z",
+    )
+    assert beta["3Down updated (urgent)"] == (
+        "missing",
+        "3down@example.edu is not a watcher of this urgent ticket",
+    )
+    assert beta["Recipient List and Help Desk in the loop"] == (
+        "missing",
+        "nobody on the ticket's Cc beyond the requestors; "
+        "Help Desk list helpdesk@example.edu is not a watcher",
+    )
+    assert beta["close-out records"][0] == "missing"
+    assert beta["close-out records"][1].startswith("unknown-service-owner: custom field")
+    assert " | ad-hoc-support-team: support_assignment is temporary" in beta["close-out records"][1]
+    late = rows(table, 4)
+    assert late["Tech Lead assigned"] == ("missing", "the owner was Nobody throughout")
+    assert late["hand-off announced with estimates"][0] == "missing"
+    assert "13.0 business hours later (limit 8)" in late["hand-off announced with estimates"][1]
+    dead = rows(table, 9)
+    assert dead["temporary vs permanent resolution"] == (
+        "missing",
+        "custom field 'Resolution Type' is Temporary (set by txn 218 at 2026-09-17T13:30:00Z); "
+        "follow-up #10 (depends-on) is closed with Resolution Type '', not Permanent",
+    )
+    assert rows(table, 10)["temporary vs permanent resolution"] == (
+        "missing",
+        "custom field 'Resolution Type' is empty",
+    )
+
+
+def test_steps_that_do_not_apply(table: pd.DataFrame) -> None:
+    rejected = rows(table, 11)
+    for step in (
+        "root cause recorded",
+        "validated by service and business owners",
+        "temporary vs permanent resolution",
+    ):
+        assert rejected[step] == ("not applicable", "rejected: not a problem")
+    open_followup = rows(table, 8)
+    assert open_followup["validated by service and business owners"] == (
+        "not applicable",
+        "still open",
+    )
+    assert open_followup["root cause recorded"] == ("not applicable", "still open")
+    assert open_followup["ops-help informed"] == (
+        "missing",
+        "created in dev-web by txn 181, never in an ops queue (ops-help)",
+    )
+    assert rows(table, 12)["3Down updated (urgent)"] == (
+        "not applicable",
+        "classified Hand-off, not urgent",
+    )
+    temp_ok = rows(table, 6)["temporary vs permanent resolution"]
+    assert temp_ok == (
+        "done",
+        "custom field 'Resolution Type' is 'Temporary' (set by txn 186 at 2026-09-16T14:00:00Z); "
+        "follow-up linked: refers-to 8",
+    )
+    assert rows(table, 3)["daily updates in an extended outage"] == (
+        "done",
+        "no gap of more than 24 h between staff replies",
+    )
+
+
+def test_without_a_3down_or_helpdesk_address_those_steps_are_not_observable(
+    snapshot: Snapshot, config: Config
+) -> None:
+    text = (FIXTURES / "services.yaml").read_text()
+    text = text.replace("helpdesk_list: helpdesk@example.edu\n", "")
+    text = text.replace("threedown_list: 3down@example.edu\n", "")
+    table = run(snapshot, config, parse_registry(text, "services.yaml"))
+    clean = table.loc[table["ticket_id"] == 1].set_index("step")
+    assert clean.loc["3Down updated (urgent)", "state"] == "not observable"
+    assert (
+        "set threedown_list in the registry"
+        in clean.loc["3Down updated (urgent)", "how_to_observe"]
+    )
+    recipients = clean.loc["Recipient List and Help Desk in the loop"]
+    assert recipients["state"] == "not observable"
+    assert recipients["evidence"].endswith("; the Help Desk list is not in the registry")
+    assert "set helpdesk_list in the registry" in recipients["how_to_observe"]
+    handoff = table.loc[table["ticket_id"] == 4].set_index("step")
+    assert handoff.loc["3Down updated (urgent)", "state"] == "not applicable"
+
+
+def test_a_field_rt_does_not_have_is_not_observable(
+    snapshot: Snapshot, config: Config, registry: Registry
+) -> None:
+    renamed = replace(config, fields=replace(config.fields, root_cause="Cause Analysis"))
+    table = run(snapshot, renamed, registry)
+    step = table.loc[table["step"] == "root cause recorded"]
+    assert set(step["state"]) == {"not observable"}
+    assert set(step["how_to_observe"]) == {
+        "create a ticket custom field 'Cause Analysis' on the ops and developer queues"
+    }
+
+
+def test_checklist_for_one_ticket(
+    snapshot: Snapshot, config: Config, registry: Registry, table: pd.DataFrame
+) -> None:
+    events = build_events(snapshot, config)
+    for ticket in (4, 9, 13):  # 9 links to 10, whose state decides its resolution step
+        one = checklist_for(ticket, events, snapshot, config, registry)
+        expected = table.loc[table["ticket_id"] == ticket].reset_index(drop=True)
+        pd.testing.assert_frame_equal(one, expected)
+
+
+def test_an_incident_still_open_at_the_snapshot(table: pd.DataFrame) -> None:
+    silent = rows(table, 13)
+    assert silent["daily updates in an extended outage"] == (
+        "missing",
+        "no staff update for 881.0 h (limit 24 h) between txn 247 at 2026-09-25T13:00:00Z "
+        "and the snapshot at 2026-11-01T06:00:00Z (still open)",
+    )
+    assert silent["hand-off announced with estimates"] == (
+        "missing",
+        "moved ops-help -> dev-web by txn 250 at 2026-09-25T13:30:00Z; no staff reply after it",
+    )
+    assert silent["Tech Lead assigned"] == ("missing", "the owner was Nobody throughout")
+    for step in ("validated by service and business owners", "temporary vs permanent resolution"):
+        assert silent[step] == ("not applicable", "still open")
