@@ -138,6 +138,10 @@ def test_incident_review_has_sections_numbers_and_figure(rendered: Path) -> None
     assert "olga -&gt; sara" in text or "olga -> sara" in text  # owners over time
     assert "wall-clock hours" in text.lower() and "business hours" in text.lower()
     assert "Still slow today." in text  # the requestor's reply in the communication log
+    # the process checklist and the close-out findings of issue 4, with evidence and actions
+    assert "Tech Lead assigned" in text and "not applicable" in text and "missing" in text
+    for rule in ("not-validated", "handoff-not-announced", "ad-hoc-support-team"):
+        assert rule in text
     assert images(notebook) == 1
     assert 'src="data:image/png;base64,' in page
     assert "import " not in page  # HTML without code
@@ -152,6 +156,7 @@ def test_monthly_report_numbers_distributions_comparison_links(rendered: Path) -
     assert "216.2" in text  # its 90th percentile
     assert "2026-09" in text and "2026-08" in text  # the months compared
     assert images(notebook) == 4  # counts, distributions, comparison, findings
+    assert "handoff-not-announced" in text  # findings by rule
     for ticket in (HOSTILE_TICKET, LONG_TICKET):
         assert f'href="incident-{ticket}.html"' in page
     assert 'href="incident-1.html"' not in page  # September's incident is not October's
@@ -161,6 +166,8 @@ def test_support_gap_report_renders(rendered: Path) -> None:
     page = (rendered / "support-gaps.html").read_text()
     assert "Support-assignment gaps" in page
     assert "Services that need attention" in page
+    assert "recommended_action" in page and "gap_days" in page
+    assert "data/services.yaml" in page or "services.yaml" in page or "last_reviewed" in page
     assert images(rendered / "support-gaps.ipynb") == 2
 
 
