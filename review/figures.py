@@ -228,6 +228,9 @@ def incident_timeline(
         handles: list[Any] = []
         for lane, values in unlabelled.items():
             handles += [Patch(facecolor=c, label=f"{lane}: {v}") for v, c in values.items()]
+        if not handles:  # no key below the axes: give its room back
+            fig.set_figheight(height - 0.45)
+            fig.subplots_adjust(top=1 - 0.45 / (height - 0.45), bottom=0.8 / (height - 0.45))
         if handles:
             fig.legend(
                 handles=handles, loc="lower left", fontsize=8, frameon=False,

@@ -678,7 +678,11 @@ def support_gaps_data(
         registry=registry_frame(context),
         since=since_date,
         config=context.config,
-        incidents=len(context.metrics),
+        incidents=int(
+            (context.metrics["opened_at"] >= pd.Timestamp(since_date, tz="UTC")).sum()
+            if since_date is not None
+            else len(context.metrics)
+        ),
     )
 
 
