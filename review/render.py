@@ -37,11 +37,10 @@ from typing import Any
 import pandas as pd
 
 import review
-from review import __version__
 from review.config import PROJECT_ROOT, Config, load_config
 from review.errors import ReviewError
 from review.metrics import incidents
-from review.reports import month_of, open_snapshot, registry_path
+from review.reports import month_of, open_snapshot, package_digest, prepare_derived, registry_path
 from review.snapshot import Snapshot
 
 TEMPLATES = PROJECT_ROOT / "notebooks"
@@ -119,16 +118,6 @@ def file_digest(path: Path | None) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def package_digest() -> str:
-    """The package version and a digest of its source: code changes re-render everything."""
-    root = Path(review.__file__).parent
-    digest = hashlib.sha256(__version__.encode())
-    for path in sorted(root.rglob("*.py")) + sorted(root.rglob("*.toml")):
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def ticket_digests(snapshot: Snapshot) -> pd.Series:
     """A digest of each ticket's rows in every per-ticket frame, independent of row order."""
     ids = snapshot.tickets["ticket_id"]
@@ -178,6 +167,7 @@ def load_inputs(snapshot_dir: Path, config_path: Path | None) -> Inputs:
     months = pd.Series(
         month_of(found["created"], config).to_numpy(), index=found["ticket_id"].to_numpy()
     )
+    prepare_derived(snapshot_dir, config_path)  # the kernels read their rows from it
     common = _digest(
         repr(config),
         file_digest(registry_path(config)),

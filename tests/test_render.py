@@ -390,3 +390,20 @@ def test_templates_are_committed_clean() -> None:
             c.source for c in code if re.search(r"^\s*(def |for |while |class )", c.source, re.M)
         ]
         assert not logic, f"{template.name} holds logic: {logic}"
+
+
+def test_derived_cache_gives_the_same_review(
+    snapshot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from review import reports
+
+    monkeypatch.setattr(reports, "CACHE_DIR", tmp_path / "cache")
+    computed = {t: incident_review_data(snapshot, t) for t in (1, 2, 3)}
+    directory = reports.prepare_derived(snapshot)
+    assert (directory / "done").is_file()
+    for ticket, expected in computed.items():
+        cached = incident_review_data(snapshot, ticket)
+        for name in ("who_what", "metrics", "checklist", "findings", "communication"):
+            assert getattr(cached, name).astype(str).equals(getattr(expected, name).astype(str))
+        assert cached.segments.equals(expected.segments) and cached.end == expected.end
+    assert reports.prepare_derived(snapshot) == directory  # a no-op the second time
