@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import sys
@@ -105,15 +106,28 @@ def floor_notebook(path: Path) -> Path:
     return path
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its finished descendants (workers, kernels)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def timed(label: str, action, repeat: int = 1) -> float:  # type: ignore[no-untyped-def]
     runs = []
+    load = os.getloadavg()[0]
+    cpu = _cpu()
     for _ in range(repeat):
         started = time.perf_counter()
         action()
         runs.append(time.perf_counter() - started)
     value = statistics.median(runs)
+    used = (_cpu() - cpu) / repeat
     shown = ", ".join(f"{r:.2f}" for r in runs)
-    print(f"{label:<12} {value:8.2f} s   (runs: {shown})", flush=True)
+    print(
+        f"{label:<14} {value:8.2f} s   cpu {used:7.2f} s   load before {load:4.2f}   (runs: {shown})",
+        flush=True,
+    )
     return value
 
 
