@@ -51,3 +51,15 @@ class TicketError(ReviewError):
     def __init__(self, message: str, ticket_id: int) -> None:
         self.ticket_id = ticket_id
         super().__init__(f"ticket {ticket_id}: {message}")
+
+
+class RTError(ReviewError):
+    """RT refused or failed a request; names the server (never the credentials) and what to do."""
+
+
+class RTAuthError(RTError):
+    """RT rejected the credentials, or the account lacks a right the pull needs."""
+
+
+class RTUnreachable(RTError):
+    """RT did not answer (down, wrong address, timeouts) even after the retries."""
