@@ -1,0 +1,602 @@
+"""Read, validate and write raw snapshots: RT's own REST2 JSON, one object per line.
+
+A snapshot directory holds tickets.jsonl, transactions.jsonl, queues.jsonl,
+users.jsonl and manifest.json. It is immutable input: written once (atomically,
+beside the old one and swapped in) and only ever read afterwards. Reading
+flattens it into tidy frames and keeps a parquet copy keyed by the files'
+checksums, so the next read skips JSON parsing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
+
+from review import __version__
+from review.errors import SnapshotError
+
+FORMAT = 1
+TICKETS, TRANSACTIONS, QUEUES, USERS = (
+    "tickets.jsonl",
+    "transactions.jsonl",
+    "queues.jsonl",
+    "users.jsonl",
+)
+DATA_FILES = (TICKETS, TRANSACTIONS, QUEUES, USERS)
+MANIFEST = "manifest.json"
+UNSET_DATE = "1970-01-01T00:00:00Z"
+_CACHE_LAYOUT = 1  # bump when the flattened tables change shape
+
+_REF = pa.struct([("id", pa.string())])
+_REFS = pa.list_(_REF)
+_SCHEMAS: dict[str, pa.Schema] = {
+    TICKETS: pa.schema(
+        [
+            ("id", pa.int64()),
+            ("Subject", pa.string()),
+            ("Status", pa.string()),
+            ("Queue", _REF),
+            ("Owner", _REF),
+            ("Creator", _REF),
+            ("EffectiveId", _REF),
+            ("Requestor", _REFS),
+            ("Cc", _REFS),
+            ("AdminCc", _REFS),
+            ("Created", pa.string()),
+            ("Started", pa.string()),
+            ("Resolved", pa.string()),
+            ("LastUpdated", pa.string()),
+            (
+                "CustomFields",
+                pa.list_(
+                    pa.struct(
+                        [
+                            ("id", pa.string()),
+                            ("name", pa.string()),
+                            ("values", pa.list_(pa.string())),
+                        ]
+                    )
+                ),
+            ),
+            (
+                "_hyperlinks",
+                pa.list_(
+                    pa.struct([("ref", pa.string()), ("type", pa.string()), ("_url", pa.string())])
+                ),
+            ),
+        ]
+    ),
+    TRANSACTIONS: pa.schema(
+        [
+            ("id", pa.string()),
+            ("ObjectType", pa.string()),
+            ("ObjectId", pa.string()),
+            ("Type", pa.string()),
+            ("Field", pa.string()),
+            ("OldValue", pa.string()),
+            ("NewValue", pa.string()),
+            ("Created", pa.string()),
+            ("Creator", _REF),
+            ("Data", pa.string()),
+        ]
+    ),
+    QUEUES: pa.schema([("id", pa.int64()), ("Name", pa.string())]),
+    USERS: pa.schema(
+        [
+            ("id", pa.int64()),
+            ("Name", pa.string()),
+            ("EmailAddress", pa.string()),
+            ("RealName", pa.string()),
+            ("Privileged", pa.int64()),
+        ]
+    ),
+}
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    TICKETS: ("id", "Status", "Queue", "Created"),
+    TRANSACTIONS: ("id", "ObjectId", "Type", "Created"),
+    QUEUES: ("id", "Name"),
+    USERS: ("id", "Name"),
+}
+_LINK_REFS = ("depends-on", "depended-on-by", "parent", "child", "refers-to", "referred-to-by")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong in one line of a snapshot file; the row was left out."""
+
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.file}:{self.line}: {self.message}"
+            if self.line
+            else f"{self.file}: {self.message}"
+        )
+
+
+@dataclass
+class Snapshot:
+    """A snapshot flattened into frames, one fact per row.
+
+    tickets: ticket_id, subject, status, queue, owner, creator, effective_id,
+             created, started, resolved, last_updated (UTC timestamps; unset dates are NaT)
+    transactions: txn_id, ticket_id, type, field, old, new, created, creator, data
+    watchers: ticket_id, role (Requestor|Cc|AdminCc), user   (the watchers now, not at the time)
+    custom_fields: ticket_id, field_id, field, value          (one row per value)
+    field_names: field_id, field                              (every custom field seen on a ticket)
+    links: ticket_id, ref (refers-to, depends-on, ...), target (ticket id or URL), external
+    queues: queue_id (str), name;  users: user_id (str), name, email, real_name, privileged
+    """
+
+    path: Path
+    manifest: dict[str, Any]
+    tickets: pd.DataFrame
+    transactions: pd.DataFrame
+    watchers: pd.DataFrame
+    custom_fields: pd.DataFrame
+    field_names: pd.DataFrame
+    links: pd.DataFrame
+    queues: pd.DataFrame
+    users: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+
+    def field_values(self, name: str) -> pd.Series:
+        """One custom field's current value per ticket (values joined by ', '), '' if unset."""
+        cf = self.custom_fields
+        values = cf.loc[cf["field"] == name].groupby("ticket_id")["value"].agg(", ".join)
+        return values.reindex(self.tickets["ticket_id"], fill_value="").rename(name)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _jsonl(objects: Iterable[Mapping[str, Any]]) -> bytes:
+    return b"".join(
+        json.dumps(obj, sort_keys=True, ensure_ascii=False).encode("utf-8") + b"\n"
+        for obj in objects
+    )
+
+
+def write_snapshot(
+    directory: str | os.PathLike[str],
+    tickets: Iterable[Mapping[str, Any]],
+    transactions: Iterable[Mapping[str, Any]],
+    queues: Iterable[Mapping[str, Any]],
+    users: Iterable[Mapping[str, Any]],
+    *,
+    source: str,
+    query: str,
+    pulled_at: str,
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write a complete snapshot beside `directory`, then swap it in.
+
+    If anything fails before the swap, the previous snapshot is untouched.
+    `source` must not hold credentials; it is written to the manifest as given.
+    """
+    target = Path(directory)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    try:
+        counts: dict[str, int] = {}
+        sums: dict[str, str] = {}
+        for name, objects in zip(DATA_FILES, (tickets, transactions, queues, users), strict=True):
+            rows = list(objects)
+            payload = _jsonl(rows)
+            (staging / name).write_bytes(payload)
+            counts[name] = len(rows)
+            sums[name] = hashlib.sha256(payload).hexdigest()
+        manifest = {
+            "format": FORMAT,
+            "source": source,
+            "query": query,
+            "pulled_at": pulled_at,
+            "counts": counts,
+            "sha256": sums,
+            **(extra or {}),
+        }
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        _swap_in(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Replace `target` by `staging` with renames only, so a crash leaves one of the two whole."""
+    if not target.exists():
+        os.replace(staging, target)
+        return
+    retired = target.with_name(f".{target.name}.old-{os.getpid()}")
+    os.replace(target, retired)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        os.replace(retired, target)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    """The manifest of a snapshot directory, with a clear error if the snapshot is not there."""
+    if not directory.is_dir():
+        raise SnapshotError(
+            "no snapshot here; give --snapshot a directory made by `review pull` "
+            "(or omit it to use the bundled sample)",
+            str(directory),
+        )
+    path = directory / MANIFEST
+    try:
+        manifest: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise SnapshotError(
+            "missing manifest.json: this directory is not a complete snapshot; pull it again",
+            str(path),
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise SnapshotError(f"bad JSON ({exc.msg})", str(path), exc.lineno) from None
+    found = manifest.get("format") if isinstance(manifest, dict) else None
+    if found != FORMAT:
+        raise SnapshotError(
+            f"unsupported snapshot format {found!r}"
+            f" (this kit reads format {FORMAT}); pull it again with this version",
+            str(path),
+        )
+    return manifest
+
+
+def _locate_bad_json(path: Path) -> tuple[int, str]:
+    """Find the first line of a JSON-lines file that is not one JSON object."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                return number, f"bad JSON ({getattr(exc, 'msg', exc)})"
+            if not isinstance(obj, dict):
+                return number, "expected one JSON object per line"
+    return 0, "unreadable JSON"
+
+
+def _line_numbers(path: Path) -> list[int]:
+    """Line number of each non-blank line: row i of the parsed table is line result[i]."""
+    with path.open("rb") as handle:
+        return [n for n, raw in enumerate(handle, start=1) if raw.strip()]
+
+
+def _read_table(directory: Path, name: str) -> pa.Table:
+    path = directory / name
+    if not path.is_file():
+        raise SnapshotError("missing file: the snapshot is incomplete; pull it again", str(path))
+    options = pa_json.ParseOptions(
+        explicit_schema=_SCHEMAS[name], unexpected_field_behavior="ignore", newlines_in_values=False
+    )
+    try:
+        with path.open("rb") as handle:
+            return pa_json.read_json(
+                handle, read_options=pa_json.ReadOptions(block_size=1 << 24), parse_options=options
+            )
+    except pa.ArrowInvalid as exc:
+        line, message = _locate_bad_json(path)
+        if line:
+            raise SnapshotError(message, str(path), line) from None
+        raise SnapshotError(f"cannot parse ({exc})", str(path)) from None
+
+
+def _timestamps(values: pd.Series) -> pd.Series:
+    """RT's UTC date strings as timestamps; RT's unset date (1970-01-01) becomes NaT."""
+    cleaned = values.where(values != UNSET_DATE)
+    return pd.to_datetime(cleaned, format="%Y-%m-%dT%H:%M:%SZ", utc=True, errors="coerce")
+
+
+def _ref_ids(table: pa.Table, column: str) -> pd.Series:
+    return pd.Series(table.column(column).combine_chunks().field("id").to_pandas(), dtype="string")
+
+
+def _refs_long(table: pa.Table, ids: pd.Series, column: str) -> pd.DataFrame:
+    lists = table.column(column).combine_chunks()
+    flat = lists.flatten()
+    parents = pc.list_parent_indices(lists)
+    return pd.DataFrame(
+        {
+            "ticket_id": ids.to_numpy()[parents.to_numpy()],
+            "role": column,
+            "user": pd.Series(flat.field("id").to_pandas(), dtype="string"),
+        }
+    )
+
+
+def _flatten_tickets(
+    table: pa.Table,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    ids = pd.Series(table.column("id").to_pandas(), dtype="Int64")
+    tickets = pd.DataFrame(
+        {
+            "ticket_id": ids,
+            "subject": pd.Series(table.column("Subject").to_pandas(), dtype="string").fillna(""),
+            "status": pd.Series(table.column("Status").to_pandas(), dtype="string"),
+            "queue_id": _ref_ids(table, "Queue"),
+            "owner": _ref_ids(table, "Owner"),
+            "creator": _ref_ids(table, "Creator"),
+            "effective_id": pd.to_numeric(_ref_ids(table, "EffectiveId"), errors="coerce").astype(
+                "Int64"
+            ),
+        }
+    )
+    for column in ("Created", "Started", "Resolved", "LastUpdated"):
+        raw = pd.Series(table.column(column).to_pandas(), dtype="string")
+        key = {"LastUpdated": "last_updated"}.get(column, column.lower())
+        tickets[key] = _timestamps(raw)
+    watchers = pd.concat(
+        [_refs_long(table, ids, role) for role in ("Requestor", "Cc", "AdminCc")], ignore_index=True
+    )
+    cfs = table.column("CustomFields").combine_chunks()
+    cf_rows = cfs.flatten()
+    cf_parent = pc.list_parent_indices(cfs).to_numpy()
+    values = cf_rows.field("values")
+    value_parent = pc.list_parent_indices(values).to_numpy()
+    custom_fields = pd.DataFrame(
+        {
+            "ticket_id": ids.to_numpy()[cf_parent[value_parent]],
+            "field_id": pd.Series(cf_rows.field("id").to_pandas(), dtype="string").to_numpy()[
+                value_parent
+            ],
+            "field": pd.Series(cf_rows.field("name").to_pandas(), dtype="string").to_numpy()[
+                value_parent
+            ],
+            "value": pd.Series(values.flatten().to_pandas(), dtype="string"),
+        }
+    )
+    field_names = pd.DataFrame(
+        {
+            "field_id": pd.Series(cf_rows.field("id").to_pandas(), dtype="string"),
+            "field": pd.Series(cf_rows.field("name").to_pandas(), dtype="string"),
+        }
+    ).drop_duplicates()
+    links_raw = table.column("_hyperlinks").combine_chunks()
+    link_rows = links_raw.flatten()
+    links = pd.DataFrame(
+        {
+            "ticket_id": ids.to_numpy()[pc.list_parent_indices(links_raw).to_numpy()],
+            "ref": pd.Series(link_rows.field("ref").to_pandas(), dtype="string"),
+            "type": pd.Series(link_rows.field("type").to_pandas(), dtype="string"),
+            "url": pd.Series(link_rows.field("_url").to_pandas(), dtype="string"),
+        }
+    )
+    links = links.loc[links["ref"].isin(_LINK_REFS)].reset_index(drop=True)
+    links["external"] = links["type"] != "ticket"
+    target = links["url"].str.extract(r"/ticket/(\d+)$", expand=False)
+    links["target"] = target.where(~links["external"], links["url"])
+    links = links[["ticket_id", "ref", "target", "external"]]
+    return tickets, watchers, custom_fields, field_names.reset_index(drop=True), links
+
+
+def _flatten_transactions(table: pa.Table) -> pd.DataFrame:
+    def text(column: str) -> pd.Series:
+        return pd.Series(table.column(column).to_pandas(), dtype="string")
+
+    frame = pd.DataFrame(
+        {
+            "txn_id": pd.to_numeric(text("id"), errors="coerce").astype("Int64"),
+            "object_type": text("ObjectType"),
+            "ticket_id": pd.to_numeric(text("ObjectId"), errors="coerce").astype("Int64"),
+            "type": text("Type"),
+            "field": text("Field").fillna(""),
+            "old": text("OldValue").fillna(""),
+            "new": text("NewValue").fillna(""),
+            "created": _timestamps(text("Created")),
+            "creator": _ref_ids(table, "Creator"),
+            "data": text("Data").fillna(""),
+        }
+    )
+    return frame
+
+
+def _missing_required(table: pa.Table, name: str) -> pd.Series:
+    """Rows of a parsed table that lack a field the kit cannot do without."""
+    bad = pd.Series(False, index=range(table.num_rows))
+    for column in _REQUIRED[name]:
+        col = table.column(column)
+        if pa.types.is_struct(col.type):
+            col = col.combine_chunks().field("id")
+        bad |= pd.Series(col.is_null().to_pandas(), index=bad.index)
+    return bad
+
+
+def _problems_for(directory: Path, name: str, rows: pd.Series, message: str) -> list[Problem]:
+    if not rows.any():
+        return []
+    lines = _line_numbers(directory / name)
+    return [Problem(name, lines[i], message) for i in rows[rows].index]
+
+
+def _parse(directory: Path) -> Snapshot:
+    tables = {name: _read_table(directory, name) for name in DATA_FILES}
+    problems: list[Problem] = []
+    keep: dict[str, pd.Series] = {}
+    for name, table in tables.items():
+        missing = _missing_required(table, name)
+        required = ", ".join(_REQUIRED[name])
+        problems += _problems_for(
+            directory, name, missing, f"missing one of {required}; row left out"
+        )
+        keep[name] = ~missing
+    tickets, watchers, custom_fields, field_names, links = _flatten_tickets(tables[TICKETS])
+    bad_created = tickets["created"].isna() & keep[TICKETS]
+    problems += _problems_for(
+        directory, TICKETS, bad_created, "Created is unset or not an RT date; ticket left out"
+    )
+    tickets = tickets.loc[keep[TICKETS] & ~bad_created]
+    tickets["ticket_id"] = tickets["ticket_id"].astype("int64")
+    transactions = _flatten_transactions(tables[TRANSACTIONS])
+    known = transactions["ticket_id"].isin(tickets["ticket_id"])
+    non_ticket = transactions["object_type"].fillna("RT::Ticket") != "RT::Ticket"
+    orphans = keep[TRANSACTIONS] & ~known & ~non_ticket
+    problems += _problems_for(
+        directory,
+        TRANSACTIONS,
+        orphans,
+        "transaction of a ticket that is not in tickets.jsonl; left out",
+    )
+    bad_time = (
+        keep[TRANSACTIONS]
+        & known
+        & (transactions["created"].isna() | transactions["txn_id"].isna())
+    )
+    problems += _problems_for(
+        directory,
+        TRANSACTIONS,
+        bad_time,
+        "id is not a number or Created is not an RT date; left out",
+    )
+    transactions = transactions.loc[keep[TRANSACTIONS] & known & ~bad_time & ~non_ticket]
+    transactions = transactions.drop(columns="object_type")
+    transactions = transactions.astype({"txn_id": "int64", "ticket_id": "int64"})
+    ticket_ids = set(tickets["ticket_id"])
+    custom_fields = custom_fields.loc[custom_fields["ticket_id"].isin(ticket_ids)]
+    watchers = watchers.loc[watchers["ticket_id"].isin(ticket_ids)]
+    links = links.loc[links["ticket_id"].isin(ticket_ids)]
+    queues = pd.DataFrame(
+        {
+            "queue_id": tables[QUEUES].column("id").to_pandas().astype("string"),
+            "name": pd.Series(tables[QUEUES].column("Name").to_pandas(), dtype="string"),
+        }
+    ).loc[keep[QUEUES]]
+    users_table = tables[USERS]
+    users = pd.DataFrame(
+        {
+            "user_id": users_table.column("id").to_pandas().astype("string"),
+            "name": pd.Series(users_table.column("Name").to_pandas(), dtype="string"),
+            "email": pd.Series(
+                users_table.column("EmailAddress").to_pandas(), dtype="string"
+            ).fillna(""),
+            "real_name": pd.Series(
+                users_table.column("RealName").to_pandas(), dtype="string"
+            ).fillna(""),
+            "privileged": pd.Series(users_table.column("Privileged").to_pandas())
+            .fillna(0)
+            .astype(bool),
+        }
+    ).loc[keep[USERS]]
+    frames = {
+        "tickets": tickets,
+        "transactions": transactions,
+        "watchers": watchers,
+        "custom_fields": custom_fields,
+        "field_names": field_names,
+        "links": links,
+        "queues": queues,
+        "users": users,
+    }
+    return Snapshot(
+        path=directory,
+        manifest={},
+        problems=problems,
+        **{k: v.reset_index(drop=True) for k, v in frames.items()},
+    )
+
+
+_FRAMES = (
+    "tickets", "transactions", "watchers", "custom_fields",
+    "field_names", "links", "queues", "users",
+)  # fmt: skip
+
+
+def _cache_key(directory: Path, manifest: dict[str, Any]) -> str:
+    stamps = [
+        (name, (directory / name).stat().st_size, (directory / name).stat().st_mtime_ns)
+        for name in DATA_FILES
+        if (directory / name).is_file()
+    ]
+    material = json.dumps(
+        [_CACHE_LAYOUT, __version__, manifest.get("sha256"), stamps], sort_keys=True
+    ).encode()
+    return hashlib.sha256(material).hexdigest()[:32]
+
+
+def _verify_checksums(directory: Path, manifest: dict[str, Any]) -> None:
+    for name, expected in (manifest.get("sha256") or {}).items():
+        path = directory / name
+        if path.is_file() and file_sha256(path) != expected:
+            raise SnapshotError(
+                "checksum does not match manifest.json: the file was changed after the pull; "
+                "snapshots are immutable, pull again instead of editing",
+                str(path),
+            )
+
+
+def load_snapshot(
+    directory: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | None = None
+) -> Snapshot:
+    """Read and validate a snapshot; rows with problems are left out and listed in `problems`.
+
+    With `cache_dir`, the flattened frames are kept as parquet under a key made of
+    the manifest checksums and the files' sizes and times, and read from there next time.
+    """
+    path = Path(directory)
+    manifest = read_manifest(path)
+    cache = Path(cache_dir) / _cache_key(path, manifest) if cache_dir else None
+    if cache is not None and (cache / "done").is_file():
+        snapshot = _read_cache(cache, path)
+    else:
+        _verify_checksums(path, manifest)
+        snapshot = _parse(path)
+        if cache is not None:
+            _write_cache(cache, snapshot)
+    snapshot.manifest = manifest
+    return snapshot
+
+
+def _write_cache(cache: Path, snapshot: Snapshot) -> None:
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        for name in _FRAMES:
+            frame: pd.DataFrame = getattr(snapshot, name)
+            frame.to_parquet(cache / f"{name}.parquet", index=False)
+        (cache / "problems.json").write_text(
+            json.dumps([[p.file, p.line, p.message] for p in snapshot.problems])
+        )
+        (cache / "done").write_text("")
+    except OSError:
+        shutil.rmtree(cache, ignore_errors=True)  # a cache that cannot be written is only slower
+
+
+def _read_cache(cache: Path, path: Path) -> Snapshot:
+    frames = {name: pd.read_parquet(cache / f"{name}.parquet") for name in _FRAMES}
+    problems = [Problem(*p) for p in json.loads((cache / "problems.json").read_text())]
+    return Snapshot(path=path, manifest={}, problems=problems, **frames)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """All objects of one JSON-lines file (for small files: tests, merging pulls)."""
+    with path.open("rb") as handle:
+        return [json.loads(line) for line in io.BufferedReader(handle) if line.strip()]
