@@ -37,34 +37,20 @@ ROOT_PASSWORD = "password"  # RT's default for root
 # A privileged account without ShowTicketComments, to show that a pull warns about it.
 AUDITOR = "auditor"
 RT_SERVER = PROJECT_ROOT / "scripts" / "rt-server"
-STAFF_RIGHTS = [
-    "SeeQueue",
-    "ShowTicket",
-    "ShowTicketComments",
-    "ShowOutgoingEmail",
-    "CreateTicket",
-    "ReplyToTicket",
-    "CommentOnTicket",
-    "ModifyTicket",
-    "OwnTicket",
-    "TakeTicket",
-    "StealTicket",
-    "ReassignTicket",
-    "Watch",
-    "WatchAsAdminCc",
-    "SeeCustomField",
-    "ModifyCustomField",
-    "SeeGroup",
-]
-AUDITOR_RIGHTS = ["SeeQueue", "ShowTicket", "ShowOutgoingEmail", "SeeCustomField"]
-EVERYONE_RIGHTS = [
+STAFF_RIGHTS = (
+    "SeeQueue", "ShowTicket", "ShowTicketComments", "ShowOutgoingEmail", "CreateTicket",
+    "ReplyToTicket", "CommentOnTicket", "ModifyTicket", "OwnTicket", "TakeTicket", "StealTicket",
+    "ReassignTicket", "Watch", "WatchAsAdminCc", "SeeCustomField", "ModifyCustomField", "SeeGroup",
+)  # fmt: skip
+AUDITOR_RIGHTS = ("SeeQueue", "ShowTicket", "ShowOutgoingEmail", "SeeCustomField")
+EVERYONE_RIGHTS = (
     "CreateTicket",
     "ReplyToTicket",
     "SeeQueue",
     "SeeCustomField",
     "ModifyCustomField",
-]
-REQUESTOR_RIGHTS = ["ShowTicket", "ReplyToTicket"]
+)
+REQUESTOR_RIGHTS = ("ShowTicket", "ReplyToTicket")
 _LINK_FIELDS = {
     "refers_to": "AddRefersTo",
     "depends_on": "AddDependsOn",
@@ -231,8 +217,9 @@ class Replayer:
                 where,
             )
             return
+        body: dict[str, Any]
         if step.action == "owner":
-            body: dict[str, Any] = {"Owner": str(value)}
+            body = {"Owner": str(value)}
         elif step.action == "queue":
             body = {"Queue": str(value)}
         elif step.action == "set":
@@ -266,7 +253,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def rt_server(*args: str | Path) -> None:
+def rt_server(*args: str | int | Path) -> None:
     """Run scripts/rt-server with arguments; its failure message becomes a ScenarioError."""
     done = subprocess.run(
         ["bash", str(RT_SERVER), *map(str, args)], capture_output=True, text=True, check=False
