@@ -226,22 +226,20 @@ def _check_holidays(country: str, subdivision: str, path: str) -> None:
 
     if not country:
         return
-    try:
-        holidays.country_holidays(country, subdiv=subdivision or None, years=2026)
-    except NotImplementedError:
+    if country not in holidays.list_supported_countries():
         raise ConfigError(
             f"calendar.holidays_country {country!r} is not known to the holidays package "
             "(use an ISO code such as US), or leave it empty for no holidays",
             path,
             "calendar.holidays_country",
-        ) from None
-    except Exception:
+        )
+    if subdivision and subdivision not in holidays.list_supported_countries()[country]:
         raise ConfigError(
             f"calendar.holidays_subdivision {subdivision!r} is not a subdivision of {country} "
             "(for the US use a state code such as MA), or leave it empty",
             path,
             "calendar.holidays_subdivision",
-        ) from None
+        )
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:

@@ -312,10 +312,19 @@ def _read_table(directory: Path, name: str) -> pa.Table:
         raise SnapshotError(f"cannot parse ({exc})", str(path)) from None
 
 
-def _timestamps(values: pd.Series) -> pd.Series:
-    """RT's UTC date strings as timestamps; RT's unset date (1970-01-01) becomes NaT."""
-    cleaned = values.where(values != UNSET_DATE)
-    return pd.to_datetime(cleaned, format="%Y-%m-%dT%H:%M:%SZ", utc=True, errors="coerce")
+def _timestamps(values: pa.ChunkedArray | pa.Array) -> pd.Series:
+    """RT's UTC date strings as timestamps; RT's unset date (1970-01-01) and junk become NaT."""
+    parsed = pc.strptime(values, format="%Y-%m-%dT%H:%M:%SZ", unit="s", error_is_null=True)
+    stamps = pd.Series(parsed.to_pandas()).dt.tz_localize("UTC").dt.as_unit("us")
+    return stamps.where(stamps != pd.Timestamp(UNSET_DATE))
+
+
+def _integers(values: pa.ChunkedArray | pa.Array) -> pd.Series:
+    """Ids that RT sends as strings, as nullable integers (anything not a number becomes NA)."""
+    try:
+        return pd.Series(pc.cast(values, pa.int64()).to_pandas(), dtype="Int64")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.to_numeric(pd.Series(values.to_pandas()), errors="coerce").astype("Int64")
 
 
 def _ref_ids(table: pa.Table, column: str) -> pd.Series:
@@ -347,15 +356,12 @@ def _flatten_tickets(
             "queue_id": _ref_ids(table, "Queue"),
             "owner": _ref_ids(table, "Owner"),
             "creator": _ref_ids(table, "Creator"),
-            "effective_id": pd.to_numeric(_ref_ids(table, "EffectiveId"), errors="coerce").astype(
-                "Int64"
-            ),
+            "effective_id": _integers(table.column("EffectiveId").combine_chunks().field("id")),
         }
     )
     for column in ("Created", "Started", "Resolved", "LastUpdated"):
-        raw = pd.Series(table.column(column).to_pandas(), dtype="string")
         key = {"LastUpdated": "last_updated"}.get(column, column.lower())
-        tickets[key] = _timestamps(raw)
+        tickets[key] = _timestamps(table.column(column))
     watchers = pd.concat(
         [_refs_long(table, ids, role) for role in ("Requestor", "Cc", "AdminCc")], ignore_index=True
     )
@@ -406,14 +412,14 @@ def _flatten_transactions(table: pa.Table) -> pd.DataFrame:
 
     frame = pd.DataFrame(
         {
-            "txn_id": pd.to_numeric(text("id"), errors="coerce").astype("Int64"),
+            "txn_id": _integers(table.column("id")),
             "object_type": text("ObjectType"),
-            "ticket_id": pd.to_numeric(text("ObjectId"), errors="coerce").astype("Int64"),
+            "ticket_id": _integers(table.column("ObjectId")),
             "type": text("Type"),
             "field": text("Field").fillna(""),
             "old": text("OldValue").fillna(""),
             "new": text("NewValue").fillna(""),
-            "created": _timestamps(text("Created")),
+            "created": _timestamps(table.column("Created")),
             "creator": _ref_ids(table, "Creator"),
             "data": text("Data").fillna(""),
         }

@@ -1,0 +1,76 @@
+"""Config: documented defaults, and errors that name the key and what is allowed."""
+
+from pathlib import Path
+
+import pytest
+
+from review.config import load_config
+from review.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "review.toml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_fit_the_process() -> None:
+    config = load_config()
+    assert config.queues.ops == ("ops-help",)
+    assert config.statuses.inactive == ("resolved", "rejected")
+    assert config.calendar.timezone == "America/New_York"
+    assert (config.calendar.start.hour, config.calendar.end.hour) == (9, 17)
+    assert config.fields.validated_by == "Validated By"
+
+
+def test_a_user_file_overrides_only_what_it_names(tmp_path: Path) -> None:
+    config = load_config(
+        write(tmp_path, '[queues]\ndeveloper = ["apps"]\n[calendar]\nstart = "08:30"\n')
+    )
+    assert config.queues.developer == ("apps",)
+    assert config.queues.ops == ("ops-help",)
+    assert (config.calendar.start.hour, config.calendar.start.minute) == (8, 30)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[queue]\nops = []\n", "unknown section [queue]; allowed: [queues]"),
+        ("[queues]\nopz = ['a']\n", "unknown key queues.opz; allowed in [queues]: ops, developer"),
+        ("[queues]\nops = 'ops-help'\n", "queues.ops must be a list of strings, got 'ops-help'"),
+        ("[calendar]\nstart = '9am'\n", "calendar.start must be a time like 09:00, got '9am'"),
+        (
+            "[calendar]\ntimezone = 'Mars/Base'\n",
+            "calendar.timezone 'Mars/Base' is not a known IANA zone",
+        ),
+        ("[calendar]\nworkdays = ['Funday']\n", "calendar.workdays has ['Funday']; allowed: Mon"),
+        (
+            "[calendar]\nholidays_subdivision = 'ZZ'\n",
+            "calendar.holidays_subdivision 'ZZ' is not a subdivision",
+        ),
+        (
+            "[queues]\ndeveloper = ['ops-help']\n",
+            "queues ['ops-help'] are listed both in queues.ops and",
+        ),
+        ("[rt]\ntimeout = 'soon'\n", "rt.timeout must be a number, got 'soon'"),
+        ("[queues\n", "not valid TOML"),
+    ],
+)
+def test_mistakes_are_named(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert message in str(caught.value)
+    assert str(path) in str(caught.value)
+
+
+def test_missing_file_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found; check the path"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_environment_variable_points_at_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REVIEW_CONFIG", str(write(tmp_path, "[statuses]\ninactive = ['done']\n")))
+    assert load_config().statuses.inactive == ("done",)

@@ -1,0 +1,129 @@
+"""Reading snapshots: RT's shapes, and problems reported by file and line."""
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from review.errors import SnapshotError
+from review.snapshot import DATA_FILES, load_snapshot, read_jsonl, write_snapshot
+
+EXAMPLE = Path(__file__).parent / "fixtures" / "rt-example"
+
+
+def rewrite(directory: Path, name: str, lines: list[str]) -> None:
+    """Replace one file and fix the manifest checksum, as a pull that wrote this would."""
+    objects = {n: read_jsonl(directory / n) for n in DATA_FILES if n != name}
+    (directory / name).write_text("".join(line + "\n" for line in lines))
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest["sha256"].pop(name)
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    assert objects  # the other files stay as they were
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    target = tmp_path / "snap"
+    shutil.copytree(EXAMPLE, target)
+    return target
+
+
+def test_reads_rt_shapes_into_tidy_frames() -> None:
+    snap = load_snapshot(EXAMPLE)
+    assert list(snap.tickets["ticket_id"]) == [1, 2]
+    assert snap.tickets.loc[0, "created"] == pd.Timestamp("2026-09-08T13:05:00Z")
+    assert len(snap.transactions) == 34
+    assert set(snap.watchers.query("ticket_id == 2 and role == 'Requestor'")["user"]) == {
+        "cust2",
+        "cust3",
+    }
+    assert snap.field_values("Service").to_dict() == {1: "web-portal", 2: "lists"}
+    assert snap.links.to_dict("records") == [
+        {"ticket_id": 1, "ref": "refers-to", "target": "4", "external": False}
+    ]
+    assert dict(zip(snap.users["user_id"], snap.users["name"], strict=True))["6"] == "Nobody"
+    assert snap.problems == []
+
+
+def test_unset_dates_are_missing_not_1970() -> None:
+    snap = load_snapshot(EXAMPLE)
+    assert snap.tickets["started"].notna().all()
+    example = read_jsonl(EXAMPLE / "tickets.jsonl")
+    assert example[0]["Due"] == "1970-01-01T00:00:00Z"  # RT's unset date really is in the data
+    assert "due" not in snap.tickets  # and nothing reads it as 1970
+
+
+def test_missing_directory_and_missing_file(tmp_path: Path, example: Path) -> None:
+    with pytest.raises(SnapshotError, match="no snapshot here"):
+        load_snapshot(tmp_path / "absent")
+    (example / "users.jsonl").unlink()
+    with pytest.raises(SnapshotError, match=r"users.jsonl: missing file"):
+        load_snapshot(example)
+
+
+def test_bad_json_names_file_and_line(example: Path) -> None:
+    lines = (example / "transactions.jsonl").read_text().splitlines()
+    lines[6] = lines[6][:40]  # line 7 cut short
+    rewrite(example, "transactions.jsonl", lines)
+    with pytest.raises(SnapshotError, match=r"transactions.jsonl:7: bad JSON"):
+        load_snapshot(example)
+
+
+def test_transaction_of_unknown_ticket_is_reported_and_left_out(example: Path) -> None:
+    lines = (example / "transactions.jsonl").read_text().splitlines()
+    row = json.loads(lines[3])
+    row["ObjectId"] = "99"
+    lines.insert(10, json.dumps(row))  # becomes line 11
+    rewrite(example, "transactions.jsonl", lines)
+    snap = load_snapshot(example)
+    assert [(p.file, p.line) for p in snap.problems] == [("transactions.jsonl", 11)]
+    assert "not in tickets.jsonl" in snap.problems[0].message
+    assert len(snap.transactions) == 34
+
+
+def test_ticket_with_unset_created_is_left_out_with_its_line(example: Path) -> None:
+    lines = (example / "tickets.jsonl").read_text().splitlines()
+    ticket = json.loads(lines[1])
+    ticket["Created"] = "1970-01-01T00:00:00Z"
+    rewrite(example, "tickets.jsonl", [lines[0], json.dumps(ticket)])
+    snap = load_snapshot(example)
+    assert list(snap.tickets["ticket_id"]) == [1]
+    assert ("tickets.jsonl", 2) in [(p.file, p.line) for p in snap.problems]
+    assert {p.file for p in snap.problems} == {
+        "tickets.jsonl",
+        "transactions.jsonl",
+    }  # ticket 2's rows
+
+
+def test_edited_file_fails_its_checksum(example: Path) -> None:
+    with (example / "queues.jsonl").open("a") as handle:
+        handle.write('{"id": 9, "Name": "extra"}\n')
+    with pytest.raises(SnapshotError, match=r"checksum does not match manifest\.json"):
+        load_snapshot(example)
+
+
+def test_cache_returns_the_same_frames(tmp_path: Path) -> None:
+    first = load_snapshot(EXAMPLE, cache_dir=tmp_path)
+    assert len(list(tmp_path.iterdir())) == 1
+    second = load_snapshot(EXAMPLE, cache_dir=tmp_path)
+    pd.testing.assert_frame_equal(first.transactions, second.transactions)
+    pd.testing.assert_frame_equal(first.tickets, second.tickets)
+
+
+def test_write_replaces_atomically_and_keeps_the_old_one_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "snap"
+    write_snapshot(target, [{"id": 1}], [], [], [], source="t", query="q", pulled_at="now")
+
+    def failing() -> Iterator[dict[str, str]]:
+        yield {"id": "7"}
+        raise OSError("disk full")  # half-way through writing transactions.jsonl
+
+    with pytest.raises(OSError, match="disk full"):
+        write_snapshot(
+            target, [{"id": 2}], failing(), [], [], source="t", query="q", pulled_at="now"
+        )
+    assert read_jsonl(target / "tickets.jsonl") == [{"id": 1}]
+    assert [p.name for p in tmp_path.iterdir()] == ["snap"]
