@@ -9,11 +9,9 @@ The snapshot is written beside the old one and swapped in when complete.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import logging
-import os
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -25,8 +23,9 @@ from urllib.parse import quote
 
 from tqdm import tqdm
 
-from review.errors import RTError
+from review.errors import RTError, SnapshotError
 from review.rt.client import Page, RTClient, RTNotFound
+from review.snapshot import DATA_FILES, read_jsonl, write_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +40,9 @@ TRANSACTION_FIELDS = "ObjectType,ObjectId,Type,Field,OldValue,NewValue,Created,C
 # The account's timezone shapes how RT reads dates in a query, so the server-side
 # window is widened by a day and the exact window applied here, in UTC.
 SLACK = timedelta(days=1)
-# Tickets touched this long before the previous pull started are asked for again.
-MARGIN = timedelta(seconds=60)
+# Tickets touched this long before the previous pull started are asked for again. The
+# watermark is sent as "-N seconds" (relative to RT's clock), so only latency needs a margin.
+MARGIN = timedelta(seconds=5)
 GAP_PROBES = 8
 
 
@@ -163,16 +163,7 @@ def pull(
             "comments (it lacks ShowTicketComments or ShowOutgoingEmail): comment counts and "
             "response metrics will be low; grant those rights and pull again with --full"
         )
-    write_snapshot(
-        snapshot,
-        tickets,
-        transactions,
-        queues,
-        users,
-        source=client.conn.url,
-        query=window.describe(),
-        pulled_at=started,
-    )
+    _write(snapshot, tickets, transactions, queues, users, client.conn.url, window, started)
     for warning in warnings:
         log.warning(warning)
     return PullReport(
@@ -185,6 +176,38 @@ def pull(
         requests=client.requests,
         warnings=warnings,
     )
+
+
+def _write(
+    snapshot: Path,
+    tickets: list[dict[str, Any]],
+    transactions: list[dict[str, Any]],
+    queues: list[dict[str, Any]],
+    users: list[dict[str, Any]],
+    source: str,
+    window: Window,
+    started: datetime,
+) -> None:
+    """Swap the new snapshot in; leftovers of an interrupted earlier pull are removed first."""
+    for stale in snapshot.parent.glob(f".{snapshot.name}.*-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    try:
+        write_snapshot(
+            snapshot,
+            tickets,
+            transactions,
+            queues,
+            users,
+            source=source,
+            query=window.describe(),
+            pulled_at=_iso(started),
+        )
+    except OSError as exc:
+        raise SnapshotError(
+            f"could not write the new snapshot ({exc.strerror}); the previous one is unchanged: "
+            "free space or fix permissions and pull again",
+            str(snapshot),
+        ) from None
 
 
 @dataclass
@@ -211,10 +234,12 @@ def _previous(snapshot: Path, source: str, query: str) -> _Previous | None:
     pulled_at = parse_time(manifest.get("pulled_at"))
     if pulled_at is None:
         return None
-    data = read_snapshot(snapshot)
-    return _Previous(
-        pulled_at, data["tickets"], data["transactions"], data["queues"], data["users"]
-    )
+    try:
+        tickets, transactions, queues, users = (read_jsonl(snapshot / n) for n in DATA_FILES)
+    except (OSError, ValueError):
+        log.info("snapshot %s is unreadable; pulling it in full", snapshot)
+        return None
+    return _Previous(pulled_at, tickets, transactions, queues, users)
 
 
 def _check_queues(client: RTClient, names: Sequence[str]) -> dict[str, str]:
@@ -434,66 +459,3 @@ def parse_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-FILES = ("tickets.jsonl", "transactions.jsonl", "queues.jsonl", "users.jsonl")
-
-
-def read_snapshot(directory: Path) -> dict[str, list[dict[str, Any]]]:
-    """The four JSON-lines files of a snapshot, by stem."""
-    data: dict[str, list[dict[str, Any]]] = {}
-    for name in FILES:
-        with (directory / name).open(encoding="utf-8") as handle:
-            data[name.removesuffix(".jsonl")] = [
-                json.loads(line) for line in handle if line.strip()
-            ]
-    return data
-
-
-def write_snapshot(
-    directory: Path,
-    tickets: list[dict[str, Any]],
-    transactions: list[dict[str, Any]],
-    queues: list[dict[str, Any]],
-    users: list[dict[str, Any]],
-    *,
-    source: str,
-    query: str,
-    pulled_at: datetime,
-) -> None:
-    """Write a complete snapshot beside ``directory`` and swap it in only when it is whole."""
-    directory = Path(directory)
-    parent = directory.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    for stale in parent.glob(f".{directory.name}.*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    temp = parent / f".{directory.name}.new-{os.getpid()}"
-    temp.mkdir()
-    try:
-        digests, counts = {}, {}
-        for name, rows in zip(FILES, (tickets, transactions, queues, users), strict=True):
-            text = "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in rows)
-            data = text.encode("utf-8")
-            with (temp / name).open("wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            digests[name] = hashlib.sha256(data).hexdigest()
-            counts[name] = len(rows)
-        manifest = {
-            "format": 1,
-            "source": source,
-            "query": query,
-            "pulled_at": pulled_at.astimezone(UTC).isoformat(),
-            "counts": counts,
-            "sha256": digests,
-        }
-        (temp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", "utf-8")
-        old = parent / f".{directory.name}.old-{os.getpid()}"
-        if directory.exists():
-            directory.rename(old)
-        temp.rename(directory)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise

@@ -50,7 +50,7 @@ EVERYONE_RIGHTS = (
     "SeeCustomField",
     "ModifyCustomField",
 )
-REQUESTOR_RIGHTS = ("ShowTicket", "ReplyToTicket")
+REQUESTOR_RIGHTS = ("ShowTicket", "ReplyToTicket", "ModifyTicket")  # requestors may resolve
 _LINK_FIELDS = {
     "refers_to": "AddRefersTo",
     "depends_on": "AddDependsOn",
