@@ -269,9 +269,16 @@ def _search_tickets(
 
 
 def _as_single_get(item: dict[str, Any], base: str) -> dict[str, Any]:
-    """A ticket from a search, reshaped exactly as ``GET ticket/:id`` returns it."""
+    """A ticket from a search, reshaped exactly as ``GET ticket/:id`` returns it.
+
+    RT lists custom fields in no stable order; they are sorted by id so that the same
+    ticket always serialises to the same bytes.
+    """
     ticket = {k: v for k, v in item.items() if k not in ("_url", "type")}
     ticket["id"] = int(item["id"])
+    fields = ticket.get("CustomFields")
+    if isinstance(fields, list):
+        ticket["CustomFields"] = sorted(fields, key=lambda f: int(f.get("id", 0)))
     effective = item.get("EffectiveId")
     if not isinstance(effective, dict):
         eid = str(effective or item["id"])
