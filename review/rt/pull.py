@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from review.errors import RTError, SnapshotError
 from review.rt.client import Page, RTClient, RTNotFound
-from review.snapshot import DATA_FILES, read_jsonl, write_snapshot
+from review.snapshot import DATA_FILES, UNSET_DATE, read_jsonl, write_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -271,10 +271,13 @@ def _search_tickets(
 def _as_single_get(item: dict[str, Any], base: str) -> dict[str, Any]:
     """A ticket from a search, reshaped exactly as ``GET ticket/:id`` returns it.
 
-    RT lists custom fields in no stable order; they are sorted by id so that the same
-    ticket always serialises to the same bytes.
+    A search serialises a never-set ``Told`` (NULL in RT's database) as the unset date
+    where ``GET`` leaves the key out, so it is left out here too. RT lists custom fields
+    in no stable order; they are sorted by id so a ticket always serialises the same.
     """
     ticket = {k: v for k, v in item.items() if k not in ("_url", "type")}
+    if ticket.get("Told") == UNSET_DATE:
+        del ticket["Told"]
     ticket["id"] = int(item["id"])
     fields = ticket.get("CustomFields")
     if isinstance(fields, list):
