@@ -70,7 +70,7 @@ def emit(frame: pd.DataFrame, fmt: str, output: Path | None) -> None:
         with pd.option_context(
             "display.max_rows", None, "display.max_columns", None, "display.width", 250
         ):
-            text = frame.fillna("").to_string(index=False) + "\n"
+            text = frame.astype(object).fillna("").to_string(index=False) + "\n"
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -94,11 +94,15 @@ def cli() -> None:
 @output_option
 def metrics(snapshot_dir: Path, config_path: Path | None, fmt: str, output: Path | None) -> None:
     """One row of metrics per incident (definitions: README, section Metrics)."""
-    from review.metrics import format_metrics, metrics_for_snapshot
+    from review.metrics import DEFINITIONS, format_metrics, metrics_for_snapshot
 
     config: Config = load_config(config_path)
     table = format_metrics(metrics_for_snapshot(open_snapshot(snapshot_dir), config))
     emit(table, fmt, output)
+    if fmt == "table" and output is None:
+        click.echo("\nDefinitions:")
+        for name, words in DEFINITIONS.items():
+            click.echo(f"  {name}: {words}")
 
 
 @cli.command()

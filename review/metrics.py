@@ -112,10 +112,7 @@ def compute_metrics(
     reopen_count = _per_ticket(reopens.groupby("ticket_id").size(), index).fillna(0).astype("int64")
 
     # handoffs and time in developer queues
-    moves = ev.loc[ev["kind"] == "queue"]
-    handoffs = moves.loc[
-        moves["old"].isin(config.queues.ops) & moves["new"].isin(config.queues.developer)
-    ]
+    handoffs = ev.loc[ev["handoff"]]
     handoff_count = (
         _per_ticket(handoffs.groupby("ticket_id").size(), index).fillna(0).astype("int64")
     )

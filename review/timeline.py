@@ -20,7 +20,8 @@ SYSTEM_USER = "RT_System"
 NOBODY = "Nobody"
 IGNORED_TYPES = ("EmailRecord", "CommentEmailRecord", "SetWatcher")
 EVENT_COLUMNS = [
-    "ticket_id", "txn_id", "at", "kind", "type", "field", "old", "new", "creator", "actor", "data",
+    "ticket_id", "txn_id", "at", "kind", "type", "field", "old", "new", "creator", "actor",
+    "handoff", "data",
 ]  # fmt: skip
 
 
@@ -45,7 +46,8 @@ def build_events(snapshot: Snapshot, config: Config) -> pd.DataFrame:
 
     Owner values become user names, queue values queue names, and custom-field
     ids field names. `actor` is `system` for RT_System, `requestor` for a current
-    requestor of the ticket, `staff` for anyone else.
+    requestor of the ticket, `staff` for anyone else. `handoff` marks a queue move
+    from an ops queue into a developer queue (the process's hand-off).
     """
     tx = snapshot.transactions
     tx = tx.loc[~tx["type"].isin(IGNORED_TYPES)].copy()
@@ -75,6 +77,11 @@ def build_events(snapshot: Snapshot, config: Config) -> pd.DataFrame:
         np.where(tx["is_requestor"].fillna(False).astype(bool), "requestor", "staff"),
     )
     tx["actor"] = pd.Series(actor, index=tx.index, dtype="string")
+    tx["handoff"] = (
+        (tx["kind"] == "queue")
+        & tx["old"].isin(config.queues.ops)
+        & tx["new"].isin(config.queues.developer)
+    )
     tx = tx.rename(columns={"created": "at"})
     return tx.sort_values(["ticket_id", "at", "txn_id"], kind="stable")[EVENT_COLUMNS].reset_index(
         drop=True

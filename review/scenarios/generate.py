@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from review.errors import ReviewError
 from review.scenarios.model import LINK_KINDS, Incident, ScenarioSet, Step, load_scenarios
 from review.snapshot import UNSET_DATE, write_snapshot
 
@@ -401,7 +402,10 @@ def main() -> None:
     parser.add_argument("scenarios", nargs="?", default=str(SCENARIO_DIR))
     parser.add_argument("out", nargs="?", default=str(SAMPLE_SNAPSHOT))
     args = parser.parse_args()
-    print(generate_snapshot(args.scenarios, args.out))
+    try:
+        print(generate_snapshot(args.scenarios, args.out))
+    except ReviewError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 if __name__ == "__main__":
