@@ -129,6 +129,7 @@ def pull(
             old_queues: list[dict[str, Any]] = []
             old_users: list[dict[str, Any]] = []
             changed_ids = set(keep)
+            since_seconds = 0
             mode: Literal["full", "incremental", "unchanged"] = "full"
         else:
             since_seconds = int((started - (previous.pulled_at - MARGIN)).total_seconds())
@@ -150,6 +151,10 @@ def pull(
         fetched, how, hidden, sees_all = _transactions(
             client, window, wanted, previous is None, history, on_page
         )
+        if previous is not None and wanted:
+            for gone in _merged_away(client, fetched, wanted, how, since_seconds):
+                keep.pop(gone, None)
+                old_transactions = [t for t in old_transactions if int(t["ObjectId"]) != gone]
     transactions = sorted(
         old_transactions + [t for t in fetched if int(t["ObjectId"]) in keep],
         key=lambda t: int(t["id"]),
@@ -335,6 +340,34 @@ def _transactions(
     rows = [row for got, _, _ in results for row in got]
     hidden = any(dropped for _, dropped, _ in results)
     return rows, "per-ticket", hidden, all(counted for _, _, counted in results)
+
+
+def _merged_away(
+    client: RTClient,
+    fetched: list[dict[str, Any]],
+    wanted: list[int],
+    how: str,
+    since_seconds: int,
+) -> set[int]:
+    """Tickets merged into another since the last pull: they must leave the snapshot.
+
+    A survivor's per-ticket history lists the merged ticket's rows under its own id; in
+    bulk, one search finds the MergedInto rows RT writes on the merged ticket itself.
+    """
+    if how == "per-ticket":
+        return {int(t["ObjectId"]) for t in fetched} - set(wanted)
+    query = (
+        "ObjectType = 'RT::Ticket' AND Type = 'AddLink' AND Field = 'MergedInto'"
+        f" AND Created > '-{max(since_seconds, 1)} seconds'"
+    )
+    rows, _, _ = _collect(
+        client.pages("transactions", {"query": query, "fields": "ObjectId,NewValue"})
+    )
+    return {
+        int(t["ObjectId"])
+        for t in rows
+        if not str(t.get("NewValue", "")).endswith(f"/ticket/{t['ObjectId']}")
+    }
 
 
 def _collect(pages: Iterable[Page]) -> tuple[list[dict[str, Any]], bool, bool]:

@@ -218,8 +218,9 @@ def test_incremental_pull_fetches_only_the_edited_ticket(own_rt: RTServer, tmp_p
     assert answer == ["Root Cause session store full changed to edited by the test"]
     time.sleep(6)  # so that the edit is older than the 5 s margin of the pull after next
     second = do_pull(own_rt, target)
-    # queues/all, the LastUpdated search, one page of ticket 2's transactions, user root
-    assert (second.mode, second.changed, second.requests) == ("incremental", 1, 4)
+    # queues/all, the LastUpdated search, one page of ticket 2's transactions, the search for
+    # merges, user root
+    assert (second.mode, second.changed, second.requests) == ("incremental", 1, 5)
     assert second.tickets == first.tickets
     assert second.transactions == first.transactions + 1
     rows = [t for t in read_jsonl(target / "transactions.jsonl") if t["ObjectId"] == "2"]
@@ -231,6 +232,22 @@ def test_incremental_pull_fetches_only_the_edited_ticket(own_rt: RTServer, tmp_p
     third = do_pull(own_rt, target)
     assert (third.mode, third.changed, third.requests) == ("unchanged", 0, 2)
     assert (target / "transactions.jsonl").read_bytes() == kept
+
+
+@pytest.mark.parametrize("history", ["bulk", "per-ticket"])
+def test_incremental_pull_drops_a_ticket_merged_since(
+    own_rt: RTServer, tmp_path: Path, history: str
+) -> None:
+    target = tmp_path / "snapshot"
+    first = do_pull(own_rt, target, history=history)
+    with own_rt.client() as client:
+        answer = client.session.put(own_rt.url + "ticket/3", json={"MergeInto": 2}).json()
+    assert answer == ["Merge Successful"]
+    second = do_pull(own_rt, target, history=history)
+    tickets = {t["id"] for t in read_jsonl(target / "tickets.jsonl")}
+    objects = {int(t["ObjectId"]) for t in read_jsonl(target / "transactions.jsonl")}
+    assert (second.mode, second.tickets) == ("incremental", first.tickets - 1)
+    assert 3 not in tickets | objects and 2 in tickets
 
 
 def test_per_ticket_fallback_gives_the_same_snapshot(
