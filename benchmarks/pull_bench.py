@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -129,12 +130,37 @@ def seeded_db(count: int, workers: int) -> tuple[Path, dict[str, str]]:
     return cache / "rt.sqlite", meta
 
 
-def timed(label: str, fn: Callable[[], tuple[int, int]]) -> dict[str, Any]:
-    t0 = time.perf_counter()
+def server_cpu(pid: int) -> float:
+    """CPU seconds used so far by rt-server (its process group: master, live and reaped workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pid:  # process group id
+            total += sum(int(f) for f in fields[11:13])  # utime, stime
+            if int(proc.name) == pid:
+                total += sum(int(f) for f in fields[13:15])  # cutime, cstime
+    return total / ticks
+
+
+def timed(label: str, fn: Callable[[], tuple[int, int]], pid: int) -> dict[str, Any]:
+    """Wall time, requests, and CPU seconds on both sides (the box is shared: CPU is steadier)."""
+    cpu0, own0, t0 = server_cpu(pid), time.process_time(), time.perf_counter()
     requests, tickets = fn()
     seconds = time.perf_counter() - t0
-    print(f"{label:<34} {seconds:8.2f} s {requests:7d} requests {tickets:6d} tickets", flush=True)
-    return {"way": label, "seconds": round(seconds, 2), "requests": requests, "tickets": tickets}
+    rt_cpu, own = server_cpu(pid) - cpu0, time.process_time() - own0
+    print(
+        f"{label:<32} {seconds:7.2f} s wall {requests:6d} requests {rt_cpu:7.2f} s RT CPU "
+        f"{own:6.2f} s client CPU {tickets:5d} tickets",
+        flush=True,
+    )
+    return {"way": label, "seconds": round(seconds, 2), "requests": requests,
+            "rt_cpu": round(rt_cpu, 2), "client_cpu": round(own, 2), "tickets": tickets}  # fmt: skip
 
 
 def main() -> None:
@@ -180,12 +206,13 @@ def main() -> None:
         client.session.close()
         return count[0], len(tickets)
 
+    pid = int((run / "rt" / "rt.pid").read_text())
     try:
         results = [
-            timed("kit pull (bulk)", kit("bulk", run / "snap-bulk")),
-            timed("kit pull (per-ticket fallback)", kit("per-ticket", run / "snap-per-ticket")),
-            timed("python-rt loop", naive),
-            timed("kit re-pull, nothing changed", kit("auto", run / "snap-bulk")),
+            timed("kit pull (bulk)", kit("bulk", run / "snap-bulk"), pid),
+            timed("kit pull (per-ticket fallback)", kit("per-ticket", run / "snap-pt"), pid),
+            timed("python-rt loop", naive, pid),
+            timed("kit re-pull, nothing changed", kit("auto", run / "snap-bulk"), pid),
         ]
     finally:
         rt_server("stop", run / "rt")

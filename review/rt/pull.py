@@ -15,6 +15,7 @@ import logging
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -119,8 +120,15 @@ def pull(
     previous = None if full else _previous(snapshot, client.conn.url, window.describe())
     queue_ids = _check_queues(client, window.queues)
     queue_names = {v: k for k, v in queue_ids.items()}
-    with tqdm(desc="pull", unit="page", disable=not show, leave=False) as bar:
+    with (
+        tqdm(desc="pull", unit="page", disable=not show, leave=False) as bar,
+        ThreadPoolExecutor(max_workers=1) as side,
+    ):
         on_page = _advance(bar)
+        early = None
+        if previous is None and history != "per-ticket":
+            # The window's history does not depend on the ticket search: read both at once.
+            early = side.submit(_bulk, client, [window.transaction_sql()], on_page)
         if previous is None:
             tickets = _search_tickets(client, window.ticket_sql(), on_page)
             tickets = [t for t in tickets if window.holds(t, queue_names)]
@@ -148,9 +156,7 @@ def pull(
             old_queues, old_users = previous.queues, previous.users
             mode = "incremental" if changed else "unchanged"
         wanted = sorted(i for i in changed_ids if i in keep)
-        fetched, how, hidden, sees_all = _transactions(
-            client, window, wanted, previous is None, history, on_page
-        )
+        fetched, how, hidden, sees_all = _transactions(client, wanted, history, on_page, early)
         if previous is not None and wanted:
             for gone in _merged_away(client, fetched, wanted, how, since_seconds):
                 keep.pop(gone, None)
@@ -294,35 +300,45 @@ def _as_single_get(item: dict[str, Any], base: str) -> dict[str, Any]:
     return ticket
 
 
+Bulk = tuple[list[dict[str, Any]], bool, bool]
+
+
+def _bulk(client: RTClient, queries: list[str], on_page: Callable[[Page], None]) -> Bulk:
+    """Rows of TransactionSQL searches, whether RT visibly dropped rows, and whether it
+    stated full row counts (it does so only for an account that sees every row)."""
+    rows: list[dict[str, Any]] = []
+    hidden, sees_all = False, True
+    for query in queries:
+        params = {"query": query, "fields": TRANSACTION_FIELDS, "orderby": "id"}
+        got, dropped, counted = _collect(client.pages("transactions", params, on_page))
+        rows += got
+        hidden, sees_all = hidden or dropped, sees_all and counted
+    return rows, hidden, sees_all
+
+
 def _transactions(
     client: RTClient,
-    window: Window,
     ticket_ids: list[int],
-    whole_window: bool,
     history: History,
     on_page: Callable[[Page], None],
+    early: Future[Bulk] | None = None,
 ) -> tuple[list[dict[str, Any]], Literal["bulk", "per-ticket"], bool, bool]:
-    """History of the tickets: rows, how it was read, whether RT visibly dropped rows, and
-    whether RT stated full row counts (it does so only for an account that sees every row)."""
+    """History of the tickets, how it was read, whether rows were hidden, whether RT counted.
+
+    ``early`` is a bulk search of the whole window started alongside the ticket search;
+    without it the tickets' ids are asked for, 100 per search.
+    """
     if not ticket_ids:
+        if early is not None:
+            early.cancel()
         return [], "bulk" if history != "per-ticket" else "per-ticket", False, True
     if history != "per-ticket":
-        queries = (
-            [window.transaction_sql()]
-            if whole_window
-            else [
-                f"ObjectType = 'RT::Ticket' AND ({' OR '.join(f'ObjectId = {i}' for i in chunk)})"
-                for chunk in _chunks(ticket_ids, 100)
-            ]
-        )
+        queries = [
+            f"ObjectType = 'RT::Ticket' AND ({' OR '.join(f'ObjectId = {i}' for i in chunk)})"
+            for chunk in _chunks(ticket_ids, 100)
+        ]
         try:
-            rows: list[dict[str, Any]] = []
-            hidden, sees_all = False, True
-            for query in queries:
-                params = {"query": query, "fields": TRANSACTION_FIELDS, "orderby": "id"}
-                got, dropped, counted = _collect(client.pages("transactions", params, on_page))
-                rows += got
-                hidden, sees_all = hidden or dropped, sees_all and counted
+            rows, hidden, sees_all = early.result() if early else _bulk(client, queries, on_page)
             return rows, "bulk", hidden, sees_all
         except RTNotFound:
             if history == "bulk":
