@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 import pandas as pd
@@ -406,7 +406,7 @@ def pull(
 
     from review.config import DATA_DIR
     from review.rt.client import RTClient, connection_from
-    from review.rt.pull import Window
+    from review.rt.pull import History, Window
     from review.rt.pull import pull as run_pull
 
     config = load_config(config_path)
@@ -418,7 +418,7 @@ def pull(
     )
     target = snapshot_dir or DATA_DIR / "interim" / f"rt-{start:%Y-%m-%d}_{end:%Y-%m-%d}"
     with RTClient(connection_from(config.rt)) as client:
-        report = run_pull(client, window, target, history=history, full=full)  # type: ignore[arg-type]
+        report = run_pull(client, window, target, history=cast(History, history), full=full)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(

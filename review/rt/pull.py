@@ -112,10 +112,9 @@ def pull(
     history: History = "auto",
     full: bool = False,
     progress: bool | None = None,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> PullReport:
     """Pull ``window`` from RT into ``snapshot``, incrementally when it holds the same query."""
-    started = now().replace(microsecond=0)
+    started = datetime.now(UTC).replace(microsecond=0)
     show = sys.stderr.isatty() if progress is None else progress
     previous = None if full else _previous(snapshot, client.conn.url, window.describe())
     queue_ids = _check_queues(client, window.queues)
