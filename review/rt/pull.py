@@ -477,8 +477,9 @@ def _quote(key: str) -> str:
 
 def _advance(bar: Any) -> Callable[[Page], None]:
     def on_page(page: Page) -> None:
-        if page.pages and bar.total is None:
-            bar.total = page.pages
+        if page.page == 1 and page.pages:  # each search adds its page count when it learns it
+            bar.total = (bar.total or 0) + page.pages
+            bar.refresh()
         bar.update(1)
 
     return on_page
