@@ -24,11 +24,12 @@ from review.scenarios import replay
 from review.scenarios.replay import ROOT_PASSWORD, free_port, rt_server
 
 RT_BINARY = Path("/usr/share/request-tracker5/libexec/rt-server")
+RT_SETUP = Path("/usr/sbin/rt-setup-database-5")
 
 
 def require_rt() -> None:
     """Skip (or, under CI, fail) when the Debian RT packages are missing."""
-    if RT_BINARY.exists() and shutil.which("rt-setup-database-5"):
+    if RT_BINARY.exists() and RT_SETUP.exists():
         return
     reason = "RT 5 is not installed: run `sudo bash scripts/rt-server install`"
     if os.environ.get("CI"):
