@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 import pandas as pd
@@ -357,6 +357,76 @@ def support_gaps(
         today=today.date() if today else None,
     )
     emit(table, fmt, output)
+
+
+@cli.command()
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    required=True,
+    help="First day (UTC) of the window in which tickets reached an inactive status.",
+)
+@click.option(
+    "--until",
+    type=click.DateTime(["%Y-%m-%d"]),
+    required=True,
+    help="Day after the window (exclusive, UTC).",
+)
+@click.option(
+    "--queue",
+    "queues",
+    multiple=True,
+    help="Queue to pull (repeatable). Default: the configured ops and developer queues.",
+)
+@click.option(
+    "--snapshot",
+    "snapshot_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Snapshot directory. Default: data/interim/rt-SINCE_UNTIL.",
+)
+@click.option("--full", is_flag=True, help="Pull everything again instead of only what changed.")
+@click.option(
+    "--history",
+    type=click.Choice(["auto", "bulk", "per-ticket"]),
+    default="auto",
+    show_default=True,
+    help="Bulk transactions search (RT >= 5.0.2) or one history listing per ticket.",
+)
+@config_option
+def pull(
+    since: Any, until: Any, queues: tuple[str, ...], snapshot_dir: Path | None, full: bool,
+    history: str, config_path: Path | None,
+) -> None:  # fmt: skip
+    """Pull closed tickets, their history, queues and users from RT into a snapshot.
+
+    Connection: RT_URL (or [rt] url), and RT_TOKEN or RT_USER/RT_PASSWORD.
+    """
+    from datetime import UTC
+
+    from review.config import DATA_DIR
+    from review.rt.client import RTClient, connection_from
+    from review.rt.pull import History, Window
+    from review.rt.pull import pull as run_pull
+
+    config = load_config(config_path)
+    start, end = since.replace(tzinfo=UTC), until.replace(tzinfo=UTC)
+    if end <= start:
+        raise ReviewError("--until must be later than --since")
+    window = Window(
+        start, end, queues or config.queues.ops + config.queues.developer, config.statuses.inactive
+    )
+    target = snapshot_dir or DATA_DIR / "interim" / f"rt-{start:%Y-%m-%d}_{end:%Y-%m-%d}"
+    with RTClient(connection_from(config.rt)) as client:
+        report = run_pull(client, window, target, history=cast(History, history), full=full)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(
+        f"{report.mode} pull: {report.tickets} tickets, {report.transactions} transactions "
+        f"({report.changed} tickets fetched, {report.history} history) in {report.requests} "
+        f"requests -> {report.snapshot}",
+        err=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> Any:

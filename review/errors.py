@@ -63,3 +63,15 @@ class RegistryError(ReviewError):
         if file:
             where = f"{file}:{line}: " if line else f"{file}: "
         super().__init__(f"{where}{message}")
+
+
+class RTError(ReviewError):
+    """RT refused or failed a request; names the server (never the credentials) and what to do."""
+
+
+class RTAuthError(RTError):
+    """RT rejected the credentials, or the account lacks a right the pull needs."""
+
+
+class RTUnreachable(RTError):
+    """RT did not answer (down, wrong address, timeouts) even after the retries."""

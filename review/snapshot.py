@@ -192,6 +192,7 @@ def write_snapshot(
     target = Path(directory)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    staging.chmod(0o777 & ~_current_umask())  # mkdtemp makes 0700; a snapshot follows the umask
     try:
         counts: dict[str, int] = {}
         sums: dict[str, str] = {}
@@ -216,6 +217,12 @@ def write_snapshot(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _swap_in(staging: Path, target: Path) -> None:

@@ -163,7 +163,9 @@ class _Generator:
                 from_requestor = by in ticket.requestors
                 if not from_requestor:
                     ticket.told = rt_time(at)
-                if (ticket.status == "new" and not from_requestor) or ticket.status in INACTIVE:
+                # RT's scrip "On Correspond Open Inactive Tickets" opens any ticket that is
+                # not active, the initial `new` included, whoever replies (checked on 5.0.3).
+                if ticket.status == "new" or ticket.status in INACTIVE:
                     self.set_status(ticket, at, RT_SYSTEM, "open")
         elif step.action == "owner":
             old, new = str(self.user_id(ticket.owner)), str(self.user_id(str(value)))

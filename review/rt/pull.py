@@ -1,0 +1,520 @@
+"""Pull closed tickets, their full history, and the queues and users it names, into a snapshot.
+
+Request budget: one ticket search with every field at 100 per page, one bulk
+TransactionSQL search at 100 per page (or, on RT < 5.0.2, one history listing
+per ticket), and one GET per queue and per user the data refers to. Pulling
+again into the same snapshot asks only for tickets whose LastUpdated moved.
+The snapshot is written beside the old one and swapped in when complete.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import shutil
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import quote
+
+from tqdm import tqdm
+
+from review.errors import RTError, SnapshotError
+from review.rt.client import Page, RTClient, RTNotFound
+from review.snapshot import DATA_FILES, UNSET_DATE, read_jsonl, write_snapshot
+
+log = logging.getLogger(__name__)
+
+History = Literal["auto", "bulk", "per-ticket"]
+
+TICKET_FIELDS = (
+    "AdminCc,Cc,Created,Creator,CustomFields,Due,EffectiveId,FinalPriority,InitialPriority,"
+    "LastUpdated,LastUpdatedBy,Owner,Priority,Queue,Requestor,Resolved,Started,Starts,Status,"
+    "Subject,TimeEstimated,TimeLeft,TimeWorked,Told,Type,_hyperlinks"
+)
+TRANSACTION_FIELDS = "ObjectType,ObjectId,Type,Field,OldValue,NewValue,Created,Creator,Data"
+# The account's timezone shapes how RT reads dates in a query, so the server-side
+# window is widened by a day and the exact window applied here, in UTC.
+SLACK = timedelta(days=1)
+# Tickets touched this long before the previous pull started are asked for again. The
+# watermark is sent as "-N seconds" (relative to RT's clock), so only latency needs a margin.
+MARGIN = timedelta(seconds=5)
+GAP_PROBES = 8
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which tickets a pull wants: reached an inactive status in [since, until), in these queues."""
+
+    since: datetime
+    until: datetime
+    queues: tuple[str, ...]
+    inactive: tuple[str, ...]
+
+    def describe(self) -> str:
+        """The query recorded in the manifest; equal descriptions allow an incremental pull."""
+        return (
+            f"{_any('Queue', self.queues)} AND {_any('Status', self.inactive)}"
+            f" AND Resolved >= '{_iso(self.since)}' AND Resolved < '{_iso(self.until)}'"
+        )
+
+    def ticket_sql(self) -> str:
+        return (
+            f"{_any('Queue', self.queues)} AND {_any('Status', self.inactive)}"
+            f" AND Resolved >= '{_sql_time(self.since - SLACK)}'"
+            f" AND Resolved < '{_sql_time(self.until + SLACK)}'"
+        )
+
+    def transaction_sql(self) -> str:
+        return (
+            f"ObjectType = 'RT::Ticket' AND {_any('TicketQueue', self.queues)}"
+            f" AND {_any('TicketStatus', self.inactive)}"
+            f" AND TicketResolved >= '{_sql_time(self.since - SLACK)}'"
+            f" AND TicketResolved < '{_sql_time(self.until + SLACK)}'"
+        )
+
+    def holds(self, ticket: dict[str, Any], queue_names: dict[str, str]) -> bool:
+        """The exact test, in UTC, on a ticket as RT returned it."""
+        resolved = parse_time(ticket.get("Resolved"))
+        queue = queue_names.get(str((ticket.get("Queue") or {}).get("id")), "")
+        return (
+            ticket.get("Status") in self.inactive
+            and queue in self.queues
+            and resolved is not None
+            and self.since <= resolved < self.until
+        )
+
+
+@dataclass
+class PullReport:
+    """What a pull did, for the command line and the benchmark."""
+
+    snapshot: Path
+    mode: Literal["full", "incremental", "unchanged"]
+    history: Literal["bulk", "per-ticket"]
+    tickets: int
+    transactions: int
+    changed: int
+    requests: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def pull(
+    client: RTClient,
+    window: Window,
+    snapshot: Path,
+    *,
+    history: History = "auto",
+    full: bool = False,
+    progress: bool | None = None,
+) -> PullReport:
+    """Pull ``window`` from RT into ``snapshot``, incrementally when it holds the same query."""
+    started = datetime.now(UTC).replace(microsecond=0)
+    show = sys.stderr.isatty() if progress is None else progress
+    previous = None if full else _previous(snapshot, client.conn.url, window.describe())
+    queue_ids = _check_queues(client, window.queues)
+    queue_names = {v: k for k, v in queue_ids.items()}
+    with (
+        tqdm(desc="pull", unit="page", disable=not show, leave=False) as bar,
+        ThreadPoolExecutor(max_workers=1) as side,
+    ):
+        on_page = _advance(bar)
+        early = None
+        if previous is None and history != "per-ticket":
+            # The window's history does not depend on the ticket search: read both at once.
+            early = side.submit(_bulk, client, [window.transaction_sql()], on_page)
+        if previous is None:
+            tickets = _search_tickets(client, window.ticket_sql(), on_page)
+            tickets = [t for t in tickets if window.holds(t, queue_names)]
+            keep: dict[int, dict[str, Any]] = {t["id"]: t for t in tickets}
+            old_transactions: list[dict[str, Any]] = []
+            old_queues: list[dict[str, Any]] = []
+            old_users: list[dict[str, Any]] = []
+            changed_ids = set(keep)
+            since_seconds = 0
+            mode: Literal["full", "incremental", "unchanged"] = "full"
+        else:
+            since_seconds = int((started - (previous.pulled_at - MARGIN)).total_seconds())
+            changed = _search_tickets(
+                client, f"LastUpdated > '-{max(since_seconds, 1)} seconds'", on_page
+            )
+            keep = {t["id"]: t for t in previous.tickets}
+            changed_ids = {t["id"] for t in changed}
+            for ticket in changed:
+                keep.pop(ticket["id"], None)
+                if window.holds(ticket, queue_names):
+                    keep[ticket["id"]] = ticket
+            old_transactions = [
+                t for t in previous.transactions if int(t["ObjectId"]) not in changed_ids
+            ]
+            old_queues, old_users = previous.queues, previous.users
+            mode = "incremental" if changed else "unchanged"
+        wanted = sorted(i for i in changed_ids if i in keep)
+        fetched, how, hidden, sees_all = _transactions(client, wanted, history, on_page, early)
+        if previous is not None and wanted:
+            for gone in _merged_away(client, fetched, wanted, how, since_seconds):
+                keep.pop(gone, None)
+                old_transactions = [t for t in old_transactions if int(t["ObjectId"]) != gone]
+    transactions = sorted(
+        old_transactions + [t for t in fetched if int(t["ObjectId"]) in keep],
+        key=lambda t: int(t["id"]),
+    )
+    tickets = [keep[i] for i in sorted(keep)]
+    queues, users = _referenced(client, tickets, transactions, old_queues, old_users)
+    warnings = []
+    if hidden or (not sees_all and _gaps_hidden(client, transactions, wanted)):
+        warnings.append(
+            "RT hid some transactions of the pulled tickets from this account, most likely "
+            "comments (it lacks ShowTicketComments or ShowOutgoingEmail): comment counts and "
+            "response metrics will be low; grant those rights and pull again with --full"
+        )
+    _write(snapshot, tickets, transactions, queues, users, client.conn.url, window, started)
+    for warning in warnings:
+        log.warning(warning)
+    return PullReport(
+        snapshot=snapshot,
+        mode=mode,
+        history=how,
+        tickets=len(tickets),
+        transactions=len(transactions),
+        changed=len(wanted),
+        requests=client.requests,
+        warnings=warnings,
+    )
+
+
+def _write(
+    snapshot: Path,
+    tickets: list[dict[str, Any]],
+    transactions: list[dict[str, Any]],
+    queues: list[dict[str, Any]],
+    users: list[dict[str, Any]],
+    source: str,
+    window: Window,
+    started: datetime,
+) -> None:
+    """Swap the new snapshot in; leftovers of an interrupted earlier pull are removed first."""
+    for stale in snapshot.parent.glob(f".{snapshot.name}.*-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    try:
+        write_snapshot(
+            snapshot,
+            tickets,
+            transactions,
+            queues,
+            users,
+            source=source,
+            query=window.describe(),
+            pulled_at=_iso(started),
+        )
+    except OSError as exc:
+        raise SnapshotError(
+            f"could not write the new snapshot ({exc.strerror}); the previous one is unchanged: "
+            "free space or fix permissions and pull again",
+            str(snapshot),
+        ) from None
+
+
+@dataclass
+class _Previous:
+    pulled_at: datetime
+    tickets: list[dict[str, Any]]
+    transactions: list[dict[str, Any]]
+    queues: list[dict[str, Any]]
+    users: list[dict[str, Any]]
+
+
+def _previous(snapshot: Path, source: str, query: str) -> _Previous | None:
+    """The existing snapshot, when it came from the same server and query."""
+    manifest_file = snapshot / "manifest.json"
+    if not manifest_file.is_file():
+        return None
+    try:
+        manifest = json.loads(manifest_file.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if manifest.get("source") != source or manifest.get("query") != query:
+        log.info("snapshot %s holds another query; pulling it in full", snapshot)
+        return None
+    pulled_at = parse_time(manifest.get("pulled_at"))
+    if pulled_at is None:
+        return None
+    try:
+        tickets, transactions, queues, users = (read_jsonl(snapshot / n) for n in DATA_FILES)
+    except (OSError, ValueError):
+        log.info("snapshot %s is unreadable; pulling it in full", snapshot)
+        return None
+    return _Previous(pulled_at, tickets, transactions, queues, users)
+
+
+def _check_queues(client: RTClient, names: Sequence[str]) -> dict[str, str]:
+    """Queue name -> id for the wanted queues, in one request; unknown names are an error."""
+    found: dict[str, str] = {}
+    for page in client.pages("queues/all", {"fields": "Name"}):
+        for item in page.items:
+            found[str(item.get("Name"))] = str(item["id"])
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise RTError(
+            f"RT at {client.conn.url} has no queue {', '.join(map(repr, missing))} visible to this "
+            f"account (it has {', '.join(sorted(found)) or 'none'}): fix --queue or [queues] "
+            "in the config, or grant SeeQueue"
+        )
+    return {n: found[n] for n in names}
+
+
+def _search_tickets(
+    client: RTClient, query: str, on_page: Callable[[Page], None]
+) -> list[dict[str, Any]]:
+    params = {"query": query, "fields": TICKET_FIELDS, "orderby": "id"}
+    tickets: list[dict[str, Any]] = []
+    for page in client.pages("tickets", params, on_page):
+        tickets.extend(_as_single_get(t, client.conn.url) for t in page.items)
+    return tickets
+
+
+def _as_single_get(item: dict[str, Any], base: str) -> dict[str, Any]:
+    """A ticket from a search, reshaped exactly as ``GET ticket/:id`` returns it.
+
+    A search serialises a never-set ``Told`` (NULL in RT's database) as the unset date
+    where ``GET`` leaves the key out, so it is left out here too. RT lists custom fields
+    in no stable order; they are sorted by id so a ticket always serialises the same.
+    """
+    ticket = {k: v for k, v in item.items() if k not in ("_url", "type")}
+    if ticket.get("Told") == UNSET_DATE:
+        del ticket["Told"]
+    ticket["id"] = int(item["id"])
+    fields = ticket.get("CustomFields")
+    if isinstance(fields, list):
+        ticket["CustomFields"] = sorted(fields, key=lambda f: int(f.get("id", 0)))
+    effective = item.get("EffectiveId")
+    if not isinstance(effective, dict):
+        eid = str(effective or item["id"])
+        ticket["EffectiveId"] = {"_url": f"{base}ticket/{eid}", "id": eid, "type": "ticket"}
+    return ticket
+
+
+Bulk = tuple[list[dict[str, Any]], bool, bool]
+
+
+def _bulk(client: RTClient, queries: list[str], on_page: Callable[[Page], None]) -> Bulk:
+    """Rows of TransactionSQL searches, whether RT visibly dropped rows, and whether it
+    stated full row counts (it does so only for an account that sees every row)."""
+    rows: list[dict[str, Any]] = []
+    hidden, sees_all = False, True
+    for query in queries:
+        params = {"query": query, "fields": TRANSACTION_FIELDS, "orderby": "id"}
+        got, dropped, counted = _collect(client.pages("transactions", params, on_page))
+        rows += got
+        hidden, sees_all = hidden or dropped, sees_all and counted
+    return rows, hidden, sees_all
+
+
+def _transactions(
+    client: RTClient,
+    ticket_ids: list[int],
+    history: History,
+    on_page: Callable[[Page], None],
+    early: Future[Bulk] | None = None,
+) -> tuple[list[dict[str, Any]], Literal["bulk", "per-ticket"], bool, bool]:
+    """History of the tickets, how it was read, whether rows were hidden, whether RT counted.
+
+    ``early`` is a bulk search of the whole window started alongside the ticket search;
+    without it the tickets' ids are asked for, 100 per search.
+    """
+    if not ticket_ids:
+        if early is not None:
+            early.cancel()
+        return [], "bulk" if history != "per-ticket" else "per-ticket", False, True
+    if history != "per-ticket":
+        queries = [
+            f"ObjectType = 'RT::Ticket' AND ({' OR '.join(f'ObjectId = {i}' for i in chunk)})"
+            for chunk in _chunks(ticket_ids, 100)
+        ]
+        try:
+            rows, hidden, sees_all = early.result() if early else _bulk(client, queries, on_page)
+            return rows, "bulk", hidden, sees_all
+        except RTNotFound:
+            if history == "bulk":
+                raise RTError(
+                    f"RT at {client.conn.url} has no bulk transactions search (RT < 5.0.2): "
+                    "pull with --history auto or per-ticket"
+                ) from None
+            log.info("RT has no bulk transactions search; reading history per ticket")
+
+    def one(ticket_id: int) -> tuple[list[dict[str, Any]], bool, bool]:
+        params = {"fields": TRANSACTION_FIELDS}
+        return _collect(client.pages(f"ticket/{ticket_id}/history", params, on_page))
+
+    results = client.map(one, ticket_ids)
+    rows = [row for got, _, _ in results for row in got]
+    hidden = any(dropped for _, dropped, _ in results)
+    return rows, "per-ticket", hidden, all(counted for _, _, counted in results)
+
+
+def _merged_away(
+    client: RTClient,
+    fetched: list[dict[str, Any]],
+    wanted: list[int],
+    how: str,
+    since_seconds: int,
+) -> set[int]:
+    """Tickets merged into another since the last pull: they must leave the snapshot.
+
+    A survivor's per-ticket history lists the merged ticket's rows under its own id; in
+    bulk, one search finds the MergedInto rows RT writes on the merged ticket itself.
+    """
+    if how == "per-ticket":
+        return {int(t["ObjectId"]) for t in fetched} - set(wanted)
+    query = (
+        "ObjectType = 'RT::Ticket' AND Type = 'AddLink' AND Field = 'MergedInto'"
+        f" AND Created > '-{max(since_seconds, 1)} seconds'"
+    )
+    rows, _, _ = _collect(
+        client.pages("transactions", {"query": query, "fields": "ObjectId,NewValue"})
+    )
+    return {
+        int(t["ObjectId"])
+        for t in rows
+        if not str(t.get("NewValue", "")).endswith(f"/ticket/{t['ObjectId']}")
+    }
+
+
+def _collect(pages: Iterable[Page]) -> tuple[list[dict[str, Any]], bool, bool]:
+    """Rows of all pages, whether a page before the last came back short (rows hidden),
+    and whether RT stated the total."""
+    seen: list[Page] = list(pages)
+    rows = [row for page in seen for row in page.items]
+    nonempty = [p for p in seen if p.items]
+    dropped = any(p.short for p in nonempty[:-1])
+    return rows, dropped, seen[0].total is not None
+
+
+def _gaps_hidden(
+    client: RTClient, transactions: list[dict[str, Any]], ticket_ids: list[int]
+) -> bool:
+    """Probe a few transaction ids missing inside the pulled tickets' histories.
+
+    Only an account that may not see every row (RT then hides ``total``) needs
+    this: RT answers 403 for a transaction that exists but is hidden from it.
+    """
+    if not ticket_ids:
+        return False
+    have = {int(t["id"]) for t in transactions}
+    wanted = set(ticket_ids)
+    by_ticket: dict[int, list[int]] = {}
+    for t in transactions:
+        if int(t["ObjectId"]) in wanted:
+            by_ticket.setdefault(int(t["ObjectId"]), []).append(int(t["id"]))
+    probes: list[int] = []
+    for ids in by_ticket.values():
+        ids.sort()
+        for low, high in itertools.pairwise(ids):
+            probes += [i for i in range(low + 1, high) if i not in have][:2]
+    return any(client.status(f"transaction/{i}") == 403 for i in sorted(set(probes))[:GAP_PROBES])
+
+
+def _referenced(
+    client: RTClient,
+    tickets: list[dict[str, Any]],
+    transactions: list[dict[str, Any]],
+    old_queues: list[dict[str, Any]],
+    old_users: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Queues and users the tickets and their history name; fetches only those not known yet."""
+    queue_ids: set[str] = set()
+    names: set[str] = set()
+    numeric: set[str] = set()
+    for ticket in tickets:
+        queue_ids.add(str(ticket["Queue"]["id"]))
+        for key in ("Creator", "LastUpdatedBy", "Owner"):
+            names.add(str(ticket[key]["id"]))
+        for key in ("Requestor", "Cc", "AdminCc"):
+            names.update(str(w["id"]) for w in ticket.get(key) or [] if w.get("type") == "user")
+    for t in transactions:
+        names.add(str(t["Creator"]["id"]))
+        if t["Type"] == "Set" and t["Field"] == "Queue":
+            queue_ids.update(v for v in (t["OldValue"], t["NewValue"]) if v)
+        if t["Type"] == "Set" and t["Field"] == "Owner":
+            numeric.update(v for v in (t["OldValue"], t["NewValue"]) if v)
+    queues = {str(q["id"]): q for q in old_queues}
+    missing_queues = sorted(queue_ids - set(queues), key=_id_order)
+    for q in client.map(lambda i: client.get(f"queue/{i}"), missing_queues):
+        queues[str(q["id"])] = q
+    users = {str(u["id"]): u for u in old_users}
+
+    def known(key: str) -> bool:
+        return key in users or any(
+            key in (u.get("Name"), u.get("EmailAddress")) for u in users.values()
+        )
+
+    for batch in (names, numeric):
+        missing = sorted(k for k in batch if not known(k))
+        for u in client.map(lambda k: client.get(f"user/{_quote(k)}"), missing):
+            users[str(_user_id(u))] = u
+    return (
+        [queues[k] for k in sorted(queues, key=_id_order)],
+        [users[k] for k in sorted(users, key=_id_order)],
+    )
+
+
+def _user_id(user: dict[str, Any]) -> int:
+    """A user's numeric id; without AdminUsers RT returns a summary whose id is only in its
+    self link, so the id is copied in."""
+    if "id" not in user:
+        user["id"] = next(h["id"] for h in user["_hyperlinks"] if h.get("ref") == "self")
+    return int(user["id"])
+
+
+def _quote(key: str) -> str:
+    return quote(key, safe="@")
+
+
+def _advance(bar: Any) -> Callable[[Page], None]:
+    def on_page(page: Page) -> None:
+        if page.page == 1 and page.pages:  # each search adds its page count when it learns it
+            bar.total = (bar.total or 0) + page.pages
+            bar.refresh()
+        bar.update(1)
+
+    return on_page
+
+
+def _chunks(items: list[int], size: int) -> list[list[int]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _id_order(key: str) -> tuple[int, str]:
+    return (int(key), "") if key.isdigit() else (sys.maxsize, key)
+
+
+def _any(column: str, values: Iterable[str]) -> str:
+    return "(" + " OR ".join(f"{column} = '{_sql_quote(v)}'" for v in values) + ")"
+
+
+def _sql_quote(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def _sql_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An RT date string as an aware UTC datetime; RT's unset date (1970-01-01) is None."""
+    if not value or not isinstance(value, str) or value.startswith("1970-01-01"):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,117 @@
+"""A real RT 5 for the integration tests: seeded, replayed once, restored from a cached copy.
+
+The replayed database is cached under data/cache/rt/ keyed by a hash of the scenario files,
+the replayer and the server script, so a session normally restores it in about a second
+instead of replaying for minutes. Without RT installed the tests are skipped locally, and
+fail when CI is set: CI must never skip them silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from review.config import CACHE_DIR, PROJECT_ROOT, SCENARIO_DIR
+from review.rt.client import Connection, RTClient
+from review.scenarios import replay
+from review.scenarios.replay import ROOT_PASSWORD, free_port, rt_server
+
+RT_BINARY = Path("/usr/share/request-tracker5/libexec/rt-server")
+RT_SETUP = Path("/usr/sbin/rt-setup-database-5")
+
+
+def require_rt() -> None:
+    """Skip (or, under CI, fail) when the Debian RT packages are missing."""
+    if RT_BINARY.exists() and RT_SETUP.exists():
+        return
+    reason = "RT 5 is not installed: run `sudo bash scripts/rt-server install`"
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must run the RT integration tests)")
+    pytest.skip(reason)
+
+
+def scenario_key() -> str:
+    """Hash of everything that shapes the replayed database."""
+    digest = hashlib.sha256()
+    inputs = [
+        *sorted(SCENARIO_DIR.glob("*.yaml")),
+        Path(replay.__file__),
+        PROJECT_ROOT / "scripts" / "rt-server",
+    ]
+    for path in inputs:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@dataclass
+class RTServer:
+    """One running rt-server on loopback, started from a copy of a database."""
+
+    directory: Path
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/REST/2.0/"
+
+    def connection(self, user: str = "root", password: str = ROOT_PASSWORD) -> Connection:
+        return Connection(url=self.url, user=user, password=password, timeout=60)
+
+    def client(self, user: str = "root", password: str = ROOT_PASSWORD, **kw: int) -> RTClient:
+        return RTClient(self.connection(user, password), **kw)  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        rt_server("stop", self.directory)
+
+
+def start_copy(database: Path, directory: Path) -> RTServer:
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(database, directory / "rt.sqlite")
+    port = free_port()
+    rt_server("start", directory, port)
+    return RTServer(directory, port)
+
+
+@pytest.fixture(scope="session")
+def replayed_db() -> Path:
+    """The RT database with every scenario replayed (built once, then cached)."""
+    require_rt()
+    cache = CACHE_DIR / "rt" / scenario_key()
+    database = cache / "rt.sqlite"
+    if database.exists():
+        return database
+    build = Path(tempfile.mkdtemp(prefix="rt-replay-"))
+    try:
+        (build / "site.pl").write_text(replay.initialdata(replay.load_scenarios(SCENARIO_DIR).site))
+        rt_server("init", build, build / "site.pl")
+        replay.replay_into(SCENARIO_DIR, build)
+        cache.mkdir(parents=True, exist_ok=True)
+        staging = cache / f"rt.sqlite.{os.getpid()}"
+        shutil.copy2(build / "rt.sqlite", staging)
+        staging.replace(database)
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+    return database
+
+
+@pytest.fixture(scope="session")
+def rt(replayed_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RTServer]:
+    """A shared server for tests that only read."""
+    server = start_copy(replayed_db, tmp_path_factory.mktemp("rt-shared"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_rt(replayed_db: Path, tmp_path: Path) -> Iterator[RTServer]:
+    """A server of the test's own, for tests that change data or stop it."""
+    server = start_copy(replayed_db, tmp_path / "rt")
+    yield server
+    server.stop()

@@ -1,0 +1,174 @@
+"""The RT client and pull logic without a server: URLs, credentials, retries, paging, windows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+
+from review.config import RTSettings
+from review.errors import RTAuthError, RTError, RTUnreachable
+from review.rt.client import Connection, RTClient, connection_from, rest2_url
+from review.rt.pull import Window, _as_single_get, parse_time, pull
+
+SETTINGS = RTSettings(url="", verify_tls=True, ca_bundle="", timeout=5)
+URL = "https://rt.example.edu/REST/2.0/"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("https://rt.example.edu", URL),
+        ("https://rt.example.edu/", URL),
+        ("https://rt.example.edu/REST/2.0", URL),
+        ("https://user:secret@rt.example.edu:8443/rt/", "https://rt.example.edu:8443/rt/REST/2.0/"),
+    ],
+)
+def test_rest2_url_is_normalised_without_user_info(given: str, expected: str) -> None:
+    assert rest2_url(given) == expected
+
+
+def test_connection_prefers_the_token_and_hides_secrets() -> None:
+    env = {"RT_URL": "https://rt.example.edu", "RT_TOKEN": "tok-123", "RT_USER": "u",
+           "RT_PASSWORD": "pw-456"}  # fmt: skip
+    conn = connection_from(SETTINGS, env)
+    assert (conn.url, conn.token, conn.user, conn.password) == (URL, "tok-123", None, None)
+    assert "tok-123" not in repr(conn) and conn.credential_hint == "RT_TOKEN"
+
+
+@pytest.mark.parametrize(
+    ("env", "error", "message"),
+    [
+        ({}, RTError, "no RT server given: set RT_URL"),
+        ({"RT_URL": "rt.example.edu"}, RTError, "RT_URL must be an http(s) address"),
+        ({"RT_URL": "https://rt.example.edu", "RT_USER": "u"}, RTAuthError,
+         "no RT credentials: set RT_TOKEN, or RT_USER and RT_PASSWORD"),
+    ],
+)  # fmt: skip
+def test_connection_errors_say_what_to_set(
+    env: dict[str, str], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
+        connection_from(SETTINGS, env)
+
+
+def mock_client(handler: Callable[[httpx2.Request], httpx2.Response], **kw: Any) -> RTClient:
+    client = RTClient(Connection(url=URL, user="u", password="pw-456"), backoff=0.0, **kw)
+    client.session._transport = httpx2.MockTransport(handler)
+    return client
+
+
+def test_transient_failures_are_retried_then_succeed() -> None:
+    answers = iter([httpx2.Response(503), httpx2.Response(429, headers={"Retry-After": "0"}),
+                    httpx2.Response(200, json={"ok": 1})])  # fmt: skip
+    client = mock_client(lambda _r: next(answers))
+    assert client.get("queues/all") == {"ok": 1}
+    assert client.requests == 3
+
+
+def test_401_is_not_retried_and_names_the_variables() -> None:
+    client = mock_client(lambda _r: httpx2.Response(401))
+    with pytest.raises(RTAuthError) as caught:
+        client.get("tickets")
+    assert str(caught.value) == (
+        f"RT at {URL} rejected the credentials (401): check RT_USER and RT_PASSWORD"
+    )
+    assert client.requests == 1
+
+
+def test_connection_failures_end_in_rt_unreachable_after_bounded_retries() -> None:
+    def refuse(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ConnectError("refused", request=request)
+
+    client = mock_client(refuse, retries=2)
+    with pytest.raises(RTUnreachable, match=r"could not be reached \(ConnectError\) after 3 tries"):
+        client.get("tickets")
+    assert client.requests == 3
+
+
+def test_5xx_after_retries_is_one_line_without_the_query() -> None:
+    client = mock_client(lambda _r: httpx2.Response(500), retries=1)
+    with pytest.raises(RTError) as caught:
+        client.get("tickets", {"query": "Queue = 'x'"})
+    assert str(caught.value) == (
+        f"RT at {URL} answered HTTP 500 for tickets after 2 tries: try again later, or check RT's log"
+    )
+
+
+def test_pages_without_a_count_are_read_until_an_empty_page() -> None:
+    pages = {1: ["a", "b"], 2: ["c"], 3: []}
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        page = int(request.url.params["page"])
+        items = [{"id": i} for i in pages[page]]
+        return httpx2.Response(200, json={"items": items, "page": page, "per_page": 2,
+                                          "pages": None, "total": None, "count": len(items)})  # fmt: skip
+
+    client = mock_client(handler)
+    got = [item["id"] for page in client.pages("transactions", {}) for item in page.items]
+    assert (got, client.requests) == (["a", "b", "c"], 3)
+
+
+def test_pages_with_a_count_are_fetched_all() -> None:
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        page = int(request.url.params["page"])
+        return httpx2.Response(200, json={"items": [{"id": page}], "page": page, "per_page": 1,
+                                          "pages": 4, "total": 4, "count": 1})  # fmt: skip
+
+    client = mock_client(handler)
+    got = [item["id"] for page in client.pages("tickets", {}) for item in page.items]
+    assert (got, client.requests) == ([1, 2, 3, 4], 4)
+
+
+def test_a_searched_ticket_is_reshaped_like_a_single_get() -> None:
+    item = {"_url": f"{URL}ticket/7", "type": "ticket", "id": "7", "EffectiveId": "7",
+            "CustomFields": [{"id": "10", "values": []}, {"id": "2", "values": ["x"]}]}  # fmt: skip
+    assert _as_single_get(item, URL) == {
+        "id": 7,
+        "EffectiveId": {"_url": f"{URL}ticket/7", "id": "7", "type": "ticket"},
+        "CustomFields": [{"id": "2", "values": ["x"]}, {"id": "10", "values": []}],
+    }
+
+
+def test_window_is_exact_in_utc() -> None:
+    window = Window(datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC),
+                    ("ops-help",), ("resolved", "rejected"))  # fmt: skip
+    names = {"3": "ops-help", "4": "dev-web"}
+
+    def ticket(status: str, queue: str, resolved: str) -> dict[str, Any]:
+        return {"Status": status, "Queue": {"id": queue}, "Resolved": resolved}
+
+    assert window.holds(ticket("resolved", "3", "2026-10-01T00:00:00Z"), names)
+    assert not window.holds(ticket("resolved", "3", "2026-09-30T23:59:59Z"), names)
+    assert not window.holds(ticket("resolved", "3", "2026-11-01T00:00:00Z"), names)
+    assert not window.holds(ticket("open", "3", "2026-10-05T00:00:00Z"), names)
+    assert not window.holds(ticket("rejected", "4", "2026-10-05T00:00:00Z"), names)
+    assert window.ticket_sql() == (
+        "(Queue = 'ops-help') AND (Status = 'resolved' OR Status = 'rejected')"
+        " AND Resolved >= '2026-09-30 00:00:00' AND Resolved < '2026-11-02 00:00:00'"
+    )
+
+
+def test_unset_rt_dates_are_none() -> None:
+    assert parse_time("1970-01-01T00:00:00Z") is None
+    assert parse_time("2026-10-01T12:30:00Z") == datetime(2026, 10, 1, 12, 30, tzinfo=UTC)
+
+
+def test_failed_pull_leaves_no_snapshot(tmp_path: Path) -> None:
+    queues = {"items": [{"id": "3", "Name": "ops-help"}], "page": 1, "per_page": 100,
+              "pages": 1, "total": 1, "count": 1}  # fmt: skip
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        if request.url.path.endswith("queues/all"):
+            return httpx2.Response(200, json=queues)
+        return httpx2.Response(403, json={"message": "Forbidden"})
+
+    window = Window(datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC),
+                    ("ops-help",), ("resolved",))  # fmt: skip
+    with pytest.raises(RTAuthError, match=r"refused tickets \(403\): the account needs SeeQueue"):
+        pull(mock_client(handler), window, tmp_path / "snap", progress=False)
+    assert list(tmp_path.iterdir()) == []
