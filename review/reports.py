@@ -286,12 +286,27 @@ def prepare_derived(snapshot_dir: PathLike | None, config_path: PathLike | None 
             json.dumps({"path": str(path), "manifest": context.snapshot.manifest})
         )
         (staging / "done").write_text("")
-        if target.exists():
+        if target.exists():  # an incomplete leftover (a complete one returned above)
             shutil.rmtree(target, ignore_errors=True)
         os.replace(staging, target)
     except OSError:
         shutil.rmtree(staging, ignore_errors=True)  # no cache: each notebook derives its own
+        return target
+    _prune_derived(target, str(path))
     return target
+
+
+def _prune_derived(keep: Path, snapshot_path: str) -> None:
+    """Drop older derived caches of the same snapshot directory (other inputs, older code)."""
+    for other in keep.parent.iterdir():
+        if other == keep or not (other / "done").is_file():
+            continue
+        try:
+            about = json.loads((other / "manifest.json").read_text())
+        except (OSError, ValueError):
+            continue
+        if about.get("path") == snapshot_path:
+            shutil.rmtree(other, ignore_errors=True)
 
 
 def _to_parquet(frame: pd.DataFrame, path: Path) -> None:

@@ -407,3 +407,9 @@ def test_derived_cache_gives_the_same_review(
             assert getattr(cached, name).astype(str).equals(getattr(expected, name).astype(str))
         assert cached.segments.equals(expected.segments) and cached.end == expected.end
     assert reports.prepare_derived(snapshot) == directory  # a no-op the second time
+    stale = directory.with_name("0" * 32)  # an older cache of the same snapshot
+    stale.mkdir()
+    (stale / "manifest.json").write_text((directory / "manifest.json").read_text())
+    (stale / "done").write_text("")
+    directory.joinpath("done").unlink()
+    assert reports.prepare_derived(snapshot) == directory and not stale.exists()
