@@ -41,7 +41,7 @@ from review.config import PROJECT_ROOT, Config, load_config
 from review.errors import ReviewError
 from review.metrics import incidents
 from review.reports import month_of, open_snapshot, package_digest, prepare_derived, registry_path
-from review.snapshot import Snapshot
+from review.snapshot import Snapshot, umask_mode
 
 TEMPLATES = PROJECT_ROOT / "notebooks"
 INCIDENT_TEMPLATE = TEMPLATES / "incident_review.ipynb"
@@ -398,6 +398,7 @@ def export_html(notebook: Path, target: Path) -> None:
 def _write_atomic(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.fchmod(handle, umask_mode(0o666))  # mkstemp makes 0600; reports are meant to be shared
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
@@ -433,6 +434,7 @@ def run_job(job: Job) -> Failure | None:
     handle, temp_name = tempfile.mkstemp(
         prefix=f".{job.output.stem}.", suffix=".ipynb", dir=job.output.parent
     )
+    os.fchmod(handle, umask_mode(0o666))
     os.close(handle)
     temp = Path(temp_name)
     html_path = job.output.with_suffix(".html")

@@ -192,7 +192,7 @@ def write_snapshot(
     target = Path(directory)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
-    staging.chmod(0o777 & ~_current_umask())  # mkdtemp makes 0700; a snapshot follows the umask
+    staging.chmod(umask_mode(0o777))  # mkdtemp makes 0700; a snapshot follows the umask
     try:
         counts: dict[str, int] = {}
         sums: dict[str, str] = {}
@@ -219,10 +219,11 @@ def write_snapshot(
     return target
 
 
-def _current_umask() -> int:
+def umask_mode(base: int) -> int:
+    """`base` permissions less the process umask: what open() would give a new file."""
     mask = os.umask(0o022)
     os.umask(mask)
-    return mask
+    return base & ~mask
 
 
 def _swap_in(staging: Path, target: Path) -> None:

@@ -118,6 +118,17 @@ def test_layout_is_browsable(rendered: Path) -> None:
         assert f'href="{link}"' in index
 
 
+def test_outputs_follow_the_umask_so_a_team_can_read_them(rendered: Path) -> None:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    for path in [
+        rendered / "index.html",
+        *rendered.glob("2026-*/*.html"),
+        *rendered.glob("2026-*/*.ipynb"),
+    ]:
+        assert path.stat().st_mode & 0o777 == 0o666 & ~mask, path
+
+
 def test_incident_review_has_sections_numbers_and_figure(rendered: Path) -> None:
     notebook = rendered / "2026-10" / f"incident-{LONG_TICKET}.ipynb"
     page = (rendered / "2026-10" / f"incident-{LONG_TICKET}.html").read_text()

@@ -1,6 +1,7 @@
 """Reading snapshots: RT's shapes, and problems reported by file and line."""
 
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,3 +128,15 @@ def test_write_replaces_atomically_and_keeps_the_old_one_on_failure(tmp_path: Pa
         )
     assert read_jsonl(target / "tickets.jsonl") == [{"id": 1}]
     assert [p.name for p in tmp_path.iterdir()] == ["snap"]
+
+
+def test_snapshot_follows_the_umask(tmp_path: Path) -> None:
+    mask = os.umask(0o027)
+    try:
+        target = write_snapshot(
+            tmp_path / "snap", [], [], [], [], source="t", query="q", pulled_at="t"
+        )
+    finally:
+        os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o750
+    assert (target / "tickets.jsonl").stat().st_mode & 0o777 == 0o640
