@@ -23,8 +23,8 @@ class ConfigError(ReviewError):
         super().__init__(f"{where}{message}")
 
 
-class SnapshotError(ReviewError):
-    """A snapshot is missing, corrupt or inconsistent; names the file and line."""
+class FileLineError(ReviewError):
+    """A mistake at a place in a file: the message starts with file:line."""
 
     def __init__(self, message: str, file: str | None = None, line: int | None = None) -> None:
         self.file = file
@@ -33,6 +33,10 @@ class SnapshotError(ReviewError):
         if file:
             where = f"{file}:{line}: " if line else f"{file}: "
         super().__init__(f"{where}{message}")
+
+
+class SnapshotError(FileLineError):
+    """A snapshot is missing, corrupt or inconsistent; names the file and line."""
 
 
 class ScenarioError(ReviewError):
@@ -53,16 +57,8 @@ class TicketError(ReviewError):
         super().__init__(f"ticket {ticket_id}: {message}")
 
 
-class RegistryError(ReviewError):
+class RegistryError(FileLineError):
     """The service registry file has a mistake; names the file, the line and the fix."""
-
-    def __init__(self, message: str, file: str | None = None, line: int | None = None) -> None:
-        self.file = file
-        self.line = line
-        where = ""
-        if file:
-            where = f"{file}:{line}: " if line else f"{file}: "
-        super().__init__(f"{where}{message}")
 
 
 class RTError(ReviewError):
