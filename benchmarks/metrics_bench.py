@@ -4,8 +4,8 @@
 
 Writes a synthetic snapshot in RT's JSON shapes (about 25 transactions per ticket,
 so 2.5 million for 100,000 tickets) once, then times, in this process:
-cold load (JSON parse + validation + parquet cache write), events, metrics, and a
-warm load from the parquet cache. Peak memory is the process's max RSS.
+cold load (JSON parse + validation + parquet cache write), events, metrics, the
+close-out audit (findings, support table, checklist) and a warm load from the parquet cache. Peak memory is the process's max RSS.
 """
 
 from __future__ import annotations
@@ -21,8 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from review.checklist import process_checklist
 from review.config import load_config
+from review.gaps import find_gaps, support_gaps
 from review.metrics import compute_metrics
+from review.registry import load_registry
 from review.snapshot import DATA_FILES, MANIFEST, file_sha256, load_snapshot
 from review.timeline import build_events
 
@@ -153,11 +156,21 @@ def main() -> None:
     metrics = compute_metrics(events, snapshot, config)
     timings["compute metrics (incl. state segments, business hours)"] = time.perf_counter() - mark
     total = time.perf_counter() - began
+    registry = load_registry(config.gaps.registry)
+    mark = time.perf_counter()
+    findings = find_gaps(events, snapshot, config, registry, metrics)
+    timings["close-out findings (find_gaps, 9 rules)"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    support_gaps(findings, metrics, registry, config)
+    timings["support-gap table (support_gaps)"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    process_checklist(events, snapshot, config, registry, metrics)
+    timings["process checklist, every incident"] = time.perf_counter() - mark
     mark = time.perf_counter()
     load_snapshot(snapshot_dir, cache_dir=cache_dir)
     timings["warm load from the parquet cache"] = time.perf_counter() - mark
     print(f"tickets: {len(snapshot.tickets):,}  transactions: {len(snapshot.transactions):,}  "
-          f"events: {len(events):,}  metric rows: {len(metrics):,}")  # fmt: skip
+          f"events: {len(events):,}  metric rows: {len(metrics):,}  findings: {len(findings):,}")  # fmt: skip
     for name, seconds in timings.items():
         print(f"{name:<58} {seconds:7.2f} s")
     print(f"{'cold run: load + events + metrics':<58} {total:7.2f} s")
