@@ -109,9 +109,6 @@ class Config:
     def is_ops_queue(self, name: str) -> bool:
         return name in self.queues.ops
 
-    def is_developer_queue(self, name: str) -> bool:
-        return name in self.queues.developer
-
 
 def _default_tree() -> dict[str, Any]:
     text = resources.files("review").joinpath("default_config.toml").read_text("utf-8")

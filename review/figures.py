@@ -16,7 +16,6 @@ import matplotlib.ticker
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from review.config import WEEKDAYS, Config
@@ -413,14 +412,6 @@ def column_chart(table: pd.DataFrame, label: str, value: str, title: str, xlabel
             ax.grid(axis="x", color="#dddddd", linewidth=0.6)
         ax.set_title(title, loc="left", fontsize=10, **_TEXT)
     return fig
-
-
-def legend_for_marks() -> list[Line2D]:
-    """Legend handles of the timeline's event marks (for a separate key, if wanted)."""
-    return [
-        Line2D([], [], marker=m, color=c, linestyle="none", label=lane)
-        for lane, (_, m, c) in MARKS.items()
-    ]
 
 
 def review_timeline(review: Any) -> Figure:

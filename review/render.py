@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
@@ -667,7 +667,3 @@ def summary(result: BatchResult) -> str:
         f"{len(result.rendered)} rendered, {len(result.skipped)} unchanged, "
         f"{len(result.failures)} failed in {result.seconds:.1f}s"
     )
-
-
-def as_record(failure: Failure) -> dict[str, Any]:
-    return asdict(failure)

@@ -81,9 +81,6 @@ class ScenarioSet:
     site: Site
     incidents: list[Incident] = field(default_factory=list)
 
-    def by_key(self, key: str) -> Incident:
-        return next(i for i in self.incidents if i.key == key)
-
     def timeline(self) -> list[tuple[datetime, int, int, Incident, Step | None]]:
         """Every creation and step of every incident in the order they happen.
 
