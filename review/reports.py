@@ -125,7 +125,7 @@ def safe_table(
         return Note(empty)
     if not links and caption is None:
         return Table(frame)
-    styler = frame.style.format(escape="html", na_rep="").hide(axis="index")
+    styler = frame.style.format(escape="html", na_rep="", precision=2).hide(axis="index")
     for column, template in (links or {}).items():
 
         def link(value: Any, template: str = template) -> str:
