@@ -9,9 +9,8 @@ import pandas as pd
 import pytest
 
 from review.checklist import CHECKLIST_COLUMNS, STATES, STEPS, checklist_for, process_checklist
-from review.config import Config, load_config
-from review.registry import Registry, load_registry, parse_registry
-from review.scenarios.generate import generate_snapshot
+from review.config import Config
+from review.registry import Registry, parse_registry
 from review.snapshot import Snapshot, load_snapshot
 from review.timeline import build_events
 
@@ -20,19 +19,8 @@ ALPHA = "registry entry 'alpha' (tests/fixtures/gaps/services.yaml:6)"
 
 
 @pytest.fixture(scope="module")
-def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
-    path = generate_snapshot(FIXTURES / "scenarios", tmp_path_factory.mktemp("cl") / "snap")
-    return load_snapshot(path)
-
-
-@pytest.fixture(scope="module")
-def config() -> Config:
-    return load_config(None)
-
-
-@pytest.fixture(scope="module")
-def registry() -> Registry:
-    return load_registry(FIXTURES / "services.yaml")
+def snapshot(gap_snapshot_dir: Path) -> Snapshot:
+    return load_snapshot(gap_snapshot_dir)
 
 
 def run(snapshot: Snapshot, config: Config, registry: Registry) -> pd.DataFrame:

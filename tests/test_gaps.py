@@ -29,7 +29,6 @@ from review.gaps import (
 )
 from review.metrics import compute_metrics
 from review.registry import Registry, load_registry
-from review.scenarios.generate import generate_snapshot
 from review.snapshot import Snapshot, load_snapshot, read_jsonl, write_snapshot
 from review.timeline import build_events
 
@@ -71,18 +70,8 @@ CLEAN = {1, 3, 6, 8, 12}  # by the book: every rule stays silent
 
 
 @pytest.fixture(scope="module")
-def snapshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate_snapshot(FIXTURES / "scenarios", tmp_path_factory.mktemp("gaps") / "snap")
-
-
-@pytest.fixture(scope="module")
-def config() -> Config:
-    return load_config(None)
-
-
-@pytest.fixture(scope="module")
-def registry() -> Registry:
-    return load_registry(FIXTURES / "services.yaml")
+def snapshot_dir(gap_snapshot_dir: Path) -> Path:
+    return gap_snapshot_dir
 
 
 def audit(directory: Path, config: Config, registry: Registry) -> pd.DataFrame:

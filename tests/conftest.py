@@ -1,0 +1,28 @@
+"""Fixtures shared by the close-out audit tests: the hand-made gap scenarios and their registry."""
+
+from pathlib import Path
+
+import pytest
+
+from review.config import Config, load_config
+from review.registry import Registry, load_registry
+from review.scenarios.generate import generate_snapshot
+
+GAP_FIXTURES = Path(__file__).parent / "fixtures" / "gaps"
+
+
+@pytest.fixture(scope="session")
+def config() -> Config:
+    """The documented defaults, whatever REVIEW_CONFIG says."""
+    return load_config(None)
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    return load_registry(GAP_FIXTURES / "services.yaml")
+
+
+@pytest.fixture(scope="session")
+def gap_snapshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The snapshot of tests/fixtures/gaps/scenarios: one incident per rule, firing or not."""
+    return generate_snapshot(GAP_FIXTURES / "scenarios", tmp_path_factory.mktemp("gaps") / "snap")
