@@ -427,12 +427,16 @@ def process_checklist(
     config: Config,
     registry: Registry,
     metrics: pd.DataFrame | None = None,
+    findings: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One row per incident per process step (STEPS order), columns CHECKLIST_COLUMNS."""
+    """One row per incident per process step (STEPS order), columns CHECKLIST_COLUMNS.
+
+    Pass the `find_gaps` result of the same inputs as `findings` to skip auditing twice.
+    """
     if metrics is None:
         metrics = compute_metrics(events, snapshot, config)
     audit = Audit(events, snapshot, config, registry, metrics)
-    checklist = _Checklist(audit, audit_findings(audit))
+    checklist = _Checklist(audit, audit_findings(audit) if findings is None else findings)
     frames = [
         getattr(checklist, method)(step).assign(order=number)
         for number, (method, step) in enumerate(zip(_METHODS, STEPS, strict=True))

@@ -363,7 +363,7 @@ def close_out_sections(context: Context) -> tuple[Registry, pd.DataFrame, pd.Dat
     registry = load_registry(context.config.gaps.registry)
     args = (context.events, context.snapshot, context.config, registry)
     findings = find_gaps(*args, metrics=context.metrics)
-    checklist = process_checklist(*args, metrics=context.metrics)
+    checklist = process_checklist(*args, metrics=context.metrics, findings=findings)
     return registry, findings, checklist
 
 

@@ -195,3 +195,20 @@ def test_an_incident_still_open_at_the_snapshot(table: pd.DataFrame) -> None:
     assert silent["Tech Lead assigned"] == ("missing", "the owner was Nobody throughout")
     for step in ("validated by service and business owners", "temporary vs permanent resolution"):
         assert silent[step] == ("not applicable", "still open")
+
+
+def test_given_findings_give_the_same_checklist(
+    snapshot: Snapshot, config: Config, registry: Registry
+) -> None:
+    from review.gaps import find_gaps
+
+    events = build_events(snapshot, config)
+    findings = find_gaps(events, snapshot, config, registry)
+    full = process_checklist(events, snapshot, config, registry)
+    pd.testing.assert_frame_equal(
+        process_checklist(events, snapshot, config, registry, findings=findings), full
+    )
+    none_found = process_checklist(events, snapshot, config, registry, findings=findings.iloc[:0])
+    assert (none_found["state"] == "missing").sum() < (
+        full["state"] == "missing"
+    ).sum()  # they are used
