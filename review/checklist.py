@@ -8,8 +8,6 @@ gap rules (review.gaps.Audit), so the checklist and the findings never disagree.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
 
@@ -459,16 +457,7 @@ def checklist_for(
     Works on the ticket and the tickets it links to only, so one review of a
     large snapshot does not pay for auditing every incident in it.
     """
-    links = snapshot.links.loc[snapshot.links["ticket_id"] == ticket_id]
-    linked = pd.to_numeric(links["target"].where(~links["external"]), errors="coerce")
-    keep = {ticket_id, *linked.dropna().astype("int64")}
-    small = dataclasses.replace(
-        snapshot,
-        **{
-            name: getattr(snapshot, name).loc[getattr(snapshot, name)["ticket_id"].isin(keep)]
-            for name in ("tickets", "transactions", "watchers", "custom_fields", "links")
-        },
-    )
-    small_events = events.loc[events["ticket_id"].isin(keep)]
+    small = snapshot.around({ticket_id})
+    small_events = events.loc[events["ticket_id"].isin(small.tickets["ticket_id"])]
     table = process_checklist(small_events, small, config, registry)
     return table.loc[table["ticket_id"] == ticket_id].reset_index(drop=True)

@@ -165,28 +165,6 @@ def open_snapshot(snapshot_dir: PathLike | None) -> Snapshot:
     return load_snapshot(path, cache_dir=CACHE_DIR)
 
 
-def subset(snapshot: Snapshot, ticket_ids: set[int]) -> Snapshot:
-    """The part of a snapshot about these tickets and the tickets they link to."""
-    links = snapshot.links
-    linked = links.loc[links["ticket_id"].isin(ticket_ids) & ~links["external"], "target"]
-    keep = set(ticket_ids) | {int(t) for t in linked.dropna() if str(t).isdigit()}
-    frames = {
-        name: getattr(snapshot, name)
-        .loc[lambda f: f["ticket_id"].isin(keep)]
-        .reset_index(drop=True)
-        for name in ("tickets", "transactions", "watchers", "custom_fields", "links")
-    }
-    return Snapshot(
-        path=snapshot.path,
-        manifest=snapshot.manifest,
-        field_names=snapshot.field_names,
-        queues=snapshot.queues,
-        users=snapshot.users,
-        problems=snapshot.problems,
-        **frames,
-    )
-
-
 def load_context(
     snapshot_dir: PathLike | None = None,
     config_path: PathLike | None = None,
@@ -205,7 +183,7 @@ def load_context(
         return cached
     snapshot = open_snapshot(path)
     if ticket_ids is not None:
-        snapshot = subset(snapshot, ticket_ids)
+        snapshot = snapshot.around(ticket_ids)
     return _compute(snapshot, config)
 
 

@@ -9,8 +9,8 @@ checksums, so the next read skips JSON parsing.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -155,6 +155,23 @@ class Snapshot:
     users: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
 
+    def around(self, ticket_ids: Iterable[int]) -> Snapshot:
+        """The part about these tickets and the tickets they link to (one incident's review)."""
+        wanted = set(ticket_ids)
+        links = self.links
+        linked = links.loc[links["ticket_id"].isin(wanted) & ~links["external"], "target"]
+        keep = wanted | set(pd.to_numeric(linked, errors="coerce").dropna().astype("int64"))
+        per_ticket = ("tickets", "transactions", "watchers", "custom_fields", "links")
+        return dataclasses.replace(
+            self,
+            **{
+                name: getattr(self, name)
+                .loc[lambda f: f["ticket_id"].isin(keep)]
+                .reset_index(drop=True)
+                for name in per_ticket
+            },
+        )
+
     def field_values(self, name: str) -> pd.Series:
         """One custom field's current value per ticket (values joined by ', '), '' if unset."""
         cf = self.custom_fields
@@ -182,7 +199,6 @@ def write_snapshot(
     source: str,
     query: str,
     pulled_at: str,
-    extra: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write a complete snapshot beside `directory`, then swap it in.
 
@@ -191,6 +207,7 @@ def write_snapshot(
     """
     target = Path(directory)
     target.parent.mkdir(parents=True, exist_ok=True)
+    _recover_leftovers(target)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
     staging.chmod(umask_mode(0o777))  # mkdtemp makes 0700; a snapshot follows the umask
     try:
@@ -209,7 +226,6 @@ def write_snapshot(
             "pulled_at": pulled_at,
             "counts": counts,
             "sha256": sums,
-            **(extra or {}),
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
         _swap_in(staging, target)
@@ -224,6 +240,19 @@ def umask_mode(base: int) -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return base & ~mask
+
+
+def _recover_leftovers(target: Path) -> None:
+    """Tidy what an interrupted earlier write left beside `target`.
+
+    A process killed between the two renames of `_swap_in` leaves the previous
+    snapshot only as `.NAME.old-PID`: put it back. Half-written `.NAME.new-*` go.
+    """
+    retired = sorted(target.parent.glob(f".{target.name}.old-*"), key=lambda p: p.stat().st_mtime)
+    if retired and not target.exists():
+        os.replace(retired.pop(), target)
+    for stale in [*retired, *target.parent.glob(f".{target.name}.new-*")]:
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def _swap_in(staging: Path, target: Path) -> None:
@@ -613,4 +642,4 @@ def _read_cache(cache: Path, path: Path) -> Snapshot:
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """All objects of one JSON-lines file (for small files: tests, merging pulls)."""
     with path.open("rb") as handle:
-        return [json.loads(line) for line in io.BufferedReader(handle) if line.strip()]
+        return [json.loads(line) for line in handle if line.strip()]

@@ -140,3 +140,22 @@ def test_snapshot_follows_the_umask(tmp_path: Path) -> None:
         os.umask(mask)
     assert target.stat().st_mode & 0o777 == 0o750
     assert (target / "tickets.jsonl").stat().st_mode & 0o777 == 0o640
+
+
+def test_a_write_killed_between_its_renames_loses_nothing(tmp_path: Path) -> None:
+    target = write_snapshot(
+        tmp_path / "snap", [{"id": 1}], [], [], [], source="t", query="q", pulled_at="t"
+    )
+    target.rename(tmp_path / ".snap.old-4242")  # killed after retiring the old snapshot
+    (tmp_path / ".snap.new-abc").mkdir()  # and before the new one was in place
+    write_snapshot(tmp_path / "elsewhere", [], [], [], [], source="t", query="q", pulled_at="t")
+    assert (tmp_path / ".snap.old-4242").exists()  # another snapshot's write leaves it alone
+    with pytest.raises(OSError, match="disk full"):
+
+        def failing() -> Iterator[dict[str, str]]:
+            raise OSError("disk full")
+            yield {}
+
+        write_snapshot(target, [{"id": 2}], failing(), [], [], source="t", query="q", pulled_at="t")
+    assert read_jsonl(target / "tickets.jsonl") == [{"id": 1}]  # the previous snapshot is back
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "snap"]

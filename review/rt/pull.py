@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import shutil
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -198,9 +197,7 @@ def _write(
     window: Window,
     started: datetime,
 ) -> None:
-    """Swap the new snapshot in; leftovers of an interrupted earlier pull are removed first."""
-    for stale in snapshot.parent.glob(f".{snapshot.name}.*-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    """Swap the new snapshot in (write_snapshot also tidies an interrupted earlier pull)."""
     try:
         write_snapshot(
             snapshot,
