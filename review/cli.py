@@ -169,7 +169,7 @@ def render(
 ) -> None:
     """Render post-incident review notebooks: TICKET..., --month YYYY-MM or --all."""
     from review import render as rendering
-    from review.reports import resolve_month
+    from review.months import resolve_month
 
     if sum((bool(tickets), month is not None, all_incidents)) != 1:
         raise click.UsageError("give ticket ids, --month YYYY-MM or --all (exactly one)")
@@ -212,7 +212,7 @@ def report(
     atomically, and it prints nothing unless something fails.
     """
     from review import render as rendering
-    from review.reports import resolve_month
+    from review.months import resolve_month
 
     month = resolve_month(month)
     inputs = rendering.load_inputs(snapshot_dir, config_path)
@@ -235,9 +235,9 @@ def support_report(
 ) -> None:
     """The support-assignment gap report for senior staff, as a notebook and HTML."""
     from review import render as rendering
-    from review.reports import _as_date
+    from review.months import parse_date
 
-    _as_date(since, "--since")
+    parse_date(since, "--since")
     inputs = rendering.load_inputs(snapshot_dir, config_path)
     with rendering.batch_lock(out):
         result = rendering.run_batch(

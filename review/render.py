@@ -38,9 +38,10 @@ import pandas as pd
 
 import review
 from review.config import PROJECT_ROOT, Config, load_config
+from review.derived import open_snapshot, package_digest, prepare_derived, registry_path
 from review.errors import ReviewError
 from review.metrics import incidents
-from review.reports import month_of, open_snapshot, package_digest, prepare_derived, registry_path
+from review.months import month_of
 from review.snapshot import Snapshot, umask_mode
 
 TEMPLATES = PROJECT_ROOT / "notebooks"

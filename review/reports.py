@@ -2,352 +2,41 @@
 
 The notebooks in ``notebooks/`` hold no logic: they call one of
 ``incident_review_data``, ``monthly_report_data`` or ``support_gaps_data`` and
-display the frames it returns (plus the figures of ``review.figures``).
+display the frames it returns (plus the figures of ``review.figures``), through
+``notebook_setup`` and ``safe_table`` (from ``review.display``, importable here so a
+notebook needs one import).
 
 Ticket text (subjects, reply texts, names) is untrusted. Everything here is
 returned as plain values in DataFrames; notebooks show them through pandas'
-escaping HTML (``DataFrame`` display, ``safe_table``) or as plain text, never as
-Markdown or hand-made HTML.
+escaping HTML or as plain text, never as Markdown or hand-made HTML.
 """
 
 from __future__ import annotations
 
-import hashlib
-import html
-import json
-import os
-import re
-import shutil
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from review.checklist import CHECKLIST_COLUMNS, process_checklist
-from review.config import CACHE_DIR, SAMPLE_SNAPSHOT, Config, load_config
-from review.errors import ReviewError, TicketError
-from review.gaps import FINDING_COLUMNS, RULES, find_gaps, support_gaps
-from review.metrics import DEFINITIONS, compute_metrics, incidents
-from review.registry import Registry, load_registry
-from review.snapshot import Snapshot, load_snapshot
-from review.timeline import NOBODY, build_events, state_segments
+from review.config import Config
+from review.derived import Context, PathLike, empty_frame, load_context
+from review.display import business_hours_text, hours_text, local_time
+from review.display import notebook_setup as notebook_setup
+from review.display import safe_table as safe_table
+from review.errors import TicketError
+from review.gaps import RULES, support_gaps
+from review.metrics import DEFINITIONS, incidents
+from review.months import month_of, parse_date, previous_months, resolve_month
+from review.registry import load_registry
+from review.snapshot import Snapshot
+from review.timeline import NOBODY
 
 DURATIONS = {
     "time_to_triage": "time to triage",
     "time_in_handoff": "time in hand-off",
     "time_to_resolve": "time to resolve",
 }
-MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
-PathLike = str | os.PathLike[str]
-
-
-# --------------------------------------------------------------------------- notebook setup
-
-
-def notebook_setup() -> None:
-    """Display settings every template applies first: text stays text, tables stay whole.
-
-    MathJax is kept off pandas tables so a `$` in a subject is not typeset, and
-    matplotlib does not interpret `$...$` as mathtext.
-    """
-    import matplotlib
-
-    pd.set_option("display.html.use_mathjax", False)
-    pd.set_option("styler.html.mathjax", False)
-    pd.set_option("display.max_rows", 500)
-    pd.set_option("display.max_columns", 50)
-    pd.set_option("display.max_colwidth", 400)
-    pd.set_option("display.width", 200)
-    matplotlib.rcParams["text.usetex"] = False
-    matplotlib.rcParams["text.parse_math"] = False
-    matplotlib.rcParams["figure.dpi"] = 100
-    matplotlib.rcParams["savefig.dpi"] = 100
-    try:  # in a kernel: PNG figures drawn once, at their own size (the layout is constrained)
-        from matplotlib_inline import backend_inline
-
-        formats: Any = backend_inline.set_matplotlib_formats
-        formats("png", bbox_inches=None)
-    except Exception:  # not in IPython, or no inline backend: nothing to configure
-        pass
-
-
-class Note:
-    """A line of plain text that shows as text in notebooks and as escaped HTML."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
-
-    def _repr_html_(self) -> str:
-        return f"<p><em>{html.escape(self.text)}</em></p>"
-
-
-class Table:
-    """A frame shown without its index: escaped HTML in notebooks, aligned text otherwise.
-
-    Cheaper than a Styler (no template engine), and `to_html(escape=True)` turns every
-    `<`, `>` and `&` of ticket text into entities.
-    """
-
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self.frame = frame
-
-    def __repr__(self) -> str:
-        return self.frame.to_string(index=False)
-
-    def _repr_html_(self) -> str:
-        return self.frame.to_html(
-            escape=True, index=False, na_rep="", classes="tex2jax_ignore mathjax_ignore"
-        )
-
-    def to_html(self) -> str:
-        return self._repr_html_()
-
-
-def safe_table(
-    frame: pd.DataFrame,
-    links: dict[str, str] | None = None,
-    caption: str | None = None,
-    empty: str | None = None,
-) -> Any:
-    """A pandas Styler that escapes every cell; `links` turns integer columns into links.
-
-    `links` maps a column to an href template with `{}` for the (integer) value, e.g.
-    ``{"ticket_id": "incident-{}.html"}``. Only integers go into the markup; all
-    text, ticket text included, is HTML-escaped. An empty frame with `empty` set
-    shows that sentence instead of a bare header.
-    """
-    if empty is not None and frame.empty:
-        return Note(empty)
-    if not links and caption is None:
-        return Table(frame)
-    styler = frame.style.format(escape="html", na_rep="", precision=2).hide(axis="index")
-    for column, template in (links or {}).items():
-
-        def link(value: Any, template: str = template) -> str:
-            number = int(value)
-            return f'<a href="{template.format(number)}">{number}</a>'
-
-        styler = styler.format(link, subset=[column])
-    if caption:
-        styler = styler.set_caption(caption)
-    return styler
-
-
-# --------------------------------------------------------------------------- loading
-
-
-@dataclass
-class Context:
-    """A loaded snapshot and everything derived from it that the reports share."""
-
-    snapshot: Snapshot
-    config: Config
-    events: pd.DataFrame
-    segments: pd.DataFrame
-    metrics: pd.DataFrame
-    registry: Registry | None = None
-    findings: pd.DataFrame = field(default_factory=lambda: _empty(FINDING_COLUMNS))
-    checklist: pd.DataFrame = field(default_factory=lambda: _empty(CHECKLIST_COLUMNS))
-
-
-def _empty(columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-
-
-def open_snapshot(snapshot_dir: PathLike | None) -> Snapshot:
-    """The snapshot at `snapshot_dir` (None: the bundled sample), through the parquet cache."""
-    path = Path(snapshot_dir) if snapshot_dir is not None else SAMPLE_SNAPSHOT
-    return load_snapshot(path, cache_dir=CACHE_DIR)
-
-
-def load_context(
-    snapshot_dir: PathLike | None = None,
-    config_path: PathLike | None = None,
-    ticket_ids: set[int] | None = None,
-) -> Context:
-    """Events, state stretches, metrics, findings and checklist of a snapshot.
-
-    Read from the derived cache when `prepare_derived` has filled it for these inputs
-    (then, with `ticket_ids`, only those tickets' rows and their linked tickets' are
-    read); computed otherwise, on the subset of the snapshot about `ticket_ids`.
-    """
-    config = load_config(config_path)
-    path = Path(snapshot_dir) if snapshot_dir is not None else SAMPLE_SNAPSHOT
-    cached = _read_derived(derived_dir(path, config), ticket_ids, config)
-    if cached is not None:
-        return cached
-    snapshot = open_snapshot(path)
-    if ticket_ids is not None:
-        snapshot = snapshot.around(ticket_ids)
-    return _compute(snapshot, config)
-
-
-def _compute(snapshot: Snapshot, config: Config) -> Context:
-    events = build_events(snapshot, config)
-    segments = state_segments(events, snapshot)
-    metrics = compute_metrics(events, snapshot, config, segments=segments)
-    context = Context(snapshot, config, events, segments, metrics)
-    context.registry, context.findings, context.checklist = close_out_sections(context)
-    return context
-
-
-# --------------------------------------------------------------------------- derived cache
-# Each notebook runs in a fresh kernel. Rather than every one of them re-deriving the
-# whole audit, the renderer derives everything once per batch (prepare_derived) and the
-# kernels read their incident's rows back (parquet, filtered on ticket_id).
-
-_DERIVED = ("events", "segments", "metrics", "findings", "checklist")
-_SNAPSHOT_FRAMES = ("tickets", "watchers", "custom_fields", "links", "queues", "users")
-_PER_TICKET_FRAMES = {"events", "segments", "metrics", "findings", "checklist", "tickets",
-                      "watchers", "custom_fields", "links"}  # fmt: skip
-
-
-def package_digest() -> str:
-    """The package version and a digest of its source: any code change invalidates outputs."""
-    import review
-
-    root = Path(review.__file__).parent
-    digest = hashlib.sha256(review.__version__.encode())
-    for source in sorted(root.rglob("*.py")) + sorted(root.rglob("*.toml")):
-        digest.update(source.relative_to(root).as_posix().encode())
-        digest.update(source.read_bytes())
-    return digest.hexdigest()
-
-
-def derived_dir(snapshot_dir: Path, config: Config) -> Path:
-    """Where the derived frames of this snapshot, config, registry and code are cached."""
-    from review.snapshot import DATA_FILES, read_manifest
-
-    manifest = read_manifest(snapshot_dir)
-    stamps = [
-        (name, (snapshot_dir / name).stat().st_size, (snapshot_dir / name).stat().st_mtime_ns)
-        for name in DATA_FILES
-        if (snapshot_dir / name).is_file()
-    ]
-    registry = registry_path(config)
-    material = json.dumps(
-        [
-            str(snapshot_dir.resolve()),
-            manifest.get("sha256"),
-            stamps,
-            repr(config),
-            hashlib.sha256(registry.read_bytes()).hexdigest() if registry.is_file() else "",
-            package_digest(),
-        ],
-        sort_keys=True,
-        default=str,
-    )
-    return CACHE_DIR / "derived" / hashlib.sha256(material.encode()).hexdigest()[:32]
-
-
-def prepare_derived(snapshot_dir: PathLike | None, config_path: PathLike | None = None) -> Path:
-    """Derive everything for the whole snapshot once and cache it (a no-op when cached)."""
-    config = load_config(config_path)
-    path = Path(snapshot_dir) if snapshot_dir is not None else SAMPLE_SNAPSHOT
-    target = derived_dir(path, config)
-    if (target / "done").is_file():
-        return target
-    context = _compute(open_snapshot(path), config)
-    staging = target.with_name(f"{target.name}.tmp-{os.getpid()}")
-    try:
-        staging.mkdir(parents=True, exist_ok=True)
-        for name in _DERIVED:
-            _to_parquet(getattr(context, name), staging / f"{name}.parquet")
-        for name in _SNAPSHOT_FRAMES:
-            _to_parquet(getattr(context.snapshot, name), staging / f"{name}.parquet")
-        (staging / "manifest.json").write_text(
-            json.dumps({"path": str(path), "manifest": context.snapshot.manifest})
-        )
-        (staging / "done").write_text("")
-        if target.exists():  # an incomplete leftover (a complete one returned above)
-            shutil.rmtree(target, ignore_errors=True)
-        os.replace(staging, target)
-    except OSError:
-        shutil.rmtree(staging, ignore_errors=True)  # no cache: each notebook derives its own
-        return target
-    _prune_derived(target, str(path))
-    return target
-
-
-def _prune_derived(keep: Path, snapshot_path: str) -> None:
-    """Drop older derived caches of the same snapshot directory (other inputs, older code)."""
-    for other in keep.parent.iterdir():
-        if other == keep or not (other / "done").is_file():
-            continue
-        try:
-            about = json.loads((other / "manifest.json").read_text())
-        except (OSError, ValueError):
-            continue
-        if about.get("path") == snapshot_path:
-            shutil.rmtree(other, ignore_errors=True)
-
-
-def _to_parquet(frame: pd.DataFrame, path: Path) -> None:
-    frame.reset_index(drop=True).to_parquet(path, index=False)
-
-
-def _read_derived(directory: Path, ticket_ids: set[int] | None, config: Config) -> Context | None:
-    if not (directory / "done").is_file():
-        return None
-    keep: set[int] | None = None
-    if ticket_ids is not None:
-        links = pd.read_parquet(
-            directory / "links.parquet", filters=[("ticket_id", "in", sorted(ticket_ids))]
-        )
-        linked = links.loc[~links["external"], "target"].dropna()
-        keep = set(ticket_ids) | {int(t) for t in linked if str(t).isdigit()}
-
-    def read(name: str) -> pd.DataFrame:
-        filters = None
-        if keep is not None and name in _PER_TICKET_FRAMES:
-            filters = [("ticket_id", "in", sorted(keep))]
-        return pd.read_parquet(directory / f"{name}.parquet", filters=filters)
-
-    about = json.loads((directory / "manifest.json").read_text())
-    frames = {name: read(name) for name in _SNAPSHOT_FRAMES}
-    snapshot = Snapshot(
-        path=Path(about["path"]),
-        manifest=about["manifest"],
-        tickets=frames["tickets"],
-        transactions=pd.DataFrame(),  # events hold what the reports need of them
-        watchers=frames["watchers"],
-        custom_fields=frames["custom_fields"],
-        field_names=pd.DataFrame(columns=["field_id", "field"]),
-        links=frames["links"],
-        queues=frames["queues"],
-        users=frames["users"],
-    )
-    return Context(
-        snapshot,
-        config,
-        read("events"),
-        read("segments"),
-        read("metrics"),
-        findings=read("findings"),
-        checklist=read("checklist"),
-    )
-
-
-# --------------------------------------------------------------------------- close-out (issue 4)
-
-
-def close_out_sections(context: Context) -> tuple[Registry, pd.DataFrame, pd.DataFrame]:
-    """(registry, findings, checklist) for the incidents of the context."""
-    registry = load_registry(context.config.gaps.registry)
-    args = (context.events, context.snapshot, context.config, registry)
-    findings = find_gaps(*args, metrics=context.metrics)
-    checklist = process_checklist(*args, metrics=context.metrics, findings=findings)
-    return registry, findings, checklist
-
-
-def registry_path(config: Config) -> Path:
-    """The service registry file named by the config (`gaps.registry`)."""
-    return Path(config.gaps.registry)
 
 
 def support_gaps_table(context: Context, since: date | None, today: date | None) -> pd.DataFrame:
@@ -375,29 +64,6 @@ def registry_frame(context: Context) -> pd.DataFrame:
                 lambda v: ", ".join(map(str, v)) if isinstance(v, list | tuple) else v
             )
     return frame
-
-
-def _local(moment: Any, config: Config) -> str:
-    if moment is None or pd.isna(moment):
-        return ""
-    stamp = pd.Timestamp(moment).tz_convert(config.calendar.timezone)
-    return stamp.strftime("%Y-%m-%d %H:%M %Z")
-
-
-def _hours_text(value: Any) -> str:
-    return "" if value is None or pd.isna(value) else f"{float(value):.2f}"
-
-
-def business_hours_text(config: Config) -> str:
-    cal = config.calendar
-    days = f"{cal.workdays[0]}-{cal.workdays[-1]}" if len(cal.workdays) > 1 else cal.workdays[0]
-    holidays = (
-        f", {cal.holidays_country}"
-        f"{'-' + cal.holidays_subdivision if cal.holidays_subdivision else ''} holidays off"
-        if cal.holidays_country
-        else ""
-    )
-    return f"business hours: {days} {cal.start:%H:%M}-{cal.end:%H:%M} {cal.timezone}{holidays}"
 
 
 def definitions_table(config: Config) -> pd.DataFrame:
@@ -501,9 +167,9 @@ def incident_review_data(
             ("requestors", _people(snapshot, ticket_id, "Requestor")),
             ("Cc", _people(snapshot, ticket_id, "Cc")),
             ("AdminCc", _people(snapshot, ticket_id, "AdminCc")),
-            ("opened", _local(row["opened_at"], config)),
-            ("resolved", _local(row["resolved_at"], config) or "not resolved"),
-            ("last updated in RT", _local(ticket["last_updated"], config)),
+            ("opened", local_time(row["opened_at"], config)),
+            ("resolved", local_time(row["resolved_at"], config) or "not resolved"),
+            ("last updated in RT", local_time(ticket["last_updated"], config)),
         ],
         columns=["", "value"],
     )
@@ -512,7 +178,7 @@ def incident_review_data(
     comms = events.loc[events["kind"].isin(["create", "reply", "comment"])]
     communication = pd.DataFrame(
         {
-            "when": [_local(a, config) for a in comms["at"]],
+            "when": [local_time(a, config) for a in comms["at"]],
             "what": comms["kind"]
             .map({"create": "opened", "reply": "reply (to requestors, Cc)", "comment": "comment"})
             .to_numpy(),
@@ -556,16 +222,16 @@ def incident_metrics_table(row: dict[str, Any], config: Config) -> pd.DataFrame:
     """One incident's metrics: value, wall-clock and business hours, definition."""
     bh = business_hours_text(config)
     rows: list[tuple[str, str, str, str]] = [
-        ("opened at", _local(row["opened_at"], config), "", DEFINITIONS["opened_at"]),
-        ("triaged at", _local(row["triaged_at"], config), "", DEFINITIONS["triaged_at"]),
-        ("resolved at", _local(row["resolved_at"], config), "", DEFINITIONS["resolved_at"]),
+        ("opened at", local_time(row["opened_at"], config), "", DEFINITIONS["opened_at"]),
+        ("triaged at", local_time(row["triaged_at"], config), "", DEFINITIONS["triaged_at"]),
+        ("resolved at", local_time(row["resolved_at"], config), "", DEFINITIONS["resolved_at"]),
     ]
     for key, label in DURATIONS.items():
         rows.append(
             (
                 label,
-                _hours_text(row[f"{key}_h"]),
-                _hours_text(row[f"{key}_bh"]),
+                hours_text(row[f"{key}_h"]),
+                hours_text(row[f"{key}_bh"]),
                 f"{DEFINITIONS[key]} Wall-clock hours and {bh}.",
             )
         )
@@ -580,7 +246,7 @@ def incident_metrics_table(row: dict[str, Any], config: Config) -> pd.DataFrame:
         ("reopens", str(row["reopen_count"]), "", DEFINITIONS["reopen_count"]),
         (
             "longest update gap",
-            _hours_text(row["max_update_gap_h"]),
+            hours_text(row["max_update_gap_h"]),
             "",
             DEFINITIONS["max_update_gap_h"],
         ),
@@ -588,32 +254,6 @@ def incident_metrics_table(row: dict[str, Any], config: Config) -> pd.DataFrame:
     return pd.DataFrame(
         rows, columns=["metric", "value (wall-clock h)", "business h", "definition"]
     )
-
-
-# --------------------------------------------------------------------------- months
-
-
-def month_of(stamps: pd.Series, config: Config) -> pd.Series:
-    """YYYY-MM of each instant in the configured time zone."""
-    local = pd.to_datetime(stamps, utc=True).dt.tz_convert(config.calendar.timezone)
-    return local.dt.strftime("%Y-%m")
-
-
-def resolve_month(month: str, today: date | None = None) -> str:
-    """`previous` (the month before today) or a YYYY-MM string, checked."""
-    if month == "previous":
-        today = today or date.today()
-        year, number = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
-        return f"{year:04d}-{number:02d}"
-    if not MONTH.fullmatch(month):
-        raise ReviewError(f"--month must be YYYY-MM or 'previous', got {month!r}")
-    return month
-
-
-def previous_months(month: str, count: int) -> list[str]:
-    """The `count` months before `month`, oldest first."""
-    period = pd.Period(month, freq="M")
-    return [str(period - n) for n in range(count, 0, -1)]
 
 
 @dataclass
@@ -718,7 +358,7 @@ def monthly_report_data(
         .reset_index()
         .rename_axis(columns=None)
         if len(findings)
-        else _empty(["service"])
+        else empty_frame(["service"])
     )
     per_ticket = findings.groupby("ticket_id").size()
     incident_list = pd.DataFrame(
@@ -727,7 +367,7 @@ def monthly_report_data(
             "subject": current["subject"],
             "service": current["service"],
             "classification": current["classification"],
-            "opened": [_local(a, config) for a in current["opened_at"]],
+            "opened": [local_time(a, config) for a in current["opened_at"]],
             "time to resolve (h)": current["time_to_resolve_h"].round(2),
             "findings": current["ticket_id"].map(per_ticket).fillna(0).astype(int),
         }
@@ -782,8 +422,8 @@ def support_gaps_data(
     today: str | date | None = None,
 ) -> SupportGapsReport:
     """`review support-gaps` as a report: the per-service table, the findings behind it."""
-    since_date = _as_date(since, "since")
-    today_date = _as_date(today, "today")
+    since_date = parse_date(since, "since")
+    today_date = parse_date(today, "today")
     context = load_context(snapshot_dir, config_path)
     findings = context.findings
     if since_date is not None and len(findings):
@@ -813,14 +453,3 @@ def support_gaps_data(
             else len(context.metrics)
         ),
     )
-
-
-def _as_date(value: str | date | None, name: str) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ReviewError(f"{name} must be a date like 2026-08-01, got {value!r}") from None

@@ -11,7 +11,8 @@ import pytest
 from matplotlib.figure import Figure
 
 from review import figures
-from review.reports import incident_review_data, monthly_report_data, notebook_setup
+from review.display import notebook_setup
+from review.reports import incident_review_data, monthly_report_data
 from tests.render_scenario import HOSTILE_SUBJECT, HOSTILE_TICKET, LONG_TICKET, make_snapshot
 
 matplotlib.use("Agg")

@@ -19,7 +19,9 @@ import pytest
 from review import render as rendering
 from review.cli import main
 from review.config import SAMPLE_SNAPSHOT
-from review.reports import incident_review_data, monthly_report_data, resolve_month, safe_table
+from review.display import safe_table
+from review.months import resolve_month
+from review.reports import incident_review_data, monthly_report_data
 from tests.render_scenario import (
     HOSTILE_NAME,
     HOSTILE_REPLY,
@@ -406,21 +408,21 @@ def test_templates_are_committed_clean() -> None:
 def test_derived_cache_gives_the_same_review(
     snapshot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from review import reports
+    from review import derived
 
-    monkeypatch.setattr(reports, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(derived, "CACHE_DIR", tmp_path / "cache")
     computed = {t: incident_review_data(snapshot, t) for t in (1, 2, 3)}
-    directory = reports.prepare_derived(snapshot)
+    directory = derived.prepare_derived(snapshot)
     assert (directory / "done").is_file()
     for ticket, expected in computed.items():
         cached = incident_review_data(snapshot, ticket)
         for name in ("who_what", "metrics", "checklist", "findings", "communication"):
             assert getattr(cached, name).astype(str).equals(getattr(expected, name).astype(str))
         assert cached.segments.equals(expected.segments) and cached.end == expected.end
-    assert reports.prepare_derived(snapshot) == directory  # a no-op the second time
+    assert derived.prepare_derived(snapshot) == directory  # a no-op the second time
     stale = directory.with_name("0" * 32)  # an older cache of the same snapshot
     stale.mkdir()
     (stale / "manifest.json").write_text((directory / "manifest.json").read_text())
     (stale / "done").write_text("")
     directory.joinpath("done").unlink()
-    assert reports.prepare_derived(snapshot) == directory and not stale.exists()
+    assert derived.prepare_derived(snapshot) == directory and not stale.exists()

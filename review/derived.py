@@ -1,0 +1,233 @@
+"""What every report derives from a snapshot, computed once and cached.
+
+`load_context` gives the events, state stretches, metrics, close-out findings and
+checklist of a snapshot (or of a few tickets). Each notebook runs in a fresh kernel:
+rather than every one of them re-deriving the whole audit, the renderer derives
+everything once per batch (`prepare_derived`) and the kernels read their incident's
+rows back (parquet, filtered on ticket_id).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from review.checklist import CHECKLIST_COLUMNS, process_checklist
+from review.config import CACHE_DIR, SAMPLE_SNAPSHOT, Config, load_config
+from review.gaps import FINDING_COLUMNS, find_gaps
+from review.metrics import compute_metrics
+from review.registry import Registry, load_registry
+from review.snapshot import Snapshot, load_snapshot
+from review.timeline import build_events, state_segments
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclass
+class Context:
+    """A loaded snapshot and everything derived from it that the reports share."""
+
+    snapshot: Snapshot
+    config: Config
+    events: pd.DataFrame
+    segments: pd.DataFrame
+    metrics: pd.DataFrame
+    registry: Registry | None = None
+    findings: pd.DataFrame = field(default_factory=lambda: empty_frame(FINDING_COLUMNS))
+    checklist: pd.DataFrame = field(default_factory=lambda: empty_frame(CHECKLIST_COLUMNS))
+
+
+def empty_frame(columns: list[str]) -> pd.DataFrame:
+    """An empty frame with these (object) columns."""
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+
+
+def open_snapshot(snapshot_dir: PathLike | None) -> Snapshot:
+    """The snapshot at `snapshot_dir` (None: the bundled sample), through the parquet cache."""
+    path = Path(snapshot_dir) if snapshot_dir is not None else SAMPLE_SNAPSHOT
+    return load_snapshot(path, cache_dir=CACHE_DIR)
+
+
+def load_context(
+    snapshot_dir: PathLike | None = None,
+    config_path: PathLike | None = None,
+    ticket_ids: set[int] | None = None,
+) -> Context:
+    """Events, state stretches, metrics, findings and checklist of a snapshot.
+
+    Read from the derived cache when `prepare_derived` has filled it for these inputs
+    (then, with `ticket_ids`, only those tickets' rows and their linked tickets' are
+    read); computed otherwise, on the subset of the snapshot about `ticket_ids`.
+    """
+    config = load_config(config_path)
+    path = Path(snapshot_dir) if snapshot_dir is not None else SAMPLE_SNAPSHOT
+    cached = _read_derived(derived_dir(path, config), ticket_ids, config)
+    if cached is not None:
+        return cached
+    snapshot = open_snapshot(path)
+    if ticket_ids is not None:
+        snapshot = snapshot.around(ticket_ids)
+    return _compute(snapshot, config)
+
+
+def _compute(snapshot: Snapshot, config: Config) -> Context:
+    events = build_events(snapshot, config)
+    segments = state_segments(events, snapshot)
+    metrics = compute_metrics(events, snapshot, config, segments=segments)
+    context = Context(snapshot, config, events, segments, metrics)
+    context.registry, context.findings, context.checklist = close_out_sections(context)
+    return context
+
+
+# --------------------------------------------------------------------------- derived cache
+
+_DERIVED = ("events", "segments", "metrics", "findings", "checklist")
+_SNAPSHOT_FRAMES = ("tickets", "watchers", "custom_fields", "links", "queues", "users")
+_PER_TICKET_FRAMES = {"events", "segments", "metrics", "findings", "checklist", "tickets",
+                      "watchers", "custom_fields", "links"}  # fmt: skip
+
+
+def package_digest() -> str:
+    """The package version and a digest of its source: any code change invalidates outputs."""
+    import review
+
+    root = Path(review.__file__).parent
+    digest = hashlib.sha256(review.__version__.encode())
+    for source in sorted(root.rglob("*.py")) + sorted(root.rglob("*.toml")):
+        digest.update(source.relative_to(root).as_posix().encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+def derived_dir(snapshot_dir: Path, config: Config) -> Path:
+    """Where the derived frames of this snapshot, config, registry and code are cached."""
+    from review.snapshot import DATA_FILES, read_manifest
+
+    manifest = read_manifest(snapshot_dir)
+    stamps = [
+        (name, (snapshot_dir / name).stat().st_size, (snapshot_dir / name).stat().st_mtime_ns)
+        for name in DATA_FILES
+        if (snapshot_dir / name).is_file()
+    ]
+    registry = registry_path(config)
+    material = json.dumps(
+        [
+            str(snapshot_dir.resolve()),
+            manifest.get("sha256"),
+            stamps,
+            repr(config),
+            hashlib.sha256(registry.read_bytes()).hexdigest() if registry.is_file() else "",
+            package_digest(),
+        ],
+        sort_keys=True,
+        default=str,
+    )
+    return CACHE_DIR / "derived" / hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+def prepare_derived(snapshot_dir: PathLike | None, config_path: PathLike | None = None) -> Path:
+    """Derive everything for the whole snapshot once and cache it (a no-op when cached)."""
+    config = load_config(config_path)
+    path = Path(snapshot_dir) if snapshot_dir is not None else SAMPLE_SNAPSHOT
+    target = derived_dir(path, config)
+    if (target / "done").is_file():
+        return target
+    context = _compute(open_snapshot(path), config)
+    staging = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    try:
+        staging.mkdir(parents=True, exist_ok=True)
+        for name in _DERIVED:
+            _to_parquet(getattr(context, name), staging / f"{name}.parquet")
+        for name in _SNAPSHOT_FRAMES:
+            _to_parquet(getattr(context.snapshot, name), staging / f"{name}.parquet")
+        (staging / "manifest.json").write_text(
+            json.dumps({"path": str(path), "manifest": context.snapshot.manifest})
+        )
+        (staging / "done").write_text("")
+        if target.exists():  # an incomplete leftover (a complete one returned above)
+            shutil.rmtree(target, ignore_errors=True)
+        os.replace(staging, target)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)  # no cache: each notebook derives its own
+        return target
+    _prune_derived(target, str(path))
+    return target
+
+
+def _prune_derived(keep: Path, snapshot_path: str) -> None:
+    """Drop older derived caches of the same snapshot directory (other inputs, older code)."""
+    for other in keep.parent.iterdir():
+        if other == keep or not (other / "done").is_file():
+            continue
+        try:
+            about = json.loads((other / "manifest.json").read_text())
+        except (OSError, ValueError):
+            continue
+        if about.get("path") == snapshot_path:
+            shutil.rmtree(other, ignore_errors=True)
+
+
+def _to_parquet(frame: pd.DataFrame, path: Path) -> None:
+    frame.reset_index(drop=True).to_parquet(path, index=False)
+
+
+def _read_derived(directory: Path, ticket_ids: set[int] | None, config: Config) -> Context | None:
+    if not (directory / "done").is_file():
+        return None
+    keep: set[int] | None = None
+    if ticket_ids is not None:
+        links = pd.read_parquet(
+            directory / "links.parquet", filters=[("ticket_id", "in", sorted(ticket_ids))]
+        )
+        linked = links.loc[~links["external"], "target"].dropna()
+        keep = set(ticket_ids) | {int(t) for t in linked if str(t).isdigit()}
+
+    def read(name: str) -> pd.DataFrame:
+        filters = None
+        if keep is not None and name in _PER_TICKET_FRAMES:
+            filters = [("ticket_id", "in", sorted(keep))]
+        return pd.read_parquet(directory / f"{name}.parquet", filters=filters)
+
+    about = json.loads((directory / "manifest.json").read_text())
+    frames = {name: read(name) for name in _SNAPSHOT_FRAMES}
+    snapshot = Snapshot(
+        path=Path(about["path"]),
+        manifest=about["manifest"],
+        tickets=frames["tickets"],
+        transactions=pd.DataFrame(),  # events hold what the reports need of them
+        watchers=frames["watchers"],
+        custom_fields=frames["custom_fields"],
+        field_names=pd.DataFrame(columns=["field_id", "field"]),
+        links=frames["links"],
+        queues=frames["queues"],
+        users=frames["users"],
+    )
+    return Context(
+        snapshot,
+        config,
+        read("events"),
+        read("segments"),
+        read("metrics"),
+        findings=read("findings"),
+        checklist=read("checklist"),
+    )
+
+
+def close_out_sections(context: Context) -> tuple[Registry, pd.DataFrame, pd.DataFrame]:
+    """(registry, findings, checklist) for the incidents of the context."""
+    registry = load_registry(context.config.gaps.registry)
+    args = (context.events, context.snapshot, context.config, registry)
+    findings = find_gaps(*args, metrics=context.metrics)
+    checklist = process_checklist(*args, metrics=context.metrics, findings=findings)
+    return registry, findings, checklist
+
+
+def registry_path(config: Config) -> Path:
+    """The service registry file named by the config (`gaps.registry`)."""
+    return Path(config.gaps.registry)
