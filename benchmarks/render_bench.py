@@ -164,7 +164,9 @@ def main() -> None:
     def run_incident() -> None:
         parameters = {"snapshot": str(snapshot), "ticket_id": ids[len(ids) // 2], "config": None}
         rendering.execute_notebook(
-            rendering.INCIDENT_TEMPLATE, WORK / "incident-out.ipynb", parameters
+            rendering.template_path(rendering.INCIDENT_TEMPLATE),
+            WORK / "incident-out.ipynb",
+            parameters,
         )
 
     run_floor()  # warm the disk cache and the kernel spec lookup once

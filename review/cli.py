@@ -14,7 +14,7 @@ import click
 import pandas as pd
 
 from review import __version__
-from review.config import CACHE_DIR, SAMPLE_SNAPSHOT, Config, load_config
+from review.config import Config, cache_dir, load_config, project_dir, sample_snapshot
 from review.errors import ReviewError
 from review.snapshot import Snapshot, load_snapshot
 
@@ -22,7 +22,7 @@ snapshot_option = click.option(
     "--snapshot",
     "snapshot_dir",
     type=click.Path(path_type=Path, file_okay=False),
-    default=SAMPLE_SNAPSHOT,
+    default=sample_snapshot,
     show_default="the bundled sample",
     help="Snapshot directory made by `review pull`.",
 )
@@ -48,9 +48,9 @@ output_option = click.option(
 )
 
 
-def open_snapshot(snapshot_dir: Path) -> Snapshot:
+def open_snapshot(snapshot_dir: Path, config: Config) -> Snapshot:
     """Load a snapshot through the parquet cache and warn about rows that were left out."""
-    snapshot = load_snapshot(snapshot_dir, cache_dir=CACHE_DIR)
+    snapshot = load_snapshot(snapshot_dir, cache_dir=cache_dir(config))
     for problem in snapshot.problems[:20]:
         click.echo(
             f"warning: {snapshot_dir / problem.file}:{problem.line}: {problem.message}", err=True
@@ -97,7 +97,7 @@ def metrics(snapshot_dir: Path, config_path: Path | None, fmt: str, output: Path
     from review.metrics import DEFINITIONS, format_metrics, metrics_for_snapshot
 
     config: Config = load_config(config_path)
-    table = format_metrics(metrics_for_snapshot(open_snapshot(snapshot_dir), config))
+    table = format_metrics(metrics_for_snapshot(open_snapshot(snapshot_dir, config), config))
     emit(table, fmt, output)
     if fmt == "table" and output is None:
         click.echo("\nDefinitions:")
@@ -110,8 +110,8 @@ def metrics(snapshot_dir: Path, config_path: Path | None, fmt: str, output: Path
 out_option = click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),
-    default=Path("reports"),
-    show_default=True,
+    default=None,
+    show_default="[paths] reports in the config: reports",
     help="Where the notebooks, HTML and index.html go (reports/YYYY-MM/incident-N.html ...).",
 )
 jobs_option = click.option(
@@ -161,7 +161,7 @@ def render(
     all_incidents: bool,
     snapshot_dir: Path,
     config_path: Path | None,
-    out: Path,
+    out: Path | None,
     html: bool,
     jobs: int | None,
     force: bool,
@@ -174,6 +174,7 @@ def render(
     if sum((bool(tickets), month is not None, all_incidents)) != 1:
         raise click.UsageError("give ticket ids, --month YYYY-MM or --all (exactly one)")
     inputs = rendering.load_inputs(snapshot_dir, config_path)
+    out = out or inputs.config.paths.reports
     if month is not None:
         ids = rendering.month_ticket_ids(inputs, resolve_month(month))
     elif all_incidents:
@@ -202,7 +203,7 @@ def report(
     month: str,
     snapshot_dir: Path,
     config_path: Path | None,
-    out: Path,
+    out: Path | None,
     jobs: int | None,
     force: bool,
 ) -> None:
@@ -216,6 +217,7 @@ def report(
 
     month = resolve_month(month)
     inputs = rendering.load_inputs(snapshot_dir, config_path)
+    out = out or inputs.config.paths.reports
     batch = rendering.incident_jobs(inputs, rendering.month_ticket_ids(inputs, month), out, True)
     batch.append(rendering.monthly_job(inputs, month, out))
     with rendering.batch_lock(out):
@@ -231,7 +233,7 @@ def report(
 @click.option("--since", default=None, help="Only incidents opened on or after this date.")
 @force_option
 def support_report(
-    snapshot_dir: Path, config_path: Path | None, out: Path, since: str | None, force: bool
+    snapshot_dir: Path, config_path: Path | None, out: Path | None, since: str | None, force: bool
 ) -> None:
     """The support-assignment gap report for senior staff, as a notebook and HTML."""
     from review import render as rendering
@@ -239,6 +241,7 @@ def support_report(
 
     parse_date(since, "--since")
     inputs = rendering.load_inputs(snapshot_dir, config_path)
+    out = out or inputs.config.paths.reports
     with rendering.batch_lock(out):
         result = rendering.run_batch(
             [rendering.support_job(inputs, out, since)], out, workers=1, force=force
@@ -251,11 +254,12 @@ def support_report(
 @out_option
 @jobs_option
 @force_option
-def demo(out: Path, jobs: int | None, force: bool) -> None:
+def demo(out: Path | None, jobs: int | None, force: bool) -> None:
     """Render everything for the bundled sample: reviews, monthly reports, gap report, index."""
     from review import render as rendering
 
-    inputs = rendering.load_inputs(SAMPLE_SNAPSHOT, None)
+    inputs = rendering.load_inputs(sample_snapshot(), None)
+    out = out or inputs.config.paths.reports
     ids = sorted(int(t) for t in inputs.metrics_month.index)
     batch = rendering.incident_jobs(inputs, ids, out, True)
     batch += [rendering.monthly_job(inputs, m, out) for m in sorted(set(inputs.metrics_month))]
@@ -286,7 +290,7 @@ def _audit_inputs(
 
     config: Config = load_config(config_path)
     registry = load_registry(registry_path or config.gaps.registry)
-    snapshot = open_snapshot(snapshot_dir)
+    snapshot = open_snapshot(snapshot_dir, config)
     events = build_events(snapshot, config)
     return config, registry, snapshot, events, compute_metrics(events, snapshot, config)
 
@@ -404,7 +408,6 @@ def pull(
     """
     from datetime import UTC
 
-    from review.config import DATA_DIR
     from review.rt.client import RTClient, connection_from
     from review.rt.pull import History, Window
     from review.rt.pull import pull as run_pull
@@ -416,7 +419,9 @@ def pull(
     window = Window(
         start, end, queues or config.queues.ops + config.queues.developer, config.statuses.inactive
     )
-    target = snapshot_dir or DATA_DIR / "interim" / f"rt-{start:%Y-%m-%d}_{end:%Y-%m-%d}"
+    target = (
+        snapshot_dir or project_dir() / "data" / "interim" / f"rt-{start:%Y-%m-%d}_{end:%Y-%m-%d}"
+    )
     with RTClient(connection_from(config.rt)) as client:
         report = run_pull(client, window, target, history=cast(History, history), full=full)
     for warning in report.warnings:

@@ -7,6 +7,7 @@ errors that name the key and what is allowed.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tomllib
@@ -19,12 +20,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from review.errors import ConfigError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = PROJECT_ROOT / "data"
-SAMPLE_SNAPSHOT = DATA_DIR / "sample"
-SCENARIO_DIR = DATA_DIR / "scenarios"
-CACHE_DIR = Path(os.environ.get("REVIEW_CACHE_DIR", PROJECT_ROOT / "data" / "cache"))
 CONFIG_ENV = "REVIEW_CONFIG"
+CACHE_ENV = "REVIEW_CACHE_DIR"
+APP_NAME = "rt-incident-review"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -95,6 +93,14 @@ class Gaps:
 
 
 @dataclass(frozen=True)
+class Paths:
+    """Where the kit keeps what it derives and writes (see [paths] in default_config.toml)."""
+
+    cache: Path | None  # None: the default of `cache_dir`
+    reports: Path
+
+
+@dataclass(frozen=True)
 class Config:
     queues: Queues
     statuses: Statuses
@@ -104,10 +110,84 @@ class Config:
     calendar: Calendar
     rt: RTSettings
     gaps: Gaps
+    paths: Paths
     source: str = "defaults"
 
     def is_ops_queue(self, name: str) -> bool:
         return name in self.queues.ops
+
+
+# --------------------------------------------------------------------------- paths
+
+
+@functools.cache
+def checkout() -> Path | None:
+    """The source checkout the package runs from (a clone, editable install), or None if installed.
+
+    Paths are looked up when asked for, never fixed at import: the same code runs from
+    a clone and from a wheel in site-packages.
+    """
+    root = Path(__file__).resolve().parent.parent
+    if (root / "pyproject.toml").is_file() and (root / "notebooks").is_dir():
+        return root
+    return None
+
+
+def project_dir() -> Path:
+    """Where relative default paths start: the checkout, else the working directory."""
+    return checkout() or Path.cwd()
+
+
+def bundled(name: str) -> Path:
+    """A file shipped with the kit: `notebooks`, `data/sample`, `data/services.yaml`.
+
+    From a checkout these are the repository's own files; from a wheel, the package's
+    copies (setup.py maps the repository's folders into the package under the same names).
+    """
+    root = checkout()
+    if root is not None:
+        return root / name
+    return Path(str(resources.files("review").joinpath(name)))
+
+
+def sample_snapshot() -> Path:
+    """The bundled sample snapshot (data/sample): the default for every command."""
+    return bundled("data/sample")
+
+
+def templates_dir() -> Path:
+    """The notebook templates (notebooks/)."""
+    return bundled("notebooks")
+
+
+def source_dir(name: str) -> Path:
+    """A development folder that only a clone has (data/scenarios, scripts); error if installed."""
+    root = checkout()
+    if root is None:
+        raise ConfigError(
+            f"{name} is part of the source repository, not of an installed kit; run this "
+            "from a clone of the repository"
+        )
+    return root / name
+
+
+def cache_dir(config: Config | None = None) -> Path:
+    """Where parquet caches go: $REVIEW_CACHE_DIR, else [paths] cache, else the default.
+
+    The default is data/cache in a checkout and the user's cache directory
+    ($XDG_CACHE_HOME or ~/.cache, then rt-incident-review) for an installed kit, never
+    site-packages.
+    """
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env)
+    if config is not None and config.paths.cache is not None:
+        return config.paths.cache
+    root = checkout()
+    if root is not None:
+        return root / "data" / "cache"
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / APP_NAME
 
 
 def _default_tree() -> dict[str, Any]:
@@ -169,7 +249,8 @@ def _clock(value: str, key: str, path: str) -> time:
     return time(int(match[1]), int(match[2]))
 
 
-def _build(tree: dict[str, Any], path: str, base: Path = PROJECT_ROOT) -> Config:
+def _build(tree: dict[str, Any], path: str, user: dict[str, Any], base: Path) -> Config:
+    """The Config of a merged tree; a relative path the user's file sets is taken from `base`."""
     q, s, cal, rt = tree["queues"], tree["statuses"], tree["calendar"], tree["rt"]
     if not q["ops"]:
         raise ConfigError("queues.ops must name at least one queue, e.g. ['ops-help']", path)
@@ -203,7 +284,13 @@ def _build(tree: dict[str, Any], path: str, base: Path = PROJECT_ROOT) -> Config
     if end <= start:
         raise ConfigError("calendar.end must be later than calendar.start", path, "calendar.end")
     _check_holidays(cal["holidays_country"], cal["holidays_subdivision"], path)
-    gaps = _gaps(tree["gaps"], path, base)
+
+    def own(section: str, key: str) -> Path | None:
+        """A path the user's file sets, made absolute from the file's folder."""
+        value = user.get(section, {}).get(key)
+        return base / value if value else None
+
+    gaps = _gaps(tree["gaps"], path, own("gaps", "registry"))
     return Config(
         queues=Queues(tuple(q["ops"]), tuple(q["developer"])),
         statuses=Statuses(tuple(s["inactive"]), s["initial"]),
@@ -225,12 +312,16 @@ def _build(tree: dict[str, Any], path: str, base: Path = PROJECT_ROOT) -> Config
             timeout=float(rt["timeout"]),
         ),
         gaps=gaps,
+        paths=Paths(
+            cache=own("paths", "cache"),
+            reports=own("paths", "reports") or Path(tree["paths"]["reports"]),
+        ),
         source=path,
     )
 
 
-def _gaps(g: dict[str, Any], path: str, base: Path) -> Gaps:
-    """The close-out audit's thresholds; a relative registry path is taken from `base`."""
+def _gaps(g: dict[str, Any], path: str, registry: Path | None) -> Gaps:
+    """The close-out audit's thresholds; `registry` is the file's own, if it sets one."""
     for key in ("daily_update_hours", "handoff_announce_business_hours", "registry_review_days"):
         if g[key] <= 0:
             raise ConfigError(
@@ -246,8 +337,14 @@ def _gaps(g: dict[str, Any], path: str, base: Path) -> Gaps:
         daily_update_hours=float(g["daily_update_hours"]),
         handoff_announce_business_hours=float(g["handoff_announce_business_hours"]),
         registry_review_days=int(g["registry_review_days"]),
-        registry=base / g["registry"],
+        registry=registry or _default_registry(g["registry"]),
     )
+
+
+def _default_registry(name: str) -> Path:
+    """The project's registry (data/services.yaml), else the example the kit ships."""
+    own = project_dir() / name
+    return own if own.is_file() or checkout() is not None else bundled(name)
 
 
 def _check_holidays(country: str, subdivision: str, path: str) -> None:
@@ -277,7 +374,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         path = os.environ.get(CONFIG_ENV) or None
     defaults = _default_tree()
     if path is None:
-        return _build(defaults, "defaults")
+        return _build(defaults, "defaults", {}, Path.cwd())
     file = Path(path)
     try:
         text = file.read_text("utf-8")
@@ -292,7 +389,4 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         user = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", str(file)) from None
-    merged = _merge(defaults, user, str(file))
-    # a registry path set in the file is relative to the file; the default to the project
-    base = file.resolve().parent if "registry" in user.get("gaps", {}) else PROJECT_ROOT
-    return _build(merged, str(file), base)
+    return _build(_merge(defaults, user, str(file)), str(file), user, file.resolve().parent)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from review.checklist import CHECKLIST_COLUMNS, process_checklist
-from review.config import CACHE_DIR, SAMPLE_SNAPSHOT, Config, load_config
+from review.config import Config, cache_dir, load_config, sample_snapshot
 from review.gaps import FINDING_COLUMNS, find_gaps
 from review.metrics import compute_metrics
 from review.registry import Registry, load_registry
@@ -48,10 +48,10 @@ def empty_frame(columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
 
 
-def open_snapshot(snapshot_dir: PathLike | None) -> Snapshot:
+def open_snapshot(snapshot_dir: PathLike | None, config: Config | None = None) -> Snapshot:
     """The snapshot at `snapshot_dir` (None: the bundled sample), through the parquet cache."""
-    path = Path(snapshot_dir) if snapshot_dir is not None else SAMPLE_SNAPSHOT
-    return load_snapshot(path, cache_dir=CACHE_DIR)
+    path = Path(snapshot_dir) if snapshot_dir is not None else sample_snapshot()
+    return load_snapshot(path, cache_dir=cache_dir(config))
 
 
 def load_context(
@@ -66,11 +66,11 @@ def load_context(
     read); computed otherwise, on the subset of the snapshot about `ticket_ids`.
     """
     config = load_config(config_path)
-    path = Path(snapshot_dir) if snapshot_dir is not None else SAMPLE_SNAPSHOT
+    path = Path(snapshot_dir) if snapshot_dir is not None else sample_snapshot()
     cached = _read_derived(derived_dir(path, config), ticket_ids, config)
     if cached is not None:
         return cached
-    snapshot = open_snapshot(path)
+    snapshot = open_snapshot(path, config)
     if ticket_ids is not None:
         snapshot = snapshot.around(ticket_ids)
     return _compute(snapshot, config)
@@ -128,17 +128,17 @@ def derived_dir(snapshot_dir: Path, config: Config) -> Path:
         sort_keys=True,
         default=str,
     )
-    return CACHE_DIR / "derived" / hashlib.sha256(material.encode()).hexdigest()[:32]
+    return cache_dir(config) / "derived" / hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
 def prepare_derived(snapshot_dir: PathLike | None, config_path: PathLike | None = None) -> Path:
     """Derive everything for the whole snapshot once and cache it (a no-op when cached)."""
     config = load_config(config_path)
-    path = Path(snapshot_dir) if snapshot_dir is not None else SAMPLE_SNAPSHOT
+    path = Path(snapshot_dir) if snapshot_dir is not None else sample_snapshot()
     target = derived_dir(path, config)
     if (target / "done").is_file():
         return target
-    context = _compute(open_snapshot(path), config)
+    context = _compute(open_snapshot(path, config), config)
     staging = target.with_name(f"{target.name}.tmp-{os.getpid()}")
     try:
         staging.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from review.calendar import BusinessClock
-from review.config import PROJECT_ROOT, Config
+from review.config import Config, project_dir
 from review.metrics import compute_metrics
 from review.registry import Registry
 from review.snapshot import Snapshot
@@ -122,7 +122,7 @@ def _where(registry: Registry) -> str:
     """The registry file as evidence shows it: relative to the project when inside it."""
     path = Path(registry.path)
     try:
-        return str(path.resolve().relative_to(PROJECT_ROOT))
+        return str(path.resolve().relative_to(project_dir()))
     except ValueError:
         return str(path)
 

@@ -37,17 +37,16 @@ from typing import Any
 import pandas as pd
 
 import review
-from review.config import PROJECT_ROOT, Config, load_config
+from review.config import Config, load_config, templates_dir
 from review.derived import open_snapshot, package_digest, prepare_derived, registry_path
 from review.errors import ReviewError
 from review.metrics import incidents
 from review.months import month_of
 from review.snapshot import Snapshot, umask_mode
 
-TEMPLATES = PROJECT_ROOT / "notebooks"
-INCIDENT_TEMPLATE = TEMPLATES / "incident_review.ipynb"
-MONTHLY_TEMPLATE = TEMPLATES / "monthly_report.ipynb"
-SUPPORT_TEMPLATE = TEMPLATES / "support_gaps.ipynb"
+INCIDENT_TEMPLATE = "incident_review.ipynb"
+MONTHLY_TEMPLATE = "monthly_report.ipynb"
+SUPPORT_TEMPLATE = "support_gaps.ipynb"
 STATE_FILE = ".render-state.json"
 KERNEL_NAME = "python3"
 # Never handed to the kernels that execute the notebooks: rendering reads snapshots only.
@@ -58,6 +57,11 @@ _HTML_TEMPLATE = (
     "{%- extends 'lab/index.html.j2' -%}"
     "{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}"
 )
+
+
+def template_path(name: str) -> Path:
+    """One of the bundled templates (notebooks/ in a clone, the package's copy when installed)."""
+    return templates_dir() / name
 
 
 @dataclass(frozen=True)
@@ -163,7 +167,7 @@ class Inputs:
 
 def load_inputs(snapshot_dir: Path, config_path: Path | None) -> Inputs:
     config = load_config(config_path)
-    snapshot = open_snapshot(snapshot_dir)
+    snapshot = open_snapshot(snapshot_dir, config)
     found = incidents(snapshot)
     months = pd.Series(
         month_of(found["created"], config).to_numpy(), index=found["ticket_id"].to_numpy()
@@ -207,7 +211,7 @@ def incident_jobs(
     inputs: Inputs, ticket_ids: Iterable[int], out: Path, html: bool, template: Path | None = None
 ) -> list[Job]:
     """One job per incident; unknown or merged ticket ids are a ReviewError naming them."""
-    template = template or INCIDENT_TEMPLATE
+    template = template or template_path(INCIDENT_TEMPLATE)
     template_digest = file_digest(template)
     pulled = str(inputs.snapshot.manifest.get("pulled_at", ""))
     resolved = inputs.snapshot.tickets.set_index("ticket_id")["resolved"]
@@ -264,13 +268,13 @@ def monthly_job(inputs: Inputs, month: str, out: Path, compare: int = 3) -> Job:
     fingerprint = _digest(
         "monthly",
         inputs.common,
-        file_digest(MONTHLY_TEMPLATE),
+        file_digest(template_path(MONTHLY_TEMPLATE)),
         month,
         [(t, inputs.tickets[t]) for t in ids],
     )
     return Job(
         name=f"monthly report {month}",
-        template=MONTHLY_TEMPLATE,
+        template=template_path(MONTHLY_TEMPLATE),
         output=out / month / "monthly.ipynb",
         parameters=_parameters(inputs, month=month),
         fingerprint=fingerprint,
@@ -283,14 +287,14 @@ def support_job(inputs: Inputs, out: Path, since: str | None = None) -> Job:
     fingerprint = _digest(
         "support",
         inputs.common,
-        file_digest(SUPPORT_TEMPLATE),
+        file_digest(template_path(SUPPORT_TEMPLATE)),
         since,
         sorted(inputs.tickets.items()),
         time.strftime("%Y-%m-%d"),  # "how long the gap has stood" counts to today
     )
     return Job(
         name="support-gap report",
-        template=SUPPORT_TEMPLATE,
+        template=template_path(SUPPORT_TEMPLATE),
         output=out / "support-gaps.ipynb",
         parameters=_parameters(inputs, since=since),
         fingerprint=fingerprint,

@@ -17,7 +17,7 @@ import pytest
 
 from review.checklist import process_checklist
 from review.cli import main
-from review.config import DATA_DIR, Config, load_config
+from review.config import Config, load_config, source_dir
 from review.errors import ConfigError
 from review.gaps import (
     FINDING_COLUMNS,
@@ -344,7 +344,9 @@ SAMPLE_COUNTS = {
 
 @pytest.fixture(scope="module")
 def sample_findings(config: Config) -> pd.DataFrame:
-    return audit(DATA_DIR / "sample", config, load_registry(DATA_DIR / "services.yaml"))
+    return audit(
+        source_dir("data") / "sample", config, load_registry(source_dir("data") / "services.yaml")
+    )
 
 
 def test_sample_findings_per_incident(sample_findings: pd.DataFrame) -> None:
@@ -448,15 +450,17 @@ def test_gaps_thresholds_default_to_the_process_and_are_checked(tmp_path: Path) 
         assert str(caught.value).startswith(f"{path}: {message}")
     path.write_text("[gaps]\nhandoff_announce_business_hours = 16\n")
     assert load_config(path).gaps.handoff_announce_business_hours == 16.0
-    assert load_config(path).gaps.registry == DATA_DIR / "services.yaml"  # default stays put
+    assert (
+        load_config(path).gaps.registry == source_dir("data") / "services.yaml"
+    )  # default stays put
 
 
 def test_sample_support_gaps_for_senior_staff(
     sample_findings: pd.DataFrame, config: Config
 ) -> None:
-    snapshot = load_snapshot(DATA_DIR / "sample")
+    snapshot = load_snapshot(source_dir("data") / "sample")
     metrics = compute_metrics(build_events(snapshot, config), snapshot, config)
-    registry = load_registry(DATA_DIR / "services.yaml")
+    registry = load_registry(source_dir("data") / "services.yaml")
     table = support_gaps(sample_findings, metrics, registry, config, today="2026-11-27")
     rows = table.set_index("service")
     # unknown owner first; then ad-hoc teams (high before medium); then lists only

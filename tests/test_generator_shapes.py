@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from review.config import SAMPLE_SNAPSHOT
+from review.config import sample_snapshot
 from review.snapshot import DATA_FILES, read_jsonl
 
 EXAMPLE = Path(__file__).parent / "fixtures" / "rt-example"
@@ -32,7 +32,7 @@ def merged_shape(rows: list[dict[str, Any]]) -> dict[str, set[str]]:
 @pytest.mark.parametrize("name", DATA_FILES)
 def test_generated_rows_have_rts_keys_and_types(name: str) -> None:
     real = merged_shape(read_jsonl(EXAMPLE / name))
-    generated = merged_shape(read_jsonl(SAMPLE_SNAPSHOT / name))
+    generated = merged_shape(read_jsonl(sample_snapshot() / name))
     optional = {"Told", "Comments", "EmailAddress", "RealName"}  # RT leaves these out when unset
     assert set(real) - optional <= set(generated)
     assert set(generated) <= set(real) | optional
@@ -43,13 +43,13 @@ def test_generated_rows_have_rts_keys_and_types(name: str) -> None:
 
 
 def test_ids_are_strings_where_rt_makes_them_strings() -> None:
-    txn = read_jsonl(SAMPLE_SNAPSHOT / "transactions.jsonl")[0]
-    ticket = read_jsonl(SAMPLE_SNAPSHOT / "tickets.jsonl")[0]
+    txn = read_jsonl(sample_snapshot() / "transactions.jsonl")[0]
+    ticket = read_jsonl(sample_snapshot() / "tickets.jsonl")[0]
     assert isinstance(txn["id"], str) and isinstance(txn["ObjectId"], str)
     assert isinstance(ticket["id"], int) and isinstance(ticket["Queue"]["id"], str)
     assert ticket["CustomFields"][0].keys() == {"_url", "id", "name", "type", "values"}
     owner_rows = [
-        t for t in read_jsonl(SAMPLE_SNAPSHOT / "transactions.jsonl") if t["Field"] == "Owner"
+        t for t in read_jsonl(sample_snapshot() / "transactions.jsonl") if t["Field"] == "Owner"
     ]
     assert {t["Type"] for t in owner_rows} == {"Set", "SetWatcher"}
     assert all(t["NewValue"].isdigit() for t in owner_rows)  # user ids, not names

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from review.config import DATA_DIR, load_config
+from review.config import load_config, source_dir
 from review.errors import RegistryError
 from review.registry import FRAME_COLUMNS, load_registry, parse_registry
 from review.snapshot import load_snapshot
@@ -122,8 +122,8 @@ def test_file_problems(tmp_path: Path) -> None:
 
 
 def test_the_default_path_comes_from_the_config(tmp_path: Path) -> None:
-    assert load_config(None).gaps.registry == DATA_DIR / "services.yaml"
-    assert load_registry().path == DATA_DIR / "services.yaml"
+    assert load_config(None).gaps.registry == source_dir("data") / "services.yaml"
+    assert load_registry().path == source_dir("data") / "services.yaml"
     (tmp_path / "reg.yaml").write_text(GOOD)
     config_file = tmp_path / "review.toml"
     config_file.write_text('[gaps]\nregistry = "reg.yaml"\n')
@@ -135,9 +135,9 @@ def test_the_default_path_comes_from_the_config(tmp_path: Path) -> None:
 def test_the_shipped_registry_covers_the_sample_but_payroll_export() -> None:
     """The bundled registry matches the sample: every service but the deliberately
     unregistered payroll-export, every developer queue claimed once, gaps on purpose."""
-    registry = load_registry(DATA_DIR / "services.yaml")
+    registry = load_registry(source_dir("data") / "services.yaml")
     frame = registry.frame().set_index("service")
-    snapshot = load_snapshot(DATA_DIR / "sample")
+    snapshot = load_snapshot(source_dir("data") / "sample")
     in_sample = set(snapshot.field_values(load_config(None).fields.service)) - {""}
     assert in_sample - set(frame.index) == {"payroll-export"}
     assert set(frame.index) - in_sample == set()

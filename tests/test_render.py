@@ -18,7 +18,7 @@ import pytest
 
 from review import render as rendering
 from review.cli import main
-from review.config import SAMPLE_SNAPSHOT
+from review.config import sample_snapshot
 from review.display import safe_table
 from review.months import resolve_month
 from review.reports import incident_review_data, monthly_report_data
@@ -258,7 +258,7 @@ def test_fingerprint_follows_the_incidents_own_data(snapshot: Path) -> None:
 
 def _broken_template(tmp_path: Path) -> Path:
     """The real incident template plus a cell that breaks on the hand-off incident's data."""
-    node = nbformat.read(rendering.INCIDENT_TEMPLATE, as_version=4)
+    node = nbformat.read(rendering.template_path(rendering.INCIDENT_TEMPLATE), as_version=4)
     node.cells.insert(
         5,
         nbformat.v4.new_code_cell(
@@ -361,7 +361,7 @@ def test_review_data_without_a_kernel(snapshot: Path) -> None:
     assert report.months == ["2026-07", "2026-08", "2026-09", "2026-10"]
 
 
-@pytest.mark.skipif(not SAMPLE_SNAPSHOT.is_dir(), reason="the bundled sample is not there yet")
+@pytest.mark.skipif(not sample_snapshot().is_dir(), reason="the bundled sample is not there yet")
 def test_templates_run_on_the_bundled_sample_as_they_are(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -371,9 +371,9 @@ def test_templates_run_on_the_bundled_sample_as_they_are(
     monkeypatch.setenv("PYTHONPATH", str(ROOT))  # this checkout's package, as in JupyterLab
 
     for template in (
-        rendering.INCIDENT_TEMPLATE,
-        rendering.MONTHLY_TEMPLATE,
-        rendering.SUPPORT_TEMPLATE,
+        rendering.template_path(rendering.INCIDENT_TEMPLATE),
+        rendering.template_path(rendering.MONTHLY_TEMPLATE),
+        rendering.template_path(rendering.SUPPORT_TEMPLATE),
     ):
         pm.execute_notebook(
             str(template),
@@ -387,9 +387,9 @@ def test_templates_run_on_the_bundled_sample_as_they_are(
 
 def test_templates_are_committed_clean() -> None:
     for template in (
-        rendering.INCIDENT_TEMPLATE,
-        rendering.MONTHLY_TEMPLATE,
-        rendering.SUPPORT_TEMPLATE,
+        rendering.template_path(rendering.INCIDENT_TEMPLATE),
+        rendering.template_path(rendering.MONTHLY_TEMPLATE),
+        rendering.template_path(rendering.SUPPORT_TEMPLATE),
     ):
         node = nbformat.read(template, as_version=4)
         nbformat.validate(node)
@@ -410,7 +410,7 @@ def test_derived_cache_gives_the_same_review(
 ) -> None:
     from review import derived
 
-    monkeypatch.setattr(derived, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setenv("REVIEW_CACHE_DIR", str(tmp_path / "cache"))
     computed = {t: incident_review_data(snapshot, t) for t in (1, 2, 3)}
     directory = derived.prepare_derived(snapshot)
     assert (directory / "done").is_file()

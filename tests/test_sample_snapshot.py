@@ -2,21 +2,21 @@
 
 from pathlib import Path
 
-from review.config import SAMPLE_SNAPSHOT, SCENARIO_DIR
+from review.config import sample_snapshot, source_dir
 from review.scenarios.generate import generate_snapshot
 from review.snapshot import DATA_FILES, MANIFEST, load_snapshot
 
 
 def test_committed_sample_equals_generator_output(tmp_path: Path) -> None:
-    fresh = generate_snapshot(SCENARIO_DIR, tmp_path / "sample")
+    fresh = generate_snapshot(source_dir("data/scenarios"), tmp_path / "sample")
     for name in (*DATA_FILES, MANIFEST):
-        assert (fresh / name).read_bytes() == (SAMPLE_SNAPSHOT / name).read_bytes(), (
+        assert (fresh / name).read_bytes() == (sample_snapshot() / name).read_bytes(), (
             f"data/sample/{name} is stale: run `python -m review.scenarios.generate`"
         )
 
 
 def test_sample_reads_without_problems_and_spans_three_months() -> None:
-    snapshot = load_snapshot(SAMPLE_SNAPSHOT)
+    snapshot = load_snapshot(sample_snapshot())
     assert snapshot.problems == []
     months = set(snapshot.tickets["created"].dt.strftime("%Y-%m"))
     assert months == {"2026-08", "2026-09", "2026-10"}

@@ -396,11 +396,11 @@ def generate_snapshot(
 
 def main() -> None:
     """`python -m review.scenarios.generate [SCENARIOS] [OUT]`: rebuild the bundled sample."""
-    from review.config import SAMPLE_SNAPSHOT, SCENARIO_DIR
+    from review.config import source_dir
 
     parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("scenarios", nargs="?", default=str(SCENARIO_DIR))
-    parser.add_argument("out", nargs="?", default=str(SAMPLE_SNAPSHOT))
+    parser.add_argument("scenarios", nargs="?", default=str(source_dir("data/scenarios")))
+    parser.add_argument("out", nargs="?", default=str(source_dir("data/sample")))
     args = parser.parse_args()
     try:
         print(generate_snapshot(args.scenarios, args.out))

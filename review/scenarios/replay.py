@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx2
 
-from review.config import PROJECT_ROOT
+from review.config import source_dir
 from review.errors import ScenarioError
 from review.scenarios.model import Incident, ScenarioSet, Site, Step, load_scenarios
 
@@ -36,7 +36,6 @@ PASSWORD = "scenario-pw"
 ROOT_PASSWORD = "password"  # RT's default for root
 # A privileged account without ShowTicketComments, to show that a pull warns about it.
 AUDITOR = "auditor"
-RT_SERVER = PROJECT_ROOT / "scripts" / "rt-server"
 STAFF_RIGHTS = (
     "SeeQueue", "ShowTicket", "ShowTicketComments", "ShowOutgoingEmail", "CreateTicket",
     "ReplyToTicket", "CommentOnTicket", "ModifyTicket", "OwnTicket", "TakeTicket", "StealTicket",
@@ -256,7 +255,10 @@ def free_port() -> int:
 def rt_server(*args: str | int | Path) -> None:
     """Run scripts/rt-server with arguments; its failure message becomes a ScenarioError."""
     done = subprocess.run(
-        ["bash", str(RT_SERVER), *map(str, args)], capture_output=True, text=True, check=False
+        ["bash", str(source_dir("scripts") / "rt-server"), *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise ScenarioError(f"scripts/rt-server {args[0]} failed: {done.stderr.strip()}")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from review.config import CACHE_DIR, PROJECT_ROOT, SCENARIO_DIR
+from review.config import cache_dir, source_dir
 from review.rt.client import Connection, RTClient
 from review.scenarios import replay
 from review.scenarios.replay import ROOT_PASSWORD, free_port, rt_server
@@ -41,9 +41,9 @@ def scenario_key() -> str:
     """Hash of everything that shapes the replayed database."""
     digest = hashlib.sha256()
     inputs = [
-        *sorted(SCENARIO_DIR.glob("*.yaml")),
+        *sorted(source_dir("data/scenarios").glob("*.yaml")),
         Path(replay.__file__),
-        PROJECT_ROOT / "scripts" / "rt-server",
+        source_dir("scripts") / "rt-server",
     ]
     for path in inputs:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
@@ -83,15 +83,17 @@ def start_copy(database: Path, directory: Path) -> RTServer:
 def replayed_db() -> Path:
     """The RT database with every scenario replayed (built once, then cached)."""
     require_rt()
-    cache = CACHE_DIR / "rt" / scenario_key()
+    cache = cache_dir() / "rt" / scenario_key()
     database = cache / "rt.sqlite"
     if database.exists():
         return database
     build = Path(tempfile.mkdtemp(prefix="rt-replay-"))
     try:
-        (build / "site.pl").write_text(replay.initialdata(replay.load_scenarios(SCENARIO_DIR).site))
+        (build / "site.pl").write_text(
+            replay.initialdata(replay.load_scenarios(source_dir("data/scenarios")).site)
+        )
         rt_server("init", build, build / "site.pl")
-        replay.replay_into(SCENARIO_DIR, build)
+        replay.replay_into(source_dir("data/scenarios"), build)
         cache.mkdir(parents=True, exist_ok=True)
         staging = cache / f"rt.sqlite.{os.getpid()}"
         shutil.copy2(build / "rt.sqlite", staging)

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from review.cli import main
-from review.config import SCENARIO_DIR, load_config
+from review.config import load_config, source_dir
 from review.errors import RTUnreachable
 from review.metrics import metrics_for_snapshot
 from review.rt.client import RTClient, RTNotFound
@@ -45,7 +45,9 @@ def pulled(rt: RTServer, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
 
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate_snapshot(SCENARIO_DIR, tmp_path_factory.mktemp("generated") / "snapshot")
+    return generate_snapshot(
+        source_dir("data/scenarios"), tmp_path_factory.mktemp("generated") / "snapshot"
+    )
 
 
 def closed_in_window(snapshot: Path) -> set[int]:

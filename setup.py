@@ -1,0 +1,18 @@
+"""Ship the templates, the sample snapshot and the example registry inside the package.
+
+pyproject.toml holds the metadata; this file only maps the repository's top-level
+`notebooks/` and `data/` folders into the wheel as `review/notebooks` and `review/data`,
+so `review.config.bundled()` finds the same names in a clone and in an installed kit.
+"""
+
+from setuptools import find_packages, setup
+
+setup(
+    packages=[*find_packages(include=["review", "review.*"]), "review.notebooks", "review.data"],
+    package_dir={"review.notebooks": "notebooks", "review.data": "data"},
+    package_data={
+        "review": ["*.toml", "py.typed"],
+        "review.notebooks": ["*.ipynb"],
+        "review.data": ["services.yaml", "sample/*.jsonl", "sample/manifest.json"],
+    },
+)
