@@ -363,6 +363,87 @@ def support_gaps(
     emit(table, fmt, output)
 
 
+@cli.command("follow-ups")
+@snapshot_option
+@config_option
+@registry_option
+@click.option("--apply", "do_apply", is_flag=True, help="Write to RT (default: print the plan).")
+@click.option(
+    "--rule",
+    "rules",
+    multiple=True,
+    help="Only this rule (repeatable; default: every rule).",
+)
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Only incidents opened on or after this date (YYYY-MM-DD, UTC).",
+)
+def follow_ups(
+    snapshot_dir: Path, config_path: Path | None, registry_path: Path | None, do_apply: bool,
+    rules: tuple[str, ...], since: Any,
+) -> None:  # fmt: skip
+    """Close-out findings -> follow-up tickets in RT ([followups] queue); dry run by default.
+
+    Connection: RT_URL (or [rt] url), and RT_TOKEN or RT_USER/RT_PASSWORD.
+    """
+    from datetime import UTC
+
+    from review import followups as fu
+    from review.gaps import RULES, find_gaps, incident_services
+    from review.rt.client import RTClient, connection_from
+
+    unknown = [r for r in rules if r not in RULES]
+    if unknown:
+        raise ReviewError(f"unknown rule {unknown[0]!r}; rules: {', '.join(RULES)}")
+    config, registry, snapshot, events, metrics = _audit_inputs(
+        snapshot_dir, config_path, registry_path
+    )
+    findings = find_gaps(events, snapshot, config, registry, metrics)
+    services = incident_services(metrics, registry)["service"]
+    found, in_scope, scope_services = fu.scope_of(
+        findings, metrics, services, rules or list(RULES),
+        since.replace(tzinfo=UTC) if since else None,
+    )  # fmt: skip
+    opened = metrics.set_index("ticket_id")["opened_at"]
+    label = f"the snapshot pulled at {snapshot.manifest.get('pulled_at', '?')}"
+    queue = config.followups.queue
+    with RTClient(connection_from(config.rt)) as client:
+        rt_web = fu.rt_web_url(client.conn.url)
+        wanted = fu.wanted_followups(
+            found, opened, config, fu.review_links(opened, config), rt_web, label
+        )
+        existing = fu.followup_frame(fu.fetch_followups(client, queue))
+        plan = fu.make_plan(
+            wanted, existing, in_scope, scope_services, rules or list(RULES),
+            config.statuses.inactive, label,
+        )  # fmt: skip
+        for step in plan.steps:
+            click.echo(step.line())
+        counts = ", ".join(f"{plan.count(v)} to {v}" for v in ("create", "update", "leave"))
+        if plan.unmapped:
+            click.echo(
+                "unmapped action owners (their follow-ups stay owned by Nobody; map them under "
+                f"[followups.owners]): {'; '.join(plan.unmapped)}",
+                err=True,
+            )
+        if not do_apply:
+            click.echo(f"plan: {counts} in queue '{queue}' (dry run: --apply to do it)", err=True)
+            return
+        done: list[str] = []
+        try:
+            for step in plan.steps:
+                if step.verb != "leave":
+                    fu.apply_step(client, step, queue, done)
+        finally:
+            for line in done:
+                click.echo(line, err=True)
+        for warning in fu.check_after(client, plan, queue):
+            click.echo(f"warning: {warning}", err=True)
+    click.echo(f"done: {counts.replace(' to ', ' ')} in queue '{queue}'", err=True)
+
+
 @cli.command()
 @click.option(
     "--since",

@@ -101,6 +101,32 @@ class Paths:
 
 
 @dataclass(frozen=True)
+class Followups:
+    """Where `review follow-ups` files tickets, when they are overdue, who owns them."""
+
+    queue: str
+    overdue_days: int
+    reports_url: str
+    owners: tuple[tuple[str, str], ...]  # (action owner as findings name it, RT user name)
+
+    def rt_user(self, action_owner: str) -> str:
+        """The RT user mapped to an action owner, '' when unmapped."""
+        return dict(self.owners).get(action_owner, "")
+
+
+@dataclass(frozen=True)
+class Mail:
+    """The SMTP server and default recipients; the password is read from SMTP_PASSWORD only."""
+
+    host: str
+    port: int
+    starttls: bool
+    user: str
+    sender: str
+    to: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Config:
     queues: Queues
     statuses: Statuses
@@ -111,6 +137,8 @@ class Config:
     rt: RTSettings
     gaps: Gaps
     paths: Paths
+    followups: Followups
+    mail: Mail
     source: str = "defaults"
 
     def is_ops_queue(self, name: str) -> bool:
@@ -316,6 +344,8 @@ def _build(tree: dict[str, Any], path: str, user: dict[str, Any], base: Path) ->
             cache=own("paths", "cache"),
             reports=own("paths", "reports") or Path(tree["paths"]["reports"]),
         ),
+        followups=_followups(tree["followups"], path),
+        mail=_mail(tree["mail"], path),
         source=path,
     )
 
@@ -345,6 +375,60 @@ def _default_registry(name: str) -> Path:
     """The project's registry (data/services.yaml), else the example the kit ships."""
     own = project_dir() / name
     return own if own.is_file() or checkout() is not None else bundled(name)
+
+
+def _followups(f: dict[str, Any], path: str) -> Followups:
+    if not f["queue"]:
+        raise ConfigError("followups.queue must name an RT queue", path, "followups.queue")
+    if f["overdue_days"] <= 0:
+        raise ConfigError(
+            f"followups.overdue_days must be more than 0, got {f['overdue_days']!r}",
+            path,
+            "followups.overdue_days",
+        )
+    bad = [k for k, v in f["owners"].items() if not isinstance(v, str) or not v.strip()]
+    if bad:
+        raise ConfigError(
+            f"followups.owners.{bad[0]!r} must be an RT user name (a string)",
+            path,
+            "followups.owners",
+        )
+    url = f["reports_url"]
+    return Followups(
+        queue=f["queue"],
+        overdue_days=int(f["overdue_days"]),
+        reports_url=url if not url or url.endswith("/") else url + "/",
+        owners=tuple((k, v.strip()) for k, v in f["owners"].items()),
+    )
+
+
+_ADDRESS = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
+
+
+def _mail(m: dict[str, Any], path: str) -> Mail:
+    if not 0 < m["port"] < 65536 or m["port"] != int(m["port"]):
+        raise ConfigError(f"mail.port must be a TCP port, got {m['port']!r}", path, "mail.port")
+    for key, values in (("from", [m["from"]] if m["from"] else []), ("to", m["to"])):
+        bad = [v for v in values if not _ADDRESS.fullmatch(v)]
+        if bad:
+            raise ConfigError(
+                f"mail.{key} must be an email address like ops@example.edu, got {bad[0]!r}",
+                path,
+                f"mail.{key}",
+            )
+    return Mail(
+        host=m["host"],
+        port=int(m["port"]),
+        starttls=m["starttls"],
+        user=m["user"],
+        sender=m["from"],
+        to=tuple(m["to"]),
+    )
+
+
+def is_address(text: str) -> bool:
+    """Whether `text` looks like one plain email address (user@example.edu)."""
+    return _ADDRESS.fullmatch(text) is not None
 
 
 def _check_holidays(country: str, subdivision: str, path: str) -> None:

@@ -221,6 +221,26 @@ class RTClient:
             log.info("%s %s; retry %d in %.1f s", where, problem, attempt, wait)
             time.sleep(wait)
 
+    def send(self, method: str, path: str, body: Mapping[str, Any]) -> tuple[int, Any]:
+        """One write (POST or PUT) with a JSON body: RT's status code and its JSON answer.
+
+        Never retried (a repeated create would file a second ticket) and not interpreted:
+        RT answers a refused change with 200 and a message, so the caller reads the answer.
+        Only a server that cannot be reached raises (RTUnreachable).
+        """
+        try:
+            response = self.session.request(method, self.url(path), json=dict(body))
+        except httpx2.TransportError as exc:
+            raise RTUnreachable(
+                f"RT at {self.conn.url} could not be reached ({type(exc).__name__}) during "
+                f"{method} {_short(path)}: check that RT is running, then run again"
+            ) from None
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        return response.status_code, answer
+
     def page(self, path: str, params: Mapping[str, Any], page: int = 1) -> Page:
         """One page of a collection, at 100 per page."""
         data = self.get(path, {**params, "per_page": PER_PAGE, "page": page})

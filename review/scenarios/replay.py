@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -36,6 +37,7 @@ PASSWORD = "scenario-pw"
 ROOT_PASSWORD = "password"  # RT's default for root
 # A privileged account without ShowTicketComments, to show that a pull warns about it.
 AUDITOR = "auditor"
+RT_SETUP = "/usr/sbin/rt-setup-database-5"
 STAFF_RIGHTS = (
     "SeeQueue", "ShowTicket", "ShowTicketComments", "ShowOutgoingEmail", "CreateTicket",
     "ReplyToTicket", "CommentOnTicket", "ModifyTicket", "OwnTicket", "TakeTicket", "StealTicket",
@@ -127,6 +129,49 @@ def initialdata(site: Site) -> str:
         "1;",
     ]
     return "\n".join(lines) + "\n"
+
+
+def followup_initialdata(scenario_dir: Path) -> str:
+    """RT initialdata for site.yaml's `followups`: the follow-up queue and its accounts' rights
+    on that queue only (loaded after the replay, so no incident's id moves)."""
+    import yaml
+
+    raw = yaml.safe_load((scenario_dir / "site.yaml").read_text("utf-8")).get("followups") or {}
+    if not raw:
+        return ""
+    queue = raw["queue"]
+    users = [
+        {"Name": a["name"], "EmailAddress": a["email"], "Privileged": 1, "Password": PASSWORD}
+        for a in raw.get("accounts", [])
+    ]
+    acl = [
+        {"UserId": a["name"], "Queue": queue["name"], "Right": list(a["rights"])}
+        for a in raw.get("accounts", [])
+    ]
+    queues = _perl({"Name": queue["name"], "Description": queue.get("description", "")})
+    return (
+        "# The follow-up queue of review follow-ups; written by review.scenarios.replay.\n"
+        f"@Queues = ({queues});\n"
+        "@Users = (" + ",\n  ".join(_perl(u) for u in users) + ");\n"
+        "@ACL = (" + ",\n  ".join(_perl(a) for a in acl) + ");\n1;\n"
+    )
+
+
+def load_initialdata(rt_dir: Path, text: str) -> None:
+    """Load RT initialdata into the (stopped) RT database in ``rt_dir``."""
+    datafile = rt_dir / "followups.pl"
+    datafile.write_text(text, "utf-8")
+    env = {
+        **os.environ,
+        "RT_SITE_CONFIG": str(rt_dir / "RT_SiteConfig.pm"),
+        "RT_SITE_CONFIG_DIR": str(rt_dir / "RT_SiteConfig.d"),
+    }
+    done = subprocess.run(
+        [RT_SETUP, "--action", "insert", "--skip-create", "--datafile", str(datafile)],
+        capture_output=True, text=True, check=False, env=env, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    if done.returncode != 0 or "[error]" in done.stdout + done.stderr:
+        raise ScenarioError(f"loading {datafile} failed: {(done.stdout + done.stderr)[-300:]}")
 
 
 class Replayer:
@@ -277,10 +322,14 @@ def replay_into(scenario_dir: Path, rt_dir: Path, port: int | None = None) -> di
     rt_server("start", rt_dir, port, clock)
     replayer = Replayer(f"http://127.0.0.1:{port}", set_clock)
     try:
-        return replayer.run(scenarios)
+        ids = replayer.run(scenarios)
     finally:
         replayer.close()
         rt_server("stop", rt_dir)
+    extra = followup_initialdata(scenario_dir)
+    if extra:
+        load_initialdata(rt_dir, extra)
+    return ids
 
 
 def main(argv: list[str] | None = None) -> None:

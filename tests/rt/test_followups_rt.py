@@ -1,0 +1,224 @@
+"""`review follow-ups` against a real RT 5: create, re-run files nothing, comment when cleared.
+
+The findings come from the bundled sample, whose incidents have the same ids as the replayed
+RT's. The follow-up queue and the `closeout` account (CreateTicket, ModifyTicket and ShowTicket
+on that queue only) come from data/scenarios/site.yaml. RT's $StrictLinkACL is 0 on this RT
+(RefersTo then needs ModifyTicket on one side only), except where a test says otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from review.cli import main
+from review.config import load_config
+from review.scenarios.replay import PASSWORD, rt_server
+
+if TYPE_CHECKING:
+    from conftest import RTServer
+
+ARGS = [
+    "follow-ups", "--rule", "ad-hoc-support-team", "--rule", "temporary-fix-no-followup",
+    "--since", "2026-10-01",
+]  # fmt: skip
+# By hand from the sample's findings for incidents opened in October 2026 (review gaps):
+# ad-hoc-support-team per service, temporary-fix-no-followup per incident.
+EXPECTED = {
+    "[followup:ad-hoc-support-team:service/file-storage] ad-hoc-support-team, file-storage: "
+    "incidents 47, 51, 56, 62": ("sara", [47, 51, 56, 62]),
+    "[followup:ad-hoc-support-team:service/mail-lists] ad-hoc-support-team, mail-lists: "
+    "incidents 44, 52, 58": ("Nobody", [44, 52, 58]),
+    "[followup:ad-hoc-support-team:service/payroll-export] ad-hoc-support-team, "
+    "payroll-export: incident 54": ("kim", [54]),
+    "[followup:ad-hoc-support-team:service/wiki] ad-hoc-support-team, wiki: incidents 49, 57": (
+        "Nobody",
+        [49, 57],
+    ),
+    "[followup:temporary-fix-no-followup:ticket/54] temporary-fix-no-followup, payroll-export: "
+    "incident 54": ("kim", [54]),
+    "[followup:temporary-fix-no-followup:ticket/58] temporary-fix-no-followup, mail-lists: "
+    "incident 58": ("Nobody", [58]),
+    "[followup:temporary-fix-no-followup:ticket/60] temporary-fix-no-followup, vpn: incident 60": (
+        "Nobody",
+        [60],
+    ),
+}
+
+
+def start(replayed_db: Path, directory: Path, strict_links: bool = False) -> RTServer:
+    from conftest import start_copy
+
+    (directory / "RT_SiteConfig.d").mkdir(parents=True)
+    if not strict_links:
+        (directory / "RT_SiteConfig.d" / "links.pm").write_text("Set($StrictLinkACL, 0);\n1;\n")
+    return start_copy(replayed_db, directory)
+
+
+@pytest.fixture
+def fu_rt(replayed_db: Path, tmp_path: Path) -> Iterator[RTServer]:
+    server = start(replayed_db, tmp_path / "rt")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    path = tmp_path / "review.toml"
+    path.write_text(
+        '[followups]\nreports_url = "https://reports.example.edu/incidents"\n'
+        '[followups.owners]\n"Storage Team" = "sara"\n"senior staff" = "kim"\n'
+    )
+    return path
+
+
+def run(args: list[str], server: RTServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], user: str = "closeout") -> tuple[int, str, str]:  # fmt: skip
+    monkeypatch.delenv("RT_TOKEN", raising=False)
+    monkeypatch.setenv("RT_URL", server.url)
+    monkeypatch.setenv("RT_USER", user)
+    monkeypatch.setenv("RT_PASSWORD", PASSWORD)
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+        raise SystemExit(0)
+    captured = capsys.readouterr()
+    return int(exited.value.code or 0), captured.out, captured.err
+
+
+def queue_tickets(server: RTServer) -> list[dict[str, Any]]:
+    """The follow-up queue as root sees it: subject, owner name, RefersTo ids, by id."""
+    with server.client() as client:
+        data = client.get(
+            "tickets",
+            {"query": "Queue = 'follow-ups'", "fields": "Subject,Owner,Status,_hyperlinks",
+             "fields[Owner]": "Name", "per_page": 100, "orderby": "id"},
+        )  # fmt: skip
+    return [
+        {
+            "id": int(t["id"]),
+            "subject": t["Subject"],
+            "owner": t["Owner"]["Name"],
+            "refers": sorted(int(h["id"]) for h in t["_hyperlinks"] if h["ref"] == "refers-to"),
+        }
+        for t in data["items"]
+    ]
+
+
+def comments(server: RTServer, ticket: int) -> list[str]:
+    with server.client() as client:
+        history = client.get(f"ticket/{ticket}/history", {"fields": "Type", "per_page": 100})
+        ids = [h["id"] for h in history["items"] if h["Type"] == "Comment"]
+        texts = []
+        for txn in ids:
+            attachments = client.get(
+                f"transaction/{txn}/attachments", {"fields": "Content", "per_page": 100}
+            )
+            texts += [a.get("Content") or "" for a in attachments["items"]]
+    return [t for t in texts if t]
+
+
+def test_apply_files_one_follow_up_per_gap_and_a_rerun_files_nothing(
+    fu_rt: RTServer, config_file: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    args = [*ARGS, "--config", str(config_file)]
+    code, out, err = run(args, fu_rt, monkeypatch, capsys)
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines()] == ["create"] * 7
+    assert "plan: 7 to create, 0 to update, 0 to leave in queue 'follow-ups' (dry run" in err
+    assert "unmapped action owners" in err and "Messaging; Network Services; Web Services" in err
+    assert queue_tickets(fu_rt) == []
+
+    code, out, err = run([*args, "--apply"], fu_rt, monkeypatch, capsys)
+    assert code == 0, err
+    filed = queue_tickets(fu_rt)
+    assert {t["subject"]: (t["owner"], t["refers"]) for t in filed} == EXPECTED
+    assert err.count("created #") == 7 and "warning" not in err
+
+    # the body holds the evidence, the action and the link to the review
+    wiki = next(t for t in filed if "service/wiki" in t["subject"])
+    with fu_rt.client() as client:
+        history = client.get(f"ticket/{wiki['id']}/history", {"fields": "Type", "per_page": 50})
+        create = next(h for h in history["items"] if h["Type"] == "Create")
+        parts = client.get(f"transaction/{create['id']}/attachments", {"fields": "Content"})
+    body = parts["items"][0]["Content"]
+    assert "support_assignment is temporary in registry entry 'wiki'" in body
+    assert "https://reports.example.edu/incidents/2026-10/incident-49.html" in body
+    assert "Service owner and managers establish permanent support" in body
+
+    # a second run, dry and applied, changes nothing
+    code, out, err = run([*args, "--apply"], fu_rt, monkeypatch, capsys)
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines()] == ["leave"] * 7
+    assert all(line.endswith("up to date") for line in out.splitlines())
+    assert queue_tickets(fu_rt) == filed
+
+
+def test_a_cleared_finding_gets_one_comment_not_a_close(
+    fu_rt: RTServer, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    args = [*ARGS, "--config", str(config_file)]
+    assert run([*args, "--apply"], fu_rt, monkeypatch, capsys)[0] == 0
+    # Operations makes wiki's support permanent in the registry
+    text = load_config(None).gaps.registry.read_text()
+    wiki_entry = "support_team: [walt]\n    support_assignment: temporary"
+    assert text.count(wiki_entry) == 1
+    registry = tmp_path / "services.yaml"
+    registry.write_text(
+        text.replace(wiki_entry, "support_team: [walt]\n    support_assignment: permanent")
+    )
+    args += ["--registry", str(registry)]
+    wiki = next(t for t in queue_tickets(fu_rt) if "service/wiki" in t["subject"])
+
+    code, out, err = run([*args, "--apply"], fu_rt, monkeypatch, capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert [line.split()[:2] for line in lines if not line.endswith("up to date")] == [
+        ["update", f"#{wiki['id']}"]
+    ]
+    after = {t["id"]: t for t in queue_tickets(fu_rt)}
+    assert after[wiki["id"]]["subject"] == wiki["subject"] + " (cleared)"
+    with fu_rt.client() as client:
+        assert client.get(f"ticket/{wiki['id']}")["Status"] == "new"  # not closed
+    notes = comments(fu_rt, wiki["id"])
+    assert len(notes) == 1 and notes[0].startswith("The finding no longer fires in the snapshot")
+
+    code, out, _ = run([*args, "--apply"], fu_rt, monkeypatch, capsys)
+    assert f"leave   #{wiki['id']}" in out and "cleared earlier; still clear" in out
+    assert len(comments(fu_rt, wiki["id"])) == 1
+
+
+def test_an_account_without_show_ticket_is_one_line(
+    fu_rt: RTServer, config_file: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    code, _, err = run(
+        [*ARGS, "--config", str(config_file), "--apply"], fu_rt, monkeypatch, capsys,
+        user="closeout-noshow",
+    )  # fmt: skip
+    assert code == 1
+    last = err.splitlines()[-1]
+    assert last == (
+        f"error: RT at {fu_rt.url} does not show follow-up #{queue_tickets(fu_rt)[0]['id']} to "
+        "this account: it needs ShowTicket on queue 'follow-ups', or every run files it again"
+    )
+    assert len(queue_tickets(fu_rt)) == 1  # it stopped after the first
+
+
+def test_strict_link_acl_refusal_names_the_right(
+    replayed_db: Path, tmp_path: Path, config_file: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    server = start(replayed_db, tmp_path / "strict", strict_links=True)
+    try:
+        code, _, err = run([*ARGS, "--config", str(config_file), "--apply"], server,
+                           monkeypatch, capsys)  # fmt: skip
+    finally:
+        rt_server("stop", server.directory)
+    assert code == 1
+    assert err.splitlines()[-1].startswith(f"error: RT at {server.url} refused the RefersTo link")
+    assert "needs ModifyTicket on queue 'follow-ups' and, unless RT's $StrictLinkACL is 0" in err

@@ -1,0 +1,155 @@
+"""Follow-up planning without RT: keys, subjects, the plan against RT-shaped tickets, overdue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from review.config import Config
+from review.followups import (
+    CLEARED,
+    Wanted,
+    finding_followups,
+    finding_keys,
+    followup_frame,
+    make_plan,
+    subject_for,
+)
+
+FINDINGS = pd.DataFrame(
+    {
+        "ticket_id": [5, 9, 9, 12],
+        "service": ["wiki", "wiki", "wiki", ""],
+        "rule": [
+            "ad-hoc-support-team",
+            "ad-hoc-support-team",
+            "not-validated",
+            "comms-channels-undefined",
+        ],
+    }
+)
+
+
+def test_keys_are_per_service_for_service_rules_and_per_incident_otherwise() -> None:
+    assert finding_keys(FINDINGS).tolist() == [
+        "ad-hoc-support-team:service/wiki",
+        "ad-hoc-support-team:service/wiki",
+        "not-validated:ticket/9",
+        "comms-channels-undefined:service/(no service)",
+    ]
+
+
+def test_subject_names_rule_service_incidents_and_fits_rt() -> None:
+    assert subject_for("not-validated:ticket/9", "not-validated", "wiki", [9]) == (
+        "[followup:not-validated:ticket/9] not-validated, wiki: incident 9"
+    )
+    many = subject_for("r:service/s", "r", "s", list(range(1000, 1100)))
+    assert len(many) <= 200 - len(CLEARED)
+    assert many.startswith("[followup:r:service/s] r, s: incidents 1000, 1001, ")
+    assert many.endswith(" ... (100 in all)")
+
+
+def ticket(number: int, subject: str, status: str = "open", refers: tuple[int, ...] = (),
+           created: str = "2026-10-01T00:00:00Z") -> dict[str, Any]:  # fmt: skip
+    """A follow-up as RT's ticket search returns it."""
+    return {
+        "id": str(number),
+        "Subject": subject,
+        "Status": status,
+        "Owner": {"id": "kim", "Name": "kim", "EmailAddress": "kim@example.edu"},
+        "Created": created,
+        "Resolved": "1970-01-01T00:00:00Z",
+        "_hyperlinks": [{"ref": "self", "type": "ticket", "id": number}]
+        + [{"ref": "refers-to", "type": "ticket", "id": str(i)} for i in refers],
+    }
+
+
+def wanted(key: str, incidents: tuple[int, ...], owner: str = "kim") -> Wanted:
+    rule, rest = key.split(":")
+    service = rest.split("/")[1] if rest.startswith("service/") else "wiki"
+    return Wanted(
+        key=key, rule=rule, service=service, incidents=incidents,
+        subject=subject_for(key, rule, service, incidents), body="evidence\n",
+        action_owner="Web Services" if not owner else "senior staff", owner=owner,
+    )  # fmt: skip
+
+
+RULES = ["ad-hoc-support-team", "not-validated", "no-owner-at-close"]
+INACTIVE = ["resolved", "rejected"]
+
+
+def plan_lines(wants: list[Wanted], tickets: list[dict[str, Any]], in_scope: set[int],
+               services: set[str]) -> list[str]:  # fmt: skip
+    existing = followup_frame(tickets)
+    plan = make_plan(wants, existing, in_scope, services, RULES, INACTIVE, "the snapshot")
+    return [s.line() for s in plan.steps]
+
+
+def test_plan_creates_updates_and_leaves() -> None:
+    adhoc = wanted("ad-hoc-support-team:service/wiki", (5, 9, 20))
+    new = wanted("not-validated:ticket/20", (20,), owner="")
+    done = wanted("not-validated:ticket/9", (9,))
+    still = wanted("not-validated:ticket/5", (5,))
+    tickets = [
+        ticket(100, subject_for(adhoc.key, adhoc.rule, "wiki", (5, 9)), refers=(5, 9)),
+        ticket(101, done.subject, refers=(9,)),
+        ticket(102, still.subject, status="resolved", refers=(5,)),
+        ticket(103, "[followup:not-validated:ticket/7] not-validated, wiki: incident 7"),
+        ticket(104, "[followup:not-validated:ticket/3] not-validated, vpn: incident 3"),
+        ticket(105, "[followup:no-owner-at-close:ticket/8] x" + CLEARED),
+        ticket(106, done.subject, refers=(9,)),
+        ticket(107, "[followup:never-triaged:ticket/9] a rule not asked for"),
+        ticket(108, "no tag: someone else's ticket"),
+    ]
+    lines = plan_lines([adhoc, new, done, still], tickets, {5, 7, 8, 9, 20}, {"wiki"})
+    assert lines == [
+        "update  #100   ad-hoc-support-team:service/wiki  link #20; comment: The finding now "
+        "also fires for incident(s) #20 (the snapshot).; subject",
+        "create  new    not-validated:ticket/20  owner Nobody (Web Services: unmapped); "
+        "refers to #20",
+        "leave   #101   not-validated:ticket/9  up to date",
+        "leave   #102   not-validated:ticket/5  resolved; the finding still fires",
+        "update  #103   not-validated:ticket/7  comment: The finding no longer fires in the "
+        "snapshot. Check that the action was taken, then resolve this follow-up (the tool "
+        "never closes it).; subject",
+        "leave   #104   not-validated:ticket/3  not in this snapshot's incidents: cannot tell "
+        "whether it still fires",
+        "leave   #105   no-owner-at-close:ticket/8  cleared earlier; still clear",
+        "leave   #106   not-validated:ticket/9  duplicate of #101",
+    ]
+
+
+def test_a_cleared_follow_up_that_fires_again_is_retitled_and_commented() -> None:
+    again = wanted("not-validated:ticket/9", (9,))
+    lines = plan_lines([again], [ticket(7, again.subject + CLEARED, refers=(9,))], {9}, set())
+    assert lines == [
+        "update  #7     not-validated:ticket/9  comment: The finding fires again in the "
+        "snapshot.; subject"
+    ]
+
+
+def test_findings_show_their_follow_up_and_whether_it_is_overdue(config: Config) -> None:
+    tickets = [
+        ticket(
+            100, "[followup:ad-hoc-support-team:service/wiki] x", created="2026-09-01T10:00:00Z"
+        ),
+        ticket(101, "[followup:not-validated:ticket/9] x", created="2026-10-20T10:00:00Z"),
+        ticket(
+            102,
+            "[followup:comms-channels-undefined:service/(no service)] x",
+            status="resolved",
+            created="2026-08-01T10:00:00Z",
+        ),
+    ]
+    shown = finding_followups(
+        FINDINGS, followup_frame(tickets), config, pd.Timestamp("2026-11-01T06:00:00Z"),
+        "https://rt.example.edu/",
+    )  # fmt: skip
+    assert shown["followup_id"].tolist() == [100, 100, 101, 102]
+    assert shown["followup_url"].tolist()[2] == "https://rt.example.edu/Ticket/Display.html?id=101"
+    assert shown["followup_status"].tolist() == ["open", "open", "open", "resolved"]
+    # 2026-09-01T10:00 -> 2026-11-01T06:00 is 60 days 20 h; 2026-10-20T10:00 is 11 days 20 h
+    assert shown["followup_age_days"].tolist() == [60, 60, 11, 91]
+    # overdue after 30 days, and never once resolved
+    assert shown["followup_overdue"].tolist() == [True, True, False, False]
