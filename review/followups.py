@@ -537,7 +537,7 @@ FOLLOWUPS_FILE = "followups.jsonl"
 
 def review_links(opened: pd.Series, config: Config) -> pd.Series:
     """ticket_id -> the address of its rendered review (under [followups] reports_url)."""
-    from review.reports import month_of
+    from review.months import month_of
 
     months = pd.Series(month_of(opened, config).to_numpy(), index=opened.index)
     base = config.followups.reports_url or "reports/"
