@@ -125,6 +125,45 @@ force_option = click.option(
 )
 
 
+mail_to_option = click.option(
+    "--mail-to",
+    "mail_to",
+    multiple=True,
+    help="Mail the report to this address (repeatable; default: [mail] to, else no mail). "
+    "Sent only when the report is new since the last mail.",
+)
+
+
+def _mail_recipients(mail_to: tuple[str, ...], config: Config) -> list[str]:
+    """The recipients, checked before anything is rendered (with the From address)."""
+    from review import mail
+
+    to = mail.recipients(mail_to, config.mail)
+    if to:
+        mail.check_sender(config.mail)
+    return to
+
+
+def _mail_report(
+    out: Path, notebook: Path, to: list[str], subject: str, summary: Any, config: Config
+) -> None:
+    """Mail the rendered HTML (inline), summary (text) and notebook if not mailed before."""
+    from review import mail
+
+    html = notebook.with_suffix(".html")
+    if not to or not html.is_file() or not mail.is_new(out, html, to):
+        return
+    message = mail.report_message(
+        subject=subject, summary=summary(), html_path=html, notebook_path=notebook,
+        sender=config.mail.sender, to=to,
+    )  # fmt: skip
+    try:
+        mail.send(message, config.mail)
+    except mail.MailError as exc:
+        raise mail.MailError(f"{exc}; the rendered report stays in {html}") from None
+    mail.record_sent(out, html, to)
+
+
 def _finish(result: Any, out: Path, quiet: bool = False) -> None:
     """Print the failures (one line each) and exit non-zero if there were any."""
     from review import render as rendering
@@ -199,6 +238,7 @@ def render(
 @out_option
 @jobs_option
 @force_option
+@mail_to_option
 def report(
     month: str,
     snapshot_dir: Path,
@@ -206,6 +246,7 @@ def report(
     out: Path | None,
     jobs: int | None,
     force: bool,
+    mail_to: tuple[str, ...],
 ) -> None:
     """The monthly report (and the month's incident reviews it links to), as HTML.
 
@@ -214,16 +255,24 @@ def report(
     """
     from review import render as rendering
     from review.months import resolve_month
+    from review.reports import monthly_report_data
 
     month = resolve_month(month)
+    to = _mail_recipients(mail_to, load_config(config_path))
     inputs = rendering.load_inputs(snapshot_dir, config_path)
     out = out or inputs.config.paths.reports
     batch = rendering.incident_jobs(inputs, rendering.month_ticket_ids(inputs, month), out, True)
-    batch.append(rendering.monthly_job(inputs, month, out))
+    monthly = rendering.monthly_job(inputs, month, out)
+    batch.append(monthly)
     with rendering.batch_lock(out):
         result = rendering.run_batch(batch, out, workers=jobs, force=force)
         rendering.write_index(out, inputs, result.failures)
-    _finish(result, out, quiet=True)
+        _finish(result, out, quiet=True)
+        _mail_report(
+            out, monthly.output, to, f"Incident report {month}",
+            lambda: monthly_report_data(snapshot_dir, month, config_path).summary,
+            inputs.config,
+        )  # fmt: skip
 
 
 @cli.command("support-report")
@@ -232,22 +281,29 @@ def report(
 @out_option
 @click.option("--since", default=None, help="Only incidents opened on or after this date.")
 @force_option
+@mail_to_option
 def support_report(
-    snapshot_dir: Path, config_path: Path | None, out: Path | None, since: str | None, force: bool
-) -> None:
+    snapshot_dir: Path, config_path: Path | None, out: Path | None, since: str | None,
+    force: bool, mail_to: tuple[str, ...],
+) -> None:  # fmt: skip
     """The support-assignment gap report for senior staff, as a notebook and HTML."""
     from review import render as rendering
     from review.months import parse_date
+    from review.reports import support_gaps_data
 
     parse_date(since, "--since")
+    to = _mail_recipients(mail_to, load_config(config_path))
     inputs = rendering.load_inputs(snapshot_dir, config_path)
     out = out or inputs.config.paths.reports
+    job = rendering.support_job(inputs, out, since)
     with rendering.batch_lock(out):
-        result = rendering.run_batch(
-            [rendering.support_job(inputs, out, since)], out, workers=1, force=force
-        )
+        result = rendering.run_batch([job], out, workers=1, force=force)
         rendering.write_index(out, inputs, result.failures)
-    _finish(result, out)
+        _finish(result, out)
+        _mail_report(
+            out, job.output, to, "Support-assignment gaps",
+            lambda: support_gaps_data(snapshot_dir, config_path, since).summary, inputs.config,
+        )  # fmt: skip
 
 
 @cli.command()

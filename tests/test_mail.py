@@ -1,0 +1,196 @@
+"""Reports by mail, received by a real SMTP server (aiosmtpd) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
+
+from review.cli import main
+from review.scenarios.replay import free_port
+
+SECRET = "Smtp-Secret-42"
+
+
+class Inbox:
+    """aiosmtpd handler: keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Envelope] = []
+
+    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+    def messages(self) -> list[EmailMessage]:
+        return [
+            email.message_from_bytes(bytes(e.content), policy=email.policy.default)  # type: ignore[arg-type]
+            for e in self.envelopes
+        ]
+
+
+def authenticate(server: Any, session: Session, envelope: Envelope, mechanism: str,
+                 data: Any) -> AuthResult:  # fmt: skip
+    def text(value: str | bytes) -> str:
+        return value.decode() if isinstance(value, bytes) else value
+
+    ok = isinstance(data, LoginPassword) and (text(data.login), text(data.password)) == (
+        "reports",
+        SECRET,
+    )
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=port, authenticator=authenticate,
+        auth_require_tls=False,
+    )  # fmt: skip
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The support-gap report of the bundled sample, rendered once."""
+    out = tmp_path_factory.mktemp("reports")
+    main(["support-report", "--out", str(out)])
+    return out
+
+
+def config_for(tmp_path: Path, port: int, user: str = "reports") -> Path:
+    path = tmp_path / "review.toml"
+    path.write_text(
+        f'[mail]\nhost = "127.0.0.1"\nport = {port}\nuser = "{user}"\n'
+        'from = "ops-reports@example.edu"\n'
+    )
+    return path
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+        raise SystemExit(0)
+    captured = capsys.readouterr()
+    return int(exited.value.code or 0), captured.out + captured.err
+
+
+def test_support_report_mail_has_html_inline_text_summary_and_notebook(
+    smtp: tuple[Inbox, int], rendered: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    inbox, port = smtp
+    out = tmp_path / "out"
+    shutil.copytree(rendered, out)
+    monkeypatch.setenv("SMTP_PASSWORD", SECRET)
+    args = ["support-report", "--out", str(out), "--config", str(config_for(tmp_path, port)),
+            "--mail-to", "senior-staff@example.edu", "--mail-to", "ops@example.edu"]  # fmt: skip
+    code, output = run(args, capsys)
+    assert code == 0, output
+    assert [e.rcpt_tos for e in inbox.envelopes] == [
+        ["senior-staff@example.edu", "ops@example.edu"]
+    ]
+    assert inbox.envelopes[0].mail_from == "ops-reports@example.edu"
+    message = inbox.messages()[0]
+    assert message["Subject"] == "Support-assignment gaps"
+    assert message["From"] == "ops-reports@example.edu"
+    assert message["To"] == "senior-staff@example.edu, ops@example.edu"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["Message-ID"].endswith("@example.edu>")
+    # mixed: alternative(text, related(html, figures)), then the notebook
+    assert message.get_content_type() == "multipart/mixed"
+    alternative, attachment = list(message.iter_parts())
+    text, related = list(alternative.iter_parts())
+    assert (alternative.get_content_type(), text.get_content_type()) == (
+        "multipart/alternative", "text/plain",
+    )  # fmt: skip
+    assert text.get_content().startswith(
+        "Support-assignment gaps over all incidents of the snapshot (61): "
+    )
+    html_part, *figures = list(related.iter_parts())
+    html = html_part.get_content()
+    assert html_part.get_content_type() == "text/html"
+    assert len(figures) == 2 and {f.get_content_type() for f in figures} == {"image/png"}
+    cids = {f["Content-ID"].strip("<>") for f in figures}
+    assert set(re.findall(r'src="cid:([^"]+)"', html)) == cids
+    assert "<script" not in html
+    assert 'src="data:' not in html
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+    assert "Services that need attention" in html
+    assert attachment.get_filename() == "support-gaps.ipynb"
+    assert attachment.get_content_type() == "application/x-ipynb+json"
+    notebook = json.loads(attachment.get_content())
+    assert notebook == json.loads((out / "support-gaps.ipynb").read_text())
+    # the password came from the environment and reached neither output nor files
+    assert SECRET not in output + "".join(
+        p.read_text(errors="replace") for p in out.rglob("*") if p.is_file()
+    )
+
+    # the same report again: not new, so no mail
+    code, output = run(args, capsys)
+    assert code == 0 and len(inbox.envelopes) == 1
+
+
+def test_failed_send_is_one_line_keeps_the_files_and_is_retried(
+    smtp: tuple[Inbox, int], rendered: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    inbox, port = smtp
+    out = tmp_path / "out"
+    shutil.copytree(rendered, out)
+    monkeypatch.setenv("SMTP_PASSWORD", "wrong")
+    args = ["support-report", "--out", str(out), "--config", str(config_for(tmp_path, port)),
+            "--mail-to", "ops@example.edu"]  # fmt: skip
+    code, output = run(args, capsys)
+    assert code == 1
+    assert output.splitlines()[-1] == (
+        f"error: the SMTP server 127.0.0.1:{port} rejected the login of [mail] user 'reports' "
+        f"(535): check SMTP_PASSWORD; the rendered report stays in {out / 'support-gaps.html'}"
+    )
+    kept = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert {"support-gaps.html", "support-gaps.ipynb", "index.html"} <= set(kept)
+    assert inbox.envelopes == []
+    # the next run renders nothing (unchanged) but mails the report it could not send
+    monkeypatch.setenv("SMTP_PASSWORD", SECRET)
+    assert run(args, capsys)[0] == 0
+    assert len(inbox.envelopes) == 1
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert {k: v for k, v in after.items() if k != ".mail-state.json"} == kept
+
+
+def test_unreachable_server_and_bad_address_are_one_line(
+    rendered: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(rendered, out)
+    port = free_port()  # nothing listens there
+    config = str(config_for(tmp_path, port, user=""))
+    code, output = run(["support-report", "--out", str(out), "--config", config,
+                        "--mail-to", "ops@example.edu"], capsys)  # fmt: skip
+    assert code == 1
+    assert output.splitlines()[-1].startswith(
+        f"error: could not send mail to ops@example.edu through 127.0.0.1:{port} ("
+    )
+    assert output.splitlines()[-1].endswith(
+        f"check [mail] host and port; the rendered report stays in {out / 'support-gaps.html'}"
+    )
+    code, output = run(["report", "--month", "2026-10", "--out", str(tmp_path / "none"),
+                        "--config", config, "--mail-to", "ops at example"], capsys)  # fmt: skip
+    assert (code, output) == (
+        1, "error: --mail-to 'ops at example' is not an email address like ops@example.edu\n",
+    )  # fmt: skip
+    assert not (tmp_path / "none").exists()
