@@ -560,7 +560,10 @@ def pull(
         snapshot_dir or project_dir() / "data" / "interim" / f"rt-{start:%Y-%m-%d}_{end:%Y-%m-%d}"
     )
     with RTClient(connection_from(config.rt)) as client:
-        report = run_pull(client, window, target, history=cast(History, history), full=full)
+        report = run_pull(
+            client, window, target, history=cast(History, history), full=full,
+            followup_queue=config.followups.queue,
+        )  # fmt: skip
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(

@@ -14,6 +14,7 @@ follow-up's link, status, age and whether it is overdue, for the reports.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,13 +24,16 @@ from typing import Any, Literal
 import pandas as pd
 
 from review.config import Config
-from review.errors import RTAuthError, RTError
+from review.errors import RTAuthError, RTError, SnapshotError
 from review.gaps import NO_SERVICE, RULES, SERVICE_RULES
 from review.rt.client import RTClient
+from review.snapshot import Snapshot
 
 TAG = "followup"
 KEY = re.compile(r"^\[followup:(?P<rule>[a-z][a-z-]*):(?P<scope>ticket|service)/(?P<name>[^\]]+)\]")
 CLEARED = " (cleared)"
+# Rules a follow-up satisfies by itself: its RefersTo link is the follow-up the rule asks for.
+SATISFIED_BY_FOLLOWUP = frozenset({"temporary-fix-no-followup"})
 SUBJECT_MAX = 200  # RT's Subject column
 SEARCH_FIELDS = "Subject,Status,Owner,Requestor,Created,Resolved,LastUpdated,_hyperlinks"
 FOLLOWUP_COLUMNS = [
@@ -333,6 +337,11 @@ def make_plan(
         if have["cleared"]:
             plan.steps.append(Step("leave", str(key), number, why="cleared earlier; still clear"))
             continue
+        if have["rule"] in SATISFIED_BY_FOLLOWUP:
+            plan.steps.append(
+                Step("leave", str(key), number, why="open: the rule counts it as the follow-up")
+            )
+            continue
         if have["scope"] == "ticket":
             known = int(have["name"]) in in_scope
         else:
@@ -523,16 +532,21 @@ def rt_web_url(api_url: str) -> str:
 
 
 def read_followups(snapshot_dir: Path) -> pd.DataFrame | None:
-    """The follow-ups pulled with a snapshot, or None when the pull did not take them."""
-    from review.snapshot import read_jsonl
+    """The follow-ups pulled with a snapshot (followups.jsonl), or None when the pull did not
+    take them (older snapshots, the bundled sample). Checked against the manifest."""
+    from review.snapshot import FOLLOWUPS, file_sha256, read_jsonl, read_manifest
 
-    path = Path(snapshot_dir) / FOLLOWUPS_FILE
-    if not path.exists():
+    path = Path(snapshot_dir) / FOLLOWUPS
+    expected = (read_manifest(Path(snapshot_dir)).get("sha256") or {}).get(FOLLOWUPS)
+    if expected is None or not path.is_file():
         return None
+    if file_sha256(path) != expected:
+        raise SnapshotError(
+            "checksum does not match manifest.json: the file was changed after the pull; "
+            "pull again instead of editing",
+            str(path),
+        )
     return followup_frame(read_jsonl(path))
-
-
-FOLLOWUPS_FILE = "followups.jsonl"
 
 
 def review_links(opened: pd.Series, config: Config) -> pd.Series:
@@ -557,3 +571,58 @@ def scope_of(
     names = services.reindex(sorted(ids)).fillna("").astype(str).map(_clean)
     found = findings.loc[findings["ticket_id"].isin(ids) & findings["rule"].isin(rules)]
     return found, ids, set(names.where(names != "", NO_SERVICE))
+
+
+# --------------------------------------------------------------------------- in the reports
+
+
+def _now(snapshot: Snapshot) -> pd.Timestamp:
+    """'Now' for ages and overdue: the snapshot's pull time (reproducible)."""
+    return pd.Timestamp(str(snapshot.manifest.get("pulled_at")))
+
+
+def attach_followups(findings: pd.DataFrame, snapshot: Snapshot, config: Config) -> pd.DataFrame:
+    """Findings with their follow-up (followup, followup_status, followup_age_days,
+    followup_overdue) when the snapshot's pull took the follow-up queue; unchanged otherwise."""
+    pulled = read_followups(snapshot.path)
+    if pulled is None:
+        return findings
+    shown = finding_followups(findings, pulled, config, _now(snapshot))
+    return findings.assign(
+        followup=shown["followup_id"],
+        followup_status=shown["followup_status"],
+        followup_age_days=shown["followup_age_days"],
+        followup_overdue=shown["followup_overdue"].where(shown["followup_id"].notna(), pd.NA),
+    )
+
+
+def followup_links(snapshot: Snapshot) -> dict[str, str]:
+    """safe_table links for the `followup` column (the ticket in RT's web interface), when the
+    snapshot holds follow-ups."""
+    if read_followups(snapshot.path) is None:
+        return {}
+    web = html.escape(rt_web_url(str(snapshot.manifest.get("source", ""))), quote=True)
+    return {"followup": web + "Ticket/Display.html?id={}"} if web else {}
+
+
+def followups_by_service(
+    snapshot: Snapshot, services: pd.Series, config: Config
+) -> pd.DataFrame | None:
+    """Open and overdue follow-ups per service at the pull (None if the pull took none).
+
+    `services` maps an incident's ticket_id to its service, for per-incident follow-ups.
+    """
+    pulled = read_followups(snapshot.path)
+    if pulled is None:
+        return None
+    open_ = pulled.loc[~pulled["status"].isin(config.statuses.inactive)]
+    incident = pd.to_numeric(open_["name"].where(open_["scope"] == "ticket"), errors="coerce")
+    service = open_["name"].where(
+        open_["scope"] == "service", incident.map(services).fillna("(unknown)")
+    )
+    age = (_now(snapshot) - open_["created"]).dt.days
+    table = pd.DataFrame(
+        {"service": service, "open": 1, "overdue": (age > config.followups.overdue_days)}
+    )
+    out = table.groupby("service", sort=True)[["open", "overdue"]].sum().astype("int64")
+    return out.sort_values(["overdue", "open"], ascending=False, kind="stable").reset_index()

@@ -21,10 +21,11 @@ import pandas as pd
 
 from review.config import Config
 from review.derived import Context, PathLike, empty_frame, load_context
-from review.display import business_hours_text, hours_text, local_time
+from review.display import Note, business_hours_text, hours_text, local_time
 from review.display import notebook_setup as notebook_setup
 from review.display import safe_table as safe_table
 from review.errors import TicketError
+from review.followups import attach_followups, followup_links, followups_by_service
 from review.gaps import RULES, support_gaps
 from review.metrics import DEFINITIONS, incidents
 from review.months import month_of, parse_date, previous_months, resolve_month
@@ -101,10 +102,11 @@ class IncidentReview:
     segments: pd.DataFrame
     end: pd.Timestamp
     checklist: pd.DataFrame
-    findings: pd.DataFrame
+    findings: pd.DataFrame  # with each finding's follow-up when the pull took them
     communication: pd.DataFrame
     config: Config
     row: dict[str, Any]
+    followup_links: dict[str, str] = field(default_factory=dict)  # safe_table links
 
 
 def _people(snapshot: Snapshot, ticket_id: int, role: str) -> str:
@@ -188,7 +190,9 @@ def incident_review_data(
         }
     )
     checklist = context.checklist.loc[context.checklist["ticket_id"] == ticket_id]
-    findings = context.findings.loc[context.findings["ticket_id"] == ticket_id]
+    findings = attach_followups(
+        context.findings.loc[context.findings["ticket_id"] == ticket_id], snapshot, config
+    )
     return IncidentReview(
         ticket_id=ticket_id,
         title=f"Ticket {ticket_id}: {ticket['subject']}",
@@ -203,6 +207,7 @@ def incident_review_data(
         communication=communication,
         config=config,
         row=row,
+        followup_links=followup_links(snapshot),
     )
 
 
@@ -274,17 +279,35 @@ class MonthlyReport:
     config: Config
     findings: pd.DataFrame
     months: list[str] = field(default_factory=list)
+    # open and overdue follow-ups per service at the pull; None: the pull took none
+    followups_by_service: pd.DataFrame | None = None
 
     @property
     def summary(self) -> str:
         n = len(self.incidents)
         resolved = int(self.incidents["resolved_at"].notna().sum())
+        followups = ""
+        if self.followups_by_service is not None:
+            open_, overdue = self.followups_by_service[["open", "overdue"]].sum()
+            followups = (
+                f" Follow-ups in RT: {open_} open, {overdue} overdue "
+                f"(open more than {self.config.followups.overdue_days} days)."
+            )
         return (
             f"Monthly report {self.month}: {n} incident(s) opened in the month "
             f"({self.config.calendar.timezone}), {resolved} resolved by the snapshot; "
             f"{len(self.findings)} close-out finding(s). "
-            f"Compared with {', '.join(self.months[:-1])}."
+            f"Compared with {', '.join(self.months[:-1])}.{followups}"
         )
+
+    def followups_table(self) -> Any:
+        """Open and overdue follow-ups per service, or why there are none to count."""
+        if self.followups_by_service is None:
+            return Note(
+                "The snapshot holds no follow-ups: `review pull` takes the [followups] queue, "
+                "and `review follow-ups --apply` files them."
+            )
+        return safe_table(self.followups_by_service, empty="No open follow-ups.")
 
     def incident_links(self) -> Any:
         """The incident list as an escaped table whose ticket ids link to the reviews."""
@@ -387,6 +410,11 @@ def monthly_report_data(
         config=config,
         findings=findings.reset_index(drop=True),
         months=months,
+        followups_by_service=followups_by_service(
+            context.snapshot,
+            context.findings.drop_duplicates("ticket_id").set_index("ticket_id")["service"],
+            config,
+        ),
     )
 
 
@@ -405,6 +433,7 @@ class SupportGapsReport:
     since: date | None
     config: Config
     incidents: int = 0
+    followup_links: dict[str, str] = field(default_factory=dict)  # safe_table links
 
     @property
     def summary(self) -> str:
@@ -442,7 +471,9 @@ def support_gaps_data(
     return SupportGapsReport(
         table=table.drop(columns=rules),
         rule_counts=table[["service", *rules]],
-        findings=findings.reset_index(drop=True),
+        findings=attach_followups(
+            findings.reset_index(drop=True), context.snapshot, context.config
+        ),
         findings_by_service=by_service,
         registry=registry_frame(context),
         since=since_date,
@@ -452,4 +483,5 @@ def support_gaps_data(
             if since_date is not None
             else len(context.metrics)
         ),
+        followup_links=followup_links(context.snapshot),
     )

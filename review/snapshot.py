@@ -37,6 +37,7 @@ TICKETS, TRANSACTIONS, QUEUES, USERS = (
 )
 DATA_FILES = (TICKETS, TRANSACTIONS, QUEUES, USERS)
 MANIFEST = "manifest.json"
+FOLLOWUPS = "followups.jsonl"  # optional: the follow-up tickets, not incidents
 UNSET_DATE = "1970-01-01T00:00:00Z"
 _CACHE_LAYOUT = 1  # bump when the flattened tables change shape
 
@@ -199,6 +200,7 @@ def write_snapshot(
     source: str,
     query: str,
     pulled_at: str,
+    followups: Iterable[Mapping[str, Any]] | None = None,
 ) -> Path:
     """Write a complete snapshot beside `directory`, then swap it in.
 
@@ -219,6 +221,12 @@ def write_snapshot(
             (staging / name).write_bytes(payload)
             counts[name] = len(rows)
             sums[name] = hashlib.sha256(payload).hexdigest()
+        if followups is not None:  # the follow-up queue (review.followups), when pulled
+            rows = list(followups)
+            payload = _jsonl(rows)
+            (staging / FOLLOWUPS).write_bytes(payload)
+            counts[FOLLOWUPS] = len(rows)
+            sums[FOLLOWUPS] = hashlib.sha256(payload).hexdigest()
         manifest = {
             "format": FORMAT,
             "source": source,

@@ -153,3 +153,14 @@ def test_findings_show_their_follow_up_and_whether_it_is_overdue(config: Config)
     assert shown["followup_age_days"].tolist() == [60, 60, 11, 91]
     # overdue after 30 days, and never once resolved
     assert shown["followup_overdue"].tolist() == [True, True, False, False]
+
+
+def test_a_temporary_fix_follow_up_satisfies_its_own_rule_and_is_left() -> None:
+    subject = (
+        "[followup:temporary-fix-no-followup:ticket/9] temporary-fix-no-followup, wiki: incident 9"
+    )
+    existing = followup_frame([ticket(7, subject, refers=(9,))])
+    plan = make_plan([], existing, {9}, set(), ["temporary-fix-no-followup"], INACTIVE, "x")
+    assert [s.line() for s in plan.steps] == [
+        "leave   #7     temporary-fix-no-followup:ticket/9  open: the rule counts it as the follow-up"
+    ]

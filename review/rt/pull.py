@@ -111,8 +111,13 @@ def pull(
     history: History = "auto",
     full: bool = False,
     progress: bool | None = None,
+    followup_queue: str | None = None,
 ) -> PullReport:
-    """Pull ``window`` from RT into ``snapshot``, incrementally when it holds the same query."""
+    """Pull ``window`` from RT into ``snapshot``, incrementally when it holds the same query.
+
+    With ``followup_queue``, the follow-up tickets of that queue are taken whole each time
+    (one search) into the snapshot's followups.jsonl.
+    """
     started = datetime.now(UTC).replace(microsecond=0)
     show = sys.stderr.isatty() if progress is None else progress
     previous = None if full else _previous(snapshot, client.conn.url, window.describe())
@@ -172,7 +177,15 @@ def pull(
             "comments (it lacks ShowTicketComments or ShowOutgoingEmail): comment counts and "
             "response metrics will be low; grant those rights and pull again with --full"
         )
-    _write(snapshot, tickets, transactions, queues, users, client.conn.url, window, started)
+    followups = None
+    if followup_queue:
+        from review.followups import fetch_followups
+
+        followups = fetch_followups(client, followup_queue)
+    _write(
+        snapshot, tickets, transactions, queues, users, client.conn.url, window, started,
+        followups,
+    )  # fmt: skip
     for warning in warnings:
         log.warning(warning)
     return PullReport(
@@ -196,6 +209,7 @@ def _write(
     source: str,
     window: Window,
     started: datetime,
+    followups: list[dict[str, Any]] | None = None,
 ) -> None:
     """Swap the new snapshot in (write_snapshot also tidies an interrupted earlier pull)."""
     try:
@@ -208,6 +222,7 @@ def _write(
             source=source,
             query=window.describe(),
             pulled_at=_iso(started),
+            followups=followups,
         )
     except OSError as exc:
         raise SnapshotError(

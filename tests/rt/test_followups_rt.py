@@ -8,10 +8,12 @@ on that queue only) come from data/scenarios/site.yaml. RT's $StrictLinkACL is 0
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 import pytest
 
 from review.cli import main
@@ -222,3 +224,55 @@ def test_strict_link_acl_refusal_names_the_right(
     assert code == 1
     assert err.splitlines()[-1].startswith(f"error: RT at {server.url} refused the RefersTo link")
     assert "needs ModifyTicket on queue 'follow-ups' and, unless RT's $StrictLinkACL is 0" in err
+
+
+def test_the_pull_takes_the_follow_ups_and_the_reports_show_them(
+    fu_rt: RTServer, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    from review.reports import incident_review_data, monthly_report_data, support_gaps_data
+
+    assert run([*ARGS, "--config", str(config_file), "--apply"], fu_rt, monkeypatch, capsys)[0] == 0
+    ids = {t["subject"].split("]")[0] + "]": t["id"] for t in queue_tickets(fu_rt)}
+    snapshot = tmp_path / "snapshot"
+    code, _, err = run(
+        ["pull", "--since", "2026-08-01", "--until", "2026-11-01", "--snapshot", str(snapshot)],
+        fu_rt, monkeypatch, capsys, user="dave",
+    )  # fmt: skip
+    assert code == 0, err
+    pulled = [json.loads(line) for line in (snapshot / "followups.jsonl").read_text().splitlines()]
+    assert sorted(int(t["id"]) for t in pulled) == sorted(ids.values())
+
+    review = incident_review_data(snapshot, 54)
+    shown = review.findings.set_index("rule")
+    # the follow-up refers to incident 54, so RT now links a follow-up to the temporary fix
+    assert "temporary-fix-no-followup" not in shown.index
+    adhoc = shown.loc["ad-hoc-support-team"]
+    assert adhoc["followup"] == ids["[followup:ad-hoc-support-team:service/payroll-export]"]
+    assert (adhoc["followup_status"], adhoc["followup_age_days"]) == ("new", 0)
+    assert not adhoc["followup_overdue"]
+    assert pd.isna(shown.loc["not-validated", "followup"])  # not asked for (--rule)
+    assert review.followup_links == {"followup": rt_web(fu_rt) + "Ticket/Display.html?id={}"}
+
+    gaps = support_gaps_data(snapshot)
+    wiki = gaps.findings.loc[
+        (gaps.findings["service"] == "wiki") & (gaps.findings["rule"] == "ad-hoc-support-team")
+    ]
+    assert set(wiki["ticket_id"]) >= {49, 57}
+    assert set(wiki["followup"]) == {ids["[followup:ad-hoc-support-team:service/wiki]"]}
+
+    monthly = monthly_report_data(snapshot, "2026-10")
+    assert monthly.followups_by_service is not None
+    counts = monthly.followups_by_service.set_index("service")
+    assert counts.to_dict("index") == {
+        "mail-lists": {"open": 2, "overdue": 0},
+        "payroll-export": {"open": 2, "overdue": 0},
+        "file-storage": {"open": 1, "overdue": 0},
+        "vpn": {"open": 1, "overdue": 0},
+        "wiki": {"open": 1, "overdue": 0},
+    }
+    assert monthly.summary.endswith("Follow-ups in RT: 7 open, 0 overdue (open more than 30 days).")
+
+
+def rt_web(server: RTServer) -> str:
+    return server.url.replace("REST/2.0/", "")
