@@ -501,6 +501,67 @@ def follow_ups(
 
 
 @cli.command()
+@snapshot_option
+@config_option
+@registry_option
+@click.option("--apply", "do_apply", is_flag=True, help="Send the mail (default: print the plan).")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Date registry reviews are due at (default: today, UTC).",
+)
+def remind(
+    snapshot_dir: Path, config_path: Path | None, registry_path: Path | None, do_apply: bool,
+    today: Any,
+) -> None:  # fmt: skip
+    """Mail each owner a digest of overdue follow-ups and registry entries due for review.
+
+    Follow-ups as the snapshot's pull saw them; a dry run by default.
+    """
+    from datetime import UTC, datetime
+
+    from review import mail
+    from review.registry import load_registry
+    from review.remind import digests
+
+    config = load_config(config_path)
+    registry = load_registry(registry_path or config.gaps.registry)
+    snapshot = open_snapshot(snapshot_dir, config)
+    day = today.date() if today else datetime.now(UTC).date()
+    plan, warnings = digests(snapshot, registry, config, day)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if do_apply and any(d.to for d in plan):
+        mail.check_sender(config.mail)
+    unsent = []
+    for digest in plan:
+        what = digest.subject.split(": ", 1)[1]
+        if not digest.to:
+            unsent.append(digest.owner)
+            click.echo(f"no address {digest.owner}: {what}")
+            continue
+        if not do_apply:
+            click.echo(f"would send {', '.join(digest.to)} ({digest.owner}): {what}")
+            continue
+        message = mail.text_message(
+            subject=digest.subject, body=digest.body(config), sender=config.mail.sender,
+            to=digest.to,
+        )  # fmt: skip
+        mail.send(message, config.mail)
+        click.echo(f"sent {', '.join(digest.to)} ({digest.owner}): {what}")
+    if not plan:
+        click.echo("nothing to remind: no overdue follow-ups, no registry entry due", err=True)
+    elif not do_apply:
+        click.echo(f"dry run: {len(plan)} digest(s); --apply sends them", err=True)
+    if unsent and do_apply:
+        raise ReviewError(
+            f"no address for {', '.join(unsent)}: set [mail] to (the default recipients) or map "
+            "owners to RT users with an email address under [followups.owners]"
+        )
+
+
+@cli.command()
 @click.option(
     "--since",
     type=click.DateTime(["%Y-%m-%d"]),

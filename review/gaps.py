@@ -651,6 +651,16 @@ REVIEW_ACTION = (
 )
 
 
+def review_overdue(last_reviewed: pd.Series, config: Config, today: pd.Timestamp) -> pd.Series:
+    """Registry entries due for review: never reviewed (or not registered), or reviewed more
+    than gaps.registry_review_days before `today` (UTC)."""
+    reviewed = pd.to_datetime(last_reviewed, utc=True)
+    due: pd.Series = reviewed.isna() | (
+        (today - reviewed).dt.days > config.gaps.registry_review_days
+    )
+    return due
+
+
 def support_gaps(
     findings: pd.DataFrame,
     metrics: pd.DataFrame,
@@ -719,10 +729,8 @@ def support_gaps(
     )
     top = ranked.groupby("svc")["rule"].first()
     action = top.map({r: rule.action for r, rule in RULES.items()}).reindex(out.index)
-    reviewed = pd.to_datetime(reg["last_reviewed"].reindex(out.index), utc=True)
     out["last_reviewed"] = reg["last_reviewed"].reindex(out.index)
-    overdue_days = config.gaps.registry_review_days
-    out["review_overdue"] = reviewed.isna() | ((today_ts - reviewed).dt.days > overdue_days)
+    out["review_overdue"] = review_overdue(out["last_reviewed"], config, today_ts)
     fallback = np.where(out["review_overdue"], REVIEW_ACTION, "")
     out["recommended_action"] = np.where(action.notna(), action.astype(object), fallback)
     for column in ("last_incident", "gap_since"):

@@ -194,3 +194,85 @@ def test_unreachable_server_and_bad_address_are_one_line(
         1, "error: --mail-to 'ops at example' is not an email address like ops@example.edu\n",
     )  # fmt: skip
     assert not (tmp_path / "none").exists()
+
+
+def followup(number: int, owner: str, created: str, status: str = "open") -> dict[str, Any]:
+    """A follow-up ticket as the pull stores it (RT's search answer)."""
+    return {
+        "id": str(number),
+        "Subject": f"[followup:not-validated:ticket/{number - 90}] not-validated, wiki: incident {number - 90}",
+        "Status": status,
+        "Owner": {
+            "id": owner,
+            "Name": owner,
+            "EmailAddress": f"{owner}@example.edu" if owner != "Nobody" else "",
+        },
+        "Created": created,
+        "Resolved": "1970-01-01T00:00:00Z",
+        "_hyperlinks": [],
+    }
+
+
+def test_remind_mails_one_digest_per_owner(
+    smtp: tuple[Inbox, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    from review.config import sample_snapshot
+    from review.snapshot import DATA_FILES, read_jsonl, write_snapshot
+
+    inbox, port = smtp
+    sample = sample_snapshot()
+    snapshot = write_snapshot(
+        tmp_path / "snapshot",
+        *(read_jsonl(sample / name) for name in DATA_FILES),
+        source="https://rt.example.edu/REST/2.0/", query="sample", pulled_at="2026-11-01T06:00:00Z",
+        followups=[
+            followup(100, "wendy", "2026-09-01T10:00:00Z"),  # 60 days at the pull: overdue
+            followup(101, "wendy", "2026-10-25T10:00:00Z"),  # 6 days
+            followup(102, "Nobody", "2026-08-01T10:00:00Z", status="new"),  # 91 days
+            followup(103, "kim", "2026-08-01T10:00:00Z", status="resolved"),
+        ],
+    )  # fmt: skip
+    config = tmp_path / "review.toml"
+    config.write_text(
+        f'[mail]\nhost = "127.0.0.1"\nport = {port}\nfrom = "ops-reports@example.edu"\n'
+        'to = ["ops-lead@example.edu"]\n[followups.owners]\n"Web Services" = "wendy"\n'
+    )
+    args = ["remind", "--snapshot", str(snapshot), "--config", str(config), "--today", "2026-11-01"]
+    code, output = run(args, capsys)
+    assert code == 0 and inbox.envelopes == []
+    assert output.splitlines() == [
+        "would send wendy@example.edu (wendy): 1 overdue follow-up(s), 1 registry entry to review",
+        "would send ops-lead@example.edu ((no owner)): 1 overdue follow-up(s), 2 registry entries to review",
+        "dry run: 2 digest(s); --apply sends them",
+    ]
+    code, output = run([*args, "--apply"], capsys)
+    assert code == 0, output
+    assert [e.rcpt_tos for e in inbox.envelopes] == [
+        ["wendy@example.edu"],
+        ["ops-lead@example.edu"],
+    ]
+    wendy, nobody = inbox.messages()
+    assert (
+        wendy["Subject"]
+        == "Close-out reminders for wendy: 1 overdue follow-up(s), 1 registry entry to review"
+    )
+    assert wendy["Auto-Submitted"] == "auto-generated" and wendy.get_content_type() == "text/plain"
+    body = wendy.get_content().replace("\r\n", "\n")
+    assert (
+        "- #100 [followup:not-validated:ticket/10] not-validated, wiki: incident 10 (open, opened "
+        "2026-09-01, 60 days): https://rt.example.edu/Ticket/Display.html?id=100\n"
+    ) in body
+    assert "#101" not in body and "#103" not in body
+    # wiki, last reviewed 2025-03-02: 609 days before 2026-11-01, more than 365
+    assert (
+        "- wiki (services.yaml:46): last reviewed 2025-03-02; service owner Web Services\n" in body
+    )
+    text = nobody.get_content().replace("\r\n", "\n")
+    assert "#102" in text and "(new, opened 2026-08-01, 91 days)" in text
+    assert (
+        "- vpn (services.yaml:72): last reviewed 2025-09-30; service owner Network Services" in text
+    )
+    assert (
+        "- mail-lists (services.yaml:95): last reviewed 2024-11-04; service owner unknown" in text
+    )
