@@ -276,3 +276,31 @@ def test_remind_mails_one_digest_per_owner(
     assert (
         "- mail-lists (services.yaml:95): last reviewed 2024-11-04; service owner unknown" in text
     )
+
+
+def test_monthly_report_mail_carries_its_summary(
+    smtp: tuple[Inbox, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    from review import render
+
+    # only the monthly notebook: the incident reviews it links to are render's own tests
+    monkeypatch.setattr(render, "incident_jobs", lambda *a, **k: [])
+    inbox, port = smtp
+    monkeypatch.setenv("SMTP_PASSWORD", SECRET)
+    out = tmp_path / "out"
+    args = ["report", "--month", "2026-10", "--out", str(out),
+            "--config", str(config_for(tmp_path, port)), "--mail-to", "ops@example.edu"]  # fmt: skip
+    code, output = run(args, capsys)
+    assert (code, output) == (0, "")  # quiet for cron
+    message = inbox.messages()[0]
+    assert message["Subject"] == "Incident report 2026-10"
+    alternative, attachment = list(message.iter_parts())
+    text = next(alternative.iter_parts()).get_content().replace("\r\n", "\n")
+    assert text.startswith(
+        "Monthly report 2026-10: 20 incident(s) opened in the month (America/New_York), "
+        "20 resolved by the snapshot; 54 close-out finding(s). Compared with 2026-07, 2026-08, "
+        "2026-09.\n"
+    )
+    assert attachment.get_filename() == "monthly.ipynb"
+    assert run(args, capsys) == (0, "") and len(inbox.envelopes) == 1  # unchanged: no mail
