@@ -276,3 +276,20 @@ def test_the_pull_takes_the_follow_ups_and_the_reports_show_them(
 
 def rt_web(server: RTServer) -> str:
     return server.url.replace("REST/2.0/", "")
+
+
+def test_a_queue_the_account_may_not_create_in_is_one_line(
+    fu_rt: RTServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    # Everyone may create tickets on the test site, so a queue that does not exist stands in
+    # for one without CreateTicket: RT answers both with the same 403.
+    config = tmp_path / "other.toml"
+    config.write_text('[followups]\nqueue = "no-such-queue"\n')
+    code, _, err = run([*ARGS, "--config", str(config), "--apply"], fu_rt, monkeypatch, capsys)
+    assert code == 1
+    assert err.splitlines()[-1] == (
+        f"error: RT at {fu_rt.url} refused to create a ticket in queue 'no-such-queue' (403): "
+        "the queue does not exist or the account lacks CreateTicket on it ([followups] queue)"
+    )
+    assert queue_tickets(fu_rt) == []
