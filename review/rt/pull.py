@@ -181,7 +181,15 @@ def pull(
     if followup_queue:
         from review.followups import fetch_followups
 
-        followups = fetch_followups(client, followup_queue)
+        # an empty search cannot tell "no follow-ups" from "a queue this account cannot see"
+        if client.status(f"queue/{quote(followup_queue, safe='')}") == 200:
+            followups = fetch_followups(client, followup_queue)
+        else:
+            warnings.append(
+                f"the follow-up queue '{followup_queue}' does not exist or this account may not "
+                "see it (SeeQueue, ShowTicket): the snapshot holds no follow-ups "
+                "([followups] queue)"
+            )
     _write(
         snapshot, tickets, transactions, queues, users, client.conn.url, window, started,
         followups,

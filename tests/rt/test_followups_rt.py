@@ -240,6 +240,7 @@ def test_the_pull_takes_the_follow_ups_and_the_reports_show_them(
         fu_rt, monkeypatch, capsys, user="dave",
     )  # fmt: skip
     assert code == 0, err
+    assert "warning" not in err
     pulled = [json.loads(line) for line in (snapshot / "followups.jsonl").read_text().splitlines()]
     assert sorted(int(t["id"]) for t in pulled) == sorted(ids.values())
 
@@ -293,3 +294,25 @@ def test_a_queue_the_account_may_not_create_in_is_one_line(
         "the queue does not exist or the account lacks CreateTicket on it ([followups] queue)"
     )
     assert queue_tickets(fu_rt) == []
+
+
+def test_a_pull_that_cannot_see_the_follow_up_queue_says_so(
+    fu_rt: RTServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    from review.followups import read_followups
+
+    config = tmp_path / "other.toml"
+    config.write_text('[followups]\nqueue = "no-such-queue"\n')
+    snapshot = tmp_path / "snapshot"
+    code, _, err = run(
+        ["pull", "--since", "2026-10-01", "--until", "2026-11-01", "--snapshot", str(snapshot),
+         "--config", str(config)],
+        fu_rt, monkeypatch, capsys, user="dave",
+    )  # fmt: skip
+    assert code == 0
+    assert (
+        "warning: the follow-up queue 'no-such-queue' does not exist or this account may not see "
+        "it (SeeQueue, ShowTicket): the snapshot holds no follow-ups ([followups] queue)\n"
+    ) in err
+    assert read_followups(snapshot) is None  # not an empty list: unknown, not "none"
