@@ -117,9 +117,7 @@ def compute_metrics(
         _per_ticket(handoffs.groupby("ticket_id").size(), index).fillna(0).astype("int64")
     )
     first_handoff = handoffs.groupby("ticket_id")["at"].min()
-    seg = segments.merge(
-        first_handoff.rename("first_handoff"), left_on="ticket_id", right_index=True
-    )
+    seg = segments.merge(first_handoff.rename("first_handoff").reset_index(), on="ticket_id")
     in_dev = (
         seg["queue"].isin(config.queues.developer)
         & ~seg["status"].isin(inactive)
@@ -201,11 +199,15 @@ def metrics_for_snapshot(snapshot: Snapshot, config: Config) -> pd.DataFrame:
     return compute_metrics(events, snapshot, config)
 
 
-def format_metrics(metrics: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
-    """Metrics for people and files: ISO 8601 UTC timestamps, hours rounded, empty where n/a."""
+def format_metrics(metrics: pd.DataFrame, digits: int | None = 2) -> pd.DataFrame:
+    """Metrics for people and files: ISO 8601 UTC timestamps, hours rounded, empty where n/a.
+
+    `digits=None` keeps hours at full precision (CSV and JSON are read by machines).
+    """
     out = metrics.copy()
     for column in TIMESTAMP_COLUMNS:
         out[column] = out[column].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    hours = [c for c in out.columns if c.endswith(("_h", "_bh"))]
-    out[hours] = out[hours].round(digits)
+    if digits is not None:
+        hours = [c for c in out.columns if c.endswith(("_h", "_bh"))]
+        out[hours] = out[hours].round(digits)
     return out

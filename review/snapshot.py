@@ -15,11 +15,13 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -111,6 +113,9 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     QUEUES: ("id", "Name"),
     USERS: ("id", "Name"),
 }
+_NOT_UTF8 = "not UTF-8 text (RT writes UTF-8): the file was altered; pull the snapshot again"
+_REPULL = "the file was not written by `review pull` or was altered: pull the snapshot again"
+_WHAT = {TICKETS: "ticket", TRANSACTIONS: "transaction", QUEUES: "queue", USERS: "user"}
 _LINK_REFS = ("depends-on", "depended-on-by", "parent", "child", "refers-to", "referred-to-by")
 
 
@@ -128,6 +133,71 @@ class Problem:
             if self.line
             else f"{self.file}: {self.message}"
         )
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What a pull copied, from manifest.json's "coverage" (see CONTRACTS: written by the pull).
+
+    Every ticket of `queues` that reached an inactive status in [since, until) is in the
+    snapshot when `closed_in_window`, and every ticket created then when `opened_in_window`.
+    """
+
+    since: pd.Timestamp  # UTC, inclusive
+    until: pd.Timestamp  # UTC, exclusive
+    queues: tuple[str, ...]
+    closed_in_window: bool
+    opened_in_window: bool
+
+    def __str__(self) -> str:
+        return f"{self.since:%Y-%m-%d %H:%M} to {self.until:%Y-%m-%d %H:%M} UTC"
+
+
+def covers(coverage: Coverage | None, start: pd.Timestamp, end: pd.Timestamp) -> bool:
+    """Whether every ticket opened in [start, end) is in the snapshot (None covers nothing)."""
+    return (
+        coverage is not None
+        and coverage.opened_in_window
+        and coverage.since <= start
+        and end <= coverage.until
+    )
+
+
+def coverage_of(manifest: Mapping[str, Any], path: Path) -> Coverage | None:
+    """The parsed "coverage" of a manifest; None for pulls that did not record one."""
+    raw = manifest.get("coverage")
+    if raw is None:
+        return None
+
+    def bad(what: str) -> SnapshotError:
+        return SnapshotError(
+            f"coverage.{what}; the manifest was altered: pull the snapshot again", str(path)
+        )
+
+    if not isinstance(raw, dict):
+        raise bad("is not a table")
+    stamps = {}
+    for key in ("since", "until"):
+        try:
+            stamps[key] = pd.Timestamp(datetime.fromisoformat(raw[key])).tz_convert("UTC")
+        except (KeyError, TypeError, ValueError):
+            raise bad(f"{key} must be a UTC time like 2026-08-01T00:00:00Z") from None
+    queues = raw.get("queues")
+    if not isinstance(queues, list) or not all(isinstance(q, str) for q in queues):
+        raise bad("queues must be a list of queue names")
+    flags = {key: raw.get(key) for key in ("closed_in_window", "opened_in_window")}
+    for key, value in flags.items():
+        if not isinstance(value, bool):
+            raise bad(f"{key} must be true or false")
+    if stamps["until"] <= stamps["since"]:
+        raise bad("until must be later than since")
+    return Coverage(
+        since=stamps["since"],
+        until=stamps["until"],
+        queues=tuple(queues),
+        closed_in_window=bool(flags["closed_in_window"]),
+        opened_in_window=bool(flags["opened_in_window"]),
+    )
 
 
 @dataclass
@@ -155,6 +225,17 @@ class Snapshot:
     queues: pd.DataFrame
     users: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def coverage(self) -> Coverage | None:
+        """The window, queues and kinds of ticket the pull copied; None if not recorded."""
+        return coverage_of(self.manifest, self.path / MANIFEST)
+
+    @property
+    def pulled_at(self) -> pd.Timestamp | None:
+        """When the pull ran: "now" for incidents still open (reproducible, not the wall clock)."""
+        stamp = pd.to_datetime(str(self.manifest.get("pulled_at")), utc=True, errors="coerce")
+        return None if pd.isna(stamp) else stamp
 
     def around(self, ticket_ids: Iterable[int]) -> Snapshot:
         """The part about these tickets and the tickets they link to (one incident's review)."""
@@ -305,6 +386,8 @@ def read_manifest(directory: Path) -> dict[str, Any]:
             "missing manifest.json: this directory is not a complete snapshot; pull it again",
             str(path),
         ) from None
+    except UnicodeDecodeError:
+        raise SnapshotError(_NOT_UTF8, str(path)) from None
     except json.JSONDecodeError as exc:
         raise SnapshotError(f"bad JSON ({exc.msg})", str(path), exc.lineno) from None
     found = manifest.get("format") if isinstance(manifest, dict) else None
@@ -314,22 +397,64 @@ def read_manifest(directory: Path) -> dict[str, Any]:
             f" (this kit reads format {FORMAT}); pull it again with this version",
             str(path),
         )
+    sums = manifest.get("sha256", {})
+    if not isinstance(sums, dict) or not all(
+        name in DATA_FILES and isinstance(value, str) for name, value in sums.items()
+    ):
+        raise SnapshotError(
+            f"sha256 must be a table from file name ({', '.join(DATA_FILES)}) to checksum; "
+            "the manifest was altered: pull the snapshot again",
+            str(path),
+        )
+    coverage_of(manifest, path)  # a malformed coverage is reported now, not mid-report
     return manifest
 
 
-def _locate_bad_json(path: Path) -> tuple[int, str]:
-    """Find the first line of a JSON-lines file that is not one JSON object."""
+def _bad_line(path: Path, options: pa_json.ParseOptions) -> tuple[int, str]:
+    """The first line of a JSON-lines file that the table cannot take, and why.
+
+    Halves the lines with Arrow's own parser (about two parses of the file in all),
+    so a wrong type or an out-of-range number is found as surely as broken JSON.
+    """
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                return number, f"bad JSON ({getattr(exc, 'msg', exc)})"
-            if not isinstance(obj, dict):
-                return number, "expected one JSON object per line"
-    return 0, "unreadable JSON"
+        lines = [(n, raw) for n, raw in enumerate(handle, start=1) if raw.strip()]
+
+    def fails(part: list[tuple[int, bytes]]) -> bool:
+        try:
+            _parse_json(b"".join(raw.rstrip(b"\r\n") + b"\n" for _, raw in part), options)
+        except pa.ArrowInvalid:
+            return True
+        return False
+
+    part = lines
+    if not fails(part):
+        return 0, ""
+    while len(part) > 1:
+        half = len(part) // 2
+        part = part[:half] if fails(part[:half]) else part[half:]
+    number, raw = part[0]
+    try:
+        obj = json.loads(raw)
+    except UnicodeDecodeError:
+        return number, _NOT_UTF8
+    except json.JSONDecodeError as exc:
+        return number, f"bad JSON ({exc.msg})"
+    if not isinstance(obj, dict):
+        return number, "expected one JSON object per line"
+    try:
+        _parse_json(raw, options)
+    except pa.ArrowInvalid as exc:
+        return number, f"a value has the wrong type or is out of range ({exc}); {_REPULL}"
+    return number, f"cannot parse; {_REPULL}"
+
+
+def _parse_json(source: Path | bytes, options: pa_json.ParseOptions) -> pa.Table:
+    reading = pa_json.ReadOptions(block_size=1 << 24)
+    data = pa.BufferReader(source) if isinstance(source, bytes) else pa.OSFile(str(source))
+    with data:
+        table = pa_json.read_json(data, read_options=reading, parse_options=options)
+    table.validate(full=True)  # Arrow takes bytes that are not UTF-8 into text columns as they are
+    return table
 
 
 def _line_numbers(path: Path) -> list[int]:
@@ -346,15 +471,14 @@ def _read_table(directory: Path, name: str) -> pa.Table:
         explicit_schema=_SCHEMAS[name], unexpected_field_behavior="ignore", newlines_in_values=False
     )
     try:
-        with path.open("rb") as handle:
-            return pa_json.read_json(
-                handle, read_options=pa_json.ReadOptions(block_size=1 << 24), parse_options=options
-            )
+        return _parse_json(path, options)
     except pa.ArrowInvalid as exc:
-        line, message = _locate_bad_json(path)
+        if not _line_numbers(path):
+            return _SCHEMAS[name].empty_table()  # no rows (a quiet month) is a valid snapshot
+        line, message = _bad_line(path, options)
         if line:
             raise SnapshotError(message, str(path), line) from None
-        raise SnapshotError(f"cannot parse ({exc})", str(path)) from None
+        raise SnapshotError(f"cannot parse ({exc}); {_REPULL}", str(path)) from None
 
 
 def _timestamps(values: pa.ChunkedArray | pa.Array) -> pd.Series:
@@ -365,11 +489,13 @@ def _timestamps(values: pa.ChunkedArray | pa.Array) -> pd.Series:
 
 
 def _integers(values: pa.ChunkedArray | pa.Array) -> pd.Series:
-    """Ids that RT sends as strings, as nullable integers (anything not a number becomes NA)."""
-    try:
-        return pd.Series(pc.cast(values, pa.int64()).to_pandas(), dtype="Int64")
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return pd.to_numeric(pd.Series(values.to_pandas()), errors="coerce").astype("Int64")
+    """Ids that RT sends as strings, as nullable integers.
+
+    Anything but 1 to 18 digits (a sign, a fraction, a number too big for 64 bits) becomes NA.
+    """
+    digits = pc.and_(pc.utf8_is_digit(values), pc.less_equal(pc.utf8_length(values), 18))
+    clean = pc.if_else(digits, values, pa.scalar(None, pa.string()))
+    return pd.Series(pc.cast(clean, pa.int64()).to_pandas(), dtype="Int64")
 
 
 def _ref_ids(table: pa.Table, column: str) -> pd.Series:
@@ -483,66 +609,116 @@ def _missing_required(table: pa.Table, name: str) -> pd.Series:
     return bad
 
 
-def _problems_for(directory: Path, name: str, rows: pd.Series, message: str) -> list[Problem]:
-    if not rows.any():
-        return []
-    lines = _line_numbers(directory / name)
-    return [Problem(name, lines[i], message) for i in rows[rows].index]
+class _Rows:
+    """The rows of one file still kept, as positions in the file's parsed table.
+
+    Rows are left out in steps; each step's problems name the file's own line numbers.
+    """
+
+    def __init__(self, directory: Path, name: str, table: pa.Table) -> None:
+        self.path, self.name, self.table = directory / name, name, table
+        self.positions = np.arange(table.num_rows)
+        self.problems: list[Problem] = []
+        self._lines: list[int] | None = None
+
+    def line(self, position: int) -> int:
+        if self._lines is None:
+            self._lines = _line_numbers(self.path)
+        return self._lines[position]
+
+    def drop(self, rows: pd.Series | np.ndarray, message: str | list[str] | None) -> None:
+        """Leave out `rows` (a mask over the kept rows), noting each with its line.
+
+        `message` is one text for all, one per dropped row, or None for rows that
+        are not problems (only not wanted).
+        """
+        mask = np.asarray(rows, dtype=bool)
+        dropped = self.positions[mask]
+        if message is not None:
+            texts = [message] * len(dropped) if isinstance(message, str) else message
+            self.problems += [
+                Problem(self.name, self.line(int(p)), text)
+                for p, text in zip(dropped, texts, strict=True)
+            ]
+        self.positions = self.positions[~mask]
+        self.table = self.table.filter(pa.array(~mask))
+
+    def drop_repeats(self, what: str) -> None:
+        """Leave out a row that repeats an earlier one with the same id; refuse if they differ.
+
+        A pull writes each object once; an identical repeat (a file concatenated or
+        appended twice) is harmless to drop, but two different versions of one object
+        cannot be told apart, so the snapshot is refused rather than one of them picked.
+        """
+        ids = pd.Series(self.table.column("id").to_pandas())
+        repeated = (ids.notna() & ids.duplicated(keep=False)).to_numpy()
+        if not repeated.any():
+            return
+        wanted = {self.line(int(p)): int(p) for p in self.positions[repeated]}
+        objects: dict[int, Any] = {}
+        with self.path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                if number in wanted:
+                    objects[wanted[number]] = json.loads(raw)
+        first: dict[Any, int] = {}
+        drop = np.zeros(len(self.positions), dtype=bool)
+        messages: list[str] = []
+        for index in np.flatnonzero(repeated):
+            position, key = int(self.positions[index]), ids.iloc[index]
+            earlier = first.setdefault(key, position)
+            if earlier == position:
+                continue
+            if objects[position] != objects[earlier]:
+                raise SnapshotError(
+                    f"{what} {key} appears twice with different content (first at line "
+                    f"{self.line(earlier)}); the snapshot is inconsistent: pull it again",
+                    str(self.path),
+                    self.line(position),
+                )
+            drop[index] = True
+            messages.append(f"{what} {key} repeats line {self.line(earlier)}; repeat left out")
+        self.drop(drop, messages)
 
 
 def _parse(directory: Path) -> Snapshot:
-    tables = {name: _read_table(directory, name) for name in DATA_FILES}
-    problems: list[Problem] = []
-    keep: dict[str, pd.Series] = {}
-    for name, table in tables.items():
-        missing = _missing_required(table, name)
+    rows = {name: _Rows(directory, name, _read_table(directory, name)) for name in DATA_FILES}
+    for name, part in rows.items():
         required = ", ".join(_REQUIRED[name])
-        problems += _problems_for(
-            directory, name, missing, f"missing one of {required}; row left out"
-        )
-        keep[name] = ~missing
-    tickets, watchers, custom_fields, field_names, links = _flatten_tickets(tables[TICKETS])
-    bad_created = tickets["created"].isna() & keep[TICKETS]
-    problems += _problems_for(
-        directory, TICKETS, bad_created, "Created is unset or not an RT date; ticket left out"
-    )
-    tickets = tickets.loc[keep[TICKETS] & ~bad_created]
+        part.drop(_missing_required(part.table, name), f"missing one of {required}; row left out")
+        part.drop_repeats(_WHAT[name])
+    t, x = rows[TICKETS], rows[TRANSACTIONS]
+    created = _timestamps(t.table.column("Created"))
+    t.drop(created.isna(), "Created is unset or not an RT date; ticket left out")
+    tickets, watchers, custom_fields, field_names, links = _flatten_tickets(t.table)
     tickets["ticket_id"] = tickets["ticket_id"].astype("int64")
-    transactions = _flatten_transactions(tables[TRANSACTIONS])
-    known = transactions["ticket_id"].isin(tickets["ticket_id"])
+    transactions = _flatten_transactions(x.table)
     non_ticket = transactions["object_type"].fillna("RT::Ticket") != "RT::Ticket"
-    orphans = keep[TRANSACTIONS] & ~known & ~non_ticket
-    problems += _problems_for(
-        directory,
-        TRANSACTIONS,
-        orphans,
-        "transaction of a ticket that is not in tickets.jsonl; left out",
+    x.drop(non_ticket, None)  # history of queues, users, ...: not a problem, not kept
+    transactions = transactions.loc[~non_ticket].reset_index(drop=True)
+    rules: tuple[tuple[Callable[[pd.DataFrame], pd.Series], str], ...] = (
+        (lambda f: f["ticket_id"].isna(), "ObjectId is not a ticket number; left out"),
+        (
+            lambda f: ~f["ticket_id"].isin(tickets["ticket_id"]),
+            "transaction of a ticket that is not in tickets.jsonl; left out",
+        ),
+        (
+            lambda f: f["created"].isna() | f["txn_id"].isna(),
+            "id is not a number or Created is not an RT date; left out",
+        ),
     )
-    bad_time = (
-        keep[TRANSACTIONS]
-        & known
-        & (transactions["created"].isna() | transactions["txn_id"].isna())
-    )
-    problems += _problems_for(
-        directory,
-        TRANSACTIONS,
-        bad_time,
-        "id is not a number or Created is not an RT date; left out",
-    )
-    transactions = transactions.loc[keep[TRANSACTIONS] & known & ~bad_time & ~non_ticket]
+    for rule, message in rules:
+        bad = rule(transactions)
+        x.drop(bad, message)
+        transactions = transactions.loc[~bad].reset_index(drop=True)
     transactions = transactions.drop(columns="object_type")
     transactions = transactions.astype({"txn_id": "int64", "ticket_id": "int64"})
-    ticket_ids = set(tickets["ticket_id"])
-    custom_fields = custom_fields.loc[custom_fields["ticket_id"].isin(ticket_ids)]
-    watchers = watchers.loc[watchers["ticket_id"].isin(ticket_ids)]
-    links = links.loc[links["ticket_id"].isin(ticket_ids)]
+    queues_table, users_table = rows[QUEUES].table, rows[USERS].table
     queues = pd.DataFrame(
         {
-            "queue_id": tables[QUEUES].column("id").to_pandas().astype("string"),
-            "name": pd.Series(tables[QUEUES].column("Name").to_pandas(), dtype="string"),
+            "queue_id": queues_table.column("id").to_pandas().astype("string"),
+            "name": pd.Series(queues_table.column("Name").to_pandas(), dtype="string"),
         }
-    ).loc[keep[QUEUES]]
-    users_table = tables[USERS]
+    )
     users = pd.DataFrame(
         {
             "user_id": users_table.column("id").to_pandas().astype("string"),
@@ -557,7 +733,7 @@ def _parse(directory: Path) -> Snapshot:
             .fillna(0)
             .astype(bool),
         }
-    ).loc[keep[USERS]]
+    )
     frames = {
         "tickets": tickets,
         "transactions": transactions,
@@ -571,7 +747,7 @@ def _parse(directory: Path) -> Snapshot:
     return Snapshot(
         path=directory,
         manifest={},
-        problems=problems,
+        problems=[p for part in rows.values() for p in part.problems],
         **{k: v.reset_index(drop=True) for k, v in frames.items()},
     )
 

@@ -77,6 +77,7 @@ def test_transaction_of_unknown_ticket_is_reported_and_left_out(example: Path) -
     lines = (example / "transactions.jsonl").read_text().splitlines()
     row = json.loads(lines[3])
     row["ObjectId"] = "99"
+    row["id"] = "9999"
     lines.insert(10, json.dumps(row))  # becomes line 11
     rewrite(example, "transactions.jsonl", lines)
     snap = load_snapshot(example)
@@ -159,3 +160,116 @@ def test_a_write_killed_between_its_renames_loses_nothing(tmp_path: Path) -> Non
         write_snapshot(target, [{"id": 2}], failing(), [], [], source="t", query="q", pulled_at="t")
     assert read_jsonl(target / "tickets.jsonl") == [{"id": 1}]  # the previous snapshot is back
     assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "snap"]
+
+
+# --------------------------------------------------------------------------- hostile and quiet input
+
+
+def test_a_quiet_month_without_tickets_is_a_valid_snapshot(tmp_path: Path) -> None:
+    queues = read_jsonl(EXAMPLE / "queues.jsonl")
+    target = write_snapshot(
+        tmp_path / "quiet", [], [], queues, [], source="t", query="q", pulled_at="t"
+    )
+    snap = load_snapshot(target)
+    assert len(snap.tickets) == 0 and len(snap.transactions) == 0 and snap.problems == []
+    assert list(snap.tickets.columns)[:3] == ["ticket_id", "subject", "status"]
+    assert len(snap.queues) == 2
+
+
+def test_tickets_all_dropped_as_malformed_leave_an_empty_snapshot(example: Path) -> None:
+    lines = (example / "tickets.jsonl").read_text().splitlines()
+    rewrite(
+        example, "tickets.jsonl", [json.dumps({"id": 1}), json.dumps({"id": 2, "Status": "open"})]
+    )
+    snap = load_snapshot(example)
+    assert len(snap.tickets) == 0 and len(snap.transactions) == 0
+    assert [(p.file, p.line) for p in snap.problems][:2] == [
+        ("tickets.jsonl", 1),
+        ("tickets.jsonl", 2),
+    ]
+    assert len(snap.problems) == 2 + 34  # and every transaction, whose ticket is gone
+    assert lines  # the original had two good tickets
+
+
+def test_a_repeated_ticket_line_is_kept_once_with_a_warning(example: Path) -> None:
+    lines = (example / "tickets.jsonl").read_text().splitlines()
+    rewrite(example, "tickets.jsonl", [lines[0], lines[1], lines[0]])
+    snap = load_snapshot(example)
+    assert list(snap.tickets["ticket_id"]) == [1, 2]
+    assert snap.field_values("Service").to_dict() == {1: "web-portal", 2: "lists"}  # not doubled
+    assert len(snap.watchers.query("ticket_id == 1")) == len(
+        load_snapshot(EXAMPLE).watchers.query("ticket_id == 1")
+    )
+    assert [str(p) for p in snap.problems] == [
+        "tickets.jsonl:3: ticket 1 repeats line 1; repeat left out"
+    ]
+
+
+def test_a_repeated_transaction_is_kept_once_with_a_warning(example: Path) -> None:
+    lines = (example / "transactions.jsonl").read_text().splitlines()
+    rewrite(example, "transactions.jsonl", [*lines, lines[4]])  # line 35 repeats line 5
+    snap = load_snapshot(example)
+    assert len(snap.transactions) == 34
+    txn = json.loads(lines[4])["id"]
+    assert [str(p) for p in snap.problems] == [
+        f"transactions.jsonl:35: transaction {txn} repeats line 5; repeat left out"
+    ]
+
+
+def test_two_different_versions_of_one_ticket_are_refused(example: Path) -> None:
+    lines = (example / "tickets.jsonl").read_text().splitlines()
+    changed = json.loads(lines[0])
+    changed["Status"] = "open"
+    rewrite(example, "tickets.jsonl", [lines[0], lines[1], json.dumps(changed)])
+    with pytest.raises(
+        SnapshotError,
+        match=r"tickets.jsonl:3: ticket 1 appears twice with different content \(first at line 1\)",
+    ):
+        load_snapshot(example)
+
+
+def test_a_file_that_is_not_utf8_is_named_with_its_line(example: Path) -> None:
+    lines = (example / "transactions.jsonl").read_text().splitlines()
+    rewrite(example, "transactions.jsonl", lines)  # no checksum: the reader must catch it
+    latin1 = [line.encode() for line in lines]
+    latin1[5] = latin1[5].replace(b'"Type": "', b'"Type": "\xe9', 1)
+    assert b"\xe9" in latin1[5]
+    (example / "transactions.jsonl").write_bytes(b"\n".join(latin1) + b"\n")
+    with pytest.raises(SnapshotError, match=r"transactions.jsonl:6: not UTF-8 text"):
+        load_snapshot(example)
+
+
+def test_a_manifest_that_is_not_utf8_or_whose_sha256_is_not_a_table(example: Path) -> None:
+    manifest = json.loads((example / "manifest.json").read_text())
+    for sums in (["abc"], "abc", {"tickets.jsonl": 5}, {"../../../dev/zero": "abc"}):
+        (example / "manifest.json").write_text(json.dumps({**manifest, "sha256": sums}))
+        with pytest.raises(SnapshotError, match=r"manifest.json: sha256 must be a table"):
+            load_snapshot(example)
+    (example / "manifest.json").write_bytes(b'{"format": 1, "source": "\xff"}')
+    with pytest.raises(SnapshotError, match=r"manifest.json: not UTF-8 text"):
+        load_snapshot(example)
+
+
+def test_a_huge_or_odd_object_id_is_a_problem_line_not_a_crash(example: Path) -> None:
+    lines = (example / "transactions.jsonl").read_text().splitlines()
+    for number, value in ((3, "9" * 30), (4, "1e5"), (5, "-2")):
+        row = json.loads(lines[number - 1])
+        row["ObjectId"] = value
+        lines[number - 1] = json.dumps(row)
+    rewrite(example, "transactions.jsonl", lines)
+    snap = load_snapshot(example)
+    assert [str(p) for p in snap.problems] == [
+        f"transactions.jsonl:{n}: ObjectId is not a ticket number; left out" for n in (3, 4, 5)
+    ]
+    assert len(snap.transactions) == 31
+
+
+def test_a_huge_ticket_id_names_the_line(example: Path) -> None:
+    lines = (example / "tickets.jsonl").read_text().splitlines()
+    row = json.loads(lines[1])
+    row["id"] = int("9" * 30)
+    rewrite(example, "tickets.jsonl", [lines[0], json.dumps(row)])
+    with pytest.raises(
+        SnapshotError, match=r"tickets.jsonl:2: a value has the wrong type or is out of range"
+    ):
+        load_snapshot(example)

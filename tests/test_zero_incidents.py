@@ -1,0 +1,58 @@
+"""Zero incidents is a valid answer: a quiet month, or every ticket dropped as malformed."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from review import reports
+from review.cli import main
+from review.config import load_config
+from review.metrics import METRIC_COLUMNS, metrics_for_snapshot
+from review.snapshot import load_snapshot, read_jsonl, write_snapshot
+
+SAMPLE = Path(__file__).parent.parent / "data" / "sample"
+
+
+@pytest.fixture(params=["quiet", "all-malformed"])
+def no_incidents(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """A snapshot of the sample's queues and users with no usable ticket."""
+    tickets = [] if request.param == "quiet" else [{"id": 7, "Subject": "no status or queue"}]
+    return write_snapshot(
+        tmp_path / "snap",
+        tickets,
+        [],
+        read_jsonl(SAMPLE / "queues.jsonl"),
+        read_jsonl(SAMPLE / "users.jsonl"),
+        source="t",
+        query="q",
+        pulled_at="2026-11-01T06:00:00Z",
+    )
+
+
+def test_metrics_of_no_incidents_is_an_empty_table(no_incidents: Path) -> None:
+    metrics = metrics_for_snapshot(load_snapshot(no_incidents), load_config(None))
+    assert list(metrics.columns) == METRIC_COLUMNS
+    assert len(metrics) == 0
+
+
+@pytest.mark.parametrize("command", ["metrics", "gaps", "support-gaps"])
+def test_commands_answer_zero_rows(
+    no_incidents: Path, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    extra = ["--today", "2026-11-02"] if command == "support-gaps" else []
+    main([command, "--snapshot", str(no_incidents), "--format", "json", *extra])
+    rows = json.loads(capsys.readouterr().out)
+    if command == "support-gaps":  # every registered service, none with an incident
+        assert rows and all(row["incidents"] == 0 for row in rows)
+    else:
+        assert rows == []
+
+
+def test_reports_of_no_incidents(no_incidents: Path) -> None:
+    monthly = reports.monthly_report_data(no_incidents, "2026-10")
+    assert len(monthly.incidents) == 0
+    assert monthly.summary.startswith("Monthly report 2026-10: 0 incident(s) opened in the month")
+    assert list(monthly.statistics["incidents"]) == [0] * 6
+    support = reports.support_gaps_data(no_incidents, today="2026-11-02")
+    assert support.incidents == 0 and len(support.findings) == 0
