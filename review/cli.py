@@ -6,17 +6,21 @@ in one line on stderr and a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
+import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
 import click
+import numpy as np
 import pandas as pd
 
 from review import __version__
 from review.config import Config, cache_dir, load_config, project_dir, sample_snapshot
 from review.errors import ReviewError
 from review.snapshot import Snapshot, load_snapshot
+from review.text import spreadsheet_safe, visible_frame
 
 snapshot_option = click.option(
     "--snapshot",
@@ -61,16 +65,21 @@ def open_snapshot(snapshot_dir: Path, config: Config) -> Snapshot:
 
 
 def emit(frame: pd.DataFrame, fmt: str, output: Path | None) -> None:
-    """Print or save a frame as an aligned table, CSV or JSON records."""
+    """Print or save a frame as an aligned table, CSV or JSON records.
+
+    CSV and JSON are for machines: numbers at full precision. Text is shown as text
+    (review.text): escaped control characters in the table and CSV, formulas defused
+    in CSV; JSON keeps it exactly.
+    """
     if fmt == "csv":
-        text = frame.to_csv(index=False)
+        text = spreadsheet_safe(frame).to_csv(index=False)
     elif fmt == "json":
-        text = frame.to_json(orient="records", indent=1, force_ascii=False) + "\n"
+        text = json_records(frame)
     else:
         with pd.option_context(
             "display.max_rows", None, "display.max_columns", None, "display.width", 250
         ):
-            text = frame.astype(object).fillna("").to_string(index=False) + "\n"
+            text = visible_frame(frame).astype(object).fillna("").to_string(index=False) + "\n"
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -79,6 +88,20 @@ def emit(frame: pd.DataFrame, fmt: str, output: Path | None) -> None:
         except OSError as exc:
             raise ReviewError(f"cannot write {output}: {exc.strerror}") from None
         click.echo(f"wrote {len(frame)} rows to {output}", err=True)
+
+
+def json_records(frame: pd.DataFrame) -> str:
+    """One JSON object per row: text exactly, numbers at full precision, missing as null."""
+    records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, pd.Timestamp | date):
+            return value.isoformat()
+        if isinstance(value, np.generic):
+            return value.item()
+        return str(value)
+
+    return json.dumps(records, indent=1, ensure_ascii=False, default=plain) + "\n"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -97,7 +120,8 @@ def metrics(snapshot_dir: Path, config_path: Path | None, fmt: str, output: Path
     from review.metrics import DEFINITIONS, format_metrics, metrics_for_snapshot
 
     config: Config = load_config(config_path)
-    table = format_metrics(metrics_for_snapshot(open_snapshot(snapshot_dir, config), config))
+    digits = 2 if fmt == "table" else None  # files for machines keep full precision
+    table = format_metrics(metrics_for_snapshot(open_snapshot(snapshot_dir, config), config), digits)
     emit(table, fmt, output)
     if fmt == "table" and output is None:
         click.echo("\nDefinitions:")

@@ -8,6 +8,7 @@ errors that name the key and what is allowed.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import re
 import tomllib
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from review.errors import ConfigError
+from review.errors import ConfigError, not_utf8
 
 CONFIG_ENV = "REVIEW_CONFIG"
 CACHE_ENV = "REVIEW_CACHE_DIR"
@@ -246,6 +247,12 @@ def _merge(defaults: dict[str, Any], user: dict[str, Any], path: str) -> dict[st
                     path,
                     f"{section}.{key}",
                 )
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(
+                    f"{section}.{key} must be a finite number, got {value!r}",
+                    path,
+                    f"{section}.{key}",
+                )
             merged[section][key] = value
     return merged
 
@@ -337,7 +344,7 @@ def _build(tree: dict[str, Any], path: str, user: dict[str, Any], base: Path) ->
             url=rt["url"],
             verify_tls=rt["verify_tls"],
             ca_bundle=rt["ca_bundle"],
-            timeout=float(rt["timeout"]),
+            timeout=_within(rt["timeout"], "rt.timeout", "seconds", 3600, path),
         ),
         gaps=gaps,
         paths=Paths(
@@ -350,13 +357,24 @@ def _build(tree: dict[str, Any], path: str, user: dict[str, Any], base: Path) ->
     )
 
 
+def _within(value: float, key: str, unit: str, most: float, path: str) -> float:
+    """A positive setting no larger than `most` (a bigger one is a typo, and overflows dates)."""
+    if not 0 < value <= most:
+        raise ConfigError(
+            f"{key} must be more than 0 and at most {most:g} {unit}, got {value!r}", path, key
+        )
+    return float(value)
+
+
 def _gaps(g: dict[str, Any], path: str, registry: Path | None) -> Gaps:
     """The close-out audit's thresholds; `registry` is the file's own, if it sets one."""
-    for key in ("daily_update_hours", "handoff_announce_business_hours", "registry_review_days"):
-        if g[key] <= 0:
-            raise ConfigError(
-                f"gaps.{key} must be more than 0, got {g[key]!r}", path, f"gaps.{key}"
-            )
+    days = g["registry_review_days"]
+    if days != int(_within(days, "gaps.registry_review_days", "days", 36500, path)):
+        raise ConfigError(
+            f"gaps.registry_review_days must be a whole number of days, got {days!r}",
+            path,
+            "gaps.registry_review_days",
+        )
     if not g["registry"]:
         raise ConfigError(
             "gaps.registry must name the service registry file, e.g. 'data/services.yaml'",
@@ -364,9 +382,17 @@ def _gaps(g: dict[str, Any], path: str, registry: Path | None) -> Gaps:
             "gaps.registry",
         )
     return Gaps(
-        daily_update_hours=float(g["daily_update_hours"]),
-        handoff_announce_business_hours=float(g["handoff_announce_business_hours"]),
-        registry_review_days=int(g["registry_review_days"]),
+        daily_update_hours=_within(
+            g["daily_update_hours"], "gaps.daily_update_hours", "hours", 24 * 366, path
+        ),
+        handoff_announce_business_hours=_within(
+            g["handoff_announce_business_hours"],
+            "gaps.handoff_announce_business_hours",
+            "business hours",
+            24 * 366,
+            path,
+        ),
+        registry_review_days=int(days),
         registry=registry or _default_registry(g["registry"]),
     )
 
@@ -461,7 +487,11 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         return _build(defaults, "defaults", {}, Path.cwd())
     file = Path(path)
     try:
-        text = file.read_text("utf-8")
+        data = file.read_bytes()
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, message = not_utf8(data, exc)
+        raise ConfigError(f"line {line}: {message}", str(file)) from None
     except FileNotFoundError:
         raise ConfigError(
             "config file not found; check the path, or omit --config to use the defaults",

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from review.errors import RegistryError
+from review.errors import RegistryError, not_utf8
 
 ASSIGNMENTS = ("permanent", "temporary", "unassigned")
 _STR = "tag:yaml.org,2002:str"
@@ -299,13 +299,19 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
         path = load_config().gaps.registry
     file = Path(path)
     try:
-        text = file.read_text("utf-8")
+        data = file.read_bytes()
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, message = not_utf8(data, exc)
+        raise RegistryError(message, str(file), line) from None
     except FileNotFoundError:
         raise RegistryError(
             "service registry not found; create it (README: 'Close-out audit and the service "
             "registry') or point gaps.registry in the config at it",
             str(file),
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RegistryError(f"cannot read the service registry: {exc}", str(file)) from None
+    except OSError as exc:
+        raise RegistryError(
+            f"cannot read the service registry: {exc.strerror}", str(file)
+        ) from None
     return parse_registry(text, str(file))

@@ -74,3 +74,48 @@ def test_environment_variable_points_at_the_file(
 ) -> None:
     monkeypatch.setenv("REVIEW_CONFIG", str(write(tmp_path, "[statuses]\ninactive = ['done']\n")))
     assert load_config().statuses.inactive == ("done",)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[rt]\ntimeout = -1\n", "rt.timeout must be more than 0 and at most 3600 seconds, got -1"),
+        ("[rt]\ntimeout = 0\n", "rt.timeout must be more than 0 and at most 3600 seconds, got 0"),
+        ("[rt]\ntimeout = nan\n", "rt.timeout must be a finite number, got nan"),
+        (
+            "[gaps]\nregistry_review_days = inf\n",
+            "gaps.registry_review_days must be a finite number, got inf",
+        ),
+        (
+            "[gaps]\nregistry_review_days = 1e300\n",
+            "gaps.registry_review_days must be more than 0 and at most 36500 days",
+        ),
+        (
+            "[gaps]\nregistry_review_days = 99999999999999999999999\n",
+            "gaps.registry_review_days must be more than 0 and at most 36500 days",
+        ),
+        (
+            "[gaps]\nregistry_review_days = 30.5\n",
+            "gaps.registry_review_days must be a whole number of days, got 30.5",
+        ),
+        (
+            "[gaps]\ndaily_update_hours = -inf\n",
+            "gaps.daily_update_hours must be a finite number, got -inf",
+        ),
+    ],
+)
+def test_numbers_must_be_finite_and_in_range(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}: {message}")
+
+
+def test_a_config_file_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "review.toml"
+    path.write_bytes('[fields]\n\nservice = "Servicé"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert (
+        str(caught.value) == f"{path}: line 3: not UTF-8 text (byte 0xe9); save the file as UTF-8"
+    )

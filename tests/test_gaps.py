@@ -439,7 +439,10 @@ def test_gaps_thresholds_default_to_the_process_and_are_checked(tmp_path: Path) 
     assert gaps.registry_review_days == 365
     path = tmp_path / "review.toml"
     for text, message in [
-        ("[gaps]\ndaily_update_hours = 0\n", "gaps.daily_update_hours must be more than 0, got 0"),
+        (
+            "[gaps]\ndaily_update_hours = 0\n",
+            "gaps.daily_update_hours must be more than 0 and at most 8784 hours, got 0",
+        ),
         ("[gaps]\ndaily_updates = 12\n", "unknown key gaps.daily_updates; allowed in [gaps]: "),
         ("[gaps]\nregistry = ''\n", "gaps.registry must name the service registry file"),
         ("[gaps]\nregistry_review_days = 'yearly'\n", "gaps.registry_review_days must be a number"),

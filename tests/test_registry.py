@@ -117,7 +117,12 @@ def test_file_problems(tmp_path: Path) -> None:
         load_registry(tmp_path / "nope.yaml")
     path = tmp_path / "bad.yaml"
     path.write_bytes(b"\xff\xfe services")
-    with pytest.raises(RegistryError, match="cannot read the service registry"):
+    with pytest.raises(
+        RegistryError, match=r"bad.yaml:1: not UTF-8 text \(byte 0xff\); save the file"
+    ):
+        load_registry(path)
+    path.write_bytes("services:\n  - service: café\n".encode("latin-1"))
+    with pytest.raises(RegistryError, match=r"bad.yaml:2: not UTF-8 text \(byte 0xe9\)"):
         load_registry(path)
 
 
