@@ -2,7 +2,8 @@
 
 Ticket text (subjects, reply texts, names) is untrusted. Notebooks show frames
 through pandas' escaping HTML (``Table``, ``safe_table``) or as plain text
-(``Note``), never as Markdown or hand-made HTML.
+(``Note``), never as Markdown or hand-made HTML; control characters in it are
+shown escaped (``review.text.visible``), never run.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from review.config import Config
+from review.text import visible, visible_frame
 
 
 def notebook_setup() -> None:
@@ -46,7 +48,7 @@ class Note:
     """A line of plain text that shows as text in notebooks and as escaped HTML."""
 
     def __init__(self, text: str) -> None:
-        self.text = text
+        self.text = visible(text)
 
     def __repr__(self) -> str:
         return self.text
@@ -63,7 +65,7 @@ class Table:
     """
 
     def __init__(self, frame: pd.DataFrame) -> None:
-        self.frame = frame
+        self.frame = visible_frame(frame)
 
     def __repr__(self) -> str:
         return self.frame.to_string(index=False)
@@ -94,6 +96,7 @@ def safe_table(
         return Note(empty)
     if not links and caption is None:
         return Table(frame)
+    frame = visible_frame(frame)
     styler = frame.style.format(escape="html", na_rep="", precision=2).hide(axis="index")
     for column, template in (links or {}).items():
 

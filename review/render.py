@@ -43,6 +43,7 @@ from review.errors import ReviewError
 from review.metrics import incidents
 from review.months import month_of
 from review.snapshot import Snapshot, umask_mode
+from review.text import visible
 
 INCIDENT_TEMPLATE = "incident_review.ipynb"
 MONTHLY_TEMPLATE = "monthly_report.ipynb"
@@ -589,7 +590,10 @@ def write_index(out: Path, inputs: Inputs, failures: Iterable[Failure] = ()) -> 
     """`index.html`: every rendered report under `out`, with subjects as plain text."""
     failed = {Path(f.output).resolve(): f for f in failures}
     subjects = inputs.snapshot.tickets.set_index("ticket_id")["subject"]
-    esc = html.escape
+
+    def esc(text: str) -> str:
+        return html.escape(visible(text))
+
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8"><title>Incident reviews</title>',

@@ -31,6 +31,7 @@ from review.metrics import DEFINITIONS, incidents
 from review.months import month_of, parse_date, previous_months, resolve_month
 from review.registry import load_registry
 from review.snapshot import Snapshot
+from review.text import visible
 from review.timeline import NOBODY
 
 DURATIONS = {
@@ -195,7 +196,7 @@ def incident_review_data(
     )
     return IncidentReview(
         ticket_id=ticket_id,
-        title=f"Ticket {ticket_id}: {ticket['subject']}",
+        title=f"Ticket {ticket_id}: {visible(str(ticket['subject']))}",  # printed: a stream output
         who_what=who_what,
         metrics=incident_metrics_table(row, config),
         definitions=definitions_table(config),

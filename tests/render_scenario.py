@@ -15,14 +15,15 @@ October: 2 incidents; median time to resolve (2 + 240) / 2 = 121.00 h; p90 2 + 0
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 HOSTILE_SUBJECT = (
     "Restore fails: <script>alert(1)</script> costs $5 and $x^2$ "
-    "**bold** [click](http://evil.example)"
+    "**bold** [click](http://evil.example) \x1b[37;47mwhite on white\x1b[0m\x07\x08\x00"
 )
 HOSTILE_TICKET, LONG_TICKET, SEPTEMBER_TICKET = 2, 3, 1
-HOSTILE_REPLY = "<img src=x onerror=alert(2)> still looking"
+HOSTILE_REPLY = "<img src=x onerror=alert(2)> still looking \x1b[8mconcealed\x1b[0m"
 HOSTILE_NAME = "<img src=y onerror=alert(3)>"
 
 SITE = """
@@ -106,7 +107,9 @@ incidents:
 
 
 def _quoted(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    """`text` inside a YAML double-quoted scalar (control characters as YAML escapes)."""
+    text = text.replace("\\", "\\\\").replace('"', '\\"')
+    return re.sub(r"[\x00-\x1f]", lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def write_scenarios(directory: Path) -> Path:

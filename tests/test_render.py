@@ -22,6 +22,7 @@ from review.config import sample_snapshot
 from review.display import safe_table
 from review.months import resolve_month
 from review.reports import incident_review_data, monthly_report_data
+from review.text import visible
 from tests.render_scenario import (
     HOSTILE_NAME,
     HOSTILE_REPLY,
@@ -203,7 +204,11 @@ def test_hostile_ticket_text_is_shown_as_text(rendered: Path) -> None:
         scripts = set(re.findall(r"<script[^>]*>", page))
         assert scripts <= TEMPLATE_SCRIPTS, scripts
         assert "mathjax.js" not in page.lower() and "MathJax.Hub" not in page
+        assert not any(c in page for c in "\x1b\x07\x08\x00"), path  # controls never raw
+        assert 'class="ansi-' not in page  # nbconvert's colours for ANSI escapes
+        assert "white on white\\x1b[0m\\x07\\x08\\x00" in page, path  # shown, escaped
     review_page = paths[0].read_text()
+    assert "still looking \\x1b[8mconcealed" in review_page
     assert "&lt;img src=x onerror=alert(2)&gt;" in review_page  # the reply text
     assert "&lt;img src=y onerror=alert(3)&gt;" in review_page  # the requestor's name
     assert "$5 and $x^2$" in review_page
@@ -348,7 +353,7 @@ def test_safe_table_escapes_text_and_links_only_integers() -> None:
 
 def test_review_data_without_a_kernel(snapshot: Path) -> None:
     review = incident_review_data(snapshot, HOSTILE_TICKET)
-    assert review.title == f"Ticket {HOSTILE_TICKET}: {HOSTILE_SUBJECT}"
+    assert review.title == f"Ticket {HOSTILE_TICKET}: {visible(HOSTILE_SUBJECT)}"
     texts = review.communication["text"].tolist()
     assert HOSTILE_REPLY in texts
     metrics = review.metrics.set_index("metric")
