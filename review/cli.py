@@ -121,7 +121,9 @@ def metrics(snapshot_dir: Path, config_path: Path | None, fmt: str, output: Path
 
     config: Config = load_config(config_path)
     digits = 2 if fmt == "table" else None  # files for machines keep full precision
-    table = format_metrics(metrics_for_snapshot(open_snapshot(snapshot_dir, config), config), digits)
+    table = format_metrics(
+        metrics_for_snapshot(open_snapshot(snapshot_dir, config), config), digits
+    )
     emit(table, fmt, output)
     if fmt == "table" and output is None:
         click.echo("\nDefinitions:")
