@@ -398,11 +398,12 @@ def read_manifest(directory: Path) -> dict[str, Any]:
             str(path),
         )
     sums = manifest.get("sha256", {})
+    files = (*DATA_FILES, FOLLOWUPS)
     if not isinstance(sums, dict) or not all(
-        name in DATA_FILES and isinstance(value, str) for name, value in sums.items()
+        name in files and isinstance(value, str) for name, value in sums.items()
     ):
         raise SnapshotError(
-            f"sha256 must be a table from file name ({', '.join(DATA_FILES)}) to checksum; "
+            f"sha256 must be a table from file name ({', '.join(files)}) to checksum; "
             "the manifest was altered: pull the snapshot again",
             str(path),
         )

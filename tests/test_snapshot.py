@@ -241,6 +241,7 @@ def test_a_file_that_is_not_utf8_is_named_with_its_line(example: Path) -> None:
 
 def test_a_manifest_that_is_not_utf8_or_whose_sha256_is_not_a_table(example: Path) -> None:
     manifest = json.loads((example / "manifest.json").read_text())
+    assert load_snapshot(example)  # with a checksum for each of the four data files
     for sums in (["abc"], "abc", {"tickets.jsonl": 5}, {"../../../dev/zero": "abc"}):
         (example / "manifest.json").write_text(json.dumps({**manifest, "sha256": sums}))
         with pytest.raises(SnapshotError, match=r"manifest.json: sha256 must be a table"):
