@@ -14,6 +14,7 @@ follow-up's link, status, age and whether it is overdue, for the reports.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections.abc import Iterable, Sequence
@@ -507,7 +508,8 @@ def finding_followups(
     keyed = findings.assign(key=finding_keys(findings))
     latest = followups.drop_duplicates("key", keep="first").set_index("key")
     joined = latest.reindex(keyed["key"])
-    age = (now - joined["created"]).dt.days
+    # open: up to now; resolved: how long it stayed open
+    age = (joined["resolved"].where(joined["resolved"].notna(), now) - joined["created"]).dt.days
     inactive = joined["status"].isin(config.statuses.inactive)
     number = joined["followup_id"].astype("Int64")
     url = rt_web + "Ticket/Display.html?id=" + number.astype(str)
@@ -594,6 +596,18 @@ def attach_followups(findings: pd.DataFrame, snapshot: Snapshot, config: Config)
         followup_age_days=shown["followup_age_days"],
         followup_overdue=shown["followup_overdue"].where(shown["followup_id"].notna(), pd.NA),
     )
+
+
+def followups_digest(snapshot: Snapshot) -> str:
+    """What the reports show of the follow-ups changes with this: the pulled file and, since
+    ages and overdue count to the pull, its time ('' without follow-ups)."""
+    from review.snapshot import FOLLOWUPS
+
+    path = snapshot.path / FOLLOWUPS
+    if not path.is_file():
+        return ""
+    content = hashlib.sha256(path.read_bytes()).hexdigest()
+    return f"{content} {snapshot.manifest.get('pulled_at', '')}"
 
 
 def followup_links(snapshot: Snapshot) -> dict[str, str]:

@@ -98,7 +98,7 @@ def report_message(
     message["Subject"] = subject
     message["From"] = sender
     message["To"] = ", ".join(to)
-    message["Date"] = formatdate(localtime=False)
+    message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to it
     message.set_content(summary.rstrip() + "\n\nThe full report is this message's HTML part.\n")
@@ -123,7 +123,7 @@ def text_message(*, subject: str, body: str, sender: str, to: Sequence[str]) -> 
     message["Subject"] = subject
     message["From"] = sender
     message["To"] = ", ".join(to)
-    message["Date"] = formatdate(localtime=False)
+    message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(body)

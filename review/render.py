@@ -40,6 +40,7 @@ import review
 from review.config import Config, load_config, templates_dir
 from review.derived import open_snapshot, package_digest, prepare_derived, registry_path
 from review.errors import ReviewError
+from review.followups import followups_digest
 from review.metrics import incidents
 from review.months import month_of
 from review.snapshot import Snapshot, umask_mode
@@ -179,6 +180,7 @@ def load_inputs(snapshot_dir: Path, config_path: Path | None) -> Inputs:
         file_digest(registry_path(config)),
         package_digest(),
         shared_digest(snapshot),
+        followups_digest(snapshot),
     )
     return Inputs(
         snapshot_dir=snapshot_dir.resolve(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -164,3 +165,26 @@ def test_a_temporary_fix_follow_up_satisfies_its_own_rule_and_is_left() -> None:
     assert [s.line() for s in plan.steps] == [
         "leave   #7     temporary-fix-no-followup:ticket/9  open: the rule counts it as the follow-up"
     ]
+
+
+def test_rendered_reports_depend_on_the_pulled_follow_ups(tmp_path: Path) -> None:
+    """Render fingerprints include followups_digest: a new follow-up state, or a later pull
+    (ages), renders again; a snapshot without follow-ups keeps its fingerprints."""
+    from review.config import sample_snapshot
+    from review.followups import followups_digest
+    from review.snapshot import DATA_FILES, load_snapshot, read_jsonl, write_snapshot
+
+    rows = [read_jsonl(sample_snapshot() / name) for name in DATA_FILES]
+
+    def digest(followups: list[dict[str, Any]] | None, pulled_at: str) -> str:
+        target = write_snapshot(tmp_path / "s", *rows, source="x", query="q",
+                                pulled_at=pulled_at, followups=followups)  # fmt: skip
+        return followups_digest(load_snapshot(target))
+
+    assert digest(None, "2026-11-01T06:00:00Z") == ""
+    one = [ticket(7, "[followup:not-validated:ticket/9] x")]
+    first = digest(one, "2026-11-01T06:00:00Z")
+    assert first.endswith(" 2026-11-01T06:00:00Z")
+    assert digest(one, "2026-11-02T06:00:00Z") != first
+    assert digest([ticket(7, "[followup:not-validated:ticket/9] x", status="resolved")],
+                  "2026-11-01T06:00:00Z") != first  # fmt: skip
