@@ -29,6 +29,7 @@ from review.errors import RTAuthError, RTError, SnapshotError
 from review.gaps import NO_SERVICE, RULES, SERVICE_RULES
 from review.rt.client import RTClient
 from review.snapshot import Snapshot
+from review.text import visible
 
 TAG = "followup"
 KEY = re.compile(r"^\[followup:(?P<rule>[a-z][a-z-]*):(?P<scope>ticket|service)/(?P<name>[^\]]+)\]")
@@ -41,12 +42,13 @@ FOLLOWUP_COLUMNS = [
     "followup_id", "key", "rule", "scope", "name", "subject", "status", "owner", "owner_email",
     "created", "resolved", "incidents", "cleared",
 ]  # fmt: skip
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\]\[]+")
+_BRACKETS = re.compile(r"[\[\]]+")
 
 
 def _clean(text: str) -> str:
-    """Ticket text for a subject or a key: no control characters or brackets, one line."""
-    return " ".join(_CONTROL.sub(" ", text).split())
+    """Ticket text for a subject or a key: control characters as escapes, no brackets (they
+    delimit the tag), one line."""
+    return " ".join(_BRACKETS.sub(" ", visible(text)).split())
 
 
 def finding_keys(findings: pd.DataFrame) -> pd.Series:
@@ -186,7 +188,7 @@ def wanted_followups(
             when = opened.get(ticket)
             stamp = f", opened {when:%Y-%m-%d}" if isinstance(when, pd.Timestamp) else ""
             lines.append(f"- incident #{ticket}{stamp} ({rt_web}Ticket/Display.html?id={ticket})")
-            lines.append(f"  {evidence}")
+            lines.append(f"  {visible(evidence)}")
             lines.append(f"  review: {review_links.get(ticket, '(not rendered)')}")
         lines += [
             "",

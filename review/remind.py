@@ -19,6 +19,7 @@ from review.followups import read_followups, rt_web_url
 from review.gaps import REVIEW_ACTION, review_overdue
 from review.registry import Registry
 from review.snapshot import Snapshot
+from review.text import visible
 
 UNASSIGNED = "(no owner)"
 
@@ -91,7 +92,7 @@ def digests(
             owner = str(row.owner) if row.owner != "Nobody" else UNASSIGNED
             address = str(row.owner_email) or emails.get(owner, "")
             digest(owner, address).followups.append(
-                f"- #{row.followup_id} {row.subject} ({row.status}, opened "
+                f"- #{row.followup_id} {visible(str(row.subject))} ({row.status}, opened "
                 f"{row.created:%Y-%m-%d}, {row.age} days): {web}Ticket/Display.html?id="
                 f"{row.followup_id}"
             )

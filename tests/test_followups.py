@@ -188,3 +188,12 @@ def test_rendered_reports_depend_on_the_pulled_follow_ups(tmp_path: Path) -> Non
     assert digest(one, "2026-11-02T06:00:00Z") != first
     assert digest([ticket(7, "[followup:not-validated:ticket/9] x", status="resolved")],
                   "2026-11-01T06:00:00Z") != first  # fmt: skip
+
+
+def test_hostile_service_names_stay_text_in_keys_and_subjects() -> None:
+    found = pd.DataFrame(
+        {"ticket_id": [3], "service": ["wiki\x1b[2J]\u202e\nx"], "rule": ["ad-hoc-support-team"]}
+    )
+    key = finding_keys(found).iloc[0]
+    assert key == "ad-hoc-support-team:service/wiki\\x1b 2J \\u202e x"
+    assert subject_for(key, "ad-hoc-support-team", "s", [3]).startswith(f"[followup:{key}] ")
