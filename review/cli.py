@@ -204,6 +204,13 @@ def _finish(result: Any, out: Path, quiet: bool = False) -> None:
         )
 
 
+partial_option = click.option(
+    "--partial",
+    is_flag=True,
+    help="Render a month the snapshot does not wholly cover; the report says it is partial.",
+)
+
+
 @cli.command()
 @click.argument("tickets", nargs=-1, type=int)
 @click.option("--month", help="Every incident opened in this month (YYYY-MM or 'previous').")
@@ -220,6 +227,7 @@ def _finish(result: Any, out: Path, quiet: bool = False) -> None:
     default=None,
     help="A site's own incident template (default: notebooks/incident_review.ipynb).",
 )
+@partial_option
 def render(
     tickets: tuple[int, ...],
     month: str | None,
@@ -231,17 +239,22 @@ def render(
     jobs: int | None,
     force: bool,
     template: Path | None,
+    partial: bool,
 ) -> None:
     """Render post-incident review notebooks: TICKET..., --month YYYY-MM or --all."""
     from review import render as rendering
     from review.months import resolve_month
+    from review.reports import require_covered
 
     if sum((bool(tickets), month is not None, all_incidents)) != 1:
         raise click.UsageError("give ticket ids, --month YYYY-MM or --all (exactly one)")
     inputs = rendering.load_inputs(snapshot_dir, config_path)
     out = out or inputs.config.paths.reports
     if month is not None:
-        ids = rendering.month_ticket_ids(inputs, resolve_month(month))
+        month = resolve_month(month)
+        if not partial:
+            require_covered(inputs.snapshot, month, inputs.config)
+        ids = rendering.month_ticket_ids(inputs, month)
     elif all_incidents:
         ids = sorted(int(t) for t in inputs.metrics_month.index)
     else:
@@ -265,6 +278,7 @@ def render(
 @jobs_option
 @force_option
 @mail_to_option
+@partial_option
 def report(
     month: str,
     snapshot_dir: Path,
@@ -273,6 +287,7 @@ def report(
     jobs: int | None,
     force: bool,
     mail_to: tuple[str, ...],
+    partial: bool,
 ) -> None:
     """The monthly report (and the month's incident reviews it links to), as HTML.
 
@@ -281,11 +296,13 @@ def report(
     """
     from review import render as rendering
     from review.months import resolve_month
-    from review.reports import monthly_report_data
+    from review.reports import monthly_report_data, require_covered
 
     month = resolve_month(month)
     to = _mail_recipients(mail_to, load_config(config_path))
     inputs = rendering.load_inputs(snapshot_dir, config_path)
+    if not partial:
+        require_covered(inputs.snapshot, month, inputs.config)
     out = out or inputs.config.paths.reports
     batch = rendering.incident_jobs(inputs, rendering.month_ticket_ids(inputs, month), out, True)
     monthly = rendering.monthly_job(inputs, month, out)

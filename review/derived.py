@@ -119,7 +119,7 @@ def derived_dir(snapshot_dir: Path, config: Config) -> Path:
     material = json.dumps(
         [
             str(snapshot_dir.resolve()),
-            manifest.get("sha256"),
+            manifest,  # all of it: coverage and pulled_at reach the reports from here
             stamps,
             repr(config),
             hashlib.sha256(registry.read_bytes()).hexdigest() if registry.is_file() else "",

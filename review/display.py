@@ -57,6 +57,22 @@ class Note:
         return f"<p><em>{html.escape(self.text)}</em></p>"
 
 
+class Banner:
+    """A warning that must not be missed (a partial report): a framed block in HTML."""
+
+    def __init__(self, text: str) -> None:
+        self.text = visible(text)
+
+    def __repr__(self) -> str:
+        return f"*** {self.text} ***"
+
+    def _repr_html_(self) -> str:
+        return (
+            '<div role="alert" style="border:3px solid #b00020;padding:0.6em 0.9em;'
+            f'margin:0.5em 0;font-weight:bold;color:#b00020">{html.escape(self.text)}</div>'
+        )
+
+
 class Table:
     """A frame shown without its index: escaped HTML in notebooks, aligned text otherwise.
 

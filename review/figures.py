@@ -317,7 +317,11 @@ def monthly_comparison(comparison: pd.DataFrame, title: str = "") -> Figure:
     x = np.arange(len(months))
     with matplotlib.rc_context(_RC):
         axes = fig.subplots(1, 1 + len(DURATIONS))
-        axes[0].bar(x, comparison["incidents"], color=_PALETTE[0])
+        counts = pd.to_numeric(comparison["incidents"], errors="coerce")  # "not covered": NaN
+        axes[0].bar(x, counts, color=_PALETTE[0])
+        for i in np.flatnonzero(counts.isna().to_numpy()):
+            axes[0].text(x[i], 0, "not covered", rotation=90, ha="center", va="bottom",
+                         fontsize=8, color="#666666", **_TEXT)  # fmt: skip
         axes[0].set_title("incidents", fontsize=10)
         for ax, label in zip(axes[1:], DURATIONS.values(), strict=True):
             for stat, style in (("median", "o-"), ("p90", "s--")):

@@ -37,7 +37,7 @@ DEFINITIONS: dict[str, str] = {
     "handoff_count": "moves from an ops queue (ops-help) into a developer queue.",
     "time_in_handoff": (
         "total time in developer queues while the ticket was not closed, from the first "
-        "handoff to the final resolution; empty if never handed off."
+        "handoff to the final resolution; empty if never handed off or not resolved yet."
     ),
     "time_to_resolve": "from opened_at to resolved_at (reopened time included).",
     "tech_lead_handoffs": (
@@ -129,7 +129,7 @@ def compute_metrics(
         business=clock.hours_between(seg["start"], seg["end"]),
     )
     sums = seg.groupby("ticket_id")[["wall", "business"]].sum(min_count=1)
-    handed = handoff_count > 0
+    handed = (handoff_count > 0) & resolved_at.notna()  # open: no final resolution to end at
     time_in_handoff_h = _per_ticket(sums["wall"], index).fillna(0.0).where(handed)
     time_in_handoff_bh = _per_ticket(sums["business"], index).fillna(0.0).where(handed)
 

@@ -19,6 +19,14 @@ def month_of(stamps: pd.Series, config: Config) -> pd.Series:
     return local.dt.strftime("%Y-%m")
 
 
+def month_span(month: str, config: Config) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """[start, next month's start) of a YYYY-MM month in the calendar's zone, as UTC times."""
+    period = pd.Period(month, freq="M")
+    zone = config.calendar.timezone
+    start, end = (pd.Timestamp(str(p.start_time.date()), tz=zone) for p in (period, period + 1))
+    return start.tz_convert("UTC"), end.tz_convert("UTC")
+
+
 def resolve_month(month: str, today: date | None = None) -> str:
     """`previous` (the month before today) or a YYYY-MM string, checked."""
     if month == "previous":

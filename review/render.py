@@ -273,6 +273,8 @@ def monthly_job(inputs: Inputs, month: str, out: Path, compare: int = 3) -> Job:
         inputs.common,
         file_digest(template_path(MONTHLY_TEMPLATE)),
         month,
+        str(inputs.snapshot.coverage),  # its banner and "not covered" months
+        str(inputs.snapshot.pulled_at),  # time so far of incidents still open
         [(t, inputs.tickets[t]) for t in ids],
     )
     return Job(

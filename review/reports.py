@@ -21,19 +21,20 @@ import pandas as pd
 
 from review.config import Config
 from review.derived import Context, PathLike, empty_frame, load_context
-from review.display import Note, business_hours_text, hours_text, local_time
+from review.display import Banner, Note, business_hours_text, hours_text, local_time
 from review.display import notebook_setup as notebook_setup
 from review.display import safe_table as safe_table
-from review.errors import TicketError
+from review.errors import ReviewError, TicketError
 from review.followups import attach_followups, followup_links, followups_by_service
 from review.gaps import RULES, support_gaps
 from review.metrics import DEFINITIONS, incidents
-from review.months import month_of, parse_date, previous_months, resolve_month
+from review.months import month_of, month_span, parse_date, previous_months, resolve_month
 from review.registry import load_registry
-from review.snapshot import Snapshot
+from review.snapshot import Snapshot, covers
 from review.text import visible
 from review.timeline import NOBODY
 
+NOT_COVERED = "not covered"  # a compared month the snapshot does not wholly cover: never 0
 DURATIONS = {
     "time_to_triage": "time to triage",
     "time_in_handoff": "time in hand-off",
@@ -282,11 +283,16 @@ class MonthlyReport:
     months: list[str] = field(default_factory=list)
     # open and overdue follow-ups per service at the pull; None: the pull took none
     followups_by_service: pd.DataFrame | None = None
+    coverage: str = ""  # what the snapshot covers, in words
+    covered: bool = True  # every incident opened in the month is in the snapshot
+    pulled_at: pd.Timestamp | None = None  # "now" for incidents still open
 
     @property
     def summary(self) -> str:
         n = len(self.incidents)
         resolved = int(self.incidents["resolved_at"].notna().sum())
+        still_open = n - resolved
+        pulled = f" at the pull ({self.pulled_at:%Y-%m-%d %H:%M} UTC)" if self.pulled_at else ""
         followups = ""
         if self.followups_by_service is not None:
             open_, overdue = self.followups_by_service[["open", "overdue"]].sum()
@@ -294,11 +300,21 @@ class MonthlyReport:
                 f" Follow-ups in RT: {open_} open, {overdue} overdue "
                 f"(open more than {self.config.followups.overdue_days} days)."
             )
+        partial = "" if self.covered else "PARTIAL (the snapshot does not cover the month) - "
         return (
-            f"Monthly report {self.month}: {n} incident(s) opened in the month "
-            f"({self.config.calendar.timezone}), {resolved} resolved by the snapshot; "
-            f"{len(self.findings)} close-out finding(s). "
+            f"{partial}Monthly report {self.month}: {n} incident(s) opened in the month "
+            f"({self.config.calendar.timezone}), {resolved} resolved and {still_open} still "
+            f"open{pulled}; {len(self.findings)} close-out finding(s). "
             f"Compared with {', '.join(self.months[:-1])}.{followups}"
+        )
+
+    def coverage_banner(self) -> Any:
+        """What the snapshot covers; a warning banner when the month is not wholly covered."""
+        if self.covered:
+            return Note(f"Data: {self.coverage}.")
+        return Banner(
+            f"Partial report: {self.coverage}, which does not wholly cover {self.month}. "
+            "Incidents opened in the month may be missing and every number may be too low."
         )
 
     def followups_table(self) -> Any:
@@ -316,8 +332,14 @@ class MonthlyReport:
 
 
 def duration_statistics(metrics: pd.DataFrame, config: Config) -> pd.DataFrame:
-    """Median, 90th percentile and mean of each duration, wall-clock and business hours."""
+    """Median, 90th percentile and mean of each duration, wall-clock and business hours.
+
+    Each row says which incidents it includes: a duration that ends at resolution
+    (hand-off, resolve) counts resolved incidents only, never the time so far of
+    one still open.
+    """
     rows = []
+    still_open = int(metrics["resolved_at"].isna().sum())
     for key, label in DURATIONS.items():
         for suffix, basis in (("_h", "wall-clock hours"), ("_bh", "business hours")):
             values = metrics[f"{key}{suffix}"].dropna().astype(float)
@@ -326,6 +348,7 @@ def duration_statistics(metrics: pd.DataFrame, config: Config) -> pd.DataFrame:
                     "metric": label,
                     "hours": basis,
                     "incidents": len(values),
+                    "includes": _includes(key, len(metrics), len(values), still_open),
                     "median": values.median() if len(values) else float("nan"),
                     "p90": values.quantile(0.9) if len(values) else float("nan"),
                     "mean": values.mean() if len(values) else float("nan"),
@@ -334,6 +357,65 @@ def duration_statistics(metrics: pd.DataFrame, config: Config) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows).round({"median": 2, "p90": 2, "mean": 2})
+
+
+def _includes(key: str, total: int, counted: int, still_open: int) -> str:
+    """Which incidents a duration statistic counts, in words."""
+    open_part = f"; {still_open} still open left out" if still_open else ""
+    if key == "time_to_triage":
+        return f"triaged incidents ({total - counted} of {total} not triaged)"
+    if key == "time_in_handoff":
+        return f"resolved incidents that were handed off{open_part}"
+    return f"resolved incidents{open_part}"
+
+
+def month_coverage(snapshot: Snapshot, months: list[str], config: Config) -> dict[str, bool]:
+    """For each YYYY-MM month: is every incident opened in it in the snapshot?"""
+    return {m: covers(snapshot.coverage, *month_span(m, config)) for m in months}
+
+
+def coverage_text(snapshot: Snapshot) -> str:
+    """What the snapshot holds, in words (for banners and error lines)."""
+    found = snapshot.coverage
+    if found is None:
+        return (
+            f"the snapshot {snapshot.path} does not record what it covers "
+            "(pulled by an older version)"
+        )
+    kinds = " and ".join(
+        kind
+        for kind, flag in (("opened", found.opened_in_window), ("closed", found.closed_in_window))
+        if flag
+    )
+    return (
+        f"the snapshot {snapshot.path} holds the tickets {kinds or 'of no known kind'} "
+        f"from {found} in {', '.join(found.queues) or 'no queue'}"
+    )
+
+
+def pull_command(snapshot: Snapshot, months: list[str], config: Config) -> str:
+    """The `review pull` that would cover `months` (and what the snapshot covers already)."""
+    spans = [month_span(m, config) for m in months]
+    start, end = min(s for s, _ in spans), max(e for _, e in spans)
+    if snapshot.coverage is not None:
+        start, end = min(start, snapshot.coverage.since), max(end, snapshot.coverage.until)
+    since = start.floor("D")
+    until = end.ceil("D")
+    return (
+        f"review pull --since {since:%Y-%m-%d} --until {until:%Y-%m-%d} --snapshot {snapshot.path}"
+    )
+
+
+def require_covered(snapshot: Snapshot, month: str, config: Config, compare: int = 3) -> None:
+    """Refuse a month the snapshot does not wholly cover: its report would be silently short."""
+    if covers(snapshot.coverage, *month_span(month, config)):
+        return
+    raise ReviewError(
+        f"{month} is not wholly covered: {coverage_text(snapshot)}. To cover it (and the "
+        f"{compare} months it is compared with): "
+        f"{pull_command(snapshot, [*previous_months(month, compare), month], config)}; "
+        "or pass --partial to render it anyway, marked as partial"
+    )
 
 
 def monthly_report_data(
@@ -346,8 +428,17 @@ def monthly_report_data(
     month = resolve_month(month)
     context = load_context(snapshot_dir, config_path)
     config = context.config
+    snapshot = context.snapshot
     metrics = context.metrics.assign(month=month_of(context.metrics["opened_at"], config))
     months = [*previous_months(month, compare), month]
+    covered = month_coverage(snapshot, months, config)
+    pulled_at = snapshot.pulled_at
+    metrics["still_open"] = metrics["resolved_at"].isna()
+    metrics["open_so_far_h"] = (
+        ((pulled_at - metrics["opened_at"]).dt.total_seconds() / 3600).where(metrics["still_open"])
+        if pulled_at is not None
+        else float("nan")
+    )
     current = metrics.loc[metrics["month"] == month].reset_index(drop=True)
     history = metrics.loc[metrics["month"].isin(months)].reset_index(drop=True)
     by_class = (
@@ -366,13 +457,20 @@ def monthly_report_data(
     comparison_rows = []
     for m in months:
         part = history.loc[history["month"] == m]
-        row: dict[str, Any] = {"month": m, "incidents": len(part)}
+        known = covered[m] or m == month  # the report month itself: shown, with its banner
+        row: dict[str, Any] = {
+            "month": m,
+            "covered": "yes" if covered[m] else "no",
+            "incidents": len(part) if known else NOT_COVERED,
+        }
         for key, label in DURATIONS.items():
             for suffix in ("_h", "_bh"):
                 values = part[f"{key}{suffix}"].dropna().astype(float)
                 unit = "h" if suffix == "_h" else "bh"
-                row[f"{label} median ({unit})"] = values.median() if len(values) else None
-                row[f"{label} p90 ({unit})"] = values.quantile(0.9) if len(values) else None
+                row[f"{label} median ({unit})"] = values.median() if known and len(values) else None
+                row[f"{label} p90 ({unit})"] = (
+                    values.quantile(0.9) if known and len(values) else None
+                )
         comparison_rows.append(row)
     comparison = pd.DataFrame(comparison_rows).round(2)
     findings = context.findings.loc[context.findings["ticket_id"].isin(current["ticket_id"])]
@@ -392,7 +490,9 @@ def monthly_report_data(
             "service": current["service"],
             "classification": current["classification"],
             "opened": [local_time(a, config) for a in current["opened_at"]],
+            "state": current["still_open"].map({True: "still open", False: "resolved"}),
             "time to resolve (h)": current["time_to_resolve_h"].round(2),
+            "open so far (h)": current["open_so_far_h"].round(2),
             "findings": current["ticket_id"].map(per_ticket).fillna(0).astype(int),
         }
     )
@@ -411,6 +511,9 @@ def monthly_report_data(
         config=config,
         findings=findings.reset_index(drop=True),
         months=months,
+        coverage=coverage_text(snapshot),
+        covered=covered[month],
+        pulled_at=pulled_at,
         followups_by_service=followups_by_service(
             context.snapshot,
             context.findings.drop_duplicates("ticket_id").set_index("ticket_id")["service"],

@@ -148,9 +148,15 @@ class Coverage:
     queues: tuple[str, ...]
     closed_in_window: bool
     opened_in_window: bool
+    pulled_at: pd.Timestamp | None = None  # nothing after the pull can be in the snapshot
+
+    @property
+    def end(self) -> pd.Timestamp:
+        """Where what the snapshot holds ends: `until`, or the pull's time if that is earlier."""
+        return min(self.until, self.pulled_at) if self.pulled_at is not None else self.until
 
     def __str__(self) -> str:
-        return f"{self.since:%Y-%m-%d %H:%M} to {self.until:%Y-%m-%d %H:%M} UTC"
+        return f"{self.since:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M} UTC"
 
 
 def covers(coverage: Coverage | None, start: pd.Timestamp, end: pd.Timestamp) -> bool:
@@ -159,7 +165,7 @@ def covers(coverage: Coverage | None, start: pd.Timestamp, end: pd.Timestamp) ->
         coverage is not None
         and coverage.opened_in_window
         and coverage.since <= start
-        and end <= coverage.until
+        and end <= coverage.end
     )
 
 
@@ -197,7 +203,14 @@ def coverage_of(manifest: Mapping[str, Any], path: Path) -> Coverage | None:
         queues=tuple(queues),
         closed_in_window=bool(flags["closed_in_window"]),
         opened_in_window=bool(flags["opened_in_window"]),
+        pulled_at=_utc(manifest.get("pulled_at")),
     )
+
+
+def _utc(value: Any) -> pd.Timestamp | None:
+    """An ISO 8601 time with a zone as a UTC timestamp; None if it is not one."""
+    stamp = pd.to_datetime(str(value), utc=True, errors="coerce")
+    return None if pd.isna(stamp) else stamp
 
 
 @dataclass
@@ -234,8 +247,7 @@ class Snapshot:
     @property
     def pulled_at(self) -> pd.Timestamp | None:
         """When the pull ran: "now" for incidents still open (reproducible, not the wall clock)."""
-        stamp = pd.to_datetime(str(self.manifest.get("pulled_at")), utc=True, errors="coerce")
-        return None if pd.isna(stamp) else stamp
+        return _utc(self.manifest.get("pulled_at"))
 
     def around(self, ticket_ids: Iterable[int]) -> Snapshot:
         """The part about these tickets and the tickets they link to (one incident's review)."""
@@ -282,11 +294,14 @@ def write_snapshot(
     query: str,
     pulled_at: str,
     followups: Iterable[Mapping[str, Any]] | None = None,
+    coverage: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write a complete snapshot beside `directory`, then swap it in.
 
     If anything fails before the swap, the previous snapshot is untouched.
     `source` must not hold credentials; it is written to the manifest as given.
+    `coverage` (since, until, queues, closed_in_window, opened_in_window) says
+    which tickets the snapshot holds all of.
     """
     target = Path(directory)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -316,6 +331,8 @@ def write_snapshot(
             "counts": counts,
             "sha256": sums,
         }
+        if coverage is not None:
+            manifest["coverage"] = dict(coverage)
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
         _swap_in(staging, target)
     except BaseException:

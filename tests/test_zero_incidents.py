@@ -27,6 +27,13 @@ def no_incidents(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
         source="t",
         query="q",
         pulled_at="2026-11-01T06:00:00Z",
+        coverage={
+            "since": "2026-10-01T00:00:00Z",
+            "until": "2026-11-01T06:00:00Z",
+            "queues": ["ops-help"],
+            "closed_in_window": True,
+            "opened_in_window": True,
+        },
     )
 
 
@@ -52,6 +59,7 @@ def test_commands_answer_zero_rows(
 def test_reports_of_no_incidents(no_incidents: Path) -> None:
     monthly = reports.monthly_report_data(no_incidents, "2026-10")
     assert len(monthly.incidents) == 0
+    assert monthly.covered  # a quiet month, wholly pulled: 0 is the answer
     assert monthly.summary.startswith("Monthly report 2026-10: 0 incident(s) opened in the month")
     assert list(monthly.statistics["incidents"]) == [0] * 6
     support = reports.support_gaps_data(no_incidents, today="2026-11-02")

@@ -20,6 +20,7 @@ from review.snapshot import UNSET_DATE, write_snapshot
 
 SAMPLE_BASE_URL = "https://rt.example.edu/REST/2.0/"
 SAMPLE_PULLED_AT = "2026-11-01T06:00:00Z"
+SAMPLE_SINCE = "2026-08-01T00:00:00Z"
 SAMPLE_QUERY = "Status = '__Inactive__' AND Resolved >= '2026-08-01' AND Resolved < '2026-11-01'"
 RT_SYSTEM, NOBODY = "RT_System", "Nobody"
 ACCOUNTS_CREATED = "2026-07-01T12:00:00Z"
@@ -384,13 +385,22 @@ def generate_snapshot(
     *,
     base_url: str = SAMPLE_BASE_URL,
     pulled_at: str = SAMPLE_PULLED_AT,
+    since: str = SAMPLE_SINCE,
 ) -> Path:
-    """Generate the snapshot of every incident in `scenario_dir` into `out_dir`."""
+    """Generate the snapshot of every incident in `scenario_dir` into `out_dir`.
+
+    It holds every scenario incident, open or closed, so its coverage is every ticket
+    opened or closed from `since` to the pull in the queues it names.
+    """
     scenarios = load_scenarios(scenario_dir)
     tickets, transactions, queues, users = _Generator(scenarios, base_url).run()
+    coverage = {
+        "since": since, "until": pulled_at, "queues": [q["Name"] for q in queues],
+        "closed_in_window": True, "opened_in_window": True,
+    }  # fmt: skip
     return write_snapshot(
         out_dir, tickets, transactions, queues, users,
-        source="sample", query=SAMPLE_QUERY, pulled_at=pulled_at,
+        source="sample", query=SAMPLE_QUERY, pulled_at=pulled_at, coverage=coverage,
     )  # fmt: skip
 
 
