@@ -316,3 +316,30 @@ def test_a_pull_that_cannot_see_the_follow_up_queue_says_so(
         "it (SeeQueue, ShowTicket): the snapshot holds no follow-ups ([followups] queue)\n"
     ) in err
     assert read_followups(snapshot) is None  # not an empty list: unknown, not "none"
+
+
+def test_a_service_follow_up_gains_new_incidents_as_links_and_a_comment(
+    fu_rt: RTServer, config_file: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    rules = ["--rule", "ad-hoc-support-team", "--config", str(config_file)]
+    # first from 2026-10-15: file-storage's ad-hoc team shows in incidents 56 and 62
+    code, _, err = run(["follow-ups", *rules, "--since", "2026-10-15", "--apply"], fu_rt,
+                       monkeypatch, capsys)  # fmt: skip
+    assert code == 0, err
+    storage = next(t for t in queue_tickets(fu_rt) if "service/file-storage" in t["subject"])
+    assert storage["refers"] == [56, 62]
+    # then from 2026-10-01: 47 and 51 join the same follow-up
+    code, out, err = run(["follow-ups", *rules, "--since", "2026-10-01", "--apply"], fu_rt,
+                         monkeypatch, capsys)  # fmt: skip
+    assert code == 0, err
+    number = f"#{storage['id']}"
+    assert f"update  {number:<6} ad-hoc-support-team:service/file-storage  link #47, #51; " in out
+    after = next(t for t in queue_tickets(fu_rt) if t["id"] == storage["id"])
+    assert after["refers"] == [47, 51, 56, 62]
+    assert after["subject"].endswith("ad-hoc-support-team, file-storage: incidents 47, 51, 56, 62")
+    notes = comments(fu_rt, storage["id"])
+    assert len(notes) == 1
+    assert notes[0].startswith("The finding now also fires for incident(s) #47, #51 (the snapshot")
+    assert "- incident #51, opened 2026-10-14" in notes[0]
+    assert len(queue_tickets(fu_rt)) == 4  # mail-lists, file-storage, wiki, payroll-export
