@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
@@ -109,12 +110,13 @@ _SCHEMAS: dict[str, pa.Schema] = {
 }
 _REQUIRED: dict[str, tuple[str, ...]] = {
     TICKETS: ("id", "Status", "Queue", "Created"),
-    TRANSACTIONS: ("id", "ObjectId", "Type", "Created"),
+    TRANSACTIONS: ("id", "ObjectId", "Type", "Created", "Creator"),
     QUEUES: ("id", "Name"),
     USERS: ("id", "Name"),
 }
 _NOT_UTF8 = "not UTF-8 text (RT writes UTF-8): the file was altered; pull the snapshot again"
 _REPULL = "the file was not written by `review pull` or was altered: pull the snapshot again"
+_NOT_AN_OBJECT = re.compile(rb"(?m)^[ \t\r]*[^{\s]")  # a line that does not start an object
 _WHAT = {TICKETS: "ticket", TRANSACTIONS: "transaction", QUEUES: "queue", USERS: "user"}
 _LINK_REFS = ("depends-on", "depended-on-by", "parent", "child", "refers-to", "referred-to-by")
 
@@ -466,11 +468,11 @@ def _bad_line(path: Path, options: pa_json.ParseOptions) -> tuple[int, str]:
     return number, f"cannot parse; {_REPULL}"
 
 
-def _parse_json(source: Path | bytes, options: pa_json.ParseOptions) -> pa.Table:
+def _parse_json(data: bytes, options: pa_json.ParseOptions) -> pa.Table:
+    """JSON lines as a table; every non-blank line must already be known to start with `{`."""
     reading = pa_json.ReadOptions(block_size=1 << 24)
-    data = pa.BufferReader(source) if isinstance(source, bytes) else pa.OSFile(str(source))
-    with data:
-        table = pa_json.read_json(data, read_options=reading, parse_options=options)
+    with pa.BufferReader(data) as source:
+        table = pa_json.read_json(source, read_options=reading, parse_options=options)
     table.validate(full=True)  # Arrow takes bytes that are not UTF-8 into text columns as they are
     return table
 
@@ -488,8 +490,13 @@ def _read_table(directory: Path, name: str) -> pa.Table:
     options = pa_json.ParseOptions(
         explicit_schema=_SCHEMAS[name], unexpected_field_behavior="ignore", newlines_in_values=False
     )
+    data = path.read_bytes()
+    stray = _NOT_AN_OBJECT.search(data)  # Arrow crashes the process on a bare `null` line
+    if stray:
+        line = data.count(b"\n", 0, stray.start()) + 1
+        raise SnapshotError(f"expected one JSON object per line; {_REPULL}", str(path), line)
     try:
-        return _parse_json(path, options)
+        return _parse_json(data, options)
     except pa.ArrowInvalid as exc:
         if not _line_numbers(path):
             return _SCHEMAS[name].empty_table()  # no rows (a quiet month) is a valid snapshot
@@ -592,6 +599,10 @@ def _flatten_tickets(
     target = links["url"].str.extract(r"/ticket/(\d+)$", expand=False)
     links["target"] = target.where(~links["external"], links["url"])
     links = links[["ticket_id", "ref", "target", "external"]]
+    # an entry without its id or name (null in RT's list) says nothing: not a watcher or value
+    watchers = watchers.dropna(subset=["user"]).reset_index(drop=True)
+    custom_fields = custom_fields.dropna(subset=["field", "value"]).reset_index(drop=True)
+    field_names = field_names.dropna(subset=["field"])
     return tickets, watchers, custom_fields, field_names.reset_index(drop=True), links
 
 

@@ -274,3 +274,22 @@ def test_a_huge_ticket_id_names_the_line(example: Path) -> None:
         SnapshotError, match=r"tickets.jsonl:2: a value has the wrong type or is out of range"
     ):
         load_snapshot(example)
+
+
+@pytest.mark.parametrize("stray", ["null", "[1, 2]", "5", '"text"'])
+def test_a_line_that_is_not_an_object_is_named_not_a_crash(example: Path, stray: str) -> None:
+    lines = (example / "queues.jsonl").read_text().splitlines()
+    rewrite(example, "queues.jsonl", [lines[0], stray, lines[1]])  # Arrow segfaulted on `null`
+    with pytest.raises(SnapshotError, match=r"queues.jsonl:2: expected one JSON object per line"):
+        load_snapshot(example)
+
+
+def test_null_watchers_and_values_are_no_watchers_and_no_values(example: Path) -> None:
+    tickets = read_jsonl(example / "tickets.jsonl")
+    tickets[0]["Requestor"] = [None, {"id": None}, *tickets[0]["Requestor"]]
+    tickets[0]["CustomFields"][0]["values"] = [None]
+    rewrite(example, "tickets.jsonl", [json.dumps(t) for t in tickets])
+    snap = load_snapshot(example)
+    assert snap.watchers["user"].notna().all()
+    assert set(snap.watchers.query("ticket_id == 1 and role == 'Requestor'")["user"]) == {"cust1"}
+    assert snap.custom_fields["value"].notna().all()

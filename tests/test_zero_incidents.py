@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from review import reports
+from review import figures, reports
 from review.cli import main
 from review.config import load_config
 from review.metrics import METRIC_COLUMNS, metrics_for_snapshot
@@ -64,3 +64,10 @@ def test_reports_of_no_incidents(no_incidents: Path) -> None:
     assert list(monthly.statistics["incidents"]) == [0] * 6
     support = reports.support_gaps_data(no_incidents, today="2026-11-02")
     assert support.incidents == 0 and len(support.findings) == 0
+    # and every figure of the two notebooks draws (empty) instead of failing
+    figures.counts_chart(monthly.counts_by_classification, monthly.counts_by_service)
+    figures.duration_distributions(monthly.incidents, title="none")
+    figures.monthly_comparison(monthly.comparison)
+    figures.findings_chart(monthly.findings, title="none")
+    figures.gap_age_chart(support.table)
+    monthly.incident_links()
