@@ -117,6 +117,7 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
 _NOT_UTF8 = "not UTF-8 text (RT writes UTF-8): the file was altered; pull the snapshot again"
 _REPULL = "the file was not written by `review pull` or was altered: pull the snapshot again"
 _NOT_AN_OBJECT = re.compile(rb"(?m)^[ \t\r]*[^{\s]")  # a line that does not start an object
+_LINE_NOT_AN_OBJECT = re.compile(rb"\n[^{]")
 _WHAT = {TICKETS: "ticket", TRANSACTIONS: "transaction", QUEUES: "queue", USERS: "user"}
 _LINK_REFS = ("depends-on", "depended-on-by", "parent", "child", "refers-to", "referred-to-by")
 
@@ -468,6 +469,13 @@ def _bad_line(path: Path, options: pa_json.ParseOptions) -> tuple[int, str]:
     return number, f"cannot parse; {_REPULL}"
 
 
+def _stray_line(data: bytes) -> re.Match[bytes] | None:
+    """The first line that does not start a JSON object (blank lines are fine), if any."""
+    if data[:1] in (b"{", b"") and not _LINE_NOT_AN_OBJECT.search(data):
+        return None  # the usual case: a quick scan for a line not starting with `{`
+    return _NOT_AN_OBJECT.search(data)  # blank or indented lines: look closely
+
+
 def _parse_json(data: bytes, options: pa_json.ParseOptions) -> pa.Table:
     """JSON lines as a table; every non-blank line must already be known to start with `{`."""
     reading = pa_json.ReadOptions(block_size=1 << 24)
@@ -491,7 +499,7 @@ def _read_table(directory: Path, name: str) -> pa.Table:
         explicit_schema=_SCHEMAS[name], unexpected_field_behavior="ignore", newlines_in_values=False
     )
     data = path.read_bytes()
-    stray = _NOT_AN_OBJECT.search(data)  # Arrow crashes the process on a bare `null` line
+    stray = _stray_line(data)  # Arrow crashes the process on a bare `null` line
     if stray:
         line = data.count(b"\n", 0, stray.start()) + 1
         raise SnapshotError(f"expected one JSON object per line; {_REPULL}", str(path), line)
@@ -662,6 +670,8 @@ class _Rows:
         are not problems (only not wanted).
         """
         mask = np.asarray(rows, dtype=bool)
+        if not mask.any():
+            return
         dropped = self.positions[mask]
         if message is not None:
             texts = [message] * len(dropped) if isinstance(message, str) else message
