@@ -7,6 +7,7 @@ in one line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -55,13 +56,16 @@ output_option = click.option(
 def open_snapshot(snapshot_dir: Path, config: Config) -> Snapshot:
     """Load a snapshot through the parquet cache and warn about rows that were left out."""
     snapshot = load_snapshot(snapshot_dir, cache_dir=cache_dir(config))
+    warn_problems(snapshot, snapshot_dir)
+    return snapshot
+
+
+def warn_problems(snapshot: Snapshot, snapshot_dir: Path) -> None:
+    """One warning line per row left out of the snapshot (the first 20), on stderr."""
     for problem in snapshot.problems[:20]:
-        click.echo(
-            f"warning: {snapshot_dir / problem.file}:{problem.line}: {problem.message}", err=True
-        )
+        click.echo(f"warning: {snapshot_dir}{os.sep}{problem}", err=True)
     if len(snapshot.problems) > 20:
         click.echo(f"warning: ... and {len(snapshot.problems) - 20} more problems", err=True)
-    return snapshot
 
 
 def emit(frame: pd.DataFrame, fmt: str, output: Path | None) -> None:
@@ -249,6 +253,7 @@ def render(
     if sum((bool(tickets), month is not None, all_incidents)) != 1:
         raise click.UsageError("give ticket ids, --month YYYY-MM or --all (exactly one)")
     inputs = rendering.load_inputs(snapshot_dir, config_path)
+    warn_problems(inputs.snapshot, snapshot_dir)
     out = out or inputs.config.paths.reports
     if month is not None:
         month = resolve_month(month)
@@ -301,6 +306,7 @@ def report(
     month = resolve_month(month)
     to = _mail_recipients(mail_to, load_config(config_path))
     inputs = rendering.load_inputs(snapshot_dir, config_path)
+    warn_problems(inputs.snapshot, snapshot_dir)
     if not partial:
         require_covered(inputs.snapshot, month, inputs.config)
     out = out or inputs.config.paths.reports
@@ -337,6 +343,7 @@ def support_report(
     parse_date(since, "--since")
     to = _mail_recipients(mail_to, load_config(config_path))
     inputs = rendering.load_inputs(snapshot_dir, config_path)
+    warn_problems(inputs.snapshot, snapshot_dir)
     out = out or inputs.config.paths.reports
     job = rendering.support_job(inputs, out, since)
     with rendering.batch_lock(out):
@@ -358,6 +365,7 @@ def demo(out: Path | None, jobs: int | None, force: bool) -> None:
     from review import render as rendering
 
     inputs = rendering.load_inputs(sample_snapshot(), None)
+    warn_problems(inputs.snapshot, sample_snapshot())
     out = out or inputs.config.paths.reports
     ids = sorted(int(t) for t in inputs.metrics_month.index)
     batch = rendering.incident_jobs(inputs, ids, out, True)

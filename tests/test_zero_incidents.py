@@ -71,3 +71,27 @@ def test_reports_of_no_incidents(no_incidents: Path) -> None:
     figures.findings_chart(monthly.findings, title="none")
     figures.gap_age_chart(support.table)
     monthly.incident_links()
+
+
+def test_the_report_of_a_snapshot_with_rows_left_out_warns_about_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    snapshot = write_snapshot(
+        tmp_path / "snap",
+        [{"id": 7, "Subject": "no status or queue"}],
+        [],
+        read_jsonl(SAMPLE / "queues.jsonl"),
+        read_jsonl(SAMPLE / "users.jsonl"),
+        source="t",
+        query="q",
+        pulled_at="2026-11-01T06:00:00Z",
+        coverage={"since": "2026-10-01T00:00:00Z", "until": "2026-11-01T06:00:00Z",
+                  "queues": ["ops-help"], "closed_in_window": True, "opened_in_window": True},
+    )  # fmt: skip
+    main(["report", "--month", "2026-10", "--snapshot", str(snapshot),
+          "--out", str(tmp_path / "out")])  # fmt: skip
+    assert capsys.readouterr().err == (
+        f"warning: {snapshot}/tickets.jsonl:1: missing one of id, Status, Queue, Created; "
+        "row left out\n"
+    )  # cron mails it: the report lacks a ticket
+    assert (tmp_path / "out" / "2026-10" / "monthly.html").is_file()
