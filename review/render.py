@@ -656,8 +656,12 @@ def batch_lock(out: Path) -> Iterator[None]:
     """One render at a time per output directory (cron and a person may overlap)."""
     import fcntl
 
-    out.mkdir(parents=True, exist_ok=True)
-    with (out / ".render.lock").open("w") as handle:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        handle = (out / ".render.lock").open("w")
+    except OSError as exc:
+        raise ReviewError(f"cannot write to {out}: {exc.strerror}") from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
