@@ -378,6 +378,57 @@ def demo(out: Path | None, jobs: int | None, force: bool) -> None:
     click.echo(f"open {index}")
 
 
+@cli.command()
+@click.argument("ticket", required=False, type=int)
+@click.option("--month", help="The monthly report of this month (YYYY-MM or 'previous').")
+@snapshot_option
+@config_option
+@out_option
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Default: a free one.")
+@click.option("--browser/--no-browser", default=True, help="Open a web browser on the notebook.")
+def lab(
+    ticket: int | None,
+    month: str | None,
+    snapshot_dir: Path,
+    config_path: Path | None,
+    out: Path,
+    port: int | None,
+    browser: bool,
+) -> None:
+    """JupyterLab on a working copy of a review (or a monthly report) under --out.
+
+    Opens the rendered notebook, or a fresh copy of the template with the parameters
+    filled in; never the templates in notebooks/. Ctrl-C stops it.
+    """
+    from review import lab as jupyter
+    from review import render as rendering
+    from review.reports import resolve_month
+
+    if ticket is not None and month is not None:
+        raise click.UsageError("give a ticket id or --month, not both")
+    open_path = ""
+    if ticket is not None or month is not None:
+        inputs = rendering.load_inputs(snapshot_dir, config_path)
+        if ticket is not None:
+            job = rendering.incident_jobs(inputs, [ticket], out, html=False)[0]
+        else:
+            job = rendering.monthly_job(inputs, resolve_month(str(month)), out)
+        path, fresh = jupyter.working_copy(job)
+        open_path = path.relative_to(out).as_posix()
+        made = "a fresh copy of the template, to run" if fresh else "already there"
+        click.echo(f"opening {path} ({made})", err=True)
+    out.mkdir(parents=True, exist_ok=True)
+    process, url = jupyter.start(out, open_path, port=port, browser=browser)
+    click.echo(url)
+    click.echo("JupyterLab is running; Ctrl-C stops it.", err=True)
+    try:
+        process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        jupyter.stop(process)
+
+
 registry_option = click.option(
     "--registry",
     "registry_path",

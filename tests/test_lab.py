@@ -1,0 +1,155 @@
+"""The JupyterLab path: working copies under reports/, templates never dirtied, `review lab`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from review import lab
+from review import render as rendering
+from review.config import SAMPLE_SNAPSHOT
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _tree_bytes(directory: Path) -> dict[str, bytes]:
+    return {p.relative_to(directory).as_posix(): p.read_bytes() for p in directory.rglob("*")
+            if p.is_file()}  # fmt: skip
+
+
+def _images(node: nbformat.NotebookNode) -> int:
+    return sum(
+        "image/png" in output.get("data", {})
+        for cell in node.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+    )
+
+
+def test_a_working_copy_runs_and_the_templates_stay_byte_identical(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    before = _tree_bytes(rendering.TEMPLATES)
+    inputs = rendering.load_inputs(SAMPLE_SNAPSHOT, None)
+    job = rendering.incident_jobs(inputs, [10], tmp_path, html=False)[0]
+
+    path, fresh = lab.working_copy(job)
+
+    assert fresh and path == job.output and path.is_relative_to(tmp_path)
+    node = nbformat.read(path, as_version=4)
+    injected = [c for c in node.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and "ticket_id = 10" in injected[0].source
+    NotebookClient(
+        node, kernel_name=rendering.KERNEL_NAME, resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
+    nbformat.write(node, path)
+    assert _images(nbformat.read(path, as_version=4)) >= 1
+    assert "Ticket 10:" in json.dumps(node.cells[3].outputs)
+    assert _tree_bytes(rendering.TEMPLATES) == before
+    assert lab.working_copy(job) == (path, False)  # the next time: the notebook that is there
+
+
+@pytest.fixture
+def templates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project directory whose notebooks/ holds a copy of the incident template."""
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(rendering.INCIDENT_TEMPLATE, tmp_path / "notebooks" / "incident_review.ipynb")
+    monkeypatch.setattr(lab, "_templates", lambda: tmp_path / "notebooks")
+    return tmp_path
+
+
+def _as_run_in_jupyterlab(model: dict, new_source: str | None = None) -> dict:
+    """The model JupyterLab sends after a run: outputs, counts, a fuller language_info."""
+    content = model["content"]
+    for number, cell in enumerate(content["cells"]):
+        if cell["cell_type"] == "code":
+            cell["execution_count"] = number
+            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x\n"}]
+            cell["metadata"]["execution"] = {"iopub.status.busy": "2026-11-01T00:00:00Z"}
+    content["metadata"]["language_info"] = {"name": "python", "version": "3.11.2"}
+    if new_source is not None:
+        content["cells"][-1]["source"] = new_source
+    return {"type": "notebook", "format": "json", "content": content}
+
+
+def test_save_hook_keeps_a_run_template_byte_identical(templates: Path) -> None:
+    from jupyter_server.services.contents.filemanager import FileContentsManager
+
+    manager = FileContentsManager(root_dir=str(templates), pre_save_hook=lab.HOOK)
+    path = "notebooks/incident_review.ipynb"
+    before = (templates / path).read_bytes()
+
+    manager.save(_as_run_in_jupyterlab(manager.get(path)), path)
+
+    assert (templates / path).read_bytes() == before
+
+
+def test_save_hook_keeps_a_real_edit_without_outputs(templates: Path) -> None:
+    from jupyter_server.services.contents.filemanager import FileContentsManager
+
+    manager = FileContentsManager(root_dir=str(templates), pre_save_hook=lab.HOOK)
+    path = "notebooks/incident_review.ipynb"
+    manager.save(_as_run_in_jupyterlab(manager.get(path), "reports.safe_table(x)"), path)
+
+    node = nbformat.read(templates / path, as_version=4)
+    assert node.cells[-1].source == "reports.safe_table(x)"
+    code = [c for c in node.cells if c.cell_type == "code"]
+    assert all(c.outputs == [] and c.execution_count is None for c in code)
+    assert all("execution" not in c.metadata for c in code)
+    assert node.metadata["language_info"] == {"name": "python"}
+
+
+def test_save_hook_leaves_other_notebooks_alone(templates: Path) -> None:
+    from jupyter_server.services.contents.filemanager import FileContentsManager
+
+    (templates / "reports").mkdir()
+    shutil.copy(rendering.INCIDENT_TEMPLATE, templates / "reports" / "incident-10.ipynb")
+    manager = FileContentsManager(root_dir=str(templates), pre_save_hook=lab.HOOK)
+    path = "reports/incident-10.ipynb"
+    manager.save(_as_run_in_jupyterlab(manager.get(path)), path)
+
+    code = [c for c in nbformat.read(templates / path, as_version=4).cells if c.cell_type == "code"]
+    assert code[0].outputs[0]["text"] == "x\n"
+
+
+def test_save_hook_is_installed_once_into_an_environment(tmp_path: Path) -> None:
+    written = lab.install_save_hook(tmp_path)
+
+    assert written == tmp_path / "etc/jupyter/jupyter_server_config.d/rt-incident-review.json"
+    config = json.loads(written.read_text())
+    assert config == {"FileContentsManager": {"pre_save_hook": lab.HOOK}}
+    assert lab.install_save_hook(tmp_path) is None
+
+
+def test_review_lab_serves_a_working_copy_under_reports_only(tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "review", "lab", "10", "--no-browser", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), process.stderr.read() if process.stderr else ""
+        base, token = url.split("/lab/tree/")[0], url.split("token=")[1]
+        assert url.split("/lab/tree/")[1].split("?")[0] == "2026-08/incident-10.ipynb"
+        with urllib.request.urlopen(f"{base}/api/contents/2026-08?token={token}") as answer:
+            listing = json.load(answer)
+        assert [item["name"] for item in listing["content"]] == ["incident-10.ipynb"]
+        with urllib.request.urlopen(f"{base}/api/contents?token={token}") as answer:
+            assert "notebooks" not in {item["name"] for item in json.load(answer)["content"]}
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
