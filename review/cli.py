@@ -402,7 +402,7 @@ def lab(
     """
     from review import lab as jupyter
     from review import render as rendering
-    from review.reports import resolve_month
+    from review.months import resolve_month
 
     if ticket is not None and month is not None:
         raise click.UsageError("give a ticket id or --month, not both")

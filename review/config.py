@@ -480,6 +480,7 @@ def _check_holidays(country: str, subdivision: str, path: str) -> None:
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """Read the config file (or REVIEW_CONFIG, or none) over the documented defaults."""
+    from_environment = path is None and bool(os.environ.get(CONFIG_ENV))
     if path is None:
         path = os.environ.get(CONFIG_ENV) or None
     defaults = _default_tree()
@@ -493,10 +494,12 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         line, message = not_utf8(data, exc)
         raise ConfigError(f"line {line}: {message}", str(file)) from None
     except FileNotFoundError:
-        raise ConfigError(
-            "config file not found; check the path, or omit --config to use the defaults",
-            str(file),
-        ) from None
+        fix = (
+            f"{CONFIG_ENV} names it: correct or unset {CONFIG_ENV} to use the defaults"
+            if from_environment
+            else "check the path, or omit --config to use the defaults"
+        )
+        raise ConfigError(f"config file not found; {fix}", str(file)) from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file: {exc.strerror}", str(file)) from None
     try:

@@ -9,11 +9,14 @@ shown escaped (``review.text.visible``), never run.
 from __future__ import annotations
 
 import html
+import os
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from review.config import Config
+from review.config import Config, project_dir
+from review.errors import ReviewError
 from review.text import visible, visible_frame
 
 
@@ -42,6 +45,54 @@ def notebook_setup() -> None:
         formats("png", bbox_inches=None)
     except Exception:  # not in IPython, or no inline backend: nothing to configure
         pass
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:  # plain Python
+        shell = None
+    if shell is not None:
+        shell.set_custom_exc((ReviewError,), _one_line_error)
+
+
+def _one_line_error(
+    shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None
+) -> list[str]:
+    """A mistake in the parameters shows as one readable line in the notebook, no traceback."""
+    lines = [f"{etype.__name__}: {value}"]
+    shell._showtraceback(etype, value, lines)  # the kernel sends it as the cell's error
+    return lines
+
+
+def parameter_paths(
+    snapshot: str | os.PathLike[str] | None, config: str | os.PathLike[str] | None
+) -> tuple[Path | None, Path | None]:
+    """A notebook's `snapshot` and `config` parameters as paths, checked.
+
+    A notebook runs in its own directory (notebooks/, reports/2026-10/ ...), so a
+    relative path is read from the project directory, as the README's examples write
+    them; a path that is not there is one line that names the parameter.
+    """
+
+    def resolve(value: str | os.PathLike[str] | None) -> Path | None:
+        if value is None or str(value) == "":
+            return None
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else PROJECT_ROOT / path
+
+    snapshot_path, config_path = resolve(snapshot), resolve(config)
+    where = f"relative paths are read from the project directory {PROJECT_ROOT}"
+    if snapshot_path is not None and not snapshot_path.is_dir():
+        raise ReviewError(
+            f"snapshot = {str(snapshot)!r}: no such directory ({where}); set it to a snapshot "
+            "made by `review pull`, or to None for the bundled sample"
+        )
+    if config_path is not None and not config_path.is_file():
+        raise ReviewError(
+            f"config = {str(config)!r}: no such file ({where}); set it to a TOML config file, "
+            "or to None for the defaults"
+        )
+    return snapshot_path, config_path
 
 
 class Note:

@@ -80,7 +80,8 @@ def keep_templates_clean(model: dict[str, Any], path: str, contents_manager: Any
     content["metadata"] = disk.get("metadata", {})
     content["nbformat"], content["nbformat_minor"] = disk["nbformat"], disk["nbformat_minor"]
     if _same_cells(content, disk):
-        model["content"] = nbformat.reads(os_path.read_text("utf-8"), as_version=nbformat.NO_CONVERT)
+        reads: Any = nbformat.reads
+        model["content"] = reads(os_path.read_text("utf-8"), as_version=nbformat.NO_CONVERT)
 
 
 def _same_cells(content: dict[str, Any], disk: dict[str, Any]) -> bool:
@@ -140,7 +141,8 @@ def working_copy(job: Any) -> tuple[Path, bool]:
     handle, temp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(nbformat.writes(node) + "\n")
+            writes: Any = nbformat.writes
+            stream.write(writes(node) + "\n")
         os.chmod(temp, 0o666 & ~_umask())
         os.replace(temp, output)
     except BaseException:

@@ -21,7 +21,14 @@ import pandas as pd
 
 from review.config import Config
 from review.derived import Context, PathLike, empty_frame, load_context
-from review.display import Banner, Note, business_hours_text, hours_text, local_time
+from review.display import (
+    Banner,
+    Note,
+    business_hours_text,
+    hours_text,
+    local_time,
+    parameter_paths,
+)
 from review.display import notebook_setup as notebook_setup
 from review.display import safe_table as safe_table
 from review.errors import ReviewError, TicketError
@@ -138,6 +145,7 @@ def incident_review_data(
 ) -> IncidentReview:
     """Everything the post-incident review of one ticket shows."""
     ticket_id = int(ticket_id)
+    snapshot_dir, config_path = parameter_paths(snapshot_dir, config_path)
     context = load_context(snapshot_dir, config_path, ticket_ids={ticket_id})
     snapshot, config = context.snapshot, context.config
     tickets = snapshot.tickets.set_index("ticket_id")
@@ -426,6 +434,7 @@ def monthly_report_data(
 ) -> MonthlyReport:
     """The month's incidents (opened in the month, local time) against the months before."""
     month = resolve_month(month)
+    snapshot_dir, config_path = parameter_paths(snapshot_dir, config_path)
     context = load_context(snapshot_dir, config_path)
     config = context.config
     snapshot = context.snapshot
@@ -557,6 +566,7 @@ def support_gaps_data(
     """`review support-gaps` as a report: the per-service table, the findings behind it."""
     since_date = parse_date(since, "since")
     today_date = parse_date(today, "today")
+    snapshot_dir, config_path = parameter_paths(snapshot_dir, config_path)
     context = load_context(snapshot_dir, config_path)
     findings = context.findings
     if since_date is not None and len(findings):

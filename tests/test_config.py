@@ -69,6 +69,19 @@ def test_missing_file_says_what_to_do(tmp_path: Path) -> None:
         load_config(tmp_path / "nope.toml")
 
 
+def test_missing_file_named_by_the_environment_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REVIEW_CONFIG", str(tmp_path / "nope.toml"))
+    with pytest.raises(ConfigError) as caught:
+        load_config()
+    assert str(caught.value) == (
+        f"{tmp_path / 'nope.toml'}: config file not found; REVIEW_CONFIG names it: "
+        "correct or unset REVIEW_CONFIG to use the defaults"
+    )
+    assert "--config" not in str(caught.value)
+
+
 def test_environment_variable_points_at_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -153,3 +153,45 @@ def test_review_lab_serves_a_working_copy_under_reports_only(tmp_path: Path) -> 
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_a_template_run_in_notebooks_reads_relative_paths_from_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`snapshot = "data/sample"` typed into a template in JupyterLab (kernel in notebooks/)."""
+    import papermill as pm
+
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    pm.execute_notebook(
+        str(rendering.INCIDENT_TEMPLATE),
+        str(tmp_path / "review.ipynb"),
+        parameters={"snapshot": "data/sample", "ticket_id": 10},
+        kernel_name=rendering.KERNEL_NAME,
+        progress_bar=False,
+        cwd=str(rendering.TEMPLATES),
+    )
+    assert _images(nbformat.read(tmp_path / "review.ipynb", as_version=4)) >= 1
+
+
+def test_a_wrong_path_in_a_notebook_is_one_readable_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    with pytest.raises(PapermillExecutionError) as failure:
+        pm.execute_notebook(
+            str(rendering.MONTHLY_TEMPLATE),
+            str(tmp_path / "monthly.ipynb"),
+            parameters={"snapshot": "data/no-such-snapshot"},
+            kernel_name=rendering.KERNEL_NAME,
+            progress_bar=False,
+            cwd=str(rendering.TEMPLATES),
+        )
+    error = failure.value
+    assert error.ename == "ReviewError"
+    assert error.traceback == [f"ReviewError: {error.evalue}"]
+    assert error.evalue.startswith("snapshot = 'data/no-such-snapshot': no such directory")
+    assert f"project directory {ROOT}" in error.evalue
+    assert "--" not in error.evalue  # no command-line advice inside a notebook
