@@ -391,7 +391,7 @@ def lab(
     month: str | None,
     snapshot_dir: Path,
     config_path: Path | None,
-    out: Path,
+    out: Path | None,
     port: int | None,
     browser: bool,
 ) -> None:
@@ -406,6 +406,7 @@ def lab(
 
     if ticket is not None and month is not None:
         raise click.UsageError("give a ticket id or --month, not both")
+    out = out or load_config(config_path).paths.reports
     open_path = ""
     if ticket is not None or month is not None:
         inputs = rendering.load_inputs(snapshot_dir, config_path)

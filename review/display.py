@@ -78,10 +78,10 @@ def parameter_paths(
         if value is None or str(value) == "":
             return None
         path = Path(value).expanduser()
-        return path if path.is_absolute() else PROJECT_ROOT / path
+        return path if path.is_absolute() else project_dir() / path
 
     snapshot_path, config_path = resolve(snapshot), resolve(config)
-    where = f"relative paths are read from the project directory {PROJECT_ROOT}"
+    where = f"relative paths are read from the project directory {project_dir()}"
     if snapshot_path is not None and not snapshot_path.is_dir():
         raise ReviewError(
             f"snapshot = {str(snapshot)!r}: no such directory ({where}); set it to a snapshot "

@@ -31,19 +31,17 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from review.config import PROJECT_ROOT
+from review.config import checkout, templates_dir
 from review.errors import ReviewError
 
 HOOK = "review.lab.keep_templates_clean"
-HOOK_CONFIG = PROJECT_ROOT / "jupyter-config" / "rt-incident-review.json"
+HOOK_CONFIG = Path("jupyter-config") / "rt-incident-review.json"  # in a checkout
 HOOK_CONFIG_DIR = Path("etc") / "jupyter" / "jupyter_server_config.d"
 START_SECONDS = 90.0
 
 
 def _templates() -> Path:
-    from review.render import TEMPLATES
-
-    return TEMPLATES
+    return templates_dir()
 
 
 # --------------------------------------------------------------------------- the save hook
@@ -106,11 +104,12 @@ def install_save_hook(prefix: Path | None = None) -> Path | None:
     itself never serves the templates).
     """
     target = (prefix or Path(sys.prefix)) / HOOK_CONFIG_DIR / HOOK_CONFIG.name
-    if target.is_file() or not HOOK_CONFIG.is_file():
+    root = checkout()  # an installed wheel put the file there itself (setup.py data_files)
+    if target.is_file() or root is None:
         return None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(HOOK_CONFIG, target)
+        shutil.copyfile(root / HOOK_CONFIG, target)
     except OSError:
         return None
     return target

@@ -14,7 +14,7 @@ import pytest
 
 from review import lab
 from review import render as rendering
-from review.config import SAMPLE_SNAPSHOT
+from review.config import sample_snapshot, templates_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,8 +39,8 @@ def test_a_working_copy_runs_and_the_templates_stay_byte_identical(
     from nbclient import NotebookClient
 
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    before = _tree_bytes(rendering.TEMPLATES)
-    inputs = rendering.load_inputs(SAMPLE_SNAPSHOT, None)
+    before = _tree_bytes(templates_dir())
+    inputs = rendering.load_inputs(sample_snapshot(), None)
     job = rendering.incident_jobs(inputs, [10], tmp_path, html=False)[0]
 
     path, fresh = lab.working_copy(job)
@@ -55,7 +55,7 @@ def test_a_working_copy_runs_and_the_templates_stay_byte_identical(
     nbformat.write(node, path)
     assert _images(nbformat.read(path, as_version=4)) >= 1
     assert "Ticket 10:" in json.dumps(node.cells[3].outputs)
-    assert _tree_bytes(rendering.TEMPLATES) == before
+    assert _tree_bytes(templates_dir()) == before
     assert lab.working_copy(job) == (path, False)  # the next time: the notebook that is there
 
 
@@ -63,7 +63,10 @@ def test_a_working_copy_runs_and_the_templates_stay_byte_identical(
 def templates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project directory whose notebooks/ holds a copy of the incident template."""
     (tmp_path / "notebooks").mkdir()
-    shutil.copy(rendering.INCIDENT_TEMPLATE, tmp_path / "notebooks" / "incident_review.ipynb")
+    shutil.copy(
+        rendering.template_path(rendering.INCIDENT_TEMPLATE),
+        tmp_path / "notebooks" / "incident_review.ipynb",
+    )
     monkeypatch.setattr(lab, "_templates", lambda: tmp_path / "notebooks")
     return tmp_path
 
@@ -113,7 +116,10 @@ def test_save_hook_leaves_other_notebooks_alone(templates: Path) -> None:
     from jupyter_server.services.contents.filemanager import FileContentsManager
 
     (templates / "reports").mkdir()
-    shutil.copy(rendering.INCIDENT_TEMPLATE, templates / "reports" / "incident-10.ipynb")
+    shutil.copy(
+        rendering.template_path(rendering.INCIDENT_TEMPLATE),
+        templates / "reports" / "incident-10.ipynb",
+    )
     manager = FileContentsManager(root_dir=str(templates), pre_save_hook=lab.HOOK)
     path = "reports/incident-10.ipynb"
     manager.save(_as_run_in_jupyterlab(manager.get(path)), path)
@@ -163,12 +169,12 @@ def test_a_template_run_in_notebooks_reads_relative_paths_from_the_project(
 
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     pm.execute_notebook(
-        str(rendering.INCIDENT_TEMPLATE),
+        str(rendering.template_path(rendering.INCIDENT_TEMPLATE)),
         str(tmp_path / "review.ipynb"),
         parameters={"snapshot": "data/sample", "ticket_id": 10},
         kernel_name=rendering.KERNEL_NAME,
         progress_bar=False,
-        cwd=str(rendering.TEMPLATES),
+        cwd=str(templates_dir()),
     )
     assert _images(nbformat.read(tmp_path / "review.ipynb", as_version=4)) >= 1
 
@@ -182,12 +188,12 @@ def test_a_wrong_path_in_a_notebook_is_one_readable_line(
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     with pytest.raises(PapermillExecutionError) as failure:
         pm.execute_notebook(
-            str(rendering.MONTHLY_TEMPLATE),
+            str(rendering.template_path(rendering.MONTHLY_TEMPLATE)),
             str(tmp_path / "monthly.ipynb"),
             parameters={"snapshot": "data/no-such-snapshot"},
             kernel_name=rendering.KERNEL_NAME,
             progress_bar=False,
-            cwd=str(rendering.TEMPLATES),
+            cwd=str(templates_dir()),
         )
     error = failure.value
     assert error.ename == "ReviewError"
