@@ -16,5 +16,7 @@ setup(
         "review.data": ["services.yaml", "sample/*.jsonl", "sample/manifest.json"],
     },
     # JupyterLab run from this environment keeps the templates free of outputs (review/lab.py)
-    data_files=[("etc/jupyter/jupyter_server_config.d", ["jupyter-config/rt-incident-review.json"])],
+    data_files=[
+        ("etc/jupyter/jupyter_server_config.d", ["jupyter-config/rt-incident-review.json"])
+    ],
 )
