@@ -10,6 +10,7 @@ from typing import Any
 import httpx2
 import pytest
 
+from review.cli import main
 from review.config import RTSettings
 from review.errors import RTAuthError, RTError, RTUnreachable
 from review.rt.client import Connection, RTClient, connection_from, rest2_url
@@ -172,3 +173,23 @@ def test_failed_pull_leaves_no_snapshot(tmp_path: Path) -> None:
     with pytest.raises(RTAuthError, match=r"refused tickets \(403\): the account needs SeeQueue"):
         pull(mock_client(handler), window, tmp_path / "snap", progress=False)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_pull_into_a_directory_of_other_files_is_refused_before_asking_rt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "services.yaml").write_text("services: []\n")
+    (tmp_path / "scenarios").mkdir()
+    monkeypatch.setenv("RT_URL", "http://127.0.0.1:9/")  # nothing listens: RT is never asked
+    monkeypatch.setenv("RT_USER", "u")
+    monkeypatch.setenv("RT_PASSWORD", "pw")
+    monkeypatch.chdir(tmp_path)
+    for given in (str(tmp_path), "."):
+        with pytest.raises(SystemExit) as exited:
+            main(["pull", "--since", "2026-10-01", "--until", "2026-11-01", "--snapshot", given])
+        assert exited.value.code == 1
+        assert capsys.readouterr().err == (
+            f"error: {given}: holds files that are not a snapshot (scenarios, services.yaml); "
+            "refusing to replace it: give --snapshot a new or empty directory\n"
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scenarios", "services.yaml"]

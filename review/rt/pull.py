@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from review.errors import RTError, SnapshotError
 from review.rt.client import Page, RTClient, RTNotFound
-from review.snapshot import DATA_FILES, UNSET_DATE, read_jsonl, write_snapshot
+from review.snapshot import DATA_FILES, UNSET_DATE, read_jsonl, snapshot_target, write_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,7 @@ def pull(
     (one search) into the snapshot's followups.jsonl.
     """
     started = datetime.now(UTC).replace(microsecond=0)
+    snapshot_target(snapshot)  # refuse a directory that is not a snapshot before asking RT
     show = sys.stderr.isatty() if progress is None else progress
     previous = None if full else _previous(snapshot, client.conn.url, window.describe())
     queue_ids = _check_queues(client, window.queues)
