@@ -58,7 +58,8 @@ def test_connection_errors_say_what_to_set(
 
 
 def mock_client(handler: Callable[[httpx2.Request], httpx2.Response], **kw: Any) -> RTClient:
-    client = RTClient(Connection(url=URL, user="u", password="pw-456"), backoff=0.0, **kw)
+    kw.setdefault("sleep", lambda _s: None)
+    client = RTClient(Connection(url=URL, user="u", password="pw-456"), **kw)
     client.session._transport = httpx2.MockTransport(handler)
     return client
 
@@ -85,14 +86,14 @@ def test_connection_failures_end_in_rt_unreachable_after_bounded_retries() -> No
     def refuse(request: httpx2.Request) -> httpx2.Response:
         raise httpx2.ConnectError("refused", request=request)
 
-    client = mock_client(refuse, retries=2)
+    client = mock_client(refuse, delays=(0, 0))
     with pytest.raises(RTUnreachable, match=r"could not be reached \(ConnectError\) after 3 tries"):
         client.get("tickets")
     assert client.requests == 3
 
 
 def test_5xx_after_retries_is_one_line_without_the_query() -> None:
-    client = mock_client(lambda _r: httpx2.Response(500), retries=1)
+    client = mock_client(lambda _r: httpx2.Response(500), delays=(0,))
     with pytest.raises(RTError) as caught:
         client.get("tickets", {"query": "Queue = 'x'"})
     assert str(caught.value) == (

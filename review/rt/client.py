@@ -10,13 +10,17 @@ the credentials) and says what to do. Each HTTP request is counted.
 
 from __future__ import annotations
 
+import email.utils
+import json
 import logging
+import math
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -30,6 +34,10 @@ log = logging.getLogger(__name__)
 
 PER_PAGE = 100
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+# Waits between the tries of a failing request: 90 s in all, so a pull rides out an RT
+# (or proxy) restart; a Retry-After longer than the wait is honoured up to MAX_RETRY_AFTER.
+RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 30.0)
+MAX_RETRY_AFTER = 120.0
 
 
 class RTNotFound(RTError):
@@ -63,6 +71,8 @@ def rest2_url(url: str) -> str:
         )
     netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
     path = parts.path.rstrip("/")
+    if path.endswith("/REST/1.0"):  # RT's older API; this kit speaks REST2
+        path = path.removesuffix("/REST/1.0")
     if not path.endswith("/REST/2.0"):
         path += "/REST/2.0"
     return urlunsplit((parts.scheme, netloc, path + "/", "", ""))
@@ -116,19 +126,24 @@ class Page:
 
 
 class RTClient:
-    """python-rt's REST2 client with paged, retried, counted and concurrent reads."""
+    """python-rt's REST2 client with paged, retried, counted, bounded and concurrent reads.
+
+    ``delays`` are the waits between tries of a request that failed in a way that
+    may pass (timeouts, resets, 429, 5xx); the default rides out an RT restart.
+    ``sleep`` waits them (tests pass a recorder instead of sleeping).
+    """
 
     def __init__(
         self,
         conn: Connection,
         *,
-        retries: int = 4,
-        backoff: float = 0.5,
+        delays: Sequence[float] = RETRY_DELAYS,
+        sleep: Callable[[float], None] = time.sleep,
         workers: int = 4,
     ) -> None:
         self.conn = conn
-        self.retries = retries
-        self.backoff = backoff
+        self.delays = tuple(delays)
+        self.sleep = sleep
         self.workers = workers
         self.requests = 0
         self._lock = threading.Lock()
@@ -169,11 +184,44 @@ class RTClient:
         """Absolute URL of a REST2 path such as ``tickets`` (absolute URLs pass through)."""
         return path if path.startswith(("http://", "https://")) else self.conn.url + path
 
+    def _fetch(self, url: str, params: Mapping[str, Any]) -> _Answer:
+        """One GET, whole, within ``conn.timeout`` seconds in all.
+
+        httpx's timeout bounds each read, not the request: a server sending a byte
+        every few seconds would hold it forever. The request runs in a daemon thread
+        that stops reading at the deadline; the caller stops waiting for it then too
+        (a server that stalls mid-headers leaves that thread to httpx's read timeout).
+        """
+        deadline = time.monotonic() + self.conn.timeout
+        outcome: list[_Answer | BaseException] = []
+
+        def run() -> None:
+            try:
+                with self.session.stream("GET", url, params=dict(params)) as response:
+                    body = bytearray()
+                    for chunk in response.iter_bytes():
+                        body += chunk
+                        if time.monotonic() > deadline:
+                            raise _TooSlow
+                    outcome.append(_Answer(response.status_code, response.headers, bytes(body)))
+            except BaseException as exc:  # handed to the waiting caller
+                outcome.append(exc)
+
+        worker = threading.Thread(target=run, name="rt-request", daemon=True)
+        worker.start()
+        worker.join(max(deadline - time.monotonic(), 0.0) + 0.5)
+        if not outcome:
+            raise _TooSlow
+        got = outcome[0]
+        if isinstance(got, BaseException):
+            raise got
+        return got
+
     def status(self, path: str) -> int:
         """HTTP status of one GET without retries or errors (for cheap probes)."""
         try:
-            return self.session.get(self.url(path)).status_code
-        except httpx2.TransportError:
+            return self._fetch(self.url(path), {}).status
+        except (httpx2.TransportError, _TooSlow):
             return 0
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
@@ -184,10 +232,11 @@ class RTClient:
         while True:
             attempt += 1
             problem: str
+            asked: float | None = None
             try:
-                response = self.session.get(url, params=dict(params or {}))
-            except httpx2.TimeoutException:
-                problem = f"did not answer within {self.conn.timeout:g} s"
+                answer = self._fetch(url, params or {})
+            except (httpx2.TimeoutException, _TooSlow):
+                problem = f"did not answer in full within {self.conn.timeout:g} s"
             except httpx2.TransportError as exc:
                 if "CERTIFICATE_VERIFY_FAILED" in str(exc):
                     raise RTError(
@@ -196,19 +245,14 @@ class RTClient:
                     ) from None
                 problem = f"could not be reached ({type(exc).__name__})"
             else:
-                code = response.status_code
+                code = answer.status
                 if code in (200, 201):
-                    return response.json()
+                    return _json(answer, where, path)
                 if code not in RETRY_STATUS:
-                    raise _status_error(where, code, path, response, self.conn) from None
+                    raise _status_error(where, code, path, answer, self.conn) from None
                 problem = f"answered HTTP {code}"
-                if code == 429:
-                    wait = _retry_after(response)
-                    if wait is not None and attempt <= self.retries:
-                        log.info("%s %s; retrying in %.1f s", where, problem, wait)
-                        time.sleep(wait)
-                        continue
-            if attempt > self.retries:
+                asked = _retry_after(answer.headers)
+            if attempt > len(self.delays):
                 if problem.startswith("answered"):
                     raise RTError(
                         f"{where} {problem} for {_short(path)} after {attempt} tries: "
@@ -217,9 +261,20 @@ class RTClient:
                 raise RTUnreachable(
                     f"{where} {problem} after {attempt} tries: check RT_URL and that RT is running"
                 )
-            wait = self.backoff * 2 ** (attempt - 1)
+            wait = max(self.delays[attempt - 1], asked or 0.0)
             log.info("%s %s; retry %d in %.1f s", where, problem, attempt, wait)
-            time.sleep(wait)
+            self.sleep(wait)
+
+    def get_object(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """GET a REST2 resource that must be a JSON object (a ticket, a queue, a page)."""
+        data = self.get(path, params)
+        if not isinstance(data, dict):
+            raise RTError(
+                f"RT at {self.conn.url} answered {_short(path)} with a JSON "
+                f"{_json_kind(data)} where an object was expected: check that RT_URL is RT's "
+                "address and that nothing between (a proxy) rewrites its answers"
+            )
+        return data
 
     def send(self, method: str, path: str, body: Mapping[str, Any]) -> tuple[int, Any]:
         """One write (POST or PUT) with a JSON body: RT's status code and its JSON answer.
@@ -243,14 +298,21 @@ class RTClient:
 
     def page(self, path: str, params: Mapping[str, Any], page: int = 1) -> Page:
         """One page of a collection, at 100 per page."""
-        data = self.get(path, {**params, "per_page": PER_PAGE, "page": page})
+        data = self.get_object(path, {**params, "per_page": PER_PAGE, "page": page})
+        items = data.get("items") or []
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise RTError(
+                f"RT at {self.conn.url} answered {_short(path)} with a page whose items are not "
+                "JSON objects: check that RT_URL is RT's address"
+            )
+        next_page = data.get("next_page")
         return Page(
-            items=list(data.get("items") or []),
-            page=int(data.get("page") or page),
-            per_page=int(data.get("per_page") or PER_PAGE),
-            pages=None if data.get("pages") is None else int(data["pages"]),
-            total=None if data.get("total") is None else int(data["total"]),
-            next_page=data.get("next_page"),
+            items=items,
+            page=_count_field(data, "page") or page,
+            per_page=_count_field(data, "per_page") or PER_PAGE,
+            pages=_count_field(data, "pages"),
+            total=_count_field(data, "total"),
+            next_page=next_page if isinstance(next_page, str) else None,
         )
 
     def pages(
@@ -293,9 +355,50 @@ class RTClient:
             return list(pool.map(fn, args))
 
 
-def _status_error(
-    where: str, code: int, path: str, response: httpx2.Response, conn: Connection
-) -> RTError:
+class _TooSlow(Exception):
+    """The answer did not arrive in full before the request's deadline."""
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """A whole HTTP answer."""
+
+    status: int
+    headers: httpx2.Headers
+    body: bytes
+
+
+def _json(answer: _Answer, where: str, path: str) -> Any:
+    """The JSON of a 200 answer, or one line saying what RT sent instead."""
+    try:
+        return json.loads(answer.body)
+    except ValueError:
+        kind = answer.headers.get("Content-Type", "").split(";")[0].strip() or "no content type"
+        raise RTError(
+            f"{where} answered {_short(path)} with {kind}, not JSON: RT_URL must be RT's "
+            "address (https://rt.example.edu/) or its REST2 URL (.../REST/2.0/)"
+        ) from None
+
+
+def _json_kind(data: Any) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+        type(data), "null"
+    )
+
+
+def _count_field(data: dict[str, Any], key: str) -> int | None:
+    """A page's count field (page, pages, total, ...) as an int; absent or junk is None."""
+    value = data.get(key)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _status_error(where: str, code: int, path: str, response: _Answer, conn: Connection) -> RTError:
     if code == 401:
         return RTAuthError(f"{where} rejected the credentials (401): check {conn.credential_hint}")
     if code == 403:
@@ -307,9 +410,23 @@ def _status_error(
         return RTNotFound(
             f"{where} has no {_short(path)} (404): check RT_URL and the name asked for"
         )
+    if 300 <= code < 400:
+        location = urlsplit(response.headers.get("Location", ""))
+        shown = urlunsplit((location.scheme, location.hostname or "", location.path, "", ""))
+        if "login" in location.path.lower() or "/auth" in location.path.lower():
+            return RTError(
+                f"{where} sent {_short(path)} to a login page ({shown}, HTTP {code}): the "
+                "server wants a browser login (single sign-on?); use an RT auth token in "
+                "RT_TOKEN, or the address that reaches RT's REST2 directly"
+            )
+        return RTError(
+            f"{where} redirected {_short(path)} to {shown or 'nowhere'} (HTTP {code}): set "
+            "RT_URL to the address RT answers at (https:// and RT's web path, e.g. "
+            "https://rt.example.edu/rt/)"
+        )
     message = ""
     try:
-        body = response.json()
+        body = json.loads(response.body)
         if isinstance(body, dict):
             message = str(body.get("message", ""))
     except ValueError:
@@ -323,9 +440,21 @@ def _short(path: str) -> str:
     return urlsplit(path).path.split("/REST/2.0/")[-1] or path
 
 
-def _retry_after(response: httpx2.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    try:
-        return min(float(value), 60.0)
-    except ValueError:
+def _retry_after(headers: httpx2.Headers) -> float | None:
+    """Seconds a 429/503 asks to wait (a number or an HTTP date), within [0, 120]; junk is None."""
+    value = headers.get("Retry-After", "").strip()
+    if not value:
         return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            return None
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)

@@ -465,7 +465,7 @@ def _referenced(
             numeric.update(v for v in (t["OldValue"], t["NewValue"]) if v)
     queues = {str(q["id"]): q for q in old_queues}
     missing_queues = sorted(queue_ids - set(queues), key=_id_order)
-    for q in client.map(lambda i: client.get(f"queue/{i}"), missing_queues):
+    for q in client.map(lambda i: client.get_object(f"queue/{i}"), missing_queues):
         queues[str(q["id"])] = q
     users = {str(u["id"]): u for u in old_users}
 
@@ -476,7 +476,7 @@ def _referenced(
 
     for batch in (names, numeric):
         missing = sorted(k for k in batch if not known(k))
-        for u in client.map(lambda k: client.get(f"user/{_quote(k)}"), missing):
+        for u in client.map(lambda k: client.get_object(f"user/{_quote(k)}"), missing):
             users[str(_user_id(u))] = u
     return (
         [queues[k] for k in sorted(queues, key=_id_order)],

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,8 +65,8 @@ class RTServer:
     def connection(self, user: str = "root", password: str = ROOT_PASSWORD) -> Connection:
         return Connection(url=self.url, user=user, password=password, timeout=60)
 
-    def client(self, user: str = "root", password: str = ROOT_PASSWORD, **kw: int) -> RTClient:
-        return RTClient(self.connection(user, password), **kw)  # type: ignore[arg-type]
+    def client(self, user: str = "root", password: str = ROOT_PASSWORD, **kw: Any) -> RTClient:
+        return RTClient(self.connection(user, password), **kw)
 
     def stop(self) -> None:
         rt_server("stop", self.directory)
