@@ -141,18 +141,33 @@ def test_window_is_exact_in_utc() -> None:
                     ("ops-help",), ("resolved", "rejected"))  # fmt: skip
     names = {"3": "ops-help", "4": "dev-web"}
 
-    def ticket(status: str, queue: str, resolved: str) -> dict[str, Any]:
-        return {"Status": status, "Queue": {"id": queue}, "Resolved": resolved}
+    def ticket(status: str, queue: str, resolved: str, created: str = "2026-09-01T00:00:00Z"
+               ) -> dict[str, Any]:  # fmt: skip
+        return {"Status": status, "Queue": {"id": queue}, "Resolved": resolved, "Created": created}
 
     assert window.holds(ticket("resolved", "3", "2026-10-01T00:00:00Z"), names)
     assert not window.holds(ticket("resolved", "3", "2026-09-30T23:59:59Z"), names)
     assert not window.holds(ticket("resolved", "3", "2026-11-01T00:00:00Z"), names)
     assert not window.holds(ticket("open", "3", "2026-10-05T00:00:00Z"), names)
     assert not window.holds(ticket("rejected", "4", "2026-10-05T00:00:00Z"), names)
+    # created in the window: taken whatever its status, still open or closed later
+    assert window.holds(ticket("open", "3", UNSET, "2026-10-01T00:00:00Z"), names)
+    assert window.holds(ticket("resolved", "3", "2026-11-20T00:00:00Z", "2026-10-31T23:59:59Z"),
+                        names)  # fmt: skip
+    assert not window.holds(ticket("open", "3", UNSET, "2026-11-01T00:00:00Z"), names)
+    assert not window.holds(ticket("new", "4", UNSET, "2026-10-05T00:00:00Z"), names)
     assert window.ticket_sql() == (
-        "(Queue = 'ops-help') AND (Status = 'resolved' OR Status = 'rejected')"
-        " AND Resolved >= '2026-09-30 00:00:00' AND Resolved < '2026-11-02 00:00:00'"
+        "(Queue = 'ops-help') AND (((Status = 'resolved' OR Status = 'rejected')"
+        " AND Resolved >= '2026-09-30 00:00:00' AND Resolved < '2026-11-02 00:00:00')"
+        " OR (Created >= '2026-09-30 00:00:00' AND Created < '2026-11-02 00:00:00'))"
     )
+    assert window.coverage() == {
+        "since": "2026-10-01T00:00:00Z", "until": "2026-11-01T00:00:00Z", "queues": ["ops-help"],
+        "closed_in_window": True, "opened_in_window": True,
+    }  # fmt: skip
+
+
+UNSET = "1970-01-01T00:00:00Z"
 
 
 def test_unset_rt_dates_are_none() -> None:

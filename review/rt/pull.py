@@ -1,4 +1,4 @@
-"""Pull closed tickets, their full history, and the queues and users it names, into a snapshot.
+"""Pull the tickets closed or opened in a window, their history, queues and users, into a snapshot.
 
 Request budget: one ticket search with every field at 100 per page, one bulk
 TransactionSQL search at 100 per page (or, on RT < 5.0.2, one history listing
@@ -48,7 +48,8 @@ GAP_PROBES = 8
 
 @dataclass(frozen=True)
 class Window:
-    """Which tickets a pull wants: reached an inactive status in [since, until), in these queues."""
+    """Which tickets a pull wants, in these queues: those that reached an inactive status in
+    [since, until) and those created in [since, until) whatever their status (still open too)."""
 
     since: datetime
     until: datetime
@@ -57,36 +58,44 @@ class Window:
 
     def describe(self) -> str:
         """The query recorded in the manifest; equal descriptions allow an incremental pull."""
-        return (
-            f"{_any('Queue', self.queues)} AND {_any('Status', self.inactive)}"
-            f" AND Resolved >= '{_iso(self.since)}' AND Resolved < '{_iso(self.until)}'"
-        )
+        return self._sql("", _iso(self.since), _iso(self.until))
 
     def ticket_sql(self) -> str:
-        return (
-            f"{_any('Queue', self.queues)} AND {_any('Status', self.inactive)}"
-            f" AND Resolved >= '{_sql_time(self.since - SLACK)}'"
-            f" AND Resolved < '{_sql_time(self.until + SLACK)}'"
-        )
+        return self._sql("", _sql_time(self.since - SLACK), _sql_time(self.until + SLACK))
 
     def transaction_sql(self) -> str:
+        since, until = _sql_time(self.since - SLACK), _sql_time(self.until + SLACK)
+        return f"ObjectType = 'RT::Ticket' AND {self._sql('Ticket', since, until)}"
+
+    def _sql(self, prefix: str, since: str, until: str) -> str:
         return (
-            f"ObjectType = 'RT::Ticket' AND {_any('TicketQueue', self.queues)}"
-            f" AND {_any('TicketStatus', self.inactive)}"
-            f" AND TicketResolved >= '{_sql_time(self.since - SLACK)}'"
-            f" AND TicketResolved < '{_sql_time(self.until + SLACK)}'"
+            f"{_any(prefix + 'Queue', self.queues)} AND (({_any(prefix + 'Status', self.inactive)}"
+            f" AND {prefix}Resolved >= '{since}' AND {prefix}Resolved < '{until}')"
+            f" OR ({prefix}Created >= '{since}' AND {prefix}Created < '{until}'))"
         )
 
     def holds(self, ticket: dict[str, Any], queue_names: dict[str, str]) -> bool:
         """The exact test, in UTC, on a ticket as RT returned it."""
         resolved = parse_time(ticket.get("Resolved"))
+        created = parse_time(ticket.get("Created"))
         queue = queue_names.get(str((ticket.get("Queue") or {}).get("id")), "")
-        return (
+        closed = (
             ticket.get("Status") in self.inactive
-            and queue in self.queues
             and resolved is not None
             and self.since <= resolved < self.until
         )
+        opened = created is not None and self.since <= created < self.until
+        return queue in self.queues and (closed or opened)
+
+    def coverage(self) -> dict[str, Any]:
+        """What a snapshot of this window holds all of (manifest "coverage", see CONTRACTS)."""
+        return {
+            "since": _iso(self.since),
+            "until": _iso(self.until),
+            "queues": list(self.queues),
+            "closed_in_window": True,
+            "opened_in_window": True,
+        }
 
 
 @dataclass
@@ -231,6 +240,7 @@ def _write(
             source=source,
             query=window.describe(),
             pulled_at=_iso(started),
+            coverage=window.coverage(),
             followups=followups,
         )
     except OSError as exc:

@@ -290,3 +290,27 @@ def test_account_without_show_ticket_comments_is_warned(
     assert report.tickets == pulled[1].tickets
     assert len(report.warnings) == 1
     assert "lacks ShowTicketComments" in report.warnings[0]
+
+
+def test_an_open_ticket_created_in_the_window_is_pulled_and_kept_current(
+    own_rt: RTServer, tmp_path: Path
+) -> None:
+    target = tmp_path / "snapshot"
+    with own_rt.client() as client:
+        answer = client.session.put(own_rt.url + "ticket/2", json={"Status": "open"}).json()
+    assert answer == ["Ticket 2: Status changed from 'resolved' to 'open'"]
+    do_pull(own_rt, target, full=True)
+    tickets = {t["id"]: t for t in read_jsonl(target / "tickets.jsonl")}
+    assert tickets[2]["Status"] == "open"  # created 2026-08, still open: an incident of August
+    assert {t["ObjectId"] for t in read_jsonl(target / "transactions.jsonl")} >= {"2"}
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert manifest["coverage"] == {
+        "since": "2026-08-01T00:00:00Z", "until": "2026-11-01T00:00:00Z",
+        "queues": list(WINDOW.queues), "closed_in_window": True, "opened_in_window": True,
+    }  # fmt: skip
+    with own_rt.client() as client:  # it changes in RT: the next, incremental, pull refreshes it
+        client.session.put(own_rt.url + "ticket/2", json={"Status": "stalled"}).json()
+    time.sleep(6)  # older than the 5 s margin
+    again = do_pull(own_rt, target)
+    assert (again.mode, again.changed) == ("incremental", 1)
+    assert {t["id"]: t for t in read_jsonl(target / "tickets.jsonl")}[2]["Status"] == "stalled"
