@@ -18,7 +18,15 @@ import numpy as np
 import pandas as pd
 
 from review import __version__
-from review.config import Config, cache_dir, load_config, project_dir, sample_snapshot
+from review.config import (
+    NEW_SNAPSHOT,
+    Config,
+    cache_dir,
+    is_bundled_sample,
+    load_config,
+    project_dir,
+    sample_snapshot,
+)
 from review.errors import ReviewError
 from review.snapshot import Snapshot, load_snapshot
 from review.text import spreadsheet_safe, visible_frame
@@ -723,6 +731,11 @@ def pull(
     target = (
         snapshot_dir or project_dir() / "data" / "interim" / f"rt-{start:%Y-%m-%d}_{end:%Y-%m-%d}"
     )
+    if is_bundled_sample(target):
+        raise ReviewError(
+            f"--snapshot {target} is the bundled sample, which a pull never replaces: "
+            f"give a new directory, e.g. --snapshot {NEW_SNAPSHOT}"
+        )
     with RTClient(connection_from(config.rt)) as client:
         report = run_pull(
             client, window, target, history=cast(History, history), full=full,

@@ -184,6 +184,15 @@ def sample_snapshot() -> Path:
     return bundled("data/sample")
 
 
+# Where the README's cron lines keep the current pull (relative to the project directory).
+NEW_SNAPSHOT = Path("data/interim/rt-current")
+
+
+def is_bundled_sample(directory: str | os.PathLike[str]) -> bool:
+    """Whether `directory` is the bundled sample, which a pull must never replace."""
+    return os.path.realpath(directory) == os.path.realpath(sample_snapshot())
+
+
 def templates_dir() -> Path:
     """The notebook templates (notebooks/)."""
     return bundled("notebooks")

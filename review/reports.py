@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from review.config import Config
+from review.config import NEW_SNAPSHOT, Config, is_bundled_sample
 from review.derived import Context, PathLike, empty_frame, load_context
 from review.display import (
     Banner,
@@ -409,9 +409,9 @@ def pull_command(snapshot: Snapshot, months: list[str], config: Config) -> str:
         start, end = min(start, snapshot.coverage.since), max(end, snapshot.coverage.until)
     since = start.floor("D")
     until = end.ceil("D")
-    return (
-        f"review pull --since {since:%Y-%m-%d} --until {until:%Y-%m-%d} --snapshot {snapshot.path}"
-    )
+    # The bundled sample is never a pull's target (`review pull` refuses it): name a new one.
+    target = NEW_SNAPSHOT if is_bundled_sample(snapshot.path) else snapshot.path
+    return f"review pull --since {since:%Y-%m-%d} --until {until:%Y-%m-%d} --snapshot {target}"
 
 
 def require_covered(snapshot: Snapshot, month: str, config: Config, compare: int = 3) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from review import reports
 from review.cli import main
-from review.config import load_config
+from review.config import load_config, sample_snapshot
 from review.display import Banner, Note
 from review.errors import ReviewError, SnapshotError
 from review.metrics import metrics_for_snapshot
@@ -205,3 +205,23 @@ def test_partial_renders_the_report_with_a_banner_and_uncovered_months_as_such(
     assert "PARTIAL (the snapshot does not cover the month)" in page
     assert "<td>not covered</td>" in page  # July, in the comparison table
     assert "still open" in page and "open so far (h)" in page
+
+
+def test_the_bundled_sample_is_never_the_pull_that_covers_a_month(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sample = sample_snapshot()
+    with pytest.raises(ReviewError) as caught:
+        reports.require_covered(load_snapshot(sample), "2026-11", load_config(None))
+    assert (
+        "review pull --since 2026-08-01 --until 2026-12-02 --snapshot data/interim/rt-current;"
+        in str(caught.value)
+    )
+    with pytest.raises(SystemExit) as exited:
+        main(["pull", "--since", "2026-08-01", "--until", "2026-12-02", "--snapshot", str(sample)])
+    assert exited.value.code != 0
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        f"error: --snapshot {sample} is the bundled sample, which a pull never replaces: "
+        "give a new directory, e.g. --snapshot data/interim/rt-current"
+    )
