@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from datetime import date
 from pathlib import Path
@@ -430,12 +431,20 @@ def lab(
     process, url = jupyter.start(out, open_path, port=port, browser=browser)
     click.echo(url)
     click.echo("JupyterLab is running; Ctrl-C stops it.", err=True)
+    # `kill` or a closed terminal must stop JupyterLab too, not leave it serving orphaned.
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop_signal, _interrupt)
     try:
         process.wait()
     except KeyboardInterrupt:
         pass
     finally:
         jupyter.stop(process)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """A stop signal, handled like Ctrl-C so `finally` blocks clean up."""
+    raise KeyboardInterrupt
 
 
 registry_option = click.option(

@@ -159,6 +159,8 @@ def test_review_lab_serves_a_working_copy_under_reports_only(tmp_path: Path) -> 
     finally:
         process.terminate()
         process.wait(timeout=30)
+    with pytest.raises(OSError):  # `kill` stopped JupyterLab too: nothing is left serving
+        urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5)
 
 
 def test_a_template_run_in_notebooks_reads_relative_paths_from_the_project(
