@@ -388,6 +388,49 @@ def demo(out: Path | None, jobs: int | None, force: bool) -> None:
 
 
 @cli.command()
+@click.option(
+    "--month",
+    required=True,
+    help="YYYY-MM, or 'previous' for the month before today (for cron).",
+)
+@click.option(
+    "--compare",
+    type=click.IntRange(min=0, max=36),
+    default=3,
+    show_default=True,
+    help="Also show this many months before it.",
+)
+@snapshot_option
+@config_option
+@format_option
+@output_option
+@partial_option
+def stats(
+    month: str, compare: int, snapshot_dir: Path, config_path: Path | None, fmt: str,
+    output: Path | None, partial: bool,
+) -> None:  # fmt: skip
+    """Medians and p90s with 95% bootstrap intervals, change from the month before, verdict.
+
+    One row per month, metric and clock: what the monthly report shows (method: README,
+    section Statistics).
+    """
+    from review.months import resolve_month
+    from review.reports import monthly_report_data, require_covered
+    from review.stats import COLUMNS
+
+    month = resolve_month(month)
+    config = load_config(config_path)
+    snapshot = open_snapshot(snapshot_dir, config)
+    if not partial:
+        require_covered(snapshot, month, config, compare)
+    table = monthly_report_data(snapshot_dir, month, config_path, compare).month_stats[COLUMNS]
+    if fmt == "table":
+        hours = [c for c in COLUMNS if c.endswith(("_h", "_low", "_high"))]
+        table = table.astype({c: float for c in hours}).round({c: 2 for c in hours})
+    emit(table, fmt, output)
+
+
+@cli.command()
 @click.argument("ticket", required=False, type=int)
 @click.option("--month", help="The monthly report of this month (YYYY-MM or 'previous').")
 @snapshot_option

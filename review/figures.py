@@ -308,8 +308,14 @@ def duration_distributions(metrics: pd.DataFrame, title: str = "") -> Figure:
     return fig
 
 
-def monthly_comparison(comparison: pd.DataFrame, title: str = "") -> Figure:
-    """Incidents per month, and median and 90th percentile of each duration per month."""
+def monthly_comparison(
+    comparison: pd.DataFrame, title: str = "", statistics: pd.DataFrame | None = None
+) -> Figure:
+    """Incidents per month, and median and 90th percentile of each duration per month.
+
+    With `statistics` (review.stats.month_statistics), each median and p90 carries its 95%
+    bootstrap interval as an error bar (none where the month has too few incidents).
+    """
     from review.reports import DURATIONS
 
     fig = _figure(11, 3.2)
@@ -329,6 +335,14 @@ def monthly_comparison(comparison: pd.DataFrame, title: str = "") -> Figure:
                     column = f"{label} {stat} ({unit})"
                     values = pd.to_numeric(comparison[column], errors="coerce")
                     ax.plot(x, values, style, color=color, label=f"{stat} {unit}", markersize=4)
+                    if statistics is not None:
+                        low, high = _interval_bars(statistics, months, label, stat, unit)
+                        shift = -0.06 if unit == "h" else 0.06
+                        middle = values.to_numpy(dtype=float)
+                        bars = np.clip([middle - low, high - middle], 0, None)
+                        ax.errorbar(x + shift, middle, yerr=bars,
+                                    fmt="none", ecolor=color, elinewidth=0.8, capsize=2,
+                                    alpha=0.7)  # fmt: skip
             ax.set_title(f"{label} (hours)", fontsize=10, **_TEXT)
             ax.legend(fontsize=7)
             ax.grid(color="#dddddd", linewidth=0.6)
@@ -337,6 +351,21 @@ def monthly_comparison(comparison: pd.DataFrame, title: str = "") -> Figure:
         if title:
             fig.suptitle(title, fontsize=11, **_TEXT)
     return fig
+
+
+def _interval_bars(
+    statistics: pd.DataFrame, months: list[str], label: str, stat: str, unit: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The (low, high) interval per month of one statistic; NaN where there is none."""
+    from review.stats import METRICS
+
+    metric = {v: k for k, v in METRICS.items()}[label]
+    clock = "wall" if unit == "h" else "business"
+    rows = statistics.loc[(statistics["metric"] == metric) & (statistics["clock"] == clock)]
+    rows = rows.set_index("month").reindex(months)
+    low = pd.to_numeric(rows[f"{stat}_ci_low"], errors="coerce").to_numpy(dtype=float)
+    high = pd.to_numeric(rows[f"{stat}_ci_high"], errors="coerce").to_numpy(dtype=float)
+    return low, high
 
 
 def counts_chart(by_classification: pd.DataFrame, by_service: pd.DataFrame) -> Figure:

@@ -38,6 +38,7 @@ from review.metrics import DEFINITIONS, incidents
 from review.months import month_of, month_span, parse_date, previous_months, resolve_month
 from review.registry import load_registry
 from review.snapshot import Snapshot, covers
+from review.stats import MDC_METHOD, METHOD, month_statistics, sentences
 from review.text import visible
 from review.timeline import NOBODY
 
@@ -294,6 +295,10 @@ class MonthlyReport:
     coverage: str = ""  # what the snapshot covers, in words
     covered: bool = True  # every incident opened in the month is in the snapshot
     pulled_at: pd.Timestamp | None = None  # "now" for incidents still open
+    # review.stats: per month, metric and clock, n, intervals, change, verdict (`review stats`)
+    month_stats: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # one sentence per metric, with the smallest change in median this month's n could detect
+    stats_sentences: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def summary(self) -> str:
@@ -333,6 +338,16 @@ class MonthlyReport:
                 "and `review follow-ups --apply` files them."
             )
         return safe_table(self.followups_by_service, empty="No open follow-ups.")
+
+    @property
+    def stats_table(self) -> pd.DataFrame:
+        """`review stats`'s rows for the report's months (hours rounded), with the smallest
+        change in median each month's n could detect."""
+        from review.stats import COLUMNS
+
+        table = self.month_stats[[*COLUMNS, "mdc_median_h"]]
+        hours = [c for c in table.columns if c.endswith(("_h", "_low", "_high"))]
+        return table.astype({c: float for c in hours}).round({c: 2 for c in hours})
 
     def incident_links(self) -> Any:
         """The incident list as an escaped table whose ticket ids link to the reviews."""
@@ -482,6 +497,7 @@ def monthly_report_data(
                 )
         comparison_rows.append(row)
     comparison = pd.DataFrame(comparison_rows).round(2)
+    month_stats = report_statistics(metrics, months, month, snapshot, config)
     findings = context.findings.loc[context.findings["ticket_id"].isin(current["ticket_id"])]
     findings_by_rule = findings.groupby("rule").size().rename("findings").reset_index()
     findings_by_service = (
@@ -516,18 +532,38 @@ def monthly_report_data(
         findings_by_rule=findings_by_rule,
         findings_by_service=findings_by_service,
         incident_list=incident_list,
-        definitions=definitions_table(config),
+        definitions=pd.concat([definitions_table(config), method_table()], ignore_index=True),
         config=config,
         findings=findings.reset_index(drop=True),
         months=months,
         coverage=coverage_text(snapshot),
         covered=covered[month],
         pulled_at=pulled_at,
+        month_stats=month_stats,
+        stats_sentences=sentences(month_stats, month),
         followups_by_service=followups_by_service(
             context.snapshot,
             context.findings.drop_duplicates("ticket_id").set_index("ticket_id")["service"],
             config,
         ),
+    )
+
+
+def report_statistics(
+    metrics: pd.DataFrame, months: list[str], month: str, snapshot: Snapshot, config: Config
+) -> pd.DataFrame:
+    """review.stats for the report's months (metrics with their `month`): a month is known
+    when the snapshot wholly covers it, and the report month always (shown with its banner)."""
+    covered = month_coverage(snapshot, [*previous_months(months[0], 1), *months], config)
+    known = {m: flag or m == month for m, flag in covered.items()}
+    return month_statistics(metrics, months, known)
+
+
+def method_table() -> pd.DataFrame:
+    """The statistics' method, as rows of the definitions table."""
+    return pd.DataFrame(
+        [("intervals, change and verdict", METHOD), ("smallest detectable change", MDC_METHOD)],
+        columns=["term", "definition"],
     )
 
 
