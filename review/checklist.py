@@ -11,12 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from review import facts
 from review.config import Config
 from review.gaps import REJECTED, SERVICE_RULES, Audit, audit_findings
 from review.metrics import compute_metrics
 from review.registry import Registry
 from review.snapshot import Snapshot
-from review.timeline import NOBODY
+from review.timeline import NOBODY, state_segments
 
 CHECKLIST_COLUMNS = ["ticket_id", "step", "state", "evidence", "how_to_observe"]
 STATES = ("done", "missing", "not applicable", "not observable")
@@ -71,7 +72,6 @@ class _Checklist:
         self.inc = audit.inc
         self.ids = audit.ids
         self.config = audit.config
-        self.fields = set(audit.snapshot.field_names["field"])
         self.by_rule = {
             rule: group.set_index("ticket_id")["evidence"]
             for rule, group in findings.groupby("rule")
@@ -86,11 +86,11 @@ class _Checklist:
 
     def field(self, name: str) -> pd.Series:
         """Per ticket: custom field `name` now, '' when unset."""
-        return self.audit.snapshot.field_values(name).reindex(self.ids).fillna("").str.strip()
+        return facts.field_values(self.audit.snapshot, name, self.ids)
 
     def unseen_field(self, name: str, step: str) -> pd.DataFrame | None:
         """The step's rows as 'not observable' when RT has no such custom field at all."""
-        if name in self.fields:
+        if facts.has_field(self.audit.snapshot, name):
             return None
         state = pd.Series(UNSEEN, index=self.ids)
         evidence = pd.Series(f"RT has no custom field '{name}'", index=self.ids)
@@ -146,8 +146,7 @@ class _Checklist:
 
     def ops_help(self, step: str) -> pd.DataFrame:
         ops = list(self.config.queues.ops)
-        segments = self.audit.segments
-        first = segments.loc[segments["txn_id"] == -1].set_index("ticket_id")["queue"]
+        first = facts.at_creation(self.audit.segments)["queue"]
         born = first.reindex(self.ids).isin(ops)
         ev = self.audit.events
         moved = ev.loc[(ev["kind"] == "queue") & ev["new"].isin(ops)]
@@ -165,7 +164,7 @@ class _Checklist:
             + " by txn "
             + moved["txn_id"].astype("Int64").astype(str)
             + " at "
-            + moved["at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ").fillna("")
+            + facts.iso_utc(moved["at"])
         )
         has_move = moved["txn_id"].notna()
         state = _pick([born | has_move], [DONE], self.ids).replace("", MISSING)
@@ -182,10 +181,9 @@ class _Checklist:
 
     def tech_lead(self, step: str) -> pd.DataFrame:
         ev = self.audit.events
-        taken = ev.loc[(ev["kind"] == "owner") & (ev["new"] != NOBODY)]
+        taken = ev.loc[facts.owner_set(ev)]
         first = taken.groupby("ticket_id")[["txn_id", "at", "new"]].first().reindex(self.ids)
-        segments = self.audit.segments
-        initial = segments.loc[segments["txn_id"] == -1].set_index("ticket_id")["owner"]
+        initial = facts.at_creation(self.audit.segments)["owner"]
         initial = initial.reindex(self.ids).fillna(NOBODY)
         born = initial != NOBODY
         set_later = first["txn_id"].notna()
@@ -199,7 +197,7 @@ class _Checklist:
                 + " by txn "
                 + first["txn_id"].astype("Int64").astype(str)
                 + " at "
-                + first["at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ").fillna(""),
+                + facts.iso_utc(first["at"]),
             ],
             self.ids,
         ).replace("", "the owner was Nobody throughout")
@@ -218,10 +216,7 @@ class _Checklist:
         inc = self.inc
         helpdesk = inc["reg_helpdesk_list"].fillna("").astype(str)
         helpdesk = helpdesk.where(helpdesk != "", self.audit.registry.helpdesk_list)
-        requestors = self.watchers.loc[self.watchers["role"] == "Requestor", ["ticket_id", "user"]]
-        cc = self.watchers.loc[self.watchers["role"] == "Cc", ["ticket_id", "user"]]
-        cc = cc.merge(requestors, how="left", indicator=True)
-        cc = cc.loc[cc["_merge"] == "left_only"].sort_values(["ticket_id", "user"])
+        cc = facts.extra_cc(self.watchers)
         cc_names = cc.groupby("ticket_id")["user"].agg(", ".join).reindex(self.ids)
         has_cc = cc_names.notna()
         known = helpdesk != ""
@@ -426,15 +421,23 @@ def process_checklist(
     registry: Registry,
     metrics: pd.DataFrame | None = None,
     findings: pd.DataFrame | None = None,
+    segments: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per incident per process step (STEPS order), columns CHECKLIST_COLUMNS.
 
     Pass the `find_gaps` result of the same inputs as `findings` to skip auditing twice.
     """
+    if segments is None:
+        segments = state_segments(events, snapshot)
     if metrics is None:
-        metrics = compute_metrics(events, snapshot, config)
-    audit = Audit(events, snapshot, config, registry, metrics)
-    checklist = _Checklist(audit, audit_findings(audit) if findings is None else findings)
+        metrics = compute_metrics(events, snapshot, config, segments=segments)
+    audit = Audit(events, snapshot, config, registry, metrics, segments)
+    return audit_checklist(audit, audit_findings(audit) if findings is None else findings)
+
+
+def audit_checklist(audit: Audit, findings: pd.DataFrame) -> pd.DataFrame:
+    """The checklist (see process_checklist) from a prepared Audit and its findings."""
+    checklist = _Checklist(audit, findings)
     frames = [
         getattr(checklist, method)(step).assign(order=number)
         for number, (method, step) in enumerate(zip(_METHODS, STEPS, strict=True))

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from review.checklist import CHECKLIST_COLUMNS, process_checklist
+from review.checklist import CHECKLIST_COLUMNS, audit_checklist
 from review.config import Config, cache_dir, load_config, sample_snapshot
-from review.gaps import FINDING_COLUMNS, find_gaps
+from review.gaps import FINDING_COLUMNS, Audit, audit_findings
 from review.metrics import compute_metrics
 from review.registry import Registry, load_registry
 from review.snapshot import Snapshot, load_snapshot
@@ -220,12 +220,19 @@ def _read_derived(directory: Path, ticket_ids: set[int] | None, config: Config) 
 
 
 def close_out_sections(context: Context) -> tuple[Registry, pd.DataFrame, pd.DataFrame]:
-    """(registry, findings, checklist) for the incidents of the context."""
+    """(registry, findings, checklist) for the incidents of the context: one audit, on the
+    context's state stretches, serves both."""
     registry = load_registry(context.config.gaps.registry)
-    args = (context.events, context.snapshot, context.config, registry)
-    findings = find_gaps(*args, metrics=context.metrics)
-    checklist = process_checklist(*args, metrics=context.metrics, findings=findings)
-    return registry, findings, checklist
+    audit = Audit(
+        context.events,
+        context.snapshot,
+        context.config,
+        registry,
+        context.metrics,
+        context.segments,
+    )
+    findings = audit_findings(audit)
+    return registry, findings, audit_checklist(audit, findings)
 
 
 def registry_path(config: Config) -> Path:

@@ -18,6 +18,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from review import facts
 from review.config import WEEKDAYS, Config
 
 mdates: Any = importlib.import_module("matplotlib.dates")  # untyped in matplotlib's stubs
@@ -92,10 +93,10 @@ def _merge_runs(segments: pd.DataFrame, lane: str, end: pd.Timestamp) -> pd.Data
 
 
 def _event_groups(events: pd.DataFrame) -> dict[str, pd.Series]:
-    kind, actor = events["kind"], events["actor"]
+    kind = events["kind"]
     return {
-        "reply-staff": events.loc[(kind == "reply") & (actor != "requestor"), "at"],
-        "reply-requestor": events.loc[(kind == "reply") & (actor == "requestor"), "at"],
+        "reply-staff": events.loc[facts.staff_reply(events), "at"],
+        "reply-requestor": events.loc[facts.requestor_reply(events), "at"],
         "comment": events.loc[kind == "comment", "at"],
         "change": events.loc[kind.isin(["field", "link", "watcher"]), "at"],
     }

@@ -16,8 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from review import facts
 from review.calendar import BusinessClock
 from review.config import Config, project_dir
+from review.facts import AT_CREATION
 from review.metrics import compute_metrics
 from review.registry import Registry
 from review.snapshot import Snapshot
@@ -103,14 +105,9 @@ RULES: dict[str, Rule] = {
 }
 
 
-def _iso(at: pd.Series) -> pd.Series:
-    text: pd.Series = at.dt.strftime("%Y-%m-%dT%H:%M:%SZ").fillna("?")
-    return text
-
-
 def _txn(ids: pd.Series, at: pd.Series) -> pd.Series:
     """'txn 66 at 2026-08-03T14:00:00Z' for each row."""
-    return "txn " + ids.astype("int64").astype(str) + " at " + _iso(at)
+    return "txn " + ids.astype("int64").astype(str) + " at " + facts.iso_utc(at, "?")
 
 
 def _join(parts: pd.DataFrame) -> pd.Series:
@@ -145,13 +142,6 @@ def incident_services(metrics: pd.DataFrame, registry: Registry) -> pd.DataFrame
     )
 
 
-def _closes(events: pd.DataFrame, inactive: list[str]) -> pd.DataFrame:
-    """The last move into an inactive status per ticket: ticket_id -> txn_id, at, status."""
-    status = events.loc[events["kind"] == "status"]
-    closes = status.loc[status["new"].isin(inactive) & ~status["old"].isin(inactive)]
-    return closes.groupby("ticket_id")[["txn_id", "at", "new"]].last()
-
-
 class Audit:
     """The facts every rule needs, computed once for all incidents; one method per rule.
 
@@ -165,6 +155,7 @@ class Audit:
         config: Config,
         registry: Registry,
         metrics: pd.DataFrame,
+        segments: pd.DataFrame | None = None,
     ) -> None:
         self.events = events
         self.snapshot = snapshot
@@ -184,7 +175,7 @@ class Audit:
             ("resolution", fields.resolution_type),
             ("validated_by", fields.validated_by),
         ):
-            inc[column] = snapshot.field_values(name).reindex(self.ids).fillna("").str.strip()
+            inc[column] = facts.field_values(snapshot, name, self.ids)
         reg = registry.frame().set_index("service")
         reg = reg.add_prefix("reg_")
         inc = inc.join(reg, on="service")
@@ -207,10 +198,9 @@ class Audit:
         self.closed = inc["status"].isin(inactive)
         pulled = pd.to_datetime(str(snapshot.manifest.get("pulled_at")), utc=True, errors="coerce")
         self.pulled_at = pulled if pd.notna(pulled) else events["at"].max()
-        self.segments = state_segments(events, snapshot)
-        self.closes = _closes(events, inactive).reindex(self.ids)
-        creates = events.loc[events["kind"] == "create"].groupby("ticket_id")[["txn_id", "at"]]
-        self.creates = creates.first().reindex(self.ids)
+        self.segments = state_segments(events, snapshot) if segments is None else segments
+        self.closes = facts.last_close(events, inactive).reindex(self.ids)
+        self.creates = facts.creations(events).reindex(self.ids)
 
     # ------------------------------------------------------------------ rules
 
@@ -270,13 +260,12 @@ class Audit:
         ]
         # people who owned the ticket, at creation or by a Set/Owner change
         owners = self.events.loc[
-            (self.events["kind"] == "owner") & (self.events["new"] != NOBODY),
-            ["ticket_id", "txn_id", "at", "new"],
+            facts.owner_set(self.events), ["ticket_id", "txn_id", "at", "new"]
         ].rename(columns={"new": "person"})
-        first = self.segments.loc[self.segments["txn_id"] == -1]
+        first = facts.at_creation(self.segments).reset_index()
         first = first.loc[first["owner"].notna() & (first["owner"] != NOBODY)]
         initial = pd.DataFrame(
-            {"ticket_id": first["ticket_id"], "txn_id": -1, "at": first["start"]},
+            {"ticket_id": first["ticket_id"], "txn_id": AT_CREATION, "at": first["start"]},
         ).assign(person=first["owner"].to_numpy())
         owners = pd.concat([initial, owners], ignore_index=True)
         owners = owners.loc[owners["ticket_id"].isin(inc.index[inc["registered"]])]
@@ -295,7 +284,7 @@ class Audit:
             & ~owners["person"].isin(self.registry.operations_staff)
         ].sort_values(["ticket_id", "at", "txn_id"], kind="stable")
         how = np.where(
-            outsiders["txn_id"] == -1,
+            outsiders["txn_id"] == AT_CREATION,
             "owner at creation",
             "owner set by " + _txn(outsiders["txn_id"].clip(lower=0), outsiders["at"]),
         )
@@ -342,10 +331,8 @@ class Audit:
             + "', so no announce or support list is recorded",
         )
         watchers = self.snapshot.watchers
-        requestors = watchers.loc[watchers["role"] == "Requestor", ["ticket_id", "user"]]
-        cc = watchers.loc[watchers["role"] == "Cc", ["ticket_id", "user"]]
-        cc = cc.merge(requestors, how="left", indicator=True)
-        has_cc = pd.Series(True, index=cc.loc[cc["_merge"] == "left_only", "ticket_id"].unique())
+        requestors = facts.requestors(watchers)
+        has_cc = pd.Series(True, index=facts.extra_cc(watchers)["ticket_id"].unique())
         lonely = ~has_cc.reindex(self.ids, fill_value=False)
         named = (
             requestors.sort_values(["ticket_id", "user"])
@@ -431,7 +418,7 @@ class Audit:
 
     def not_validated(self) -> pd.DataFrame:
         field = self.config.fields.validated_by
-        if field not in set(self.snapshot.field_names["field"]):
+        if not facts.has_field(self.snapshot, field):
             return pd.DataFrame(columns=["ticket_id", "evidence"])  # not observable: checklist
         inc = self.inc
         flagged = self.closed & (inc["status"] != REJECTED) & (inc["validated_by"] == "")
@@ -449,20 +436,23 @@ class Audit:
         inc = self.inc
         urgent = inc.index[inc["classification"].isin(self.config.classification.urgent)]
         ev = self.events.loc[self.events["ticket_id"].isin(urgent)]
-        status = ev["kind"] == "status"
-        closing = status & ev["new"].isin(self.inactive) & ~ev["old"].isin(self.inactive)
-        reopening = status & ev["old"].isin(self.inactive) & ~ev["new"].isin(self.inactive)
+        closing = facts.closing(ev, self.inactive)
         points = ev.loc[
             (ev["kind"] == "create")
-            | ((ev["kind"] == "reply") & (ev["actor"] == "staff"))
+            | facts.staff_reply(ev)
             | closing
-            | reopening,
+            | facts.reopening(ev, self.inactive),
             ["ticket_id", "txn_id", "at", "kind"],
         ].copy()
         points["closing"] = closing.reindex(points.index)
         still_open = [t for t in urgent if not self.closed.get(t, False)]
         snapshot_points = pd.DataFrame(
-            {"ticket_id": still_open, "txn_id": -1, "at": self.pulled_at, "kind": "snapshot"}
+            {
+                "ticket_id": still_open,
+                "txn_id": AT_CREATION,  # not a transaction
+                "at": self.pulled_at,
+                "kind": "snapshot",
+            }
         ).assign(closing=False)
         points = pd.concat([points, snapshot_points], ignore_index=True)
         points = points.sort_values(["ticket_id", "at", "txn_id"], kind="stable")
@@ -474,8 +464,8 @@ class Audit:
         long = (hours > limit) & ~prev_closing
         gaps = points.loc[long]
         end = np.where(
-            gaps["txn_id"] == -1,
-            "the snapshot at " + _iso(gaps["at"]) + " (still open)",
+            gaps["txn_id"] == AT_CREATION,
+            "the snapshot at " + facts.iso_utc(gaps["at"], "?") + " (still open)",
             _txn(gaps["txn_id"].clip(lower=0), gaps["at"]),
         )
         text: pd.Series = (
@@ -494,7 +484,7 @@ class Audit:
         ev = self.events.loc[self.events["ticket_id"].isin(self.ids)]
         config = self.config
         moves = ev.loc[ev["handoff"], ["ticket_id", "txn_id", "at", "old", "new"]]
-        replies = ev.loc[(ev["kind"] == "reply") & (ev["actor"] == "staff")]
+        replies = ev.loc[facts.staff_reply(ev)]
         replies = replies[["ticket_id", "txn_id", "at"]].rename(
             columns={"txn_id": "reply_txn", "at": "reply_at"}
         )
@@ -549,7 +539,7 @@ class Audit:
         keys = moments.reset_index()
         then = keys.merge(self.segments[["ticket_id", "txn_id", "owner"]], how="left")
         ev = self.events
-        taken = ev.loc[(ev["kind"] == "owner") & (ev["new"] != NOBODY), ["ticket_id", "at", "new"]]
+        taken = ev.loc[facts.owner_set(ev), ["ticket_id", "at", "new"]]
         later = pd.merge_asof(
             keys.sort_values("at", kind="stable"),
             taken.sort_values("at", kind="stable"),
@@ -570,7 +560,7 @@ class Audit:
         creates = self.creates.reindex(flagged)
         closed = self.closed.reindex(flagged)
         close_text = self.close_text.reindex(flagged)
-        snapshot_at = _iso(pd.Series(self.pulled_at, index=flagged))
+        snapshot_at = facts.iso_utc(pd.Series(self.pulled_at, index=flagged), "?")
         text = (
             "no staff owner, staff reply or staff status change between created by "
             + _txn(creates["txn_id"].fillna(0), creates["at"])
@@ -589,7 +579,7 @@ class Audit:
 
     def no_owner_at_close(self) -> pd.DataFrame:
         closes = self.closes.loc[self.closed]
-        txn = closes["txn_id"].fillna(-1).astype("int64")
+        txn = closes["txn_id"].fillna(AT_CREATION).astype("int64")
         keys = pd.DataFrame({"ticket_id": closes.index, "txn_id": txn.to_numpy()})
         state = keys.merge(self.segments[["ticket_id", "txn_id", "owner"]], how="left")
         owner = pd.Series(state["owner"].to_numpy(), index=closes.index)
@@ -604,15 +594,19 @@ def find_gaps(
     config: Config,
     registry: Registry,
     metrics: pd.DataFrame | None = None,
+    segments: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """All findings: one row per incident and rule that fires, columns FINDING_COLUMNS.
 
     Sorted by ticket id and then by the rule order of RULES; the same whatever the
-    order of rows in the snapshot files.
+    order of rows in the snapshot files. `segments`: the state stretches of `events`,
+    when already computed.
     """
+    if segments is None:
+        segments = state_segments(events, snapshot)
     if metrics is None:
-        metrics = compute_metrics(events, snapshot, config)
-    return audit_findings(Audit(events, snapshot, config, registry, metrics))
+        metrics = compute_metrics(events, snapshot, config, segments=segments)
+    return audit_findings(Audit(events, snapshot, config, registry, metrics, segments))
 
 
 def audit_findings(audit: Audit) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from review import facts
 from review.calendar import BusinessClock
 from review.config import Config
 from review.snapshot import Snapshot
@@ -90,21 +91,17 @@ def compute_metrics(
     ev = events.loc[events["ticket_id"].isin(index)]
 
     # triage
-    owner_taken = (ev["kind"] == "owner") & (ev["old"] == NOBODY) & (ev["new"] != NOBODY)
-    staff_reply = (ev["kind"] == "reply") & (ev["actor"] == "staff")
-    left_new = (
-        (ev["kind"] == "status") & (ev["old"] == config.statuses.initial) & (ev["actor"] == "staff")
+    staff_reply = facts.staff_reply(ev)
+    triage = (
+        facts.owner_taken(ev) | staff_reply | facts.staff_left_status(ev, config.statuses.initial)
     )
-    triaged_at = _per_ticket(
-        ev.loc[owner_taken | staff_reply | left_new].groupby("ticket_id")["at"].min(), index
-    )
+    triaged_at = _per_ticket(ev.loc[triage].groupby("ticket_id")["at"].min(), index)
 
     # resolution and reopens
-    status = ev.loc[ev["kind"] == "status"]
-    closes = status.loc[status["new"].isin(inactive) & ~status["old"].isin(inactive)]
-    reopens = status.loc[status["old"].isin(inactive) & ~status["new"].isin(inactive)]
-    first_state = segments.groupby("ticket_id").first()
-    created_closed = first_state["status"].isin(inactive).reindex(index, fill_value=False)
+    closes = ev.loc[facts.closing(ev, inactive)]
+    reopens = ev.loc[facts.reopening(ev, inactive)]
+    born = facts.at_creation(segments)["status"]
+    created_closed = born.isin(inactive).reindex(index, fill_value=False)
     closed_now = tickets["status"].isin(inactive)
     resolved_at = _per_ticket(closes.groupby("ticket_id")["at"].max(), index)
     resolved_at = resolved_at.fillna(tickets["created"].where(created_closed))
@@ -134,7 +131,7 @@ def compute_metrics(
     time_in_handoff_bh = _per_ticket(sums["business"], index).fillna(0.0).where(handed)
 
     # tech-lead changes: owner sequence without Nobody
-    owners = segments.loc[segments["txn_id"] == -1, ["ticket_id", "start", "txn_id", "owner"]]
+    owners = facts.at_creation(segments).reset_index()[["ticket_id", "start", "txn_id", "owner"]]
     owner_changes = ev.loc[ev["kind"] == "owner", ["ticket_id", "at", "txn_id", "new"]]
     sequence = pd.concat(
         [owners.rename(columns={"start": "at"}), owner_changes.rename(columns={"new": "owner"})],
@@ -166,10 +163,8 @@ def compute_metrics(
             "queue": tickets["queue_id"]
             .map(snapshot.queues.set_index("queue_id")["name"])
             .fillna(tickets["queue_id"]),
-            "service": snapshot.field_values(config.fields.service).reindex(index).fillna(""),
-            "classification": snapshot.field_values(config.fields.classification)
-            .reindex(index)
-            .fillna(""),
+            "service": facts.field_values(snapshot, config.fields.service, index),
+            "classification": facts.field_values(snapshot, config.fields.classification, index),
             "opened_at": opened_at,
             "triaged_at": triaged_at,
             "resolved_at": resolved_at,
@@ -206,7 +201,7 @@ def format_metrics(metrics: pd.DataFrame, digits: int | None = 2) -> pd.DataFram
     """
     out = metrics.copy()
     for column in TIMESTAMP_COLUMNS:
-        out[column] = out[column].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        out[column] = facts.iso_utc(out[column], missing=None)
     if digits is not None:
         hours = [c for c in out.columns if c.endswith(("_h", "_bh"))]
         out[hours] = out[hours].round(digits)

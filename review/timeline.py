@@ -18,6 +18,10 @@ from review.snapshot import Snapshot
 
 SYSTEM_USER = "RT_System"
 NOBODY = "Nobody"
+STAFF, REQUESTOR, SYSTEM = "staff", "requestor", "system"  # the values of `actor`
+# The txn_id of a ticket's state at creation (each ticket's first stretch), and of any point
+# that is not a transaction (the snapshot's time in an update-gap check).
+AT_CREATION = -1
 IGNORED_TYPES = ("EmailRecord", "CommentEmailRecord", "SetWatcher")
 EVENT_COLUMNS = [
     "ticket_id", "txn_id", "at", "kind", "type", "field", "old", "new", "creator", "actor",
@@ -73,8 +77,8 @@ def build_events(snapshot: Snapshot, config: Config) -> pd.DataFrame:
     )
     actor = np.where(
         tx["creator"] == SYSTEM_USER,
-        "system",
-        np.where(tx["is_requestor"].fillna(False).astype(bool), "requestor", "staff"),
+        SYSTEM,
+        np.where(tx["is_requestor"].fillna(False).astype(bool), REQUESTOR, STAFF),
     )
     tx["actor"] = pd.Series(actor, index=tx.index, dtype="string")
     tx["handoff"] = (
@@ -110,7 +114,7 @@ def state_segments(events: pd.DataFrame, snapshot: Snapshot) -> pd.DataFrame:
         {
             "ticket_id": now["ticket_id"],
             "at": tickets["created"],
-            "txn_id": -1,
+            "txn_id": AT_CREATION,
             "queue": _initial(events, now, "queue", "queue").reindex(now["ticket_id"]).to_numpy(),
             "status": _initial(events, now, "status", "status")
             .reindex(now["ticket_id"])

@@ -1,0 +1,82 @@
+"""The shared facts: one definition each, and every consumer reads it."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from review import facts, figures
+from review.timeline import EVENT_COLUMNS
+
+T0 = pd.Timestamp("2026-08-03T14:00:00Z")
+
+
+def _events(rows: list[tuple[int, str, str, str, str, str]]) -> pd.DataFrame:
+    """(txn_id, minutes after T0, kind, actor, old, new) -> an events frame of ticket 1."""
+    frame = pd.DataFrame(
+        [
+            {
+                "ticket_id": 1,
+                "txn_id": txn,
+                "at": T0 + pd.Timedelta(minutes=int(minutes)),
+                "kind": kind,
+                "type": "",
+                "field": "",
+                "old": old,
+                "new": new,
+                "creator": {"system": "RT_System", "requestor": "carol"}.get(actor, "dave"),
+                "actor": actor,
+                "handoff": False,
+                "data": "",
+            }
+            for txn, minutes, kind, actor, old, new in rows
+        ]
+    )
+    return frame[EVENT_COLUMNS]
+
+
+EVENTS = _events(
+    [
+        (10, "0", "create", "requestor", "", ""),
+        (11, "5", "reply", "system", "", ""),  # RT_System's autoreply
+        (12, "10", "reply", "requestor", "", ""),
+        (13, "20", "reply", "staff", "", ""),
+        (14, "30", "owner", "staff", "Nobody", "dave"),
+        (15, "40", "owner", "staff", "dave", "Nobody"),
+        (16, "50", "status", "staff", "open", "resolved"),
+        (17, "60", "status", "requestor", "resolved", "open"),
+        (18, "70", "status", "staff", "open", "rejected"),
+    ]
+)
+
+
+def test_rt_system_reply_is_not_a_staff_reply_in_the_timeline_figure() -> None:
+    groups = figures._event_groups(EVENTS)
+    assert list(groups["reply-staff"]) == [T0 + pd.Timedelta(minutes=20)]
+    assert list(groups["reply-requestor"]) == [T0 + pd.Timedelta(minutes=10)]
+    assert list(EVENTS.loc[facts.staff_reply(EVENTS), "txn_id"]) == [13]
+
+
+def test_close_reopen_and_owner_masks() -> None:
+    inactive = ["resolved", "rejected"]
+    assert list(EVENTS.loc[facts.closing(EVENTS, inactive), "txn_id"]) == [16, 18]
+    assert list(EVENTS.loc[facts.reopening(EVENTS, inactive), "txn_id"]) == [17]
+    assert list(EVENTS.loc[facts.owner_set(EVENTS), "txn_id"]) == [14]
+    assert list(EVENTS.loc[facts.owner_taken(EVENTS), "txn_id"]) == [14]
+    last = facts.last_close(EVENTS, inactive)
+    assert last.loc[1, "txn_id"] == 18 and last.loc[1, "new"] == "rejected"
+
+
+def test_extra_cc_leaves_out_requestors() -> None:
+    watchers = pd.DataFrame(
+        {
+            "ticket_id": [1, 1, 1, 2],
+            "role": ["Requestor", "Cc", "Cc", "Cc"],
+            "user": ["carol", "carol", "lists@x", "carol"],
+        }
+    )
+    assert facts.extra_cc(watchers).values.tolist() == [[1, "lists@x"], [2, "carol"]]
+
+
+def test_iso_utc_writes_one_format() -> None:
+    at = pd.Series([T0, pd.NaT])
+    assert facts.iso_utc(at, "?").tolist() == ["2026-08-03T14:00:00Z", "?"]
