@@ -30,7 +30,8 @@ from review.config import (
 )
 from review.errors import ReviewError
 from review.snapshot import Snapshot, load_snapshot
-from review.text import spreadsheet_safe, visible_frame
+from review.terminal import fit_table, fit_text
+from review.text import spreadsheet_safe
 
 snapshot_option = click.option(
     "--snapshot",
@@ -88,11 +89,8 @@ def emit(frame: pd.DataFrame, fmt: str, output: Path | None) -> None:
         text = spreadsheet_safe(frame).to_csv(index=False)
     elif fmt == "json":
         text = json_records(frame)
-    else:
-        with pd.option_context(
-            "display.max_rows", None, "display.max_columns", None, "display.width", 250
-        ):
-            text = visible_frame(frame).astype(object).fillna("").to_string(index=False) + "\n"
+    else:  # people: fitted to the terminal; a file gets the whole unwrapped table
+        text = fit_table(frame, None if output is None else sys.maxsize)
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -141,7 +139,7 @@ def metrics(snapshot_dir: Path, config_path: Path | None, fmt: str, output: Path
     if fmt == "table" and output is None:
         click.echo("\nDefinitions:")
         for name, words in DEFINITIONS.items():
-            click.echo(f"  {name}: {words}")
+            click.echo(fit_text(f"{name}: {words}", indent="  "))
 
 
 # --------------------------------------------------------------------------- reports and notebooks

@@ -121,7 +121,7 @@ def month_statistics(
     resolution are already empty for incidents still open, so they are left out.
     `covered[m]` says whether month `m` is known (wholly covered, or the report month
     itself); the month before the first of `months` is looked up too. A month not covered
-    has n 'not covered' and no numbers, never 0.
+    has verdict 'not covered', no n and no numbers, never 0.
     """
     rows: list[dict[str, object]] = []
     cache: dict[tuple[str, str], tuple[np.ndarray, dict[str, np.ndarray] | None]] = {}
@@ -142,7 +142,7 @@ def month_statistics(
                 row["previous"] = before
                 rows.append(row)
                 if not covered.get(month, False):
-                    row.update(n=NOT_COVERED, verdict=NOT_COVERED)
+                    row.update(n=pd.NA, verdict=NOT_COVERED)
                     continue
                 values, boot = sample(month, metric + suffix)
                 row["n"] = len(values)
@@ -165,7 +165,7 @@ def month_statistics(
                 row["change_ci_low"], row["change_ci_high"] = low, high
                 row["verdict"] = verdict(low, high)
     frame = pd.DataFrame(rows, columns=[*COLUMNS, "mdc_median_h", "previous"])
-    return frame
+    return frame.astype({"n": "Int64"})
 
 
 def _hours(value: object) -> str:
@@ -184,7 +184,7 @@ def sentences(statistics: pd.DataFrame, month: str, clock: str = "wall") -> pd.D
         row = SimpleNamespace(**{str(k): v for k, v in record.items()})
         label = METRICS[str(row.metric)]
         before = pd.Period(str(row.previous), freq="M").strftime("%B")
-        if row.n == NOT_COVERED:
+        if pd.isna(row.n):
             text = f"{label}: the snapshot does not cover {month}"
         elif not row.n:
             text = f"{label}: no incidents to measure (n=0)"
