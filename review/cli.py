@@ -63,6 +63,23 @@ output_option = click.option(
 )
 
 
+registry_option = click.option(
+    "--registry",
+    "registry_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Service registry file (default: gaps.registry in the config, data/services.yaml).",
+)
+
+
+today_option = click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Date the gaps' ages and registry reviews are measured at (default: today, UTC).",
+)
+
+
 def open_snapshot(snapshot_dir: Path, config: Config) -> Snapshot:
     """Load a snapshot through the parquet cache and warn about rows that were left out."""
     snapshot = load_snapshot(snapshot_dir, cache_dir=cache_dir(config))
@@ -335,12 +352,14 @@ def report(
 @snapshot_option
 @config_option
 @out_option
+@registry_option
 @click.option("--since", default=None, help="Only incidents opened on or after this date.")
+@today_option
 @force_option
 @mail_to_option
 def support_report(
-    snapshot_dir: Path, config_path: Path | None, out: Path | None, since: str | None,
-    force: bool, mail_to: tuple[str, ...],
+    snapshot_dir: Path, config_path: Path | None, out: Path | None, registry_path: Path | None,
+    since: str | None, today: Any, force: bool, mail_to: tuple[str, ...],
 ) -> None:  # fmt: skip
     """The support-assignment gap report for senior staff, as a notebook and HTML."""
     from review import render as rendering
@@ -352,14 +371,20 @@ def support_report(
     inputs = rendering.load_inputs(snapshot_dir, config_path)
     warn_problems(inputs.snapshot, snapshot_dir)
     out = out or inputs.config.paths.reports
-    job = rendering.support_job(inputs, out, since)
+    if registry_path is not None and not registry_path.is_file():
+        raise ReviewError(f"--registry {registry_path}: no such file")
+    day = today.strftime("%Y-%m-%d") if today else None
+    job = rendering.support_job(inputs, out, since, day, registry_path)
     with rendering.batch_lock(out):
         result = rendering.run_batch([job], out, workers=1, force=force)
         rendering.write_index(out, inputs, result.failures)
         _finish(result, out)
         _mail_report(
             out, job.output, to, "Support-assignment gaps",
-            lambda: support_gaps_data(snapshot_dir, config_path, since).summary, inputs.config,
+            lambda: support_gaps_data(
+                snapshot_dir, config_path, since, day, registry_path
+            ).summary,
+            inputs.config,
         )  # fmt: skip
 
 
@@ -488,15 +513,6 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-registry_option = click.option(
-    "--registry",
-    "registry_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Service registry file (default: gaps.registry in the config, data/services.yaml).",
-)
-
-
 def _audit_inputs(
     snapshot_dir: Path, config_path: Path | None, registry_path: Path | None
 ) -> tuple[Any, ...]:
@@ -544,12 +560,7 @@ def gaps(
     default=None,
     help="Count only incidents opened on or after this date (YYYY-MM-DD).",
 )
-@click.option(
-    "--today",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="Date the gaps' ages and registry reviews are measured at (default: today, UTC).",
-)
+@today_option
 @format_option
 @output_option
 def support_gaps(

@@ -12,7 +12,7 @@ import math
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import time
 from importlib import resources
 from pathlib import Path
@@ -404,6 +404,13 @@ def _gaps(g: dict[str, Any], path: str, registry: Path | None) -> Gaps:
         registry_review_days=int(days),
         registry=registry or _default_registry(g["registry"]),
     )
+
+
+def with_registry(config: Config, registry: Path | None) -> Config:
+    """`config` reading another service registry (`--registry`), or unchanged for None."""
+    if registry is None:
+        return config
+    return replace(config, gaps=replace(config.gaps, registry=registry))
 
 
 def _default_registry(name: str) -> Path:

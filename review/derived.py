@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from review.checklist import CHECKLIST_COLUMNS, audit_checklist
-from review.config import Config, cache_dir, load_config, sample_snapshot
+from review.config import Config, cache_dir, load_config, sample_snapshot, with_registry
 from review.gaps import FINDING_COLUMNS, Audit, audit_findings
 from review.metrics import compute_metrics
 from review.registry import Registry, load_registry
@@ -58,14 +58,16 @@ def load_context(
     snapshot_dir: PathLike | None = None,
     config_path: PathLike | None = None,
     ticket_ids: set[int] | None = None,
+    registry: PathLike | None = None,
 ) -> Context:
     """Events, state stretches, metrics, findings and checklist of a snapshot.
 
     Read from the derived cache when `prepare_derived` has filled it for these inputs
     (then, with `ticket_ids`, only those tickets' rows and their linked tickets' are
     read); computed otherwise, on the subset of the snapshot about `ticket_ids`.
+    `registry` replaces the config's service registry (`--registry`).
     """
-    config = load_config(config_path)
+    config = with_registry(load_config(config_path), Path(registry) if registry else None)
     path = Path(snapshot_dir) if snapshot_dir is not None else sample_snapshot()
     cached = _read_derived(derived_dir(path, config), ticket_ids, config)
     if cached is not None:

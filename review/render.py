@@ -287,21 +287,36 @@ def monthly_job(inputs: Inputs, month: str, out: Path, compare: int = 3) -> Job:
     )
 
 
-def support_job(inputs: Inputs, out: Path, since: str | None = None) -> Job:
-    """The support-gap report: depends on the whole snapshot and the registry (and the date)."""
+def support_job(
+    inputs: Inputs,
+    out: Path,
+    since: str | None = None,
+    today: str | None = None,
+    registry: Path | None = None,
+) -> Job:
+    """The support-gap report: depends on the whole snapshot and the registry (and the date).
+
+    `today` (default: the real date) is the day gap ages count to; `registry` replaces the
+    config's registry file."""
     fingerprint = _digest(
         "support",
         inputs.common,
         file_digest(template_path(SUPPORT_TEMPLATE)),
         since,
         sorted(inputs.tickets.items()),
-        time.strftime("%Y-%m-%d"),  # "how long the gap has stood" counts to today
+        today or time.strftime("%Y-%m-%d"),  # "how long the gap has stood" counts to today
+        file_digest(registry) if registry else "",
     )
     return Job(
         name="support-gap report",
         template=template_path(SUPPORT_TEMPLATE),
         output=out / "support-gaps.ipynb",
-        parameters=_parameters(inputs, since=since),
+        parameters=_parameters(
+            inputs,
+            since=since,
+            today=today,
+            registry=str(registry.resolve()) if registry else None,
+        ),
         fingerprint=fingerprint,
         html=True,
     )

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from review.config import NEW_SNAPSHOT, Config, is_bundled_sample
+from review.config import NEW_SNAPSHOT, Config, is_bundled_sample, project_dir
 from review.derived import Context, PathLike, empty_frame, load_context
 from review.display import (
     Banner,
@@ -598,12 +599,18 @@ def support_gaps_data(
     config_path: PathLike | None = None,
     since: str | date | None = None,
     today: str | date | None = None,
+    registry: PathLike | None = None,
 ) -> SupportGapsReport:
-    """`review support-gaps` as a report: the per-service table, the findings behind it."""
+    """`review support-gaps` as a report: the per-service table, the findings behind it.
+
+    `today` is the day gap ages count to (default: today); `registry` replaces the config's
+    service registry."""
     since_date = parse_date(since, "since")
     today_date = parse_date(today, "today")
     snapshot_dir, config_path = parameter_paths(snapshot_dir, config_path)
-    context = load_context(snapshot_dir, config_path)
+    if registry is not None and not Path(registry).expanduser().is_absolute():
+        registry = project_dir() / registry  # as parameter_paths reads snapshot and config
+    context = load_context(snapshot_dir, config_path, registry=registry)
     findings = context.findings
     if since_date is not None and len(findings):
         opened = context.metrics.set_index("ticket_id")["opened_at"]
