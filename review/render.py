@@ -58,6 +58,7 @@ _SHARED = ("queues", "users", "field_names")
 _HTML_TEMPLATE = (
     "{%- extends 'lab/index.html.j2' -%}"
     "{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}"
+    "{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}"
 )
 
 
@@ -407,7 +408,8 @@ def export_html(notebook: Path, target: Path) -> None:
     """The executed notebook as HTML without code or prompts (for email), written atomically.
 
     Ticket text is already escaped in the outputs (nbconvert's sanitize_html would
-    also escape the headings and tables, so it stays off); MathJax is left out so a
+    also escape the headings and tables, so it stays off); MathJax and require.js (a CDN
+    script the pages do not use) are left out, so a page loads nothing from outside and a
     `$` in ticket text stays a dollar sign.
     """
     import nbformat

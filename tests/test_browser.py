@@ -1,0 +1,136 @@
+"""Every page `review demo` writes, opened in a real browser (Debian's chromium, via playwright).
+
+Checked as a reader at 1280 px would see them: no script errors, nothing fetched from
+outside the file (no CDN), nothing wider than the window, every link to another report
+leads to a file that exists, every figure loaded. Skipped when /usr/bin/chromium is
+missing, except under CI (CI=true), where that is a failure: CI installs it with apt.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+WIDTH = 1280
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _need_browser() -> Any:
+    reason = ""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        reason = "the playwright package is not installed (pip install -e '.[test]')"
+    if not reason and not CHROMIUM.is_file():
+        reason = f"{CHROMIUM} is missing (apt-get install chromium)"
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}: CI must run the browser check")
+        pytest.skip(reason)
+    return sync_playwright
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`review demo` once, into a fresh directory."""
+    _need_browser()
+    out = tmp_path_factory.mktemp("demo") / "reports"
+    done = subprocess.run(
+        [sys.executable, "-m", "review", "demo", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser(demo: Path) -> Iterator[Any]:
+    sync_playwright = _need_browser()
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM))
+        yield launched
+        launched.close()
+
+
+def _pages(out: Path) -> list[Path]:
+    return sorted(out.rglob("*.html"))
+
+
+# What the page itself measures: its width, the boxes that scroll sideways, links, images.
+_MEASURE = """() => {
+  const wide = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const style = getComputedStyle(el);
+    if (['auto', 'scroll'].includes(style.overflowX) && el.scrollWidth > el.clientWidth + 1) {
+      wide.push(el.tagName.toLowerCase() + '.' + el.className + ' ' + el.scrollWidth + 'px');
+    }
+  }
+  return {
+    width: document.documentElement.scrollWidth,
+    scrolling: wide,
+    links: [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href')),
+    images: [...document.querySelectorAll('img')].map(i => [i.complete, i.naturalWidth]),
+  };
+}"""
+
+
+def test_demo_writes_every_kind_of_page(demo: Path) -> None:
+    names = {p.relative_to(demo).as_posix() for p in _pages(demo)}
+    assert {"index.html", "support-gaps.html", "2026-10/monthly.html"} <= names
+    assert "2026-10/incident-51.html" in names
+    assert len(names) == 65 + 1  # 61 reviews, 3 monthly reports, the gap report, the index
+
+
+def test_every_page_reads_well_in_a_browser(demo: Path, browser: Any) -> None:
+    problems: list[str] = []
+    for path in _pages(demo):
+        name = path.relative_to(demo).as_posix()
+        context = browser.new_context(viewport={"width": WIDTH, "height": 900})
+        outside: list[str] = []
+
+        def only_files(route: Any, request: Any, outside: list[str] = outside) -> None:
+            if request.url.startswith(("file:", "data:")):
+                route.continue_()
+            else:
+                outside.append(request.url)
+                route.abort()
+
+        context.route("**/*", only_files)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m, e=errors: e.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc, e=errors: e.append(str(exc)))
+        page.on(
+            "request",
+            lambda r, o=outside: None if r.url.startswith(("file:", "data:")) else o.append(r.url),
+        )
+        page.goto(path.as_uri(), wait_until="load")
+        seen = page.evaluate(_MEASURE)
+        context.close()
+        problems += [f"{name}: console error: {e}" for e in errors]
+        problems += [f"{name}: request leaves the file: {u}" for u in sorted(set(outside))]
+        if seen["width"] > WIDTH:
+            problems.append(f"{name}: {seen['width']} px wide at a {WIDTH} px window")
+        problems += [f"{name}: scrolls sideways: {w}" for w in seen["scrolling"]]
+        for href in seen["links"]:
+            parts = urlsplit(href)
+            if parts.scheme or not parts.path:  # RT, mail, in-page anchors
+                continue
+            if not (path.parent / unquote(parts.path)).is_file():
+                problems.append(f"{name}: link to a missing file: {href}")
+        for i, (complete, natural) in enumerate(seen["images"]):
+            if not complete or natural == 0:
+                problems.append(f"{name}: image {i + 1} did not load")
+    assert not problems, "\n".join(problems)
