@@ -454,6 +454,30 @@ def stats(
 
 
 @cli.command()
+@snapshot_option
+@config_option
+@format_option
+@output_option
+def sla(snapshot_dir: Path, config_path: Path | None, fmt: str, output: Path | None) -> None:
+    """Service levels after the fact: one row per incident with an SLA (README, section SLA).
+
+    Deadlines from the [sla] levels of the config, else from the Due dates RT recorded;
+    where both exist, rt_due_agrees says whether they agree.
+    """
+    from review.sla import format_sla, sla_table
+
+    config = load_config(config_path)
+    table = sla_table(open_snapshot(snapshot_dir, config), config)
+    if table.empty:
+        click.echo(
+            "note: no incident has a service level: set [sla] levels in the config, "
+            "or pull from an RT that sets Due by %ServiceAgreements",
+            err=True,
+        )
+    emit(format_sla(table, 2 if fmt == "table" else None), fmt, output)
+
+
+@cli.command()
 @click.argument("ticket", required=False, type=int)
 @click.option("--month", help="The monthly report of this month (YYYY-MM or 'previous').")
 @snapshot_option

@@ -16,10 +16,13 @@ from dataclasses import dataclass, replace
 from datetime import time
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from review.errors import ConfigError, not_utf8
+
+if TYPE_CHECKING:
+    from review.sla import Agreements
 
 CONFIG_ENV = "REVIEW_CONFIG"
 CACHE_ENV = "REVIEW_CACHE_DIR"
@@ -140,6 +143,7 @@ class Config:
     paths: Paths
     followups: Followups
     mail: Mail
+    sla: Agreements
     source: str = "defaults"
 
     def is_ops_queue(self, name: str) -> bool:
@@ -295,6 +299,8 @@ def _clock(value: str, key: str, path: str) -> time:
 
 def _build(tree: dict[str, Any], path: str, user: dict[str, Any], base: Path) -> Config:
     """The Config of a merged tree; a relative path the user's file sets is taken from `base`."""
+    from review.sla import parse_agreements  # review.sla needs this module first
+
     q, s, cal, rt = tree["queues"], tree["statuses"], tree["calendar"], tree["rt"]
     if not q["ops"]:
         raise ConfigError("queues.ops must name at least one queue, e.g. ['ops-help']", path)
@@ -362,6 +368,7 @@ def _build(tree: dict[str, Any], path: str, user: dict[str, Any], base: Path) ->
         ),
         followups=_followups(tree["followups"], path),
         mail=_mail(tree["mail"], path),
+        sla=parse_agreements(tree["sla"], path),
         source=path,
     )
 

@@ -1,0 +1,227 @@
+"""review.sla: deadlines worked out by hand for the scenarios in tests/fixtures/sla.
+
+Calendar: the defaults, Mon-Fri 09:00-17:00 America/New_York (EST, UTC-5, in November 2026:
+business hours are 14:00-22:00Z), US/MA holidays (Wednesday 11 November is Veterans Day).
+Levels (tests/fixtures/sla/config.toml): standard = Response 120 business minutes, Resolve
+960 business minutes (both ignore `stalled` and exclude its time), KeepInLoop 1440 real
+minutes; urgent (queue default of dev-web) = Response 30 and Resolve 240 real minutes.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from review.calendar import BusinessClock
+from review.cli import main
+from review.config import load_config
+from review.errors import ConfigError
+from review.scenarios.generate import generate_snapshot
+from review.sla import (
+    SLA_COLUMNS,
+    add_business_seconds,
+    compare_due,
+    due_history,
+    rt_due_history,
+    sla_table,
+)
+from review.snapshot import Snapshot, load_snapshot
+from review.timeline import build_events
+
+FIXTURES = Path(__file__).parent / "fixtures" / "sla"
+CONFIG = FIXTURES / "config.toml"
+
+
+def utc(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text, tz="UTC")
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
+    return load_snapshot(generate_snapshot(FIXTURES, tmp_path_factory.mktemp("sla") / "snap"))
+
+
+@pytest.fixture(scope="module")
+def table(snapshot: Snapshot) -> pd.DataFrame:
+    return sla_table(snapshot, load_config(CONFIG)).set_index("ticket_id")
+
+
+def test_columns_are_the_stable_interface(table: pd.DataFrame) -> None:
+    assert ["ticket_id", *table.columns] == SLA_COLUMNS
+    assert list(table.index) == [1, 2, 3, 4, 5]
+    assert list(table["sla"]) == ["urgent", "standard", "standard", "standard", "standard"]
+
+
+def test_real_minutes(table: pd.DataFrame) -> None:
+    row = table.loc[1]  # created Mon 14:00Z in dev-web: the urgent level
+    assert row["response_due_at"] == utc("2026-11-09 14:30")  # +30 min
+    assert row["responded_at"] == utc("2026-11-09 14:20")
+    assert not row["response_breached"]
+    assert row["resolve_due_at"] == utc("2026-11-09 18:00")  # +240 min
+    assert row["resolved_at"] == utc("2026-11-09 19:00")
+    assert row["resolve_breached"]
+    assert row["keep_in_loop_breaches"] == 0  # urgent has no KeepInLoop
+
+
+def test_created_and_answered_out_of_hours(table: pd.DataFrame) -> None:
+    row = table.loc[2]  # created Mon 18:30 local: the clock starts Tue 09:00 local
+    assert row["response_due_at"] == utc("2026-11-10 16:00")  # Tue 11:00 local
+    assert row["responded_at"] == utc("2026-11-10 03:00")  # Mon 22:00 local, still in time
+    assert not row["response_breached"]
+    # 16 business hours from Tue 09:00: Tue 8 h, Wed a holiday, Thu 8 h ends at Thu 17:00,
+    # which Business::Hours gives as the next opening, Fri 09:00 local
+    assert row["resolve_due_at"] == utc("2026-11-13 14:00")
+    assert not row["resolve_breached"]
+
+
+def test_deadline_at_closing_time_moves_past_the_holiday(table: pd.DataFrame) -> None:
+    row = table.loc[3]  # created Tue 15:00 local; 2 h later is closing time
+    assert row["response_due_at"] == utc("2026-11-12 14:00")  # Thu 09:00 (Wed is a holiday)
+    assert row["responded_at"] == utc("2026-11-12 15:00")
+    assert row["response_breached"]
+    # Tue 2 h + Thu 8 h + Fri 6 h = 16 h: Fri 15:00 local
+    assert row["resolve_due_at"] == utc("2026-11-13 20:00")
+    assert not row["resolve_breached"]
+    # staff replied Thu 15:00Z; nobody updated by Fri 15:00Z, resolved Fri 19:00Z
+    assert row["keep_in_loop_breaches"] == 1
+    # moved to dev-storage Thu 10:10 local, first developer action Fri 11:00 local: 8 h 50 min
+    assert row["handoff_ola_breached"]
+
+
+def test_requestor_reply_resets_the_response_deadline(table: pd.DataFrame) -> None:
+    row = table.loc[4]
+    assert row["response_due_at"] == utc("2026-11-12 16:00")  # first answer at 14:20Z: met
+    assert not row["response_breached"]
+    # the requestor wrote again Thu 19:00Z (14:00 local): due 16:00 local = 21:00Z; a second
+    # requestor reply at 20:30Z does not move it; staff answered Fri 14:30Z: one breach
+    assert row["response_breaches"] == 1
+    assert not row["handoff_ola_breached"]  # moved 14:25Z, developer comment 15:00Z
+
+
+def test_response_deadline_history_after_requestor_replies(snapshot: Snapshot) -> None:
+    config = load_config(CONFIG)
+    history = due_history(build_events(snapshot, config), snapshot, config)
+    t4 = history.loc[history["ticket_id"] == 4].set_index("at")
+    assert t4.loc[utc("2026-11-12 19:00"), "response_due"] == utc("2026-11-12 21:00")
+    assert t4.loc[utc("2026-11-12 20:30"), "response_due"] == utc("2026-11-12 21:00")
+    # after the staff reply KeepInLoop runs: 1440 real minutes
+    after = t4.loc[utc("2026-11-13 14:30"), "response_due"]
+    assert (after.iloc[0] if isinstance(after, pd.Series) else after) == utc("2026-11-14 14:30")
+
+
+def test_pause_in_stalled(snapshot: Snapshot, table: pd.DataFrame) -> None:
+    row = table.loc[5]
+    assert row["paused_h"] == 24.0  # stalled Mon 15:00Z to Tue 15:00Z
+    # stalled Mon 10:00 to Tue 10:00 local is 8 business hours; Business::Hours counts the
+    # seconds of the closed span [start, end], so RT adds 8 h + 1 s. Resolve = 16 h + 8 h + 1 s
+    # of business time from Mon 09:00 local: Mon, Tue, Wed, then the first second of Thu.
+    assert row["resolve_due_at"] == utc("2026-11-19 14:00:01")
+    assert not row["resolve_breached"]
+    config = load_config(CONFIG)
+    history = due_history(build_events(snapshot, config), snapshot, config)
+    t5 = history.loc[history["ticket_id"] == 5].set_index("at")
+    # while stalled the Resolve clock sets nothing; before the pause it was Wed 09:00 local
+    assert pd.isna(t5.loc[utc("2026-11-16 15:00"), "resolve_due"])
+    assert t5.loc[utc("2026-11-16 14:00"), "resolve_due"] == utc("2026-11-18 14:00")
+    # KeepInLoop: reply Mon 14:30Z, next Tue 15:05Z (late), then none before Wed 20:00Z
+    assert row["keep_in_loop_breaches"] == 2
+
+
+def test_add_business_seconds_matches_business_hours_rules() -> None:
+    clock = BusinessClock(load_config(None).calendar)
+    start = pd.Series([utc("2026-11-10 20:00"), utc("2026-11-10 23:00"), utc("2026-11-14 12:00")])
+    due = add_business_seconds(clock, start, np.array([7200.0, 0.0, 60.0]))
+    assert list(due) == [
+        utc("2026-11-12 14:00"),  # exactly closing time on Tue -> Thu opening (Wed holiday)
+        utc("2026-11-12 14:00"),  # 0 minutes: RT's first_after, the next opening
+        utc("2026-11-16 14:01"),  # Saturday -> Monday 09:01 local
+    ]
+
+
+def _with_rt_due(snapshot: Snapshot, config, dues: dict[int, list[str]]) -> pd.DataFrame:
+    """Events with `Set Due` rows as RT writes them, one right after each trigger."""
+    events = build_events(snapshot, config)
+    events["txn_id"] = events["txn_id"] * 10
+    history = due_history(events, snapshot, config)
+    rows = []
+    for ticket, values in dues.items():
+        triggers = history.loc[history["ticket_id"] == ticket]
+        for (_, trigger), value in zip(triggers.iterrows(), values, strict=False):
+            rows.append(
+                {"ticket_id": ticket, "txn_id": trigger["txn_id"] + 1, "at": trigger["at"],
+                 "kind": "other", "type": "Set", "field": "Due", "old": "", "new": value,
+                 "creator": "RT_System", "actor": "system", "handoff": False, "data": ""}
+            )  # fmt: skip
+    extra = pd.DataFrame(rows).astype({"kind": "string", "actor": "string"})
+    both = pd.concat([events, extra], ignore_index=True)
+    return both.sort_values(["ticket_id", "at", "txn_id"]).reset_index(drop=True)
+
+
+def test_rt_due_history_agreeing_and_disagreeing(snapshot: Snapshot) -> None:
+    config = load_config(CONFIG)
+    events = _with_rt_due(
+        snapshot,
+        config,
+        {
+            1: ["2026-11-09 14:30:00", "2026-11-09 18:00:00"],
+            2: ["2026-11-10 16:00:00", "2026-11-10 17:00:00"],  # the second is wrong
+        },
+    )
+    recorded = rt_due_history(events)
+    assert list(recorded["due"])[:2] == [utc("2026-11-09 14:30"), utc("2026-11-09 18:00")]
+    table = sla_table(snapshot, config, events=events).set_index("ticket_id")
+    assert table.loc[1, "source"] == "config+rt"
+    assert table.loc[1, "rt_due_agrees"]
+    assert not table.loc[2, "rt_due_agrees"]
+    assert table.loc[2, "rt_due_note"] == (
+        "after txn 1120 (2026-11-10T03:00:00Z): RT Due 2026-11-10T17:00:00Z, "
+        "levels give 2026-11-11T03:00:00Z"
+    )
+    assert pd.isna(table.loc[3, "rt_due_agrees"])  # no Due from RT: nothing to compare
+    check = compare_due(due_history(events, snapshot, config), recorded)
+    assert check.loc[check["ticket_id"] == 1, "agrees"].all()
+
+
+def test_rt_due_alone_gives_the_deadlines_rt_showed(snapshot: Snapshot) -> None:
+    config = load_config(None)  # no levels: only what RT recorded
+    events = _with_rt_due(snapshot, load_config(CONFIG), {2: ["2026-11-10 01:00:00"]})
+    table = sla_table(snapshot, config, events=events)
+    assert list(table["ticket_id"]) == [2]
+    row = table.iloc[0]
+    assert row["source"] == "rt"
+    assert row["response_due_at"] == utc("2026-11-10 01:00")  # the Due when staff replied
+    assert row["responded_at"] == utc("2026-11-10 03:00")
+    assert row["response_breached"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[sla]\ndefault = 'gold'\n", "sla.default names level 'gold'; defined: none"),
+        (
+            "[sla.levels.x]\nresponse = { minutes = 5 }\n",
+            "unknown key sla.levels.x.response.minutes",
+        ),
+        ("[sla.levels.x]\nresolve = {}\n", "sla.levels.x.resolve needs business_minutes"),
+        ("[sla]\nhandoff_ola_hours = 0\n", "sla.handoff_ola_hours must be above 0"),
+    ],
+)
+def test_bad_sla_config_is_one_clear_line(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(".", r"\.")):
+        load_config(path)
+
+
+def test_review_sla_command(
+    snapshot: Snapshot, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "sla.csv"
+    main(["sla", "--snapshot", str(snapshot.path), "--config", str(CONFIG), "--format", "csv",
+          "--output", str(out)])  # fmt: skip
+    lines = out.read_text().splitlines()
+    assert lines[0] == ",".join(SLA_COLUMNS)
+    assert lines[3].startswith(
+        "3,standard,2026-11-12T14:00:00Z,2026-11-12T15:00:00Z,True,2026-11-13T20:00:00Z,"
+    )
