@@ -8,14 +8,25 @@ gap rules (review.gaps.Audit), so the checklist and the findings never disagree.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
 from review import facts
 from review.config import Config
-from review.gaps import REJECTED, SERVICE_RULES, Audit, audit_findings
+from review.gaps import (
+    REJECTED,
+    Audit,
+    audit_findings,
+    missed_daily_update,
+    not_validated,
+    temporary_fix_no_followup,
+    unknown_service_owner,
+)
 from review.metrics import compute_metrics
 from review.registry import Registry
+from review.rules import RULES, Rule
 from review.snapshot import Snapshot
 from review.timeline import NOBODY, state_segments
 
@@ -23,20 +34,18 @@ CHECKLIST_COLUMNS = ["ticket_id", "step", "state", "evidence", "how_to_observe"]
 STATES = ("done", "missing", "not applicable", "not observable")
 DONE, MISSING, NA, UNSEEN = STATES
 
-STEPS = (
-    "classify the problem",
-    "identify the service owner",
-    "ops-help informed",
-    "Tech Lead assigned",
-    "Recipient List and Help Desk in the loop",
-    "3Down updated (urgent)",
-    "daily updates in an extended outage",
-    "root cause recorded",
-    "validated by service and business owners",
-    "temporary vs permanent resolution",
-    "hand-off announced with estimates",
-    "close-out records",
-)
+StepCheck = Callable[["_Checklist", str], pd.DataFrame]
+_STEPS: list[tuple[str, StepCheck]] = []  # (label, method), in the process's order
+
+
+def _process_step(label: str) -> Callable[[StepCheck], StepCheck]:
+    """Register a _Checklist method as the check of the process step `label`."""
+
+    def register(method: StepCheck) -> StepCheck:
+        _STEPS.append((label, method))
+        return method
+
+    return register
 
 
 def _step(state: pd.Series, evidence: pd.Series, how: str | pd.Series, name: str) -> pd.DataFrame:
@@ -80,9 +89,9 @@ class _Checklist:
         self.watchers = watchers.loc[watchers["ticket_id"].isin(self.ids)]
         self.urgent = self.inc["classification"].isin(self.config.classification.urgent)
 
-    def finding(self, rule: str) -> pd.Series:
+    def finding(self, rule: Rule) -> pd.Series:
         """Per ticket: the evidence of `rule`'s finding, NaN where it did not fire."""
-        return self.by_rule.get(rule, pd.Series(dtype="object")).reindex(self.ids)
+        return self.by_rule.get(rule.id, pd.Series(dtype="object")).reindex(self.ids)
 
     def field(self, name: str) -> pd.Series:
         """Per ticket: custom field `name` now, '' when unset."""
@@ -103,6 +112,7 @@ class _Checklist:
 
     # ------------------------------------------------------------------ steps
 
+    @_process_step("classify the problem")
     def classify(self, step: str) -> pd.DataFrame:
         name = self.config.fields.classification
         unseen = self.unseen_field(name, step)
@@ -125,6 +135,7 @@ class _Checklist:
         )
         return _step(state, evidence, f"custom field '{name}'", step)
 
+    @_process_step("identify the service owner")
     def service_owner(self, step: str) -> pd.DataFrame:
         inc = self.inc
         name = self.config.fields.service_owner
@@ -139,11 +150,12 @@ class _Checklist:
             ],
             self.ids,
         )
-        evidence = evidence.where(evidence != "", self.finding("unknown-service-owner"))
+        evidence = evidence.where(evidence != "", self.finding(unknown_service_owner))
         return _step(
             state, evidence, f"custom field '{name}', else the registry's service_owner", step
         )
 
+    @_process_step("ops-help informed")
     def ops_help(self, step: str) -> pd.DataFrame:
         ops = list(self.config.queues.ops)
         first = facts.at_creation(self.audit.segments)["queue"]
@@ -179,6 +191,7 @@ class _Checklist:
         )
         return _step(state, evidence, "the ticket's queue history (queues.ops in the config)", step)
 
+    @_process_step("Tech Lead assigned")
     def tech_lead(self, step: str) -> pd.DataFrame:
         ev = self.audit.events
         taken = ev.loc[facts.owner_set(ev)]
@@ -212,6 +225,7 @@ class _Checklist:
         hit = wanted.merge(watch[["ticket_id", "user"]].drop_duplicates(), how="inner")
         return pd.Series(self.ids.isin(hit["ticket_id"]), index=self.ids)
 
+    @_process_step("Recipient List and Help Desk in the loop")
     def recipient_list(self, step: str) -> pd.DataFrame:
         inc = self.inc
         helpdesk = inc["reg_helpdesk_list"].fillna("").astype(str)
@@ -246,6 +260,7 @@ class _Checklist:
         )
         return _step(state, cc_text + help_text, how, step)
 
+    @_process_step("3Down updated (urgent)")
     def threedown(self, step: str) -> pd.DataFrame:
         address = self.audit.registry.threedown_list
         if not address:
@@ -270,13 +285,14 @@ class _Checklist:
         ).replace("", f"{address} is not a watcher of this urgent ticket")
         return _step(state, evidence, f"the 3Down address {address} on the ticket's Cc", step)
 
+    @_process_step("daily updates in an extended outage")
     def daily_updates(self, step: str) -> pd.DataFrame:
         inc = self.inc
         end = inc["resolved_at"].fillna(self.audit.pulled_at)
         hours = (end - inc["opened_at"]).dt.total_seconds() / 3600.0
         limit = self.config.gaps.daily_update_hours
         extended = self.urgent & (hours > limit)
-        missed = self.finding("missed-daily-update")
+        missed = self.finding(missed_daily_update)
         state = _pick([~extended, missed.notna()], [NA, MISSING], self.ids).replace("", DONE)
         evidence = _pick(
             [~self.urgent, ~extended, missed.notna()],
@@ -289,6 +305,7 @@ class _Checklist:
         ).replace("", f"no gap of more than {limit:g} h between staff replies")
         return _step(state, evidence, "staff replies (Correspond) while the ticket is open", step)
 
+    @_process_step("root cause recorded")
     def root_cause(self, step: str) -> pd.DataFrame:
         name = self.config.fields.root_cause
         unseen = self.unseen_field(name, step)
@@ -311,6 +328,7 @@ class _Checklist:
         evidence = evidence.replace("", f"custom field '{name}' is empty")
         return _step(state, evidence, f"custom field '{name}'", step)
 
+    @_process_step("validated by service and business owners")
     def validation(self, step: str) -> pd.DataFrame:
         name = self.config.fields.validated_by
         unseen = self.unseen_field(name, step)
@@ -331,9 +349,10 @@ class _Checklist:
             ],
             self.ids,
         )
-        evidence = evidence.where(evidence != "", self.finding("not-validated"))
+        evidence = evidence.where(evidence != "", self.finding(not_validated))
         return _step(state, evidence, f"custom field '{name}'", step)
 
+    @_process_step("temporary vs permanent resolution")
     def resolution(self, step: str) -> pd.DataFrame:
         name = self.config.fields.resolution_type
         unseen = self.unseen_field(name, step)
@@ -343,7 +362,7 @@ class _Checklist:
         r = self.config.resolution
         rejected = self.inc["status"] == REJECTED
         still_open = ~self.audit.closed
-        no_followup = self.finding("temporary-fix-no-followup")
+        no_followup = self.finding(temporary_fix_no_followup)
         temporary = value == r.temporary
         state = _pick(
             [rejected, value == r.permanent, temporary & no_followup.isna(), temporary],
@@ -375,6 +394,7 @@ class _Checklist:
         )
         return _step(state, evidence, f"custom field '{name}'; links to follow-up tickets", step)
 
+    @_process_step("hand-off announced with estimates")
     def handoff(self, step: str) -> pd.DataFrame:
         moves = self.audit.handoffs()
         text = moves.groupby("ticket_id")["evidence"].agg("; ".join).reindex(self.ids)
@@ -385,10 +405,11 @@ class _Checklist:
             state, evidence, "queue moves to developer queues and the staff replies after", step
         )
 
+    @_process_step("close-out records")
     def close_out(self, step: str) -> pd.DataFrame:
         parts = [
-            (rule + ": " + self.finding(rule)).dropna().rename("text").reset_index()
-            for rule in SERVICE_RULES
+            (rule.id + ": " + self.finding(rule)).dropna().rename("text").reset_index()
+            for rule in RULES.of_scope("service")
         ]
         outstanding = (
             pd.concat(parts, ignore_index=True)
@@ -408,10 +429,7 @@ class _Checklist:
         )
 
 
-_METHODS = (
-    "classify", "service_owner", "ops_help", "tech_lead", "recipient_list", "threedown",
-    "daily_updates", "root_cause", "validation", "resolution", "handoff", "close_out",
-)  # fmt: skip
+STEPS = tuple(label for label, _ in _STEPS)
 
 
 def process_checklist(
@@ -439,8 +457,8 @@ def audit_checklist(audit: Audit, findings: pd.DataFrame) -> pd.DataFrame:
     """The checklist (see process_checklist) from a prepared Audit and its findings."""
     checklist = _Checklist(audit, findings)
     frames = [
-        getattr(checklist, method)(step).assign(order=number)
-        for number, (method, step) in enumerate(zip(_METHODS, STEPS, strict=True))
+        method(checklist, label).assign(order=number)
+        for number, (label, method) in enumerate(_STEPS)
     ]
     out = pd.concat(frames, ignore_index=True)
     out = out.sort_values(["ticket_id", "order"], kind="stable").reset_index(drop=True)

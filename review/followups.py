@@ -26,16 +26,15 @@ import pandas as pd
 
 from review.config import Config
 from review.errors import RTAuthError, RTError, SnapshotError
-from review.gaps import NO_SERVICE, RULES, SERVICE_RULES
+from review.gaps import NO_SERVICE, SERVICE_RULES
 from review.rt.client import RTClient
+from review.rules import RULES
 from review.snapshot import Snapshot
 from review.text import visible
 
 TAG = "followup"
 KEY = re.compile(r"^\[followup:(?P<rule>[a-z][a-z-]*):(?P<scope>ticket|service)/(?P<name>[^\]]+)\]")
 CLEARED = " (cleared)"
-# Rules a follow-up satisfies by itself: its RefersTo link is the follow-up the rule asks for.
-SATISFIED_BY_FOLLOWUP = frozenset({"temporary-fix-no-followup"})
 SUBJECT_MAX = 200  # RT's Subject column
 SEARCH_FIELDS = "Subject,Status,Owner,Requestor,Created,Resolved,LastUpdated,_hyperlinks"
 FOLLOWUP_COLUMNS = [
@@ -340,7 +339,8 @@ def make_plan(
         if have["cleared"]:
             plan.steps.append(Step("leave", str(key), number, why="cleared earlier; still clear"))
             continue
-        if have["rule"] in SATISFIED_BY_FOLLOWUP:
+        satisfies = RULES.get(str(have["rule"]))
+        if satisfies is not None and satisfies.followup_satisfies:
             plan.steps.append(
                 Step("leave", str(key), number, why="open: the rule counts it as the follow-up")
             )

@@ -8,7 +8,6 @@ the action the process prescribes, so a reviewer can check it in RT and act.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -22,6 +21,8 @@ from review.config import Config, project_dir
 from review.facts import AT_CREATION
 from review.metrics import compute_metrics
 from review.registry import Registry
+from review.rules import RULES as RULES  # re-exported: gaps.RULES is the registry
+from review.rules import SERVICE_OWNER, rule
 from review.snapshot import Snapshot
 from review.timeline import NOBODY, state_segments
 
@@ -30,79 +31,6 @@ SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
 REJECTED = "rejected"  # RT's status for a ticket that turned out not to be a problem
 SENIOR_STAFF = "senior staff"
 NO_SERVICE = "(no service)"
-
-
-@dataclass(frozen=True)
-class Rule:
-    severity: str
-    action: str
-    meaning: str
-
-
-RULES: dict[str, Rule] = {
-    "unknown-service-owner": Rule(
-        "high",
-        "Escalate to senior staff to name the service owner, then update Operations' records "
-        "(the service registry).",
-        "the service has no owner in RT's Service Owner field or in the registry, "
-        "or the service is not in the registry at all.",
-    ),
-    "ad-hoc-support-team": Rule(
-        "medium",
-        "Service owner and managers establish permanent support responsibilities; "
-        "Operations records them in the registry (support_team, support_assignment: permanent).",
-        "the service's support assignment is temporary or unassigned (or unrecorded), or someone "
-        "who owned the ticket is not in the service's support team, tech leads or "
-        "Operations staff.",
-    ),
-    "comms-channels-undefined": Rule(
-        "medium",
-        "Service owner corrects the announce and support lists with the service's sponsors and "
-        "managers, records them in the registry, and Cc's them on incidents.",
-        "the registry has no announce list or no support list for the service, or the ticket had "
-        "nobody on its Cc beyond the requestors.",
-    ),
-    "temporary-fix-no-followup": Rule(
-        "medium",
-        "Service owner addresses the permanent resolution: open or hand off a follow-up ticket, "
-        "link it, and decide whether to stay in urgent mode or shift to hand-off.",
-        "Resolution Type is Temporary and no link leads to a follow-up that is open or was "
-        "resolved permanently.",
-    ),
-    "not-validated": Rule(
-        "medium",
-        "Service and business owners validate the service; record who in the Validated By field "
-        "before the problem is closed.",
-        "resolved (not rejected) with the Validated By field empty.",
-    ),
-    "missed-daily-update": Rule(
-        "high",
-        "During an extended outage the service owner updates the Recipient List and 3Down at "
-        "least daily.",
-        "an urgent incident went more than gaps.daily_update_hours while open without a staff "
-        "reply (Correspond) to the Recipient List.",
-    ),
-    "handoff-not-announced": Rule(
-        "medium",
-        "Tech Lead notifies the Recipient List that the problem moved into longer-term "
-        "resolution, with estimates.",
-        "moved from an ops queue to a developer queue with no staff reply within "
-        "gaps.handoff_announce_business_hours business hours after the move.",
-    ),
-    "never-triaged": Rule(
-        "high",
-        "The recipient contacts ops-help and the service owner; the service owner (or a "
-        "designate) takes the ticket as Tech Lead and triages it.",
-        "no staff owner, staff reply or staff status change ever happened (metrics' triaged_at "
-        "is empty).",
-    ),
-    "no-owner-at-close": Rule(
-        "low",
-        "Name the Tech Lead (the service owner or a designate) as the ticket's owner before "
-        "closing.",
-        "closed while its owner was Nobody.",
-    ),
-}
 
 
 def _txn(ids: pd.Series, at: pd.Series) -> pd.Series:
@@ -143,9 +71,9 @@ def incident_services(metrics: pd.DataFrame, registry: Registry) -> pd.DataFrame
 
 
 class Audit:
-    """The facts every rule needs, computed once for all incidents; one method per rule.
-
-    The process checklist reuses it, so a step and the rule behind it always agree.
+    """The facts every rule needs, computed once for all incidents (the rules, declared
+    below with review.rules.rule, each take it). The process checklist reuses it, so a step
+    and the rule behind it always agree.
     """
 
     def __init__(
@@ -202,151 +130,6 @@ class Audit:
         self.closes = facts.last_close(events, inactive).reindex(self.ids)
         self.creates = facts.creations(events).reindex(self.ids)
 
-    # ------------------------------------------------------------------ rules
-
-    def unknown_service_owner(self) -> pd.DataFrame:
-        inc = self.inc
-        field = self.config.fields
-        unregistered = ~inc["registered"]
-        no_field = inc["service"] == ""
-        text = pd.Series("", index=self.ids, dtype="object")
-        text = text.mask(
-            unregistered & ~no_field,
-            "service '" + inc["service"] + f"' is not in the registry {self.where}",
-        )
-        text = text.mask(
-            unregistered & no_field,
-            f"custom field '{field.service}' is empty and queue '"
-            + inc["queue"]
-            + f"' is claimed by no service in {self.where}",
-        )
-        ownerless = inc["registered"] & (inc["owner_name"] == "")
-        text = text.mask(
-            ownerless,
-            f"custom field '{field.service_owner}' is empty and "
-            + self.entry
-            + " has no service_owner",
-        )
-        found = text.loc[text != ""]
-        return pd.DataFrame(
-            {"ticket_id": found.index, "evidence": found.to_numpy(), "action_owner": SENIOR_STAFF}
-        )
-
-    def ad_hoc_support_team(self) -> pd.DataFrame:
-        inc = self.inc
-        assignment = inc["reg_support_assignment"]
-        weak = inc["registered"] & assignment.isin(["temporary", "unassigned"])
-        parts = [
-            pd.DataFrame(
-                {
-                    "ticket_id": inc.index[weak],
-                    "order": 0,
-                    "evidence": ("support_assignment is " + assignment + " in " + self.entry)[
-                        weak
-                    ].to_numpy(),
-                }
-            ),
-            pd.DataFrame(
-                {
-                    "ticket_id": inc.index[~inc["registered"]],
-                    "order": 0,
-                    "evidence": (
-                        "no registry entry for '"
-                        + inc["service"].where(inc["service"] != "", NO_SERVICE)
-                        + "', so no support assignment is recorded"
-                    )[~inc["registered"]].to_numpy(),
-                }
-            ),
-        ]
-        # people who owned the ticket, at creation or by a Set/Owner change
-        owners = self.events.loc[
-            facts.owner_set(self.events), ["ticket_id", "txn_id", "at", "new"]
-        ].rename(columns={"new": "person"})
-        first = facts.at_creation(self.segments).reset_index()
-        first = first.loc[first["owner"].notna() & (first["owner"] != NOBODY)]
-        initial = pd.DataFrame(
-            {"ticket_id": first["ticket_id"], "txn_id": AT_CREATION, "at": first["start"]},
-        ).assign(person=first["owner"].to_numpy())
-        owners = pd.concat([initial, owners], ignore_index=True)
-        owners = owners.loc[owners["ticket_id"].isin(inc.index[inc["registered"]])]
-        owners = owners.join(inc[["service"]], on="ticket_id")
-        allowed = pd.DataFrame(
-            [
-                (s.service, person)
-                for s in self.registry.services
-                for person in (*s.support_team, *s.tech_leads)
-            ],
-            columns=["service", "person"],
-        ).drop_duplicates()
-        owners = owners.merge(allowed, on=["service", "person"], how="left", indicator=True)
-        outsiders = owners.loc[
-            (owners["_merge"] == "left_only")
-            & ~owners["person"].isin(self.registry.operations_staff)
-        ].sort_values(["ticket_id", "at", "txn_id"], kind="stable")
-        how = np.where(
-            outsiders["txn_id"] == AT_CREATION,
-            "owner at creation",
-            "owner set by " + _txn(outsiders["txn_id"].clip(lower=0), outsiders["at"]),
-        )
-        team = inc["reg_support_team"].reindex(outsiders["ticket_id"]).str.join(", ")
-        entry = self.entry.reindex(outsiders["ticket_id"])
-        parts.append(
-            pd.DataFrame(
-                {
-                    "ticket_id": outsiders["ticket_id"].to_numpy(),
-                    "order": 1,
-                    "evidence": (
-                        outsiders["person"].to_numpy()
-                        + " owned it ("
-                        + how
-                        + ") but is not in the support team ["
-                        + team.to_numpy()
-                        + "] of "
-                        + entry.to_numpy()
-                    ),
-                }
-            )
-        )
-        found = pd.concat(parts, ignore_index=True).sort_values(
-            ["ticket_id", "order"], kind="stable"
-        )
-        return _join(found).reset_index()
-
-    def comms_channels_undefined(self) -> pd.DataFrame:
-        inc = self.inc
-        announce = inc["reg_announce_lists"].str.len().fillna(0) > 0
-        support = inc["reg_support_lists"].str.len().fillna(0) > 0
-        text = pd.Series("", index=self.ids, dtype="object")
-        registered = inc["registered"]
-        text = text.mask(registered & ~announce & support, self.entry + " has no announce_lists")
-        text = text.mask(registered & announce & ~support, self.entry + " has no support_lists")
-        text = text.mask(
-            registered & ~announce & ~support,
-            self.entry + " has no announce_lists and no support_lists",
-        )
-        text = text.mask(
-            ~registered,
-            "no registry entry for '"
-            + inc["service"].where(inc["service"] != "", NO_SERVICE)
-            + "', so no announce or support list is recorded",
-        )
-        watchers = self.snapshot.watchers
-        requestors = facts.requestors(watchers)
-        has_cc = pd.Series(True, index=facts.extra_cc(watchers)["ticket_id"].unique())
-        lonely = ~has_cc.reindex(self.ids, fill_value=False)
-        named = (
-            requestors.sort_values(["ticket_id", "user"])
-            .groupby("ticket_id")["user"]
-            .agg(", ".join)
-            .reindex(self.ids)
-            .fillna("none")
-        )
-        cc_text = "nobody on the ticket's Cc beyond the requestors (" + named + ")"
-        text = text.mask(lonely & (text != ""), text + "; " + cc_text)
-        text = text.mask(lonely & (text == ""), cc_text)
-        found = text.loc[text != ""]
-        return pd.DataFrame({"ticket_id": found.index, "evidence": found.to_numpy()})
-
     def field_set_by(self, name: str) -> pd.Series:
         """Per ticket: 'set by txn N at T' for the last change of custom field `name` to a
         value, or 'set at creation' when no transaction set it."""
@@ -355,48 +138,6 @@ class Audit:
         last = sets.groupby("ticket_id")[["txn_id", "at"]].last()
         text: pd.Series = "set by " + _txn(last["txn_id"], last["at"])
         return text.reindex(self.ids).fillna("set at creation")
-
-    def temporary_fix_no_followup(self) -> pd.DataFrame:
-        inc = self.inc
-        config = self.config
-        temporary = inc["resolution"] == config.resolution.temporary
-        links = self.snapshot.links
-        links = links.loc[links["ticket_id"].isin(inc.index[temporary])]
-        target = pd.to_numeric(links["target"].where(~links["external"]), errors="coerce")
-        tickets = self.snapshot.tickets.set_index("ticket_id")
-        target_status = tickets["status"].reindex(target).to_numpy()
-        target_closed = pd.Series(target_status, index=links.index).isin(self.inactive)
-        target_resolution = pd.Series(
-            self.snapshot.field_values(config.fields.resolution_type).reindex(target).to_numpy(),
-            index=links.index,
-        ).fillna("")
-        dead = target_closed & (target_resolution != config.resolution.permanent)
-        good = links.loc[~dead, "ticket_id"].unique()
-        bad = links.loc[dead].assign(resolution=target_resolution[dead])
-        bad = bad.sort_values(["ticket_id", "target"], kind="stable")
-        bad_text = (
-            "follow-up #"
-            + bad["target"].astype(str)
-            + " ("
-            + bad["ref"]
-            + ") is closed with Resolution Type '"
-            + bad["resolution"]
-            + f"', not {config.resolution.permanent}"
-        )
-        bad_by_ticket = (
-            pd.DataFrame({"ticket_id": bad["ticket_id"], "evidence": bad_text}).pipe(_join)
-            if len(bad)
-            else pd.Series(dtype="object")
-        )
-        flagged = temporary & ~inc.index.isin(good)
-        head = (
-            f"custom field '{config.fields.resolution_type}' is {config.resolution.temporary} ("
-            + self.field_set_by(config.fields.resolution_type)
-            + ")"
-        )
-        tail = bad_by_ticket.reindex(self.ids).fillna("no link to a follow-up ticket")
-        text = (head + "; " + tail)[flagged]
-        return pd.DataFrame({"ticket_id": text.index, "evidence": text.to_numpy()})
 
     @cached_property
     def close_text(self) -> pd.Series:
@@ -415,68 +156,6 @@ class Audit:
             + _txn(self.creates["txn_id"].fillna(0), self.creates["at"])
         )
         return by_txn.where(closes["txn_id"].notna(), created)
-
-    def not_validated(self) -> pd.DataFrame:
-        field = self.config.fields.validated_by
-        if not facts.has_field(self.snapshot, field):
-            return pd.DataFrame(columns=["ticket_id", "evidence"])  # not observable: checklist
-        inc = self.inc
-        flagged = self.closed & (inc["status"] != REJECTED) & (inc["validated_by"] == "")
-        text = (self.close_text + f"; custom field '{field}' is empty")[flagged]
-        owners = inc["owner_name"].where(inc["owner_name"] != "", "service owner")
-        business = inc["cf_business"].where(
-            inc["cf_business"] != "", inc["reg_business_owner"].fillna("")
-        )
-        who = (owners + " with " + business.where(business != "", "the business owner"))[flagged]
-        return pd.DataFrame(
-            {"ticket_id": text.index, "evidence": text.to_numpy(), "action_owner": who.to_numpy()}
-        )
-
-    def missed_daily_update(self) -> pd.DataFrame:
-        inc = self.inc
-        urgent = inc.index[inc["classification"].isin(self.config.classification.urgent)]
-        ev = self.events.loc[self.events["ticket_id"].isin(urgent)]
-        closing = facts.closing(ev, self.inactive)
-        points = ev.loc[
-            (ev["kind"] == "create")
-            | facts.staff_reply(ev)
-            | closing
-            | facts.reopening(ev, self.inactive),
-            ["ticket_id", "txn_id", "at", "kind"],
-        ].copy()
-        points["closing"] = closing.reindex(points.index)
-        still_open = [t for t in urgent if not self.closed.get(t, False)]
-        snapshot_points = pd.DataFrame(
-            {
-                "ticket_id": still_open,
-                "txn_id": AT_CREATION,  # not a transaction
-                "at": self.pulled_at,
-                "kind": "snapshot",
-            }
-        ).assign(closing=False)
-        points = pd.concat([points, snapshot_points], ignore_index=True)
-        points = points.sort_values(["ticket_id", "at", "txn_id"], kind="stable")
-        group = points.groupby("ticket_id")
-        prev_txn, prev_at = group["txn_id"].shift(), group["at"].shift()
-        prev_closing = group["closing"].shift().fillna(True).astype(bool)
-        hours = (points["at"] - prev_at).dt.total_seconds() / 3600.0
-        limit = self.config.gaps.daily_update_hours
-        long = (hours > limit) & ~prev_closing
-        gaps = points.loc[long]
-        end = np.where(
-            gaps["txn_id"] == AT_CREATION,
-            "the snapshot at " + facts.iso_utc(gaps["at"], "?") + " (still open)",
-            _txn(gaps["txn_id"].clip(lower=0), gaps["at"]),
-        )
-        text: pd.Series = (
-            "no staff update for "
-            + hours[long].round(1).astype(str)
-            + f" h (limit {limit:g} h) between "
-            + _txn(prev_txn[long], prev_at[long])
-            + " and "
-            + end
-        )
-        return _join(pd.DataFrame({"ticket_id": gaps["ticket_id"], "evidence": text})).reset_index()
 
     def handoffs(self) -> pd.DataFrame:
         """Every move from an ops queue to a developer queue, with the first staff reply
@@ -524,15 +203,6 @@ class Audit:
         )
         return paired.sort_values(["ticket_id", "at", "txn_id"], kind="stable")
 
-    def handoff_not_announced(self) -> pd.DataFrame:
-        late = self.handoffs()
-        late = late.loc[late["late"]]
-        text = _join(late)
-        who = self._lead_after(late.groupby("ticket_id")[["txn_id", "at"]].first())
-        return pd.DataFrame(
-            {"ticket_id": text.index, "evidence": text.to_numpy(), "action_owner": who.to_numpy()}
-        )
-
     def _lead_after(self, moments: pd.DataFrame) -> pd.Series:
         """The Tech Lead from a moment on (index ticket_id; txn_id, at): the owner then, else
         the next person made owner, else 'Tech Lead (service owner: ...)'."""
@@ -555,37 +225,382 @@ class Audit:
         )
         return lead.where(lead.notna(), fallback)
 
-    def never_triaged(self) -> pd.DataFrame:
-        flagged = self.ids[self.inc["triaged_at"].isna()]
-        creates = self.creates.reindex(flagged)
-        closed = self.closed.reindex(flagged)
-        close_text = self.close_text.reindex(flagged)
-        snapshot_at = facts.iso_utc(pd.Series(self.pulled_at, index=flagged), "?")
-        text = (
-            "no staff owner, staff reply or staff status change between created by "
-            + _txn(creates["txn_id"].fillna(0), creates["at"])
-            + " and "
-            + close_text.where(closed, "the snapshot at " + snapshot_at + " (still open)")
-        )
-        born_closed = closed & self.closes["txn_id"].reindex(flagged).isna()
-        text = text.mask(born_closed, close_text + ", so it was never triaged")
-        return pd.DataFrame(
+
+# --------------------------------------------------------------------------- rules
+
+
+@rule(
+    "unknown-service-owner",
+    title="Service owner unknown",
+    severity="high",
+    scope="service",
+    action="Escalate to senior staff to name the service owner, then update Operations' records "
+    "(the service registry).",
+    action_owner=SENIOR_STAFF,
+    meaning="the service has no owner in RT's Service Owner field or in the registry, "
+    "or the service is not in the registry at all.",
+)
+def unknown_service_owner(audit: Audit) -> pd.DataFrame:
+    inc = audit.inc
+    field = audit.config.fields
+    unregistered = ~inc["registered"]
+    no_field = inc["service"] == ""
+    text = pd.Series("", index=audit.ids, dtype="object")
+    text = text.mask(
+        unregistered & ~no_field,
+        "service '" + inc["service"] + f"' is not in the registry {audit.where}",
+    )
+    text = text.mask(
+        unregistered & no_field,
+        f"custom field '{field.service}' is empty and queue '"
+        + inc["queue"]
+        + f"' is claimed by no service in {audit.where}",
+    )
+    ownerless = inc["registered"] & (inc["owner_name"] == "")
+    text = text.mask(
+        ownerless,
+        f"custom field '{field.service_owner}' is empty and "
+        + audit.entry
+        + " has no service_owner",
+    )
+    found = text.loc[text != ""]
+    return pd.DataFrame({"ticket_id": found.index, "evidence": found.to_numpy()})
+
+
+@rule(
+    "ad-hoc-support-team",
+    title="Support team ad hoc",
+    severity="medium",
+    scope="service",
+    action="Service owner and managers establish permanent support responsibilities; "
+    "Operations records them in the registry (support_team, support_assignment: permanent).",
+    meaning="the service's support assignment is temporary or unassigned (or unrecorded), or "
+    "someone who owned the ticket is not in the service's support team, tech leads or "
+    "Operations staff.",
+)
+def ad_hoc_support_team(audit: Audit) -> pd.DataFrame:
+    inc = audit.inc
+    assignment = inc["reg_support_assignment"]
+    weak = inc["registered"] & assignment.isin(["temporary", "unassigned"])
+    parts = [
+        pd.DataFrame(
             {
-                "ticket_id": flagged,
-                "evidence": text.to_numpy(),
-                "action_owner": "Operations (ops-help)",
+                "ticket_id": inc.index[weak],
+                "order": 0,
+                "evidence": ("support_assignment is " + assignment + " in " + audit.entry)[
+                    weak
+                ].to_numpy(),
+            }
+        ),
+        pd.DataFrame(
+            {
+                "ticket_id": inc.index[~inc["registered"]],
+                "order": 0,
+                "evidence": (
+                    "no registry entry for '"
+                    + inc["service"].where(inc["service"] != "", NO_SERVICE)
+                    + "', so no support assignment is recorded"
+                )[~inc["registered"]].to_numpy(),
+            }
+        ),
+    ]
+    # people who owned the ticket, at creation or by a Set/Owner change
+    owners = audit.events.loc[
+        facts.owner_set(audit.events), ["ticket_id", "txn_id", "at", "new"]
+    ].rename(columns={"new": "person"})
+    first = facts.at_creation(audit.segments).reset_index()
+    first = first.loc[first["owner"].notna() & (first["owner"] != NOBODY)]
+    initial = pd.DataFrame(
+        {"ticket_id": first["ticket_id"], "txn_id": AT_CREATION, "at": first["start"]},
+    ).assign(person=first["owner"].to_numpy())
+    owners = pd.concat([initial, owners], ignore_index=True)
+    owners = owners.loc[owners["ticket_id"].isin(inc.index[inc["registered"]])]
+    owners = owners.join(inc[["service"]], on="ticket_id")
+    allowed = pd.DataFrame(
+        [
+            (s.service, person)
+            for s in audit.registry.services
+            for person in (*s.support_team, *s.tech_leads)
+        ],
+        columns=["service", "person"],
+    ).drop_duplicates()
+    owners = owners.merge(allowed, on=["service", "person"], how="left", indicator=True)
+    outsiders = owners.loc[
+        (owners["_merge"] == "left_only") & ~owners["person"].isin(audit.registry.operations_staff)
+    ].sort_values(["ticket_id", "at", "txn_id"], kind="stable")
+    how = np.where(
+        outsiders["txn_id"] == AT_CREATION,
+        "owner at creation",
+        "owner set by " + _txn(outsiders["txn_id"].clip(lower=0), outsiders["at"]),
+    )
+    team = inc["reg_support_team"].reindex(outsiders["ticket_id"]).str.join(", ")
+    entry = audit.entry.reindex(outsiders["ticket_id"])
+    parts.append(
+        pd.DataFrame(
+            {
+                "ticket_id": outsiders["ticket_id"].to_numpy(),
+                "order": 1,
+                "evidence": (
+                    outsiders["person"].to_numpy()
+                    + " owned it ("
+                    + how
+                    + ") but is not in the support team ["
+                    + team.to_numpy()
+                    + "] of "
+                    + entry.to_numpy()
+                ),
             }
         )
+    )
+    found = pd.concat(parts, ignore_index=True).sort_values(["ticket_id", "order"], kind="stable")
+    return _join(found).reset_index()
 
-    def no_owner_at_close(self) -> pd.DataFrame:
-        closes = self.closes.loc[self.closed]
-        txn = closes["txn_id"].fillna(AT_CREATION).astype("int64")
-        keys = pd.DataFrame({"ticket_id": closes.index, "txn_id": txn.to_numpy()})
-        state = keys.merge(self.segments[["ticket_id", "txn_id", "owner"]], how="left")
-        owner = pd.Series(state["owner"].to_numpy(), index=closes.index)
-        flagged = owner.fillna(NOBODY) == NOBODY
-        text = (self.close_text.reindex(closes.index) + " while the owner was Nobody")[flagged]
-        return pd.DataFrame({"ticket_id": text.index, "evidence": text.to_numpy()})
+
+@rule(
+    "comms-channels-undefined",
+    title="Communication channels undefined",
+    severity="medium",
+    scope="service",
+    action="Service owner corrects the announce and support lists with the service's sponsors "
+    "and managers, records them in the registry, and Cc's them on incidents.",
+    meaning="the registry has no announce list or no support list for the service, or the "
+    "ticket had nobody on its Cc beyond the requestors.",
+)
+def comms_channels_undefined(audit: Audit) -> pd.DataFrame:
+    inc = audit.inc
+    announce = inc["reg_announce_lists"].str.len().fillna(0) > 0
+    support = inc["reg_support_lists"].str.len().fillna(0) > 0
+    text = pd.Series("", index=audit.ids, dtype="object")
+    registered = inc["registered"]
+    text = text.mask(registered & ~announce & support, audit.entry + " has no announce_lists")
+    text = text.mask(registered & announce & ~support, audit.entry + " has no support_lists")
+    text = text.mask(
+        registered & ~announce & ~support,
+        audit.entry + " has no announce_lists and no support_lists",
+    )
+    text = text.mask(
+        ~registered,
+        "no registry entry for '"
+        + inc["service"].where(inc["service"] != "", NO_SERVICE)
+        + "', so no announce or support list is recorded",
+    )
+    watchers = audit.snapshot.watchers
+    requestors = facts.requestors(watchers)
+    has_cc = pd.Series(True, index=facts.extra_cc(watchers)["ticket_id"].unique())
+    lonely = ~has_cc.reindex(audit.ids, fill_value=False)
+    named = (
+        requestors.sort_values(["ticket_id", "user"])
+        .groupby("ticket_id")["user"]
+        .agg(", ".join)
+        .reindex(audit.ids)
+        .fillna("none")
+    )
+    cc_text = "nobody on the ticket's Cc beyond the requestors (" + named + ")"
+    text = text.mask(lonely & (text != ""), text + "; " + cc_text)
+    text = text.mask(lonely & (text == ""), cc_text)
+    found = text.loc[text != ""]
+    return pd.DataFrame({"ticket_id": found.index, "evidence": found.to_numpy()})
+
+
+@rule(
+    "temporary-fix-no-followup",
+    title="Temporary fix without a follow-up",
+    severity="medium",
+    action="Service owner addresses the permanent resolution: open or hand off a follow-up "
+    "ticket, link it, and decide whether to stay in urgent mode or shift to hand-off.",
+    meaning="Resolution Type is Temporary and no link leads to a follow-up that is open or was "
+    "resolved permanently.",
+    followup_satisfies=True,
+)
+def temporary_fix_no_followup(audit: Audit) -> pd.DataFrame:
+    inc = audit.inc
+    config = audit.config
+    temporary = inc["resolution"] == config.resolution.temporary
+    links = audit.snapshot.links
+    links = links.loc[links["ticket_id"].isin(inc.index[temporary])]
+    target = pd.to_numeric(links["target"].where(~links["external"]), errors="coerce")
+    tickets = audit.snapshot.tickets.set_index("ticket_id")
+    target_status = tickets["status"].reindex(target).to_numpy()
+    target_closed = pd.Series(target_status, index=links.index).isin(audit.inactive)
+    target_resolution = pd.Series(
+        audit.snapshot.field_values(config.fields.resolution_type).reindex(target).to_numpy(),
+        index=links.index,
+    ).fillna("")
+    dead = target_closed & (target_resolution != config.resolution.permanent)
+    good = links.loc[~dead, "ticket_id"].unique()
+    bad = links.loc[dead].assign(resolution=target_resolution[dead])
+    bad = bad.sort_values(["ticket_id", "target"], kind="stable")
+    bad_text = (
+        "follow-up #"
+        + bad["target"].astype(str)
+        + " ("
+        + bad["ref"]
+        + ") is closed with Resolution Type '"
+        + bad["resolution"]
+        + f"', not {config.resolution.permanent}"
+    )
+    bad_by_ticket = (
+        pd.DataFrame({"ticket_id": bad["ticket_id"], "evidence": bad_text}).pipe(_join)
+        if len(bad)
+        else pd.Series(dtype="object")
+    )
+    flagged = temporary & ~inc.index.isin(good)
+    head = (
+        f"custom field '{config.fields.resolution_type}' is {config.resolution.temporary} ("
+        + audit.field_set_by(config.fields.resolution_type)
+        + ")"
+    )
+    tail = bad_by_ticket.reindex(audit.ids).fillna("no link to a follow-up ticket")
+    text = (head + "; " + tail)[flagged]
+    return pd.DataFrame({"ticket_id": text.index, "evidence": text.to_numpy()})
+
+
+@rule(
+    "not-validated",
+    title="Not validated",
+    severity="medium",
+    action="Service and business owners validate the service; record who in the Validated By "
+    "field before the problem is closed.",
+    action_owner="the service owner with the business owner",
+    meaning="resolved (not rejected) with the Validated By field empty.",
+)
+def not_validated(audit: Audit) -> pd.DataFrame:
+    field = audit.config.fields.validated_by
+    if not facts.has_field(audit.snapshot, field):
+        return pd.DataFrame(columns=["ticket_id", "evidence"])  # not observable: checklist
+    inc = audit.inc
+    flagged = audit.closed & (inc["status"] != REJECTED) & (inc["validated_by"] == "")
+    text = (audit.close_text + f"; custom field '{field}' is empty")[flagged]
+    owners = inc["owner_name"].where(inc["owner_name"] != "", "service owner")
+    business = inc["cf_business"].where(
+        inc["cf_business"] != "", inc["reg_business_owner"].fillna("")
+    )
+    who = (owners + " with " + business.where(business != "", "the business owner"))[flagged]
+    return pd.DataFrame(
+        {"ticket_id": text.index, "evidence": text.to_numpy(), "action_owner": who.to_numpy()}
+    )
+
+
+@rule(
+    "missed-daily-update",
+    title="Daily update missed",
+    severity="high",
+    action="During an extended outage the service owner updates the Recipient List and 3Down "
+    "at least daily.",
+    meaning="an urgent incident went more than gaps.daily_update_hours while open without a "
+    "staff reply (Correspond) to the Recipient List.",
+)
+def missed_daily_update(audit: Audit) -> pd.DataFrame:
+    inc = audit.inc
+    urgent = inc.index[inc["classification"].isin(audit.config.classification.urgent)]
+    ev = audit.events.loc[audit.events["ticket_id"].isin(urgent)]
+    closing = facts.closing(ev, audit.inactive)
+    points = ev.loc[
+        (ev["kind"] == "create")
+        | facts.staff_reply(ev)
+        | closing
+        | facts.reopening(ev, audit.inactive),
+        ["ticket_id", "txn_id", "at", "kind"],
+    ].copy()
+    points["closing"] = closing.reindex(points.index)
+    still_open = [t for t in urgent if not audit.closed.get(t, False)]
+    snapshot_points = pd.DataFrame(
+        {
+            "ticket_id": still_open,
+            "txn_id": AT_CREATION,  # not a transaction
+            "at": audit.pulled_at,
+            "kind": "snapshot",
+        }
+    ).assign(closing=False)
+    points = pd.concat([points, snapshot_points], ignore_index=True)
+    points = points.sort_values(["ticket_id", "at", "txn_id"], kind="stable")
+    group = points.groupby("ticket_id")
+    prev_txn, prev_at = group["txn_id"].shift(), group["at"].shift()
+    prev_closing = group["closing"].shift().fillna(True).astype(bool)
+    hours = (points["at"] - prev_at).dt.total_seconds() / 3600.0
+    limit = audit.config.gaps.daily_update_hours
+    long = (hours > limit) & ~prev_closing
+    gaps = points.loc[long]
+    end = np.where(
+        gaps["txn_id"] == AT_CREATION,
+        "the snapshot at " + facts.iso_utc(gaps["at"], "?") + " (still open)",
+        _txn(gaps["txn_id"].clip(lower=0), gaps["at"]),
+    )
+    text: pd.Series = (
+        "no staff update for "
+        + hours[long].round(1).astype(str)
+        + f" h (limit {limit:g} h) between "
+        + _txn(prev_txn[long], prev_at[long])
+        + " and "
+        + end
+    )
+    return _join(pd.DataFrame({"ticket_id": gaps["ticket_id"], "evidence": text})).reset_index()
+
+
+@rule(
+    "handoff-not-announced",
+    title="Hand-off not announced",
+    severity="medium",
+    action="Tech Lead notifies the Recipient List that the problem moved into longer-term "
+    "resolution, with estimates.",
+    action_owner="the Tech Lead at the hand-off",
+    meaning="moved from an ops queue to a developer queue with no staff reply within "
+    "gaps.handoff_announce_business_hours business hours after the move.",
+)
+def handoff_not_announced(audit: Audit) -> pd.DataFrame:
+    late = audit.handoffs()
+    late = late.loc[late["late"]]
+    text = _join(late)
+    who = audit._lead_after(late.groupby("ticket_id")[["txn_id", "at"]].first())
+    return pd.DataFrame(
+        {"ticket_id": text.index, "evidence": text.to_numpy(), "action_owner": who.to_numpy()}
+    )
+
+
+@rule(
+    "never-triaged",
+    title="Never triaged",
+    severity="high",
+    action="The recipient contacts ops-help and the service owner; the service owner (or a "
+    "designate) takes the ticket as Tech Lead and triages it.",
+    action_owner="Operations (ops-help)",
+    meaning="no staff owner, staff reply or staff status change ever happened (metrics' "
+    "triaged_at is empty).",
+)
+def never_triaged(audit: Audit) -> pd.DataFrame:
+    flagged = audit.ids[audit.inc["triaged_at"].isna()]
+    creates = audit.creates.reindex(flagged)
+    closed = audit.closed.reindex(flagged)
+    close_text = audit.close_text.reindex(flagged)
+    snapshot_at = facts.iso_utc(pd.Series(audit.pulled_at, index=flagged), "?")
+    text = (
+        "no staff owner, staff reply or staff status change between created by "
+        + _txn(creates["txn_id"].fillna(0), creates["at"])
+        + " and "
+        + close_text.where(closed, "the snapshot at " + snapshot_at + " (still open)")
+    )
+    born_closed = closed & audit.closes["txn_id"].reindex(flagged).isna()
+    text = text.mask(born_closed, close_text + ", so it was never triaged")
+    return pd.DataFrame({"ticket_id": flagged, "evidence": text.to_numpy()})
+
+
+@rule(
+    "no-owner-at-close",
+    title="No owner at close",
+    severity="low",
+    action="Name the Tech Lead (the service owner or a designate) as the ticket's owner before "
+    "closing.",
+    meaning="closed while its owner was Nobody.",
+)
+def no_owner_at_close(audit: Audit) -> pd.DataFrame:
+    closes = audit.closes.loc[audit.closed]
+    txn = closes["txn_id"].fillna(AT_CREATION).astype("int64")
+    keys = pd.DataFrame({"ticket_id": closes.index, "txn_id": txn.to_numpy()})
+    state = keys.merge(audit.segments[["ticket_id", "txn_id", "owner"]], how="left")
+    owner = pd.Series(state["owner"].to_numpy(), index=closes.index)
+    flagged = owner.fillna(NOBODY) == NOBODY
+    text = (audit.close_text.reindex(closes.index) + " while the owner was Nobody")[flagged]
+    return pd.DataFrame({"ticket_id": text.index, "evidence": text.to_numpy()})
 
 
 def find_gaps(
@@ -610,17 +625,28 @@ def find_gaps(
 
 
 def audit_findings(audit: Audit) -> pd.DataFrame:
-    """Run every rule of RULES on a prepared Audit (see find_gaps)."""
+    """Run every registered rule on a prepared Audit (see find_gaps).
+
+    A finding's action_owner is the rule's own column when it returns one, else each
+    incident's service owner (else senior staff) for SERVICE_OWNER rules, else the
+    rule's declared owner.
+    """
     frames: list[pd.DataFrame] = []
-    for rule_id, rule in RULES.items():
-        found = getattr(audit, rule_id.replace("-", "_"))()
+    for declared in RULES.values():
+        found = declared(audit)
         if "action_owner" not in found:
-            found = found.assign(
-                action_owner=audit.inc["action_owner"].reindex(found["ticket_id"]).to_numpy()
+            owner = (
+                audit.inc["action_owner"].reindex(found["ticket_id"]).to_numpy()
+                if declared.action_owner == SERVICE_OWNER
+                else declared.action_owner
             )
+            found = found.assign(action_owner=owner)
         frames.append(
             found.assign(
-                rule=rule_id, severity=rule.severity, action=rule.action, order=len(frames)
+                rule=declared.id,
+                severity=declared.severity,
+                action=declared.action,
+                order=len(frames),
             )
         )
     out = pd.concat(frames, ignore_index=True)
@@ -639,7 +665,7 @@ SUPPORT_COLUMNS = [
     "last_reviewed", "review_overdue",
 ]  # fmt: skip
 # the Close Out checks senior staff act on per service, not per ticket
-SERVICE_RULES = ("unknown-service-owner", "ad-hoc-support-team", "comms-channels-undefined")
+SERVICE_RULES = tuple(r.id for r in RULES.of_scope("service"))
 REVIEW_ACTION = (
     "Operations reviews the registry entry with the service owner and sets last_reviewed."
 )
@@ -722,7 +748,7 @@ def support_gaps(
         ["svc", "service_order", "rank", "n", "order"], ascending=[True, True, True, False, True]
     )
     top = ranked.groupby("svc")["rule"].first()
-    action = top.map({r: rule.action for r, rule in RULES.items()}).reindex(out.index)
+    action = top.map({r.id: r.action for r in RULES.values()}).reindex(out.index)
     out["last_reviewed"] = reg["last_reviewed"].reindex(out.index)
     out["review_overdue"] = review_overdue(out["last_reviewed"], config, today_ts)
     fallback = np.where(out["review_overdue"], REVIEW_ACTION, "")
