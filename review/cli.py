@@ -226,10 +226,8 @@ def _finish(result: Any, out: Path, quiet: bool = False) -> None:
         click.echo(line, err=True)
     if not quiet or result.failures:
         click.echo(f"{rendering.summary(result)}; index: {out / 'index.html'}", err=True)
-    if result.failures:
-        raise ReviewError(
-            f"{len(result.failures)} notebook(s) failed (listed above); the others were written"
-        )
+    if not result.ok:
+        raise ReviewError(f"{rendering.problems(result)} (listed above); the others were written")
 
 
 partial_option = click.option(
@@ -291,7 +289,7 @@ def render(
     batch = rendering.incident_jobs(inputs, ids, out, html, template)
     with rendering.batch_lock(out):
         result = rendering.run_batch(batch, out, workers=jobs, force=force)
-        rendering.write_index(out, inputs, result.failures)
+        rendering.write_index(out, inputs, result)
     _finish(result, out)
 
 
@@ -339,7 +337,7 @@ def report(
     batch.append(monthly)
     with rendering.batch_lock(out):
         result = rendering.run_batch(batch, out, workers=jobs, force=force)
-        rendering.write_index(out, inputs, result.failures)
+        rendering.write_index(out, inputs, result)
         _finish(result, out, quiet=True)
         _mail_report(
             out, monthly.output, to, f"Incident report {month}",
@@ -377,7 +375,7 @@ def support_report(
     job = rendering.support_job(inputs, out, since, day, registry_path)
     with rendering.batch_lock(out):
         result = rendering.run_batch([job], out, workers=1, force=force)
-        rendering.write_index(out, inputs, result.failures)
+        rendering.write_index(out, inputs, result)
         _finish(result, out)
         _mail_report(
             out, job.output, to, "Support-assignment gaps",
@@ -405,7 +403,7 @@ def demo(out: Path | None, jobs: int | None, force: bool) -> None:
     batch.append(rendering.support_job(inputs, out))
     with rendering.batch_lock(out):
         result = rendering.run_batch(batch, out, workers=jobs, force=force)
-        index = rendering.write_index(out, inputs, result.failures)
+        index = rendering.write_index(out, inputs, result)
     _finish(result, out)
     click.echo(f"open {index}")
 

@@ -77,3 +77,9 @@ def not_utf8(data: bytes, exc: UnicodeDecodeError) -> tuple[int, str]:
     """Where a text file that is not UTF-8 first goes wrong (its line) and the fix."""
     line = data.count(b"\n", 0, exc.start) + 1
     return line, f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8"
+
+
+class Interrupted(ReviewError):
+    """Ctrl-C or SIGTERM stopped a command after it cleaned up (exit status 130)."""
+
+    exit_code = 130

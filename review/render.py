@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
@@ -39,7 +39,7 @@ import pandas as pd
 import review
 from review.config import Config, load_config, templates_dir
 from review.derived import open_snapshot, package_digest, prepare_derived, registry_path
-from review.errors import ReviewError
+from review.errors import Interrupted, ReviewError
 from review.followups import followups_digest
 from review.metrics import incidents
 from review.months import month_of
@@ -85,11 +85,12 @@ class Failure:
     """A job that did not complete: where it stopped and why (one line, no traceback)."""
 
     name: str
-    output: str
+    output: str  # the notebook the job was to write (left as it was)
     message: str
     ticket_id: int | None = None
     cell_index: int | None = None
     execution_count: int | None = None
+    partial: str | None = None  # the partially executed notebook, if one was written
 
     def __str__(self) -> str:
         where = ""
@@ -97,7 +98,8 @@ class Failure:
             where = f" at cell {self.cell_index}"
             if self.execution_count is not None:
                 where += f" (In [{self.execution_count}])"
-        return f"{self.name}{where}: {self.message}; partial notebook kept: {self.output}"
+        kept = f"; partial notebook kept: {self.partial}" if self.partial else ""
+        return f"{self.name}{where}: {self.message}{kept}"
 
 
 @dataclass
@@ -105,11 +107,12 @@ class BatchResult:
     rendered: list[Job] = field(default_factory=list)
     skipped: list[Job] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # batch outputs that could not be written
     seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
-        return not self.failures
+        return not self.failures and not self.errors
 
 
 # --------------------------------------------------------------------------- fingerprints
@@ -405,7 +408,12 @@ def _html_exporter() -> Any:
 
 
 def export_html(notebook: Path, target: Path) -> None:
-    """The executed notebook as HTML without code or prompts (for email), written atomically.
+    """The executed notebook as HTML without code or prompts (for email), written atomically."""
+    _commit_file(_write_temp(target, html_bytes(notebook, target.stem)), target)
+
+
+def html_bytes(notebook: Path, name: str) -> bytes:
+    """The executed notebook as HTML without code, prompts or remote scripts.
 
     Ticket text is already escaped in the outputs (nbconvert's sanitize_html would
     also escape the headings and tables, so it stays off); MathJax and require.js (a CDN
@@ -416,23 +424,50 @@ def export_html(notebook: Path, target: Path) -> None:
 
     read: Any = nbformat.read
     node = read(notebook, as_version=4)
-    body, _ = _html_exporter().from_notebook_node(
-        node, resources={"metadata": {"name": target.stem}}
-    )
-    _write_atomic(target, body.encode("utf-8"))
+    body, _ = _html_exporter().from_notebook_node(node, resources={"metadata": {"name": name}})
+    return str(body).encode("utf-8")
+
+
+def _temp_beside(target: Path, suffix: str = "") -> Path:
+    """A new empty file `.NAME.XXXX` beside `target` (same filesystem: os.replace is atomic)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+    os.fchmod(handle, umask_mode(0o666))  # mkstemp makes 0600; reports are meant to be shared
+    os.close(handle)
+    return Path(temp)
+
+
+def _write_temp(target: Path, data: bytes) -> Path:
+    """`data` in a temp file beside `target`, on disk (fsync); removed if writing fails."""
+    temp = _temp_beside(target)
+    try:
+        with temp.open("wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return temp
+
+
+def _fsync_file(path: Path) -> None:
+    with path.open("rb") as stream:
+        os.fsync(stream.fileno())
+
+
+def _commit_file(temp: Path, target: Path) -> None:
+    """Put a complete temp file in place: the old file stays until the new one is whole."""
+    os.replace(temp, target)
+    handle = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(handle)  # the rename itself survives a crash
+    finally:
+        os.close(handle)
 
 
 def _write_atomic(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.fchmod(handle, umask_mode(0o666))  # mkstemp makes 0600; reports are meant to be shared
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    _commit_file(_write_temp(target, data), target)
 
 
 def execute_notebook(
@@ -453,22 +488,37 @@ def execute_notebook(
     )
 
 
-def run_job(job: Job) -> Failure | None:
-    """Execute one notebook (and export HTML); a failure comes back as a Failure, not raised."""
+@dataclass(frozen=True)
+class Staged:
+    """A job's complete outputs in temp files beside their targets: the parent commits them."""
+
+    notebook: Path
+    html: Path | None
+
+
+def failed_path(output: Path) -> Path:
+    """Where a failed job's partial notebook is kept: beside the last good one, never over it."""
+    return output.with_name(f"{output.stem}.failed.ipynb")
+
+
+def run_job(job: Job) -> Failure | Staged:
+    """Execute one notebook (and export HTML) into temp files; a failure is returned, not raised.
+
+    Nothing is put in place here: the parent commits the outputs (`commit`), so an
+    interrupted batch leaves only temp files, which it removes.
+    """
     from papermill.exceptions import PapermillExecutionError
 
-    job.output.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(
-        prefix=f".{job.output.stem}.", suffix=".ipynb", dir=job.output.parent
-    )
-    os.fchmod(handle, umask_mode(0o666))
-    os.close(handle)
-    temp = Path(temp_name)
-    html_path = job.output.with_suffix(".html")
+    temp = _temp_beside(job.output.with_suffix(""), ".ipynb")  # .incident-N.XXXX.ipynb
+    html_temp = None
     try:
         execute_notebook(job.template, temp, job.parameters, cwd=job.output.parent)
+        _fsync_file(temp)
+        if job.html:
+            html_temp = _write_temp(
+                job.output.with_suffix(".html"), html_bytes(temp, job.output.stem)
+            )
     except PapermillExecutionError as exc:
-        _keep_partial(temp, job.output, html_path)
         return Failure(
             name=job.name,
             output=str(job.output),
@@ -476,36 +526,56 @@ def run_job(job: Job) -> Failure | None:
             ticket_id=job.ticket_id,
             cell_index=exc.cell_index,
             execution_count=exc.exec_count,
+            partial=_partial(temp),
         )
-    except Exception as exc:  # kernel died, could not start, unreadable template ...
-        _keep_partial(temp, job.output, html_path)
+    except Exception as exc:  # kernel died, disk full, unreadable template ...
+        stage = "HTML export failed: " if temp.stat().st_size and job.html else ""
         return Failure(
             name=job.name,
             output=str(job.output),
-            message=f"{type(exc).__name__}: {_one_line(str(exc))}",
+            message=f"{stage}{type(exc).__name__}: {_one_line(str(exc))}",
             ticket_id=job.ticket_id,
+            partial=_partial(temp),
         )
-    os.replace(temp, job.output)
-    if job.html:
-        try:
-            export_html(job.output, html_path)
-        except Exception as exc:
-            return Failure(
-                name=job.name,
-                output=str(job.output),
-                message=f"HTML export failed: {type(exc).__name__}: {_one_line(str(exc))}",
-                ticket_id=job.ticket_id,
-            )
+    return Staged(temp, html_temp)
+
+
+def _partial(temp: Path) -> str | None:
+    """The temp notebook if anything was written to it (removed otherwise)."""
+    if temp.is_file() and temp.stat().st_size:
+        return str(temp)
+    temp.unlink(missing_ok=True)
     return None
 
 
-def _keep_partial(temp: Path, output: Path, html_path: Path) -> None:
-    """Keep the partially executed notebook as the output; drop a now stale HTML."""
-    if temp.is_file() and temp.stat().st_size:
-        os.replace(temp, output)
-    else:
-        temp.unlink(missing_ok=True)
-    html_path.unlink(missing_ok=True)
+def commit(out: Path, job: Job, outcome: Failure | Staged, state: dict[str, str]) -> Failure | None:
+    """Put a job's outputs in place and record it in `state` (the parent does this, not workers).
+
+    A success replaces the HTML, then the notebook, and drops an HTML left from a run
+    with --html when this one has none (the index links only to current files). A
+    failure keeps its partial notebook as `NAME.failed.ipynb`; the good files stay.
+    """
+    key = _key(out, job)
+    html_path = job.output.with_suffix(".html")
+    try:
+        if isinstance(outcome, Failure):
+            state.pop(key, None)
+            if outcome.partial is None:
+                return outcome
+            kept = failed_path(job.output)
+            _commit_file(Path(outcome.partial), kept)
+            return replace(outcome, partial=str(kept))
+        if outcome.html is not None:
+            _commit_file(outcome.html, html_path)
+        else:
+            html_path.unlink(missing_ok=True)
+        _commit_file(outcome.notebook, job.output)
+        failed_path(job.output).unlink(missing_ok=True)
+    except OSError as exc:
+        state.pop(key, None)
+        return Failure(job.name, str(job.output), f"cannot write: {exc}", job.ticket_id)
+    state[key] = job.fingerprint
+    return None
 
 
 def _one_line(text: str, limit: int = 300) -> str:
@@ -545,9 +615,14 @@ def run_batch(
     workers: int | None = None,
     force: bool = False,
     progress: bool | None = None,
-    runner: Callable[[Job], Failure | None] = run_job,
+    runner: Callable[[Job], Failure | Staged] = run_job,
 ) -> BatchResult:
-    """Render the jobs whose inputs changed, `workers` at a time, each in its own process."""
+    """Render the jobs whose inputs changed, `workers` at a time, each in its own process.
+
+    Ctrl-C or SIGTERM stops the batch within seconds: jobs not started are cancelled,
+    the workers (and with them their kernels) are ended, their temp files removed, and
+    the state file records exactly the notebooks that were put in place.
+    """
     started = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     state = read_state(out)
@@ -559,57 +634,160 @@ def run_batch(
         else:
             todo.append(job)
     if todo:
-        from tqdm import tqdm
-
-        workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
-        bar = tqdm(
-            total=len(todo),
-            unit="notebook",
-            desc="rendering",
-            disable=(not sys.stderr.isatty()) if progress is None else not progress,
-            file=sys.stderr,
-        )
-        context = get_context("spawn")
         try:
-            with ProcessPoolExecutor(
-                max_workers=workers,
-                mp_context=context,
-                initializer=_init_worker,
-                initargs=(_kernel_environment(),),
-            ) as pool:
-                futures = {pool.submit(runner, job): job for job in todo}
-                for future in as_completed(futures):
-                    job = futures[future]
-                    try:
-                        failure = future.result()
-                    except Exception as exc:  # the worker process itself died
-                        failure = Failure(
-                            job.name,
-                            str(job.output),
-                            f"{type(exc).__name__}: {_one_line(str(exc))}",
-                            job.ticket_id,
-                        )
-                    if failure is None:
-                        result.rendered.append(job)
-                        state[_key(out, job)] = job.fingerprint
-                    else:
-                        result.failures.append(failure)
-                        state.pop(_key(out, job), None)
-                    bar.update()
+            _execute(todo, out, state, result, workers, progress, runner)
+        except KeyboardInterrupt:
+            raise Interrupted(
+                f"interrupted: {len(result.rendered)} notebook(s) finished and recorded, "
+                f"{len(todo) - len(result.rendered) - len(result.failures)} not rendered; "
+                "run the same command again to finish"
+            ) from None
         finally:
-            bar.close()
-            write_state(out, state)
+            _remove_temps(todo)
+            try:
+                write_state(out, state)
+            except OSError as exc:
+                result.errors.append(
+                    f"cannot record what was rendered in {_state_path(out)} ({exc.strerror}); "
+                    "the next render redoes those notebooks"
+                )
     result.failures.sort(key=lambda f: (f.ticket_id is None, f.ticket_id or 0, f.name))
     result.seconds = time.perf_counter() - started
     return result
 
 
+def _execute(
+    todo: list[Job],
+    out: Path,
+    state: dict[str, str],
+    result: BatchResult,
+    workers: int | None,
+    progress: bool | None,
+    runner: Callable[[Job], Failure | Staged],
+) -> None:
+    """Run the jobs in a process pool and commit each outcome as it arrives."""
+    from tqdm import tqdm
+
+    workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+    bar = tqdm(
+        total=len(todo),
+        unit="notebook",
+        desc="rendering",
+        disable=(not sys.stderr.isatty()) if progress is None else not progress,
+        file=sys.stderr,
+    )
+    interrupts = _Interrupts()
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(_kernel_environment(),),
+    )
+    try:
+        with interrupts.installed():
+            futures = {pool.submit(runner, job): job for job in todo}
+            for future in as_completed(futures):
+                job = futures[future]
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # the worker process itself died
+                    outcome = Failure(
+                        job.name,
+                        str(job.output),
+                        f"{type(exc).__name__}: {_one_line(str(exc))}",
+                        job.ticket_id,
+                    )
+                with interrupts.held():  # the files and the state change together
+                    failure = commit(out, job, outcome, state)
+                    if failure is None:
+                        result.rendered.append(job)
+                    else:
+                        result.failures.append(failure)
+                bar.update()
+    except BaseException:
+        _stop_workers(pool)
+        raise
+    else:
+        pool.shutdown()
+    finally:
+        bar.close()
+
+
+class _Interrupts:
+    """SIGINT and SIGTERM as KeyboardInterrupt, deferred while a job's outputs are committed."""
+
+    def __init__(self) -> None:
+        self.holding = False
+        self.pending = False
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        if self.holding:
+            self.pending = True
+        else:
+            raise KeyboardInterrupt
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        import signal
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        self.holding = True
+        try:
+            yield
+        finally:
+            self.holding = False
+        if self.pending:
+            raise KeyboardInterrupt
+
+
+def _stop_workers(pool: ProcessPoolExecutor, grace: float = 5.0) -> None:
+    """Cancel the jobs not started and end the workers within `grace` seconds.
+
+    SIGTERM first: papermill's client then shuts its kernel down; a worker still alive
+    after `grace` is killed (its kernel notices its parent is gone and exits).
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + grace
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join(1.0)
+
+
+def _remove_temps(jobs: Iterable[Job]) -> None:
+    """Remove the temp files of these jobs (`.incident-N.*`) left by an interrupted batch."""
+    for job in jobs:
+        for temp in job.output.parent.glob(f".{job.output.stem}.*"):
+            temp.unlink(missing_ok=True)
+
+
 # --------------------------------------------------------------------------- index
 
 
-def write_index(out: Path, inputs: Inputs, failures: Iterable[Failure] = ()) -> Path:
-    """`index.html`: every rendered report under `out`, with subjects as plain text."""
-    failed = {Path(f.output).resolve(): f for f in failures}
+def write_index(out: Path, inputs: Inputs, result: BatchResult | None = None) -> Path:
+    """`index.html`: every rendered report under `out`, with subjects as plain text.
+
+    Replaced atomically; if it cannot be written, the reason goes to `result.errors`
+    (the batch's failures are still reported) and the previous index stays.
+    """
+    failed = {Path(f.output).resolve(): f for f in (result.failures if result else ())}
     subjects = inputs.snapshot.tickets.set_index("ticket_id")["subject"]
 
     def esc(text: str) -> str:
@@ -628,7 +806,8 @@ def write_index(out: Path, inputs: Inputs, failures: Iterable[Failure] = ()) -> 
     if support.is_file():
         parts.append('<p><a href="support-gaps.html">Support-assignment gap report</a></p>')
     for month_dir in sorted((p for p in out.iterdir() if p.is_dir()), reverse=True):
-        notebooks = sorted(month_dir.glob("incident-*.ipynb"), key=_ticket_number)
+        numbers = {_ticket_number(p) for p in month_dir.glob("incident-*.ipynb")} - {-1}
+        notebooks = [month_dir / f"incident-{n}.ipynb" for n in sorted(numbers)]
         monthly = month_dir / "monthly.html"
         if not notebooks and not monthly.is_file():
             continue
@@ -641,29 +820,34 @@ def write_index(out: Path, inputs: Inputs, failures: Iterable[Failure] = ()) -> 
             subject = str(subjects.get(number, ""))
             base = f"{month_dir.name}/{notebook.stem}"
             page = notebook.with_suffix(".html")
+            links = []
+            if page.is_file():
+                links.append(f'<a href="{esc(base)}.html">HTML</a>')
+            if notebook.is_file():
+                links.append(f'<a href="{esc(base)}.ipynb">notebook</a>')
+            review_cell = " · ".join(links)
+            if failed_path(notebook).is_file():
+                review_cell += f' (<a href="{esc(base)}.failed.ipynb">partial notebook</a>)'
             if notebook.resolve() in failed:
-                review_cell = (
-                    f'<span class="failed">failed: {esc(str(failed[notebook.resolve()]))}</span> '
-                    f'(<a href="{esc(base)}.ipynb">partial notebook</a>)'
-                )
-            elif page.is_file():
-                review_cell = (
-                    f'<a href="{esc(base)}.html">HTML</a> · '
-                    f'<a href="{esc(base)}.ipynb">notebook</a>'
-                )
-            else:
-                review_cell = f'<a href="{esc(base)}.ipynb">notebook</a>'
+                reason = esc(str(failed[notebook.resolve()]))
+                review_cell = f'<span class="failed">failed: {reason}</span> {review_cell}'
             parts.append(f"<tr><td>{number}</td><td>{esc(subject)}</td><td>{review_cell}</td></tr>")
         parts.append("</table>")
     parts.append("</body></html>")
     target = out / "index.html"
-    _write_atomic(target, ("\n".join(parts) + "\n").encode("utf-8"))
+    try:
+        _write_atomic(target, ("\n".join(parts) + "\n").encode("utf-8"))
+    except OSError as exc:
+        if result is None:
+            raise ReviewError(f"cannot write {target}: {exc.strerror}") from None
+        result.errors.append(f"cannot write {target} ({exc.strerror}); the previous one stays")
     return target
 
 
 def _ticket_number(path: Path) -> int:
+    """N of incident-N.ipynb and of incident-N.failed.ipynb; -1 for other names."""
     try:
-        return int(path.stem.split("-", 1)[1])
+        return int(path.name.split(".", 1)[0].split("-", 1)[1])
     except (IndexError, ValueError):
         return -1
 
@@ -692,8 +876,16 @@ def batch_lock(out: Path) -> Iterator[None]:
 
 
 def result_lines(result: BatchResult) -> list[str]:
-    """The failures, one line each, for the end of a batch."""
-    return [f"error: {failure}" for failure in result.failures]
+    """The failures and the outputs that could not be written, one line each."""
+    return [f"error: {line}" for line in [*map(str, result.failures), *result.errors]]
+
+
+def problems(result: BatchResult) -> str:
+    """What went wrong in a batch, counted: "2 notebook(s) failed, 1 output not written"."""
+    parts = [f"{len(result.failures)} notebook(s) failed"] if result.failures else []
+    if result.errors:
+        parts.append(f"{len(result.errors)} output(s) not written")
+    return ", ".join(parts)
 
 
 def summary(result: BatchResult) -> str:

@@ -240,8 +240,9 @@ def test_unchanged_inputs_are_not_rendered_again(rendered: Path, snapshot: Path)
     jobs = rendering.incident_jobs(inputs, ids, rendered, True)
     called: list[str] = []
 
-    def runner(job: rendering.Job) -> None:
+    def runner(job: rendering.Job) -> rendering.Staged:
         called.append(job.name)
+        raise AssertionError("nothing is rendered again")
 
     result = rendering.run_batch(jobs, rendered, workers=1, runner=runner)
     assert called == [] and len(result.skipped) == len(ids) and result.ok
@@ -292,15 +293,18 @@ def test_failing_incident_is_reported_and_the_batch_goes_on(
     failure_line = next(line for line in err.splitlines() if f"incident {LONG_TICKET}" in line)
     assert "at cell 6" in failure_line  # the injected parameters cell shifts it by one
     assert "ValueError: time in hand-off cannot be reviewed" in failure_line
-    partial = out / "2026-10" / f"incident-{LONG_TICKET}.ipynb"
-    assert partial.is_file() and not partial.with_suffix(".html").exists()
+    partial = out / "2026-10" / f"incident-{LONG_TICKET}.failed.ipynb"
+    assert f"partial notebook kept: {partial}" in failure_line
+    assert partial.is_file() and not (out / "2026-10" / f"incident-{LONG_TICKET}.html").exists()
+    assert not (out / "2026-10" / f"incident-{LONG_TICKET}.ipynb").exists()
     assert "Who and what" in outputs(partial) or images(partial) == 0
     assert (out / "2026-10" / f"incident-{HOSTILE_TICKET}.html").is_file()  # the other one
     assert "1 failed" in err
     state = json.loads((out / rendering.STATE_FILE).read_text())
     assert f"2026-10/incident-{HOSTILE_TICKET}.ipynb" in state
     assert f"2026-10/incident-{LONG_TICKET}.ipynb" not in state  # tried again next time
-    assert "failed" in (out / "index.html").read_text()
+    index = (out / "index.html").read_text()
+    assert "failed" in index and f'href="2026-10/incident-{LONG_TICKET}.failed.ipynb"' in index
 
 
 def test_unknown_ticket_is_one_clear_error(

@@ -1,0 +1,262 @@
+"""A full disk never costs a good report: every output is replaced atomically, a partial
+notebook is kept beside the good one, and the failures (and the state) are still written."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from review import render as rendering
+from review.config import sample_snapshot
+from tests.render_scenario import HOSTILE_TICKET, make_snapshot
+
+ROOT = Path(__file__).resolve().parent.parent
+PARTIAL = b'{"cells": [{"cell_type": "code", "source": "rev'
+RENDERED = b'{"nbformat": 4, "cells": []}'
+FULL = f"OSError: [Errno {errno.ENOSPC}] {os.strerror(errno.ENOSPC)}"
+
+
+def _disk_full_runner(job: rendering.Job) -> rendering.Failure | rendering.Staged:
+    """The real run_job, in the worker, with papermill's save hitting a full disk for
+    incidents 2 and 3 (after writing part of the notebook) and succeeding for others."""
+
+    def execute(template: Path, output: Path, parameters: Any, cwd: Any = None) -> None:
+        if job.ticket_id in (2, 3):
+            output.write_bytes(PARTIAL)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        output.write_bytes(RENDERED)
+
+    rendering.execute_notebook = execute  # type: ignore[assignment]  # this worker only
+    return rendering.run_job(job)
+
+
+def _job(out: Path, ticket: int) -> rendering.Job:
+    return rendering.Job(
+        name=f"incident {ticket}",
+        template=out / "template.ipynb",
+        output=out / "2026-10" / f"incident-{ticket}.ipynb",
+        parameters={},
+        fingerprint=f"new-{ticket}",
+        html=False,
+        ticket_id=ticket,
+    )
+
+
+@pytest.fixture
+def good(tmp_path: Path) -> Path:
+    """An output directory holding a good review of incident 2 (notebook and HTML)."""
+    out = tmp_path / "reports"
+    (out / "2026-10").mkdir(parents=True)
+    (out / "2026-10" / "incident-2.ipynb").write_bytes(b"GOOD NOTEBOOK")
+    (out / "2026-10" / "incident-2.html").write_bytes(b"GOOD HTML")
+    rendering.write_state(out, {"2026-10/incident-2.ipynb": "old-2"})
+    return out
+
+
+def test_full_disk_keeps_the_good_review_and_the_partial_beside_it(good: Path) -> None:
+    jobs = [_job(good, t) for t in (2, 3, 4)]
+    result = rendering.run_batch(jobs, good, workers=2, force=True, runner=_disk_full_runner)
+    month = good / "2026-10"
+    assert (month / "incident-2.ipynb").read_bytes() == b"GOOD NOTEBOOK"
+    assert (month / "incident-2.html").read_bytes() == b"GOOD HTML"
+    assert (month / "incident-2.failed.ipynb").read_bytes() == PARTIAL
+    assert (month / "incident-3.failed.ipynb").read_bytes() == PARTIAL
+    assert not (month / "incident-3.ipynb").exists()
+    assert (month / "incident-4.ipynb").read_bytes() == RENDERED
+    assert sorted(p.name for p in month.iterdir() if p.name.startswith(".")) == []
+    lines = rendering.result_lines(result)
+    assert lines == [
+        f"error: incident 2: {FULL}; partial notebook kept: {month / 'incident-2.failed.ipynb'}",
+        f"error: incident 3: {FULL}; partial notebook kept: {month / 'incident-3.failed.ipynb'}",
+    ]
+    # the state is written and true: 4 was rendered, 2 and 3 are tried again next time
+    state = json.loads((good / rendering.STATE_FILE).read_text())
+    assert state == {"2026-10/incident-4.ipynb": "new-4"}
+
+
+def test_a_later_success_removes_the_partial(good: Path) -> None:
+    (good / "2026-10" / "incident-4.failed.ipynb").write_bytes(PARTIAL)
+    result = rendering.run_batch([_job(good, 4)], good, workers=1, runner=_disk_full_runner)
+    assert result.ok and not (good / "2026-10" / "incident-4.failed.ipynb").exists()
+
+
+def test_state_and_index_on_a_full_disk_are_one_line_each_and_the_old_ones_stay(
+    good: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC surfacing at fsync (delayed allocation) while the parent writes its files."""
+    (good / "index.html").write_bytes(b"GOOD INDEX")
+    before = (good / rendering.STATE_FILE).read_bytes()
+
+    real_fsync = os.fsync
+
+    def full(fd: int) -> None:
+        if stat.S_ISREG(os.fstat(fd).st_mode):  # file data; directories sync fine
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    jobs = [_job(good, t) for t in (3, 4)]
+    with monkeypatch.context() as patch:
+        patch.setattr(rendering.os, "fsync", full)
+        result = rendering.run_batch(jobs, good, workers=2, force=True, runner=_disk_full_runner)
+        rendering.write_index(good, _no_inputs(), result)
+    assert (good / rendering.STATE_FILE).read_bytes() == before
+    assert (good / "index.html").read_bytes() == b"GOOD INDEX"
+    assert [p.name for p in good.rglob(".*") if p.name != rendering.STATE_FILE] == []
+    full_disk = os.strerror(errno.ENOSPC)
+    assert [f.ticket_id for f in result.failures] == [3]
+    assert [j.ticket_id for j in result.rendered] == [4]
+    assert len(rendering.result_lines(result)) == 3
+    assert result.errors == [
+        f"cannot record what was rendered in {good / rendering.STATE_FILE} ({full_disk}); "
+        "the next render redoes those notebooks",
+        f"cannot write {good / 'index.html'} ({full_disk}); the previous one stays",
+    ]
+    assert rendering.problems(result) == "1 notebook(s) failed, 2 output(s) not written"
+
+
+def _no_inputs() -> Any:
+    """Enough of an Inputs for write_index."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    tickets = pd.DataFrame({"ticket_id": [2, 3, 4], "subject": ["a", "b", "c"]})
+    snapshot = SimpleNamespace(tickets=tickets, manifest={"pulled_at": "2026-11-01T00:00:00Z"})
+    return SimpleNamespace(snapshot=snapshot, snapshot_dir=Path("snapshot"))
+
+
+# --------------------------------------------------------------------------- a real full disk
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MB tmpfs (needs root and mount(8); skipped elsewhere)."""
+    target = tmp_path / "tiny"
+    target.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("a tmpfs mount needs root")
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(target)], capture_output=True
+    )
+    if done.returncode:
+        pytest.skip("mount is not allowed here")
+    yield target
+    subprocess.run(["umount", str(target)], check=True)
+
+
+def _fill(directory: Path) -> None:
+    with (directory / "filler").open("wb") as stream:
+        try:
+            while True:
+                stream.write(b"\0" * 65536)
+                stream.flush()
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+
+
+def test_render_force_on_a_real_full_disk(tiny_disk: Path, tmp_path: Path) -> None:
+    snapshot = make_snapshot(tmp_path / "scenario")
+    out = tiny_disk / "reports"
+    command = [sys.executable, "-m", "review", "render", str(HOSTILE_TICKET), "--html"]
+    command += ["--snapshot", str(snapshot), "--out", str(out), "--jobs", "1"]
+    env = {**os.environ, "REVIEW_CACHE_DIR": str(tmp_path / "cache")}
+    first = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    notebook = out / "2026-10" / f"incident-{HOSTILE_TICKET}.ipynb"
+    good = {p: p.read_bytes() for p in (notebook, notebook.with_suffix(".html"))}
+    index = (out / "index.html").read_text()
+    _fill(tiny_disk)
+    second = subprocess.run(
+        [*command, "--force"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert second.returncode == 1
+    assert "Traceback" not in second.stderr
+    lines = second.stderr.splitlines()
+    assert lines[0].startswith(f"error: incident {HOSTILE_TICKET}: ")
+    assert "No space left on device" in lines[0]
+    assert lines[-1].startswith("error: 1 notebook(s) failed")
+    assert {p: p.read_bytes() for p in good} == good  # the good review is untouched
+    assert (out / "index.html").read_text() == index  # and still links to it
+    assert f'href="2026-10/incident-{HOSTILE_TICKET}.html"' in index
+    assert [
+        p.name for p in out.rglob(".*") if p.name not in {".render-state.json", ".render.lock"}
+    ] == []
+
+
+# --------------------------------------------------------------------------- interrupts
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below `pid` (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat_file.parent.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupted_render_stops_cleans_up_and_keeps_the_state_true(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    out = tmp_path / "reports"
+    env = {**os.environ, "REVIEW_CACHE_DIR": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "review", "render", "--all", "--out", str(out), "--jobs", "2"]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not list(out.glob("*/incident-*.ipynb")) and time.monotonic() < deadline:
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.2)
+        below = _descendants(process.pid)  # the workers and their kernels
+        assert below, "the workers are running"
+        process.send_signal(sig)
+        _, err = process.communicate(timeout=15)  # a bound on the wait, not a speed test
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130
+    assert "Traceback" not in err
+    present = {p.relative_to(out).as_posix() for p in out.glob("*/incident-*.ipynb")}
+    assert err.splitlines()[-1].startswith(
+        f"error: interrupted: {len(present)} notebook(s) finished and recorded, "
+    )
+    assert [p.name for p in out.rglob(".incident-*")] == []
+    state = json.loads((out / rendering.STATE_FILE).read_text())
+    assert present and set(state) == present
+    incidents = rendering.load_inputs(sample_snapshot(), None).metrics_month
+    assert len(present) < len(incidents)  # it stopped before the end
+    deadline = time.monotonic() + 15
+    while any(_alive(pid) for pid in below) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert [pid for pid in below if _alive(pid)] == []  # no worker or kernel left behind
