@@ -349,14 +349,17 @@ def rt_due_history(events: pd.DataFrame) -> pd.DataFrame:
 
 
 def compare_due(expected: pd.DataFrame, recorded: pd.DataFrame) -> pd.DataFrame:
-    """Per trigger, the Due the config gives and the one RT had set when the next act came.
+    """Per action, the Due the config gives and the one RT had set when the next action came.
 
-    RT's value is the last `Set Due` before the ticket's next trigger (scrips of one action
-    may write Due more than once); `agrees` is True where both are unset or equal.
+    Triggers of one ticket at the same instant are one action (a reply and the status change
+    RT makes for it run their scrips interleaved), judged after its last trigger. RT's value
+    is its last `Set Due` before the next action; `agrees` is True where both are unset or equal.
     """
-    exp = expected.sort_values(["ticket_id", "txn_id"]).copy()
+    exp = expected.sort_values(["ticket_id", "txn_id"])
+    first_txn = exp.groupby(["ticket_id", "at"])["txn_id"].transform("min")
+    exp = exp.assign(first_txn=first_txn).drop_duplicates(["ticket_id", "at"], keep="last")
     last = int(pd.concat([exp["txn_id"], recorded["txn_id"]]).max(skipna=True) or 0) + 1
-    exp["until"] = exp.groupby("ticket_id")["txn_id"].shift(-1).fillna(last)
+    exp["until"] = exp.groupby("ticket_id")["first_txn"].shift(-1).fillna(last)
     rec = recorded.sort_values("txn_id")
     merged = pd.merge_asof(
         exp.astype({"until": "int64"}).sort_values("until"),
@@ -368,6 +371,7 @@ def compare_due(expected: pd.DataFrame, recorded: pd.DataFrame) -> pd.DataFrame:
     ).sort_values(["ticket_id", "txn_id"])
     both_unset = merged["due"].isna() & merged["rt_due"].isna()
     merged["agrees"] = both_unset | (merged["due"] == merged["rt_due"])
+    merged["txn_id"] = merged["first_txn"]  # the action is named by its first transaction
     return merged[["ticket_id", "txn_id", "at", "due", "rt_due", "agrees"]].reset_index(drop=True)
 
 

@@ -49,8 +49,8 @@ def table(snapshot: Snapshot) -> pd.DataFrame:
 
 def test_columns_are_the_stable_interface(table: pd.DataFrame) -> None:
     assert ["ticket_id", *table.columns] == SLA_COLUMNS
-    assert list(table.index) == [1, 2, 3, 4, 5]
-    assert list(table["sla"]) == ["urgent", "standard", "standard", "standard", "standard"]
+    assert list(table.index) == [1, 2, 3, 4, 5, 6, 7]
+    assert list(table["sla"]) == ["urgent"] + ["standard"] * 4 + ["pausable"] * 2
 
 
 def test_real_minutes(table: pd.DataFrame) -> None:
@@ -126,6 +126,18 @@ def test_pause_in_stalled(snapshot: Snapshot, table: pd.DataFrame) -> None:
     assert t5.loc[utc("2026-11-16 14:00"), "resolve_due"] == utc("2026-11-18 14:00")
     # KeepInLoop: reply Mon 14:30Z, next Tue 15:05Z (late), then none before Wed 20:00Z
     assert row["keep_in_loop_breaches"] == 2
+
+
+def test_pauses_move_resolve_and_response(table: pd.DataFrame) -> None:
+    six = table.loc[6]  # pausable level (no KeepInLoop), created Mon 09:10 local
+    # 16 h from Mon 09:10 is Wed 09:10; stalled Mon 10:00-Tue 10:00 adds 8 h + 1 s
+    assert six["resolve_due_at"] == utc("2026-11-19 14:10:01")
+    assert not six["resolve_breached"]  # resolved Thu 14:05Z: in time only thanks to the pause
+    seven = table.loc[7]  # created Tue 09:00 local, stalled 09:30-11:00 before any answer
+    assert seven["response_due_at"] == utc("2026-11-17 17:30:01")  # 11:00 + 1.5 h + 1 s
+    assert seven["responded_at"] == utc("2026-11-17 17:00")
+    assert not seven["response_breached"]
+    assert seven["paused_h"] == 1.5
 
 
 def test_add_business_seconds_matches_business_hours_rules() -> None:
