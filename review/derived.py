@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import pandas as pd
 
 from review.checklist import CHECKLIST_COLUMNS, audit_checklist
 from review.config import Config, cache_dir, load_config, sample_snapshot, with_registry
+from review.errors import SnapshotError
 from review.gaps import FINDING_COLUMNS, Audit, audit_findings
 from review.metrics import compute_metrics
 from review.registry import Registry, load_registry
@@ -59,19 +61,30 @@ def load_context(
     config_path: PathLike | None = None,
     ticket_ids: set[int] | None = None,
     registry: PathLike | None = None,
+    derived: PathLike | None = None,
 ) -> Context:
     """Events, state stretches, metrics, findings and checklist of a snapshot.
 
     Read from the derived cache when `prepare_derived` has filled it for these inputs
     (then, with `ticket_ids`, only those tickets' rows and their linked tickets' are
     read); computed otherwise, on the subset of the snapshot about `ticket_ids`.
-    `registry` replaces the config's service registry (`--registry`).
+    `registry` replaces the config's service registry (`--registry`). `derived` is the
+    cache `review render` made for its batch: every notebook of a batch reads that one
+    version of the snapshot, even if a pull swaps the directory meanwhile.
     """
     config = with_registry(load_config(config_path), Path(registry) if registry else None)
     path = Path(snapshot_dir) if snapshot_dir is not None else sample_snapshot()
-    cached = _read_derived(derived_dir(path, config), ticket_ids, config)
+    directory = Path(derived) if derived is not None else derived_dir(path, config)
+    cached = _read_derived(directory, ticket_ids, config)
     if cached is not None:
         return cached
+    if derived is not None:
+        if derived_dir(path, config) != directory:
+            raise SnapshotError(
+                "changed since this render began (a pull swapped it in): render again",
+                str(path),
+            )
+        print(f"derived cache {directory} is missing: deriving from the snapshot", file=sys.stderr)
     snapshot = open_snapshot(path, config)
     if ticket_ids is not None:
         snapshot = snapshot.around(ticket_ids)
@@ -140,7 +153,14 @@ def prepare_derived(snapshot_dir: PathLike | None, config_path: PathLike | None 
     target = derived_dir(path, config)
     if (target / "done").is_file():
         return target
-    context = _compute(open_snapshot(path, config), config)
+    return derive_into(target, path, open_snapshot(path, config), config)
+
+
+def derive_into(target: Path, path: Path, snapshot: Snapshot, config: Config) -> Path:
+    """Derive everything from a loaded snapshot (read from `path`) into the cache `target`."""
+    if (target / "done").is_file():
+        return target
+    context = _compute(snapshot, config)
     staging = target.with_name(f"{target.name}.tmp-{os.getpid()}")
     try:
         staging.mkdir(parents=True, exist_ok=True)

@@ -37,9 +37,15 @@ from typing import Any
 import pandas as pd
 
 import review
-from review.config import Config, load_config, templates_dir
-from review.derived import open_snapshot, package_digest, prepare_derived, registry_path
-from review.errors import Interrupted, ReviewError
+from review.config import Config, load_config, templates_dir, with_registry
+from review.derived import (
+    derive_into,
+    derived_dir,
+    open_snapshot,
+    package_digest,
+    registry_path,
+)
+from review.errors import Interrupted, ReviewError, SnapshotError
 from review.followups import followups_digest
 from review.metrics import incidents
 from review.months import month_of
@@ -163,6 +169,7 @@ class Inputs:
     """A loaded snapshot with what every job's fingerprint shares."""
 
     snapshot_dir: Path
+    derived: Path  # the derived cache of this version of the snapshot
     config_path: Path | None
     config: Config
     snapshot: Snapshot
@@ -172,13 +179,25 @@ class Inputs:
 
 
 def load_inputs(snapshot_dir: Path, config_path: Path | None) -> Inputs:
+    """The snapshot, read once, and the derived cache every notebook of the batch reads.
+
+    A symlink is resolved once; the version read is checked not to have been swapped
+    while it was read, and the kernels get that version's derived cache by name
+    (`derived`), so a pull during the batch does not mix two snapshots.
+    """
     config = load_config(config_path)
-    snapshot = open_snapshot(snapshot_dir, config)
+    real = Path(os.path.realpath(snapshot_dir))
+    derived = derived_dir(real, config)  # names the version on disk now
+    snapshot = open_snapshot(real, config)
+    if derived_dir(real, config) != derived:
+        raise SnapshotError(
+            "was replaced while it was read (a pull swapped it in): run again", str(snapshot_dir)
+        )
     found = incidents(snapshot)
     months = pd.Series(
         month_of(found["created"], config).to_numpy(), index=found["ticket_id"].to_numpy()
     )
-    prepare_derived(snapshot_dir, config_path)  # the kernels read their rows from it
+    derive_into(derived, real, snapshot, config)
     common = _digest(
         repr(config),
         file_digest(registry_path(config)),
@@ -187,7 +206,8 @@ def load_inputs(snapshot_dir: Path, config_path: Path | None) -> Inputs:
         followups_digest(snapshot),
     )
     return Inputs(
-        snapshot_dir=snapshot_dir.resolve(),
+        snapshot_dir=real,
+        derived=derived,
         config_path=config_path.resolve() if config_path else None,
         config=config,
         snapshot=snapshot,
@@ -206,10 +226,11 @@ def _linked(snapshot: Snapshot, ticket_id: int) -> list[int]:
 # --------------------------------------------------------------------------- planning
 
 
-def _parameters(inputs: Inputs, **extra: Any) -> dict[str, Any]:
+def _parameters(inputs: Inputs, derived: Path | None = None, **extra: Any) -> dict[str, Any]:
     return {
         "snapshot": str(inputs.snapshot_dir),
         "config": str(inputs.config_path) if inputs.config_path else None,
+        "derived": str(derived or inputs.derived),
         **extra,
     }
 
@@ -317,12 +338,23 @@ def support_job(
         output=out / "support-gaps.ipynb",
         parameters=_parameters(
             inputs,
+            _derived_with(inputs, registry),
             since=since,
             today=today,
             registry=str(registry.resolve()) if registry else None,
         ),
         fingerprint=fingerprint,
         html=True,
+    )
+
+
+def _derived_with(inputs: Inputs, registry: Path | None) -> Path:
+    """The derived cache of the batch's snapshot with another registry file (`--registry`)."""
+    if registry is None:
+        return inputs.derived
+    config = with_registry(inputs.config, registry.resolve())
+    return derive_into(
+        derived_dir(inputs.snapshot_dir, config), inputs.snapshot_dir, inputs.snapshot, config
     )
 
 

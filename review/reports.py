@@ -143,12 +143,15 @@ def _field(snapshot: Snapshot, ticket_id: int, name: str) -> str:
 
 
 def incident_review_data(
-    snapshot_dir: PathLike | None, ticket_id: int, config_path: PathLike | None = None
+    snapshot_dir: PathLike | None,
+    ticket_id: int,
+    config_path: PathLike | None = None,
+    derived: PathLike | None = None,
 ) -> IncidentReview:
-    """Everything the post-incident review of one ticket shows."""
+    """Everything the post-incident review of one ticket shows (`derived`: see load_context)."""
     ticket_id = int(ticket_id)
     snapshot_dir, config_path = parameter_paths(snapshot_dir, config_path)
-    context = load_context(snapshot_dir, config_path, ticket_ids={ticket_id})
+    context = load_context(snapshot_dir, config_path, ticket_ids={ticket_id}, derived=derived)
     snapshot, config = context.snapshot, context.config
     tickets = snapshot.tickets.set_index("ticket_id")
     if ticket_id not in tickets.index:
@@ -447,11 +450,12 @@ def monthly_report_data(
     month: str,
     config_path: PathLike | None = None,
     compare: int = 3,
+    derived: PathLike | None = None,
 ) -> MonthlyReport:
     """The month's incidents (opened in the month, local time) against the months before."""
     month = resolve_month(month)
     snapshot_dir, config_path = parameter_paths(snapshot_dir, config_path)
-    context = load_context(snapshot_dir, config_path)
+    context = load_context(snapshot_dir, config_path, derived=derived)
     config = context.config
     snapshot = context.snapshot
     metrics = context.metrics.assign(month=month_of(context.metrics["opened_at"], config))
@@ -600,6 +604,7 @@ def support_gaps_data(
     since: str | date | None = None,
     today: str | date | None = None,
     registry: PathLike | None = None,
+    derived: PathLike | None = None,
 ) -> SupportGapsReport:
     """`review support-gaps` as a report: the per-service table, the findings behind it.
 
@@ -610,7 +615,7 @@ def support_gaps_data(
     snapshot_dir, config_path = parameter_paths(snapshot_dir, config_path)
     if registry is not None and not Path(registry).expanduser().is_absolute():
         registry = project_dir() / registry  # as parameter_paths reads snapshot and config
-    context = load_context(snapshot_dir, config_path, registry=registry)
+    context = load_context(snapshot_dir, config_path, registry=registry, derived=derived)
     findings = context.findings
     if since_date is not None and len(findings):
         opened = context.metrics.set_index("ticket_id")["opened_at"]

@@ -227,7 +227,7 @@ def test_no_credentials_in_any_output(rendered: Path) -> None:
 def test_notebook_records_parameters_not_credentials(rendered: Path) -> None:
     node = nbformat.read(rendered / "2026-10" / f"incident-{HOSTILE_TICKET}.ipynb", as_version=4)
     parameters = node.metadata["papermill"]["parameters"]
-    assert set(parameters) == {"snapshot", "config", "ticket_id"}
+    assert set(parameters) == {"snapshot", "config", "ticket_id", "derived"}
     assert node.metadata["kernelspec"]["name"] == "python3"
 
 
