@@ -18,6 +18,18 @@ from review.config import WEEKDAYS, Calendar
 _EPOCH = np.datetime64("2000-01-01", "D")
 
 
+def calendar_text(cal: Calendar) -> str:
+    """The calendar in words: 'Mon-Fri 09:00-17:00 America/New_York, US-MA holidays off'."""
+    days = f"{cal.workdays[0]}-{cal.workdays[-1]}" if len(cal.workdays) > 1 else cal.workdays[0]
+    holidays = (
+        f", {cal.holidays_country}"
+        f"{'-' + cal.holidays_subdivision if cal.holidays_subdivision else ''} holidays off"
+        if cal.holidays_country
+        else ""
+    )
+    return f"{days} {cal.start:%H:%M}-{cal.end:%H:%M} {cal.timezone}{holidays}"
+
+
 class BusinessClock:
     """Working time under one calendar: weekdays, daily hours, public holidays."""
 

@@ -145,7 +145,7 @@ def cli() -> None:
 @output_option
 def metrics(snapshot_dir: Path, config_path: Path | None, fmt: str, output: Path | None) -> None:
     """One row of metrics per incident (definitions: README, section Metrics)."""
-    from review.metrics import DEFINITIONS, format_metrics, metrics_for_snapshot
+    from review.metrics import definitions, format_metrics, metrics_for_snapshot
 
     config: Config = load_config(config_path)
     digits = 2 if fmt == "table" else None  # files for machines keep full precision
@@ -155,7 +155,7 @@ def metrics(snapshot_dir: Path, config_path: Path | None, fmt: str, output: Path
     emit(table, fmt, output)
     if fmt == "table" and output is None:
         click.echo("\nDefinitions:")
-        for name, words in DEFINITIONS.items():
+        for name, words in definitions(config).items():
             click.echo(fit_text(f"{name}: {words}", indent="  "))
 
 

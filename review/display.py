@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from review.calendar import calendar_text
 from review.config import Config, project_dir
 from review.errors import ReviewError
 from review.text import visible, visible_frame
@@ -192,12 +193,4 @@ def hours_text(value: Any) -> str:
 
 def business_hours_text(config: Config) -> str:
     """The configured business-hours calendar in words."""
-    cal = config.calendar
-    days = f"{cal.workdays[0]}-{cal.workdays[-1]}" if len(cal.workdays) > 1 else cal.workdays[0]
-    holidays = (
-        f", {cal.holidays_country}"
-        f"{'-' + cal.holidays_subdivision if cal.holidays_subdivision else ''} holidays off"
-        if cal.holidays_country
-        else ""
-    )
-    return f"business hours: {days} {cal.start:%H:%M}-{cal.end:%H:%M} {cal.timezone}{holidays}"
+    return f"business hours: {calendar_text(config.calendar)}"

@@ -268,17 +268,18 @@ def duration_distributions(metrics: pd.DataFrame, title: str = "") -> Figure:
     Median and 90th percentile of the wall-clock hours are marked; the x axis is
     linear up to 1 hour and logarithmic beyond, so minutes and days both show.
     """
-    from review.reports import DURATIONS
+    from review.metrics import DURATIONS
 
     fig = _figure(11, 3.6)
     with matplotlib.rc_context(_RC):
         axes = fig.subplots(1, len(DURATIONS), sharey=True)
-        for ax, (key, label) in zip(axes, DURATIONS.items(), strict=True):
-            wall = metrics[f"{key}_h"].dropna().astype(float)
-            largest = float(metrics[[f"{key}_h", f"{key}_bh"]].max().max() or 0.0)
+        for ax, spec in zip(axes, DURATIONS.values(), strict=True):
+            wall_column, business_column = spec.columns
+            wall = metrics[wall_column].dropna().astype(float)
+            largest = float(metrics[spec.columns].max().max() or 0.0)
             for column, style, name in (
-                (f"{key}_h", "-", "wall-clock"),
-                (f"{key}_bh", "--", "business"),
+                (wall_column, "-", "wall-clock"),
+                (business_column, "--", "business"),
             ):
                 x, y = _ecdf(metrics[column])
                 if len(x):
@@ -299,7 +300,7 @@ def duration_distributions(metrics: pd.DataFrame, title: str = "") -> Figure:
             else:
                 ax.text(0.5, 0.5, "no incidents", ha="center", transform=ax.transAxes, **_TEXT)
             _duration_axis(ax, largest if largest == largest else 1.0)
-            ax.set_title(label, fontsize=10, **_TEXT)
+            ax.set_title(spec.label, fontsize=10, **_TEXT)
             ax.set_xlabel("hours (linear to 1 h, log beyond)", **_TEXT)
             ax.set_ylim(0, 1.0)
             ax.grid(color="#dddddd", linewidth=0.6)
@@ -317,7 +318,7 @@ def monthly_comparison(
     With `statistics` (review.stats.month_statistics), each median and p90 carries its 95%
     bootstrap interval as an error bar (none where the month has too few incidents).
     """
-    from review.reports import DURATIONS
+    from review.metrics import DURATIONS
 
     fig = _figure(11, 3.2)
     months = comparison["month"].astype(str).tolist()
@@ -330,21 +331,21 @@ def monthly_comparison(
             axes[0].text(x[i], 0, "not covered", rotation=90, ha="center", va="bottom",
                          fontsize=8, color="#666666", **_TEXT)  # fmt: skip
         axes[0].set_title("incidents", fontsize=10)
-        for ax, label in zip(axes[1:], DURATIONS.values(), strict=True):
+        for ax, spec in zip(axes[1:], DURATIONS.values(), strict=True):
             for stat, style in (("median", "o-"), ("p90", "s--")):
                 for unit, color in (("h", _PALETTE[0]), ("bh", _PALETTE[1])):
-                    column = f"{label} {stat} ({unit})"
+                    column = spec.comparison_column(stat, unit)
                     values = pd.to_numeric(comparison[column], errors="coerce")
                     ax.plot(x, values, style, color=color, label=f"{stat} {unit}", markersize=4)
                     if statistics is not None:
-                        low, high = _interval_bars(statistics, months, label, stat, unit)
+                        low, high = _interval_bars(statistics, months, spec.key, stat, unit)
                         shift = -0.06 if unit == "h" else 0.06
                         middle = values.to_numpy(dtype=float)
                         bars = np.clip([middle - low, high - middle], 0, None)
                         ax.errorbar(x + shift, middle, yerr=bars,
                                     fmt="none", ecolor=color, elinewidth=0.8, capsize=2,
                                     alpha=0.7)  # fmt: skip
-            ax.set_title(f"{label} (hours)", fontsize=10, **_TEXT)
+            ax.set_title(f"{spec.label} (hours)", fontsize=10, **_TEXT)
             ax.legend(fontsize=7)
             ax.grid(color="#dddddd", linewidth=0.6)
         for ax in axes:
@@ -355,12 +356,10 @@ def monthly_comparison(
 
 
 def _interval_bars(
-    statistics: pd.DataFrame, months: list[str], label: str, stat: str, unit: str
+    statistics: pd.DataFrame, months: list[str], metric: str, stat: str, unit: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The (low, high) interval per month of one statistic; NaN where there is none."""
-    from review.stats import METRICS
-
-    metric = {v: k for k, v in METRICS.items()}[label]
+    """The (low, high) interval per month of one statistic of `metric` (its key); NaN where
+    there is none."""
     clock = "wall" if unit == "h" else "business"
     rows = statistics.loc[(statistics["metric"] == metric) & (statistics["clock"] == clock)]
     rows = rows.set_index("month").reindex(months)

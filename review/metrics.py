@@ -1,61 +1,100 @@
 """Events and state stretches -> one row of metrics per incident.
 
-Every function here is a vectorised frame-to-frame step; there is no
-per-ticket Python loop, so 100,000 incidents cost about what 100 do, times 1,000.
-The definitions in words (DEFINITIONS) are shown next to every number a report prints.
+Each metric is one declaration (a Metric): its columns, its label in reports, its unit,
+its definition in words rendered from the config, and the function that computes it for
+all incidents at once. METRIC_COLUMNS, `definitions`, DURATIONS and the reports' label
+lists are views of METRICS. Every function is a vectorised frame-to-frame step; there is
+no per-ticket Python loop, so 100,000 incidents cost about what 100 do, times 1,000.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
 import pandas as pd
 
 from review import facts
-from review.calendar import BusinessClock
+from review.calendar import BusinessClock, calendar_text
 from review.config import Config
 from review.snapshot import Snapshot
 from review.timeline import NOBODY, build_events, state_segments
 
-METRIC_COLUMNS = [
-    "ticket_id", "subject", "queue", "service", "classification", "opened_at", "triaged_at",
-    "resolved_at", "time_to_triage_h", "time_to_triage_bh", "handoff_count", "time_in_handoff_h",
-    "time_in_handoff_bh", "time_to_resolve_h", "time_to_resolve_bh", "tech_lead_handoffs",
-    "reopen_count", "max_update_gap_h",
-]  # fmt: skip
-TIMESTAMP_COLUMNS = ["opened_at", "triaged_at", "resolved_at"]
+Unit = Literal["time", "hours", "wall hours", "count"]
+IDENTITY_COLUMNS = ["ticket_id", "subject", "queue", "service", "classification"]
+CLOCKS = {"h": "wall-clock hours", "bh": "business hours"}  # duration column suffixes
 
-DEFINITIONS: dict[str, str] = {
-    "opened_at": "when the ticket was created in RT.",
-    "triaged_at": (
-        "the first of: the owner set from Nobody to a person; a reply (Correspond) from staff; "
-        "staff moving the status out of 'new'. Staff = anyone who is neither a requestor "
-        "of the ticket nor RT_System. A ticket created already closed was never triaged."
-    ),
-    "resolved_at": (
-        "the last move into an inactive status (resolved, rejected); a ticket created "
-        "already closed was resolved when created."
-    ),
-    "time_to_triage": "from opened_at to triaged_at.",
-    "handoff_count": "moves from an ops queue (ops-help) into a developer queue.",
-    "time_in_handoff": (
-        "total time in developer queues while the ticket was not closed, from the first "
-        "handoff to the final resolution; empty if never handed off or not resolved yet."
-    ),
-    "time_to_resolve": "from opened_at to resolved_at (reopened time included).",
-    "tech_lead_handoffs": (
-        "changes of owner, after dropping Nobody from the sequence of owners "
-        "(A -> Nobody -> B counts 1, A -> Nobody -> A counts 0)."
-    ),
-    "reopen_count": "moves from an inactive status back to an active one.",
-    "max_update_gap_h": (
-        "the longest wait, in wall-clock hours, between consecutive points of: "
-        "opened_at, each staff reply, resolved_at."
-    ),
-    "_h": "wall-clock hours.",
-    "_bh": (
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric: `key` names its column (durations: key_h and key_bh), `label` is how
+    reports name it, `definition` is a template filled from the config (see `words`), and
+    `compute` gives its value per incident (durations: a frame of both columns)."""
+
+    key: str
+    label: str
+    unit: Unit
+    definition: str
+    compute: Callable[[Incidents], pd.Series | pd.DataFrame]
+
+    @property
+    def columns(self) -> list[str]:
+        """Its columns in the metrics table."""
+        return [f"{self.key}_{c}" for c in CLOCKS] if self.unit == "hours" else [self.key]
+
+    @property
+    def term(self) -> str:
+        """Its name in the definitions table: a timestamp by its column, else its label."""
+        return self.key if self.unit == "time" else self.label
+
+    def define(self, config: Config) -> str:
+        """The definition in words, for this config's queues, statuses and calendar."""
+        return self.definition.format(**words(config))
+
+    def comparison_column(self, stat: str, clock: str) -> str:
+        """The monthly comparison's column of `stat` (median, p90) in `clock` (h, bh)."""
+        return f"{self.label} {stat} ({clock})"
+
+
+METRICS: dict[str, Metric] = {}  # by key, in column order
+
+
+def metric(
+    key: str, *, label: str, unit: Unit, definition: str
+) -> Callable[[Callable[[Incidents], pd.Series | pd.DataFrame]], Metric]:
+    """Declare and register a metric around its compute function (a decorator)."""
+
+    def register(compute: Callable[[Incidents], pd.Series | pd.DataFrame]) -> Metric:
+        if key in METRICS:
+            raise ValueError(f"metric {key!r} is declared twice")
+        METRICS[key] = Metric(key, label, unit, definition, compute)
+        return METRICS[key]
+
+    return register
+
+
+def words(config: Config) -> dict[str, str]:
+    """What a definition template may name: {ops}, {developer}, {initial}, {inactive},
+    {calendar}."""
+    return {
+        "ops": ", ".join(config.queues.ops),
+        "developer": ", ".join(config.queues.developer),
+        "initial": config.statuses.initial,
+        "inactive": ", ".join(config.statuses.inactive),
+        "calendar": calendar_text(config.calendar),
+    }
+
+
+def definitions(config: Config) -> dict[str, str]:
+    """Every metric's definition by key, then what the _h and _bh suffixes mean."""
+    found = {m.key: m.define(config) for m in METRICS.values()}
+    found["_h"] = "wall-clock hours."
+    found["_bh"] = (
         "business hours: working time under the configured calendar "
-        "(default Mon-Fri 09:00-17:00 America/New_York, US federal and Massachusetts holidays off)."
-    ),
-}
+        f"({calendar_text(config.calendar)})."
+    )
+    return found
 
 
 def _hours(delta: pd.Series) -> pd.Series:
@@ -63,15 +102,219 @@ def _hours(delta: pd.Series) -> pd.Series:
     return hours
 
 
-def _per_ticket(values: pd.Series, index: pd.Index) -> pd.Series:
-    return values.reindex(index)
-
-
 def incidents(snapshot: Snapshot) -> pd.DataFrame:
     """The tickets reported as incidents: a ticket merged into another is reported under it."""
     t = snapshot.tickets
     merged = t["effective_id"].notna() & (t["effective_id"] != t["ticket_id"])
     return t.loc[~merged]
+
+
+class Incidents:
+    """What metrics are computed from, for all incidents at once (index: ticket_id).
+
+    `inc["resolved_at"]` is a metric's value, computed once on first use, so a metric
+    reads the ones it builds on (time to resolve reads resolved_at).
+    """
+
+    def __init__(
+        self,
+        events: pd.DataFrame,
+        snapshot: Snapshot,
+        config: Config,
+        clock: BusinessClock,
+        segments: pd.DataFrame,
+    ) -> None:
+        self.snapshot = snapshot
+        self.config = config
+        self.clock = clock
+        self.segments = segments
+        self.tickets = incidents(snapshot).set_index("ticket_id")
+        self.index = self.tickets.index
+        self.events = events.loc[events["ticket_id"].isin(self.index)]
+        self.inactive = list(config.statuses.inactive)
+        self._values: dict[str, pd.Series | pd.DataFrame] = {}
+
+    def value(self, key: str) -> pd.Series | pd.DataFrame:
+        """Metric `key` per incident (a frame for a duration)."""
+        if key not in self._values:
+            self._values[key] = METRICS[key].compute(self)
+        return self._values[key]
+
+    def __getitem__(self, key: str) -> pd.Series:
+        found = self.value(key)
+        assert isinstance(found, pd.Series), f"{key} is a duration: use value()"
+        return found
+
+    def per_ticket(self, values: pd.Series, fill: float | None = None) -> pd.Series:
+        """Values by ticket_id for every incident (`fill` where a ticket has none)."""
+        out = values.reindex(self.index)
+        return out if fill is None else out.fillna(fill)
+
+    def count(self, rows: pd.DataFrame) -> pd.Series:
+        """Rows per incident, 0 where none."""
+        return self.per_ticket(rows.groupby("ticket_id").size(), 0).astype("int64")
+
+    def between(self, start: str, end: str) -> pd.DataFrame:
+        """Wall-clock and business hours from metric `start` to metric `end`."""
+        a, b = self[start], self[end]
+        return pd.DataFrame({"h": _hours(b - a), "bh": self.clock.hours_between(a, b)})
+
+    @property
+    def staff_replies(self) -> pd.DataFrame:
+        return self.events.loc[facts.staff_reply(self.events)]
+
+    @property
+    def handoffs(self) -> pd.DataFrame:
+        return self.events.loc[self.events["handoff"]]
+
+
+# --------------------------------------------------------------------------- the metrics
+
+
+@metric("opened_at", label="opened at", unit="time",
+        definition="when the ticket was created in RT.")  # fmt: skip
+def _opened_at(inc: Incidents) -> pd.Series:
+    opened: pd.Series = inc.tickets["created"]
+    return opened
+
+
+@metric(
+    "triaged_at",
+    label="triaged at",
+    unit="time",
+    definition="the first of: the owner set from Nobody to a person; a reply (Correspond) from "
+    "staff; staff moving the status out of '{initial}'. Staff = anyone who is neither a "
+    "requestor of the ticket nor RT_System. A ticket created already closed was never triaged.",
+)
+def _triaged_at(inc: Incidents) -> pd.Series:
+    ev = inc.events
+    triage = (
+        facts.owner_taken(ev)
+        | facts.staff_reply(ev)
+        | facts.staff_left_status(ev, inc.config.statuses.initial)
+    )
+    return inc.per_ticket(ev.loc[triage].groupby("ticket_id")["at"].min())
+
+
+@metric(
+    "resolved_at",
+    label="resolved at",
+    unit="time",
+    definition="the last move into an inactive status ({inactive}); a ticket created already "
+    "closed was resolved when created.",
+)
+def _resolved_at(inc: Incidents) -> pd.Series:
+    closes = inc.events.loc[facts.closing(inc.events, inc.inactive)]
+    born = facts.at_creation(inc.segments)["status"]
+    created_closed = born.isin(inc.inactive).reindex(inc.index, fill_value=False)
+    resolved = inc.per_ticket(closes.groupby("ticket_id")["at"].max())
+    resolved = resolved.fillna(inc.tickets["created"].where(created_closed))
+    return resolved.where(inc.tickets["status"].isin(inc.inactive))
+
+
+@metric("time_to_triage", label="time to triage", unit="hours",
+        definition="from opened_at to triaged_at.")  # fmt: skip
+def _time_to_triage(inc: Incidents) -> pd.DataFrame:
+    return inc.between("opened_at", "triaged_at")
+
+
+@metric(
+    "handoff_count",
+    label="hand-offs",
+    unit="count",
+    definition="moves from an ops queue ({ops}) into a developer queue.",
+)
+def _handoff_count(inc: Incidents) -> pd.Series:
+    return inc.count(inc.handoffs)
+
+
+@metric(
+    "time_in_handoff",
+    label="time in hand-off",
+    unit="hours",
+    definition="total time in developer queues while the ticket was not closed, from the first "
+    "handoff to the final resolution; empty if never handed off or not resolved yet.",
+)
+def _time_in_handoff(inc: Incidents) -> pd.DataFrame:
+    first_handoff = inc.handoffs.groupby("ticket_id")["at"].min()
+    seg = inc.segments.merge(first_handoff.rename("first_handoff").reset_index(), on="ticket_id")
+    in_dev = (
+        seg["queue"].isin(inc.config.queues.developer)
+        & ~seg["status"].isin(inc.inactive)
+        & (seg["start"] >= seg["first_handoff"])
+    )
+    seg = seg.loc[in_dev]
+    seg = seg.assign(
+        h=_hours(seg["end"] - seg["start"]), bh=inc.clock.hours_between(seg["start"], seg["end"])
+    )
+    sums = seg.groupby("ticket_id")[["h", "bh"]].sum(min_count=1)
+    handed = (inc["handoff_count"] > 0) & inc["resolved_at"].notna()  # open: nothing to end at
+    return pd.DataFrame({c: inc.per_ticket(sums[c], 0.0).where(handed) for c in CLOCKS})
+
+
+@metric("time_to_resolve", label="time to resolve", unit="hours",
+        definition="from opened_at to resolved_at (reopened time included).")  # fmt: skip
+def _time_to_resolve(inc: Incidents) -> pd.DataFrame:
+    return inc.between("opened_at", "resolved_at")
+
+
+@metric(
+    "tech_lead_handoffs",
+    label="tech-lead changes",
+    unit="count",
+    definition="changes of owner, after dropping Nobody from the sequence of owners "
+    "(A -> Nobody -> B counts 1, A -> Nobody -> A counts 0).",
+)
+def _tech_lead_handoffs(inc: Incidents) -> pd.Series:
+    owners = facts.at_creation(inc.segments).reset_index()[
+        ["ticket_id", "start", "txn_id", "owner"]
+    ]
+    ev = inc.events
+    owner_changes = ev.loc[ev["kind"] == "owner", ["ticket_id", "at", "txn_id", "new"]]
+    sequence = pd.concat(
+        [owners.rename(columns={"start": "at"}), owner_changes.rename(columns={"new": "owner"})],
+        ignore_index=True,
+    ).sort_values(["ticket_id", "at", "txn_id"], kind="stable")
+    sequence = sequence.loc[sequence["owner"].notna() & (sequence["owner"] != NOBODY)]
+    previous = sequence.groupby("ticket_id")["owner"].shift()
+    changed = previous.notna() & (sequence["owner"] != previous)
+    return inc.per_ticket(changed.groupby(sequence["ticket_id"]).sum(), 0).astype("int64")
+
+
+@metric("reopen_count", label="reopens", unit="count",
+        definition="moves from an inactive status back to an active one.")  # fmt: skip
+def _reopen_count(inc: Incidents) -> pd.Series:
+    return inc.count(inc.events.loc[facts.reopening(inc.events, inc.inactive)])
+
+
+@metric(
+    "max_update_gap_h",
+    label="longest update gap",
+    unit="wall hours",
+    definition="the longest wait, in wall-clock hours, between consecutive points of: "
+    "opened_at, each staff reply, resolved_at.",
+)
+def _max_update_gap(inc: Incidents) -> pd.Series:
+    """The longest silence towards the Recipient List."""
+    points = pd.concat(
+        [
+            inc["opened_at"].rename("at").reset_index(),
+            inc.staff_replies[["ticket_id", "at"]],
+            inc["resolved_at"].dropna().rename("at").reset_index(),
+        ],
+        ignore_index=True,
+    ).sort_values(["ticket_id", "at"], kind="stable")
+    gaps = points.groupby("ticket_id")["at"].diff()
+    return inc.per_ticket(_hours(gaps).groupby(points["ticket_id"]).max())
+
+
+# --------------------------------------------------------------------------- views and tables
+
+METRIC_COLUMNS = IDENTITY_COLUMNS + [c for m in METRICS.values() for c in m.columns]
+TIMESTAMP_COLUMNS = [m.key for m in METRICS.values() if m.unit == "time"]
+DURATIONS = {k: m for k, m in METRICS.items() if m.unit == "hours"}
+# how reports list them: timestamps, then durations, then counts and the update gap
+REPORT_ORDER = sorted(METRICS.values(), key=lambda m: {"time": 0, "hours": 1}.get(m.unit, 2))
 
 
 def compute_metrics(
@@ -83,104 +326,25 @@ def compute_metrics(
 ) -> pd.DataFrame:
     """One row per incident with the columns of METRIC_COLUMNS (timestamps as UTC Timestamps)."""
     clock = clock or BusinessClock(config.calendar)
-    tickets = incidents(snapshot).set_index("ticket_id")
-    index = tickets.index
-    inactive = list(config.statuses.inactive)
     if segments is None:
         segments = state_segments(events, snapshot)
-    ev = events.loc[events["ticket_id"].isin(index)]
-
-    # triage
-    staff_reply = facts.staff_reply(ev)
-    triage = (
-        facts.owner_taken(ev) | staff_reply | facts.staff_left_status(ev, config.statuses.initial)
-    )
-    triaged_at = _per_ticket(ev.loc[triage].groupby("ticket_id")["at"].min(), index)
-
-    # resolution and reopens
-    closes = ev.loc[facts.closing(ev, inactive)]
-    reopens = ev.loc[facts.reopening(ev, inactive)]
-    born = facts.at_creation(segments)["status"]
-    created_closed = born.isin(inactive).reindex(index, fill_value=False)
-    closed_now = tickets["status"].isin(inactive)
-    resolved_at = _per_ticket(closes.groupby("ticket_id")["at"].max(), index)
-    resolved_at = resolved_at.fillna(tickets["created"].where(created_closed))
-    resolved_at = resolved_at.where(closed_now)
-    reopen_count = _per_ticket(reopens.groupby("ticket_id").size(), index).fillna(0).astype("int64")
-
-    # handoffs and time in developer queues
-    handoffs = ev.loc[ev["handoff"]]
-    handoff_count = (
-        _per_ticket(handoffs.groupby("ticket_id").size(), index).fillna(0).astype("int64")
-    )
-    first_handoff = handoffs.groupby("ticket_id")["at"].min()
-    seg = segments.merge(first_handoff.rename("first_handoff").reset_index(), on="ticket_id")
-    in_dev = (
-        seg["queue"].isin(config.queues.developer)
-        & ~seg["status"].isin(inactive)
-        & (seg["start"] >= seg["first_handoff"])
-    )
-    seg = seg.loc[in_dev]
-    seg = seg.assign(
-        wall=_hours(seg["end"] - seg["start"]),
-        business=clock.hours_between(seg["start"], seg["end"]),
-    )
-    sums = seg.groupby("ticket_id")[["wall", "business"]].sum(min_count=1)
-    handed = (handoff_count > 0) & resolved_at.notna()  # open: no final resolution to end at
-    time_in_handoff_h = _per_ticket(sums["wall"], index).fillna(0.0).where(handed)
-    time_in_handoff_bh = _per_ticket(sums["business"], index).fillna(0.0).where(handed)
-
-    # tech-lead changes: owner sequence without Nobody
-    owners = facts.at_creation(segments).reset_index()[["ticket_id", "start", "txn_id", "owner"]]
-    owner_changes = ev.loc[ev["kind"] == "owner", ["ticket_id", "at", "txn_id", "new"]]
-    sequence = pd.concat(
-        [owners.rename(columns={"start": "at"}), owner_changes.rename(columns={"new": "owner"})],
-        ignore_index=True,
-    ).sort_values(["ticket_id", "at", "txn_id"], kind="stable")
-    sequence = sequence.loc[sequence["owner"].notna() & (sequence["owner"] != NOBODY)]
-    previous = sequence.groupby("ticket_id")["owner"].shift()
-    changed = previous.notna() & (sequence["owner"] != previous)
-    tech_lead_handoffs = (
-        _per_ticket(changed.groupby(sequence["ticket_id"]).sum(), index).fillna(0).astype("int64")
-    )
-
-    # the longest silence towards the Recipient List
-    points = pd.concat(
-        [
-            tickets["created"].rename("at").reset_index(),
-            ev.loc[staff_reply, ["ticket_id", "at"]],
-            resolved_at.dropna().rename("at").reset_index(),
-        ],
-        ignore_index=True,
-    ).sort_values(["ticket_id", "at"], kind="stable")
-    gaps = points.groupby("ticket_id")["at"].diff()
-    max_gap = _per_ticket(_hours(gaps).groupby(points["ticket_id"]).max(), index)
-
-    opened_at = tickets["created"]
-    out = pd.DataFrame(
-        {
-            "subject": tickets["subject"],
-            "queue": tickets["queue_id"]
-            .map(snapshot.queues.set_index("queue_id")["name"])
-            .fillna(tickets["queue_id"]),
-            "service": facts.field_values(snapshot, config.fields.service, index),
-            "classification": facts.field_values(snapshot, config.fields.classification, index),
-            "opened_at": opened_at,
-            "triaged_at": triaged_at,
-            "resolved_at": resolved_at,
-            "time_to_triage_h": _hours(triaged_at - opened_at),
-            "time_to_triage_bh": clock.hours_between(opened_at, triaged_at),
-            "handoff_count": handoff_count,
-            "time_in_handoff_h": time_in_handoff_h,
-            "time_in_handoff_bh": time_in_handoff_bh,
-            "time_to_resolve_h": _hours(resolved_at - opened_at),
-            "time_to_resolve_bh": clock.hours_between(opened_at, resolved_at),
-            "tech_lead_handoffs": tech_lead_handoffs,
-            "reopen_count": reopen_count,
-            "max_update_gap_h": max_gap,
-        },
-        index=index,
-    )
+    inc = Incidents(events, snapshot, config, clock, segments)
+    tickets, index = inc.tickets, inc.index
+    columns: dict[str, pd.Series] = {
+        "subject": tickets["subject"],
+        "queue": tickets["queue_id"]
+        .map(snapshot.queues.set_index("queue_id")["name"])
+        .fillna(tickets["queue_id"]),
+        "service": facts.field_values(snapshot, config.fields.service, index),
+        "classification": facts.field_values(snapshot, config.fields.classification, index),
+    }
+    for m in METRICS.values():
+        value = inc.value(m.key)
+        if isinstance(value, pd.DataFrame):
+            columns.update({f"{m.key}_{c}": value[c] for c in CLOCKS})
+        else:
+            columns[m.key] = value
+    out = pd.DataFrame(columns, index=index)
     return (
         out.reset_index()[METRIC_COLUMNS]
         .sort_values("ticket_id", kind="stable")

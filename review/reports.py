@@ -35,7 +35,7 @@ from review.display import safe_table as safe_table
 from review.errors import ReviewError, TicketError
 from review.followups import attach_followups, followup_links, followups_by_service
 from review.gaps import RULES, support_gaps
-from review.metrics import DEFINITIONS, incidents
+from review.metrics import CLOCKS, DURATIONS, REPORT_ORDER, definitions, incidents
 from review.months import month_of, month_span, parse_date, previous_months, resolve_month
 from review.registry import load_registry
 from review.snapshot import Snapshot, covers
@@ -44,11 +44,6 @@ from review.text import visible
 from review.timeline import NOBODY
 
 NOT_COVERED = "not covered"  # a compared month the snapshot does not wholly cover: never 0
-DURATIONS = {
-    "time_to_triage": "time to triage",
-    "time_in_handoff": "time in hand-off",
-    "time_to_resolve": "time to resolve",
-}
 
 
 def support_gaps_table(context: Context, since: date | None, today: date | None) -> pd.DataFrame:
@@ -80,18 +75,10 @@ def registry_frame(context: Context) -> pd.DataFrame:
 
 def definitions_table(config: Config) -> pd.DataFrame:
     """Every metric with its definition: what starts and stops the clock, and in which hours."""
-    rows = [
-        ("opened_at", DEFINITIONS["opened_at"]),
-        ("triaged_at", DEFINITIONS["triaged_at"]),
-        ("resolved_at", DEFINITIONS["resolved_at"]),
-        ("time to triage", DEFINITIONS["time_to_triage"]),
-        ("time in hand-off", DEFINITIONS["time_in_handoff"]),
-        ("time to resolve", DEFINITIONS["time_to_resolve"]),
-        ("hand-offs", DEFINITIONS["handoff_count"]),
-        ("tech-lead changes", DEFINITIONS["tech_lead_handoffs"]),
-        ("reopens", DEFINITIONS["reopen_count"]),
-        ("longest update gap", DEFINITIONS["max_update_gap_h"]),
-        ("wall-clock hours (h)", DEFINITIONS["_h"]),
+    words = definitions(config)
+    rows = [(m.term, words[m.key]) for m in REPORT_ORDER]
+    rows += [
+        ("wall-clock hours (h)", words["_h"]),
         ("business hours (bh)", business_hours_text(config) + "."),
     ]
     return pd.DataFrame(rows, columns=["term", "definition"])
@@ -241,36 +228,19 @@ def _timeline_end(row: dict[str, Any], events: pd.DataFrame, snapshot: Snapshot)
 def incident_metrics_table(row: dict[str, Any], config: Config) -> pd.DataFrame:
     """One incident's metrics: value, wall-clock and business hours, definition."""
     bh = business_hours_text(config)
-    rows: list[tuple[str, str, str, str]] = [
-        ("opened at", local_time(row["opened_at"], config), "", DEFINITIONS["opened_at"]),
-        ("triaged at", local_time(row["triaged_at"], config), "", DEFINITIONS["triaged_at"]),
-        ("resolved at", local_time(row["resolved_at"], config), "", DEFINITIONS["resolved_at"]),
-    ]
-    for key, label in DURATIONS.items():
-        rows.append(
-            (
-                label,
-                hours_text(row[f"{key}_h"]),
-                hours_text(row[f"{key}_bh"]),
-                f"{DEFINITIONS[key]} Wall-clock hours and {bh}.",
-            )
-        )
-    rows += [
-        ("hand-offs", str(row["handoff_count"]), "", DEFINITIONS["handoff_count"]),
-        (
-            "tech-lead changes",
-            str(row["tech_lead_handoffs"]),
-            "",
-            DEFINITIONS["tech_lead_handoffs"],
-        ),
-        ("reopens", str(row["reopen_count"]), "", DEFINITIONS["reopen_count"]),
-        (
-            "longest update gap",
-            hours_text(row["max_update_gap_h"]),
-            "",
-            DEFINITIONS["max_update_gap_h"],
-        ),
-    ]
+    words = definitions(config)
+    rows: list[tuple[str, str, str, str]] = []
+    for m in REPORT_ORDER:
+        if m.unit == "hours":
+            wall, business = (hours_text(row[c]) for c in m.columns)
+            rows.append((m.label, wall, business, f"{words[m.key]} Wall-clock hours and {bh}."))
+            continue
+        value = row[m.key]
+        if m.unit == "time":
+            shown = local_time(value, config)
+        else:
+            shown = hours_text(value) if m.unit == "wall hours" else str(value)
+        rows.append((m.label, shown, "", words[m.key]))
     return pd.DataFrame(
         rows, columns=["metric", "value (wall-clock h)", "business h", "definition"]
     )
@@ -367,20 +337,21 @@ def duration_statistics(metrics: pd.DataFrame, config: Config) -> pd.DataFrame:
     """
     rows = []
     still_open = int(metrics["resolved_at"].isna().sum())
-    for key, label in DURATIONS.items():
-        for suffix, basis in (("_h", "wall-clock hours"), ("_bh", "business hours")):
-            values = metrics[f"{key}{suffix}"].dropna().astype(float)
+    words = definitions(config)
+    for key, m in DURATIONS.items():
+        for (clock, basis), column in zip(CLOCKS.items(), m.columns, strict=True):
+            values = metrics[column].dropna().astype(float)
             rows.append(
                 {
-                    "metric": label,
+                    "metric": m.label,
                     "hours": basis,
                     "incidents": len(values),
                     "includes": _includes(key, len(metrics), len(values), still_open),
                     "median": values.median() if len(values) else float("nan"),
                     "p90": values.quantile(0.9) if len(values) else float("nan"),
                     "mean": values.mean() if len(values) else float("nan"),
-                    "definition": DEFINITIONS[key]
-                    + (" " + business_hours_text(config) if suffix == "_bh" else ""),
+                    "definition": words[key]
+                    + (" " + business_hours_text(config) if clock == "bh" else ""),
                 }
             )
     return pd.DataFrame(rows).round({"median": 2, "p90": 2, "mean": 2})
@@ -492,12 +463,13 @@ def monthly_report_data(
             "covered": "yes" if covered[m] else "no",
             "incidents": len(part) if known else NOT_COVERED,
         }
-        for key, label in DURATIONS.items():
-            for suffix in ("_h", "_bh"):
-                values = part[f"{key}{suffix}"].dropna().astype(float)
-                unit = "h" if suffix == "_h" else "bh"
-                row[f"{label} median ({unit})"] = values.median() if known and len(values) else None
-                row[f"{label} p90 ({unit})"] = (
+        for spec in DURATIONS.values():
+            for clock, column in zip(CLOCKS, spec.columns, strict=True):
+                values = part[column].dropna().astype(float)
+                row[spec.comparison_column("median", clock)] = (
+                    values.median() if known and len(values) else None
+                )
+                row[spec.comparison_column("p90", clock)] = (
                     values.quantile(0.9) if known and len(values) else None
                 )
         comparison_rows.append(row)

@@ -26,6 +26,8 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
+from review.metrics import DURATIONS
+
 SEED = 20261203
 RESAMPLES = 4000
 LEVEL = 0.95
@@ -34,11 +36,7 @@ POWER = 0.80
 Z_LEVEL = 1.959963984540054  # two-sided 95%
 Z_POWER = 0.8416212335729143  # one-sided 80%
 
-METRICS = {
-    "time_to_triage": "time to triage",
-    "time_in_handoff": "time in hand-off",
-    "time_to_resolve": "time to resolve",
-}
+METRICS = {key: spec.label for key, spec in DURATIONS.items()}  # the durations, by key
 CLOCKS = {"wall": "_h", "business": "_bh"}
 COLUMNS = [
     "month", "metric", "clock", "n", "median_h", "median_ci_low", "median_ci_high", "p90_h",

@@ -75,3 +75,24 @@ def test_state_segments_follow_queue_status_and_owner() -> None:
     assert list(one["status"])[:3] == ["new", "open", "open"]
     assert one["status"].iloc[-1] == "resolved" and pd.isna(one["end"].iloc[-1])
     assert one["owner"].iloc[0] == "Nobody" and one["owner"].iloc[-1] == "bob"
+
+
+def test_definitions_follow_the_configured_queues_statuses_and_calendar(tmp_path: Path) -> None:
+    from review.metrics import definitions
+
+    path = tmp_path / "site.toml"
+    path.write_text(
+        '[queues]\nops = ["triage", "noc"]\n'
+        '[statuses]\ninactive = ["done"]\ninitial = "fresh"\n'
+        '[calendar]\ntimezone = "Europe/London"\nworkdays = ["Mon", "Tue", "Wed", "Thu"]\n'
+        'start = "08:00"\nend = "16:00"\nholidays_country = "GB"\nholidays_subdivision = ""\n'
+    )
+    default, site = definitions(load_config()), definitions(load_config(path))
+    assert default["handoff_count"] == "moves from an ops queue (ops-help) into a developer queue."
+    assert site["handoff_count"] == "moves from an ops queue (triage, noc) into a developer queue."
+    assert "out of 'fresh'" in site["triaged_at"] and "'new'" not in site["triaged_at"]
+    assert site["resolved_at"].startswith("the last move into an inactive status (done);")
+    assert default["_bh"].endswith("(Mon-Fri 09:00-17:00 America/New_York, US-MA holidays off).")
+    assert site["_bh"].endswith("(Mon-Thu 08:00-16:00 Europe/London, GB holidays off).")
+    assert "ops-help" not in " ".join(site.values())
+    assert "New_York" not in " ".join(site.values())
