@@ -22,6 +22,7 @@ import hashlib
 import html
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -47,6 +48,7 @@ from review.derived import (
 )
 from review.errors import Interrupted, ReviewError, SnapshotError
 from review.followups import followups_digest
+from review.mail import PASSWORD_ENV as MAIL_PASSWORD_ENV
 from review.metrics import incidents
 from review.months import month_of
 from review.snapshot import Snapshot, umask_mode
@@ -58,13 +60,20 @@ SUPPORT_TEMPLATE = "support_gaps.ipynb"
 STATE_FILE = ".render-state.json"
 KERNEL_NAME = "python3"
 # Never handed to the kernels that execute the notebooks: rendering reads snapshots only.
-CREDENTIAL_VARIABLES = ("RT_PASSWORD", "RT_TOKEN", "RT_USER", "RT_USERNAME", "RT_AUTH")
+CREDENTIAL_VARIABLES = (
+    "RT_PASSWORD", "RT_TOKEN", "RT_USER", "RT_USERNAME", "RT_AUTH", MAIL_PASSWORD_ENV,
+)  # fmt: skip
+# Any other variable whose name says it holds a secret.
+_SECRET_NAME = re.compile(r"(PASSWORD|PASSWD|TOKEN|SECRET|API_KEY)$", re.IGNORECASE)
+# user:password@ in an address (RT_URL=https://alice:pw@rt.example.edu/, proxies).
+_USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
 _PER_TICKET = ("tickets", "transactions", "watchers", "custom_fields", "links")
 _SHARED = ("queues", "users", "field_names")
 _HTML_TEMPLATE = (
     "{%- extends 'lab/index.html.j2' -%}"
     "{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}"
     "{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}"
+    "{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}"
 )
 
 
@@ -364,10 +373,17 @@ def _derived_with(inputs: Inputs, registry: Path | None) -> Path:
 def _kernel_environment() -> dict[str, str]:
     """Environment for the kernels: this package first on the path, no credentials.
 
+    Credential variables are left out and `user:password@` is taken out of addresses
+    (RT_URL); what a notebook prints can then never show them.
+
     If the `python3` kernel spec does not run this interpreter (e.g. a user-level spec
     pointing at another Python), a private spec that does is put first on JUPYTER_PATH.
     """
-    env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARIABLES}
+    env = {
+        name: _USERINFO.sub("", value)
+        for name, value in os.environ.items()
+        if name not in CREDENTIAL_VARIABLES and not _SECRET_NAME.search(name)
+    }
     package_root = str(Path(review.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p
@@ -448,9 +464,9 @@ def html_bytes(notebook: Path, name: str) -> bytes:
     """The executed notebook as HTML without code, prompts or remote scripts.
 
     Ticket text is already escaped in the outputs (nbconvert's sanitize_html would
-    also escape the headings and tables, so it stays off); MathJax and require.js (a CDN
-    script the pages do not use) are left out, so a page loads nothing from outside and a
-    `$` in ticket text stays a dollar sign.
+    also escape the headings and tables, so it stays off); MathJax, require.js and the
+    mermaid loader (CDN scripts the pages do not use) are left out, so a page loads
+    nothing from outside and a `$` in ticket text stays a dollar sign.
     """
     import nbformat
 

@@ -35,10 +35,7 @@ from tests.render_scenario import (
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "s3cr3t-MARKER-do-not-leak"
-TEMPLATE_SCRIPTS = {
-    '<script src="https://cdnjs.cloudflare.com/ajax/libs/require.js/2.1.10/require.min.js">',
-    '<script type="module">',
-}
+TEMPLATE_SCRIPTS: set[str] = set()  # the pages run no script at all
 
 
 def run_cli(*args: str) -> int:
@@ -49,11 +46,19 @@ def run_cli(*args: str) -> int:
     return 0
 
 
+SECRETS = {
+    "RT_PASSWORD": SECRET,
+    "RT_TOKEN": SECRET,
+    "SMTP_PASSWORD": SECRET,
+    "RT_URL": f"https://alice:{SECRET}@rt.example.edu/rt/",
+    "VAULT_API_TOKEN": SECRET,
+}
+
+
 @pytest.fixture(scope="module")
 def secrets_in_environment() -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in ("RT_PASSWORD", "RT_TOKEN")}
-    os.environ["RT_PASSWORD"] = SECRET
-    os.environ["RT_TOKEN"] = SECRET
+    saved = {k: os.environ.get(k) for k in SECRETS}
+    os.environ.update(SECRETS)
     yield
     for key, value in saved.items():
         if value is None:
@@ -214,6 +219,21 @@ def test_hostile_ticket_text_is_shown_as_text(rendered: Path) -> None:
     assert "$5 and $x^2$" in review_page
 
 
+def test_pages_load_nothing_from_outside(rendered: Path) -> None:
+    """No CDN script (require.js, MathJax), stylesheet, font or image: a page is one file."""
+    pages = sorted(rendered.rglob("*.html"))
+    assert len(pages) == 6  # index, 3 reviews, the October report, support gaps
+    for page in pages:
+        text = page.read_text()
+        assert '<script src="http' not in text and "https://cdn" not in text, page
+        remote = re.findall(
+            r'<(?:script|link|img|iframe)[^>]*(?:src|href)="(?:https?:)?//[^"]*', text
+        )
+        assert remote == [], (page, remote)
+        assert not re.search(r"url\(['\"]?(?:https?:)?//", text), page
+        assert not re.search(r"@import\s+['\"]?(?:https?:)?//", text), page
+
+
 def test_no_credentials_in_any_output(rendered: Path) -> None:
     checked = 0
     for path in rendered.rglob("*"):
@@ -222,6 +242,32 @@ def test_no_credentials_in_any_output(rendered: Path) -> None:
             checked += 1
     assert checked >= 10
     assert os.environ["RT_PASSWORD"] == SECRET  # the renderer did not hide it from us
+
+
+def test_a_kernel_sees_no_credentials(
+    snapshot: Path, tmp_path: Path, secrets_in_environment: None
+) -> None:
+    """A notebook that prints its whole environment, rendered as a batch renders."""
+    node = nbformat.v4.new_notebook()
+    node.cells = [
+        nbformat.v4.new_code_cell("ticket_id = None", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("import os\nprint(sorted(os.environ.items()))"),
+    ]
+    node.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    template = tmp_path / "environment.ipynb"
+    nbformat.write(node, template)
+    inputs = rendering.load_inputs(snapshot, None)
+    jobs = rendering.incident_jobs(inputs, [HOSTILE_TICKET], tmp_path, True, template)
+    assert rendering.run_batch(jobs, tmp_path, workers=1).ok
+    printed = outputs(jobs[0].output)
+    assert "('PYTHONPATH', " in printed  # it did print the environment
+    assert SECRET not in printed and "alice" not in printed
+    assert "('RT_URL', 'https://rt.example.edu/rt/')" in printed
+    assert SECRET not in jobs[0].output.with_suffix(".html").read_text()
 
 
 def test_notebook_records_parameters_not_credentials(rendered: Path) -> None:
@@ -342,7 +388,9 @@ def test_previous_month_and_month_checks() -> None:
 
 def test_kernel_runs_this_interpreter_without_credentials(secrets_in_environment: None) -> None:
     env = rendering._kernel_environment()
-    assert "RT_PASSWORD" not in env and "RT_TOKEN" not in env
+    for name in ("RT_PASSWORD", "RT_TOKEN", "SMTP_PASSWORD", "VAULT_API_TOKEN"):
+        assert name not in env
+    assert env["RT_URL"] == "https://rt.example.edu/rt/"
     assert env["PYTHONPATH"].split(os.pathsep)[0] == str(ROOT)
     assert rendering._spec_runs_this_python() or "JUPYTER_PATH" in env
 
