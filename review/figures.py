@@ -9,6 +9,7 @@ Ticket text never goes through mathtext: every text call passes
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from typing import Any
 
 import matplotlib
@@ -138,17 +139,21 @@ def incident_timeline(
     triaged_at: Any = None,
     resolved_at: Any = None,
     title: str = "",
+    deadlines: Mapping[str, Any] | None = None,
 ) -> Figure:
     """Queue, owner and status lanes over time, with replies, comments and changes marked.
 
     `segments` and `events` are one ticket's rows of `state_segments` and `build_events`;
     `end` closes the last stretch. Times are shown in the configured time zone, with
-    time outside business hours shaded.
+    time outside business hours shaded. `deadlines` (label -> instant, e.g. review.sla's
+    "response due") are drawn as red dash-dot lines; the axis widens to show them.
     """
+    deadlines = {k: pd.Timestamp(v) for k, v in (deadlines or {}).items() if not pd.isna(v)}
     tz = config.calendar.timezone
     start = pd.Timestamp(segments["start"].min())
     end = max(pd.Timestamp(end), start + pd.Timedelta(minutes=10))
-    span = end - start
+    view_end = max([end, *deadlines.values()])
+    span = view_end - start
     pad = span * 0.03
     lanes = [*LANES, *MARKS]
     height = 0.5 * len(lanes) + 2.2
@@ -158,7 +163,7 @@ def incident_timeline(
         ax = fig.add_subplot()
         ax.set_xlim(
             mdates.date2num((start - pad).tz_convert(tz)),
-            mdates.date2num((end + pad).tz_convert(tz)),
+            mdates.date2num((view_end + pad).tz_convert(tz)),
         )
         ys = {lane: len(lanes) - 1 - i for i, lane in enumerate(lanes)}
         axis_px = fig.get_figwidth() * fig.dpi * 0.82
@@ -208,8 +213,17 @@ def incident_timeline(
                 x = mdates.date2num(pd.Timestamp(moment).tz_convert(tz))
                 ax.axvline(x, color="black", linestyle=style, linewidth=1)
                 ax.text(x, len(lanes) - 0.45, label, fontsize=8, va="bottom", ha=align, **_TEXT)
+        for number, (label, moment) in enumerate(sorted(deadlines.items(), key=lambda d: d[1])):
+            x = mdates.date2num(moment.tz_convert(tz))
+            ax.axvline(x, color="#b2182b", linestyle="-.", linewidth=1)
+            near_right = moment >= view_end - span * 0.15
+            ax.text(
+                x, -0.65 + 0.3 * (number % 2), f"{label} " if near_right else f" {label}",
+                fontsize=8, va="bottom", ha="right" if near_right else "left", color="#b2182b",
+                **_TEXT,
+            )  # fmt: skip
         if span <= pd.Timedelta(days=45):
-            for off_start, off_end in _off_hours(start - pad, end + pad, config):
+            for off_start, off_end in _off_hours(start - pad, view_end + pad, config):
                 ax.axvspan(
                     mdates.date2num(off_start), mdates.date2num(off_end),
                     color="#000000", alpha=0.06, linewidth=0, zorder=0,
@@ -460,6 +474,7 @@ def review_timeline(review: Any) -> Figure:
         triaged_at=review.row.get("triaged_at"),
         resolved_at=review.row.get("resolved_at"),
         title=subject,
+        deadlines=review.deadlines,
     )
 
 

@@ -38,6 +38,7 @@ from review.gaps import RULES, support_gaps
 from review.metrics import CLOCKS, DURATIONS, REPORT_ORDER, definitions, incidents
 from review.months import month_of, month_span, parse_date, previous_months, resolve_month
 from review.registry import load_registry
+from review.sla import attainment, deadlines, sla_table
 from review.snapshot import Snapshot, covers
 from review.stats import MDC_METHOD, METHOD, month_statistics, sentences
 from review.text import visible
@@ -105,6 +106,7 @@ class IncidentReview:
     config: Config
     row: dict[str, Any]
     followup_links: dict[str, str] = field(default_factory=dict)  # safe_table links
+    deadlines: dict[str, pd.Timestamp] = field(default_factory=dict)  # review.sla, for the timeline
 
 
 def _people(snapshot: Snapshot, ticket_id: int, role: str) -> str:
@@ -210,6 +212,15 @@ def incident_review_data(
         config=config,
         row=row,
         followup_links=followup_links(snapshot),
+        deadlines=deadlines(
+            sla_table(
+                snapshot,
+                config,
+                context.events,
+                context.metrics.loc[context.metrics["ticket_id"] == ticket_id],
+            ),
+            ticket_id,
+        ),
     )
 
 
@@ -273,6 +284,8 @@ class MonthlyReport:
     month_stats: pd.DataFrame = field(default_factory=pd.DataFrame)
     # one sentence per metric, with the smallest change in median this month's n could detect
     stats_sentences: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # review.sla: share of deadlines met per level and target, 95% Wilson interval
+    sla_attainment: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def summary(self) -> str:
@@ -518,6 +531,7 @@ def monthly_report_data(
         pulled_at=pulled_at,
         month_stats=month_stats,
         stats_sentences=sentences(month_stats, month),
+        sla_attainment=attainment(sla_table(snapshot, config, context.events, current)),
         followups_by_service=followups_by_service(
             context.snapshot,
             context.findings.drop_duplicates("ticket_id").set_index("ticket_id")["service"],

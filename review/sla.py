@@ -248,6 +248,11 @@ def _pauses(
 # --------------------------------------------------------------------------- the history
 
 
+def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """values[key] for each key (Series.map, but keeping the dtype when `values` is empty)."""
+    return pd.Series(values.reindex(keys.to_numpy()).array, index=keys.index)
+
+
 def _ordered(events: pd.DataFrame, snapshot: Snapshot, agreements: Agreements) -> pd.DataFrame:
     """Events with their order (seq), the status, queue and level after each one."""
     from review.timeline import state_segments
@@ -257,14 +262,14 @@ def _ordered(events: pd.DataFrame, snapshot: Snapshot, agreements: Agreements) -
     for column, kind in (("status", "status"), ("queue", "queue")):
         after = ev["new"].where(ev["kind"] == kind)
         after = after.groupby(ev["ticket_id"]).ffill()
-        ev[column] = after.fillna(ev["ticket_id"].map(first[column])).astype("string")
+        ev[column] = after.fillna(_lookup(ev["ticket_id"], first[column])).astype("string")
     is_sla = (ev["type"] == "Set") & (ev["field"] == "SLA")
     initial = ev.loc[is_sla].groupby("ticket_id")["old"].first()
     created_in = first["queue"].astype("string")
     default = agreements.default_for(created_in)
     start_level = initial.reindex(first.index).fillna(default)
     level = ev["new"].where(is_sla).groupby(ev["ticket_id"]).ffill()
-    ev["level"] = level.fillna(ev["ticket_id"].map(start_level)).fillna("").astype("string")
+    ev["level"] = level.fillna(_lookup(ev["ticket_id"], start_level)).fillna("").astype("string")
     return ev
 
 
@@ -313,7 +318,7 @@ def due_history(
     status = ev.loc[ev["kind"] == "status", ["ticket_id", "at", "seq", "old", "new"]]
     tr["response_due"] = pd.Series(pd.NaT, index=tr.index, dtype="datetime64[ns, UTC]")
     tr["resolve_due"] = tr["response_due"]
-    tr["created"] = tr["ticket_id"].map(created)
+    tr["created"] = _lookup(tr["ticket_id"], created)
     for level in agreements.levels:
         for kind in TYPES:
             target = level.target(kind)
@@ -358,7 +363,13 @@ def compare_due(expected: pd.DataFrame, recorded: pd.DataFrame) -> pd.DataFrame:
     exp = expected.sort_values(["ticket_id", "txn_id"])
     first_txn = exp.groupby(["ticket_id", "at"])["txn_id"].transform("min")
     exp = exp.assign(first_txn=first_txn).drop_duplicates(["ticket_id", "at"], keep="last")
-    last = int(pd.concat([exp["txn_id"], recorded["txn_id"]]).max(skipna=True) or 0) + 1
+    if exp.empty:
+        moment = "datetime64[ns, UTC]"
+        kinds = {"ticket_id": "int64", "txn_id": "int64", "at": moment, "due": moment,
+                 "rt_due": moment, "agrees": "bool"}  # fmt: skip
+        return pd.DataFrame({c: pd.Series(dtype=kind) for c, kind in kinds.items()})
+    ids = pd.concat([exp["txn_id"], recorded["txn_id"]]).dropna()
+    last = int(ids.max()) + 1
     exp["until"] = exp.groupby("ticket_id")["first_txn"].shift(-1).fillna(last)
     rec = recorded.sort_values("txn_id")
     merged = pd.merge_asof(
@@ -395,7 +406,7 @@ def _periods(
         lambda s: s.shift(-1).bfill()
     )
     previous_outside = acts.groupby("ticket_id")["outside"].shift(fill_value=False)
-    resolution = acts["ticket_id"].map(ends)
+    resolution = _lookup(acts["ticket_id"], ends)
     starts = acts.loc[acts["outside"] & ~previous_outside.astype(bool)]
     response = starts.assign(
         base=starts["at"],
@@ -463,7 +474,8 @@ def _ola_breached(
         & (ev["actor"] == "staff")
         & ev["queue"].isin(config.queues.developer)
     ]
-    acts = acts.loc[acts["at"] >= acts["ticket_id"].map(handoffs)]
+    acts = acts.merge(handoffs.rename("handoff_at").reset_index(), on="ticket_id")
+    acts = acts.loc[acts["at"] >= acts["handoff_at"]]
     first = acts.groupby("ticket_id")["at"].min().reindex(handoffs.index)
     hours = clock.hours_between(handoffs, first.fillna(now))
     breached = pd.Series(hours > config.sla.handoff_ola_hours, index=handoffs.index)
@@ -491,6 +503,8 @@ def sla_table(
     if metrics is None:
         metrics = compute_metrics(events, snapshot, config, clock)
     index = pd.Index(metrics["ticket_id"], name="ticket_id")
+    if index.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in SLA_COLUMNS})
     now = snapshot.pulled_at or events["at"].max()
     ev = _ordered(events.loc[events["ticket_id"].isin(index)], snapshot, config.sla)
     level = ev.groupby("ticket_id")["level"].last().reindex(index).fillna("")
@@ -504,7 +518,7 @@ def sla_table(
     response, keep = _periods(ev, ends, now)
     response = response.loc[response["ticket_id"].isin(index)]
     response["due"] = _period_dues(clock, config.sla, "response", response, status)
-    rt_rows = ~response["ticket_id"].map(configured).astype(bool)
+    rt_rows = ~_lookup(response["ticket_id"], configured).astype(bool)
     rt_asks = pd.DataFrame({"ticket_id": response["ticket_id"], "at": response["end"]})
     response.loc[rt_rows, "due"] = _rt_due_at(recorded, rt_asks.loc[rt_rows])
     response["breached"] = response["end"] > response["due"]
@@ -523,16 +537,18 @@ def sla_table(
     )
     resolve = resolve.set_index("ticket_id")
 
-    first = _first(response, ["due", "met_at", "breached"], index)
+    first = _first(response, ["due", "met_at", "breached", "end"], index)
+    running = first["breached"].eq(False) & first["end"].eq(now)  # not decided at the pull
     segments = state_segments(events, snapshot)
     segments = segments.loc[segments["ticket_id"].isin(index)]
     pauses = pd.DataFrame(
         [(lv.name, status) for lv in config.sla.levels for status in lv.ignored],
         columns=["sla", "status"],
     )
-    seg = segments.assign(sla=segments["ticket_id"].map(level)).merge(pauses, on=["sla", "status"])
+    seg = segments.assign(sla=_lookup(segments["ticket_id"], level))
+    seg = seg.merge(pauses, on=["sla", "status"])
     stop = pd.concat(
-        [seg["end"].fillna(now), seg["ticket_id"].map(resolved_at).fillna(now)], axis=1
+        [seg["end"].fillna(now), _lookup(seg["ticket_id"], resolved_at).fillna(now)], axis=1
     ).min(axis=1)
     hours = (stop - seg["start"]).dt.total_seconds().clip(lower=0) / 3600
     paused = hours.groupby(seg["ticket_id"]).sum()
@@ -552,12 +568,15 @@ def sla_table(
             "sla": level,
             "response_due_at": first["due"],
             "responded_at": first["met_at"],
-            "response_breached": first["breached"].astype("boolean"),
+            "response_breached": first["breached"].astype("boolean").mask(running),
             "resolve_due_at": resolve["due"].reindex(index),
             "resolved_at": resolved_at.reindex(index),
-            "resolve_breached": (resolve["end"] > resolve["due"]).reindex(index).astype("boolean"),
+            "resolve_breached": (resolve["end"] > resolve["due"])
+            .reindex(index)
+            .astype("boolean")
+            .mask(resolved_at.reindex(index).isna() & ~(resolve["end"] > resolve["due"])),
             "paused_h": paused.reindex(index).fillna(0.0),
-            "keep_in_loop_breaches": keep.loc[keep["ticket_id"].map(configured).astype(bool)]
+            "keep_in_loop_breaches": keep.loc[_lookup(keep["ticket_id"], configured).astype(bool)]
             .groupby("ticket_id")["breached"]
             .sum()
             .reindex(index)
@@ -660,3 +679,64 @@ def format_sla(table: pd.DataFrame, digits: int | None = 2) -> pd.DataFrame:
     if digits is not None:
         out["paused_h"] = out["paused_h"].round(digits)
     return out
+
+
+# --------------------------------------------------------------------------- attainment
+
+ATTAINMENT_COLUMNS = ["sla", "target", "n", "met", "share_met", "ci_low", "ci_high"]
+_TARGETS = {"response": "response_breached", "resolve": "resolve_breached"}
+
+
+def wilson_interval(
+    met: np.ndarray, n: np.ndarray, z: float = 1.959963984540054
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a share met/n (95% by default); NaN where n is 0.
+
+    Unlike the plain p +- z*se it stays inside [0, 1] and is honest for small n and
+    shares near 0 or 1, which is what a month of a few incidents per level gives.
+    """
+    met, n = np.asarray(met, "float64"), np.asarray(n, "float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = met / n
+        denominator = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denominator
+        half = z / denominator * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    return np.where(n > 0, centre - half, np.nan), np.where(n > 0, centre + half, np.nan)
+
+
+def attainment(table: pd.DataFrame) -> pd.DataFrame:
+    """Share of decided deadlines met per level and target (response, resolve, hand-off OLA),
+    with 95% Wilson intervals. A deadline is decided once met or missed; one still running
+    is left out. The hand-off OLA is one row across levels (sla = "hand-off OLA")."""
+    parts = [
+        pd.DataFrame({"sla": table["sla"], "target": target, "breached": table[column]})
+        for target, column in _TARGETS.items()
+    ]
+    parts.append(
+        pd.DataFrame(
+            {"sla": "hand-off OLA", "target": "handoff", "breached": table["handoff_ola_breached"]}
+        )
+    )
+    long = pd.concat(parts, ignore_index=True).dropna(subset=["breached"])
+    long = long.loc[long["sla"] != ""]
+    if long.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in ATTAINMENT_COLUMNS})
+    long["met"] = ~long["breached"].astype(bool)
+    out = long.groupby(["sla", "target"], sort=False)["met"].agg(n="size", met="sum").reset_index()
+    out["share_met"] = out["met"] / out["n"]
+    out["ci_low"], out["ci_high"] = wilson_interval(out["met"].to_numpy(), out["n"].to_numpy())
+    ola_last = out.assign(ola=out["sla"] == "hand-off OLA")
+    out = ola_last.sort_values(["ola", "sla"], kind="stable")[ATTAINMENT_COLUMNS]
+    return out.reset_index(drop=True)
+
+
+def deadlines(table: pd.DataFrame, ticket_id: int) -> dict[str, pd.Timestamp]:
+    """One incident's response and resolve deadlines (for its timeline); empty without a level."""
+    row = table.loc[table["ticket_id"] == ticket_id]
+    if row.empty:
+        return {}
+    found = {
+        "response due": row["response_due_at"].iloc[0],
+        "resolve due": row["resolve_due_at"].iloc[0],
+    }
+    return {label: pd.Timestamp(at) for label, at in found.items() if pd.notna(at)}

@@ -21,10 +21,12 @@ from review.scenarios.generate import generate_snapshot
 from review.sla import (
     SLA_COLUMNS,
     add_business_seconds,
+    attainment,
     compare_due,
     due_history,
     rt_due_history,
     sla_table,
+    wilson_interval,
 )
 from review.snapshot import Snapshot, load_snapshot
 from review.timeline import build_events
@@ -237,3 +239,45 @@ def test_review_sla_command(
     assert lines[3].startswith(
         "3,standard,2026-11-12T14:00:00Z,2026-11-12T15:00:00Z,True,2026-11-13T20:00:00Z,"
     )
+
+
+def test_wilson_interval_hand_computed() -> None:
+    # 8 of 10, z = 1.959964: centre (0.8 + z^2/20) / (1 + z^2/10) = 0.716740, half-width
+    # z / (1 + z^2/10) * sqrt(0.8 * 0.2 / 10 + z^2 / 400) = 0.226578
+    low, high = wilson_interval(np.array([8, 0, 3]), np.array([10, 0, 3]))
+    assert low[0] == pytest.approx(0.490162, abs=1e-6)
+    assert high[0] == pytest.approx(0.943318, abs=1e-6)
+    assert np.isnan(low[1]) and np.isnan(high[1])  # nothing decided: no interval
+    # 3 of 3: the upper bound is 1, the lower 3 / (3 + z^2) = 0.438503
+    assert (low[2], high[2]) == (pytest.approx(0.438503, abs=1e-6), pytest.approx(1.0))
+
+
+def test_attainment_per_level(table: pd.DataFrame) -> None:
+    got = attainment(table.reset_index()).set_index(["sla", "target"])
+    assert got.loc[("standard", "response"), ["n", "met"]].tolist() == [4, 3]  # ticket 3 late
+    assert got.loc[("standard", "resolve"), ["n", "met"]].tolist() == [4, 4]
+    assert got.loc[("urgent", "resolve"), ["n", "met"]].tolist() == [1, 0]
+    assert got.loc[("hand-off OLA", "handoff"), ["n", "met"]].tolist() == [2, 1]
+    low, high = got.loc[("standard", "response"), ["ci_low", "ci_high"]]
+    assert (low, high) == (pytest.approx(0.300642, abs=1e-6), pytest.approx(0.954413, abs=1e-6))
+    assert list(got.index.get_level_values("sla"))[-1] == "hand-off OLA"
+
+
+def test_incident_review_and_monthly_report_show_the_levels(snapshot: Snapshot) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from review import figures
+    from review.reports import incident_review_data, monthly_report_data
+
+    review = incident_review_data(snapshot.path, 3, CONFIG)
+    assert review.deadlines == {
+        "response due": utc("2026-11-12 14:00"),
+        "resolve due": utc("2026-11-13 20:00"),
+    }
+    fig = figures.review_timeline(review)
+    labels = [t.get_text().strip() for t in fig.axes[0].texts]
+    assert "response due" in labels and "resolve due" in labels
+    report = monthly_report_data(snapshot.path, "2026-11", CONFIG, compare=0)
+    assert report.sla_attainment["n"].sum() == 7 + 7 + 2
+    assert incident_review_data(snapshot.path, 3).deadlines == {}  # no levels, no RT Due
