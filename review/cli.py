@@ -286,6 +286,12 @@ def render(
         ids = sorted(int(t) for t in inputs.metrics_month.index)
     else:
         ids = list(tickets)
+    if not ids:
+        which = f"opened in {month}" if month is not None else "at all"
+        click.echo(
+            f"no incidents {which} in the snapshot {snapshot_dir}: nothing to render", err=True
+        )
+        return
     batch = rendering.incident_jobs(inputs, ids, out, html, template)
     with rendering.batch_lock(out):
         result = rendering.run_batch(batch, out, workers=jobs, force=force)

@@ -144,6 +144,19 @@ def file_digest(path: Path | None) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def source_digest(template: Path) -> str:
+    """A digest of a template's cells (type and source) only: running it in JupyterLab adds
+    outputs, execution counts and metadata, and must not make every report look changed."""
+    try:
+        node = json.loads(template.read_bytes())
+        cells = [(c.get("cell_type"), "".join(c.get("source", ""))) for c in node.get("cells", [])]
+    except (OSError, ValueError, AttributeError, TypeError) as exc:
+        raise ReviewError(
+            f"{template}: not a readable notebook ({exc}); fix the template"
+        ) from None
+    return _digest(cells)
+
+
 def ticket_digests(snapshot: Snapshot) -> pd.Series:
     """A digest of each ticket's rows in every per-ticket frame, independent of row order."""
     ids = snapshot.tickets["ticket_id"]
@@ -249,7 +262,7 @@ def incident_jobs(
 ) -> list[Job]:
     """One job per incident; unknown or merged ticket ids are a ReviewError naming them."""
     template = template or template_path(INCIDENT_TEMPLATE)
-    template_digest = file_digest(template)
+    template_digest = source_digest(template)
     pulled = str(inputs.snapshot.manifest.get("pulled_at", ""))
     resolved = inputs.snapshot.tickets.set_index("ticket_id")["resolved"]
     wanted = list(dict.fromkeys(int(t) for t in ticket_ids))
@@ -305,7 +318,7 @@ def monthly_job(inputs: Inputs, month: str, out: Path, compare: int = 3) -> Job:
     fingerprint = _digest(
         "monthly",
         inputs.common,
-        file_digest(template_path(MONTHLY_TEMPLATE)),
+        source_digest(template_path(MONTHLY_TEMPLATE)),
         month,
         str(inputs.snapshot.coverage),  # its banner and "not covered" months
         str(inputs.snapshot.pulled_at),  # time so far of incidents still open
@@ -335,7 +348,7 @@ def support_job(
     fingerprint = _digest(
         "support",
         inputs.common,
-        file_digest(template_path(SUPPORT_TEMPLATE)),
+        source_digest(template_path(SUPPORT_TEMPLATE)),
         since,
         sorted(inputs.tickets.items()),
         today or time.strftime("%Y-%m-%d"),  # "how long the gap has stood" counts to today

@@ -483,3 +483,54 @@ def test_derived_cache_gives_the_same_review(
     (stale / "done").write_text("")
     directory.joinpath("done").unlink()
     assert derived.prepare_derived(snapshot) == directory and not stale.exists()
+
+
+# --------------------------------------------------------------------------- issue 12
+
+
+def test_a_month_without_incidents_says_so(
+    snapshot: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "reports"
+    code = run_cli("render", "--month", "2026-08", "--snapshot", str(snapshot), "--out", str(out))
+    err = capsys.readouterr().err
+    assert code == 0
+    assert err == f"no incidents opened in 2026-08 in the snapshot {snapshot}: nothing to render\n"
+
+
+def test_render_without_html_leaves_no_stale_html(snapshot: Path, tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    base = [str(HOSTILE_TICKET), "--snapshot", str(snapshot), "--out", str(out)]
+    page = out / "2026-10" / f"incident-{HOSTILE_TICKET}.html"
+    assert run_cli("render", *base, "--html") == 0
+    assert f'href="2026-10/incident-{HOSTILE_TICKET}.html"' in (out / "index.html").read_text()
+    assert run_cli("render", *base) == 0
+    assert not page.exists()
+    index = (out / "index.html").read_text()
+    assert f'href="2026-10/incident-{HOSTILE_TICKET}.ipynb"' in index
+    assert f"incident-{HOSTILE_TICKET}.html" not in index
+
+
+def test_running_a_template_does_not_change_the_fingerprint(snapshot: Path, tmp_path: Path) -> None:
+    """What JupyterLab adds when a template is run and saved: outputs, counts, metadata."""
+    template = rendering.template_path(rendering.INCIDENT_TEMPLATE)
+    node = json.loads(template.read_text())
+    for cell in node["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["ran\n"]}]
+            cell["execution_count"] = 7
+        cell["metadata"]["collapsed"] = True
+    node["metadata"]["widgets"] = {"state": {}}
+    ran = tmp_path / "ran.ipynb"
+    ran.write_text(json.dumps(node, indent=2))
+    inputs = rendering.load_inputs(snapshot, None)
+
+    def fingerprint(path: Path) -> str:
+        return rendering.incident_jobs(inputs, [HOSTILE_TICKET], tmp_path, True, path)[
+            0
+        ].fingerprint
+
+    assert fingerprint(ran) == fingerprint(template)
+    node["cells"][2]["source"] = "print('an edited template')"
+    ran.write_text(json.dumps(node, indent=2))
+    assert fingerprint(ran) != fingerprint(template)
