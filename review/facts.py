@@ -121,7 +121,7 @@ def extra_cc(watchers: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- custom fields
 
 
-def field_values(snapshot: Snapshot, name: str, ids: pd.Index) -> pd.Series:
+def field_values(snapshot: Snapshot, name: str, ids: pd.Index | pd.Series) -> pd.Series:
     """Custom field `name` now for the tickets `ids`: values joined by ', ', surrounding
     blanks dropped, '' when unset."""
     values: pd.Series = snapshot.field_values(name).reindex(ids).fillna("").str.strip()

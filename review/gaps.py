@@ -423,7 +423,7 @@ def temporary_fix_no_followup(audit: Audit) -> pd.DataFrame:
     target_status = tickets["status"].reindex(target).to_numpy()
     target_closed = pd.Series(target_status, index=links.index).isin(audit.inactive)
     target_resolution = pd.Series(
-        audit.snapshot.field_values(config.fields.resolution_type).reindex(target).to_numpy(),
+        facts.field_values(audit.snapshot, config.fields.resolution_type, target).to_numpy(),
         index=links.index,
     ).fillna("")
     dead = target_closed & (target_resolution != config.resolution.permanent)

@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from review import facts
 from review.config import NEW_SNAPSHOT, Config, is_bundled_sample, project_dir
 from review.derived import Context, PathLike, empty_frame, load_context
 from review.display import (
@@ -126,9 +127,7 @@ def _person(snapshot: Snapshot, name: str) -> str:
 
 
 def _field(snapshot: Snapshot, ticket_id: int, name: str) -> str:
-    cf = snapshot.custom_fields
-    values = cf.loc[(cf["ticket_id"] == ticket_id) & (cf["field"] == name), "value"]
-    return ", ".join(str(v) for v in values)
+    return str(facts.field_values(snapshot, name, pd.Index([ticket_id])).iloc[0])
 
 
 def incident_review_data(
