@@ -225,7 +225,8 @@ def _pauses(
         old_ignored=status["old"].isin(ignored), new_ignored=status["new"].isin(ignored)
     )
     st["setter_at"] = st["at"].where(~(st["old_ignored"] & st["new_ignored"]))
-    st["previous"] = st.groupby("ticket_id")["setter_at"].transform(lambda s: s.shift().ffill())
+    st["previous"] = st.groupby("ticket_id")["setter_at"].shift()
+    st["previous"] = st.groupby("ticket_id")["previous"].ffill()
     exits = st.loc[st["old_ignored"] & ~st["new_ignored"], ["ticket_id", "at", "seq", "previous"]]
     pairs = asks.reset_index(names="ask").merge(exits, on="ticket_id")
     keep = (pairs["at"] >= pairs["base"]) & (pairs["seq"] <= pairs["upto_seq"])
@@ -402,9 +403,8 @@ def _periods(
     acts["outside"] = acts["actor"] == "requestor"
     acts["next_at"] = acts.groupby("ticket_id")["at"].shift(-1)
     inside_at = acts["at"].where(~acts["outside"])
-    acts["next_inside"] = inside_at.groupby(acts["ticket_id"]).transform(
-        lambda s: s.shift(-1).bfill()
-    )
+    next_inside = inside_at.groupby(acts["ticket_id"]).shift(-1)
+    acts["next_inside"] = next_inside.groupby(acts["ticket_id"]).bfill()
     previous_outside = acts.groupby("ticket_id")["outside"].shift(fill_value=False)
     resolution = _lookup(acts["ticket_id"], ends)
     starts = acts.loc[acts["outside"] & ~previous_outside.astype(bool)]
@@ -553,16 +553,15 @@ def sla_table(
     hours = (stop - seg["start"]).dt.total_seconds().clip(lower=0) / 3600
     paused = hours.groupby(seg["ticket_id"]).sum()
 
-    mine = events.loc[events["ticket_id"].isin(index)]
+    both = configured & from_rt
+    mine = events.loc[events["ticket_id"].isin(index[both.to_numpy()])]  # both sources only
     agree = compare_due(due_history(mine, snapshot, config, clock), recorded)
-    agree = agree.loc[agree["ticket_id"].isin(recorded["ticket_id"])]
     differ = agree.loc[~agree["agrees"]].groupby("ticket_id").first()
     note = (
         "after txn " + differ["txn_id"].astype(str) + " (" + _iso(differ["at"]) + "): RT Due "
         + _iso(differ["rt_due"]).fillna("unset")
         + ", levels give " + _iso(differ["due"]).fillna("unset")
     )  # fmt: skip
-    both = configured & from_rt
     out = pd.DataFrame(
         {
             "sla": level,
