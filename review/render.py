@@ -38,6 +38,7 @@ from typing import Any
 import pandas as pd
 
 import review
+from review import warm
 from review.config import Config, load_config, templates_dir, with_registry
 from review.derived import (
     derive_into,
@@ -438,10 +439,13 @@ def _spec_runs_this_python() -> bool:
         return False
 
 
-def _init_worker(env: dict[str, str]) -> None:
-    """Worker setup: the kernel environment, and kernel chatter kept off the terminal."""
+def _init_worker(env: dict[str, str], warm_kernel: bool = False) -> None:
+    """Worker setup: the kernel environment, kernel chatter kept off the terminal, and
+    (`warm_kernel`) one kernel for all of this worker's notebooks (review.warm)."""
     os.environ.clear()
     os.environ.update(env)
+    if warm_kernel:
+        warm.start_worker(KERNEL_NAME)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     os.close(devnull)
@@ -534,12 +538,14 @@ def _write_atomic(target: Path, data: bytes) -> None:
 def execute_notebook(
     template: Path, output: Path, parameters: dict[str, Any], cwd: Path | None = None
 ) -> None:
-    """papermill, as the batch runs it: the `python3` kernel, the output saved once at the end."""
+    """papermill, as the batch runs it: the `python3` kernel, the output saved once at the end.
+
+    In a worker with a warm kernel (review.warm) the notebook runs on that kernel."""
     import papermill as pm
 
-    pm.execute_notebook(
-        str(template),
-        str(output),
+    arguments: dict[str, Any] = dict(
+        input_path=str(template),
+        output_path=str(output),
         parameters=parameters,
         kernel_name=KERNEL_NAME,
         progress_bar=False,
@@ -547,6 +553,11 @@ def execute_notebook(
         request_save_on_cell_execute=False,
         cwd=str(cwd) if cwd else None,
     )
+    kernel = warm.worker_kernel()
+    if kernel is None:
+        pm.execute_notebook(**arguments)
+    else:
+        kernel.execute(**arguments)
 
 
 @dataclass(frozen=True)
@@ -742,7 +753,7 @@ def _execute(
         max_workers=workers,
         mp_context=get_context("spawn"),
         initializer=_init_worker,
-        initargs=(_kernel_environment(),),
+        initargs=(_kernel_environment(), warm.enabled()),
     )
     try:
         with interrupts.installed():
