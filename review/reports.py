@@ -217,6 +217,7 @@ def incident_review_data(
                 config,
                 context.events,
                 context.metrics.loc[context.metrics["ticket_id"] == ticket_id],
+                segments=context.segments,
             ),
             ticket_id,
         ),
@@ -530,7 +531,9 @@ def monthly_report_data(
         pulled_at=pulled_at,
         month_stats=month_stats,
         stats_sentences=sentences(month_stats, month),
-        sla_attainment=attainment(sla_table(snapshot, config, context.events, current)),
+        sla_attainment=attainment(
+            sla_table(snapshot, config, context.events, current, segments=context.segments)
+        ),
         followups_by_service=followups_by_service(
             context.snapshot,
             context.findings.drop_duplicates("ticket_id").set_index("ticket_id")["service"],

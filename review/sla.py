@@ -254,12 +254,21 @@ def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
     return pd.Series(values.reindex(keys.to_numpy()).array, index=keys.index)
 
 
-def _ordered(events: pd.DataFrame, snapshot: Snapshot, agreements: Agreements) -> pd.DataFrame:
-    """Events with their order (seq), the status, queue and level after each one."""
+def _ordered(
+    events: pd.DataFrame,
+    snapshot: Snapshot,
+    agreements: Agreements,
+    segments: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Events with their order (seq), the status, queue and level after each one
+    (`segments`: the state stretches, when already computed)."""
+    from review import facts
     from review.timeline import state_segments
 
     ev = events.reset_index(drop=True).assign(seq=np.arange(len(events)))
-    first = state_segments(events, snapshot).groupby("ticket_id").first()
+    if segments is None:
+        segments = state_segments(events, snapshot)
+    first = facts.at_creation(segments)
     for column, kind in (("status", "status"), ("queue", "queue")):
         after = ev["new"].where(ev["kind"] == kind)
         after = after.groupby(ev["ticket_id"]).ffill()
@@ -281,8 +290,10 @@ def _acts(ev: pd.DataFrame) -> pd.DataFrame:
     requestor's (outside) one, Response runs from the first requestor act since the last
     staff one, so repeated requestor replies do not move the deadline.
     """
+    from review.timeline import REQUESTOR
+
     acts = ev.loc[ev["type"].isin(["Create", "Correspond"])].copy()
-    acts["outside"] = acts["actor"] == "requestor"
+    acts["outside"] = acts["actor"] == REQUESTOR
     run = (~acts["outside"]).astype("int64").groupby(acts["ticket_id"]).cumsum()
     run_start = acts["at"].where(acts["outside"]).groupby([acts["ticket_id"], run]).transform("min")
     acts["clock"] = np.where(acts["outside"], "response", "keep_in_loop")
@@ -295,7 +306,11 @@ def _acts(ev: pd.DataFrame) -> pd.DataFrame:
 
 
 def due_history(
-    events: pd.DataFrame, snapshot: Snapshot, config: Config, clock: BusinessClock | None = None
+    events: pd.DataFrame,
+    snapshot: Snapshot,
+    config: Config,
+    clock: BusinessClock | None = None,
+    segments: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The Due RT's SLA_SetDue scrip sets after each transaction that triggers it.
 
@@ -307,7 +322,7 @@ def due_history(
 
     clock = clock or BusinessClock(config.calendar)
     agreements = config.sla
-    ev = _ordered(events, snapshot, agreements)
+    ev = _ordered(events, snapshot, agreements, segments)
     ev[["clock", "base"]] = _acts(ev)
     created = snapshot.tickets.set_index("ticket_id")["created"]
     trigger = (
@@ -399,8 +414,10 @@ def _periods(
     staff act (met) or the resolution; a KeepInLoop stretch from a staff act to the next
     act of anyone, or the resolution. Without either end it runs until `now`.
     """
+    from review.timeline import REQUESTOR
+
     acts = ev.loc[ev["type"].isin(["Create", "Correspond"])].copy()
-    acts["outside"] = acts["actor"] == "requestor"
+    acts["outside"] = acts["actor"] == REQUESTOR
     acts["next_at"] = acts.groupby("ticket_id")["at"].shift(-1)
     inside_at = acts["at"].where(~acts["outside"])
     next_inside = inside_at.groupby(acts["ticket_id"]).shift(-1)
@@ -468,10 +485,12 @@ def _ola_breached(
     """Hand-off OLA: business hours from the first move into a developer queue to the first
     staff reply, comment, owner or status change made while in a developer queue; NA when
     never handed off; still waiting counts up to `now`."""
+    from review.timeline import STAFF
+
     handoffs = ev.loc[ev["handoff"]].groupby("ticket_id")["at"].first()
     acts = ev.loc[
         ev["kind"].isin(["reply", "comment", "owner", "status"])
-        & (ev["actor"] == "staff")
+        & (ev["actor"] == STAFF)
         & ev["queue"].isin(config.queues.developer)
     ]
     acts = acts.merge(handoffs.rename("handoff_at").reset_index(), on="ticket_id")
@@ -485,6 +504,7 @@ def _ola_breached(
 def sla_table(
     snapshot: Snapshot, config: Config, events: pd.DataFrame | None = None,
     metrics: pd.DataFrame | None = None, clock: BusinessClock | None = None,
+    segments: pd.DataFrame | None = None,
 ) -> pd.DataFrame:  # fmt: skip
     """One row per incident with a service level (SLA_COLUMNS; timestamps UTC).
 
@@ -500,13 +520,15 @@ def sla_table(
     clock = clock or BusinessClock(config.calendar)
     if events is None:
         events = build_events(snapshot, config)
+    if segments is None:
+        segments = state_segments(events, snapshot)
     if metrics is None:
-        metrics = compute_metrics(events, snapshot, config, clock)
+        metrics = compute_metrics(events, snapshot, config, clock, segments)
     index = pd.Index(metrics["ticket_id"], name="ticket_id")
     if index.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in SLA_COLUMNS})
     now = snapshot.pulled_at or events["at"].max()
-    ev = _ordered(events.loc[events["ticket_id"].isin(index)], snapshot, config.sla)
+    ev = _ordered(events.loc[events["ticket_id"].isin(index)], snapshot, config.sla, segments)
     level = ev.groupby("ticket_id")["level"].last().reindex(index).fillna("")
     configured = level.isin([lv.name for lv in config.sla.levels])
     recorded = rt_due_history(ev)
@@ -539,7 +561,6 @@ def sla_table(
 
     first = _first(response, ["due", "met_at", "breached", "end"], index)
     running = first["breached"].eq(False) & first["end"].eq(now)  # not decided at the pull
-    segments = state_segments(events, snapshot)
     segments = segments.loc[segments["ticket_id"].isin(index)]
     pauses = pd.DataFrame(
         [(lv.name, status) for lv in config.sla.levels for status in lv.ignored],
@@ -555,7 +576,7 @@ def sla_table(
 
     both = configured & from_rt
     mine = events.loc[events["ticket_id"].isin(index[both.to_numpy()])]  # both sources only
-    agree = compare_due(due_history(mine, snapshot, config, clock), recorded)
+    agree = compare_due(due_history(mine, snapshot, config, clock, segments), recorded)
     differ = agree.loc[~agree["agrees"]].groupby("ticket_id").first()
     note = (
         "after txn " + differ["txn_id"].astype(str) + " (" + _iso(differ["at"]) + "): RT Due "
@@ -609,8 +630,9 @@ def sla_table(
 
 
 def _iso(values: pd.Series) -> pd.Series:
-    text: pd.Series = values.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return text
+    from review.facts import iso_utc
+
+    return iso_utc(values, missing=None)
 
 
 # --------------------------------------------------------------------------- the same levels in RT
