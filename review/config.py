@@ -94,6 +94,7 @@ class Gaps:
     handoff_announce_business_hours: float
     registry_review_days: int
     registry: Path
+    recurrence_days: float
 
 
 @dataclass(frozen=True)
@@ -410,6 +411,7 @@ def _gaps(g: dict[str, Any], path: str, registry: Path | None) -> Gaps:
         ),
         registry_review_days=int(days),
         registry=registry or _default_registry(g["registry"]),
+        recurrence_days=_within(g["recurrence_days"], "gaps.recurrence_days", "days", 36500, path),
     )
 
 

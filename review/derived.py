@@ -24,6 +24,8 @@ from review.config import Config, cache_dir, load_config, sample_snapshot, with_
 from review.errors import SnapshotError
 from review.gaps import FINDING_COLUMNS, Audit, audit_findings
 from review.metrics import compute_metrics
+from review.recurrence import COLUMNS as RECURRENCE_COLUMNS
+from review.recurrence import recurrences
 from review.registry import Registry, load_registry
 from review.snapshot import Snapshot, load_snapshot
 from review.timeline import build_events, state_segments
@@ -43,6 +45,8 @@ class Context:
     registry: Registry | None = None
     findings: pd.DataFrame = field(default_factory=lambda: empty_frame(FINDING_COLUMNS))
     checklist: pd.DataFrame = field(default_factory=lambda: empty_frame(CHECKLIST_COLUMNS))
+    # review.recurrence over the whole snapshot: a review's own row says what it recurs
+    recurrences: pd.DataFrame = field(default_factory=lambda: empty_frame(RECURRENCE_COLUMNS))
 
 
 def empty_frame(columns: list[str]) -> pd.DataFrame:
@@ -86,26 +90,28 @@ def load_context(
             )
         print(f"derived cache {directory} is missing: deriving from the snapshot", file=sys.stderr)
     snapshot = open_snapshot(path, config)
-    if ticket_ids is not None:
-        snapshot = snapshot.around(ticket_ids)
-    return _compute(snapshot, config)
+    if ticket_ids is None:
+        return _compute(snapshot, config)
+    found = recurrences(snapshot, config)  # earlier incidents are outside the subset
+    return _compute(snapshot.around(ticket_ids), config, found)
 
 
-def _compute(snapshot: Snapshot, config: Config) -> Context:
+def _compute(snapshot: Snapshot, config: Config, found: pd.DataFrame | None = None) -> Context:
     events = build_events(snapshot, config)
     segments = state_segments(events, snapshot)
     metrics = compute_metrics(events, snapshot, config, segments=segments)
     context = Context(snapshot, config, events, segments, metrics)
     context.registry, context.findings, context.checklist = close_out_sections(context)
+    context.recurrences = recurrences(snapshot, config) if found is None else found
     return context
 
 
 # --------------------------------------------------------------------------- derived cache
 
-_DERIVED = ("events", "segments", "metrics", "findings", "checklist")
+_DERIVED = ("events", "segments", "metrics", "findings", "checklist", "recurrences")
 _SNAPSHOT_FRAMES = ("tickets", "watchers", "custom_fields", "links", "queues", "users")
 _PER_TICKET_FRAMES = {"events", "segments", "metrics", "findings", "checklist", "tickets",
-                      "watchers", "custom_fields", "links"}  # fmt: skip
+                      "watchers", "custom_fields", "links", "recurrences"}  # fmt: skip
 
 
 def package_digest() -> str:
@@ -238,6 +244,7 @@ def _read_derived(directory: Path, ticket_ids: set[int] | None, config: Config) 
         read("metrics"),
         findings=read("findings"),
         checklist=read("checklist"),
+        recurrences=read("recurrences"),
     )
 
 

@@ -38,6 +38,7 @@ from review.followups import attach_followups, followup_links, followups_by_serv
 from review.gaps import RULES, support_gaps
 from review.metrics import CLOCKS, DURATIONS, REPORT_ORDER, definitions, incidents
 from review.months import month_of, month_span, parse_date, previous_months, resolve_month
+from review.recurrence import recurrence_text, recurrences_by_service
 from review.registry import load_registry
 from review.sla import attainment, deadlines, sla_table
 from review.snapshot import Snapshot, covers
@@ -168,6 +169,7 @@ def incident_review_data(
             ("classification", _field(snapshot, ticket_id, fields.classification)),
             ("resolution type", _field(snapshot, ticket_id, fields.resolution_type)),
             ("root cause", _field(snapshot, ticket_id, fields.root_cause)),
+            ("recurrence", recurrence_text(context.recurrences, ticket_id, config)),
             ("validated by", _field(snapshot, ticket_id, fields.validated_by)),
             ("requestors", _people(snapshot, ticket_id, "Requestor")),
             ("Cc", _people(snapshot, ticket_id, "Cc")),
@@ -286,6 +288,16 @@ class MonthlyReport:
     stats_sentences: pd.DataFrame = field(default_factory=pd.DataFrame)
     # review.sla: share of deadlines met per level and target, 95% Wilson interval
     sla_attainment: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # review.recurrence: per service, the month's incidents that recur an earlier one
+    recurrences: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def recurrence_table(self) -> Any:
+        """Recurrences per service this month, or a sentence saying there were none."""
+        return safe_table(
+            self.recurrences,
+            empty=f"No recurrences: no incident opened in {self.month} had the service and root "
+            f"cause of one opened in the {self.config.gaps.recurrence_days:g} days before it.",
+        )
 
     @property
     def summary(self) -> str:
@@ -304,7 +316,9 @@ class MonthlyReport:
         return (
             f"{partial}Monthly report {self.month}: {n} incident(s) opened in the month "
             f"({self.config.calendar.timezone}), {resolved} resolved and {still_open} still "
-            f"open{pulled}; {len(self.findings)} close-out finding(s). "
+            f"open{pulled}; {len(self.findings)} close-out finding(s); "
+            f"{int(self.recurrences['recurrences'].sum()) if len(self.recurrences) else 0} "
+            "recurrence(s) of an earlier incident. "
             f"Compared with {', '.join(self.months[:-1])}.{followups}"
         )
 
@@ -514,6 +528,9 @@ def monthly_report_data(
     return MonthlyReport(
         month=month,
         incidents=current,
+        recurrences=recurrences_by_service(
+            context.recurrences.loc[context.recurrences["ticket_id"].isin(current["ticket_id"])]
+        ),
         counts_by_classification=by_class,
         counts_by_service=by_service,
         statistics=duration_statistics(current, config),
@@ -576,13 +593,24 @@ class SupportGapsReport:
     config: Config
     incidents: int = 0
     followup_links: dict[str, str] = field(default_factory=dict)  # safe_table links
+    # services whose incidents recur (review.recurrence), with or without findings
+    recurring: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def summary(self) -> str:
         window = f"incidents opened since {self.since}" if self.since else "all incidents"
         return (
             f"Support-assignment gaps over {window} of the snapshot ({self.incidents}): "
-            f"{len(self.findings)} close-out finding(s) across {len(self.table)} service(s)."
+            f"{len(self.findings)} close-out finding(s) across {len(self.table)} service(s); "
+            f"{len(self.recurring)} service(s) with recurring incidents."
+        )
+
+    def recurring_table(self) -> Any:
+        """Services with recurring incidents, or a sentence saying there are none."""
+        return safe_table(
+            self.recurring,
+            empty="No service has recurring incidents (the same root cause within "
+            f"{self.config.gaps.recurrence_days:g} days).",
         )
 
 
@@ -618,7 +646,18 @@ def support_gaps_data(
     )
     table = support_gaps_table(context, since_date, today_date)
     rules = [c for c in table.columns if c in RULES]
+    found = context.recurrences
+    if since_date is not None:
+        found = found.loc[found["opened_at"] >= pd.Timestamp(since_date, tz="UTC")]
+    recurring = recurrences_by_service(found)
+    counts = recurring.set_index("service")["recurrences"]
+    table.insert(
+        list(table.columns).index("findings") + 1,
+        "recurrences",
+        table["service"].map(counts).fillna(0).astype(int),
+    )
     return SupportGapsReport(
+        recurring=recurring,
         table=table.drop(columns=rules),
         rule_counts=table[["service", *rules]],
         findings=attach_followups(

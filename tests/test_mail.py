@@ -300,7 +300,8 @@ def test_monthly_report_mail_carries_its_summary(
     assert text.startswith(
         "Monthly report 2026-10: 20 incident(s) opened in the month (America/New_York), "
         "20 resolved and 0 still open at the pull (2026-11-01 06:00 UTC); 54 close-out "
-        "finding(s). Compared with 2026-07, 2026-08, 2026-09.\n"
+        "finding(s); 2 recurrence(s) of an earlier incident. Compared with 2026-07, 2026-08, "
+        "2026-09.\n"
     )
     assert attachment.get_filename() == "monthly.ipynb"
     assert run(args, capsys) == (0, "") and len(inbox.envelopes) == 1  # unchanged: no mail
