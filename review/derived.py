@@ -92,7 +92,8 @@ def load_context(
     snapshot = open_snapshot(path, config)
     if ticket_ids is None:
         return _compute(snapshot, config)
-    found = recurrences(snapshot, config)  # earlier incidents are outside the subset
+    # earlier incidents are outside the subset
+    found = recurrences(snapshot, config, load_registry(config.gaps.registry))
     return _compute(snapshot.around(ticket_ids), config, found)
 
 
@@ -102,7 +103,9 @@ def _compute(snapshot: Snapshot, config: Config, found: pd.DataFrame | None = No
     metrics = compute_metrics(events, snapshot, config, segments=segments)
     context = Context(snapshot, config, events, segments, metrics)
     context.registry, context.findings, context.checklist = close_out_sections(context)
-    context.recurrences = recurrences(snapshot, config) if found is None else found
+    if found is None:
+        found = recurrences(snapshot, config, context.registry)
+    context.recurrences = found
     return context
 
 

@@ -13,7 +13,9 @@ import pandas as pd
 
 from review.config import Config
 from review.facts import field_values
+from review.gaps import incident_services
 from review.metrics import incidents
+from review.registry import Registry
 from review.snapshot import Snapshot
 
 COLUMNS = [
@@ -50,16 +52,27 @@ def find_recurrences(incidents: pd.DataFrame, window_days: float) -> pd.DataFram
     return frame[COLUMNS].reset_index(drop=True)
 
 
-def recurrences(snapshot: Snapshot, config: Config) -> pd.DataFrame:
-    """`find_recurrences` of the snapshot's incidents, opened when created in RT (as the
-    metrics' opened_at), service and root cause read from their custom fields. Needs the
-    whole snapshot: an earlier incident left out would hide a recurrence."""
+def recurrences(snapshot: Snapshot, config: Config, registry: Registry) -> pd.DataFrame:
+    """`find_recurrences` of the snapshot's incidents: opened when created in RT (as the
+    metrics' opened_at), the service as the close-out audit names it (the registry's name for
+    RT's spelling, or for the queue), the root cause from its custom field. Needs the whole
+    snapshot: an earlier incident left out would hide a recurrence."""
     tickets = incidents(snapshot)
     ids = pd.Index(tickets["ticket_id"])
-    found = pd.DataFrame(
+    named = pd.DataFrame(
         {
             "ticket_id": ids,
             "service": field_values(snapshot, config.fields.service, ids).to_numpy(),
+            "queue": tickets["queue_id"]
+            .map(snapshot.queues.set_index("queue_id")["name"])
+            .fillna(tickets["queue_id"])
+            .to_numpy(),
+        }
+    )
+    found = pd.DataFrame(
+        {
+            "ticket_id": ids,
+            "service": incident_services(named, registry)["service"].to_numpy(),
             "root_cause": field_values(snapshot, config.fields.root_cause, ids).to_numpy(),
             "opened_at": tickets["created"].to_numpy(),
         }
