@@ -97,6 +97,30 @@ def outputs(notebook: Path) -> str:
     return "\n".join(parts)
 
 
+def tables(notebook: Path) -> list[pd.DataFrame]:
+    """Every HTML table a notebook shows, as text: header cells as columns, one row per row."""
+    from bs4 import BeautifulSoup
+
+    found = []
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            page = BeautifulSoup(str(output.get("data", {}).get("text/html", "")), "html.parser")
+            for table in page.find_all("table"):
+                head = [th.get_text(strip=True) for th in table.find("thead").find_all("th")]
+                rows = [
+                    [td.get_text(strip=True) for td in tr.find_all(["td", "th"])]
+                    for tr in table.find("tbody").find_all("tr")
+                ]
+                found.append(pd.DataFrame(rows, columns=head))
+    return found
+
+
+def table_with(notebook: Path, *columns: str) -> pd.DataFrame:
+    """The one table of the notebook that has these columns."""
+    (found,) = [t for t in tables(notebook) if set(columns) <= set(t.columns)]
+    return found
+
+
 def images(notebook: Path) -> int:
     node = nbformat.read(notebook, as_version=4)
     return sum(
@@ -151,7 +175,12 @@ def test_incident_review_has_sections_numbers_and_figure(rendered: Path) -> None
     ):
         assert f">{section}" in page
     text = outputs(notebook)
-    for expected in ("240.00", "64.00", "238.00", "62.00", "0.50", "file-storage", "Hand-off"):
+    metrics = table_with(notebook, "metric", "business h").set_index("metric")
+    hours = metrics[["value (wall-clock h)", "business h"]].astype(str)
+    assert hours.loc["time to triage"].tolist() == ["0.50", "0.50"]
+    assert hours.loc["time in hand-off"].tolist() == ["238.00", "62.00"]
+    assert hours.loc["time to resolve"].tolist() == ["240.00", "64.00"]
+    for expected in ("file-storage", "Hand-off"):
         assert expected in text
     assert "Sara Storage (sara)" in text  # owner now, with the real name
     assert "olga -&gt; sara" in text or "olga -> sara" in text  # owners over time
@@ -171,8 +200,12 @@ def test_monthly_report_numbers_distributions_comparison_links(rendered: Path) -
     page = (rendered / "2026-10" / "monthly.html").read_text()
     text = outputs(notebook)
     assert "2 incident(s) opened in the month" in text
-    assert "121.0" in text  # median time to resolve, wall-clock (2 and 240 h)
-    assert "216.2" in text  # its 90th percentile
+    statistics = table_with(notebook, "metric", "hours", "median", "p90")
+    resolve = statistics.loc[
+        (statistics["metric"] == "time to resolve") & (statistics["hours"] == "wall-clock hours")
+    ]
+    # median of 2 and 240 h, and its 90th percentile
+    assert resolve[["median", "p90"]].astype(float).values.tolist() == [[121.0, 216.2]]
     assert "2026-09" in text and "2026-08" in text  # the months compared
     assert images(notebook) == 4  # counts, distributions, comparison, findings
     assert "handoff-not-announced" in text  # findings by rule
