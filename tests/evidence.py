@@ -44,9 +44,13 @@ def unpin_frame(frame: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(evidence=evidence)
 
 
-def entry(registry: Path, service: str, shown: str | None = None) -> str:
-    """How evidence names a registry entry: the line of its '- service: NAME' in the file."""
+def line_of(registry: Path, service: str) -> int:
+    """The line of a registry file where the entry '- service: NAME' starts."""
     lines = registry.read_text().splitlines()
     pattern = re.compile(rf"^\s*-\s*service:\s*{re.escape(service)}\s*$")
-    line = next(n for n, text in enumerate(lines, start=1) if pattern.match(text))
-    return f"registry entry '{service}' ({shown or registry}:{line})"
+    return next(n for n, text in enumerate(lines, start=1) if pattern.match(text))
+
+
+def entry(registry: Path, service: str, shown: str | None = None) -> str:
+    """How evidence names a registry entry: its file and the line the entry starts on."""
+    return f"registry entry '{service}' ({shown or registry}:{line_of(registry, service)})"

@@ -17,9 +17,12 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
 from review.cli import main
+from review.config import source_dir
 from review.scenarios.replay import free_port
+from tests.evidence import line_of
 
 SECRET = "Smtp-Secret-42"
+REGISTRY = source_dir("data") / "services.yaml"  # the default registry the reminders name
 
 
 class Inbox:
@@ -266,15 +269,18 @@ def test_remind_mails_one_digest_per_owner(
     assert "#101" not in body and "#103" not in body
     # wiki, last reviewed 2025-03-02: 609 days before 2026-11-01, more than 365
     assert (
-        "- wiki (services.yaml:46): last reviewed 2025-03-02; service owner Web Services\n" in body
+        f"- wiki (services.yaml:{line_of(REGISTRY, 'wiki')}): last reviewed 2025-03-02; service owner Web Services\n"
+        in body
     )
     text = nobody.get_content().replace("\r\n", "\n")
     assert "#102" in text and "(new, opened 2026-08-01, 91 days)" in text
     assert (
-        "- vpn (services.yaml:72): last reviewed 2025-09-30; service owner Network Services" in text
+        f"- vpn (services.yaml:{line_of(REGISTRY, 'vpn')}): last reviewed 2025-09-30; service owner Network Services"
+        in text
     )
     assert (
-        "- mail-lists (services.yaml:95): last reviewed 2024-11-04; service owner unknown" in text
+        f"- mail-lists (services.yaml:{line_of(REGISTRY, 'mail-lists')}): last reviewed 2024-11-04; service owner unknown"
+        in text
     )
 
 
