@@ -9,7 +9,6 @@ rows back (parquet, filtered on ticket_id).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -20,8 +19,16 @@ from pathlib import Path
 import pandas as pd
 
 from review.checklist import CHECKLIST_COLUMNS, audit_checklist
-from review.config import Config, cache_dir, load_config, sample_snapshot, with_registry
-from review.errors import SnapshotError
+from review.config import (
+    CACHE_ENV,
+    Config,
+    cache_dir,
+    load_config,
+    sample_snapshot,
+    with_registry,
+)
+from review.errors import ReviewError, SnapshotError
+from review.fingerprint import derived_key
 from review.gaps import FINDING_COLUMNS, Audit, audit_findings
 from review.metrics import compute_metrics
 from review.recurrence import COLUMNS as RECURRENCE_COLUMNS
@@ -117,42 +124,9 @@ _PER_TICKET_FRAMES = {"events", "segments", "metrics", "findings", "checklist", 
                       "watchers", "custom_fields", "links", "recurrences"}  # fmt: skip
 
 
-def package_digest() -> str:
-    """The package version and a digest of its source: any code change invalidates outputs."""
-    import review
-
-    root = Path(review.__file__).parent
-    digest = hashlib.sha256(review.__version__.encode())
-    for source in sorted(root.rglob("*.py")) + sorted(root.rglob("*.toml")):
-        digest.update(source.relative_to(root).as_posix().encode())
-        digest.update(source.read_bytes())
-    return digest.hexdigest()
-
-
 def derived_dir(snapshot_dir: Path, config: Config) -> Path:
     """Where the derived frames of this snapshot, config, registry and code are cached."""
-    from review.snapshot import DATA_FILES, read_manifest
-
-    manifest = read_manifest(snapshot_dir)
-    stamps = [
-        (name, (snapshot_dir / name).stat().st_size, (snapshot_dir / name).stat().st_mtime_ns)
-        for name in DATA_FILES
-        if (snapshot_dir / name).is_file()
-    ]
-    registry = registry_path(config)
-    material = json.dumps(
-        [
-            str(snapshot_dir.resolve()),
-            manifest,  # all of it: coverage and pulled_at reach the reports from here
-            stamps,
-            repr(config),
-            hashlib.sha256(registry.read_bytes()).hexdigest() if registry.is_file() else "",
-            package_digest(),
-        ],
-        sort_keys=True,
-        default=str,
-    )
-    return cache_dir(config) / "derived" / hashlib.sha256(material.encode()).hexdigest()[:32]
+    return cache_dir(config) / "derived" / derived_key(snapshot_dir, config)
 
 
 def prepare_derived(snapshot_dir: PathLike | None, config_path: PathLike | None = None) -> Path:
@@ -184,9 +158,12 @@ def derive_into(target: Path, path: Path, snapshot: Snapshot, config: Config) ->
         if target.exists():  # an incomplete leftover (a complete one returned above)
             shutil.rmtree(target, ignore_errors=True)
         os.replace(staging, target)
-    except OSError:
-        shutil.rmtree(staging, ignore_errors=True)  # no cache: each notebook derives its own
-        return target
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ReviewError(
+            f"cannot write the derived cache {target.parent} ({exc.strerror}): give "
+            f"{CACHE_ENV} or [paths] cache a directory you may write"
+        ) from None
     _prune_derived(target, str(path))
     return target
 

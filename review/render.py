@@ -18,7 +18,6 @@ Output layout (under `out`, default ./reports):
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import os
@@ -40,14 +39,17 @@ import pandas as pd
 import review
 from review import warm
 from review.config import Config, load_config, templates_dir, with_registry
-from review.derived import (
-    derive_into,
-    derived_dir,
-    open_snapshot,
-    package_digest,
-    registry_path,
-)
+from review.derived import derive_into, derived_dir, open_snapshot, registry_path
 from review.errors import Interrupted, ReviewError, SnapshotError
+from review.fingerprint import (
+    config_digest,
+    digest,
+    file_digest,
+    package_digest,
+    shared_digest,
+    source_digest,
+    ticket_digests,
+)
 from review.followups import followups_digest
 from review.mail import PASSWORD_ENV as MAIL_PASSWORD_ENV
 from review.metrics import incidents
@@ -68,8 +70,6 @@ CREDENTIAL_VARIABLES = (
 _SECRET_NAME = re.compile(r"(PASSWORD|PASSWD|TOKEN|SECRET|API_KEY)$", re.IGNORECASE)
 # user:password@ in an address (RT_URL=https://alice:pw@rt.example.edu/, proxies).
 _USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
-_PER_TICKET = ("tickets", "transactions", "watchers", "custom_fields", "links")
-_SHARED = ("queues", "users", "field_names")
 _HTML_TEMPLATE = (
     "{%- extends 'lab/index.html.j2' -%}"
     "{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}"
@@ -131,62 +131,6 @@ class BatchResult:
         return not self.failures and not self.errors
 
 
-# --------------------------------------------------------------------------- fingerprints
-
-
-def _digest(*parts: Any) -> str:
-    material = json.dumps(parts, sort_keys=True, default=str).encode()
-    return hashlib.sha256(material).hexdigest()
-
-
-def file_digest(path: Path | None) -> str:
-    if path is None or not path.is_file():
-        return ""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def source_digest(template: Path) -> str:
-    """A digest of a template's cells (type and source) only: running it in JupyterLab adds
-    outputs, execution counts and metadata, and must not make every report look changed."""
-    try:
-        node = json.loads(template.read_bytes())
-        cells = [(c.get("cell_type"), "".join(c.get("source", ""))) for c in node.get("cells", [])]
-    except (OSError, ValueError, AttributeError, TypeError) as exc:
-        raise ReviewError(
-            f"{template}: not a readable notebook ({exc}); fix the template"
-        ) from None
-    return _digest(cells)
-
-
-def ticket_digests(snapshot: Snapshot) -> pd.Series:
-    """A digest of each ticket's rows in every per-ticket frame, independent of row order."""
-    ids = snapshot.tickets["ticket_id"]
-    total = pd.Series(0, index=pd.Index(ids, name="ticket_id"), dtype="uint64")
-    for number, name in enumerate(_PER_TICKET, start=1):
-        frame: pd.DataFrame = getattr(snapshot, name)
-        if frame.empty:
-            continue
-        hashes = pd.util.hash_pandas_object(frame.astype("string"), index=False)
-        hashes = hashes * pd.Series(number * 2 + 1, index=hashes.index, dtype="uint64")
-        per_ticket = hashes.groupby(frame["ticket_id"].to_numpy()).sum()
-        counts = frame.groupby("ticket_id").size().astype("uint64")
-        total = total + per_ticket.reindex(total.index, fill_value=0).astype("uint64")
-        total = total + counts.reindex(total.index, fill_value=0) * pd.Series(
-            1_000_003 * number, index=total.index, dtype="uint64"
-        )
-    return total.map(lambda value: f"{int(value):016x}")
-
-
-def shared_digest(snapshot: Snapshot) -> str:
-    """Digest of the frames every incident uses: queue, user and field names."""
-    parts = []
-    for name in _SHARED:
-        frame: pd.DataFrame = getattr(snapshot, name)
-        hashes = pd.util.hash_pandas_object(frame.astype("string"), index=False)
-        parts.append(f"{len(frame)}:{int(hashes.sum()):x}")
-    return _digest(parts)
-
-
 @dataclass
 class Inputs:
     """A loaded snapshot with what every job's fingerprint shares."""
@@ -221,8 +165,8 @@ def load_inputs(snapshot_dir: Path, config_path: Path | None) -> Inputs:
         month_of(found["created"], config).to_numpy(), index=found["ticket_id"].to_numpy()
     )
     derive_into(derived, real, snapshot, config)
-    common = _digest(
-        repr(config),
+    common = digest(
+        config_digest(config),
         file_digest(registry_path(config)),
         package_digest(),
         shared_digest(snapshot),
@@ -282,7 +226,7 @@ def incident_jobs(
     for ticket_id in wanted:
         related = [inputs.tickets.get(t, "") for t in _linked(inputs.snapshot, ticket_id)]
         still_open = pd.isna(resolved.get(ticket_id))
-        fingerprint = _digest(
+        fingerprint = digest(
             "incident",
             inputs.common,
             template_digest,
@@ -316,7 +260,7 @@ def monthly_job(inputs: Inputs, month: str, out: Path, compare: int = 3) -> Job:
     period = pd.Period(month, freq="M")
     months = {str(period - n) for n in range(compare + 1)}
     ids = sorted(int(t) for t in inputs.metrics_month.index[inputs.metrics_month.isin(months)])
-    fingerprint = _digest(
+    fingerprint = digest(
         "monthly",
         inputs.common,
         source_digest(template_path(MONTHLY_TEMPLATE)),
@@ -346,7 +290,7 @@ def support_job(
 
     `today` (default: the real date) is the day gap ages count to; `registry` replaces the
     config's registry file."""
-    fingerprint = _digest(
+    fingerprint = digest(
         "support",
         inputs.common,
         source_digest(template_path(SUPPORT_TEMPLATE)),

@@ -30,8 +30,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
-from review import __version__
 from review.errors import SnapshotError
+from review.fingerprint import snapshot_key
 
 FORMAT = 1
 TICKETS, TRANSACTIONS, QUEUES, USERS = (
@@ -44,7 +44,7 @@ DATA_FILES = (TICKETS, TRANSACTIONS, QUEUES, USERS)
 MANIFEST = "manifest.json"
 FOLLOWUPS = "followups.jsonl"  # optional: the follow-up tickets, not incidents
 UNSET_DATE = "1970-01-01T00:00:00Z"
-_CACHE_LAYOUT = 1  # bump when the flattened tables change shape
+CACHE_LAYOUT = 1  # bump when the flattened tables change shape
 
 _REF = pa.struct([("id", pa.string())])
 _REFS = pa.list_(_REF)
@@ -930,18 +930,6 @@ _FRAMES = (
 )  # fmt: skip
 
 
-def _cache_key(directory: Path, manifest: dict[str, Any]) -> str:
-    stamps = [
-        (name, (directory / name).stat().st_size, (directory / name).stat().st_mtime_ns)
-        for name in DATA_FILES
-        if (directory / name).is_file()
-    ]
-    material = json.dumps(
-        [_CACHE_LAYOUT, __version__, manifest.get("sha256"), stamps], sort_keys=True
-    ).encode()
-    return hashlib.sha256(material).hexdigest()[:32]
-
-
 def _verify_checksums(directory: Path, manifest: dict[str, Any]) -> None:
     for name, expected in (manifest.get("sha256") or {}).items():
         path = directory / name
@@ -963,7 +951,7 @@ def load_snapshot(
     """
     path = Path(directory)
     manifest = read_manifest(path)
-    cache = Path(cache_dir) / _cache_key(path, manifest) if cache_dir else None
+    cache = Path(cache_dir) / snapshot_key(path, manifest) if cache_dir else None
     if cache is not None and (cache / "done").is_file():
         snapshot = _read_cache(cache, path)
     else:

@@ -16,6 +16,7 @@ import nbformat
 import pandas as pd
 import pytest
 
+from review import fingerprint
 from review import render as rendering
 from review.cli import main
 from review.config import sample_snapshot
@@ -333,12 +334,12 @@ def test_fingerprint_follows_the_incidents_own_data(snapshot: Path) -> None:
     tx = inputs.snapshot.transactions
     changed = tx.index[tx["ticket_id"] == LONG_TICKET][-1]
     inputs.snapshot.transactions.loc[changed, "data"] = "edited"
-    after = rendering.ticket_digests(inputs.snapshot)
+    after = fingerprint.ticket_digests(inputs.snapshot)
     assert after[LONG_TICKET] != before[LONG_TICKET]
     assert after[HOSTILE_TICKET] == before[HOSTILE_TICKET]
     shuffled = inputs.snapshot
     shuffled.transactions = shuffled.transactions.sample(frac=1, random_state=1)
-    assert rendering.ticket_digests(shuffled).equals(after)  # row order does not matter
+    assert fingerprint.ticket_digests(shuffled).equals(after)  # row order does not matter
 
 
 def _broken_template(tmp_path: Path) -> Path:
