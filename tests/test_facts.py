@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from review import facts, figures
+from review.snapshot import Snapshot
 from review.timeline import EVENT_COLUMNS
 
 T0 = pd.Timestamp("2026-08-03T14:00:00Z")
@@ -80,3 +82,22 @@ def test_extra_cc_leaves_out_requestors() -> None:
 def test_iso_utc_writes_one_format() -> None:
     at = pd.Series([T0, pd.NaT])
     assert facts.iso_utc(at, "?").tolist() == ["2026-08-03T14:00:00Z", "?"]
+
+
+def test_one_derive_builds_the_state_stretches_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Metrics, the close-out audit and the checklist all read the derive's stretches."""
+    from review import checklist, derived, gaps, metrics, timeline
+    from review.config import load_config, sample_snapshot
+
+    calls: list[int] = []
+
+    def counted(events: pd.DataFrame, snapshot: Snapshot) -> pd.DataFrame:
+        calls.append(len(events))
+        return timeline.state_segments(events, snapshot)
+
+    for module in (derived, metrics, gaps, checklist):
+        monkeypatch.setattr(module, "state_segments", counted)
+    config = load_config(None)
+    context = derived._compute(derived.open_snapshot(sample_snapshot(), config), config)
+    assert len(calls) == 1
+    assert len(context.checklist) > 0 and len(context.findings) > 0
