@@ -316,7 +316,7 @@ def _build(tree: dict[str, Any], path: str, user: dict[str, Any], base: Path) ->
         raise ConfigError("statuses.inactive must name at least one status", path)
     try:
         ZoneInfo(cal["timezone"])
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "US" is a directory in tzdata
         raise ConfigError(
             f"calendar.timezone {cal['timezone']!r} is not a known IANA zone "
             "(for example America/New_York)",
