@@ -19,6 +19,7 @@ The snapshot is generated here from N synthetic scenario incidents (2 hours to 1
 some handed off), under benchmarks/_work/ (ignored by git).
 
     python benchmarks/render_bench.py [--count 100] [--repeat 3] [--html] [--no-cold]
+        [--demo-repeat 1]
 """
 
 from __future__ import annotations
@@ -142,6 +143,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3, help="runs of floor and incident")
     parser.add_argument("--html", action="store_true", help="also export HTML in the batches")
+    parser.add_argument("--demo-repeat", type=int, default=1, help="runs of each demo")
     parser.add_argument(
         "--no-cold", action="store_true", help="skip the cold batches (a new kernel per notebook)"
     )
@@ -220,8 +222,8 @@ def main() -> None:
 
     demo(True)  # fills the sample's derived cache once, so both runs below find it
     if not args.no_cold:
-        results["demo-cold"] = timed("demo-cold", lambda: demo(False), args.repeat)
-    results["demo-warm"] = timed("demo-warm", lambda: demo(True), args.repeat)
+        results["demo-cold"] = timed("demo-cold", lambda: demo(False), args.demo_repeat)
+    results["demo-warm"] = timed("demo-warm", lambda: demo(True), args.demo_repeat)
 
     print()
     print(
