@@ -10,7 +10,7 @@ no per-ticket Python loop, so 100,000 incidents cost about what 100 do, times 1,
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import pandas as pd
@@ -30,13 +30,16 @@ CLOCKS = {"h": "wall-clock hours", "bh": "business hours"}  # duration column su
 class Metric:
     """One metric: `key` names its column (durations: key_h and key_bh), `label` is how
     reports name it, `definition` is a template filled from the config (see `words`), and
-    `compute` gives its value per incident (durations: a frame of both columns)."""
+    `compute` gives its value per incident (durations: a frame of both columns). A
+    duration's `includes` says which incidents its statistics count, filled with {missing}
+    (incidents without a value), {total} and {still_open} ('; N still open left out')."""
 
     key: str
     label: str
     unit: Unit
     definition: str
     compute: Callable[[Incidents], pd.Series | pd.DataFrame]
+    includes: str = "resolved incidents{still_open}"
 
     @property
     def columns(self) -> list[str]:
@@ -61,14 +64,15 @@ METRICS: dict[str, Metric] = {}  # by key, in column order
 
 
 def metric(
-    key: str, *, label: str, unit: Unit, definition: str
+    key: str, *, label: str, unit: Unit, definition: str, includes: str | None = None
 ) -> Callable[[Callable[[Incidents], pd.Series | pd.DataFrame]], Metric]:
     """Declare and register a metric around its compute function (a decorator)."""
 
     def register(compute: Callable[[Incidents], pd.Series | pd.DataFrame]) -> Metric:
         if key in METRICS:
             raise ValueError(f"metric {key!r} is declared twice")
-        METRICS[key] = Metric(key, label, unit, definition, compute)
+        spec = Metric(key, label, unit, definition, compute)
+        METRICS[key] = spec if includes is None else replace(spec, includes=includes)
         return METRICS[key]
 
     return register
@@ -212,8 +216,13 @@ def _resolved_at(inc: Incidents) -> pd.Series:
     return resolved.where(inc.tickets["status"].isin(inc.inactive))
 
 
-@metric("time_to_triage", label="time to triage", unit="hours",
-        definition="from opened_at to triaged_at.")  # fmt: skip
+@metric(
+    "time_to_triage",
+    label="time to triage",
+    unit="hours",
+    definition="from opened_at to triaged_at.",
+    includes="triaged incidents ({missing} of {total} not triaged)",
+)
 def _time_to_triage(inc: Incidents) -> pd.DataFrame:
     return inc.between("opened_at", "triaged_at")
 
@@ -234,6 +243,7 @@ def _handoff_count(inc: Incidents) -> pd.Series:
     unit="hours",
     definition="total time in developer queues while the ticket was not closed, from the first "
     "handoff to the final resolution; empty if never handed off or not resolved yet.",
+    includes="resolved incidents that were handed off{still_open}",
 )
 def _time_in_handoff(inc: Incidents) -> pd.DataFrame:
     first_handoff = inc.handoffs.groupby("ticket_id")["at"].min()

@@ -373,7 +373,11 @@ def duration_statistics(metrics: pd.DataFrame, config: Config) -> pd.DataFrame:
                     "metric": m.label,
                     "hours": basis,
                     "incidents": len(values),
-                    "includes": _includes(key, len(metrics), len(values), still_open),
+                    "includes": m.includes.format(
+                        missing=len(metrics) - len(values),
+                        total=len(metrics),
+                        still_open=f"; {still_open} still open left out" if still_open else "",
+                    ),
                     "median": values.median() if len(values) else float("nan"),
                     "p90": values.quantile(0.9) if len(values) else float("nan"),
                     "mean": values.mean() if len(values) else float("nan"),
@@ -382,16 +386,6 @@ def duration_statistics(metrics: pd.DataFrame, config: Config) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows).round({"median": 2, "p90": 2, "mean": 2})
-
-
-def _includes(key: str, total: int, counted: int, still_open: int) -> str:
-    """Which incidents a duration statistic counts, in words."""
-    open_part = f"; {still_open} still open left out" if still_open else ""
-    if key == "time_to_triage":
-        return f"triaged incidents ({total - counted} of {total} not triaged)"
-    if key == "time_in_handoff":
-        return f"resolved incidents that were handed off{open_part}"
-    return f"resolved incidents{open_part}"
 
 
 def month_coverage(snapshot: Snapshot, months: list[str], config: Config) -> dict[str, bool]:
