@@ -21,21 +21,53 @@ from matplotlib.patches import Patch
 
 from review import facts
 from review.config import WEEKDAYS, Config
+from review.gaps import RULES
 
 mdates: Any = importlib.import_module("matplotlib.dates")  # untyped in matplotlib's stubs
 
+# ---------------------------------------------------------------- the palette (defined once)
+# The same status, rule, classification, clock and queue have the same colour in every figure
+# of every report; every figure takes its colours from here.
+GREY = "#c7c7c7"
+OTHER = "#bab0ac"  # a value the palette does not know
+STATUS_COLORS = {
+    "new": GREY,
+    "open": "#4e79a7",
+    "stalled": "#edc948",
+    "resolved": "#59a14f",
+    "rejected": "#9c755f",
+}
+OWNER_COLORS = {"Nobody": GREY}
+CLOCK_COLORS = {"wall-clock": "#4e79a7", "business": "#f28e2b"}  # wall-clock and business hours
+CLASSIFICATION_COLORS = {  # by the role a classification plays (config [classification])
+    "urgent_outage": "#e15759",
+    "urgent_degraded": "#f28e2b",
+    "handoff": "#76b7b2",
+}
+_RULE_ORDER = [
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
+    "#b07aa1", "#ff9da7", "#9c755f",
+]  # fmt: skip
+RULE_COLORS = {rule: _RULE_ORDER[i % len(_RULE_ORDER)] for i, rule in enumerate(RULES)}
+OPS_QUEUE_COLORS = ["#4e79a7", "#76b7b2"]  # blues: where problems arrive
+DEV_QUEUE_COLORS = ["#f28e2b", "#e15759", "#b07aa1", "#9c755f", "#ff9da7"]  # warm: developers
+BAR_COLOR = "#4e79a7"  # a plain count (incidents, days)
+DEADLINE_COLOR = "#b2182b"  # a service-level deadline (review.sla) on the timeline
+EVENT_COLORS = {
+    "staff reply": "#1f77b4",
+    "requestor reply": "#d62728",
+    "comment": "#7f7f7f",
+    "fields, links": "#9467bd",
+}
 LANES = ("queue", "owner", "status")
 MARKS = {
-    # lane label: (event filter, marker, color)
-    "staff reply": ("reply-staff", "^", "#1f77b4"),
-    "requestor reply": ("reply-requestor", "v", "#d62728"),
-    "comment": ("comment", "o", "#7f7f7f"),
-    "fields, links": ("change", "D", "#9467bd"),
+    # lane label: (event filter, marker)
+    "staff reply": ("reply-staff", "^"),
+    "requestor reply": ("reply-requestor", "v"),
+    "comment": ("comment", "o"),
+    "fields, links": ("change", "D"),
 }
-_PALETTE = [
-    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948",
-    "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
-]  # fmt: skip
+_OTHERS = ["#86bcb6", "#f1ce63", "#d37295", "#a0cbe8", "#ffbe7d", "#8cd17d", "#d4a6c8"]
 _TEXT: dict[str, Any] = {"parse_math": False, "usetex": False}
 _RC: Any = {"text.parse_math": False, "text.usetex": False, "font.size": 9}
 
@@ -45,32 +77,41 @@ def _figure(width: float, height: float, layout: Any = "constrained") -> Figure:
         return Figure(figsize=(width, height), layout=layout)
 
 
-_FIXED_COLORS = {
-    "Nobody": "#c7c7c7",
-    "new": "#c7c7c7",
-    "open": "#4e79a7",
-    "stalled": "#edc948",
-    "resolved": "#59a14f",
-    "rejected": "#9c755f",
-}
-_OPS_COLORS = ["#4e79a7", "#76b7b2"]
-_DEV_COLORS = ["#f28e2b", "#e15759", "#b07aa1", "#9c755f", "#ff9da7"]
+def queue_color(name: str, config: Config) -> str:
+    """A queue's colour, the same in every figure: blues for ops queues, warm colours for the
+    developer queues, by their place in the config's lists."""
+    for names, pool in (
+        (config.queues.ops, OPS_QUEUE_COLORS),
+        (config.queues.developer, DEV_QUEUE_COLORS),
+    ):
+        if name in names:
+            return pool[list(names).index(name) % len(pool)]
+    return OTHER
+
+
+def classification_color(value: str, config: Config) -> str:
+    """A classification's colour, by the role it plays in the config; grey-brown if unknown."""
+    roles = {getattr(config.classification, role): c for role, c in CLASSIFICATION_COLORS.items()}
+    return roles.get(value, OTHER)
+
+
+def rule_color(rule: str) -> str:
+    return RULE_COLORS.get(rule, OTHER)
 
 
 def _lane_color(lane: str, value: str, seen: dict[str, str], config: Config) -> str:
-    """Stable colours: grey for nobody/new, blue for ops queues, warm for developer queues."""
+    """Queue and status colours from the palette; owners (people) in order of appearance."""
     if value in seen:
         return seen[value]
     if lane == "queue":
-        pool = _OPS_COLORS if config.is_ops_queue(value) else _DEV_COLORS
-        used = [c for c in seen.values() if c in pool]
-        color = pool[len(used) % len(pool)]
-    elif lane in ("owner", "status") and value in _FIXED_COLORS:
-        color = _FIXED_COLORS[value]
+        color = queue_color(value, config)
+    elif lane == "status":
+        color = STATUS_COLORS.get(value, OTHER)
+    elif value in OWNER_COLORS:
+        color = OWNER_COLORS[value]
     else:
-        others = [c for c in _PALETTE if c not in _FIXED_COLORS.values()]
-        used = [c for c in seen.values() if c in others]
-        color = others[len(used) % len(others)]
+        used = [c for c in seen.values() if c in _OTHERS]
+        color = _OTHERS[len(used) % len(_OTHERS)]
     seen[value] = color
     return color
 
@@ -199,7 +240,8 @@ def incident_timeline(
                 ):
                     del unlabelled[lane][label]
         groups = _event_groups(events)
-        for lane, (key, marker, color) in MARKS.items():
+        for lane, (key, marker) in MARKS.items():
+            color = EVENT_COLORS[lane]
             times = pd.to_datetime(groups[key], utc=True).dt.tz_convert(tz)
             ax.plot(
                 mdates.date2num(times), np.full(len(times), ys[lane]), linestyle="none",
@@ -215,11 +257,11 @@ def incident_timeline(
                 ax.text(x, len(lanes) - 0.45, label, fontsize=8, va="bottom", ha=align, **_TEXT)
         for number, (label, moment) in enumerate(sorted(deadlines.items(), key=lambda d: d[1])):
             x = mdates.date2num(moment.tz_convert(tz))
-            ax.axvline(x, color="#b2182b", linestyle="-.", linewidth=1)
+            ax.axvline(x, color=DEADLINE_COLOR, linestyle="-.", linewidth=1)
             near_right = moment >= view_end - span * 0.15
             ax.text(
                 x, -0.65 + 0.3 * (number % 2), f"{label} " if near_right else f" {label}",
-                fontsize=8, va="bottom", ha="right" if near_right else "left", color="#b2182b",
+                fontsize=8, va="bottom", ha="right" if near_right else "left", color=DEADLINE_COLOR,
                 **_TEXT,
             )  # fmt: skip
         if span <= pd.Timedelta(days=45):
@@ -237,7 +279,8 @@ def incident_timeline(
         ax.set_axisbelow(True)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
-        ax.set_xlabel(f"time ({tz}); shaded: outside business hours", **_TEXT)
+        zones = "/".join(dict.fromkeys(t.tz_convert(tz).strftime("%Z") for t in (start, end)))
+        ax.set_xlabel(f"time ({zones}, {tz}); shaded: outside business hours", **_TEXT)
         ax.set_title(title or "Timeline", loc="left", fontsize=10, **_TEXT)
         handles: list[Any] = []
         for lane, values in unlabelled.items():
@@ -300,6 +343,7 @@ def duration_distributions(metrics: pd.DataFrame, title: str = "") -> Figure:
                     ax.step(
                         np.concatenate([[0.0], x]), np.concatenate([[0.0], y]), where="post",
                         linestyle=style, label=f"{name} hours (n={len(x)})",
+                        color=CLOCK_COLORS[name],
                     )  # fmt: skip
             if len(wall):
                 median, p90 = float(wall.quantile(0.5)), float(wall.quantile(0.9))
@@ -318,6 +362,8 @@ def duration_distributions(metrics: pd.DataFrame, title: str = "") -> Figure:
             ax.set_xlabel("hours (linear to 1 h, log beyond)", **_TEXT)
             ax.set_ylim(0, 1.0)
             ax.grid(color="#dddddd", linewidth=0.6)
+            if not len(wall) and not metrics[business_column].notna().any():
+                ax.set_axis_off()  # an empty panel: its sentence, no axes that mean nothing
         axes[0].set_ylabel("share of incidents at or below", **_TEXT)
         if title:
             fig.suptitle(title, fontsize=11, **_TEXT)
@@ -340,14 +386,17 @@ def monthly_comparison(
     with matplotlib.rc_context(_RC):
         axes = fig.subplots(1, 1 + len(DURATIONS))
         counts = pd.to_numeric(comparison["incidents"], errors="coerce")  # "not covered": NaN
-        axes[0].bar(x, counts, color=_PALETTE[0])
+        axes[0].bar(x, counts, color=BAR_COLOR)
         for i in np.flatnonzero(counts.isna().to_numpy()):
             axes[0].text(x[i], 0, "not covered", rotation=90, ha="center", va="bottom",
                          fontsize=8, color="#666666", **_TEXT)  # fmt: skip
         axes[0].set_title("incidents", fontsize=10)
         for ax, spec in zip(axes[1:], DURATIONS.values(), strict=True):
             for stat, style in (("median", "o-"), ("p90", "s--")):
-                for unit, color in (("h", _PALETTE[0]), ("bh", _PALETTE[1])):
+                for unit, color in (
+                    ("h", CLOCK_COLORS["wall-clock"]),
+                    ("bh", CLOCK_COLORS["business"]),
+                ):
                     column = spec.comparison_column(stat, unit)
                     values = pd.to_numeric(comparison[column], errors="coerce")
                     ax.plot(x, values, style, color=color, label=f"{stat} {unit}", markersize=4)
@@ -382,8 +431,11 @@ def _interval_bars(
     return low, high
 
 
-def counts_chart(by_classification: pd.DataFrame, by_service: pd.DataFrame) -> Figure:
-    """Incidents by classification and by service, as horizontal bars."""
+def counts_chart(
+    by_classification: pd.DataFrame, by_service: pd.DataFrame, config: Config | None = None
+) -> Figure:
+    """Incidents by classification (each in its palette colour, given the config) and by
+    service, as horizontal bars."""
     height = 1.2 + 0.28 * max(len(by_classification), len(by_service), 3)
     fig = _figure(11, height)
     with matplotlib.rc_context(_RC):
@@ -394,7 +446,13 @@ def counts_chart(by_classification: pd.DataFrame, by_service: pd.DataFrame) -> F
         ):
             labels = frame.iloc[:, 0].astype(str).tolist()[::-1]
             values = frame["incidents"].tolist()[::-1]
-            ax.barh(range(len(values)), values, color=_PALETTE[0])
+            colors = (
+                [classification_color(label, config) for label in labels]
+                if config is not None and title == "by classification"
+                else BAR_COLOR
+            )
+            ax.barh(range(len(values)), values, color=colors)
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
             ax.set_yticks(range(len(values)), labels)
             for tick in ax.get_yticklabels():
                 tick.set(parse_math=False)
@@ -404,6 +462,7 @@ def counts_chart(by_classification: pd.DataFrame, by_service: pd.DataFrame) -> F
             ax.set_xlabel("incidents", **_TEXT)
             if not values:
                 ax.text(0.5, 0.5, "no incidents", ha="center", transform=ax.transAxes, **_TEXT)
+                ax.set_axis_off()
     return fig
 
 
@@ -423,11 +482,15 @@ def findings_chart(findings: pd.DataFrame, title: str = "Close-out findings by s
             ax.set_axis_off()
         else:
             table = table.loc[table.sum(axis=1).sort_values().index]
+            order = {rule: i for i, rule in enumerate(RULES)}
+            table = table[
+                sorted(table.columns, key=lambda r: (order.get(str(r), len(order)), str(r)))
+            ]
             left = np.zeros(len(table))
             services = [str(s) or "(no service)" for s in table.index]
-            for i, rule in enumerate(table.columns):
+            for rule in table.columns:
                 values = table[rule].to_numpy(dtype=float)
-                ax.barh(services, values, left=left, color=_PALETTE[i % len(_PALETTE)],
+                ax.barh(services, values, left=left, color=rule_color(str(rule)),
                         label=str(rule))  # fmt: skip
                 left += values
             for tick in ax.get_yticklabels():
@@ -452,7 +515,7 @@ def column_chart(table: pd.DataFrame, label: str, value: str, title: str, xlabel
                     transform=ax.transAxes, **_TEXT)  # fmt: skip
             ax.set_axis_off()
         else:
-            ax.barh(frame[label].astype(str), frame[value], color=_PALETTE[3])
+            ax.barh(frame[label].astype(str), frame[value], color=BAR_COLOR)
             for tick in ax.get_yticklabels():
                 tick.set(parse_math=False)
             ax.set_xlabel(xlabel, **_TEXT)
@@ -498,6 +561,6 @@ def gap_age_chart(table: pd.DataFrame) -> Figure:
         table,
         "service",
         numeric[0],
-        f"How long each gap has stood: days since the first incident with a finding ({numeric[0]})",
+        "How long each gap has stood: days since the first incident with a finding",
         "days",
     )

@@ -433,6 +433,14 @@ def html_bytes(notebook: Path, name: str) -> bytes:
 
     read: Any = nbformat.read
     node = read(notebook, as_version=4)
+    titles = [  # the page header's own title (review.display.PageHeader), when it has one
+        output["metadata"]["review_title"]
+        for cell in node.cells
+        for output in cell.get("outputs", [])
+        if "review_title" in output.get("metadata", {})
+    ]
+    if titles:
+        node.metadata["title"] = str(titles[0])
     body, _ = _html_exporter().from_notebook_node(node, resources={"metadata": {"name": name}})
     return str(body).encode("utf-8")
 

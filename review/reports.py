@@ -26,11 +26,17 @@ from review.derived import Context, PathLike, empty_frame, load_context
 from review.display import (
     Banner,
     Note,
+    PageHeader,
+    ServiceGaps,
+    Table,
     business_hours_text,
     hours_text,
     local_time,
+    local_times_in_text,
     parameter_paths,
+    rt_ticket_url,
 )
+from review.display import Prose as Prose
 from review.display import notebook_setup as notebook_setup
 from review.display import safe_table as safe_table
 from review.errors import ReviewError, TicketError
@@ -109,6 +115,16 @@ class IncidentReview:
     row: dict[str, Any]
     followup_links: dict[str, str] = field(default_factory=dict)  # safe_table links
     deadlines: dict[str, pd.Timestamp] = field(default_factory=dict)  # review.sla, for the timeline
+    rt_url: str = ""  # the ticket in RT's web interface ('' when not from an RT server)
+
+    def header(self) -> PageHeader:
+        """The page's title, with links to the index and to the ticket in RT."""
+        rt = (
+            {f"Ticket {self.ticket_id} in RT": self.rt_url}
+            if self.rt_url
+            else {"no RT link (this snapshot does not come from an RT server)": ""}
+        )
+        return PageHeader(f"Post-incident review: {self.title}", "../index.html", rt)
 
 
 def _people(snapshot: Snapshot, ticket_id: int, role: str) -> str:
@@ -180,6 +196,7 @@ def incident_review_data(
         ],
         columns=["", "value"],
     )
+    who_what["value"] = who_what["value"].replace("", "none recorded")
     events = context.events.loc[context.events["ticket_id"] == ticket_id].reset_index(drop=True)
     end = _timeline_end(row, events, snapshot)
     comms = events.loc[events["kind"].isin(["create", "reply", "comment"])]
@@ -195,9 +212,11 @@ def incident_review_data(
         }
     )
     checklist = context.checklist.loc[context.checklist["ticket_id"] == ticket_id]
+    checklist = checklist.assign(evidence=local_times_in_text(checklist["evidence"], config))
     findings = attach_followups(
         context.findings.loc[context.findings["ticket_id"] == ticket_id], snapshot, config
     )
+    findings = findings.assign(evidence=local_times_in_text(findings["evidence"], config))
     return IncidentReview(
         ticket_id=ticket_id,
         title=f"Ticket {ticket_id}: {visible(str(ticket['subject']))}",  # printed: a stream output
@@ -223,6 +242,7 @@ def incident_review_data(
             ),
             ticket_id,
         ),
+        rt_url=rt_ticket_url(snapshot.manifest.get("source", ""), ticket_id),
     )
 
 
@@ -304,7 +324,9 @@ class MonthlyReport:
         n = len(self.incidents)
         resolved = int(self.incidents["resolved_at"].notna().sum())
         still_open = n - resolved
-        pulled = f" at the pull ({self.pulled_at:%Y-%m-%d %H:%M} UTC)" if self.pulled_at else ""
+        pulled = (
+            f" at the pull ({local_time(self.pulled_at, self.config)})" if self.pulled_at else ""
+        )
         followups = ""
         if self.followups_by_service is not None:
             open_, overdue = self.followups_by_service[["open", "overdue"]].sum()
@@ -321,6 +343,10 @@ class MonthlyReport:
             "recurrence(s) of an earlier incident. "
             f"Compared with {', '.join(self.months[:-1])}.{followups}"
         )
+
+    def header(self) -> PageHeader:
+        """The page's title, with a link to the index."""
+        return PageHeader(f"Monthly incident report, {self.month}", "../index.html")
 
     def coverage_banner(self) -> Any:
         """What the snapshot covers; a warning banner when the month is not wholly covered."""
@@ -344,11 +370,13 @@ class MonthlyReport:
     def stats_table(self) -> pd.DataFrame:
         """`review stats`'s rows for the report's months (hours rounded), with the smallest
         change in median each month's n could detect."""
-        from review.stats import COLUMNS
+        from review.stats import COLUMNS, METRICS
 
         table = self.month_stats[[*COLUMNS, "mdc_median_h"]]
         hours = [c for c in table.columns if c.endswith(("_h", "_low", "_high"))]
-        return table.astype({c: float for c in hours}).round({c: 2 for c in hours})
+        table = table.astype({c: float for c in hours}).round({c: 2 for c in hours})
+        clocks = {"wall": "wall-clock", "business": "business hours"}
+        return table.assign(metric=table["metric"].map(METRICS), clock=table["clock"].map(clocks))
 
     def incident_links(self) -> Any:
         """The incident list as an escaped table whose ticket ids link to the reviews."""
@@ -393,8 +421,9 @@ def month_coverage(snapshot: Snapshot, months: list[str], config: Config) -> dic
     return {m: covers(snapshot.coverage, *month_span(m, config)) for m in months}
 
 
-def coverage_text(snapshot: Snapshot) -> str:
-    """What the snapshot holds, in words (for banners and error lines)."""
+def coverage_text(snapshot: Snapshot, config: Config | None = None) -> str:
+    """What the snapshot holds, in words (for banners and error lines); with `config`, its
+    span in the business calendar's zone (a page's times), else in UTC."""
     found = snapshot.coverage
     if found is None:
         return (
@@ -406,9 +435,14 @@ def coverage_text(snapshot: Snapshot) -> str:
         for kind, flag in (("opened", found.opened_in_window), ("closed", found.closed_in_window))
         if flag
     )
+    span = (
+        f"{local_time(found.since, config)} to {local_time(found.end, config)}"
+        if config is not None
+        else str(found)
+    )
     return (
         f"the snapshot {snapshot.path} holds the tickets {kinds or 'of no known kind'} "
-        f"from {found} in {', '.join(found.queues) or 'no queue'}"
+        f"from {span} in {', '.join(found.queues) or 'no queue'}"
     )
 
 
@@ -537,7 +571,7 @@ def monthly_report_data(
         config=config,
         findings=findings.reset_index(drop=True),
         months=months,
-        coverage=coverage_text(snapshot),
+        coverage=coverage_text(snapshot, config),
         covered=covered[month],
         pulled_at=pulled_at,
         month_stats=month_stats,
@@ -589,6 +623,36 @@ class SupportGapsReport:
     followup_links: dict[str, str] = field(default_factory=dict)  # safe_table links
     # services whose incidents recur (review.recurrence), with or without findings
     recurring: pd.DataFrame = field(default_factory=pd.DataFrame)
+    review_pages: dict[int, str] = field(default_factory=dict)  # ticket -> its review's page
+
+    def header(self) -> PageHeader:
+        """The page's title, with a link to the index."""
+        return PageHeader("Support-assignment gaps by service", "index.html")
+
+    def attention(self) -> Any:
+        """One compact row per service, in attention order, the action in words."""
+        columns = [
+            "service", "service_owner", "support_assignment", "incidents", "findings",
+            "worst_severity", "gap_days", "review_overdue", "recommended_action",
+        ]  # fmt: skip
+        shown = (
+            self.table[columns]
+            .replace({"service_owner": {"": "unknown"}})
+            .rename(
+                columns={
+                    "support_assignment": "support",
+                    "review_overdue": "registry review overdue",
+                }
+            )
+        )
+        shown.insert(0, "#", range(1, len(shown) + 1))
+        return Table(shown) if len(shown) else Note("No service has a support gap.")
+
+    def services(self) -> ServiceGaps:
+        """Each service in the same order: its registry entry and its findings by rule."""
+        return ServiceGaps(
+            self.table, self.registry, self.findings, self.review_pages, self.followup_links
+        )
 
     @property
     def summary(self) -> str:
@@ -667,4 +731,12 @@ def support_gaps_data(
             else len(context.metrics)
         ),
         followup_links=followup_links(context.snapshot),
+        review_pages=review_pages(context.metrics, context.config),
     )
+
+
+def review_pages(metrics: pd.DataFrame, config: Config) -> dict[int, str]:
+    """Where `review render` puts each incident's review, from the top of the reports folder."""
+    months = month_of(metrics["opened_at"], config).astype(str)
+    pages = months + "/incident-" + metrics["ticket_id"].astype(str) + ".html"
+    return dict(zip(metrics["ticket_id"].astype(int), pages, strict=True))

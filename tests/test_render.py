@@ -219,7 +219,7 @@ def test_support_gap_report_renders(rendered: Path) -> None:
     page = (rendered / "support-gaps.html").read_text()
     assert "Support-assignment gaps" in page
     assert "Services that need attention" in page
-    assert "recommended_action" in page and "gap_days" in page
+    assert ">Action</th>" in page and ">Gap (days)</th>" in page
     assert "data/services.yaml" in page or "services.yaml" in page or "last_reviewed" in page
     assert images(rendered / "support-gaps.ipynb") == 2
 
