@@ -176,8 +176,8 @@ def test_incident_review_has_sections_numbers_and_figure(rendered: Path) -> None
     ):
         assert f">{section}" in page
     text = outputs(notebook)
-    metrics = table_with(notebook, "metric", "business h").set_index("metric")
-    hours = metrics[["value (wall-clock h)", "business h"]].astype(str)
+    metrics = table_with(notebook, "Metric", "Business h").set_index("Metric")
+    hours = metrics[["Value (wall-clock h)", "Business h"]].astype(str)
     assert hours.loc["time to triage"].tolist() == ["0.50", "0.50"]
     assert hours.loc["time in hand-off"].tolist() == ["238.00", "62.00"]
     assert hours.loc["time to resolve"].tolist() == ["240.00", "64.00"]
@@ -201,12 +201,12 @@ def test_monthly_report_numbers_distributions_comparison_links(rendered: Path) -
     page = (rendered / "2026-10" / "monthly.html").read_text()
     text = outputs(notebook)
     assert "2 incident(s) opened in the month" in text
-    statistics = table_with(notebook, "metric", "hours", "median", "p90")
+    statistics = table_with(notebook, "Metric", "Hours", "Median", "90th percentile")
     resolve = statistics.loc[
-        (statistics["metric"] == "time to resolve") & (statistics["hours"] == "wall-clock hours")
+        (statistics["Metric"] == "time to resolve") & (statistics["Hours"] == "wall-clock hours")
     ]
     # median of 2 and 240 h, and its 90th percentile
-    assert resolve[["median", "p90"]].astype(float).values.tolist() == [[121.0, 216.2]]
+    assert resolve[["Median", "90th percentile"]].astype(float).values.tolist() == [[121.0, 216.2]]
     assert "2026-09" in text and "2026-08" in text  # the months compared
     assert images(notebook) == 4  # counts, distributions, comparison, findings
     assert "handoff-not-announced" in text  # findings by rule
