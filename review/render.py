@@ -22,6 +22,7 @@ import html
 import json
 import os
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -542,6 +543,9 @@ def run_job(job: Job) -> Failure | Staged:
             html_temp = _write_temp(
                 job.output.with_suffix(".html"), html_bytes(temp, job.output.stem)
             )
+    except (KeyboardInterrupt, SystemExit):
+        _stop_this_worker()
+        raise
     except PapermillExecutionError as exc:
         return Failure(
             name=job.name,
@@ -562,6 +566,18 @@ def run_job(job: Job) -> Failure | Staged:
             partial=_partial(temp),
         )
     return Staged(temp, html_temp)
+
+
+def _stop_this_worker() -> None:
+    """In a worker told to stop (SIGTERM from the parent, Ctrl-C in the terminal): exit now.
+
+    The kernel was shut down on the way out of the notebook; returning would only make the
+    pool's worker loop start the next queued notebook until the parent kills it.
+    """
+    from multiprocessing import parent_process
+
+    if parent_process() is not None:
+        os._exit(128 + signal.SIGTERM)
 
 
 def _partial(temp: Path) -> str | None:
@@ -752,7 +768,6 @@ class _Interrupts:
 
     @contextmanager
     def installed(self) -> Iterator[None]:
-        import signal
         import threading
 
         if threading.current_thread() is not threading.main_thread():

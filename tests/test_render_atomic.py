@@ -223,16 +223,21 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize(
+    ("sig", "group"),
+    [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True)],
+    ids=["SIGINT", "SIGTERM", "Ctrl-C in a terminal (the whole process group)"],
+)
 def test_interrupted_render_stops_cleans_up_and_keeps_the_state_true(
-    tmp_path: Path, sig: signal.Signals
+    tmp_path: Path, sig: signal.Signals, group: bool
 ) -> None:
     out = tmp_path / "reports"
     env = {**os.environ, "REVIEW_CACHE_DIR": str(tmp_path / "cache")}
     command = [sys.executable, "-m", "review", "render", "--all", "--out", str(out), "--jobs", "2"]
     process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=group,
+    )  # fmt: skip
     try:
         deadline = time.monotonic() + 300
         while not list(out.glob("*/incident-*.ipynb")) and time.monotonic() < deadline:
@@ -240,7 +245,10 @@ def test_interrupted_render_stops_cleans_up_and_keeps_the_state_true(
             time.sleep(0.2)
         below = _descendants(process.pid)  # the workers and their kernels
         assert below, "the workers are running"
-        process.send_signal(sig)
+        if group:
+            os.killpg(process.pid, sig)
+        else:
+            process.send_signal(sig)
         _, err = process.communicate(timeout=15)  # a bound on the wait, not a speed test
     finally:
         if process.poll() is None:
