@@ -41,6 +41,7 @@ import review
 from review import warm
 from review.config import Config, load_config, templates_dir, with_registry
 from review.derived import derive_into, derived_dir, open_snapshot, registry_path
+from review.display import local_time
 from review.errors import Interrupted, ReviewError, SnapshotError
 from review.fingerprint import (
     config_digest,
@@ -834,12 +835,12 @@ def write_index(out: Path, inputs: Inputs, result: BatchResult | None = None) ->
 
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8"><title>Incident reviews</title>',
+        '<html lang="en"><head><meta charset="utf-8"><title>Incident reviews and reports</title>',
         "<style>body{font-family:sans-serif;margin:2em;max-width:70em}"
         "td,th{padding:2px 10px;text-align:left}.failed{color:#b00}</style></head><body>",
         "<h1>Incident reviews and reports</h1>",
         f"<p>Snapshot: {esc(str(inputs.snapshot_dir))}, taken "
-        f"{esc(str(inputs.snapshot.manifest.get('pulled_at', '?')))}.</p>",
+        f"{esc(local_time(inputs.snapshot.pulled_at, inputs.config) or 'at an unknown time')}.</p>",
     ]
     support = out / "support-gaps.html"
     if support.is_file():
