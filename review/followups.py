@@ -535,16 +535,27 @@ def rt_web_url(api_url: str) -> str:
     return api_url.split("REST/2.0/")[0]
 
 
-def read_followups(snapshot_dir: Path) -> pd.DataFrame | None:
+def read_followups(
+    snapshot_dir: Path, manifest: dict[str, Any] | None = None
+) -> pd.DataFrame | None:
     """The follow-ups pulled with a snapshot (followups.jsonl), or None when the pull did not
-    take them (older snapshots, the bundled sample). Checked against the manifest."""
+    take them (older snapshots, the bundled sample). Checked against the manifest: the one
+    given (the version the rest of the snapshot was read from), else the one on disk."""
     from review.snapshot import FOLLOWUPS, file_sha256, read_jsonl, read_manifest
 
     path = Path(snapshot_dir) / FOLLOWUPS
-    expected = (read_manifest(Path(snapshot_dir)).get("sha256") or {}).get(FOLLOWUPS)
-    if expected is None or not path.is_file():
+    pinned = manifest is not None
+    recorded = manifest if manifest is not None else read_manifest(Path(snapshot_dir))
+    checksum = (recorded.get("sha256") or {}).get(FOLLOWUPS)
+    if checksum is None or (not pinned and not path.is_file()):
         return None
-    if file_sha256(path) != expected:
+    if not path.is_file() or file_sha256(path) != checksum:
+        if pinned:
+            raise SnapshotError(
+                "was replaced since the rest of the snapshot was read (a pull swapped it in): "
+                "run again",
+                str(path),
+            )
         raise SnapshotError(
             "checksum does not match manifest.json: the file was changed after the pull; "
             "pull again instead of editing",
@@ -588,7 +599,7 @@ def _now(snapshot: Snapshot) -> pd.Timestamp:
 def attach_followups(findings: pd.DataFrame, snapshot: Snapshot, config: Config) -> pd.DataFrame:
     """Findings with their follow-up (followup, followup_status, followup_age_days,
     followup_overdue) when the snapshot's pull took the follow-up queue; unchanged otherwise."""
-    pulled = read_followups(snapshot.path)
+    pulled = read_followups(snapshot.path, snapshot.manifest)
     if pulled is None:
         return findings
     shown = finding_followups(findings, pulled, config, _now(snapshot))
@@ -615,7 +626,7 @@ def followups_digest(snapshot: Snapshot) -> str:
 def followup_links(snapshot: Snapshot) -> dict[str, str]:
     """safe_table links for the `followup` column (the ticket in RT's web interface), when the
     snapshot holds follow-ups."""
-    if read_followups(snapshot.path) is None:
+    if read_followups(snapshot.path, snapshot.manifest) is None:
         return {}
     web = html.escape(rt_web_url(str(snapshot.manifest.get("source", ""))), quote=True)
     return {"followup": web + "Ticket/Display.html?id={}"} if web else {}
@@ -628,7 +639,7 @@ def followups_by_service(
 
     `services` maps an incident's ticket_id to its service, for per-incident follow-ups.
     """
-    pulled = read_followups(snapshot.path)
+    pulled = read_followups(snapshot.path, snapshot.manifest)
     if pulled is None:
         return None
     open_ = pulled.loc[~pulled["status"].isin(config.statuses.inactive)]

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from review import render as rendering
-from review.config import load_config
+from review.config import load_config, sample_snapshot
 from review.derived import derived_dir, load_context
 from review.errors import SnapshotError
 from review.snapshot import DATA_FILES, read_jsonl, read_manifest, write_snapshot
@@ -42,8 +42,13 @@ def pull_second_version(link: Path) -> None:
 
 
 def title(notebook: Path) -> str:
+    """The text of the first outputs (the review's heading), whatever their kind."""
     node = nbformat.read(notebook, as_version=4)
-    return "".join(o.get("text", "") for c in node.cells for o in c.get("outputs", []))
+    outputs = [o for c in node.cells[:3] for o in c.get("outputs", [])]
+    return " ".join(
+        [str(o.get("text", "")) for o in outputs]
+        + [str(v) for o in outputs for v in o.get("data", {}).values()]
+    )
 
 
 def test_a_pull_during_the_batch_does_not_mix_versions(linked: Path, tmp_path: Path) -> None:
@@ -74,3 +79,30 @@ def test_a_kernel_without_its_derived_cache_says_so_or_refuses_a_new_version(
     pull_second_version(linked)
     with pytest.raises(SnapshotError, match="changed since this render began"):
         load_context(linked.resolve(), None, {HOSTILE_TICKET}, derived=expected)
+
+
+def test_follow_ups_are_read_from_the_version_the_batch_read(tmp_path: Path) -> None:
+    """The follow-ups file is read at render time: a swapped one is refused, not mixed in."""
+    from review.followups import read_followups
+    from review.snapshot import load_snapshot
+    from tests.test_followups import ticket
+
+    rows = [read_jsonl(sample_snapshot() / name) for name in DATA_FILES]
+    real = tmp_path / "pulled"
+    link = tmp_path / "current"
+    link.symlink_to(real)
+
+    def pull(status: str) -> None:
+        followups = [ticket(7, "[followup:not-validated:ticket/9] x", status=status)]
+        write_snapshot(link, *rows, source="x", query="q", pulled_at="2026-11-01T06:00:00Z",
+                       followups=followups)  # fmt: skip
+
+    pull("open")
+    snapshot = load_snapshot(link.resolve())
+    first = read_followups(snapshot.path, snapshot.manifest)
+    assert first is not None and first["status"].tolist() == ["open"]
+    pull("resolved")
+    with pytest.raises(SnapshotError, match="was replaced since the rest of the snapshot was read"):
+        read_followups(snapshot.path, snapshot.manifest)
+    again = read_followups(snapshot.path)  # a new command reads the new version
+    assert again is not None and again["status"].tolist() == ["resolved"]
