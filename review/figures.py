@@ -327,7 +327,7 @@ def duration_distributions(metrics: pd.DataFrame, title: str = "") -> Figure:
     """
     from review.metrics import DURATIONS
 
-    fig = _figure(11, 3.6)
+    fig = _figure(11, 3.6 if len(metrics) else 1.4)
     with matplotlib.rc_context(_RC):
         axes = fig.subplots(1, len(DURATIONS), sharey=True)
         for ax, spec in zip(axes, DURATIONS.values(), strict=True):
@@ -413,9 +413,25 @@ def monthly_comparison(
             ax.grid(color="#dddddd", linewidth=0.6)
         for ax in axes:
             ax.set_xticks(x, months, rotation=30, fontsize=8)
+        if not (counts.fillna(0) > 0).any():  # nothing in any month: words, no empty axes
+            _say(axes[0], "no incidents in these months")
+        for ax in axes[1:]:
+            if not any(np.isfinite(line.get_ydata()).any() for line in ax.get_lines()):
+                _say(ax, "no durations to compare")
         if title:
             fig.suptitle(title, fontsize=11, **_TEXT)
     return fig
+
+
+def _say(ax: Any, sentence: str) -> None:
+    """An empty panel: its title and one sentence, without axes that mean nothing."""
+    for artist in [*ax.lines, *ax.patches, *ax.texts, *ax.collections]:
+        artist.remove()
+    legend = ax.get_legend()
+    if legend is not None:
+        legend.remove()
+    ax.text(0.5, 0.5, sentence, ha="center", va="center", transform=ax.transAxes, **_TEXT)
+    ax.set_axis_off()
 
 
 def _interval_bars(
@@ -436,7 +452,8 @@ def counts_chart(
 ) -> Figure:
     """Incidents by classification (each in its palette colour, given the config) and by
     service, as horizontal bars."""
-    height = 1.2 + 0.28 * max(len(by_classification), len(by_service), 3)
+    rows = max(len(by_classification), len(by_service))
+    height = 1.2 + 0.28 * max(rows, 3) if rows else 0.8
     fig = _figure(11, height)
     with matplotlib.rc_context(_RC):
         axes = fig.subplots(1, 2)
@@ -473,7 +490,7 @@ def findings_chart(findings: pd.DataFrame, title: str = "Close-out findings by s
         if len(findings)
         else pd.DataFrame()
     )
-    fig = _figure(11, 1.4 + 0.32 * max(len(table), 3))
+    fig = _figure(11, 1.4 + 0.32 * max(len(table), 3) if len(table) else 0.8)
     with matplotlib.rc_context(_RC):
         ax = fig.add_subplot()
         if table.empty:
@@ -507,7 +524,7 @@ def column_chart(table: pd.DataFrame, label: str, value: str, title: str, xlabel
     frame = table[[label, value]].copy()
     frame[value] = pd.to_numeric(frame[value], errors="coerce")
     frame = frame.dropna().sort_values(value)
-    fig = _figure(11, 1.4 + 0.32 * max(len(frame), 3))
+    fig = _figure(11, 1.4 + 0.32 * max(len(frame), 3) if len(frame) else 0.8)
     with matplotlib.rc_context(_RC):
         ax = fig.add_subplot()
         if frame.empty:

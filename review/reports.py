@@ -335,10 +335,15 @@ class MonthlyReport:
                 f"(open more than {self.config.followups.overdue_days} days)."
             )
         partial = "" if self.covered else "PARTIAL (the snapshot does not cover the month) - "
+        opened = (
+            f"{n} incident(s) opened in the month ({self.config.calendar.timezone}), {resolved} "
+            f"resolved and {still_open} still open{pulled}"
+            if n
+            else f"no incidents opened in the month ({self.config.calendar.timezone})"
+        )
         return (
-            f"{partial}Monthly report {self.month}: {n} incident(s) opened in the month "
-            f"({self.config.calendar.timezone}), {resolved} resolved and {still_open} still "
-            f"open{pulled}; {len(self.findings)} close-out finding(s); "
+            f"{partial}Monthly report {self.month}: {opened}; "
+            f"{len(self.findings)} close-out finding(s); "
             f"{int(self.recurrences['recurrences'].sum()) if len(self.recurrences) else 0} "
             "recurrence(s) of an earlier incident. "
             f"Compared with {', '.join(self.months[:-1])}.{followups}"
@@ -380,7 +385,11 @@ class MonthlyReport:
 
     def incident_links(self) -> Any:
         """The incident list as an escaped table whose ticket ids link to the reviews."""
-        return safe_table(self.incident_list, links={"ticket": "incident-{}.html"})
+        return safe_table(
+            self.incident_list,
+            links={"ticket": "incident-{}.html"},
+            empty=f"No incidents opened in {self.month}.",
+        )
 
 
 def duration_statistics(metrics: pd.DataFrame, config: Config) -> pd.DataFrame:

@@ -305,7 +305,7 @@ def test_monthly_report_mail_carries_its_summary(
     text = next(alternative.iter_parts()).get_content().replace("\r\n", "\n")
     assert text.startswith(
         "Monthly report 2026-10: 20 incident(s) opened in the month (America/New_York), "
-        "20 resolved and 0 still open at the pull (2026-11-01 06:00 UTC); 54 close-out "
+        "20 resolved and 0 still open at the pull (2026-11-01 01:00 EST); 54 close-out "
         "finding(s); 2 recurrence(s) of an earlier incident. Compared with 2026-07, 2026-08, "
         "2026-09.\n"
     )

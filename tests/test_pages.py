@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.colors import to_hex
 
-from review import figures
+from review import figures, reports
 from review.config import Config
 from review.display import PageHeader, html_table, local_times_in_text, rt_ticket_url
 
@@ -134,3 +134,15 @@ def test_an_empty_chart_says_so_without_axes() -> None:
     fig = figures.counts_chart(empty, pd.DataFrame({"service": [], "incidents": []}))
     assert all(not ax.axison for ax in fig.axes)
     assert [t.get_text() for ax in fig.axes for t in ax.texts] == ["no incidents"] * 2
+
+
+def test_a_comparison_of_months_without_incidents_says_so() -> None:
+    report = reports.monthly_report_data(None, "2026-07")  # the sample starts in August
+    fig = figures.monthly_comparison(report.comparison, statistics=report.month_stats)
+    assert [ax.axison for ax in fig.axes] == [False] * 4
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert texts == ["no incidents in these months"] + ["no durations to compare"] * 3
+    assert report.summary.startswith("PARTIAL (the snapshot does not cover the month) - ")
+    assert "Monthly report 2026-07: no incidents opened in the month (America/New_York); " in (
+        report.summary
+    )

@@ -60,7 +60,7 @@ def test_reports_of_no_incidents(no_incidents: Path) -> None:
     monthly = reports.monthly_report_data(no_incidents, "2026-10")
     assert len(monthly.incidents) == 0
     assert monthly.covered  # a quiet month, wholly pulled: 0 is the answer
-    assert monthly.summary.startswith("Monthly report 2026-10: 0 incident(s) opened in the month")
+    assert monthly.summary.startswith("Monthly report 2026-10: no incidents opened in the month")
     assert list(monthly.statistics["incidents"]) == [0] * 6
     support = reports.support_gaps_data(no_incidents, today="2026-11-02")
     assert support.incidents == 0 and len(support.findings) == 0
