@@ -135,7 +135,9 @@ def working_copy(job: Any) -> tuple[Path, bool]:
     from review.render import KERNEL_NAME
 
     node = load_notebook_node(str(job.template))
-    node = parameterize_notebook(node, job.parameters, kernel_name=KERNEL_NAME, language="python")
+    # not `derived`: that names one render batch's cache; JupyterLab finds or derives its own
+    parameters = {k: v for k, v in job.parameters.items() if k != "derived"}
+    node = parameterize_notebook(node, parameters, kernel_name=KERNEL_NAME, language="python")
     output.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
     try:

@@ -49,6 +49,7 @@ def test_a_working_copy_runs_and_the_templates_stay_byte_identical(
     node = nbformat.read(path, as_version=4)
     injected = [c for c in node.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert len(injected) == 1 and "ticket_id = 10" in injected[0].source
+    assert "derived" not in injected[0].source  # a batch's cache; JupyterLab finds its own
     NotebookClient(
         node, kernel_name=rendering.KERNEL_NAME, resources={"metadata": {"path": str(path.parent)}}
     ).execute()
