@@ -1,16 +1,19 @@
 """Render the notebook templates with papermill: a batch, HTML export, skip-unchanged cache.
 
 A render is a list of jobs (one notebook each). Jobs run in worker processes
-(each starts its own Jupyter kernel); a job that fails leaves its partial
-notebook and is reported with the failing cell, and the others go on. Each
-output is remembered with a fingerprint of its inputs (the incident's rows of
-the snapshot, the template, the resolved config, the registry file and the
-package's version and source); a job whose fingerprint is unchanged and whose
-outputs exist is skipped.
+(each with its Jupyter kernel) into temp files; the parent puts each job's
+outputs in place atomically and records it in the state file. A job that fails
+keeps its partial notebook beside the good one (NAME.failed.ipynb) and is
+reported with the failing cell, and the others go on. Each output is remembered
+with a fingerprint of its inputs (review.fingerprint: the incident's rows of the
+snapshot, the template's cells, the config's settings, the registry file and
+the package's version and source); a job whose fingerprint is unchanged and
+whose outputs exist is skipped.
 
 Output layout (under `out`, default ./reports):
     index.html                        links to everything below
     2026-10/incident-1234.ipynb/.html one review per incident, by month opened
+    2026-10/incident-1234.failed.ipynb the partial notebook of a failed render, if any
     2026-10/monthly.ipynb/.html       the monthly report
     support-gaps.ipynb/.html          the support-assignment gap report
     .render-state.json                fingerprints of what was rendered
