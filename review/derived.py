@@ -158,8 +158,10 @@ def derive_into(target: Path, path: Path, snapshot: Snapshot, config: Config) ->
         if target.exists():  # an incomplete leftover (a complete one returned above)
             shutil.rmtree(target, ignore_errors=True)
         os.replace(staging, target)
-    except OSError as exc:
+    except BaseException as exc:  # a full disk, or Ctrl-C: no half-written cache is left
         shutil.rmtree(staging, ignore_errors=True)
+        if not isinstance(exc, OSError):
+            raise
         raise ReviewError(
             f"cannot write the derived cache {target.parent} ({exc.strerror}): give "
             f"{CACHE_ENV} or [paths] cache a directory you may write"
