@@ -512,6 +512,7 @@ def findings_chart(findings: pd.DataFrame, title: str = "Close-out findings by s
                 left += values
             for tick in ax.get_yticklabels():
                 tick.set(parse_math=False)
+            ax.set_xlim(0, float(left.max()) * 1.04)  # the longest bar ends inside the frame
             ax.set_xlabel("findings", **_TEXT)
             ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
             ax.grid(axis="x", color="#dddddd", linewidth=0.6)

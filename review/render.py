@@ -840,7 +840,8 @@ def write_index(out: Path, inputs: Inputs, result: BatchResult | None = None) ->
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8"><title>Incident reviews and reports</title>',
         "<style>body{font-family:sans-serif;margin:2em;max-width:70em}"
-        "td,th{padding:2px 10px;text-align:left}.failed{color:#b00}</style></head><body>",
+        "td,th{padding:2px 10px;text-align:left}.n{text-align:right}.failed{color:#b00}"
+        "</style></head><body>",
         "<h1>Incident reviews and reports</h1>",
         f"<p>Snapshot: {esc(str(inputs.snapshot_dir))}, taken "
         f"{esc(local_time(inputs.snapshot.pulled_at, inputs.config) or 'at an unknown time')}.</p>",
@@ -857,7 +858,7 @@ def write_index(out: Path, inputs: Inputs, result: BatchResult | None = None) ->
         parts.append(f"<h2>{esc(month_dir.name)}</h2>")
         if monthly.is_file():
             parts.append(f'<p><a href="{esc(month_dir.name)}/monthly.html">Monthly report</a></p>')
-        parts.append("<table><tr><th>ticket</th><th>subject</th><th>review</th></tr>")
+        parts.append('<table><tr><th class="n">Ticket</th><th>Subject</th><th>Review</th></tr>')
         for notebook in notebooks:
             number = _ticket_number(notebook)
             subject = str(subjects.get(number, ""))
@@ -874,7 +875,9 @@ def write_index(out: Path, inputs: Inputs, result: BatchResult | None = None) ->
             if notebook.resolve() in failed:
                 reason = esc(str(failed[notebook.resolve()]))
                 review_cell = f'<span class="failed">failed: {reason}</span> {review_cell}'
-            parts.append(f"<tr><td>{number}</td><td>{esc(subject)}</td><td>{review_cell}</td></tr>")
+            parts.append(
+                f'<tr><td class="n">{number}</td><td>{esc(subject)}</td><td>{review_cell}</td></tr>'
+            )
         parts.append("</table>")
     parts.append("</body></html>")
     target = out / "index.html"
