@@ -1,9 +1,10 @@
 """Every page `review demo` writes, opened in a real browser (Debian's chromium, via playwright).
 
 Checked as a reader at 1280 px would see them: no script errors, nothing fetched from
-outside the file (no CDN), nothing wider than the window, every link to another report
-leads to a file that exists, every figure loaded. Skipped when /usr/bin/chromium is
-missing, except under CI (CI=true), where that is a failure: CI installs it with apt.
+outside the file (no CDN), nothing wider than the window or scrolling sideways, every link to
+another report leads to a file that exists, every figure loaded, every page links back to the
+index and has a title that says what it is. Skipped when /usr/bin/chromium is missing, except
+under CI (CI=true), where that is a failure: CI installs it with apt.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ _MEASURE = """() => {
   }
   return {
     width: document.documentElement.scrollWidth,
+    title: document.title,
     scrolling: wide,
     links: [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href')),
     images: [...document.querySelectorAll('img')].map(i => [i.complete, i.naturalWidth]),
@@ -130,6 +132,15 @@ def test_every_page_reads_well_in_a_browser(demo: Path, browser: Any) -> None:
                 continue
             if not (path.parent / unquote(parts.path)).is_file():
                 problems.append(f"{name}: link to a missing file: {href}")
+        targets = {
+            (path.parent / unquote(urlsplit(h).path)).resolve()
+            for h in seen["links"]
+            if not urlsplit(h).scheme and urlsplit(h).path
+        }
+        if path != demo / "index.html" and (demo / "index.html").resolve() not in targets:
+            problems.append(f"{name}: no link back to the index")
+        if not seen["title"] or seen["title"] == path.stem:
+            problems.append(f"{name}: the title does not say what the page is: {seen['title']!r}")
         for i, (complete, natural) in enumerate(seen["images"]):
             if not complete or natural == 0:
                 problems.append(f"{name}: image {i + 1} did not load")
