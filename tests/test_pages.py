@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from matplotlib.colors import to_hex
 
 from review import figures, reports
-from review.config import Config
+from review.config import Config, sample_snapshot
 from review.display import PageHeader, html_table, local_times_in_text, rt_ticket_url
 
 
@@ -146,3 +149,21 @@ def test_a_comparison_of_months_without_incidents_says_so() -> None:
     assert "Monthly report 2026-07: no incidents opened in the month (America/New_York); " in (
         report.summary
     )
+
+
+def test_an_incident_review_links_to_its_ticket_in_the_rt_it_was_pulled_from(
+    tmp_path: Path,
+) -> None:
+    snapshot = tmp_path / "snap"
+    shutil.copytree(sample_snapshot(), snapshot)
+    manifest = json.loads((snapshot / "manifest.json").read_text())
+    manifest["source"] = "https://rt.example.edu/REST/2.0/"
+    (snapshot / "manifest.json").write_text(json.dumps(manifest))
+    header = reports.incident_review_data(snapshot, 51).header()
+    page = Cells(header._repr_html_())
+    assert page.links == ["../index.html", "https://rt.example.edu/Ticket/Display.html?id=51"]
+    assert (
+        header.title == "Post-incident review: Ticket 51: Snapshots missing for /projects volumes"
+    )
+    sample = reports.incident_review_data(None, 51).header()
+    assert Cells(sample._repr_html_()).links == ["../index.html"]  # not from RT: no link
