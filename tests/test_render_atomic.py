@@ -92,9 +92,11 @@ def test_a_later_success_removes_the_partial(good: Path) -> None:
 
 
 def test_state_and_index_on_a_full_disk_are_one_line_each_and_the_old_ones_stay(
-    good: Path, monkeypatch: pytest.MonkeyPatch
+    good: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """ENOSPC surfacing at fsync (delayed allocation) while the parent writes its files."""
+    monkeypatch.setenv("REVIEW_CACHE_DIR", str(tmp_path / "cache"))
+    inputs = rendering.load_inputs(make_snapshot(tmp_path / "scenario"), None)
     (good / "index.html").write_bytes(b"GOOD INDEX")
     before = (good / rendering.STATE_FILE).read_bytes()
 
@@ -109,7 +111,7 @@ def test_state_and_index_on_a_full_disk_are_one_line_each_and_the_old_ones_stay(
     with monkeypatch.context() as patch:
         patch.setattr(rendering.os, "fsync", full)
         result = rendering.run_batch(jobs, good, workers=2, force=True, runner=_disk_full_runner)
-        rendering.write_index(good, _no_inputs(), result)
+        rendering.write_index(good, inputs, result)
     assert (good / rendering.STATE_FILE).read_bytes() == before
     assert (good / "index.html").read_bytes() == b"GOOD INDEX"
     assert [p.name for p in good.rglob(".*") if p.name != rendering.STATE_FILE] == []
@@ -123,17 +125,6 @@ def test_state_and_index_on_a_full_disk_are_one_line_each_and_the_old_ones_stay(
         f"cannot write {good / 'index.html'} ({full_disk}); the previous one stays",
     ]
     assert rendering.problems(result) == "1 notebook(s) failed, 2 output(s) not written"
-
-
-def _no_inputs() -> Any:
-    """Enough of an Inputs for write_index."""
-    from types import SimpleNamespace
-
-    import pandas as pd
-
-    tickets = pd.DataFrame({"ticket_id": [2, 3, 4], "subject": ["a", "b", "c"]})
-    snapshot = SimpleNamespace(tickets=tickets, manifest={"pulled_at": "2026-11-01T00:00:00Z"})
-    return SimpleNamespace(snapshot=snapshot, snapshot_dir=Path("snapshot"))
 
 
 # --------------------------------------------------------------------------- a real full disk
