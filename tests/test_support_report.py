@@ -55,8 +55,10 @@ def test_support_report_takes_registry_and_today(registry: Path, tmp_path: Path)
         ["support-report", "--registry", str(registry), "--today", "2026-11-30", "--out", str(out)]
     )
     notebook = json.loads((out / "support-gaps.ipynb").read_text())
-    printed = "".join(
-        "".join(o.get("text", "")) for c in notebook["cells"] for o in c.get("outputs", [])
+    outputs = [o for c in notebook["cells"] for o in c.get("outputs", [])]
+    printed = "".join(  # printed text and displayed prose (the summary is a Prose)
+        "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/html", ""))
+        for o in outputs
     )
     # 160 findings in the sample, 3 fewer with payroll-export registered
     assert "157 close-out finding(s) across 7 service(s)" in printed
