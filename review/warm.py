@@ -16,6 +16,7 @@ Set REVIEW_WARM_KERNELS=0 to give every notebook its own kernel again (papermill
 from __future__ import annotations
 
 import os
+from contextlib import suppress
 from typing import Any
 
 WARM_ENV = "REVIEW_WARM_KERNELS"
@@ -186,7 +187,8 @@ class WarmKernel:
         try:
             pm.execute_notebook(engine_name=ENGINE_NAME, warm=self, **papermill_arguments)
         except BaseException:
-            self.shutdown(now=True)
+            with suppress(Exception):  # the notebook's error is the one to report
+                self.shutdown(now=True)
             raise
 
 
