@@ -503,6 +503,11 @@ def _check_holidays(country: str, subdivision: str, path: str) -> None:
         )
 
 
+def default_config() -> Config:
+    """The documented defaults alone, whatever REVIEW_CONFIG says (the bundled sample's)."""
+    return _build(_default_tree(), "defaults", {}, Path.cwd())
+
+
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """Read the config file (or REVIEW_CONFIG, or none) over the documented defaults."""
     from_environment = path is None and bool(os.environ.get(CONFIG_ENV))

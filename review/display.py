@@ -212,6 +212,9 @@ HEADERS = {
     "mdc_median_h": "Smallest detectable change (h)",
     "followup": "Follow-up",
     "followup_status": "Follow-up status",
+    "sla": "Service level",
+    "ci_low": "95% low",
+    "ci_high": "95% high",
 }
 HIDDEN = ("line",)  # where in the registry file a row came from: for error messages, not pages
 

@@ -277,7 +277,11 @@ def _ordered(
     initial = ev.loc[is_sla].groupby("ticket_id")["old"].first()
     created_in = first["queue"].astype("string")
     default = agreements.default_for(created_in)
-    start_level = initial.reindex(first.index).fillna(default)
+    # The ticket's own SLA field (RT sets it at Create without a transaction) says which
+    # level RT applied; the config's defaults serve pulls without it and sites without SLAs.
+    tickets = snapshot.tickets.set_index("ticket_id")
+    in_rt = tickets.get("sla", pd.Series(dtype="string")).reindex(first.index)
+    start_level = initial.reindex(first.index).fillna(in_rt.replace("", pd.NA)).fillna(default)
     level = ev["new"].where(is_sla).groupby(ev["ticket_id"]).ffill()
     ev["level"] = level.fillna(_lookup(ev["ticket_id"], start_level)).fillna("").astype("string")
     return ev

@@ -44,7 +44,7 @@ DATA_FILES = (TICKETS, TRANSACTIONS, QUEUES, USERS)
 MANIFEST = "manifest.json"
 FOLLOWUPS = "followups.jsonl"  # optional: the follow-up tickets, not incidents
 UNSET_DATE = "1970-01-01T00:00:00Z"
-CACHE_LAYOUT = 1  # bump when the flattened tables change shape
+CACHE_LAYOUT = 2  # bump when the flattened tables change shape
 
 _REF = pa.struct([("id", pa.string())])
 _REFS = pa.list_(_REF)
@@ -54,6 +54,7 @@ _SCHEMAS: dict[str, pa.Schema] = {
             ("id", pa.int64()),
             ("Subject", pa.string()),
             ("Status", pa.string()),
+            ("SLA", pa.string()),  # RT's service level; absent in older pulls
             ("Queue", _REF),
             ("Owner", _REF),
             ("Creator", _REF),
@@ -690,6 +691,7 @@ def _flatten_tickets(
             "ticket_id": ids,
             "subject": pd.Series(table.column("Subject").to_pandas(), dtype="string").fillna(""),
             "status": pd.Series(table.column("Status").to_pandas(), dtype="string"),
+            "sla": pd.Series(table.column("SLA").to_pandas(), dtype="string").fillna(""),
             "queue_id": _ref_ids(table, "Queue"),
             "owner": _ref_ids(table, "Owner"),
             "creator": _ref_ids(table, "Creator"),

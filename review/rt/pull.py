@@ -33,7 +33,7 @@ History = Literal["auto", "bulk", "per-ticket"]
 
 TICKET_FIELDS = (
     "AdminCc,Cc,Created,Creator,CustomFields,Due,EffectiveId,FinalPriority,InitialPriority,"
-    "LastUpdated,LastUpdatedBy,Owner,Priority,Queue,Requestor,Resolved,Started,Starts,Status,"
+    "LastUpdated,LastUpdatedBy,Owner,Priority,Queue,Requestor,Resolved,SLA,Started,Starts,Status,"
     "Subject,TimeEstimated,TimeLeft,TimeWorked,Told,Type,_hyperlinks"
 )
 TRANSACTION_FIELDS = "ObjectType,ObjectId,Type,Field,OldValue,NewValue,Created,Creator,Data"

@@ -9,13 +9,24 @@ EmailRecord rows, the SetWatcher twin of every owner change).
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field
+import tempfile
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from review.errors import ReviewError
-from review.scenarios.model import LINK_KINDS, Incident, ScenarioSet, Step, load_scenarios
+from review.scenarios.model import (
+    LINK_KINDS,
+    Incident,
+    ScenarioSet,
+    Step,
+    business_clock,
+    load_scenarios,
+)
+from review.sla import UNSET_DUE
 from review.snapshot import UNSET_DATE, write_snapshot
 
 SAMPLE_BASE_URL = "https://rt.example.edu/REST/2.0/"
@@ -55,10 +66,20 @@ class _Ticket:
     last_updated: str = ""
     last_updated_by: str = ""
     merged_into: int | None = None
+    sla: str = ""
+    starts: str = UNSET_DUE  # RT's Starts and Due as its Set transactions write them
+    due: str = UNSET_DUE
 
 
 class _Generator:
-    def __init__(self, scenarios: ScenarioSet, base_url: str) -> None:
+    def __init__(
+        self, scenarios: ScenarioSet, base_url: str, sla: dict[int, dict[str, str]] | None = None
+    ) -> None:
+        """`sla`: for each action (its place in the timeline), the Starts and Due RT's SLA
+        scrips leave after it (RT's text, unset 1970-01-01 00:00:00); None writes none."""
+        self.sla = sla or {}
+        self.action = 0  # the timeline place of the action being recorded
+        self.action_of: dict[int, int] = {}  # transaction id -> its action
         self.scenarios = scenarios
         self.site = scenarios.site
         self.base = base_url
@@ -90,6 +111,7 @@ class _Generator:
         old: str = "", new: str = "", data: str = "", object_id: int | None = None,
     ) -> None:  # fmt: skip
         self.txn_id += 1
+        self.action_of[self.txn_id] = self.action
         target = ticket.incident.ticket_id if object_id is None else object_id
         self.transactions.append(
             {
@@ -151,6 +173,16 @@ class _Generator:
             ticket.started = rt_time(at)
         if incident.status in INACTIVE:
             ticket.resolved = rt_time(at)
+        ticket.sla = self.site.sla_at_create(incident)
+
+    def sla_dates(self, ticket: _Ticket, at: datetime) -> None:
+        """RT's SLA scrips after an action: `Set Starts` (at creation) and `Set Due` by
+        RT_System, written only when the value changes."""
+        for name, new in self.sla.get(self.action, {}).items():  # Starts before Due, as RT
+            old = getattr(ticket, name.lower())
+            if new != old:
+                self.record(ticket, at, RT_SYSTEM, "Set", fld=name, old=old, new=new)
+                setattr(ticket, name.lower(), new)
 
     def step(self, incident: Incident, step: Step) -> None:
         ticket = self.tickets[incident.ticket_id]
@@ -265,7 +297,7 @@ class _Generator:
             "Created": rt_time(ticket.incident.created),
             "Creator": self.ref("user", ticket.incident.creator),
             "CustomFields": custom_fields,
-            "Due": UNSET_DATE,
+            "Due": _iso(ticket.due),
             "EffectiveId": self.ref("ticket", tid),
             "FinalPriority": "0",
             "InitialPriority": "0",
@@ -277,7 +309,8 @@ class _Generator:
             "Requestor": [self.ref("user", n) for n in ticket.requestors],
             "Resolved": ticket.resolved,
             "Started": ticket.started,
-            "Starts": UNSET_DATE,
+            "SLA": ticket.sla or None,
+            "Starts": _iso(ticket.starts),
             "Status": ticket.status,
             "Subject": ticket.incident.subject,
             "TimeEstimated": "0",
@@ -329,7 +362,7 @@ class _Generator:
             "Created": ACCOUNTS_CREATED, "Creator": self.ref("user", RT_SYSTEM), "CustomFields": [],
             "Description": description, "Disabled": "0", "LastUpdated": ACCOUNTS_CREATED,
             "LastUpdatedBy": self.ref("user", RT_SYSTEM), "Lifecycle": "default", "Name": name,
-            "SLADisabled": "1", "SortOrder": "0",
+            "SLADisabled": "0" if self.site.sla.levels else "1", "SortOrder": "0",
             "TicketCustomFields": [
                 {"_url": f"{self.base}customfield/{self.cf_ids[cf]}", "id": self.cf_ids[cf],
                  "name": cf,
@@ -346,11 +379,14 @@ class _Generator:
         }  # fmt: skip
 
     def run(self) -> tuple[list[dict[str, Any]], ...]:
-        for _, _, _, incident, step in self.scenarios.timeline():
+        for action, (_, _, _, incident, step) in enumerate(self.scenarios.timeline()):
+            self.action = action
             if step is None:
                 self.create(incident)
             else:
                 self.step(incident, step)
+            ticket = self.tickets[incident.ticket_id]
+            self.sla_dates(ticket, incident.created if step is None else step.at)
         kept = {tid: t for tid, t in self.tickets.items() if t.merged_into is None}
         tickets = [self.ticket_json(t) for _, t in sorted(kept.items())]
         transactions = [t for t in self.transactions if int(t["ObjectId"]) in kept]
@@ -379,6 +415,54 @@ class _Generator:
         return tickets, transactions, queues, users
 
 
+def _iso(rt_text: str) -> str:
+    """A date as RT's Set transaction writes it, as REST2 shows it on the ticket."""
+    return UNSET_DATE if rt_text == UNSET_DUE else rt_text.replace(" ", "T") + "Z"
+
+
+def _sla_actions(scenarios: ScenarioSet, base_url: str) -> dict[int, dict[str, str]]:
+    """Starts and Due after every action, as RT's SLA scrips set them with the site's levels.
+
+    The history without them is generated first; review.sla replays SLA_SetDue on it (the
+    Due after an action's last trigger) and Starts is RT's first business second at or
+    after creation (creation itself with StartImmediately).
+    """
+    from review.config import default_config
+    from review.sla import add_business_seconds, due_history
+    from review.snapshot import load_snapshot
+    from review.timeline import build_events
+
+    site = scenarios.site
+    if not site.sla.levels:
+        return {}
+    draft = _Generator(scenarios, base_url)
+    tickets, transactions, queues, users = draft.run()
+    clock = business_clock(scenarios)
+    config = replace(default_config(), sla=site.sla)
+    with tempfile.TemporaryDirectory(prefix="review-generate-") as scratch:
+        snapshot = load_snapshot(
+            write_snapshot(Path(scratch) / "s", tickets, transactions, queues, users,
+                           source="sample", query=SAMPLE_QUERY, pulled_at=SAMPLE_PULLED_AT),
+            cache_dir=Path(scratch) / "cache",
+        )  # fmt: skip
+        dues = due_history(build_events(snapshot, config), snapshot, config, clock)
+    dues["action"] = dues["txn_id"].map(draft.action_of)
+    after = dues.sort_values("seq").drop_duplicates("action", keep="last")
+    due_text = after["due"].dt.strftime("%Y-%m-%d %H:%M:%S").fillna(UNSET_DUE)
+    actions: dict[int, dict[str, str]] = {}
+    created = pd.Series([i.created for i in scenarios.incidents], dtype="datetime64[ns, UTC]")
+    opening = add_business_seconds(clock, created, pd.Series(0.0, index=created.index).to_numpy())
+    place = {i.ticket_id: n for n, (*_, i, step) in enumerate(scenarios.timeline()) if not step}
+    for row, incident in enumerate(scenarios.incidents):
+        level = site.sla.level(site.sla_at_create(incident))
+        if level is not None:
+            starts = created[row] if level.start_immediately else opening[row]
+            actions[place[incident.ticket_id]] = {"Starts": f"{starts:%Y-%m-%d %H:%M:%S}"}
+    for action, due in zip(after["action"], due_text, strict=True):
+        actions.setdefault(int(action), {})["Due"] = due
+    return actions
+
+
 def generate_snapshot(
     scenario_dir: str | Path,
     out_dir: str | Path,
@@ -393,7 +477,8 @@ def generate_snapshot(
     opened or closed from `since` to the pull in the queues it names.
     """
     scenarios = load_scenarios(scenario_dir)
-    tickets, transactions, queues, users = _Generator(scenarios, base_url).run()
+    sla = _sla_actions(scenarios, base_url)
+    tickets, transactions, queues, users = _Generator(scenarios, base_url, sla).run()
     coverage = {
         "since": since, "until": pulled_at, "queues": [q["Name"] for q in queues],
         "closed_in_window": True, "opened_in_window": True,

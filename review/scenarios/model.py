@@ -10,11 +10,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from review.errors import ScenarioError
+from review.errors import ConfigError, ScenarioError
+from review.sla import Agreements, parse_agreements
+
+if TYPE_CHECKING:
+    from review.calendar import BusinessClock
 
 ACTIONS = ("reply", "comment", "owner", "queue", "set", "status", "link", "merge_into")
 LINK_KINDS = {
@@ -44,9 +48,25 @@ class Site:
     queues: tuple[tuple[str, str], ...]  # (name, description)
     custom_fields: tuple[str, ...]
     people: tuple[Person, ...]
+    sla: Agreements = field(default_factory=Agreements)  # RT's %ServiceAgreements, if on
+    sla_by_classification: tuple[tuple[str, str], ...] = ()  # Classification -> level at create
 
     def person(self, name: str) -> Person | None:
         return next((p for p in self.people if p.name == name), None)
+
+    def sla_at_create(self, incident: Incident) -> str:
+        """The level an incident gets at creation: the one the intake sets from its
+        Classification, else RT's GetDefaultServiceLevel (queue default, else Default)."""
+        if not self.sla.levels:
+            return ""
+        chosen = dict(self.sla_by_classification).get(incident.fields.get("Classification", ""))
+        return chosen or dict(self.sla.queue_defaults).get(incident.queue, self.sla.default)
+
+    def sla_sent_at_create(self, incident: Incident) -> str:
+        """The level the intake names when it creates the ticket ("" = RT's default applies)."""
+        if not self.sla.levels:
+            return ""
+        return dict(self.sla_by_classification).get(incident.fields.get("Classification", ""), "")
 
 
 @dataclass(frozen=True)
@@ -94,6 +114,17 @@ class ScenarioSet:
         return sorted(entries, key=lambda e: (e[0], e[1], e[2]))
 
 
+def business_clock(scenarios: ScenarioSet) -> BusinessClock:
+    """The business hours the site's levels run on: the default config's [calendar] (the
+    bundled sample is read with the default config), for every year the scenarios touch."""
+    from review.calendar import BusinessClock
+    from review.config import default_config
+
+    calendar = default_config().calendar
+    years = [i.created.year for i in scenarios.incidents] or [2026]
+    return BusinessClock(calendar, first_year=min(years), last_year=max(years) + 1)
+
+
 def parse_duration(text: str) -> timedelta:
     match = _DURATION.fullmatch(str(text).strip())
     if not match or not any(match.groups()):
@@ -137,11 +168,34 @@ def _site(path: Path) -> Site:
             queues=tuple((q["name"], q.get("description", "")) for q in raw["queues"]),
             custom_fields=tuple(raw["custom_fields"]),
             people=tuple(people),
+            **_site_sla(raw.get("sla"), str(path)),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise ScenarioError(
             f"site file needs queues, custom_fields, staff, customers ({exc})", str(path)
         ) from None
+
+
+def _site_sla(raw: Any, path: str) -> dict[str, Any]:
+    """site.yaml's `sla` block: the keys of the config's [sla] section (RT's terms) plus
+    `by_classification`, the level the intake form sets from the Classification."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ScenarioError("sla must be a mapping like the config's [sla] section", path)
+    section = {"default": "", "queue_defaults": {}, "levels": {}, "handoff_ola_hours": 8, **raw}
+    by_class = section.pop("by_classification", None) or {}
+    try:
+        agreements = parse_agreements(section, path)
+    except ConfigError as exc:
+        raise ScenarioError(str(exc), path) from None
+    unknown = sorted(set(by_class.values()) - {lv.name for lv in agreements.levels})
+    if unknown:
+        raise ScenarioError(f"sla.by_classification names undefined level {unknown[0]!r}", path)
+    return {
+        "sla": agreements,
+        "sla_by_classification": tuple((str(k), str(v)) for k, v in by_class.items()),
+    }
 
 
 def _step(raw: dict[str, Any], previous: datetime, source: str, key: str) -> Step:

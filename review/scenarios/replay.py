@@ -30,7 +30,14 @@ import httpx2
 
 from review.config import source_dir
 from review.errors import ScenarioError
-from review.scenarios.model import Incident, ScenarioSet, Site, Step, load_scenarios
+from review.scenarios.model import (
+    Incident,
+    ScenarioSet,
+    Site,
+    Step,
+    business_clock,
+    load_scenarios,
+)
 
 # A throwaway RT on loopback: every scenario person logs in with this password.
 PASSWORD = "scenario-pw"
@@ -38,6 +45,7 @@ ROOT_PASSWORD = "password"  # RT's default for root
 # A privileged account without ShowTicketComments, to show that a pull warns about it.
 AUDITOR = "auditor"
 RT_SETUP = "/usr/sbin/rt-setup-database-5"
+SLA_CONFIG = "sla.pm"  # the site's %ServiceAgreements, in the RT's RT_SiteConfig.d
 STAFF_RIGHTS = (
     "SeeQueue", "ShowTicket", "ShowTicketComments", "ShowOutgoingEmail", "CreateTicket",
     "ReplyToTicket", "CommentOnTicket", "ModifyTicket", "OwnTicket", "TakeTicket", "StealTicket",
@@ -76,6 +84,7 @@ def _perl(value: Any) -> str:
 def initialdata(site: Site) -> str:
     """RT initialdata (Perl) for the site: queues, custom fields on every queue, people, rights."""
     queues = [name for name, _ in site.queues]
+    sla_on = {"SLADisabled": 0} if site.sla.levels else {}  # RT creates queues with SLA off
     groups = [
         {"Name": "Staff", "Description": "Scenario staff"},
         {"Name": "Auditors", "Description": "May read tickets but not comments"},
@@ -121,7 +130,7 @@ def initialdata(site: Site) -> str:
         "# RT initialdata written by review.scenarios.replay; load with rt-setup-database-5.",
         f"@Groups = ({', '.join(_perl(g) for g in groups)});",
         "@Queues = ("
-        + ", ".join(_perl({"Name": n, "Description": d}) for n, d in site.queues)
+        + ", ".join(_perl({"Name": n, "Description": d, **sla_on}) for n, d in site.queues)
         + ");",
         "@Users = (" + ",\n  ".join(_perl(u) for u in users) + ");",
         "@CustomFields = (" + ",\n  ".join(_perl(f) for f in fields) + ");",
@@ -177,8 +186,14 @@ def load_initialdata(rt_dir: Path, text: str) -> None:
 class Replayer:
     """Performs scenario actions against RT, one HTTP session per acting person."""
 
-    def __init__(self, base_url: str, set_clock: Callable[[datetime], None]) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        set_clock: Callable[[datetime], None],
+        sla_at_create: Callable[[Incident], str] = lambda incident: "",
+    ) -> None:
         self.api = base_url.rstrip("/") + "/REST/2.0/"
+        self.sla_at_create = sla_at_create  # the level the intake names ("" = RT's default)
         self.set_clock = set_clock
         self.sessions: dict[str, httpx2.Client] = {}
         self.ticket_ids: dict[str, int] = {}
@@ -233,6 +248,9 @@ class Replayer:
             body["AdminCc"] = list(incident.admincc)
         if incident.status != "new":
             body["Status"] = incident.status
+        level = self.sla_at_create(incident)
+        if level:
+            body["SLA"] = level
         fields = {k: v for k, v in incident.fields.items() if v != ""}
         if fields:
             body["CustomFields"] = fields
@@ -309,6 +327,15 @@ def rt_server(*args: str | int | Path) -> None:
         raise ScenarioError(f"scripts/rt-server {args[0]} failed: {done.stderr.strip()}")
 
 
+def sla_site_config(scenarios: ScenarioSet) -> str:
+    """RT_SiteConfig.d lines for site.yaml's service levels ("" without)."""
+    from review.sla import rt_site_config
+
+    if not scenarios.site.sla.levels:
+        return ""
+    return rt_site_config(scenarios.site.sla, business_clock(scenarios))
+
+
 def replay_into(scenario_dir: Path, rt_dir: Path, port: int | None = None) -> dict[str, int]:
     """Start the RT in ``rt_dir`` under a frozen fake clock, replay the scenarios, stop it."""
     scenarios = load_scenarios(scenario_dir)
@@ -318,9 +345,12 @@ def replay_into(scenario_dir: Path, rt_dir: Path, port: int | None = None) -> di
         clock.write_text(moment.strftime("%Y-%m-%d %H:%M:%S") + "\n")
 
     set_clock(scenarios.incidents[0].created if scenarios.incidents else datetime.now())
+    sla = sla_site_config(scenarios)
+    if sla:
+        (rt_dir / "RT_SiteConfig.d" / SLA_CONFIG).write_text(sla, "utf-8")
     port = port or free_port()
     rt_server("start", rt_dir, port, clock)
-    replayer = Replayer(f"http://127.0.0.1:{port}", set_clock)
+    replayer = Replayer(f"http://127.0.0.1:{port}", set_clock, scenarios.site.sla_sent_at_create)
     try:
         ids = replayer.run(scenarios)
     finally:

@@ -19,10 +19,11 @@ from typing import Any
 
 import pytest
 
+from review import sla
 from review.config import cache_dir, source_dir
 from review.rt.client import Connection, RTClient
-from review.scenarios import replay
-from review.scenarios.replay import ROOT_PASSWORD, free_port, rt_server
+from review.scenarios import model, replay
+from review.scenarios.replay import ROOT_PASSWORD, SLA_CONFIG, free_port, rt_server
 
 RT_BINARY = Path("/usr/share/request-tracker5/libexec/rt-server")
 RT_SETUP = Path("/usr/sbin/rt-setup-database-5")
@@ -44,6 +45,8 @@ def scenario_key() -> str:
     inputs = [
         *sorted(source_dir("data/scenarios").glob("*.yaml")),
         Path(replay.__file__),
+        Path(model.__file__),  # site.yaml's levels, parsed
+        Path(sla.__file__),  # rt_site_config writes them for RT
         source_dir("scripts") / "rt-server",
     ]
     for path in inputs:
@@ -73,8 +76,14 @@ class RTServer:
 
 
 def start_copy(database: Path, directory: Path) -> RTServer:
+    """Serve a copy of `database`, with the service levels kept beside it (if any), so
+    tickets changed in a test get RT's SLA dates as in the replay."""
     directory.mkdir(parents=True, exist_ok=True)
     shutil.copy2(database, directory / "rt.sqlite")
+    levels = database.parent / SLA_CONFIG
+    if levels.exists():
+        (directory / "RT_SiteConfig.d").mkdir(exist_ok=True)
+        shutil.copy2(levels, directory / "RT_SiteConfig.d" / SLA_CONFIG)
     port = free_port()
     rt_server("start", directory, port)
     return RTServer(directory, port)
@@ -96,6 +105,9 @@ def replayed_db() -> Path:
         rt_server("init", build, build / "site.pl")
         replay.replay_into(source_dir("data/scenarios"), build)
         cache.mkdir(parents=True, exist_ok=True)
+        levels = build / "RT_SiteConfig.d" / SLA_CONFIG
+        if levels.exists():
+            shutil.copy2(levels, cache / SLA_CONFIG)
         staging = cache / f"rt.sqlite.{os.getpid()}"
         shutil.copy2(build / "rt.sqlite", staging)
         staging.replace(database)

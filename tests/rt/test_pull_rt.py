@@ -20,6 +20,7 @@ from review.rt.client import RTClient, RTNotFound
 from review.rt.pull import PullReport, Window, pull
 from review.scenarios.generate import generate_snapshot
 from review.scenarios.replay import AUDITOR, PASSWORD, rt_server
+from review.sla import sla_table
 from review.snapshot import DATA_FILES, load_snapshot, read_jsonl
 
 if TYPE_CHECKING:
@@ -94,6 +95,40 @@ def test_json_shapes_match_the_generators(
     pulled: tuple[Path, PullReport], generated: Path, name: str
 ) -> None:
     assert shapes(read_jsonl(pulled[0] / name)) == shapes(read_jsonl(generated / name))
+
+
+def sla_dates(snapshot: Path) -> dict[int, list[tuple[str, str, str, str]]]:
+    """Each ticket's `Set Starts`/`Set Due` rows by RT_System (time, field, old, new) in order,
+    then its SLA, Starts and Due fields."""
+    found: dict[int, list[tuple[str, str, str, str]]] = {}
+    for txn in sorted(read_jsonl(snapshot / "transactions.jsonl"), key=lambda t: int(t["id"])):
+        if txn["Type"] == "Set" and txn["Field"] in ("Starts", "Due"):
+            assert txn["Creator"]["id"] == "RT_System"
+            row = (txn["Created"], txn["Field"], txn["OldValue"], txn["NewValue"])
+            found.setdefault(int(txn["ObjectId"]), []).append(row)
+    for ticket in read_jsonl(snapshot / "tickets.jsonl"):
+        fields = ("fields", ticket["SLA"], ticket["Starts"], ticket["Due"])
+        found.setdefault(ticket["id"], []).append(fields)
+    return found
+
+
+def test_sla_dates_equal_the_generators(pulled: tuple[Path, PullReport], generated: Path) -> None:
+    """RT, with site.yaml's levels in RT_SiteConfig.d and SLA on in every queue, wrote the
+    same Starts and Due rows the generator wrote from review.sla's replay of SLA_SetDue."""
+    got, expected = sla_dates(pulled[0]), sla_dates(generated)
+    assert got == {ticket: expected[ticket] for ticket in got}
+    assert sum(row[1] == "Due" for rows in got.values() for row in rows) > len(got)
+
+
+def test_review_sla_with_default_config_equals_the_generators(
+    pulled: tuple[Path, PullReport], generated: Path
+) -> None:
+    """With no levels in the config, `review sla` reads RT's SLA field and Due history alone."""
+    got = sla_table(load_snapshot(pulled[0]), CONFIG).set_index("ticket_id")
+    expected = sla_table(load_snapshot(generated), CONFIG).set_index("ticket_id")
+    assert set(got["source"]) == {"rt"}
+    assert set(got["sla"]) == {"standard", "urgent"}
+    pd.testing.assert_frame_equal(got, expected.loc[got.index])
 
 
 def test_manifest_names_the_server_without_credentials(pulled: tuple[Path, PullReport],
