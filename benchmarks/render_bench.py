@@ -220,10 +220,11 @@ def main() -> None:
         environment = {**os.environ, warm.WARM_ENV: "1" if warm_kernels else "0"}
         subprocess.run([*command, "--out", str(WORK / "demo")], env=environment, check=True)
 
-    demo(True)  # fills the sample's derived cache once, so both runs below find it
-    if not args.no_cold:
-        results["demo-cold"] = timed("demo-cold", lambda: demo(False), args.demo_repeat)
-    results["demo-warm"] = timed("demo-warm", lambda: demo(True), args.demo_repeat)
+    if args.demo_repeat > 0:  # --demo-repeat 0: no demo runs
+        demo(True)  # fills the sample's derived cache once, so both runs below find it
+        if not args.no_cold:
+            results["demo-cold"] = timed("demo-cold", lambda: demo(False), args.demo_repeat)
+        results["demo-warm"] = timed("demo-warm", lambda: demo(True), args.demo_repeat)
 
     print()
     print(
