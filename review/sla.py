@@ -599,13 +599,16 @@ def sla_table(
             .reindex(index)
             .astype("boolean")
             .mask(resolved_at.reindex(index).isna() & ~(resolve["end"] > resolve["due"])),
-            "paused_h": paused.reindex(index).fillna(0.0),
+            # RT's Due history alone does not say which statuses pause a level or what its
+            # KeepInLoop is: unknown (missing) for those tickets, never a made-up 0
+            "paused_h": paused.reindex(index).fillna(0.0).where(configured.to_numpy()),
             "keep_in_loop_breaches": keep.loc[_lookup(keep["ticket_id"], configured).astype(bool)]
             .groupby("ticket_id")["breached"]
             .sum()
             .reindex(index)
             .fillna(0)
-            .astype("int64"),
+            .astype("Int64")
+            .where(configured.to_numpy()),
             "handoff_ola_breached": _ola_breached(ev, config, clock, index, now),
             "response_breaches": response.groupby("ticket_id")["breached"]
             .sum()
