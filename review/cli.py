@@ -601,6 +601,7 @@ def support_gaps(
     output: Path | None,
 ) -> None:
     """Per service, for senior staff: findings by rule, gap age, action, stale registry entries."""
+    from review import recurrence
     from review.gaps import find_gaps
     from review.gaps import support_gaps as summarise
 
@@ -608,15 +609,12 @@ def support_gaps(
         snapshot_dir, config_path, registry_path
     )
     findings = find_gaps(events, snapshot, config, registry, metrics)
+    day = since.date() if since else None
     table = summarise(
-        findings,
-        metrics,
-        registry,
-        config,
-        since=since.date() if since else None,
-        today=today.date() if today else None,
+        findings, metrics, registry, config, since=day, today=today.date() if today else None
     )
-    emit(table, fmt, output)
+    found = recurrence.opened_since(recurrence.recurrences(snapshot, config, registry), day)
+    emit(recurrence.with_recurrence_counts(table, found), fmt, output)
 
 
 @cli.command("follow-ups")

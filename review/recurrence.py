@@ -9,6 +9,8 @@ cause cannot recur: the data cannot say.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 
 from review.config import Config
@@ -78,6 +80,25 @@ def recurrences(snapshot: Snapshot, config: Config, registry: Registry) -> pd.Da
         }
     )
     return find_recurrences(found, config.gaps.recurrence_days)
+
+
+def opened_since(found: pd.DataFrame, day: date | None) -> pd.DataFrame:
+    """The recurrences among incidents opened on or after `day` (all for None)."""
+    if day is None:
+        return found
+    return found.loc[found["opened_at"] >= pd.Timestamp(day, tz="UTC")]
+
+
+def with_recurrence_counts(table: pd.DataFrame, found: pd.DataFrame) -> pd.DataFrame:
+    """A per-service table (the support-gap table) with `recurrences` after `findings`."""
+    counts = found.loc[found["recurrence_of"].notna()].groupby("service").size()
+    out = table.copy()
+    out.insert(
+        list(out.columns).index("findings") + 1,
+        "recurrences",
+        out["service"].map(counts).fillna(0).astype(int),
+    )
+    return out
 
 
 def recurrences_by_service(found: pd.DataFrame) -> pd.DataFrame:

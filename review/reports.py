@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from review import facts
+from review import facts, recurrence
 from review.config import NEW_SNAPSHOT, Config, is_bundled_sample, project_dir
 from review.derived import Context, PathLike, empty_frame, load_context
 from review.display import (
@@ -713,18 +713,10 @@ def support_gaps_data(
     )
     table = support_gaps_table(context, since_date, today_date)
     rules = [c for c in table.columns if c in RULES]
-    found = context.recurrences
-    if since_date is not None:
-        found = found.loc[found["opened_at"] >= pd.Timestamp(since_date, tz="UTC")]
-    recurring = recurrences_by_service(found)
-    counts = recurring.set_index("service")["recurrences"]
-    table.insert(
-        list(table.columns).index("findings") + 1,
-        "recurrences",
-        table["service"].map(counts).fillna(0).astype(int),
-    )
+    found = recurrence.opened_since(context.recurrences, since_date)
+    table = recurrence.with_recurrence_counts(table, found)
     return SupportGapsReport(
-        recurring=recurring,
+        recurring=recurrences_by_service(found),
         table=table.drop(columns=rules),
         rule_counts=table[["service", *rules]],
         findings=attach_followups(

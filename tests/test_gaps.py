@@ -396,7 +396,9 @@ def test_support_gaps_command(capsys: pytest.CaptureFixture[str], snapshot_dir: 
           str(FIXTURES / "services.yaml"), "--since", "2026-09-16", "--today", "2026-10-01",
           "--format", "csv"])  # fmt: skip
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == ",".join(SUPPORT_COLUMNS)
+    # the command adds each service's recurrences (review.recurrence) after its findings
+    at = SUPPORT_COLUMNS.index("findings") + 1
+    assert lines[0] == ",".join([*SUPPORT_COLUMNS[:at], "recurrences", *SUPPORT_COLUMNS[at:]])
     assert [line.split(",")[0] for line in lines[1:]] == ["beta", "alpha"]
 
 

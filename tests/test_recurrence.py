@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from review import reports
+from review.cli import main
 from review.config import load_config
 from review.recurrence import find_recurrences, recurrence_text, recurrences_by_service
 
@@ -107,3 +108,19 @@ def test_the_window_comes_from_the_config(tmp_path: Path) -> None:
     config.write_text("[gaps]\nrecurrence_days = 30\n")
     october = reports.monthly_report_data(None, "2026-10", config)
     assert october.recurrences.empty  # 37 and 74 days apart: neither within 30
+
+
+def test_review_support_gaps_counts_them_per_service_too(tmp_path: Path) -> None:
+    out = tmp_path / "support.csv"
+    main(["support-gaps", "--today", "2026-11-30", "--format", "csv", "--output", str(out)])
+    table = pd.read_csv(out)
+    columns = list(table.columns)
+    assert columns[columns.index("findings") + 1] == "recurrences"
+    assert table.set_index("service")["recurrences"].to_dict() == {
+        "payroll-export": 0, "mail-lists": 1, "wiki": 0, "file-storage": 1,
+        "web-portal": 0, "vpn": 0, "sso-login": 0,
+    }  # fmt: skip
+    main(["support-gaps", "--since", "2026-10-23", "--format", "csv", "--output", str(out)])
+    # only the mail queue recurrence (opened 25 October) is on or after 23 October
+    since = pd.read_csv(out).set_index("service")["recurrences"]
+    assert since[since > 0].to_dict() == {"mail-lists": 1}
