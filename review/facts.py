@@ -121,6 +121,16 @@ def extra_cc(watchers: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- custom fields
 
 
+def queue_now(snapshot: Snapshot, tickets: pd.DataFrame) -> pd.Series:
+    """Each ticket's current queue by name (its id when RT's queue list lacks it)."""
+    names: pd.Series = (
+        tickets["queue_id"]
+        .map(snapshot.queues.set_index("queue_id")["name"])
+        .fillna(tickets["queue_id"])
+    )
+    return names
+
+
 def field_values(snapshot: Snapshot, name: str, ids: pd.Index | pd.Series) -> pd.Series:
     """Custom field `name` now for the tickets `ids`: values joined by ', ', surrounding
     blanks dropped, '' when unset."""

@@ -342,9 +342,7 @@ def compute_metrics(
     tickets, index = inc.tickets, inc.index
     columns: dict[str, pd.Series] = {
         "subject": tickets["subject"],
-        "queue": tickets["queue_id"]
-        .map(snapshot.queues.set_index("queue_id")["name"])
-        .fillna(tickets["queue_id"]),
+        "queue": facts.queue_now(snapshot, tickets),
         "service": facts.field_values(snapshot, config.fields.service, index),
         "classification": facts.field_values(snapshot, config.fields.classification, index),
     }

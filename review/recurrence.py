@@ -14,7 +14,7 @@ from datetime import date
 import pandas as pd
 
 from review.config import Config
-from review.facts import field_values
+from review.facts import field_values, queue_now
 from review.gaps import incident_services
 from review.metrics import incidents
 from review.registry import Registry
@@ -65,10 +65,7 @@ def recurrences(snapshot: Snapshot, config: Config, registry: Registry) -> pd.Da
         {
             "ticket_id": ids,
             "service": field_values(snapshot, config.fields.service, ids).to_numpy(),
-            "queue": tickets["queue_id"]
-            .map(snapshot.queues.set_index("queue_id")["name"])
-            .fillna(tickets["queue_id"])
-            .to_numpy(),
+            "queue": queue_now(snapshot, tickets).to_numpy(),
         }
     )
     found = pd.DataFrame(
