@@ -529,8 +529,13 @@ def sla_table(
     if metrics is None:
         metrics = compute_metrics(events, snapshot, config, clock, segments)
     index = pd.Index(metrics["ticket_id"], name="ticket_id")
-    if index.empty:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in SLA_COLUMNS})
+    if index.empty:  # typed as a full table is, so formatting and reports take it as it is
+        return pd.DataFrame(
+            {
+                c: pd.Series(dtype="datetime64[ns, UTC]" if c in TIMESTAMP_COLUMNS else "object")
+                for c in SLA_COLUMNS
+            }
+        )
     now = snapshot.pulled_at or events["at"].max()
     ev = _ordered(events.loc[events["ticket_id"].isin(index)], snapshot, config.sla, segments)
     level = ev.groupby("ticket_id")["level"].last().reindex(index).fillna("")

@@ -43,7 +43,7 @@ def test_metrics_of_no_incidents_is_an_empty_table(no_incidents: Path) -> None:
     assert len(metrics) == 0
 
 
-@pytest.mark.parametrize("command", ["metrics", "gaps", "support-gaps"])
+@pytest.mark.parametrize("command", ["metrics", "gaps", "support-gaps", "sla"])
 def test_commands_answer_zero_rows(
     no_incidents: Path, command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
