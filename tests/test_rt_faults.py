@@ -1,19 +1,18 @@
 """Every fault an RT server (or what stands in front of it) can show ends in one bounded line.
 
-A fault-injecting HTTP server of the test's own on 127.0.0.1 (one thread per connection)
-plays each fault: a trickle of one byte at a time, a hang, text where JSON belongs, JSON
-of the wrong shape, redirects, 429/5xx with odd Retry-After values. Nothing here sleeps
+A fault-injecting HTTP server of the test's own on 127.0.0.1 (tests/fault_server.py, one
+thread per connection) plays each fault: a trickle of one byte at a time, a hang, text where
+JSON belongs, JSON of the wrong shape, redirects, 429/5xx with odd Retry-After values, a page
+of search results served twice. Nothing here sleeps
 for the retry schedule: the client records the waits it would make instead.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,91 +21,20 @@ import pytest
 from review.cli import main
 from review.errors import RTError, RTUnreachable
 from review.rt.client import RETRY_DELAYS, Connection, RTClient
-
-STALL = 0.25  # seconds between two trickled bytes
-GIVE_UP = 20.0  # the server stops any fault after this long, so a regression fails, not hangs
-
-
-class FaultServer(ThreadingHTTPServer):
-    """Answers each GET with the next fault of ``script`` (the last one repeats)."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.script: list[str | tuple[int, dict[str, str], bytes]] = []
-        self.paths: list[str] = []
-        self.stopped = threading.Event()
-        self._lock = threading.Lock()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/REST/2.0/"
-
-    def next_fault(self, path: str) -> str | tuple[int, dict[str, str], bytes]:
-        with self._lock:
-            self.paths.append(path)
-            return self.script.pop(0) if len(self.script) > 1 else self.script[0]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: FaultServer
-
-    def log_message(self, *_args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        fault = self.server.next_fault(self.path)
-        if isinstance(fault, tuple):
-            code, headers, body = fault
-            self.send_response(code)
-            for key, value in {"Content-Length": str(len(body)), **headers}.items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(body)
-        elif fault == "hang":
-            self.server.stopped.wait(GIVE_UP)
-        elif fault == "trickle-body":
-            body = json.dumps({"items": [], "page": 1, "per_page": 100}).encode() + b" " * 500
-            self.wfile.write(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                + f"Content-Length: {len(body)}\r\n\r\n".encode()
-            )
-            self._trickle(body)
-        elif fault == "trickle-headers":
-            self._trickle(b"HTTP/1.1 200 OK\r\nX-Padding: " + b"a" * 500 + b"\r\n\r\n{}")
-
-    def _trickle(self, data: bytes) -> None:
-        for i in range(len(data)):
-            if self.server.stopped.wait(STALL):
-                return
-            try:
-                self.wfile.write(data[i : i + 1])
-                self.wfile.flush()
-            except OSError:
-                return
+from tests import fault_server
+from tests.fault_server import FakeRT, FaultServer, answer
 
 
 @pytest.fixture
 def server() -> Iterator[FaultServer]:
-    fault = FaultServer()
-    thread = threading.Thread(target=fault.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
+    fault, thread = fault_server.start()
     yield fault
-    fault.stopped.set()
-    fault.shutdown()
-    fault.server_close()
-    thread.join(5)
+    fault_server.stop(fault, thread)
 
 
 def client_for(server: FaultServer, waits: list[float], **kw: Any) -> RTClient:
     conn = Connection(url=server.url, user="u", password="pw", timeout=kw.pop("timeout", 1.0))
     return RTClient(conn, sleep=waits.append, **kw)
-
-
-def answer(code: int, body: Any = None, **headers: str) -> tuple[int, dict[str, str], bytes]:
-    data = b"" if body is None else json.dumps(body).encode()
-    return code, {"Content-Type": "application/json", **headers}, data
 
 
 PAGE = {"items": [], "page": 1, "per_page": 100, "pages": 1, "total": 0, "count": 0}
@@ -261,3 +189,97 @@ def test_the_pull_command_reports_a_wrong_answer_in_one_line(
     assert err.count("\n") == 1
     assert server.paths[0].startswith("/REST/2.0/queues/all?")
     assert not (tmp_path / "s").exists()
+
+
+# --------------------------------------------------------------------------- a page served twice
+
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
+
+
+def _sample_ids(name: str) -> list[int]:
+    return sorted(int(json.loads(line)["id"]) for line in (SAMPLE / name).read_text().splitlines())
+
+
+def _pull(server: FaultServer, snapshot: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`review pull` of a window holding every ticket of the sample served by the fake RT."""
+    monkeypatch.setenv("RT_URL", server.url)
+    monkeypatch.setenv("RT_USER", "u")
+    monkeypatch.setenv("RT_PASSWORD", "pw")
+    main(["pull", "--since", "2026-07-01", "--until", "2026-12-01", "--snapshot", str(snapshot)])
+
+
+def _ids(snapshot: Path, name: str) -> list[int]:
+    return sorted(
+        int(json.loads(line)["id"]) for line in (snapshot / name).read_text().splitlines()
+    )
+
+
+@pytest.mark.parametrize("counted", [True, False], ids=["rt-counts", "rt-hides-counts"])
+@pytest.mark.parametrize("collection", ["tickets", "transactions"])
+def test_a_page_served_twice_is_read_again_and_nothing_is_lost(
+    server: FaultServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collection: str,
+    counted: bool,
+) -> None:  # fmt: skip
+    """Page 3 comes back as page 2 twice (a cache), then right: the pull asks until it is."""
+    server.rt = FakeRT(SAMPLE, per_page=7)
+    server.rt.counted = counted
+    server.rt.repeat[(collection, 3)] = 2
+    _pull(server, tmp_path / "s", monkeypatch)
+    assert _ids(tmp_path / "s", "tickets.jsonl") == _sample_ids("tickets.jsonl")
+    assert len(_sample_ids("tickets.jsonl")) == 61  # ids 1..62 but 32
+    transactions = _ids(tmp_path / "s", "transactions.jsonl")
+    assert transactions == _sample_ids("transactions.jsonl") and len(transactions) == 1038
+    asked = [p for p in server.paths if p.startswith(f"/REST/2.0/{collection}?")]
+    assert sum("page=3&" in p or p.endswith("page=3") for p in asked) == 3
+
+
+@pytest.mark.parametrize("counted", [True, False], ids=["rt-counts", "rt-hides-counts"])
+def test_a_page_always_served_twice_is_refused_in_one_line_and_nothing_written(
+    server: FaultServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], counted: bool,
+) -> None:  # fmt: skip
+    server.rt = FakeRT(SAMPLE, per_page=7)
+    server.rt.counted = counted
+    server.rt.repeat[("tickets", 5)] = 1000
+    with pytest.raises(SystemExit) as exited:
+        _pull(server, tmp_path / "s", monkeypatch)
+    err = capsys.readouterr().err
+    assert exited.value.code == 1
+    assert err == (
+        f"error: RT at {server.url} answered page 5 of tickets with the rows of an earlier "
+        "page, 3 times: something between (a proxy or cache) ignores the page asked for; "
+        "nothing was written: have RT_URL reach RT directly\n"
+    )
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_short_read_is_read_again_then_refused(server: FaultServer) -> None:
+    """RT counts 4 rows; page 2 comes back shifted by one (row 2 again, row 4 lost)."""
+    rows = [{"id": str(i)} for i in (1, 2, 3, 4)]
+    page = {"per_page": 2, "pages": 2, "total": 4}
+    first = answer(200, {**page, "page": 1, "items": rows[0:2]})
+    shifted = answer(200, {**page, "page": 2, "items": rows[1:3]})
+    right = answer(200, {**page, "page": 2, "items": rows[2:4]})
+    server.script = [first, shifted, first, right]
+    with client_for(server, []) as client:
+        got = [item["id"] for page in client.pages("tickets", {}) for item in page.items]
+    assert got == ["1", "2", "3", "4"] and len(server.paths) == 4
+    server.script = [first, shifted, first, shifted]
+    with client_for(server, []) as client, pytest.raises(RTError) as caught:
+        client.pages("tickets", {})
+    assert str(caught.value) == (
+        f"RT at {server.url} counted 4 rows in tickets but its pages held 3 distinct ones, "
+        "twice: something between (a proxy or cache) may be repeating pages; nothing was "
+        "written: pull again, or have RT_URL reach RT directly"
+    )
+
+
+def test_an_incremental_pull_with_a_page_served_twice_loses_nothing(
+    server: FaultServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.rt = FakeRT(SAMPLE, per_page=7)
+    _pull(server, tmp_path / "s", monkeypatch)
+    server.rt.repeat[("tickets", 4)] = 1
+    _pull(server, tmp_path / "s", monkeypatch)  # every ticket "changed": the fake has no SQL
+    assert _ids(tmp_path / "s", "tickets.jsonl") == _sample_ids("tickets.jsonl")
+    assert len(_ids(tmp_path / "s", "transactions.jsonl")) == 1038

@@ -17,7 +17,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,6 +38,9 @@ RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 # (or proxy) restart; a Retry-After longer than the wait is honoured up to MAX_RETRY_AFTER.
 RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 30.0)
 MAX_RETRY_AFTER = 120.0
+# A page that repeats an earlier one is asked for again this many times before the pull
+# refuses (a collection with fewer distinct rows than RT's `total` is read once more).
+REREADS = 2
 
 
 class RTNotFound(RTError):
@@ -110,7 +113,7 @@ def connection_from(settings: RTSettings, env: Mapping[str, str] | None = None) 
 
 @dataclass
 class Page:
-    """One page of a REST2 collection."""
+    """One page of a REST2 collection (``items`` without rows an earlier page already gave)."""
 
     items: list[dict[str, Any]]
     page: int
@@ -118,11 +121,16 @@ class Page:
     pages: int | None
     total: int | None
     next_page: str | None
+    received: int = -1  # rows RT sent, repeats included (-1: len(items))
+
+    def __post_init__(self) -> None:
+        if self.received < 0:
+            self.received = len(self.items)
 
     @property
     def short(self) -> bool:
         """RT dropped rows this account may not see (visible count below the page size)."""
-        return len(self.items) < self.per_page
+        return self.received < self.per_page
 
 
 class RTClient:
@@ -320,32 +328,79 @@ class RTClient:
         path: str,
         params: Mapping[str, Any],
         on_page: Callable[[Page], None] | None = None,
-    ) -> Iterator[Page]:
-        """All pages of a collection in order.
+    ) -> list[Page]:
+        """All pages of a collection in order, each row once, checked against RT's own count.
 
         When RT states the page count, pages 2..N are fetched concurrently. When
         it does not (``pages`` is null for an account that may not see every
-        row), ``next_page`` is followed or, where RT 5.0.3 omits it, pages are
-        read in turn until an empty one.
+        row), pages are read in turn until an empty one (RT 5.0.3 omits
+        ``next_page`` there). A page that repeats an earlier one (a proxy or cache
+        serving the same page twice) is asked for again; rows already seen are
+        dropped. When RT stated a ``total`` and the pages hold fewer distinct rows,
+        the collection is read once more, then refused: a short read is never
+        returned as complete.
         """
+        for attempt in (1, 2):
+            pages = self._read_pages(path, params, on_page)
+            total = pages[0].total
+            distinct = sum(len(p.items) for p in pages)
+            if total is None or distinct >= total:
+                return pages
+            log.info("%s: %d of %d rows (read %d)", _short(path), distinct, total, attempt)
+        raise RTError(
+            f"RT at {self.conn.url} counted {total} rows in {_short(path)} but its pages held "
+            f"{distinct} distinct ones, twice: something between (a proxy or cache) may be "
+            "repeating pages; nothing was written: pull again, or have RT_URL reach RT directly"
+        )
+
+    def _read_pages(
+        self, path: str, params: Mapping[str, Any], on_page: Callable[[Page], None] | None
+    ) -> list[Page]:
+        seen: set[str] = set()
+
+        def checked(number: int, got: Page) -> Page:
+            for _ in range(REREADS):
+                if not _repeats(got, seen):
+                    break
+                log.info("%s page %d repeats an earlier page; asking again", _short(path), number)
+                got = self.page(path, params, number)
+                if on_page:
+                    on_page(got)
+            if _repeats(got, seen):
+                raise RTError(
+                    f"RT at {self.conn.url} answered page {number} of {_short(path)} with the "
+                    f"rows of an earlier page, {REREADS + 1} times: something between (a proxy "
+                    "or cache) ignores the page asked for; nothing was written: have RT_URL "
+                    "reach RT directly"
+                )
+            fresh = [i for i in got.items if _row_id(i) not in seen]
+            seen.update(_row_id(i) for i in got.items)
+            seen.discard("")
+            return Page(
+                fresh, number, got.per_page, got.pages, got.total, got.next_page, got.received
+            )
+
         first = self.page(path, params)
         if on_page:
             on_page(first)
-        yield first
+        pages = [checked(1, first)]
         if first.pages is not None:
             rest = range(2, first.pages + 1)
             with ThreadPoolExecutor(max_workers=self.workers) as pool:
-                for got in pool.map(lambda n: self.page(path, params, n), rest):
+                for number, got in zip(
+                    rest, pool.map(lambda n: self.page(path, params, n), rest), strict=True
+                ):
                     if on_page:
                         on_page(got)
-                    yield got
-            return
-        current = first
-        while current.items or current.next_page:
-            current = self.page(path, params, current.page + 1)
+                    pages.append(checked(number, got))
+            return pages
+        while pages[-1].received or pages[-1].next_page:
+            number = pages[-1].page + 1
+            got = self.page(path, params, number)
             if on_page:
-                on_page(current)
-            yield current
+                on_page(got)
+            pages.append(checked(number, got))
+        return pages
 
     def map(self, fn: Callable[[Any], Any], args: list[Any]) -> list[Any]:
         """Run independent requests concurrently, bounded by ``workers``, results in order."""
@@ -353,6 +408,18 @@ class RTClient:
             return [fn(a) for a in args]
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             return list(pool.map(fn, args))
+
+
+def _row_id(item: dict[str, Any]) -> str:
+    """A row's id as text ("" when it has none: such rows are never taken for repeats)."""
+    value = item.get("id")
+    return "" if value is None else str(value)
+
+
+def _repeats(page: Page, seen: set[str]) -> bool:
+    """Every row of a non-empty page was on an earlier page (the same page served twice)."""
+    ids = [_row_id(i) for i in page.items]
+    return bool(ids) and all(i and i in seen for i in ids)
 
 
 class _TooSlow(Exception):
