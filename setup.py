@@ -2,7 +2,7 @@
 
 pyproject.toml holds the metadata; this file only maps the repository's top-level
 `notebooks/` and `data/` folders into the wheel as `review/notebooks` and `review/data`,
-so `review.config.bundled()` finds the same names in a clone and in an installed kit.
+so `review.settings.config.bundled()` finds the same names in a clone and in an installed kit.
 """
 
 from setuptools import find_packages, setup
@@ -11,11 +11,12 @@ setup(
     packages=[*find_packages(include=["review", "review.*"]), "review.notebooks", "review.data"],
     package_dir={"review.notebooks": "notebooks", "review.data": "data"},
     package_data={
-        "review": ["*.toml", "py.typed"],
+        "review": ["py.typed"],
+        "review.settings": ["*.toml"],
         "review.notebooks": ["*.ipynb"],
         "review.data": ["services.yaml", "sample/*.jsonl", "sample/manifest.json"],
     },
-    # JupyterLab run from this environment keeps the templates free of outputs (review/lab.py)
+    # JupyterLab run from this environment keeps the templates free of outputs (review/pages/lab.py)
     data_files=[
         ("etc/jupyter/jupyter_server_config.d", ["jupyter-config/rt-incident-review.json"])
     ],

@@ -21,13 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from review.checklist import process_checklist
-from review.config import load_config
-from review.gaps import find_gaps, support_gaps
-from review.metrics import compute_metrics
-from review.registry import load_registry
-from review.snapshot import DATA_FILES, MANIFEST, file_sha256, load_snapshot
-from review.timeline import build_events
+from review.analysis.metrics import compute_metrics
+from review.analysis.timeline import build_events
+from review.closeout.checklist import process_checklist
+from review.closeout.gaps import find_gaps, support_gaps
+from review.closeout.registry import load_registry
+from review.settings.config import load_config
+from review.snapshot.core import DATA_FILES, MANIFEST, file_sha256, load_snapshot
 
 BASE = "https://rt.example.edu/REST/2.0/"
 STAFF = [f"staff{i}" for i in range(40)]

@@ -33,11 +33,11 @@ import rt.rest2
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from review.config import load_config  # noqa: E402
 from review.rt.client import Connection, RTClient  # noqa: E402
 from review.rt.pull import Window, pull  # noqa: E402
-from review.scenarios.model import Person, Site  # noqa: E402
-from review.scenarios.replay import PASSWORD, ROOT_PASSWORD, free_port, initialdata, rt_server  # noqa: E402
+from review.settings.config import load_config  # noqa: E402
+from scenarios.model import Person, Site  # noqa: E402
+from scenarios.replay import PASSWORD, ROOT_PASSWORD, free_port, initialdata, rt_server  # noqa: E402
 
 WORK = ROOT / "benchmarks" / "_work"
 STAFF = [f"staff{i}" for i in range(8)]

@@ -5,7 +5,7 @@ In one run:
   incident     papermill executing the incident review template for one incident
   batch-1      a batch of N incident reviews, 1 worker, a new kernel per notebook
   batch-2      the same batch, 2 workers (forced: nothing skipped)
-  warm-1       the same batch on warm kernels (review.warm), 1 worker
+  warm-1       the same batch on warm kernels (review.pages.warm), 1 worker
   warm-2       the same batch on warm kernels, 2 workers
   unchanged    the batch again with nothing changed (everything skipped)
   demo-cold    `review demo --force` on the bundled sample, REVIEW_WARM_KERNELS=0
@@ -150,9 +150,9 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ.setdefault("REVIEW_CACHE_DIR", str(WORK / "cache"))
-    from review import render as rendering
-    from review import warm
-    from review.scenarios.generate import generate_snapshot
+    from review.pages import render as rendering
+    from review.pages import warm
+    from scenarios.generate import generate_snapshot
 
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)

@@ -19,7 +19,9 @@ import numpy as np
 import pandas as pd
 
 from review import __version__
-from review.config import (
+from review.errors import ReviewError
+from review.pages.terminal import fit_table, fit_text
+from review.settings.config import (
     NEW_SNAPSHOT,
     Config,
     cache_dir,
@@ -28,9 +30,7 @@ from review.config import (
     project_dir,
     sample_snapshot,
 )
-from review.errors import ReviewError
-from review.snapshot import Snapshot, load_snapshot
-from review.terminal import fit_table, fit_text
+from review.snapshot.core import Snapshot, load_snapshot
 from review.text import spreadsheet_safe
 
 snapshot_option = click.option(
@@ -145,7 +145,7 @@ def cli() -> None:
 @output_option
 def metrics(snapshot_dir: Path, config_path: Path | None, fmt: str, output: Path | None) -> None:
     """One row of metrics per incident (definitions: README, section Metrics)."""
-    from review.metrics import definitions, format_metrics, metrics_for_snapshot
+    from review.analysis.metrics import definitions, format_metrics, metrics_for_snapshot
 
     config: Config = load_config(config_path)
     digits = 2 if fmt == "table" else None  # files for machines keep full precision
@@ -190,7 +190,7 @@ mail_to_option = click.option(
 
 def _mail_recipients(mail_to: tuple[str, ...], config: Config) -> list[str]:
     """The recipients, checked before anything is rendered (with the From address)."""
-    from review import mail
+    from review.delivery import mail
 
     to = mail.recipients(mail_to, config.mail)
     if to:
@@ -202,7 +202,7 @@ def _mail_report(
     out: Path, notebook: Path, to: list[str], subject: str, summary: Any, config: Config
 ) -> None:
     """Mail the rendered HTML (inline), summary (text) and notebook if not mailed before."""
-    from review import mail
+    from review.delivery import mail
 
     html = notebook.with_suffix(".html")
     if not to or not html.is_file() or not mail.is_new(out, html, to):
@@ -220,7 +220,7 @@ def _mail_report(
 
 def _finish(result: Any, out: Path, quiet: bool = False) -> None:
     """Print the failures (one line each) and exit non-zero if there were any."""
-    from review import render as rendering
+    from review.pages import render as rendering
 
     for line in rendering.result_lines(result):
         click.echo(line, err=True)
@@ -268,9 +268,9 @@ def render(
     partial: bool,
 ) -> None:
     """Render post-incident review notebooks: TICKET..., --month YYYY-MM or --all."""
-    from review import render as rendering
-    from review.months import resolve_month
-    from review.reports import require_covered
+    from review.pages import render as rendering
+    from review.pages.reports import require_covered
+    from review.settings.months import resolve_month
 
     if sum((bool(tickets), month is not None, all_incidents)) != 1:
         raise click.UsageError("give ticket ids, --month YYYY-MM or --all (exactly one)")
@@ -327,9 +327,9 @@ def report(
     Safe to run from cron: unchanged inputs render nothing, output files are replaced
     atomically, and it prints nothing unless something fails.
     """
-    from review import render as rendering
-    from review.months import resolve_month
-    from review.reports import monthly_report_data, require_covered
+    from review.pages import render as rendering
+    from review.pages.reports import monthly_report_data, require_covered
+    from review.settings.months import resolve_month
 
     month = resolve_month(month)
     to = _mail_recipients(mail_to, load_config(config_path))
@@ -366,9 +366,9 @@ def support_report(
     since: str | None, today: Any, force: bool, mail_to: tuple[str, ...],
 ) -> None:  # fmt: skip
     """The support-assignment gap report for senior staff, as a notebook and HTML."""
-    from review import render as rendering
-    from review.months import parse_date
-    from review.reports import support_gaps_data
+    from review.pages import render as rendering
+    from review.pages.reports import support_gaps_data
+    from review.settings.months import parse_date
 
     parse_date(since, "--since")
     to = _mail_recipients(mail_to, load_config(config_path))
@@ -398,7 +398,7 @@ def support_report(
 @force_option
 def demo(out: Path | None, jobs: int | None, force: bool) -> None:
     """Render everything for the bundled sample: reviews, monthly reports, gap report, index."""
-    from review import render as rendering
+    from review.pages import render as rendering
 
     inputs = rendering.load_inputs(sample_snapshot(), None)
     warn_problems(inputs.snapshot, sample_snapshot())
@@ -441,9 +441,9 @@ def stats(
     One row per month, metric and clock: what the monthly report shows (method: README,
     section Statistics).
     """
-    from review.months import resolve_month
-    from review.reports import monthly_report_data, require_covered
-    from review.stats import COLUMNS
+    from review.analysis.stats import COLUMNS
+    from review.pages.reports import monthly_report_data, require_covered
+    from review.settings.months import resolve_month
 
     month = resolve_month(month)
     config = load_config(config_path)
@@ -468,7 +468,7 @@ def sla(snapshot_dir: Path, config_path: Path | None, fmt: str, output: Path | N
     Deadlines from the [sla] levels of the config, else from the Due dates RT recorded;
     where both exist, rt_due_agrees says whether they agree.
     """
-    from review.sla import format_sla, sla_table
+    from review.analysis.sla import format_sla, sla_table
 
     config = load_config(config_path)
     table = sla_table(open_snapshot(snapshot_dir, config), config)
@@ -503,9 +503,9 @@ def lab(
     Opens the rendered notebook, or a fresh copy of the template with the parameters
     filled in; never the templates in notebooks/. Ctrl-C stops it.
     """
-    from review import lab as jupyter
-    from review import render as rendering
-    from review.months import resolve_month
+    from review.pages import lab as jupyter
+    from review.pages import render as rendering
+    from review.settings.months import resolve_month
 
     if ticket is not None and month is not None:
         raise click.UsageError("give a ticket id or --month, not both")
@@ -545,9 +545,9 @@ def _audit_inputs(
     snapshot_dir: Path, config_path: Path | None, registry_path: Path | None
 ) -> tuple[Any, ...]:
     """Config, registry, snapshot, events and metrics: what both gap commands start from."""
-    from review.metrics import compute_metrics
-    from review.registry import load_registry
-    from review.timeline import build_events
+    from review.analysis.metrics import compute_metrics
+    from review.analysis.timeline import build_events
+    from review.closeout.registry import load_registry
 
     config: Config = load_config(config_path)
     registry = load_registry(registry_path or config.gaps.registry)
@@ -570,7 +570,7 @@ def gaps(
     output: Path | None,
 ) -> None:
     """Close-out findings: one row per incident and rule (rules: README, Close-out audit)."""
-    from review.gaps import find_gaps
+    from review.closeout.gaps import find_gaps
 
     config, registry, snapshot, events, metrics = _audit_inputs(
         snapshot_dir, config_path, registry_path
@@ -601,9 +601,9 @@ def support_gaps(
     output: Path | None,
 ) -> None:
     """Per service, for senior staff: findings by rule, gap age, action, stale registry entries."""
-    from review import recurrence
-    from review.gaps import find_gaps
-    from review.gaps import support_gaps as summarise
+    from review.closeout import recurrence
+    from review.closeout.gaps import find_gaps
+    from review.closeout.gaps import support_gaps as summarise
 
     config, registry, snapshot, events, metrics = _audit_inputs(
         snapshot_dir, config_path, registry_path
@@ -644,8 +644,8 @@ def follow_ups(
     """
     from datetime import UTC
 
-    from review import followups as fu
-    from review.gaps import RULES, find_gaps, incident_services
+    from review.closeout import followups as fu
+    from review.closeout.gaps import RULES, find_gaps, incident_services
     from review.rt.client import RTClient, connection_from
 
     unknown = [r for r in rules if r not in RULES]
@@ -719,9 +719,9 @@ def remind(
     """
     from datetime import UTC, datetime
 
-    from review import mail
-    from review.registry import load_registry
-    from review.remind import digests
+    from review.closeout.registry import load_registry
+    from review.delivery import mail
+    from review.delivery.remind import digests
 
     config = load_config(config_path)
     registry = load_registry(registry_path or config.gaps.registry)

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from review.config import Config, load_config
-from review.registry import Registry, load_registry
-from review.scenarios.generate import generate_snapshot
+from review.closeout.registry import Registry, load_registry
+from review.settings.config import Config, load_config
+from scenarios.generate import generate_snapshot
 
 GAP_FIXTURES = Path(__file__).parent / "fixtures" / "gaps"
 

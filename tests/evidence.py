@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from review.facts import iso_utc
+from review.analysis.facts import iso_utc
 
 TXN = re.compile(r"txn (\d+)(?: at (\S+Z))?")
 

@@ -125,7 +125,7 @@ def write_scenarios(directory: Path) -> Path:
 
 def make_snapshot(root: Path) -> Path:
     """Generate the snapshot of the scenarios above under `root`."""
-    from review.scenarios.generate import generate_snapshot
+    from scenarios.generate import generate_snapshot
 
     scenarios = write_scenarios(root / "scenarios")
     return generate_snapshot(scenarios, root / "snapshot")

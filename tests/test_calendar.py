@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from review.calendar import BusinessClock
-from review.config import load_config
+from review.settings.calendar import BusinessClock
+from review.settings.config import load_config
 
 # (start UTC, end UTC, business hours by hand; America/New_York, Mon-Fri 09-17, US+MA holidays)
 CASES = [

@@ -8,11 +8,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from review.checklist import CHECKLIST_COLUMNS, STATES, STEPS, checklist_for, process_checklist
-from review.config import Config
-from review.registry import Registry, parse_registry
-from review.snapshot import Snapshot, load_snapshot
-from review.timeline import build_events
+from review.analysis.timeline import build_events
+from review.closeout.checklist import (
+    CHECKLIST_COLUMNS,
+    STATES,
+    STEPS,
+    checklist_for,
+    process_checklist,
+)
+from review.closeout.registry import Registry, parse_registry
+from review.settings.config import Config
+from review.snapshot.core import Snapshot, load_snapshot
 from tests.evidence import entry, unpin_frame
 
 FIXTURES = Path(__file__).parent / "fixtures" / "gaps"
@@ -202,7 +208,7 @@ def test_an_incident_still_open_at_the_snapshot(table: pd.DataFrame) -> None:
 def test_given_findings_give_the_same_checklist(
     snapshot: Snapshot, config: Config, registry: Registry
 ) -> None:
-    from review.gaps import find_gaps
+    from review.closeout.gaps import find_gaps
 
     events = build_events(snapshot, config)
     findings = find_gaps(events, snapshot, config, registry)

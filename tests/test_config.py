@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from review.config import load_config
 from review.errors import ConfigError
+from review.settings.config import load_config
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -9,14 +9,14 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from review import reports
+from review.analysis.metrics import metrics_for_snapshot
 from review.cli import main
-from review.config import load_config, sample_snapshot
-from review.display import Banner, Note
 from review.errors import ReviewError, SnapshotError
-from review.metrics import metrics_for_snapshot
-from review.scenarios.generate import generate_snapshot
-from review.snapshot import load_snapshot
+from review.pages import reports
+from review.pages.display import Banner, Note
+from review.settings.config import load_config, sample_snapshot
+from review.snapshot.core import load_snapshot
+from scenarios.generate import generate_snapshot
 from tests.render_scenario import SITE
 
 INCIDENTS = """

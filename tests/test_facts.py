@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from review import facts, figures
-from review.snapshot import Snapshot
-from review.timeline import EVENT_COLUMNS
+from review.analysis import facts
+from review.analysis.timeline import EVENT_COLUMNS
+from review.pages import figures
+from review.snapshot.core import Snapshot
 
 T0 = pd.Timestamp("2026-08-03T14:00:00Z")
 
@@ -86,8 +87,10 @@ def test_iso_utc_writes_one_format() -> None:
 
 def test_one_derive_builds_the_state_stretches_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Metrics, the close-out audit and the checklist all read the derive's stretches."""
-    from review import checklist, derived, gaps, metrics, timeline
-    from review.config import load_config, sample_snapshot
+    from review import context as derived
+    from review.analysis import metrics, timeline
+    from review.closeout import checklist, gaps
+    from review.settings.config import load_config, sample_snapshot
 
     calls: list[int] = []
 

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from review import figures
-from review.display import notebook_setup
-from review.reports import incident_review_data, monthly_report_data
+from review.pages import figures
+from review.pages.display import notebook_setup
+from review.pages.reports import incident_review_data, monthly_report_data
 from tests.render_scenario import HOSTILE_SUBJECT, HOSTILE_TICKET, LONG_TICKET, make_snapshot
 
 matplotlib.use("Agg")
@@ -90,7 +90,7 @@ def test_dollar_signs_and_markup_do_not_break_drawing(tmp_path: Path) -> None:
             "owner": ["$unbalanced {owner"],  # mathtext would fail on this
         }
     )
-    from review.config import load_config
+    from review.settings.config import load_config
 
     fig = figures.incident_timeline(
         segments, events, load_config(), pd.Timestamp("2026-10-05T18:00:00Z"),
@@ -144,6 +144,6 @@ def test_findings_chart_stacks_rules_per_service(tmp_path: Path) -> None:
 
 
 def figures_durations() -> list[str]:
-    from review.reports import DURATIONS
+    from review.pages.reports import DURATIONS
 
     return list(DURATIONS)

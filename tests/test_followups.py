@@ -7,8 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from review.config import Config
-from review.followups import (
+from review.closeout.followups import (
     CLEARED,
     Wanted,
     finding_followups,
@@ -17,6 +16,7 @@ from review.followups import (
     make_plan,
     subject_for,
 )
+from review.settings.config import Config
 
 FINDINGS = pd.DataFrame(
     {
@@ -170,9 +170,9 @@ def test_a_temporary_fix_follow_up_satisfies_its_own_rule_and_is_left() -> None:
 def test_rendered_reports_depend_on_the_pulled_follow_ups(tmp_path: Path) -> None:
     """Render fingerprints include followups_digest: a new follow-up state, or a later pull
     (ages), renders again; a snapshot without follow-ups keeps its fingerprints."""
-    from review.config import sample_snapshot
-    from review.followups import followups_digest
-    from review.snapshot import DATA_FILES, load_snapshot, read_jsonl, write_snapshot
+    from review.closeout.followups import followups_digest
+    from review.settings.config import sample_snapshot
+    from review.snapshot.core import DATA_FILES, load_snapshot, read_jsonl, write_snapshot
 
     rows = [read_jsonl(sample_snapshot() / name) for name in DATA_FILES]
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from review.checklist import process_checklist
+from review.analysis.metrics import compute_metrics
+from review.analysis.timeline import build_events
 from review.cli import main
-from review.config import Config, load_config, source_dir
-from review.errors import ConfigError
-from review.gaps import (
+from review.closeout.checklist import process_checklist
+from review.closeout.gaps import (
     FINDING_COLUMNS,
     REVIEW_ACTION,
     RULES,
@@ -27,10 +27,10 @@ from review.gaps import (
     find_gaps,
     support_gaps,
 )
-from review.metrics import compute_metrics
-from review.registry import Registry, load_registry
-from review.snapshot import Snapshot, load_snapshot, read_jsonl, write_snapshot
-from review.timeline import build_events
+from review.closeout.registry import Registry, load_registry
+from review.errors import ConfigError
+from review.settings.config import Config, load_config, source_dir
+from review.snapshot.core import Snapshot, load_snapshot, read_jsonl, write_snapshot
 from tests.evidence import entry, unpin_frame
 
 FIXTURES = Path(__file__).parent / "fixtures" / "gaps"
@@ -396,7 +396,7 @@ def test_support_gaps_command(capsys: pytest.CaptureFixture[str], snapshot_dir: 
           str(FIXTURES / "services.yaml"), "--since", "2026-09-16", "--today", "2026-10-01",
           "--format", "csv"])  # fmt: skip
     lines = capsys.readouterr().out.splitlines()
-    # the command adds each service's recurrences (review.recurrence) after its findings
+    # the command adds each service's recurrences (review.closeout.recurrence) after its findings
     at = SUPPORT_COLUMNS.index("findings") + 1
     assert lines[0] == ",".join([*SUPPORT_COLUMNS[:at], "recurrences", *SUPPORT_COLUMNS[at:]])
     assert [line.split(",")[0] for line in lines[1:]] == ["beta", "alpha"]

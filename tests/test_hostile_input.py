@@ -15,13 +15,13 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from review.config import _default_tree, load_config
+from review.analysis.metrics import format_metrics, metrics_for_snapshot
+from review.analysis.timeline import build_events
+from review.closeout.gaps import find_gaps
+from review.closeout.registry import load_registry
 from review.errors import ReviewError
-from review.gaps import find_gaps
-from review.metrics import format_metrics, metrics_for_snapshot
-from review.registry import load_registry
-from review.snapshot import DATA_FILES, load_snapshot
-from review.timeline import build_events
+from review.settings.config import _default_tree, load_config
+from review.snapshot.core import DATA_FILES, load_snapshot
 
 EXAMPLE = Path(__file__).parent / "fixtures" / "rt-example"
 REGISTRY = Path(__file__).parent / "fixtures" / "gaps" / "services.yaml"

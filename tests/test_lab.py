@@ -12,9 +12,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from review import lab
-from review import render as rendering
-from review.config import sample_snapshot, templates_dir
+from review.pages import lab
+from review.pages import render as rendering
+from review.settings.config import sample_snapshot, templates_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -17,8 +17,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
 from review.cli import main
-from review.config import source_dir
-from review.scenarios.replay import free_port
+from review.settings.config import source_dir
+from scenarios.replay import free_port
 from tests.evidence import line_of
 
 SECRET = "Smtp-Secret-42"
@@ -220,8 +220,8 @@ def test_remind_mails_one_digest_per_owner(
     smtp: tuple[Inbox, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    from review.config import sample_snapshot
-    from review.snapshot import DATA_FILES, read_jsonl, write_snapshot
+    from review.settings.config import sample_snapshot
+    from review.snapshot.core import DATA_FILES, read_jsonl, write_snapshot
 
     inbox, port = smtp
     sample = sample_snapshot()
@@ -288,7 +288,7 @@ def test_monthly_report_mail_carries_its_summary(
     smtp: tuple[Inbox, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    from review import render
+    from review.pages import render
 
     # only the monthly notebook: the incident reviews it links to are render's own tests
     monkeypatch.setattr(render, "incident_jobs", lambda *a, **k: [])

@@ -5,10 +5,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from review.config import load_config
-from review.metrics import METRIC_COLUMNS, format_metrics, metrics_for_snapshot
-from review.snapshot import load_snapshot
-from review.timeline import build_events, state_segments
+from review.analysis.metrics import METRIC_COLUMNS, format_metrics, metrics_for_snapshot
+from review.analysis.timeline import build_events, state_segments
+from review.settings.config import load_config
+from review.snapshot.core import load_snapshot
 
 EXAMPLE = Path(__file__).parent / "fixtures" / "rt-example"
 
@@ -78,7 +78,7 @@ def test_state_segments_follow_queue_status_and_owner() -> None:
 
 
 def test_definitions_follow_the_configured_queues_statuses_and_calendar(tmp_path: Path) -> None:
-    from review.metrics import definitions
+    from review.analysis.metrics import definitions
 
     path = tmp_path / "site.toml"
     path.write_text(

@@ -11,9 +11,9 @@ from typing import Any
 import pandas as pd
 from matplotlib.colors import to_hex
 
-from review import figures, reports
-from review.config import Config, sample_snapshot
-from review.display import PageHeader, html_table, local_times_in_text, rt_ticket_url
+from review.pages import figures, reports
+from review.pages.display import PageHeader, html_table, local_times_in_text, rt_ticket_url
+from review.settings.config import Config, sample_snapshot
 
 
 class Cells(HTMLParser):

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from review import config as cfg
-from review.config import load_config
 from review.errors import ConfigError
+from review.settings import config as cfg
+from review.settings.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,10 +9,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from review.config import load_config
-from review.metrics import metrics_for_snapshot
-from review.scenarios.generate import generate_snapshot
-from review.snapshot import DATA_FILES, load_snapshot, read_jsonl, write_snapshot
+from review.analysis.metrics import metrics_for_snapshot
+from review.settings.config import load_config
+from review.snapshot.core import DATA_FILES, load_snapshot, read_jsonl, write_snapshot
+from scenarios.generate import generate_snapshot
 
 CONFIG = load_config()
 SITE = {

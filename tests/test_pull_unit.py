@@ -11,10 +11,10 @@ import httpx2
 import pytest
 
 from review.cli import main
-from review.config import RTSettings
 from review.errors import RTAuthError, RTError, RTUnreachable
 from review.rt.client import Connection, RTClient, connection_from, rest2_url
 from review.rt.pull import Window, _as_single_get, parse_time, pull
+from review.settings.config import RTSettings
 
 SETTINGS = RTSettings(url="", verify_tls=True, ca_bundle="", timeout=5)
 URL = "https://rt.example.edu/REST/2.0/"

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from review import reports
 from review.cli import main
-from review.config import load_config
-from review.recurrence import find_recurrences, recurrence_text, recurrences_by_service
+from review.closeout.recurrence import find_recurrences, recurrence_text, recurrences_by_service
+from review.pages import reports
+from review.settings.config import load_config
 
 DAY0 = pd.Timestamp("2026-01-01T12:00:00Z")
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from review.config import load_config, source_dir
+from review.closeout.registry import FRAME_COLUMNS, load_registry, parse_registry
 from review.errors import RegistryError
-from review.registry import FRAME_COLUMNS, load_registry, parse_registry
-from review.snapshot import load_snapshot
+from review.settings.config import load_config, source_dir
+from review.snapshot.core import load_snapshot
 
 GOOD = """\
 operations_staff: [otto]

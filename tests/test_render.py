@@ -16,13 +16,13 @@ import nbformat
 import pandas as pd
 import pytest
 
-from review import fingerprint
-from review import render as rendering
 from review.cli import main
-from review.config import sample_snapshot
-from review.display import safe_table
-from review.months import resolve_month
-from review.reports import incident_review_data, monthly_report_data
+from review.pages import render as rendering
+from review.pages.display import safe_table
+from review.pages.reports import incident_review_data, monthly_report_data
+from review.settings.config import sample_snapshot
+from review.settings.months import resolve_month
+from review.snapshot import fingerprint
 from review.text import visible
 from tests.render_scenario import (
     HOSTILE_NAME,
@@ -499,7 +499,7 @@ def test_templates_are_committed_clean() -> None:
 def test_derived_cache_gives_the_same_review(
     snapshot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from review import derived
+    from review import context as derived
 
     monkeypatch.setenv("REVIEW_CACHE_DIR", str(tmp_path / "cache"))
     computed = {t: incident_review_data(snapshot, t) for t in (1, 2, 3)}

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from review import render as rendering
-from review.config import sample_snapshot
+from review.pages import render as rendering
+from review.settings.config import sample_snapshot
 from tests.render_scenario import HOSTILE_TICKET, make_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent

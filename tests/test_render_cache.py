@@ -9,11 +9,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from review import fingerprint
-from review import render as rendering
 from review.cli import main
-from review.config import load_config
-from review.derived import derived_dir
+from review.context import derived_dir
+from review.pages import render as rendering
+from review.settings.config import load_config
+from review.snapshot import fingerprint
 from tests.render_scenario import HOSTILE_TICKET, LONG_TICKET, make_snapshot
 
 SITE = "[gaps]\nregistry_review_days = 200\n"
@@ -99,8 +99,8 @@ def test_a_derived_cache_that_cannot_be_written_is_one_line(
 
 
 def test_render_and_derived_build_no_key_of_their_own() -> None:
-    """One fact, one place: their keys and fingerprints come from review.fingerprint."""
-    root = Path(fingerprint.__file__).parent
-    for name in ("render.py", "derived.py"):
+    """One fact, one place: their keys and fingerprints come from review.snapshot.fingerprint."""
+    root = Path(fingerprint.__file__).parent.parent
+    for name in ("pages/render.py", "context.py"):
         text = (root / name).read_text()
         assert "hashlib" not in text and "repr(config)" not in text, name

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from review.rules import RULES, SERVICE_OWNER, Rule, RuleRegistry
+from review.closeout.rules import RULES, SERVICE_OWNER, Rule, RuleRegistry
 
 
 def test_built_in_rules_in_order_with_their_scope() -> None:

@@ -1328,11 +1328,11 @@ def _as_utc(value):
 
 @pytest.fixture(scope="module")
 def metrics(tmp_path_factory):
-    from review.config import load_config
-    from review.metrics import compute_metrics
-    from review.scenarios.generate import generate_snapshot
-    from review.snapshot import load_snapshot
-    from review.timeline import build_events
+    from review.analysis.metrics import compute_metrics
+    from review.analysis.timeline import build_events
+    from review.settings.config import load_config
+    from review.snapshot.core import load_snapshot
+    from scenarios.generate import generate_snapshot
 
     out_dir = tmp_path_factory.mktemp("sample-snapshot")
     generate_snapshot(SCENARIOS, out_dir)

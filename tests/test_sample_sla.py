@@ -11,11 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from review.config import load_config, sample_snapshot, source_dir
+from review.analysis.sla import attainment, sla_table
 from review.errors import ScenarioError
-from review.scenarios.model import load_scenarios
-from review.sla import attainment, sla_table
-from review.snapshot import load_snapshot, read_jsonl
+from review.settings.config import load_config, sample_snapshot, source_dir
+from review.snapshot.core import load_snapshot, read_jsonl
+from scenarios.model import load_scenarios
 
 UNSET = "1970-01-01 00:00:00"
 

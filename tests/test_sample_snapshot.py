@@ -2,16 +2,16 @@
 
 from pathlib import Path
 
-from review.config import sample_snapshot, source_dir
-from review.scenarios.generate import generate_snapshot
-from review.snapshot import DATA_FILES, MANIFEST, load_snapshot
+from review.settings.config import sample_snapshot, source_dir
+from review.snapshot.core import DATA_FILES, MANIFEST, load_snapshot
+from scenarios.generate import generate_snapshot
 
 
 def test_committed_sample_equals_generator_output(tmp_path: Path) -> None:
     fresh = generate_snapshot(source_dir("data/scenarios"), tmp_path / "sample")
     for name in (*DATA_FILES, MANIFEST):
         assert (fresh / name).read_bytes() == (sample_snapshot() / name).read_bytes(), (
-            f"data/sample/{name} is stale: run `python -m review.scenarios.generate`"
+            f"data/sample/{name} is stale: run `python -m scenarios.generate`"
         )
 
 

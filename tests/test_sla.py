@@ -1,4 +1,4 @@
-"""review.sla: deadlines worked out by hand for the scenarios in tests/fixtures/sla.
+"""review.analysis.sla: deadlines worked out by hand for the scenarios in tests/fixtures/sla.
 
 Calendar: the defaults, Mon-Fri 09:00-17:00 America/New_York (EST, UTC-5, in November 2026:
 business hours are 14:00-22:00Z), US/MA holidays (Wednesday 11 November is Veterans Day).
@@ -13,12 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from review.calendar import BusinessClock
-from review.cli import main
-from review.config import load_config
-from review.errors import ConfigError
-from review.scenarios.generate import generate_snapshot
-from review.sla import (
+from review.analysis.sla import (
     SLA_COLUMNS,
     add_business_seconds,
     attainment,
@@ -28,8 +23,13 @@ from review.sla import (
     sla_table,
     wilson_interval,
 )
-from review.snapshot import Snapshot, load_snapshot
-from review.timeline import build_events
+from review.analysis.timeline import build_events
+from review.cli import main
+from review.errors import ConfigError
+from review.settings.calendar import BusinessClock
+from review.settings.config import load_config
+from review.snapshot.core import Snapshot, load_snapshot
+from scenarios.generate import generate_snapshot
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sla"
 CONFIG = FIXTURES / "config.toml"
@@ -267,8 +267,8 @@ def test_incident_review_and_monthly_report_show_the_levels(snapshot: Snapshot) 
     import matplotlib
 
     matplotlib.use("Agg")
-    from review import figures
-    from review.reports import incident_review_data, monthly_report_data
+    from review.pages import figures
+    from review.pages.reports import incident_review_data, monthly_report_data
 
     review = incident_review_data(snapshot.path, 3, CONFIG)
     assert review.deadlines == {

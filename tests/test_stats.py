@@ -1,4 +1,4 @@
-"""review.stats: bootstrap intervals checked against a plain loop and known cases; verdicts;
+"""review.analysis.stats: bootstrap intervals checked against a plain loop and known cases; verdicts;
 too few; months not covered; the `review stats` command's columns."""
 
 import math
@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from review import stats
+from review.analysis import stats
+from review.analysis.stats import COLUMNS, SEED, month_statistics, sentences
 from review.cli import main
-from review.stats import COLUMNS, SEED, month_statistics, sentences
 
 
 def _metrics(samples: dict[str, list[float]], column: str = "time_to_resolve_h") -> pd.DataFrame:
@@ -218,8 +218,8 @@ def test_review_stats_refuses_an_uncovered_month_in_one_line(
 def test_the_monthly_report_carries_the_statistics_and_draws_their_intervals() -> None:
     from matplotlib.container import ErrorbarContainer
 
-    from review import figures
-    from review.reports import monthly_report_data
+    from review.pages import figures
+    from review.pages.reports import monthly_report_data
 
     report = monthly_report_data(None, "2026-10")
     words = report.stats_sentences.set_index("metric")

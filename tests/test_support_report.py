@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from review import reports
 from review.cli import main
-from review.config import project_dir
+from review.pages import reports
+from review.settings.config import project_dir
 
 PAYROLL = """
   - service: payroll-export

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from review.cli import main
-from review.terminal import fit_table
+from review.pages.terminal import fit_table
 
 
 def test_a_table_that_fits_is_aligned_text_left_numbers_right() -> None:

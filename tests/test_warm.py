@@ -1,4 +1,4 @@
-"""Warm kernels (review.warm): one kernel runs many notebooks, each of which sees a new kernel."""
+"""Warm kernels (review.pages.warm): one kernel runs many notebooks, each of which sees a new kernel."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 from papermill.exceptions import PapermillExecutionError
 
-from review import render as rendering
-from review import warm
-from review.config import sample_snapshot
+from review.pages import render as rendering
+from review.pages import warm
+from review.settings.config import sample_snapshot
 
 
 @pytest.fixture

@@ -27,8 +27,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx2
 import rt.rest2
 
-from review.config import RTSettings
 from review.errors import RTAuthError, RTError, RTUnreachable
+from review.settings.config import RTSettings
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from review.errors import RTError, SnapshotError
 from review.rt.client import Page, RTClient, RTNotFound
-from review.snapshot import DATA_FILES, UNSET_DATE, read_jsonl, snapshot_target, write_snapshot
+from review.snapshot.core import DATA_FILES, UNSET_DATE, read_jsonl, snapshot_target, write_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ def pull(
         )
     followups = None
     if followup_queue:
-        from review.followups import fetch_followups
+        from review.closeout.followups import fetch_followups
 
         # an empty search cannot tell "no follow-ups" from "a queue this account cannot see"
         if client.status(f"queue/{quote(followup_queue, safe='')}") == 200:

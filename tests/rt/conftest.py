@@ -19,11 +19,10 @@ from typing import Any
 
 import pytest
 
-from review import sla
-from review.config import cache_dir, source_dir
 from review.rt.client import Connection, RTClient
-from review.scenarios import model, replay
-from review.scenarios.replay import ROOT_PASSWORD, SLA_CONFIG, free_port, rt_server
+from review.settings.config import cache_dir, source_dir
+from scenarios import model, replay, rt_config
+from scenarios.replay import ROOT_PASSWORD, SLA_CONFIG, free_port, rt_server
 
 RT_BINARY = Path("/usr/share/request-tracker5/libexec/rt-server")
 RT_SETUP = Path("/usr/sbin/rt-setup-database-5")
@@ -46,7 +45,7 @@ def scenario_key() -> str:
         *sorted(source_dir("data/scenarios").glob("*.yaml")),
         Path(replay.__file__),
         Path(model.__file__),  # site.yaml's levels, parsed
-        Path(sla.__file__),  # rt_site_config writes them for RT
+        Path(rt_config.__file__),  # rt_site_config writes them for RT
         source_dir("scripts") / "rt-server",
     ]
     for path in inputs:

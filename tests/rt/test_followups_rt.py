@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from review.cli import main
-from review.config import load_config
-from review.scenarios.replay import PASSWORD, rt_server
+from review.settings.config import load_config
+from scenarios.replay import PASSWORD, rt_server
 
 if TYPE_CHECKING:
     from conftest import RTServer
@@ -230,7 +230,7 @@ def test_the_pull_takes_the_follow_ups_and_the_reports_show_them(
     fu_rt: RTServer, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    from review.reports import incident_review_data, monthly_report_data, support_gaps_data
+    from review.pages.reports import incident_review_data, monthly_report_data, support_gaps_data
 
     assert run([*ARGS, "--config", str(config_file), "--apply"], fu_rt, monkeypatch, capsys)[0] == 0
     ids = {t["subject"].split("]")[0] + "]": t["id"] for t in queue_tickets(fu_rt)}
@@ -300,7 +300,7 @@ def test_a_pull_that_cannot_see_the_follow_up_queue_says_so(
     fu_rt: RTServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    from review.followups import read_followups
+    from review.closeout.followups import read_followups
 
     config = tmp_path / "other.toml"
     config.write_text('[followups]\nqueue = "no-such-queue"\n')

@@ -12,16 +12,16 @@ import httpx2
 import pandas as pd
 import pytest
 
+from review.analysis.metrics import metrics_for_snapshot
+from review.analysis.sla import sla_table
 from review.cli import main
-from review.config import load_config, source_dir
 from review.errors import RTUnreachable
-from review.metrics import metrics_for_snapshot
 from review.rt.client import RTClient, RTNotFound
 from review.rt.pull import PullReport, Window, pull
-from review.scenarios.generate import generate_snapshot
-from review.scenarios.replay import AUDITOR, PASSWORD, rt_server
-from review.sla import sla_table
-from review.snapshot import DATA_FILES, load_snapshot, read_jsonl
+from review.settings.config import load_config, source_dir
+from review.snapshot.core import DATA_FILES, load_snapshot, read_jsonl
+from scenarios.generate import generate_snapshot
+from scenarios.replay import AUDITOR, PASSWORD, rt_server
 
 if TYPE_CHECKING:
     from conftest import RTServer
@@ -114,7 +114,7 @@ def sla_dates(snapshot: Path) -> dict[int, list[tuple[str, str, str, str]]]:
 
 def test_sla_dates_equal_the_generators(pulled: tuple[Path, PullReport], generated: Path) -> None:
     """RT, with site.yaml's levels in RT_SiteConfig.d and SLA on in every queue, wrote the
-    same Starts and Due rows the generator wrote from review.sla's replay of SLA_SetDue."""
+    same Starts and Due rows the generator wrote from review.analysis.sla's replay of SLA_SetDue."""
     got, expected = sla_dates(pulled[0]), sla_dates(generated)
     assert got == {ticket: expected[ticket] for ticket in got}
     assert sum(row[1] == "Due" for rows in got.values() for row in rows) > len(got)

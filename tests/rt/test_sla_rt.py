@@ -1,7 +1,7 @@
 """Service levels against a real RT 5: RT computes Due itself, the kit rebuilds the same.
 
 A fresh RT gets the levels of tests/fixtures/sla/config.toml as %ServiceAgreements and the
-[calendar] as %ServiceBusinessHours (written by review.sla.rt_site_config), the SLA
+[calendar] as %ServiceBusinessHours (written by scenarios.rt_config.rt_site_config), the SLA
 scenarios are replayed under libfaketime as their people, and the pull's `Set Due`
 transactions are compared with the kit's rebuild after every triggering transaction.
 """
@@ -18,13 +18,14 @@ import pandas as pd
 import pytest
 from conftest import RTServer, require_rt, start_copy
 
-from review.calendar import BusinessClock
-from review.config import load_config
+from review.analysis.sla import compare_due, due_history, rt_due_history, sla_table
+from review.analysis.timeline import build_events
 from review.rt.pull import Window, pull
-from review.scenarios import replay
-from review.sla import compare_due, due_history, rt_due_history, rt_site_config, sla_table
-from review.snapshot import Snapshot, load_snapshot
-from review.timeline import build_events
+from review.settings.calendar import BusinessClock
+from review.settings.config import load_config
+from review.snapshot.core import Snapshot, load_snapshot
+from scenarios import replay
+from scenarios.rt_config import rt_site_config
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "sla"
 CONFIG = load_config(FIXTURES / "config.toml")

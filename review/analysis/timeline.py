@@ -1,0 +1,136 @@
+"""RT transactions -> an event timeline per incident, and the state over time.
+
+`build_events` keeps the transactions that are human or process actions
+(dropping EmailRecord, CommentEmailRecord and the SetWatcher twin of owner
+changes), names them (`kind`), translates RT's ids into names and says who
+acted (`actor`: staff, requestor or system). `state_segments` turns the events
+into stretches of constant queue, status and owner, the shape every duration
+metric and the timeline figure need.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from review.settings.config import Config
+from review.snapshot.core import Snapshot
+
+SYSTEM_USER = "RT_System"
+NOBODY = "Nobody"
+STAFF, REQUESTOR, SYSTEM = "staff", "requestor", "system"  # the values of `actor`
+# The txn_id of a ticket's state at creation (each ticket's first stretch), and of any point
+# that is not a transaction (the snapshot's time in an update-gap check).
+AT_CREATION = -1
+IGNORED_TYPES = ("EmailRecord", "CommentEmailRecord", "SetWatcher")
+EVENT_COLUMNS = [
+    "ticket_id", "txn_id", "at", "kind", "type", "field", "old", "new", "creator", "actor",
+    "handoff", "data",
+]  # fmt: skip
+
+
+def _kind(tx: pd.DataFrame) -> pd.Series:
+    kind = pd.Series("other", index=tx.index, dtype="object")
+    kind = kind.mask(tx["type"] == "Create", "create")
+    kind = kind.mask(tx["type"] == "Correspond", "reply")
+    kind = kind.mask(tx["type"] == "Comment", "comment")
+    kind = kind.mask(tx["type"] == "Status", "status")
+    kind = kind.mask((tx["type"] == "Set") & (tx["field"] == "Status"), "status")
+    kind = kind.mask((tx["type"] == "Set") & (tx["field"] == "Owner"), "owner")
+    kind = kind.mask(tx["type"].isin(["Take", "Give", "Steal", "Untake", "Force"]), "owner")
+    kind = kind.mask((tx["type"] == "Set") & (tx["field"] == "Queue"), "queue")
+    kind = kind.mask(tx["type"] == "CustomField", "field")
+    kind = kind.mask(tx["type"].isin(["AddLink", "DeleteLink"]), "link")
+    kind = kind.mask(tx["type"].isin(["AddWatcher", "DelWatcher"]), "watcher")
+    return kind.astype("string")
+
+
+def build_events(snapshot: Snapshot, config: Config) -> pd.DataFrame:
+    """One row per meaningful transaction, sorted by ticket, time and transaction id.
+
+    Owner values become user names, queue values queue names, and custom-field
+    ids field names. `actor` is `system` for RT_System, `requestor` for a current
+    requestor of the ticket, `staff` for anyone else. `handoff` marks a queue move
+    from an ops queue into a developer queue (the process's hand-off).
+    """
+    tx = snapshot.transactions
+    tx = tx.loc[~tx["type"].isin(IGNORED_TYPES)].copy()
+    tx["kind"] = _kind(tx)
+    users = snapshot.users.set_index("user_id")["name"]
+    queues = snapshot.queues.set_index("queue_id")["name"]
+    cf_names = snapshot.field_names
+    for column in ("old", "new"):
+        owner = tx["kind"] == "owner"
+        tx.loc[owner, column] = tx.loc[owner, column].map(users).fillna(tx.loc[owner, column])
+        queue = tx["kind"] == "queue"
+        tx.loc[queue, column] = tx.loc[queue, column].map(queues).fillna(tx.loc[queue, column])
+    if len(cf_names):
+        names = cf_names.drop_duplicates("field_id").set_index("field_id")["field"]
+        is_cf = tx["kind"] == "field"
+        tx.loc[is_cf, "field"] = tx.loc[is_cf, "field"].map(names).fillna(tx.loc[is_cf, "field"])
+    requestors = snapshot.watchers.loc[
+        snapshot.watchers["role"] == "Requestor", ["ticket_id", "user"]
+    ]
+    requestors = requestors.drop_duplicates().assign(is_requestor=True)
+    tx = tx.merge(
+        requestors.rename(columns={"user": "creator"}), on=["ticket_id", "creator"], how="left"
+    )
+    actor = np.where(
+        tx["creator"] == SYSTEM_USER,
+        SYSTEM,
+        np.where(tx["is_requestor"].fillna(False).astype(bool), REQUESTOR, STAFF),
+    )
+    tx["actor"] = pd.Series(actor, index=tx.index, dtype="string")
+    tx["handoff"] = (
+        (tx["kind"] == "queue")
+        & tx["old"].isin(config.queues.ops)
+        & tx["new"].isin(config.queues.developer)
+    )
+    tx = tx.rename(columns={"created": "at"})
+    return tx.sort_values(["ticket_id", "at", "txn_id"], kind="stable")[EVENT_COLUMNS].reset_index(
+        drop=True
+    )
+
+
+def _initial(events: pd.DataFrame, tickets: pd.DataFrame, kind: str, current: str) -> pd.Series:
+    """Value at creation: the first change's old value, else the ticket's value now."""
+    first_old = events.loc[events["kind"] == kind].groupby("ticket_id")["old"].first()
+    now = tickets.set_index("ticket_id")[current]
+    return first_old.reindex(now.index).fillna(now)
+
+
+def state_segments(events: pd.DataFrame, snapshot: Snapshot) -> pd.DataFrame:
+    """Stretches of constant (queue, status, owner) per ticket: ticket_id, start, end, ...
+
+    The first stretch starts at the ticket's Created; each queue, status or owner
+    change starts a new one. The last stretch has no end (end is NaT).
+    """
+    tickets = snapshot.tickets
+    queue_names = snapshot.queues.set_index("queue_id")["name"]
+    now = tickets[["ticket_id", "status", "owner"]].assign(
+        queue=tickets["queue_id"].map(queue_names).fillna(tickets["queue_id"])
+    )
+    start = pd.DataFrame(
+        {
+            "ticket_id": now["ticket_id"],
+            "at": tickets["created"],
+            "txn_id": AT_CREATION,
+            "queue": _initial(events, now, "queue", "queue").reindex(now["ticket_id"]).to_numpy(),
+            "status": _initial(events, now, "status", "status")
+            .reindex(now["ticket_id"])
+            .to_numpy(),
+            "owner": _initial(events, now, "owner", "owner").reindex(now["ticket_id"]).to_numpy(),
+        }
+    )
+    changes = events.loc[events["kind"].isin(["queue", "status", "owner"])]
+    rows = changes[["ticket_id", "at", "txn_id"]].copy()
+    for kind in ("queue", "status", "owner"):
+        rows[kind] = changes["new"].where(changes["kind"] == kind)
+    states = pd.concat([start, rows], ignore_index=True)
+    states = states.sort_values(["ticket_id", "at", "txn_id"], kind="stable").reset_index(drop=True)
+    states[["queue", "status", "owner"]] = states.groupby("ticket_id")[
+        ["queue", "status", "owner"]
+    ].ffill()
+    states["end"] = states.groupby("ticket_id")["at"].shift(-1)
+    states = states.rename(columns={"at": "start"})
+    return states[["ticket_id", "start", "end", "queue", "status", "owner", "txn_id"]]

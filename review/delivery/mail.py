@@ -1,0 +1,210 @@
+"""Reports and reminders by mail: self-contained messages and one careful SMTP send.
+
+A report message is the rendered HTML inline (scripts removed, figures carried as
+inline image parts, so opening it asks nothing of the network), a plain-text part
+with the report's summary sentences, and the notebook attached. The SMTP password
+comes only from the SMTP_PASSWORD environment variable. A report is mailed only
+when it is new: the last HTML mailed (its SHA-256 and recipients) is recorded in
+the output directory, so a cron job mails once per change, and again after a
+failed send.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import smtplib
+import ssl
+from collections.abc import Mapping, Sequence
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+from review.errors import ConfigError, ReviewError
+from review.settings.config import Mail, is_address
+
+PASSWORD_ENV = "SMTP_PASSWORD"
+STATE_FILE = ".mail-state.json"
+_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script\s*>", re.IGNORECASE | re.DOTALL)
+_DATA_IMAGE = re.compile(r"""src=(["'])data:image/(png|jpeg|gif|svg\+xml);base64,([^"']+)\1""")
+_REMOTE = re.compile(
+    r"""(?:\bsrc\s*=\s*["']?\s*(?:https?:)?//|<link\b[^>]*\bhref\s*=\s*["']?\s*(?:https?:)?//|"""
+    r"""url\(\s*["']?\s*(?:https?:)?//|@import\s+["']?(?:https?:)?//)""",
+    re.IGNORECASE,
+)
+
+
+class MailError(ReviewError):
+    """The message could not be sent; says to whom, through which server and why."""
+
+
+def recipients(given: Sequence[str], mail: Mail) -> list[str]:
+    """--mail-to addresses, else [mail] to; each must be a plain address."""
+    chosen = list(given) or list(mail.to)
+    bad = [a for a in chosen if not is_address(a)]
+    if bad:
+        raise ReviewError(f"--mail-to {bad[0]!r} is not an email address like ops@example.edu")
+    return chosen
+
+
+def check_sender(mail: Mail) -> None:
+    """Mail needs a From address: [mail] from."""
+    if not mail.sender:
+        raise ConfigError(
+            "set [mail] from to the address reports are sent from (e.g. ops-reports@example.edu)",
+            key="mail.from",
+        )
+
+
+def inline_html(html: str) -> tuple[str, list[tuple[str, str, bytes]]]:
+    """The HTML for a mail body: scripts removed, data: images turned into cid: references.
+
+    Returns the HTML and the images as (content id, subtype, bytes). Raises ReviewError
+    if anything in it would still load from the network.
+    """
+    images: list[tuple[str, str, bytes]] = []
+
+    def to_cid(match: re.Match[str]) -> str:
+        subtype = match[2]
+        cid = make_msgid(idstring=f"figure{len(images) + 1}", domain="review.invalid")
+        images.append((cid, subtype, base64.b64decode(match[3])))
+        return f'src="cid:{cid[1:-1]}"'
+
+    body = _DATA_IMAGE.sub(to_cid, _SCRIPT.sub("", html))
+    remote = _REMOTE.search(body)
+    if remote:
+        raise ReviewError(
+            f"the rendered HTML loads {remote[0]!r}... from the network; a mailed report must "
+            "be self-contained (check the notebook template)"
+        )
+    return body, images
+
+
+def report_message(
+    *,
+    subject: str,
+    summary: str,
+    html_path: Path,
+    notebook_path: Path | None,
+    sender: str,
+    to: Sequence[str],
+) -> EmailMessage:
+    """multipart/mixed: (text/plain summary | related(text/html, images)) + the notebook."""
+    html, images = inline_html(html_path.read_text("utf-8"))
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = ", ".join(to)
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to it
+    message.set_content(summary.rstrip() + "\n\nThe full report is this message's HTML part.\n")
+    message.add_alternative(html, subtype="html")
+    html_part = list(message.iter_parts())[1]
+    assert isinstance(html_part, EmailMessage)
+    for cid, subtype, data in images:
+        html_part.add_related(data, "image", subtype, cid=cid, disposition="inline")
+    if notebook_path is not None and notebook_path.is_file():
+        message.add_attachment(
+            notebook_path.read_bytes(),
+            maintype="application",
+            subtype="x-ipynb+json",
+            filename=notebook_path.name,
+        )
+    return message
+
+
+def text_message(*, subject: str, body: str, sender: str, to: Sequence[str]) -> EmailMessage:
+    """A plain-text message (reminder digests)."""
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = ", ".join(to)
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(body)
+    return message
+
+
+def send(message: EmailMessage, mail: Mail, env: Mapping[str, str] | None = None) -> None:
+    """Hand one message to the SMTP server; any failure is one MailError line."""
+    env = os.environ if env is None else env
+    password = env.get(PASSWORD_ENV) or None
+    server = f"{mail.host}:{mail.port}"
+    to = message["To"]
+    try:
+        with smtplib.SMTP(mail.host, mail.port, timeout=30) as smtp:
+            if mail.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if mail.user:
+                if password is None:
+                    raise MailError(
+                        f"[mail] user is set but {PASSWORD_ENV} is not: export the SMTP "
+                        "password in the environment (never in the config file)"
+                    )
+                smtp.login(mail.user, password)
+            refused = smtp.send_message(message)
+    except MailError:
+        raise
+    except smtplib.SMTPAuthenticationError as exc:
+        raise MailError(
+            f"the SMTP server {server} rejected the login of [mail] user {mail.user!r} "
+            f"({exc.smtp_code}): check {PASSWORD_ENV}"
+        ) from None
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise MailError(
+            f"the SMTP server {server} refused every recipient ({', '.join(exc.recipients)}): "
+            "check the addresses"
+        ) from None
+    except smtplib.SMTPResponseException as exc:
+        error = exc.smtp_error
+        reason = error.decode("utf-8", "replace") if isinstance(error, bytes) else str(error)
+        raise MailError(
+            f"the SMTP server {server} refused the message to {to} ({exc.smtp_code} {reason})"
+        ) from None
+    except (smtplib.SMTPException, OSError) as exc:
+        raise MailError(
+            f"could not send mail to {to} through {server} "
+            f"({exc.strerror or exc if isinstance(exc, OSError) else exc}): check [mail] host "
+            "and port"
+        ) from None
+    if refused:
+        raise MailError(
+            f"the SMTP server {server} refused {', '.join(sorted(refused))}; the others got it"
+        )
+
+
+# --------------------------------------------------------------------------- mail only what is new
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def is_new(out: Path, html_path: Path, to: Sequence[str]) -> bool:
+    """Whether this HTML has not yet been mailed to exactly these recipients."""
+    state = _read_state(out)
+    key = html_path.resolve().relative_to(out.resolve()).as_posix()
+    return state.get(key) != {"sha256": _digest(html_path), "to": sorted(to)}
+
+
+def record_sent(out: Path, html_path: Path, to: Sequence[str]) -> None:
+    """Remember that this HTML went to these recipients (written atomically)."""
+    state = _read_state(out)
+    key = html_path.resolve().relative_to(out.resolve()).as_posix()
+    state[key] = {"sha256": _digest(html_path), "to": sorted(to)}
+    temp = out / f".{STATE_FILE}.tmp"
+    temp.write_text(json.dumps(state, indent=1, sort_keys=True) + "\n", "utf-8")
+    temp.replace(out / STATE_FILE)
+
+
+def _read_state(out: Path) -> dict[str, object]:
+    try:
+        state = json.loads((out / STATE_FILE).read_text("utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+    return state if isinstance(state, dict) else {}

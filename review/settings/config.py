@@ -1,0 +1,536 @@
+"""Settings and paths: one place owns them.
+
+The documented defaults live in ``default_config.toml`` inside the package; a
+user file overrides any subset of its keys. Unknown keys and wrong values are
+errors that name the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import re
+import tomllib
+from dataclasses import dataclass, replace
+from datetime import time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from review.errors import ConfigError, not_utf8
+from review.settings.service_levels import Agreements, parse_agreements
+
+CONFIG_ENV = "REVIEW_CONFIG"
+CACHE_ENV = "REVIEW_CACHE_DIR"
+APP_NAME = "rt-incident-review"
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass(frozen=True)
+class Queues:
+    ops: tuple[str, ...]
+    developer: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Statuses:
+    inactive: tuple[str, ...]
+    initial: str
+
+
+@dataclass(frozen=True)
+class Fields:
+    service: str
+    service_owner: str
+    business_owner: str
+    classification: str
+    resolution_type: str
+    validated_by: str
+    root_cause: str
+
+
+@dataclass(frozen=True)
+class Classification:
+    urgent_outage: str
+    urgent_degraded: str
+    handoff: str
+
+    @property
+    def urgent(self) -> tuple[str, str]:
+        return (self.urgent_outage, self.urgent_degraded)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    permanent: str
+    temporary: str
+
+
+@dataclass(frozen=True)
+class Calendar:
+    timezone: str
+    workdays: tuple[str, ...]
+    start: time
+    end: time
+    holidays_country: str
+    holidays_subdivision: str
+
+
+@dataclass(frozen=True)
+class RTSettings:
+    url: str
+    verify_tls: bool
+    ca_bundle: str
+    timeout: float
+
+
+@dataclass(frozen=True)
+class Gaps:
+    daily_update_hours: float
+    handoff_announce_business_hours: float
+    registry_review_days: int
+    registry: Path
+    recurrence_days: float
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where the kit keeps what it derives and writes (see [paths] in default_config.toml)."""
+
+    cache: Path | None  # None: the default of `cache_dir`
+    reports: Path
+
+
+@dataclass(frozen=True)
+class Followups:
+    """Where `review follow-ups` files tickets, when they are overdue, who owns them."""
+
+    queue: str
+    overdue_days: int
+    reports_url: str
+    owners: tuple[tuple[str, str], ...]  # (action owner as findings name it, RT user name)
+
+    def rt_user(self, action_owner: str) -> str:
+        """The RT user mapped to an action owner, '' when unmapped."""
+        return dict(self.owners).get(action_owner, "")
+
+
+@dataclass(frozen=True)
+class Mail:
+    """The SMTP server and default recipients; the password is read from SMTP_PASSWORD only."""
+
+    host: str
+    port: int
+    starttls: bool
+    user: str
+    sender: str
+    to: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Config:
+    queues: Queues
+    statuses: Statuses
+    fields: Fields
+    classification: Classification
+    resolution: Resolution
+    calendar: Calendar
+    rt: RTSettings
+    gaps: Gaps
+    paths: Paths
+    followups: Followups
+    mail: Mail
+    sla: Agreements
+    source: str = "defaults"
+
+    def is_ops_queue(self, name: str) -> bool:
+        return name in self.queues.ops
+
+
+# --------------------------------------------------------------------------- paths
+
+
+@functools.cache
+def checkout() -> Path | None:
+    """The source checkout the package runs from (a clone, editable install), or None if installed.
+
+    Paths are looked up when asked for, never fixed at import: the same code runs from
+    a clone and from a wheel in site-packages.
+    """
+    root = Path(__file__).resolve().parent.parent.parent
+    if (root / "pyproject.toml").is_file() and (root / "notebooks").is_dir():
+        return root
+    return None
+
+
+def project_dir() -> Path:
+    """Where relative default paths start: the checkout, else the working directory."""
+    return checkout() or Path.cwd()
+
+
+def bundled(name: str) -> Path:
+    """A file shipped with the kit: `notebooks`, `data/sample`, `data/services.yaml`.
+
+    From a checkout these are the repository's own files; from a wheel, the package's
+    copies (setup.py maps the repository's folders into the package under the same names).
+    """
+    root = checkout()
+    if root is not None:
+        return root / name
+    return Path(str(resources.files("review").joinpath(name)))
+
+
+def sample_snapshot() -> Path:
+    """The bundled sample snapshot (data/sample): the default for every command."""
+    return bundled("data/sample")
+
+
+# Where the README's cron lines keep the current pull (relative to the project directory).
+NEW_SNAPSHOT = Path("data/interim/rt-current")
+
+
+def is_bundled_sample(directory: str | os.PathLike[str]) -> bool:
+    """Whether `directory` is the bundled sample, which a pull must never replace."""
+    return os.path.realpath(directory) == os.path.realpath(sample_snapshot())
+
+
+def templates_dir() -> Path:
+    """The notebook templates (notebooks/)."""
+    return bundled("notebooks")
+
+
+def source_dir(name: str) -> Path:
+    """A development folder that only a clone has (data/scenarios, scripts); error if installed."""
+    root = checkout()
+    if root is None:
+        raise ConfigError(
+            f"{name} is part of the source repository, not of an installed kit; run this "
+            "from a clone of the repository"
+        )
+    return root / name
+
+
+def cache_dir(config: Config | None = None) -> Path:
+    """Where parquet caches go: $REVIEW_CACHE_DIR, else [paths] cache, else the default.
+
+    The default is data/cache in a checkout and the user's cache directory
+    ($XDG_CACHE_HOME or ~/.cache, then rt-incident-review) for an installed kit, never
+    site-packages.
+    """
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env)
+    if config is not None and config.paths.cache is not None:
+        return config.paths.cache
+    root = checkout()
+    if root is not None:
+        return root / "data" / "cache"
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / APP_NAME
+
+
+def _default_tree() -> dict[str, Any]:
+    text = resources.files("review.settings").joinpath("default_config.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def _merge(defaults: dict[str, Any], user: dict[str, Any], path: str) -> dict[str, Any]:
+    merged = {section: dict(values) for section, values in defaults.items()}
+    for section, values in user.items():
+        if section not in defaults:
+            allowed = ", ".join(f"[{s}]" for s in defaults)
+            raise ConfigError(f"unknown section [{section}]; allowed: {allowed}", path, section)
+        if not isinstance(values, dict):
+            raise ConfigError(f"[{section}] must be a table of keys", path, section)
+        for key, value in values.items():
+            if key not in defaults[section]:
+                allowed = ", ".join(defaults[section])
+                raise ConfigError(
+                    f"unknown key {section}.{key}; allowed in [{section}]: {allowed}",
+                    path,
+                    f"{section}.{key}",
+                )
+            expected = defaults[section][key]
+            if not _same_kind(expected, value):
+                raise ConfigError(
+                    f"{section}.{key} must be {_kind(expected)}, got {value!r}",
+                    path,
+                    f"{section}.{key}",
+                )
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(
+                    f"{section}.{key} must be a finite number, got {value!r}",
+                    path,
+                    f"{section}.{key}",
+                )
+            merged[section][key] = value
+    return merged
+
+
+def _same_kind(expected: Any, value: Any) -> bool:
+    if isinstance(expected, bool):
+        return isinstance(value, bool)
+    if isinstance(expected, int | float):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(expected, list):
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return isinstance(value, type(expected))
+
+
+def _kind(expected: Any) -> str:
+    if isinstance(expected, bool):
+        return "true or false"
+    if isinstance(expected, int | float):
+        return "a number"
+    if isinstance(expected, list):
+        return "a list of strings"
+    return "a string"
+
+
+def _clock(value: str, key: str, path: str) -> time:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ConfigError(f"{key} must be a time like 09:00, got {value!r}", path, key)
+    return time(int(match[1]), int(match[2]))
+
+
+def _build(tree: dict[str, Any], path: str, user: dict[str, Any], base: Path) -> Config:
+    """The Config of a merged tree; a relative path the user's file sets is taken from `base`."""
+
+    q, s, cal, rt = tree["queues"], tree["statuses"], tree["calendar"], tree["rt"]
+    if not q["ops"]:
+        raise ConfigError("queues.ops must name at least one queue, e.g. ['ops-help']", path)
+    both = sorted(set(q["ops"]) & set(q["developer"]))
+    if both:
+        raise ConfigError(
+            f"queues {both} are listed both in queues.ops and queues.developer; keep each in one",
+            path,
+            "queues",
+        )
+    if not s["inactive"]:
+        raise ConfigError("statuses.inactive must name at least one status", path)
+    try:
+        ZoneInfo(cal["timezone"])
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "US" is a directory in tzdata
+        raise ConfigError(
+            f"calendar.timezone {cal['timezone']!r} is not a known IANA zone "
+            "(for example America/New_York)",
+            path,
+            "calendar.timezone",
+        ) from None
+    bad_days = [d for d in cal["workdays"] if d not in WEEKDAYS]
+    if bad_days or not cal["workdays"]:
+        raise ConfigError(
+            f"calendar.workdays has {bad_days or 'nothing'}; allowed: {', '.join(WEEKDAYS)}",
+            path,
+            "calendar.workdays",
+        )
+    start = _clock(cal["start"], "calendar.start", path)
+    end = _clock(cal["end"], "calendar.end", path)
+    if end <= start:
+        raise ConfigError("calendar.end must be later than calendar.start", path, "calendar.end")
+    _check_holidays(cal["holidays_country"], cal["holidays_subdivision"], path)
+
+    def own(section: str, key: str) -> Path | None:
+        """A path the user's file sets, made absolute from the file's folder."""
+        value = user.get(section, {}).get(key)
+        return base / value if value else None
+
+    gaps = _gaps(tree["gaps"], path, own("gaps", "registry"))
+    return Config(
+        queues=Queues(tuple(q["ops"]), tuple(q["developer"])),
+        statuses=Statuses(tuple(s["inactive"]), s["initial"]),
+        fields=Fields(**tree["fields"]),
+        classification=Classification(**tree["classification"]),
+        resolution=Resolution(**tree["resolution"]),
+        calendar=Calendar(
+            timezone=cal["timezone"],
+            workdays=tuple(cal["workdays"]),
+            start=start,
+            end=end,
+            holidays_country=cal["holidays_country"],
+            holidays_subdivision=cal["holidays_subdivision"],
+        ),
+        rt=RTSettings(
+            url=rt["url"],
+            verify_tls=rt["verify_tls"],
+            ca_bundle=rt["ca_bundle"],
+            timeout=_within(rt["timeout"], "rt.timeout", "seconds", 3600, path),
+        ),
+        gaps=gaps,
+        paths=Paths(
+            cache=own("paths", "cache"),
+            reports=own("paths", "reports") or Path(tree["paths"]["reports"]),
+        ),
+        followups=_followups(tree["followups"], path),
+        mail=_mail(tree["mail"], path),
+        sla=parse_agreements(tree["sla"], path),
+        source=path,
+    )
+
+
+def _within(value: float, key: str, unit: str, most: float, path: str) -> float:
+    """A positive setting no larger than `most` (a bigger one is a typo, and overflows dates)."""
+    if not 0 < value <= most:
+        raise ConfigError(
+            f"{key} must be more than 0 and at most {most:g} {unit}, got {value!r}", path, key
+        )
+    return float(value)
+
+
+def _gaps(g: dict[str, Any], path: str, registry: Path | None) -> Gaps:
+    """The close-out audit's thresholds; `registry` is the file's own, if it sets one."""
+    days = g["registry_review_days"]
+    if days != int(_within(days, "gaps.registry_review_days", "days", 36500, path)):
+        raise ConfigError(
+            f"gaps.registry_review_days must be a whole number of days, got {days!r}",
+            path,
+            "gaps.registry_review_days",
+        )
+    if not g["registry"]:
+        raise ConfigError(
+            "gaps.registry must name the service registry file, e.g. 'data/services.yaml'",
+            path,
+            "gaps.registry",
+        )
+    return Gaps(
+        daily_update_hours=_within(
+            g["daily_update_hours"], "gaps.daily_update_hours", "hours", 24 * 366, path
+        ),
+        handoff_announce_business_hours=_within(
+            g["handoff_announce_business_hours"],
+            "gaps.handoff_announce_business_hours",
+            "business hours",
+            24 * 366,
+            path,
+        ),
+        registry_review_days=int(days),
+        registry=registry or _default_registry(g["registry"]),
+        recurrence_days=_within(g["recurrence_days"], "gaps.recurrence_days", "days", 36500, path),
+    )
+
+
+def with_registry(config: Config, registry: Path | None) -> Config:
+    """`config` reading another service registry (`--registry`), or unchanged for None."""
+    if registry is None:
+        return config
+    return replace(config, gaps=replace(config.gaps, registry=registry))
+
+
+def _default_registry(name: str) -> Path:
+    """The project's registry (data/services.yaml), else the example the kit ships."""
+    own = project_dir() / name
+    return own if own.is_file() or checkout() is not None else bundled(name)
+
+
+def _followups(f: dict[str, Any], path: str) -> Followups:
+    if not f["queue"]:
+        raise ConfigError("followups.queue must name an RT queue", path, "followups.queue")
+    if f["overdue_days"] <= 0:
+        raise ConfigError(
+            f"followups.overdue_days must be more than 0, got {f['overdue_days']!r}",
+            path,
+            "followups.overdue_days",
+        )
+    bad = [k for k, v in f["owners"].items() if not isinstance(v, str) or not v.strip()]
+    if bad:
+        raise ConfigError(
+            f"followups.owners.{bad[0]!r} must be an RT user name (a string)",
+            path,
+            "followups.owners",
+        )
+    url = f["reports_url"]
+    return Followups(
+        queue=f["queue"],
+        overdue_days=int(f["overdue_days"]),
+        reports_url=url if not url or url.endswith("/") else url + "/",
+        owners=tuple((k, v.strip()) for k, v in f["owners"].items()),
+    )
+
+
+_ADDRESS = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
+
+
+def _mail(m: dict[str, Any], path: str) -> Mail:
+    if not 0 < m["port"] < 65536 or m["port"] != int(m["port"]):
+        raise ConfigError(f"mail.port must be a TCP port, got {m['port']!r}", path, "mail.port")
+    for key, values in (("from", [m["from"]] if m["from"] else []), ("to", m["to"])):
+        bad = [v for v in values if not _ADDRESS.fullmatch(v)]
+        if bad:
+            raise ConfigError(
+                f"mail.{key} must be an email address like ops@example.edu, got {bad[0]!r}",
+                path,
+                f"mail.{key}",
+            )
+    return Mail(
+        host=m["host"],
+        port=int(m["port"]),
+        starttls=m["starttls"],
+        user=m["user"],
+        sender=m["from"],
+        to=tuple(m["to"]),
+    )
+
+
+def is_address(text: str) -> bool:
+    """Whether `text` looks like one plain email address (user@example.edu)."""
+    return _ADDRESS.fullmatch(text) is not None
+
+
+def _check_holidays(country: str, subdivision: str, path: str) -> None:
+    import holidays
+
+    if not country:
+        return
+    if country not in holidays.list_supported_countries():
+        raise ConfigError(
+            f"calendar.holidays_country {country!r} is not known to the holidays package "
+            "(use an ISO code such as US), or leave it empty for no holidays",
+            path,
+            "calendar.holidays_country",
+        )
+    if subdivision and subdivision not in holidays.list_supported_countries()[country]:
+        raise ConfigError(
+            f"calendar.holidays_subdivision {subdivision!r} is not a subdivision of {country} "
+            "(for the US use a state code such as MA), or leave it empty",
+            path,
+            "calendar.holidays_subdivision",
+        )
+
+
+def default_config() -> Config:
+    """The documented defaults alone, whatever REVIEW_CONFIG says (the bundled sample's)."""
+    return _build(_default_tree(), "defaults", {}, Path.cwd())
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read the config file (or REVIEW_CONFIG, or none) over the documented defaults."""
+    from_environment = path is None and bool(os.environ.get(CONFIG_ENV))
+    if path is None:
+        path = os.environ.get(CONFIG_ENV) or None
+    defaults = _default_tree()
+    if path is None:
+        return _build(defaults, "defaults", {}, Path.cwd())
+    file = Path(path)
+    try:
+        data = file.read_bytes()
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, message = not_utf8(data, exc)
+        raise ConfigError(f"line {line}: {message}", str(file)) from None
+    except FileNotFoundError:
+        fix = (
+            f"{CONFIG_ENV} names it: correct or unset {CONFIG_ENV} to use the defaults"
+            if from_environment
+            else "check the path, or omit --config to use the defaults"
+        )
+        raise ConfigError(f"config file not found; {fix}", str(file)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file: {exc.strerror}", str(file)) from None
+    try:
+        user = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", str(file)) from None
+    return _build(_merge(defaults, user, str(file)), str(file), user, file.resolve().parent)

@@ -1,0 +1,140 @@
+"""Every cache key and render fingerprint, built in one place.
+
+Three caches depend on them, and a key built two ways is a silent cache miss:
+- the snapshot cache (parquet of the flattened frames): `snapshot_key`
+- the derived cache (events, metrics, findings ... of a snapshot): `derived_key`
+- the render state (skip a notebook whose inputs are unchanged): `digest` of the
+  parts below (`config_digest`, `file_digest`, `source_digest`, `package_digest`,
+  `ticket_digests`, `shared_digest`)
+
+Nothing here depends on how a path was given: a config named relatively or absolutely,
+from the command line or in a kernel, gives the same keys.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from review.errors import ReviewError
+
+if TYPE_CHECKING:
+    from review.settings.config import Config
+    from review.snapshot.core import Snapshot
+
+# the per-ticket frames of a snapshot and those every incident shares
+_PER_TICKET = ("tickets", "transactions", "watchers", "custom_fields", "links")
+_SHARED = ("queues", "users", "field_names")
+
+
+def digest(*parts: Any) -> str:
+    """sha256 of the parts as canonical JSON."""
+    material = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.sha256(material).hexdigest()
+
+
+def file_digest(path: Path | None) -> str:
+    """sha256 of a file's bytes ('' for none or a missing file)."""
+    if path is None or not path.is_file():
+        return ""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def config_digest(config: Config) -> str:
+    """The settings, not where they were read from (`source` is the path as given)."""
+    return digest(repr(dataclasses.replace(config, source="")))
+
+
+def source_digest(template: Path) -> str:
+    """A digest of a template's cells (type and source) only: running it in JupyterLab adds
+    outputs, execution counts and metadata, and must not make every report look changed."""
+    try:
+        node = json.loads(template.read_bytes())
+        cells = [(c.get("cell_type"), "".join(c.get("source", ""))) for c in node.get("cells", [])]
+    except (OSError, ValueError, AttributeError, TypeError) as exc:
+        raise ReviewError(
+            f"{template}: not a readable notebook ({exc}); fix the template"
+        ) from None
+    return digest(cells)
+
+
+def package_digest() -> str:
+    """The package version and a digest of its source: any code change invalidates outputs."""
+    import review
+
+    root = Path(review.__file__).parent
+    sha = hashlib.sha256(review.__version__.encode())
+    for source in sorted(root.rglob("*.py")) + sorted(root.rglob("*.toml")):
+        sha.update(source.relative_to(root).as_posix().encode())
+        sha.update(source.read_bytes())
+    return sha.hexdigest()
+
+
+def file_stamps(directory: Path, names: Iterable[str]) -> list[tuple[str, int, int]]:
+    """(name, size, mtime) of the files present: an edit after the pull changes them."""
+    stamps = []
+    for name in names:
+        path = directory / name
+        if path.is_file():
+            stat = path.stat()
+            stamps.append((name, stat.st_size, stat.st_mtime_ns))
+    return stamps
+
+
+def snapshot_key(directory: Path, manifest: dict[str, Any]) -> str:
+    """The snapshot cache's key: the cache layout, the version, the checksums, the stamps."""
+    from review import __version__
+    from review.snapshot.core import CACHE_LAYOUT, DATA_FILES
+
+    stamps = file_stamps(directory, DATA_FILES)
+    return digest(CACHE_LAYOUT, __version__, manifest.get("sha256"), stamps)[:32]
+
+
+def derived_key(snapshot_dir: Path, config: Config) -> str:
+    """The derived cache's key: this snapshot (where, which version), config, registry, code."""
+    from review.snapshot.core import DATA_FILES, read_manifest
+
+    real = snapshot_dir.resolve()
+    return digest(
+        str(real),
+        read_manifest(real),  # all of it: coverage and pulled_at reach the reports from here
+        file_stamps(real, DATA_FILES),
+        config_digest(config),
+        file_digest(Path(config.gaps.registry)),
+        package_digest(),
+    )[:32]
+
+
+def ticket_digests(snapshot: Snapshot) -> pd.Series:
+    """A digest of each ticket's rows in every per-ticket frame, independent of row order."""
+    ids = snapshot.tickets["ticket_id"]
+    total = pd.Series(0, index=pd.Index(ids, name="ticket_id"), dtype="uint64")
+    for number, name in enumerate(_PER_TICKET, start=1):
+        frame: pd.DataFrame = getattr(snapshot, name)
+        if frame.empty:
+            continue
+        hashes = pd.util.hash_pandas_object(frame.astype("string"), index=False)
+        hashes = hashes * pd.Series(number * 2 + 1, index=hashes.index, dtype="uint64")
+        per_ticket = hashes.groupby(frame["ticket_id"].to_numpy()).sum()
+        counts = frame.groupby("ticket_id").size().astype("uint64")
+        total = total + per_ticket.reindex(total.index, fill_value=0).astype("uint64")
+        total = total + counts.reindex(total.index, fill_value=0) * pd.Series(
+            1_000_003 * number, index=total.index, dtype="uint64"
+        )
+    return total.map(lambda value: f"{int(value):016x}")
+
+
+def shared_digest(snapshot: Snapshot) -> str:
+    """Digest of the frames every incident uses: queue, user and field names."""
+    parts = []
+    for name in _SHARED:
+        frame: pd.DataFrame = getattr(snapshot, name)
+        hashes = pd.util.hash_pandas_object(frame.astype("string"), index=False)
+        parts.append(f"{len(frame)}:{int(hashes.sum()):x}")
+    return digest(parts)
