@@ -97,8 +97,8 @@ class FaultServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
         self.script: list[str | Answer] = []
         self.rt: FakeRT | None = None
         self.paths: list[str] = []
@@ -158,11 +158,15 @@ class _Handler(BaseHTTPRequestHandler):
                 return
 
 
-def start() -> tuple[FaultServer, threading.Thread]:
-    server = FaultServer()
+def serve(server: FaultServer) -> threading.Thread:
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
-    return server, thread
+    return thread
+
+
+def start() -> tuple[FaultServer, threading.Thread]:
+    server = FaultServer()
+    return server, serve(server)
 
 
 def stop(server: FaultServer, thread: threading.Thread) -> None:

@@ -86,7 +86,7 @@ def test_connection_failures_end_in_rt_unreachable_after_bounded_retries() -> No
     def refuse(request: httpx2.Request) -> httpx2.Response:
         raise httpx2.ConnectError("refused", request=request)
 
-    client = mock_client(refuse, delays=(0, 0))
+    client = mock_client(refuse, refused_delays=(0, 0))
     with pytest.raises(RTUnreachable, match=r"could not be reached \(ConnectError\) after 3 tries"):
         client.get("tickets")
     assert client.requests == 3

@@ -10,6 +10,7 @@ for the retry schedule: the client records the waits it would make instead.
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -20,7 +21,7 @@ import pytest
 
 from review.cli import main
 from review.errors import RTError, RTUnreachable
-from review.rt.client import RETRY_DELAYS, Connection, RTClient
+from review.rt.client import REFUSED_DELAYS, RETRY_DELAYS, Connection, RTClient
 from tests import fault_server
 from tests.fault_server import FakeRT, FaultServer, answer
 
@@ -162,14 +163,77 @@ def test_rt_restarting_mid_pull_is_ridden_out(server: FaultServer, tmp_path: Pat
     assert waits == list(RETRY_DELAYS[:5])
 
 
-def test_a_refused_connection_follows_the_same_schedule(tmp_path: Path) -> None:
-    port = FaultServer().server_address[1]  # bound, closed again: nothing listens there
-    conn = Connection(url=f"http://127.0.0.1:{port}/REST/2.0/", user="u", password="p")
+def _refusing_url() -> tuple[str, int]:
+    with socket.socket() as probe:  # bound, closed again: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/REST/2.0/", port
+
+
+def test_a_refused_connection_gives_up_in_seconds_not_minutes() -> None:
+    url, _ = _refusing_url()
     waits: list[float] = []
+    told: list[str] = []
+    conn = Connection(url=url, user="u", password="p")
     with RTClient(conn, sleep=waits.append) as client, pytest.raises(RTUnreachable) as caught:
+        client.notify = told.append
         client.get("queues/all")
-    assert waits == list(RETRY_DELAYS)
-    assert "could not be reached (ConnectError)" in str(caught.value)
+    assert waits == [1.0, 2.0, 3.0, 4.0] == list(REFUSED_DELAYS)
+    assert sum(REFUSED_DELAYS) == 10 < sum(RETRY_DELAYS) == 90
+    assert str(caught.value) == (
+        f"RT at {url} could not be reached (ConnectError) after 5 tries: check RT_URL and that "
+        "RT is running"
+    )
+    assert told == [
+        f"RT at {url} could not be reached (ConnectError); retry {n} of 4 in {w:g} s"
+        for n, w in enumerate(REFUSED_DELAYS, 1)
+    ]
+
+
+def _comes_back(port: int, after: int, script: list[Any]) -> tuple[list[float], Any, Any]:
+    """A sleep recorder that starts a server on `port` playing `script` at the `after`-th wait."""
+    waits: list[float] = []
+    started: list[tuple[FaultServer, Any]] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == after:
+            server = FaultServer(port)
+            server.script = script
+            started.append((server, fault_server.serve(server)))
+
+    def stop() -> None:
+        for server, thread in started:
+            fault_server.stop(server, thread)
+
+    return waits, sleep, stop
+
+
+def test_rt_restarting_behind_refused_connections_is_ridden_out() -> None:
+    """RT's own server restarting: two refused connections, then it listens again."""
+    url, port = _refusing_url()
+    waits, sleep, stop = _comes_back(port, 2, [answer(200, PAGE)])
+    told: list[str] = []
+    try:
+        with RTClient(Connection(url=url, user="u", password="p"), sleep=sleep) as client:
+            client.notify = told.append
+            assert client.get("queues/all") == PAGE
+    finally:
+        stop()
+    assert waits == [1.0, 2.0]
+    assert told[-1] == ""  # the retry line is cleared once RT answers
+
+
+def test_refused_then_5xx_gets_the_full_schedule() -> None:
+    """A proxy comes up before RT: once the answer is a 5xx, the 90 s schedule applies."""
+    url, port = _refusing_url()
+    waits, sleep, stop = _comes_back(port, 1, [answer(502, {}), answer(502, {}), answer(200, PAGE)])
+    try:
+        with RTClient(Connection(url=url, user="u", password="p"), sleep=sleep) as client:
+            assert client.get("queues/all") == PAGE
+    finally:
+        stop()
+    assert waits == [REFUSED_DELAYS[0], RETRY_DELAYS[1], RETRY_DELAYS[2]] == [1.0, 2.0, 4.0]
 
 
 def test_the_pull_command_reports_a_wrong_answer_in_one_line(

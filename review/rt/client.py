@@ -34,9 +34,12 @@ log = logging.getLogger(__name__)
 
 PER_PAGE = 100
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
-# Waits between the tries of a failing request: 90 s in all, so a pull rides out an RT
-# (or proxy) restart; a Retry-After longer than the wait is honoured up to MAX_RETRY_AFTER.
+# Waits between the tries of a request that timed out or got a 429/5xx: 90 s in all, so a
+# pull rides out an RT (or proxy) restart; a longer Retry-After is honoured up to MAX_RETRY_AFTER.
 RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 30.0)
+# Waits after a refused connection (nothing listens, or no such host): 10 s, enough for RT's
+# own server to restart, so a wrong RT_URL or a stopped RT is said within seconds.
+REFUSED_DELAYS = (1.0, 2.0, 3.0, 4.0)
 MAX_RETRY_AFTER = 120.0
 # A page that repeats an earlier one is asked for again this many times before the pull
 # refuses (a collection with fewer distinct rows than RT's `total` is read once more).
@@ -138,19 +141,23 @@ class RTClient:
 
     ``delays`` are the waits between tries of a request that failed in a way that
     may pass (timeouts, resets, 429, 5xx); the default rides out an RT restart.
-    ``sleep`` waits them (tests pass a recorder instead of sleeping).
+    ``refused_delays`` are the shorter waits after a refused connection. ``sleep``
+    waits them (tests pass a recorder instead of sleeping); ``notify`` hears of each
+    wait, and of the recovery.
     """
 
     def __init__(
         self,
         conn: Connection,
         *,
-        delays: Sequence[float] = RETRY_DELAYS,
+        delays: Sequence[float] | None = None,
+        refused_delays: Sequence[float] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         workers: int = 4,
     ) -> None:
         self.conn = conn
-        self.delays = tuple(delays)
+        self.delays = tuple(RETRY_DELAYS if delays is None else delays)
+        self.refused_delays = tuple(REFUSED_DELAYS if refused_delays is None else refused_delays)
         self.sleep = sleep
         self.workers = workers
         self.requests = 0
@@ -166,6 +173,9 @@ class RTClient:
         self.session: httpx2.Client = self.rt.session
         self.session.event_hooks["request"].append(self._count)
         self._hooks: list[Callable[[int], None]] = []
+        # told each wait for a retry ("RT at ... answered HTTP 503; retry 1 of 7 in 1 s"),
+        # and "" when a retried request got its answer
+        self.notify: Callable[[str], None] | None = None
 
     def _count(self, _request: httpx2.Request) -> None:
         with self._lock:
@@ -177,6 +187,10 @@ class RTClient:
     def on_request(self, hook: Callable[[int], None]) -> None:
         """Call ``hook(n)`` before the n-th HTTP request (tests use it to inject faults)."""
         self._hooks.append(hook)
+
+    def _tell(self, line: str) -> None:
+        if self.notify is not None:
+            self.notify(line)
 
     def close(self) -> None:
         """Close the HTTP session (python-rt has no close of its own)."""
@@ -233,10 +247,14 @@ class RTClient:
             return 0
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        """GET a REST2 resource as JSON, retrying transient failures; raise an RTError otherwise."""
+        """GET a REST2 resource as JSON, retrying transient failures; raise an RTError otherwise.
+
+        A refused connection is retried on ``refused_delays`` (seconds), anything else
+        that may pass on ``delays`` (a minute and a half).
+        """
         url = self.url(path)
         where = f"RT at {self.conn.url}"
-        attempt = 0
+        attempt = refused = 0
         while True:
             attempt += 1
             problem: str
@@ -252,15 +270,21 @@ class RTClient:
                         "set [rt] ca_bundle to your CA file (keep verify_tls on)"
                     ) from None
                 problem = f"could not be reached ({type(exc).__name__})"
+                refused += isinstance(exc, httpx2.ConnectError)
             else:
                 code = answer.status
                 if code in (200, 201):
+                    if attempt > 1:
+                        self._tell("")
                     return _json(answer, where, path)
                 if code not in RETRY_STATUS:
                     raise _status_error(where, code, path, answer, self.conn) from None
                 problem = f"answered HTTP {code}"
                 asked = _retry_after(answer.headers)
-            if attempt > len(self.delays):
+            schedule, tries = (
+                (self.refused_delays, refused) if refused == attempt else (self.delays, attempt)
+            )
+            if tries > len(schedule):
                 if problem.startswith("answered"):
                     raise RTError(
                         f"{where} {problem} for {_short(path)} after {attempt} tries: "
@@ -269,8 +293,9 @@ class RTClient:
                 raise RTUnreachable(
                     f"{where} {problem} after {attempt} tries: check RT_URL and that RT is running"
                 )
-            wait = max(self.delays[attempt - 1], asked or 0.0)
+            wait = max(schedule[tries - 1], asked or 0.0)
             log.info("%s %s; retry %d in %.1f s", where, problem, attempt, wait)
+            self._tell(f"{where} {problem}; retry {tries} of {len(schedule)} in {wait:.3g} s")
             self.sleep(wait)
 
     def get_object(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -131,12 +131,13 @@ def pull(
     snapshot_target(snapshot)  # refuse a directory that is not a snapshot before asking RT
     show = sys.stderr.isatty() if progress is None else progress
     previous = None if full else _previous(snapshot, client.conn.url, window.describe())
-    queue_ids = _check_queues(client, window.queues)
-    queue_names = {v: k for k, v in queue_ids.items()}
     with (
         tqdm(desc="pull", unit="page", disable=not show, leave=False) as bar,
         ThreadPoolExecutor(max_workers=1) as side,
     ):
+        client.notify = _retry_notice(bar, show, client.conn.url)
+        queue_ids = _check_queues(client, window.queues)
+        queue_names = {v: k for k, v in queue_ids.items()}
         on_page = _advance(bar)
         early = None
         if previous is None and history != "per-ticket":
@@ -514,6 +515,19 @@ def _advance(bar: Any) -> Callable[[Page], None]:
         bar.update(1)
 
     return on_page
+
+
+def _retry_notice(bar: Any, show: bool, url: str) -> Callable[[str], None]:
+    """Where a retry is told: at the start of the progress line on a terminal (without the
+    address, so it fits), else one line on stderr each."""
+
+    def notice(line: str) -> None:
+        if show and not bar.disable:  # the bar is open
+            bar.set_description_str(f"pull ({line.replace(f' at {url}', '')})" if line else "pull")
+        elif line:
+            print(f"pull: {line}", file=sys.stderr, flush=True)
+
+    return notice
 
 
 def _chunks(items: list[int], size: int) -> list[list[int]]:

@@ -235,7 +235,7 @@ def test_server_stopped_mid_pull_keeps_the_previous_snapshot(
     target = tmp_path / "snapshot"
     do_pull(own_rt, target)
     before = {name: (target / name).read_bytes() for name in (*DATA_FILES, "manifest.json")}
-    with own_rt.client(delays=(0.1, 0.1)) as client:
+    with own_rt.client(delays=(0.1, 0.1), refused_delays=(0.1, 0.1)) as client:
         client.on_request(lambda n: rt_server("stop", own_rt.directory) if n == 4 else None)
         with pytest.raises(RTUnreachable, match=r"could not be reached .* after 3 tries"):
             pull(client, WINDOW, target, full=True, progress=False)
