@@ -1,0 +1,87 @@
+"""One registry shape for the kit's declarations: register, look up, iterate in order.
+
+Metrics, close-out rules, checklist steps and report pages are each a Registry of their
+declaration type, the way papermill registers its engines and I/O handlers. A registry
+either receives its entries one by one (`register`, usable from a decorator) or collects
+them from a package with one module per entry (`collect`, as sqlfluff keeps a rule per
+file): a new entry is then a new file, and no shared list is edited.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class Registry(Mapping[str, T]):
+    """Entries of one kind by name, iterated in registration order.
+
+    `kind` names the entries in errors ("rule", "metric"); `name_of` gives an entry's
+    name; `check`, if given, validates an entry before it is added (raise ValueError).
+    Registering a name twice is a bug, and looking up an unknown name says which names
+    exist.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        name_of: Callable[[T], str],
+        check: Callable[[T], None] | None = None,
+    ) -> None:
+        self.kind = kind
+        self._name_of = name_of
+        self._check = check
+        self._entries: dict[str, T] = {}
+
+    def register(self, entry: T) -> T:
+        """Add `entry` after the ones already registered, and return it."""
+        name = self._name_of(entry)
+        if name in self._entries:
+            raise ValueError(f"{self.kind} {name!r} is registered twice")
+        if self._check is not None:
+            self._check(entry)
+        self._entries[name] = entry
+        return entry
+
+    def register_all(self, entries: Iterable[T]) -> Registry[T]:
+        """Register each of `entries` in order; returns the registry."""
+        for entry in entries:
+            self.register(entry)
+        return self
+
+    def __getitem__(self, name: str) -> T:
+        try:
+            return self._entries[name]
+        except KeyError:
+            known = ", ".join(self._entries) or "none"
+            raise KeyError(f"unknown {self.kind} {name!r} (known: {known})") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __repr__(self) -> str:
+        return f"Registry({self.kind!r}: {', '.join(self._entries)})"
+
+
+def collect(package: str, entry_type: type[T]) -> list[tuple[str, T]]:
+    """(module name, entry) for every module-level `entry_type` in each module of `package`.
+
+    Modules are found with pkgutil (a new file is found without editing any list) and
+    read in name order; modules whose name starts with '_' are skipped. Each module
+    should hold the declarations of one entry; the caller decides the order.
+    """
+    found: list[tuple[str, T]] = []
+    root: Any = importlib.import_module(package)
+    for info in sorted(pkgutil.iter_modules(root.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package}.{info.name}")
+        found += [(info.name, v) for v in vars(module).values() if isinstance(v, entry_type)]
+    return found

@@ -1,0 +1,3 @@
+from tests.registry_pkg import Thing
+
+BETA = Thing("beta", 2)
