@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -205,3 +206,85 @@ def test_a_wrong_path_in_a_notebook_is_one_readable_line(
     assert error.evalue.startswith("snapshot = 'data/no-such-snapshot': no such directory")
     assert f"project directory {ROOT}" in error.evalue
     assert "--" not in error.evalue  # no command-line advice inside a notebook
+
+
+def _children(pid: int) -> list[int]:
+    """Every process below `pid` (from /proc: each one's parent is in its stat line)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # it ended meanwhile
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        kids = [child for child, ppid in parents.items() if ppid == parent]
+        found += kids
+        todo += kids
+    return found
+
+
+def _proc(pid: int, name: str) -> bytes:
+    try:
+        return (Path("/proc") / str(pid) / name).read_bytes()
+    except OSError:
+        return b""
+
+
+def test_review_lab_keeps_its_token_off_command_lines_and_out_of_kernels(tmp_path: Path) -> None:
+    """`ps` (any local user) shows no token; the token works; a kernel's environment lacks it."""
+    import time
+    import urllib.error
+
+    inherited = "token-of-another-jupyter-0123456789"  # would win over a token file
+    process = subprocess.Popen(
+        [sys.executable, "-m", "review", "lab", "--no-browser", "--out", str(tmp_path / "r")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "JUPYTER_TOKEN": inherited},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), process.stderr.read() if process.stderr else ""
+        base, token = url.split("/lab")[0], url.split("token=")[1]
+        assert token != inherited
+        assert len(token) >= 32
+        server = _children(process.pid)
+        assert server, "JupyterLab runs as a child of `review lab`"
+        for pid in [process.pid, *server]:
+            assert token.encode() not in _proc(pid, "cmdline")
+        # the token opens the server, and nothing else does
+        with urllib.request.urlopen(f"{base}/api/status?token={token}") as answer:
+            assert answer.status == 200
+        for wrong in (token[::-1], inherited):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(f"{base}/api/status?token={wrong}")
+            assert refused.value.code == 403
+        # the token is not in the server's environment, nor in a file left on disk
+        environ = dict(
+            entry.split(b"=", 1) for entry in _proc(server[0], "environ").split(b"\0") if entry
+        )
+        assert token.encode() not in b"".join(environ.values())
+        if b"JUPYTER_TOKEN_FILE" in environ:
+            assert not Path(environ[b"JUPYTER_TOKEN_FILE"].decode()).exists()
+        # a kernel the server starts has neither
+        request = urllib.request.Request(
+            f"{base}/api/kernels", data=b'{"name": "python3"}', method="POST",
+            headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+        )  # fmt: skip
+        with urllib.request.urlopen(request) as answer:
+            assert answer.status == 201
+        deadline = time.monotonic() + 60
+        while not (
+            kernels := [p for p in _children(server[0]) if b"ipykernel" in _proc(p, "cmdline")]
+        ):
+            assert time.monotonic() < deadline, "no kernel process appeared"
+            time.sleep(0.2)
+        for pid in kernels:
+            for secret in (token, inherited):
+                assert secret.encode() not in _proc(pid, "cmdline") + _proc(pid, "environ")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

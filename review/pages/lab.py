@@ -168,8 +168,12 @@ def free_port() -> int:
         return port
 
 
-def lab_command(root: Path, open_path: str, port: int, token: str, browser: bool) -> list[str]:
-    """The venv's JupyterLab on `root`, on loopback, opening `open_path` (relative to root)."""
+def lab_command(root: Path, open_path: str, port: int, browser: bool) -> list[str]:
+    """The venv's JupyterLab on `root`, on loopback, opening `open_path` (relative to root).
+
+    No token here: any local user reads a command line (`ps`); `start` hands it over in
+    an owner-only file.
+    """
     command = [
         sys.executable,
         "-m",
@@ -178,7 +182,6 @@ def lab_command(root: Path, open_path: str, port: int, token: str, browser: bool
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}",
         "--ServerApp.answer_yes=True",
         "--log-level=WARN",
         f"--FileContentsManager.pre_save_hook={HOOK}",
@@ -198,19 +201,40 @@ def lab_url(port: int, open_path: str, token: str) -> str:
 
 
 def start(root: Path, open_path: str, port: int | None = None, browser: bool = False) -> Any:
-    """Start JupyterLab and wait until it answers; returns (process, url)."""
+    """Start JupyterLab and wait until it answers; returns (process, url).
+
+    The token goes to JupyterLab in a file only this user may read (JUPYTER_TOKEN_FILE,
+    in a private directory), never on its command line or in an environment variable
+    its kernels inherit, and the file is removed as soon as the server answers with it.
+    """
     from review.pages.render import _kernel_environment
 
     install_save_hook()
     port = port or free_port()
     token = secrets.token_hex(24)
-    process = subprocess.Popen(
-        lab_command(root.resolve(), open_path, port, token, browser),
-        env=_kernel_environment(),  # the kernels get no RT credentials, as in a render
-        cwd=root,
-    )
+    private = Path(tempfile.mkdtemp(prefix="review-lab-"))  # mode 0700
+    try:
+        token_file = private / "token"
+        handle = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(handle, "w") as stream:
+            stream.write(token)
+        env = _kernel_environment()  # the kernels get no RT credentials, as in a render
+        env.pop("JUPYTER_TOKEN", None)  # it would win over the file
+        env["JUPYTER_TOKEN_FILE"] = str(token_file)
+        process = subprocess.Popen(
+            lab_command(root.resolve(), open_path, port, browser), env=env, cwd=root
+        )
+        _wait_until_up(process, port, token)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+    return process, lab_url(port, open_path, token)
+
+
+def _wait_until_up(process: Any, port: int, token: str) -> None:
     deadline = time.monotonic() + START_SECONDS
-    status = f"http://127.0.0.1:{port}/api/status?token={token}"
+    status = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/status", headers={"Authorization": f"token {token}"}
+    )
     while True:
         if process.poll() is not None:
             raise ReviewError(
@@ -219,7 +243,16 @@ def start(root: Path, open_path: str, port: int | None = None, browser: bool = F
             )
         try:
             with urllib.request.urlopen(status, timeout=2):
-                break
+                return
+        except urllib.error.HTTPError as exc:
+            if exc.code != 403:
+                raise ReviewError(f"JupyterLab answered HTTP {exc.code} on port {port}") from None
+            process.terminate()
+            raise ReviewError(
+                "JupyterLab did not take the token `review lab` gave it: remove token settings "
+                "(IdentityProvider.token, ServerApp.token, JUPYTER_TOKEN) from your Jupyter "
+                "config and run again"
+            ) from None
         except (urllib.error.URLError, OSError):
             if time.monotonic() > deadline:
                 process.terminate()
@@ -227,7 +260,6 @@ def start(root: Path, open_path: str, port: int | None = None, browser: bool = F
                     f"JupyterLab did not answer on port {port} within {START_SECONDS:.0f} s"
                 ) from None
             time.sleep(0.3)
-    return process, lab_url(port, open_path, token)
 
 
 def stop(process: Any) -> None:
