@@ -33,11 +33,20 @@ from review.settings.config import (
 from review.snapshot.core import Snapshot, load_snapshot
 from review.text import spreadsheet_safe
 
+
+def _from_cwd(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """One path rule for every command: a relative path is read from the current directory
+    (made absolute here, so code that reads it elsewhere, such as a notebook's, cannot
+    read it from another place)."""
+    return None if value is None else Path(value).absolute()
+
+
 snapshot_option = click.option(
     "--snapshot",
     "snapshot_dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=sample_snapshot,
+    callback=_from_cwd,
     show_default="the bundled sample",
     help="Snapshot directory made by `review pull`.",
 )
@@ -46,6 +55,7 @@ config_option = click.option(
     "config_path",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
+    callback=_from_cwd,
     help="TOML config file (default: $REVIEW_CONFIG, else the documented defaults).",
 )
 format_option = click.option(
@@ -68,6 +78,7 @@ registry_option = click.option(
     "registry_path",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
+    callback=_from_cwd,
     help="Service registry file (default: gaps.registry in the config, data/services.yaml).",
 )
 
@@ -783,6 +794,7 @@ def remind(
     "snapshot_dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
+    callback=_from_cwd,
     help="Snapshot directory. Default: data/interim/rt-SINCE_UNTIL.",
 )
 @click.option("--full", is_flag=True, help="Pull everything again instead of only what changed.")

@@ -159,3 +159,15 @@ def test_the_shipped_registry_covers_the_sample_but_payroll_export() -> None:
         "helpdesk-list@example.edu",
         "3down@example.edu",
     )
+
+
+def test_a_registry_that_claims_no_queue_and_names_no_spelling_maps_to_nothing() -> None:
+    """Lookups with nothing to look up are empty text, not a crash (support-gaps fell over)."""
+    registry = parse_registry(
+        "services:\n  - service: gamma\n    support_assignment: unassigned\n"
+        "    last_reviewed: 2026-01-05\n",
+        "reg.yaml",
+    )
+    queues = pd.Series(["dev-web", None], dtype="string")
+    assert list(registry.service_of_queue(queues)) == ["", ""]
+    assert list(registry.service_of_name(pd.Series(["Gamma ", "delta"]))) == ["gamma", ""]

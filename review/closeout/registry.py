@@ -93,12 +93,13 @@ class Registry:
         """
         lookup = {n.strip().casefold(): s.service for s in self.services for n in s.rt_names}
         key = names.fillna("").astype("string").str.strip().str.casefold()
-        return key.map(lookup).fillna("").astype("string")
+        return key.map(lookup).astype("string").fillna("")  # typed first: lookup may be empty
 
     def service_of_queue(self, queues: pd.Series) -> pd.Series:
         """The service that claims each RT queue ('' when none does)."""
         lookup = {q: s.service for s in self.services for q in s.queues}
-        return queues.fillna("").astype("string").map(lookup).fillna("").astype("string")
+        found = queues.fillna("").astype("string").map(lookup)
+        return found.astype("string").fillna("")  # typed first: no service may claim a queue
 
     def get(self, service: str) -> Service | None:
         return next((s for s in self.services if s.service == service), None)
