@@ -132,3 +132,40 @@ def test_a_config_file_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
     assert (
         str(caught.value) == f"{path}: line 3: not UTF-8 text (byte 0xe9); save the file as UTF-8"
     )
+
+
+def test_the_lifecycle_has_every_status_in_one_role() -> None:
+    statuses = load_config().statuses
+    assert statuses.known == ("new", "open", "stalled", "resolved", "rejected")
+    assert statuses.rejected == ("rejected",)
+    assert load_config().check.strict is False
+
+
+def test_a_file_that_moves_a_status_takes_it_out_of_the_default_role(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "[statuses]\ninactive = ['done', 'stalled']\n"))
+    assert config.statuses.active == ("open",)
+    assert config.statuses.rejected == ()  # 'rejected' is no longer a closed status
+    assert load_config(write(tmp_path, "[check]\nstrict = true\n")).check.strict is True
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "[statuses]\nactive = ['open', 'done']\ninactive = ['done']\n",
+            "status 'done' is both statuses.active and statuses.inactive; keep it in one",
+        ),
+        (
+            "[statuses]\nrejected = ['dropped']\n",
+            "statuses.rejected names 'dropped', which is not in statuses.inactive "
+            "(resolved, rejected); a rejected ticket is a closed one",
+        ),
+        ("[check]\nstrict = 'yes'\n", "check.strict must be true or false, got 'yes'"),
+    ],
+)
+def test_a_lifecycle_that_contradicts_itself_is_refused(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text))
+    assert message in str(caught.value)

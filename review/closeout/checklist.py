@@ -17,7 +17,6 @@ from review.analysis import facts
 from review.analysis.metrics import compute_metrics
 from review.analysis.timeline import NOBODY, state_segments
 from review.closeout.gaps import (
-    REJECTED,
     Audit,
     audit_findings,
     missed_daily_update,
@@ -312,7 +311,7 @@ class _Checklist:
         if unseen is not None:
             return unseen
         value = self.field(name)
-        rejected = self.inc["status"] == REJECTED
+        rejected = self.audit.rejected
         pending = ~self.audit.closed & (value == "")
         state = _pick([rejected, value != "", pending], [NA, DONE, NA], self.ids)
         evidence = _pick(
@@ -335,7 +334,7 @@ class _Checklist:
         if unseen is not None:
             return unseen
         value = self.inc["validated_by"]
-        rejected = self.inc["status"] == REJECTED
+        rejected = self.audit.rejected
         still_open = ~self.audit.closed
         state = _pick([rejected | still_open, value != ""], [NA, DONE], self.ids).replace(
             "", MISSING
@@ -360,7 +359,7 @@ class _Checklist:
             return unseen
         value = self.inc["resolution"]
         r = self.config.resolution
-        rejected = self.inc["status"] == REJECTED
+        rejected = self.audit.rejected
         still_open = ~self.audit.closed
         no_followup = self.finding(temporary_fix_no_followup)
         temporary = value == r.temporary

@@ -28,7 +28,6 @@ from review.snapshot.core import Snapshot
 
 FINDING_COLUMNS = ["ticket_id", "service", "rule", "severity", "evidence", "action", "action_owner"]
 SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
-REJECTED = "rejected"  # RT's status for a ticket that turned out not to be a problem
 SENIOR_STAFF = "senior staff"
 NO_SERVICE = "(no service)"
 
@@ -124,6 +123,8 @@ class Audit:
         inactive = list(config.statuses.inactive)
         self.inactive = inactive
         self.closed = inc["status"].isin(inactive)
+        # closed as "not a problem" (RT's rejected): the close-out asks nothing of them
+        self.rejected = inc["status"].isin(config.statuses.rejected)
         pulled = pd.to_datetime(str(snapshot.manifest.get("pulled_at")), utc=True, errors="coerce")
         self.pulled_at = pulled if pd.notna(pulled) else events["at"].max()
         self.segments = state_segments(events, snapshot) if segments is None else segments
@@ -469,7 +470,7 @@ def not_validated(audit: Audit) -> pd.DataFrame:
     if not facts.has_field(audit.snapshot, field):
         return pd.DataFrame(columns=["ticket_id", "evidence"])  # not observable: checklist
     inc = audit.inc
-    flagged = audit.closed & (inc["status"] != REJECTED) & (inc["validated_by"] == "")
+    flagged = audit.closed & ~audit.rejected & (inc["validated_by"] == "")
     text = (audit.close_text + f"; custom field '{field}' is empty")[flagged]
     owners = inc["owner_name"].where(inc["owner_name"] != "", "service owner")
     business = inc["cf_business"].where(

@@ -38,6 +38,13 @@ class Queues:
 class Statuses:
     inactive: tuple[str, ...]
     initial: str
+    active: tuple[str, ...]
+    rejected: tuple[str, ...]
+
+    @property
+    def known(self) -> tuple[str, ...]:
+        """Every status of the configured lifecycle: initial, active, inactive."""
+        return (self.initial, *self.active, *self.inactive)
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,13 @@ class Gaps:
 
 
 @dataclass(frozen=True)
+class Checking:
+    """How commands treat data the config does not fit (see [check] in default_config.toml)."""
+
+    strict: bool
+
+
+@dataclass(frozen=True)
 class Paths:
     """Where the kit keeps what it derives and writes (see [paths] in default_config.toml)."""
 
@@ -143,6 +157,7 @@ class Config:
     followups: Followups
     mail: Mail
     sla: Agreements
+    check: Checking = Checking(strict=False)
     source: str = "defaults"
 
     def is_ops_queue(self, name: str) -> bool:
@@ -311,6 +326,7 @@ def _build(tree: dict[str, Any], path: str, user: dict[str, Any], base: Path) ->
         )
     if not s["inactive"]:
         raise ConfigError("statuses.inactive must name at least one status", path)
+    s = _statuses(s, user.get("statuses", {}), path)
     try:
         ZoneInfo(cal["timezone"])
     except (ZoneInfoNotFoundError, ValueError, OSError):  # "US" is a directory in tzdata
@@ -341,7 +357,9 @@ def _build(tree: dict[str, Any], path: str, user: dict[str, Any], base: Path) ->
     gaps = _gaps(tree["gaps"], path, own("gaps", "registry"))
     return Config(
         queues=Queues(tuple(q["ops"]), tuple(q["developer"])),
-        statuses=Statuses(tuple(s["inactive"]), s["initial"]),
+        statuses=Statuses(
+            tuple(s["inactive"]), s["initial"], tuple(s["active"]), tuple(s["rejected"])
+        ),
         fields=Fields(**tree["fields"]),
         classification=Classification(**tree["classification"]),
         resolution=Resolution(**tree["resolution"]),
@@ -367,8 +385,48 @@ def _build(tree: dict[str, Any], path: str, user: dict[str, Any], base: Path) ->
         followups=_followups(tree["followups"], path),
         mail=_mail(tree["mail"], path),
         sla=parse_agreements(tree["sla"], path),
+        check=Checking(strict=tree["check"]["strict"]),
         source=path,
     )
+
+
+def _statuses(s: dict[str, Any], own: dict[str, Any], path: str) -> dict[str, Any]:
+    """[statuses] with each status in one role and rejected ones inactive.
+
+    A key the file leaves out keeps its default without the statuses the file gives another
+    role (a file that only says inactive = ["done", "stalled"] takes stalled out of active).
+    """
+    s = dict(s)
+    taken = {n for key in ("initial", "inactive") if key in own for n in _names(s[key])}
+    if "active" not in own:
+        s["active"] = [n for n in s["active"] if n not in taken]
+    if "rejected" not in own:
+        s["rejected"] = [n for n in s["rejected"] if n in s["inactive"]]
+    roles = {"initial": [s["initial"]], "active": s["active"], "inactive": s["inactive"]}
+    seen: dict[str, str] = {}
+    for role, names in roles.items():
+        for name in names:
+            if name in seen and seen[name] != role:
+                raise ConfigError(
+                    f"status {name!r} is both statuses.{seen[name]} and statuses.{role}; "
+                    "keep it in one",
+                    path,
+                    f"statuses.{role}",
+                )
+            seen[name] = role
+    stray = [r for r in s["rejected"] if r not in s["inactive"]]
+    if stray:
+        raise ConfigError(
+            f"statuses.rejected names {stray[0]!r}, which is not in statuses.inactive "
+            f"({', '.join(s['inactive'])}); a rejected ticket is a closed one",
+            path,
+            "statuses.rejected",
+        )
+    return s
+
+
+def _names(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
 
 
 def _within(value: float, key: str, unit: str, most: float, path: str) -> float:
