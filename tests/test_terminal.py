@@ -21,6 +21,16 @@ def test_a_table_that_fits_is_aligned_text_left_numbers_right() -> None:
     )  # fmt: skip
 
 
+def test_a_missing_count_is_blank_never_na() -> None:
+    # `review stats`: a month the snapshot does not cover has no n (nullable integer)
+    frame = pd.DataFrame({"month": ["2026-07", "2026-08"], "n": pd.array([None, 12], "Int64")})
+    assert fit_table(frame, 40) == (
+        "month     n\n"
+        "2026-07\n"
+        "2026-08  12\n"
+    )  # fmt: skip
+
+
 def test_a_wide_text_column_wraps_at_word_boundaries_to_fit() -> None:
     frame = pd.DataFrame({"id": [1], "text": ["alpha beta gamma delta epsilon zeta"]})
     # 2 + 2 + 36 = 40 > 30: the text column gets the 26 columns left

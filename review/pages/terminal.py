@@ -34,7 +34,9 @@ def _cells(frame: pd.DataFrame) -> pd.DataFrame:
         values = shown[column]
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             text = values.to_string(index=False, header=False, na_rep="").split("\n")
-            out[column] = [t.strip() for t in text] if len(values) else []
+            # nullable integers print a missing value as <NA> whatever na_rep says
+            missing = values.isna().to_numpy()
+            out[column] = ["" if m else t.strip() for t, m in zip(text, missing, strict=False)]
         else:
             out[column] = values.astype(object).where(values.notna(), "").astype(str)
     out.columns = [str(c) for c in shown.columns]
