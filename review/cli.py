@@ -447,12 +447,13 @@ def stats(
     month: str, compare: int, snapshot_dir: Path, config_path: Path | None, fmt: str,
     output: Path | None, partial: bool,
 ) -> None:  # fmt: skip
-    """Medians and p90s with 95% bootstrap intervals, change from the month before, verdict.
+    """Medians and p90s with 95% intervals, change from the month before, verdict.
 
     One row per month, metric and clock: what the monthly report shows (method: README,
-    section Statistics).
+    section Statistics). An interval too few incidents can back is empty, and its
+    *_withheld column says why.
     """
-    from review.analysis.stats import COLUMNS
+    from review.analysis.stats import ADDED, COLUMNS
     from review.pages.reports import monthly_report_data, require_covered
     from review.settings.months import resolve_month
 
@@ -461,10 +462,13 @@ def stats(
     snapshot = open_snapshot(snapshot_dir, config)
     if not partial:
         require_covered(snapshot, month, config, compare)
-    table = monthly_report_data(snapshot_dir, month, config_path, compare).month_stats[COLUMNS]
+    report = monthly_report_data(snapshot_dir, month, config_path, compare)
+    table = report.month_stats[[*COLUMNS, *ADDED]]
     if fmt == "table":
-        hours = [c for c in COLUMNS if c.endswith(("_h", "_low", "_high"))]
-        table = table.astype({c: float for c in hours}).round({c: 2 for c in hours})
+        numbers = [c for c in table.columns if c.endswith(("_h", "_low", "_high", "_geomean"))]
+        numbers += ["log_spread", "mdc_pct"]
+        table = table.astype({c: float for c in numbers}).round({c: 2 for c in numbers})
+        table = table.round({"p_value": 4})
     emit(table, fmt, output)
 
 

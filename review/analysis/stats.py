@@ -1,168 +1,462 @@
-"""Honest monthly numbers: bootstrap intervals, month-over-month verdicts, detectable change.
+"""Honest monthly numbers: intervals that cover, verdicts on the log scale, detectable change.
 
-Incident durations are skewed and months hold 5-25 incidents, so most month-to-month
-differences in a median are noise. Every function here takes frames and returns frames:
+Incident durations are skewed (roughly log-normal) and months hold 5-25 incidents, so most
+month-to-month differences are noise. Three methods, each able to back its claim:
 
-- `month_statistics`: per month, metric (time to triage, in hand-off, to resolve) and clock
-  (wall, business): n, median and p90 with 95% bootstrap percentile intervals, the change in
-  median from the month before with its interval, a verdict, and the smallest change in
-  median this month's n could detect.
-- `sentences`: one sentence per metric, in words, for the monthly report.
+- **Intervals** of the median and p90 come from order statistics (distribution-free): the
+  interval from the l-th to the u-th smallest value covers the true quantile with a
+  probability that follows from the binomial distribution alone, whatever the shape of the
+  durations. Each end misses with probability at most 2.5%. A month too small for that has
+  no interval, and a reason in words ("too few incidents for a p90 interval: needs 36").
+- **Verdicts** compare the geometric means of two months: Welch's t-test on the logarithm of
+  the durations (durations under FLOOR_H count as FLOOR_H), the standard test for log-normal
+  durations; `better` or `worse` when the 95% interval of the ratio of geometric means
+  excludes 1. The median and p90 stay what people read.
+- **The smallest detectable change** is a proportional change (the model improvements
+  follow: they scale durations), computed for the verdict's test from the spread of log
+  durations pooled over the month and the POOL_MONTHS - 1 before it.
 
-Method (stated in the report's definitions table, METHOD): percentile bootstrap with
-RESAMPLES resamples. Each month's resamples come from its own generator,
-``numpy.random.default_rng([SEED, year, month])``, drawing an index matrix
-``integers(0, n, size=(RESAMPLES, n))`` in one call; the same snapshot always gives the same
-numbers, and a month's numbers do not depend on which other months are shown. The change in
-median is this month's resampled medians minus the month before's (independent resamples),
-and its interval the 2.5th and 97.5th percentiles of those differences. Lower is better.
+Public API (for notebooks; README, section Statistics): `month_summary` and `compare_months`
+on any durations, `detectable_change`, `pooled_spread`; `month_statistics` builds the
+report's and `review stats`'s table from them, `sentences` says it in words. The t and
+binomial distributions are computed here (`t_cdf`, `t_quantile`, `binomial_pmf`), so the
+kit needs nothing beyond numpy for them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from statistics import NormalDist
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from review.analysis.metrics import DURATIONS
 
-SEED = 20261203
-RESAMPLES = 4000
-LEVEL = 0.95
-MIN_N = 5  # fewer incidents in either month: no interval, no verdict
-POWER = 0.80
-Z_LEVEL = 1.959963984540054  # two-sided 95%
-Z_POWER = 0.8416212335729143  # one-sided 80%
+LEVEL = 0.95  # every interval, and the verdict's test (two-sided, so false alarms <= 5%)
+MIN_N = 5  # fewer incidents in either month: no verdict
+POWER = 0.80  # the smallest detectable change is detected this often
+FLOOR_H = 1 / 60  # on the log scale, durations under one minute count as one minute
+POOL_MONTHS = 6  # the spread behind the smallest detectable change: this month and 5 before
+REALISTIC_FOLD = 4.0  # a change larger than 4-fold (a cut of over 75%) is not realistic
+QUANTILES = {"median": 0.5, "p90": 0.9}
 
 METRICS = {key: spec.label for key, spec in DURATIONS.items()}  # the durations, by key
 CLOCKS = {"wall": "_h", "business": "_bh"}
+# `review stats`'s columns, a stable interface: never renamed or reordered; ADDED follow them.
 COLUMNS = [
     "month", "metric", "clock", "n", "median_h", "median_ci_low", "median_ci_high", "p90_h",
     "p90_ci_low", "p90_ci_high", "change_median_h", "change_ci_low", "change_ci_high", "verdict",
+]  # fmt: skip
+ADDED = [
+    "median_ci_withheld", "p90_ci_withheld", "change_ci_withheld", "geomean_h", "ratio_geomean",
+    "ratio_ci_low", "ratio_ci_high", "p_value", "log_spread", "mdc_pct", "mdc_median_h",
 ]  # fmt: skip
 VERDICTS = ("better", "worse", "no clear change", "too few", "not covered")
 NOT_COVERED = "not covered"
 
 METHOD = (
-    f"95% percentile bootstrap: {RESAMPLES:,} resamples (with replacement, of the month's "
-    f"incidents) per month, seeded numpy.random.default_rng([{SEED}, year, month]) so the same "
-    "snapshot always gives the same numbers. Median and p90 use linear interpolation (as the "
-    "report's). The change in median is this month's minus the month before's, with the "
-    "interval of the resampled differences; 'better' or 'worse' only when that interval "
-    f"excludes zero (lower is better), 'too few' when either month has fewer than {MIN_N} "
-    "incidents (no interval, no verdict), 'not covered' when the snapshot does not wholly "
-    "cover the month."
+    "Intervals of the median and 90th percentile (p90): distribution-free, from order "
+    "statistics: the l-th to the u-th smallest of the month's n durations, with l and u from "
+    "the binomial distribution so that each end misses the true value at most 2.5% of the "
+    "time, whatever the shape of the durations (at least 95% coverage). A month too small "
+    "for that shows no interval and says how many incidents it needs (6 for the median, 36 "
+    "for the p90). The change in median is this month's minus the month before's; its "
+    "interval joins the two months' order-statistic intervals at 97.5% each (95% together; "
+    "7 incidents in each month). The verdict compares geometric means (the typical "
+    "duration on a log scale, which improvements scale): Welch's t-test on log durations "
+    f"(durations under {FLOOR_H * 60:.0f} minute count as {FLOOR_H * 60:.0f} minute); "
+    "'better' or 'worse' when the 95% interval of the ratio of geometric means, this month "
+    "over the month before, excludes 1 (lower is better; false alarms at most 5%), else "
+    f"'no clear change'; 'too few' when either month has fewer than {MIN_N} incidents, 'not "
+    "covered' when the snapshot does not wholly cover the month or the month before. Medians "
+    "and p90s use linear interpolation (as the report's)."
 )
 MDC_METHOD = (
-    "smallest detectable change in median: (z 0.975 + z 0.80) x sqrt(2) x the standard "
-    "deviation of the month's resampled medians, i.e. the shift that a comparison with a "
-    f"month of the same n and spread would call better or worse {POWER:.0%} of the time "
-    "(bootstrap simulation from the month's own observed values)."
+    "smallest detectable change: the proportional change (durations scaled up or down, as "
+    f"improvements do) that the verdict's test would call better or worse {POWER:.0%} of the "
+    "time when both months hold this month's n: log ratio (t 0.975 + t 0.80, 2n - 2 degrees "
+    "of freedom) x s x sqrt(2 / n), with s the standard deviation of log durations pooled "
+    f"within the month and the {POOL_MONTHS - 1} months before it (those the snapshot "
+    f"covers). A change over {REALISTIC_FOLD:g}-fold is reported as nothing realistic."
 )
 
-
-def resample_index(month: str, n: int, resamples: int = RESAMPLES) -> np.ndarray:
-    """The (resamples, n) index matrix of a month's bootstrap: fixed by the month and n."""
-    year, number = (int(p) for p in month.split("-"))
-    rng = np.random.default_rng([SEED, year, number])
-    return rng.integers(0, n, size=(resamples, n))
+FloatArray = npt.NDArray[np.float64]
 
 
-def bootstrap(values: np.ndarray, month: str, resamples: int = RESAMPLES) -> dict[str, np.ndarray]:
-    """Resampled medians and p90s of `values` (one per resample), vectorised."""
-    samples = values[resample_index(month, len(values), resamples)]
+# --------------------------------------------------------------------------- distributions
+
+
+def binomial_pmf(n: int, q: float) -> FloatArray:
+    """P(B = k) for k = 0..n, B ~ Binomial(n, q), computed on the log scale (any n)."""
+    k = np.arange(n + 1, dtype=float)
+    log_factorial = np.concatenate([[0.0], np.cumsum(np.log(np.arange(1, n + 1, dtype=float)))])
+    log_pmf = (
+        log_factorial[n]
+        - log_factorial
+        - log_factorial[::-1]
+        + k * math.log(q)
+        + (n - k) * math.log1p(-q)
+    )
+    pmf: FloatArray = np.exp(log_pmf)
+    return pmf
+
+
+@lru_cache(maxsize=4096)
+def order_ranks(n: int, q: float, level: float = LEVEL) -> tuple[int, int] | None:
+    """1-based ranks (l, u) of the order-statistic interval of the q-quantile of n values:
+    P(x_(l) > true) <= (1 - level) / 2 and P(x_(u) < true) <= (1 - level) / 2, l as high
+    and u as low as that allows. None when n is too small for that (see `min_n`)."""
+    if n < 1:
+        return None
+    tail = (1 - level) / 2
+    pmf = binomial_pmf(n, q)  # of B, the number of values below the true quantile
+    below = np.cumsum(pmf)  # below[k] = P(B <= k): x_(k+1) is above the true quantile
+    above = np.cumsum(pmf[::-1])[::-1]  # above[k] = P(B >= k): x_(k) is below it
+    lows = np.flatnonzero(below[:n] <= tail)  # l - 1, for l = 1..n
+    highs = np.flatnonzero(above[1:] <= tail)  # u - 1, for u = 1..n
+    if not len(lows) or not len(highs):
+        return None
+    return int(lows[-1]) + 1, int(highs[0]) + 1
+
+
+@lru_cache(maxsize=64)
+def min_n(q: float, level: float = LEVEL) -> int:
+    """The fewest values whose order statistics give a `level` interval of the q-quantile."""
+    n = max(1, math.floor(math.log((1 - level) / 2) / math.log(max(q, 1 - q))))
+    while order_ranks(n, q, level) is None:
+        n += 1
+    return n
+
+
+_TINY = 1e-300
+
+
+def _beta_fraction(a: float, b: float, x: float) -> float:
+    """The continued fraction of the incomplete beta function (modified Lentz)."""
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / (d if abs(d) > _TINY else _TINY)
+    result = d
+    for m in range(1, 500):
+        for numerator in (
+            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
+        ):
+            d = 1.0 + numerator * d
+            d = 1.0 / (d if abs(d) > _TINY else _TINY)
+            c = 1.0 + numerator / c
+            c = c if abs(c) > _TINY else _TINY
+            result *= c * d
+        if abs(c * d - 1.0) < 1e-15:
+            break
+    return result
+
+
+def beta_regularized(a: float, b: float, x: float) -> float:
+    """The regularized incomplete beta function I_x(a, b)."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    log_front = (
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    )
+    if x < (a + 1.0) / (a + b + 2.0):
+        return math.exp(log_front) * _beta_fraction(a, b, x) / a
+    return 1.0 - math.exp(log_front) * _beta_fraction(b, a, 1.0 - x) / b
+
+
+def t_cdf(t: float, df: float) -> float:
+    """P(T <= t) for Student's t with `df` (any positive real) degrees of freedom."""
+    if math.isinf(t):
+        return 1.0 if t > 0 else 0.0
+    tail = 0.5 * beta_regularized(df / 2.0, 0.5, df / (df + t * t))
+    return 1.0 - tail if t > 0 else tail
+
+
+def _t_density(t: float, df: float) -> float:
+    log_density = (
+        math.lgamma((df + 1) / 2)
+        - math.lgamma(df / 2)
+        - 0.5 * math.log(df * math.pi)
+        - (df + 1) / 2 * math.log1p(t * t / df)
+    )
+    return math.exp(log_density)
+
+
+@lru_cache(maxsize=4096)
+def t_quantile(p: float, df: float) -> float:
+    """The t with P(T <= t) = p: Newton's method from the normal quantile, kept in a bracket."""
+    if p < 0.5:
+        return -t_quantile(1.0 - p, df)
+    if p == 0.5:
+        return 0.0
+    low, high = 0.0, math.tan(math.pi * (p - 0.5)) * 1.000001  # df 1 (Cauchy): the widest
+    while df < 1 and t_cdf(high, df) < p:
+        low, high = high, high * 2
+    z = NormalDist().inv_cdf(p)  # Cornish-Fisher: close from about 4 degrees of freedom
+    t = min(max(z + (z**3 + z) / (4 * df), low), high)
+    for _ in range(200):
+        error = t_cdf(t, df) - p
+        if error == 0:
+            break
+        if error > 0:
+            high = t
+        else:
+            low = t
+        step = t - error / _t_density(t, df)
+        step = step if low < step < high else (low + high) / 2
+        if abs(step - t) <= 1e-14 * t:
+            return step
+        t = step
+    return t
+
+
+# --------------------------------------------------------------------------- one month
+
+
+Durations = Iterable[float] | pd.Series | FloatArray
+
+
+def _clean(values: Durations) -> FloatArray:
+    """Durations in hours as a sorted float array; missing values (still open) left out."""
+    if isinstance(values, pd.Series):
+        array = values.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        array = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, float)
+    return np.sort(array[~np.isnan(array)])
+
+
+def log_durations(values: FloatArray) -> FloatArray:
+    """Natural log of durations in hours, those under FLOOR_H counted as FLOOR_H: zero (a
+    business-hours duration wholly outside business hours) has no logarithm."""
+    return np.log(np.maximum(values, FLOOR_H))
+
+
+def quantile_interval(
+    values: FloatArray, q: float, level: float = LEVEL, name: str = ""
+) -> tuple[float, float, str]:
+    """(low, high, "") of the distribution-free interval of the q-quantile of sorted `values`,
+    or (nan, nan, the reason in words) when there are too few."""
+    ranks = order_ranks(len(values), q, level)
+    if ranks is None:
+        need = min_n(q, level)
+        return math.nan, math.nan, f"too few incidents for a {name or q} interval: needs {need}"
+    low, high = ranks
+    return float(values[low - 1]), float(values[high - 1]), ""
+
+
+def _summary(values: FloatArray) -> dict[str, Any]:
+    out: dict[str, Any] = {"n": len(values)}
+    for name, q in QUANTILES.items():
+        point = float(np.quantile(values, q)) if len(values) else math.nan
+        low, high, reason = quantile_interval(values, q, name=name)
+        out.update({f"{name}_h": point, f"{name}_ci_low": low, f"{name}_ci_high": high})
+        out[f"{name}_ci_withheld"] = reason if len(values) else "no incidents"
+    logs = log_durations(values)
+    out["geomean_h"] = float(np.exp(logs.mean())) if len(values) else math.nan
+    out["log_sd"] = float(logs.std(ddof=1)) if len(values) > 1 else math.nan
+    return out
+
+
+def month_summary(durations_h: Durations) -> pd.Series:
+    """One set of incidents' statistics: n, median and p90 with their 95% distribution-free
+    intervals (or, in *_ci_withheld, why there is none), geometric mean (`geomean_h`) and
+    standard deviation of log durations (`log_sd`).
+
+    `durations_h`: durations in hours (any unit works, the numbers come back in it); missing
+    values (incidents still open) are left out.
+    """
+    return pd.Series(_summary(_clean(durations_h)))
+
+
+# --------------------------------------------------------------------------- two months
+
+
+def welch(logs: FloatArray, before: FloatArray) -> tuple[float, float, float]:
+    """(difference of means, its standard error, Welch-Satterthwaite degrees of freedom)."""
+    var_a, var_b = logs.var(ddof=1) / len(logs), before.var(ddof=1) / len(before)
+    se = math.sqrt(var_a + var_b)
+    denominator = var_a**2 / (len(logs) - 1) + var_b**2 / (len(before) - 1)
+    df = (var_a + var_b) ** 2 / denominator if denominator > 0 else math.inf
+    return float(logs.mean() - before.mean()), se, df
+
+
+def _median_change_interval(values: FloatArray, before: FloatArray) -> tuple[float, float, str]:
+    """Interval of (median - median before): each month's median interval at sqrt(LEVEL),
+    so both cover together with probability at least LEVEL (independent months)."""
+    each = math.sqrt(LEVEL)
+    low, high, _ = quantile_interval(values, 0.5, each)
+    low_before, high_before, _ = quantile_interval(before, 0.5, each)
+    if math.isnan(low) or math.isnan(low_before):
+        need = min_n(0.5, each)
+        return (
+            math.nan,
+            math.nan,
+            f"too few incidents for an interval of the change in median: needs {need} in each "
+            "month",
+        )
+    return low - high_before, high - low_before, ""
+
+
+def _compare(values: FloatArray, before: FloatArray) -> dict[str, Any]:
+    out: dict[str, Any] = dict.fromkeys(
+        ["change_median_h", "change_ci_low", "change_ci_high", "ratio_geomean", "ratio_ci_low",
+         "ratio_ci_high", "p_value"], math.nan,
+    )  # fmt: skip
+    out["verdict"] = "too few"
+    low, high, reason = _median_change_interval(values, before)
+    out.update(change_ci_low=low, change_ci_high=high, change_ci_withheld=reason)
+    if min(len(values), len(before)) < MIN_N:
+        return out
+    out["change_median_h"] = float(np.median(values) - np.median(before))
+    difference, se, df = welch(log_durations(values), log_durations(before))
+    if se == 0:  # both months constant: the difference is exact
+        margin, p_value = 0.0, 1.0 if difference == 0 else 0.0
+    else:
+        margin = t_quantile(1 - (1 - LEVEL) / 2, df) * se
+        t = difference / se
+        p_value = beta_regularized(df / 2, 0.5, df / (df + t * t))  # P(|T| >= |t|)
+    low, high = difference - margin, difference + margin
+    verdict = "better" if high < 0 else "worse" if low > 0 else "no clear change"
+    out.update(
+        ratio_geomean=math.exp(difference),
+        ratio_ci_low=math.exp(low),
+        ratio_ci_high=math.exp(high),
+        p_value=p_value,
+        verdict=verdict,
+    )
+    return out
+
+
+def compare_months(durations_h: Durations, before_h: Durations) -> pd.Series:
+    """Compare one set of incidents' durations with another's (this month, the month before).
+
+    Returns the change in median (with MIN_N or more in both) with its distribution-free
+    95% interval (or, in `change_ci_withheld`, why there is none), the ratio of geometric
+    means (this / before) with its 95% Welch interval and p-value, and the verdict, which is
+    about the geometric mean: 'better' (shorter), 'worse', 'no clear change', or 'too few'
+    when either has fewer than MIN_N.
+    """
+    return pd.Series(_compare(_clean(durations_h), _clean(before_h)))
+
+
+def _squares(values: FloatArray) -> tuple[float, int]:
+    """Sum of squared deviations of the log durations from their mean, and its n - 1."""
+    if len(values) < 2:
+        return 0.0, 0
+    logs = log_durations(values)
+    return float(((logs - logs.mean()) ** 2).sum()), len(logs) - 1
+
+
+def pooled_spread(samples: Iterable[Durations]) -> float:
+    """Standard deviation of log durations within groups (months), pooled: the square root of
+    the sum of squared deviations from each group's mean over the sum of (n - 1). NaN when no
+    group has two values."""
+    parts = [_squares(_clean(sample)) for sample in samples]
+    freedom = sum(f for _, f in parts)
+    return math.sqrt(sum(s for s, _ in parts) / freedom) if freedom else math.nan
+
+
+def _detectable(n: int, spread: float, median_h: float) -> dict[str, Any]:
+    if n < MIN_N or not math.isfinite(spread):
+        fold = math.nan
+    else:
+        df = 2 * n - 2
+        critical = t_quantile(1 - (1 - LEVEL) / 2, df) + t_quantile(POWER, df)
+        fold = math.exp(critical * spread * math.sqrt(2 / n))
+    cut = 1 - 1 / fold
     return {
-        "median": np.median(samples, axis=1),
-        "p90": np.quantile(samples, 0.9, axis=1),
+        "fold": fold,
+        "mdc_pct": 100 * cut,
+        "mdc_median_h": median_h * cut,
+        "realistic": bool(fold <= REALISTIC_FOLD),
     }
 
 
-def interval(draws: np.ndarray) -> tuple[float, float]:
-    """The 95% percentile interval of bootstrap draws."""
-    tail = (1 - LEVEL) / 2
-    low, high = np.quantile(draws, [tail, 1 - tail])
-    return float(low), float(high)
+def detectable_change(n: int, spread: float, median_h: float = math.nan) -> pd.Series:
+    """The smallest proportional change the verdict detects POWER of the time, both months of
+    n incidents with log-duration standard deviation `spread` (e.g. `pooled_spread` of recent
+    months): `fold` (the factor), `mdc_pct` (the cut, in percent of the median),
+    `mdc_median_h` (the cut in hours, from `median_h`), `realistic` (at most REALISTIC_FOLD).
+    NaN with fewer than MIN_N incidents (no verdict is made) or no spread."""
+    return pd.Series(_detectable(n, spread, median_h))
 
 
-def verdict(low: float, high: float) -> str:
-    """better / worse only when the interval of the change excludes zero; lower is better."""
-    if high < 0:
-        return "better"
-    if low > 0:
-        return "worse"
-    return "no clear change"
+# --------------------------------------------------------------------------- the report
 
 
-def detectable_change(medians: np.ndarray) -> float:
-    """Smallest change in median a same-size month could detect (see MDC_METHOD)."""
-    return float((Z_LEVEL + Z_POWER) * np.sqrt(2.0) * np.std(medians, ddof=1))
-
-
-def _empty_row(month: str, metric: str, clock: str) -> dict[str, object]:
-    row: dict[str, object] = dict.fromkeys([*COLUMNS, "mdc_median_h", "previous"], np.nan)
-    row.update(month=month, metric=metric, clock=clock, n=0, verdict="too few", previous="")
-    return row
+_BLANK: dict[str, Any] = {
+    **dict.fromkeys([*COLUMNS, *ADDED], math.nan),
+    **dict.fromkeys(["median_ci_withheld", "p90_ci_withheld", "change_ci_withheld"], ""),
+    "n": 0,
+    "verdict": "too few",
+}
 
 
 def month_statistics(
-    metrics: pd.DataFrame,
-    months: list[str],
-    covered: Mapping[str, bool],
-    resamples: int = RESAMPLES,
+    metrics: pd.DataFrame, months: list[str], covered: Mapping[str, bool]
 ) -> pd.DataFrame:
-    """One row per month in `months`, metric and clock (COLUMNS, then `mdc_median_h`, `previous`).
+    """One row per month in `months`, metric and clock (COLUMNS, then ADDED and `previous`).
 
     `metrics` is the incident metrics table with a `month` column (YYYY-MM of opened_at in
     the calendar's zone, as the monthly report assigns it); durations that end at
     resolution are already empty for incidents still open, so they are left out.
     `covered[m]` says whether month `m` is known (wholly covered, or the report month
-    itself); the month before the first of `months` is looked up too. A month not covered
-    has verdict 'not covered', no n and no numbers, never 0.
+    itself); the month before each of `months` is compared with, and the POOL_MONTHS up to
+    each give the spread of its smallest detectable change (unknown months left out). A
+    month not covered has verdict 'not covered', no n and no numbers, never 0. A month's
+    numbers do not depend on which other months are shown.
     """
-    rows: list[dict[str, object]] = []
-    cache: dict[tuple[str, str], tuple[np.ndarray, dict[str, np.ndarray] | None]] = {}
+    samples: dict[tuple[str, str], FloatArray] = {
+        (str(m), column): _clean(part[column])
+        for m, part in metrics.groupby("month", sort=False)
+        for column in (metric + suffix for metric in METRICS for suffix in CLOCKS.values())
+    }
+    squares = {key: _squares(values) for key, values in samples.items()}
+    empty = np.array([], dtype=float)
 
-    def sample(month: str, column: str) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:
-        if (month, column) not in cache:
-            part = metrics.loc[metrics["month"] == month, column]
-            values = part.dropna().astype(float).to_numpy()
-            boot = bootstrap(values, month, resamples) if len(values) >= MIN_N else None
-            cache[month, column] = (values, boot)
-        return cache[month, column]
+    def spread(months: list[str], column: str) -> float:
+        """The pooled standard deviation of log durations over the known `months`."""
+        parts = [squares.get((m, column), (0.0, 0)) for m in months if covered.get(m, False)]
+        freedom = sum(f for _, f in parts)
+        return math.sqrt(sum(s for s, _ in parts) / freedom) if freedom else math.nan
 
+    rows: list[dict[str, Any]] = []
     for month in months:
-        before = str(pd.Period(month, freq="M") - 1)
+        period = pd.Period(month, freq="M")
+        window = [str(period - k) for k in range(POOL_MONTHS)]
         for metric in METRICS:
             for clock, suffix in CLOCKS.items():
-                row = _empty_row(month, metric, clock)
-                row["previous"] = before
+                column = metric + suffix
+                row = {**_BLANK, "month": month, "metric": metric, "clock": clock}
+                row["previous"] = window[1]
                 rows.append(row)
                 if not covered.get(month, False):
                     row.update(n=pd.NA, verdict=NOT_COVERED)
+                    for name in ("median", "p90", "change"):
+                        row[f"{name}_ci_withheld"] = f"the snapshot does not cover {month}"
                     continue
-                values, boot = sample(month, metric + suffix)
-                row["n"] = len(values)
-                if len(values):
-                    row["median_h"] = float(np.median(values))
-                    row["p90_h"] = float(np.quantile(values, 0.9))
-                if boot is None:
+                values = samples.get((month, column), empty)
+                row.update({k: v for k, v in _summary(values).items() if k in row})
+                pooled = spread(window, column)
+                mdc = _detectable(len(values), pooled, row["median_h"])
+                row.update(log_spread=pooled, mdc_pct=mdc["mdc_pct"])
+                row["mdc_median_h"] = mdc["mdc_median_h"]
+                if len(values) < MIN_N:  # too few, whatever the month before holds
+                    row["change_ci_withheld"] = _median_change_interval(values, empty)[2]
                     continue
-                row["median_ci_low"], row["median_ci_high"] = interval(boot["median"])
-                row["p90_ci_low"], row["p90_ci_high"] = interval(boot["p90"])
-                row["mdc_median_h"] = detectable_change(boot["median"])
-                if not covered.get(before, False):
+                if not covered.get(row["previous"], False):
                     row["verdict"] = NOT_COVERED
+                    row["change_ci_withheld"] = f"the snapshot does not cover {row['previous']}"
                     continue
-                old_values, old_boot = sample(before, metric + suffix)
-                if old_boot is None:
-                    continue
-                row["change_median_h"] = float(np.median(values) - np.median(old_values))
-                low, high = interval(boot["median"] - old_boot["median"])
-                row["change_ci_low"], row["change_ci_high"] = low, high
-                row["verdict"] = verdict(low, high)
-    frame = pd.DataFrame(rows, columns=[*COLUMNS, "mdc_median_h", "previous"])
+                row.update(_compare(values, samples.get((row["previous"], column), empty)))
+    frame = pd.DataFrame(rows, columns=[*COLUMNS, *ADDED, "previous"])
     return frame.astype({"n": "Int64"})
 
 
@@ -171,10 +465,63 @@ def _hours(value: object) -> str:
     return f"{number:.0f}" if abs(number) >= 10 else f"{number:.1f}"
 
 
+def _fold(value: object) -> str:
+    number = float(value)  # type: ignore[arg-type]
+    return f"{number:.2f}x" if number < 10 else f"{number:.0f}x"
+
+
+def _quantile_words(row: SimpleNamespace, name: str, label: str, unit: str) -> str:
+    point = getattr(row, f"{name}_h")
+    reason = getattr(row, f"{name}_ci_withheld")
+    if reason:
+        return f"{_hours(point)} {unit} {label} ({reason})"
+    low, high = getattr(row, f"{name}_ci_low"), getattr(row, f"{name}_ci_high")
+    return f"{_hours(point)} {unit} {label} (95% interval {_hours(low)}-{_hours(high)} {unit})"
+
+
+def _comparison_words(row: SimpleNamespace, before: str, unit: str) -> str:
+    if row.verdict == NOT_COVERED:
+        return f"{before} is not covered by the snapshot, no comparison"
+    if row.verdict == "too few":
+        if row.n < MIN_N:
+            return f"fewer than {MIN_N} incidents: no comparison with {before}"
+        return f"too few incidents in {before} (under {MIN_N}) to compare"
+    change = float(row.change_median_h)
+    ratio = (
+        f"geometric mean {_fold(row.ratio_geomean)} {before}'s, 95% interval "
+        f"{_fold(row.ratio_ci_low)}-{_fold(row.ratio_ci_high)}; median "
+        f"{'+' if change > 0 else ''}{_hours(change)} {unit}"
+    )
+    if row.verdict in ("better", "worse"):
+        return f"{row.verdict} than {before} ({ratio})"
+    return f"no clear change from {before} ({ratio})"
+
+
+def _detectable_words(row: SimpleNamespace, unit: str) -> str:
+    if pd.isna(row.n) or row.n < MIN_N:
+        return f"fewer than {MIN_N} incidents: no comparison is made"
+    if pd.isna(row.mdc_pct):
+        return "no spread to estimate it from"
+    if row.mdc_pct < 0.5:  # 0%, up to rounding
+        return "the durations do not vary: any change would be detected"
+    cut = float(row.mdc_pct) / 100
+    fold = 1 / (1 - cut)
+    median = float(row.median_h)
+    change = (
+        f"a change of about {cut:.0%} (from {_hours(median)} {unit} to "
+        f"{_hours(median * (1 - cut))} {unit}, or up to {_hours(median * fold)} {unit})"
+    )
+    detected = f"would be detected {POWER:.0%} of the time with {row.n} incidents a month"
+    if fold > REALISTIC_FOLD:
+        return f"no realistic change is detectable: only {change} {detected}"
+    return f"{change} {detected}"
+
+
 def sentences(statistics: pd.DataFrame, month: str, clock: str = "wall") -> pd.DataFrame:
     """One sentence per metric for `month`, e.g. 'time to resolve: 22 h median (95% interval
-    9-41 h, n=12); no clear change from September'. Columns: metric, n, sentence,
-    smallest detectable change."""
+    9.0-41 h), 74 h p90 (too few incidents for a p90 interval: needs 36), n=20; no clear
+    change from September (...)', and its smallest detectable change in words.
+    Columns: metric, n, sentence, smallest detectable change."""
     part = statistics.loc[(statistics["month"] == month) & (statistics["clock"] == clock)]
     unit = "h" if clock == "wall" else "business h"
     out = []
@@ -186,39 +533,20 @@ def sentences(statistics: pd.DataFrame, month: str, clock: str = "wall") -> pd.D
             text = f"{label}: the snapshot does not cover {month}"
         elif not row.n:
             text = f"{label}: no incidents to measure (n=0)"
-        elif pd.isna(row.median_ci_low):
-            text = (
-                f"{label}: {_hours(row.median_h)} {unit} median (n={row.n}; fewer than {MIN_N} "
-                f"incidents: no interval, no comparison with {before})"
-            )
         else:
-            head = (
-                f"{label}: {_hours(row.median_h)} {unit} median (95% interval "
-                f"{_hours(row.median_ci_low)}-{_hours(row.median_ci_high)} {unit}, n={row.n})"
+            text = (
+                f"{label}: {_quantile_words(row, 'median', 'median', unit)}, "
+                f"{_quantile_words(row, 'p90', 'p90', unit)}, n={row.n}; "
+                f"{_comparison_words(row, before, unit)}"
             )
-            if row.verdict == NOT_COVERED:
-                tail = f"{before} is not covered by the snapshot, no comparison"
-            elif row.verdict == "too few":
-                tail = f"too few incidents in {before} (under {MIN_N}) to compare"
-            else:
-                change = float(row.change_median_h)
-                sign = "+" if change > 0 else ""
-                tail = (
-                    f"{row.verdict} than {before} ({sign}{_hours(change)} {unit}, 95% interval "
-                    f"{_hours(row.change_ci_low)} to {_hours(row.change_ci_high)})"
-                    if row.verdict in ("better", "worse")
-                    else f"no clear change from {before} ({sign}{_hours(change)} {unit}, "
-                    f"95% interval {_hours(row.change_ci_low)} to {_hours(row.change_ci_high)})"
-                )
-            text = f"{head}; {tail}"
         out.append(
             {
                 "metric": label,
                 "n": row.n,
                 "sentence": text,
-                "smallest detectable change (h)": row.mdc_median_h,
+                "smallest detectable change": _detectable_words(row, unit)
+                if not pd.isna(row.n)
+                else "",
             }
         )
-    return pd.DataFrame(
-        out, columns=["metric", "n", "sentence", "smallest detectable change (h)"]
-    ).round({"smallest detectable change (h)": 1})
+    return pd.DataFrame(out, columns=["metric", "n", "sentence", "smallest detectable change"])

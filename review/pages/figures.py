@@ -376,7 +376,7 @@ def monthly_comparison(
     """Incidents per month, and median and 90th percentile of each duration per month.
 
     With `statistics` (review.analysis.stats.month_statistics), each median and p90 carries its 95%
-    bootstrap interval as an error bar (none where the month has too few incidents).
+    interval as an error bar (none where the month has too few incidents for one).
     """
     from review.analysis.metrics import DURATIONS
 

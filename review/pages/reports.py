@@ -23,7 +23,7 @@ import pandas as pd
 from review.analysis import facts
 from review.analysis.metrics import CLOCKS, DURATIONS, REPORT_ORDER, definitions, incidents
 from review.analysis.sla import attainment, deadlines, sla_table
-from review.analysis.stats import MDC_METHOD, METHOD, month_statistics, sentences
+from review.analysis.stats import MDC_METHOD, METHOD, POOL_MONTHS, month_statistics, sentences
 from review.analysis.timeline import NOBODY
 from review.closeout import recurrence
 from review.closeout.followups import attach_followups, followup_links, followups_by_service
@@ -376,15 +376,24 @@ class MonthlyReport:
 
     @property
     def stats_table(self) -> pd.DataFrame:
-        """`review stats`'s rows for the report's months (hours rounded), with the smallest
-        change in median each month's n could detect."""
+        """`review stats`'s rows for the report's months (hours rounded): the stable columns,
+        the ratio of geometric means the verdict is about, the smallest detectable change,
+        and why an interval is not shown."""
         from review.analysis.stats import COLUMNS, METRICS
 
-        table = self.month_stats[[*COLUMNS, "mdc_median_h"]]
-        hours = [c for c in table.columns if c.endswith(("_h", "_low", "_high"))]
-        table = table.astype({c: float for c in hours}).round({c: 2 for c in hours})
+        shown = [*COLUMNS, "ratio_geomean", "ratio_ci_low", "ratio_ci_high", "mdc_pct"]
+        table = self.month_stats[shown]
+        numbers = [c for c in shown[4:] if c not in ("verdict",)]
+        table = table.astype({c: float for c in numbers}).round({c: 2 for c in numbers})
+        reasons = self.month_stats[["median_ci_withheld", "p90_ci_withheld", "change_ci_withheld"]]
+        withheld = reasons.apply(lambda r: "; ".join(dict.fromkeys(v for v in r if v)), axis=1)
         clocks = {"wall": "wall-clock", "business": "business hours"}
-        return table.assign(metric=table["metric"].map(METRICS), clock=table["clock"].map(clocks))
+        return table.assign(
+            metric=table["metric"].map(METRICS),
+            clock=table["clock"].map(clocks),
+            mdc_pct=table["mdc_pct"].round(0),
+            intervals_withheld=withheld,
+        )
 
     def incident_links(self) -> Any:
         """The incident list as an escaped table whose ticket ids link to the reviews."""
@@ -603,8 +612,11 @@ def report_statistics(
     metrics: pd.DataFrame, months: list[str], month: str, snapshot: Snapshot, config: Config
 ) -> pd.DataFrame:
     """review.analysis.stats for the report's months (metrics with their `month`): a month is known
-    when the snapshot wholly covers it, and the report month always (shown with its banner)."""
-    covered = month_coverage(snapshot, [*previous_months(months[0], 1), *months], config)
+    when the snapshot wholly covers it, and the report month always (shown with its banner).
+    The months before the first are looked up too: the first is compared with the month
+    before it, and every month's detectable change pools the spread of the months before."""
+    before = previous_months(months[0], POOL_MONTHS - 1)  # compared with, and pooled spread
+    covered = month_coverage(snapshot, [*before, *months], config)
     known = {m: flag or m == month for m, flag in covered.items()}
     return month_statistics(metrics, months, known)
 
