@@ -181,3 +181,30 @@ def test_the_detectable_change_is_detected_80_percent_of_the_time() -> None:
     shifted = simulate(lognormal, n, 401, 1 / fold, seed=81)
     hits = (shifted["verdict"] == np.where(shifted["true_ratio"] > 1, "worse", "better")).mean()
     assert abs(hits - 0.80) <= allowed(0.80, len(shifted)) + 0.02
+
+
+def grid(months: int) -> None:
+    """Print coverage, false alarms and power over a grid of n and changes (README, section
+    Statistics): `python tests/test_stats_calibration.py [MONTHS]`; minutes, not seconds."""
+    print("draw        n  fold   median    p90 change  ratio  called  right  mdc_pct")
+    print("                       (interval coverage)  (better/worse)")
+    for draw in (lognormal, lomax):
+        for n in (5, 10, 20, 50, 100):
+            for fold in (1.0, 0.5, 0.75, 2.0):
+                rows = simulate(draw, n, months + 1, fold, seed=n)
+                called = rows["verdict"].isin(["better", "worse"]).mean()
+                right = rows["verdict"] == np.where(rows["true_ratio"] > 1, "worse", "better")
+                cells = [
+                    covers(rows, f"{name}_ci_low", f"{name}_ci_high", f"true_{name}").mean()
+                    for name in ("median", "p90", "change", "ratio")
+                ]
+                shown = " ".join(f"{c:6.1%}" if c == c else "     -" for c in cells)
+                power_ = f"{right.mean():6.1%}" if fold != 1 else "     -"
+                print(f"{draw.__name__:9} {n:3} {fold:5} {shown} {called:7.1%} {power_}"
+                      f" {rows['mdc_pct'].median():6.1f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    import sys
+
+    grid(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
