@@ -660,7 +660,9 @@ def follow_ups(
     from datetime import UTC
 
     from review.closeout import followups as fu
-    from review.closeout.gaps import RULES, find_gaps, incident_services
+    from review.closeout.audit import incident_services
+    from review.closeout.gaps import find_gaps
+    from review.closeout.rules import RULES
     from review.rt.client import RTClient, connection_from
 
     unknown = [r for r in rules if r not in RULES]

@@ -20,8 +20,9 @@ import pandas as pd
 
 from review.analysis.metrics import compute_metrics
 from review.analysis.timeline import build_events, state_segments
+from review.closeout.audit import Audit
 from review.closeout.checklist import CHECKLIST_COLUMNS, audit_checklist
-from review.closeout.gaps import FINDING_COLUMNS, Audit, audit_findings
+from review.closeout.gaps import FINDING_COLUMNS, audit_findings
 from review.closeout.recurrence import COLUMNS as RECURRENCE_COLUMNS
 from review.closeout.recurrence import recurrences
 from review.closeout.registry import Registry, load_registry

@@ -2,11 +2,13 @@
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from review.closeout.registry import Registry, load_registry
-from review.settings.config import Config, load_config
+from review.settings.config import Config, load_config, source_dir
 from scenarios.generate import generate_snapshot
+from tests.rule_cases import audit
 
 GAP_FIXTURES = Path(__file__).parent / "fixtures" / "gaps"
 
@@ -26,3 +28,16 @@ def registry() -> Registry:
 def gap_snapshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The snapshot of tests/fixtures/gaps/scenarios: one incident per rule, firing or not."""
     return generate_snapshot(GAP_FIXTURES / "scenarios", tmp_path_factory.mktemp("gaps") / "snap")
+
+
+@pytest.fixture(scope="session")
+def findings(gap_snapshot_dir: Path, config: Config, registry: Registry) -> pd.DataFrame:
+    """Every finding on tests/fixtures/gaps (transaction ids checked and left out)."""
+    return audit(gap_snapshot_dir, config, registry)
+
+
+@pytest.fixture(scope="session")
+def sample_findings(config: Config) -> pd.DataFrame:
+    """Every finding on the bundled sample with its registry (transaction ids left out)."""
+    data = source_dir("data")
+    return audit(data / "sample", config, load_registry(data / "services.yaml"))

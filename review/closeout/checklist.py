@@ -3,7 +3,7 @@
 Each step of the problem-response process is checked against what RT recorded.
 Where RT cannot show a step with the configured fields, the row says which
 custom field or watcher would make it visible. The close-out steps reuse the
-gap rules (review.closeout.gaps.Audit), so the checklist and the findings never disagree.
+gap rules (review.closeout.audit.Audit), so the checklist and the findings never disagree.
 """
 
 from __future__ import annotations
@@ -16,16 +16,15 @@ import pandas as pd
 from review.analysis import facts
 from review.analysis.metrics import compute_metrics
 from review.analysis.timeline import NOBODY, state_segments
-from review.closeout.gaps import (
-    Audit,
-    audit_findings,
-    missed_daily_update,
-    not_validated,
-    temporary_fix_no_followup,
-    unknown_service_owner,
-)
+from review.closeout.audit import Audit
+from review.closeout.gaps import audit_findings
 from review.closeout.registry import Registry
-from review.closeout.rules import RULES, Rule
+from review.closeout.rule import Rule
+from review.closeout.rules import RULES, SERVICE_RULES
+from review.closeout.rules.missed_daily_update import missed_daily_update
+from review.closeout.rules.not_validated import not_validated
+from review.closeout.rules.temporary_fix_no_followup import temporary_fix_no_followup
+from review.closeout.rules.unknown_service_owner import unknown_service_owner
 from review.settings.config import Config
 from review.snapshot.core import Snapshot
 
@@ -408,7 +407,7 @@ class _Checklist:
     def close_out(self, step: str) -> pd.DataFrame:
         parts = [
             (rule.id + ": " + self.finding(rule)).dropna().rename("text").reset_index()
-            for rule in RULES.of_scope("service")
+            for rule in (RULES[r] for r in SERVICE_RULES)
         ]
         outstanding = (
             pd.concat(parts, ignore_index=True)

@@ -1,7 +1,7 @@
 """Close-out findings -> follow-up tickets in RT, kept in step with the findings run after run.
 
 One follow-up per (incident, rule), or per (service, rule) for the service-level
-rules (gaps.SERVICE_RULES), so senior staff get one ticket per gap. RT's own state
+rules (rules.SERVICE_RULES), so senior staff get one ticket per gap. RT's own state
 is the only memory: every follow-up carries a tag at the start of its subject,
 ``[followup:RULE:ticket/123]`` or ``[followup:RULE:service/NAME]``, and one search of
 the follow-up queue finds them all, so running twice files nothing the second time,
@@ -24,8 +24,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from review.closeout.gaps import NO_SERVICE, SERVICE_RULES
-from review.closeout.rules import RULES
+from review.closeout.audit import NO_SERVICE
+from review.closeout.rules import RULES, SERVICE_RULES
 from review.errors import RTAuthError, RTError, SnapshotError
 from review.rt.client import RTClient
 from review.settings.config import Config

@@ -15,7 +15,7 @@ import pandas as pd
 
 from review.analysis.facts import field_values, queue_now
 from review.analysis.metrics import incidents
-from review.closeout.gaps import incident_services
+from review.closeout.audit import incident_services
 from review.closeout.registry import Registry
 from review.settings.config import Config
 from review.snapshot.core import Snapshot

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from review.analysis import facts
-from review.closeout.gaps import RULES
+from review.closeout.rules import RULES
 from review.settings.config import WEEKDAYS, Config
 
 mdates: Any = importlib.import_module("matplotlib.dates")  # untyped in matplotlib's stubs

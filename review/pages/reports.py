@@ -27,9 +27,10 @@ from review.analysis.stats import MDC_METHOD, METHOD, POOL_MONTHS, month_statist
 from review.analysis.timeline import NOBODY
 from review.closeout import recurrence
 from review.closeout.followups import attach_followups, followup_links, followups_by_service
-from review.closeout.gaps import RULES, support_gaps
+from review.closeout.gaps import support_gaps
 from review.closeout.recurrence import recurrence_text, recurrences_by_service
 from review.closeout.registry import load_registry
+from review.closeout.rules import RULES
 from review.context import Context, PathLike, empty_frame, load_context
 from review.errors import ReviewError, TicketError
 from review.pages.display import (

@@ -53,6 +53,20 @@ class Registry(Mapping[str, T]):
             self.register(entry)
         return self
 
+    def discover(
+        self, package: str, entry_type: type[T], order_of: Callable[[T], int]
+    ) -> Registry[T]:
+        """Register every `entry_type` declared in the modules of `package` (see `collect`),
+        sorted by `order_of` (two entries at one place are a bug); returns the registry."""
+        found = [entry for _, entry in collect(package, entry_type)]
+        places: dict[int, str] = {}
+        for entry in found:
+            place, name = order_of(entry), self._name_of(entry)
+            if place in places:
+                raise ValueError(f"{self.kind}s {places[place]!r} and {name!r} share place {place}")
+            places[place] = name
+        return self.register_all(sorted(found, key=order_of))
+
     def __getitem__(self, name: str) -> T:
         try:
             return self._entries[name]
@@ -85,3 +99,18 @@ def collect(package: str, entry_type: type[T]) -> list[tuple[str, T]]:
         module = importlib.import_module(f"{package}.{info.name}")
         found += [(info.name, v) for v in vars(module).values() if isinstance(v, entry_type)]
     return found
+
+
+def heading(doc: str | None, where: str) -> tuple[str, str]:
+    """'Name: text.' from the first paragraph of a declaration's docstring, as (name, text).
+
+    A rule's or metric's docstring is its documentation; its first paragraph is also what
+    reports and tickets say about it, so the words are written once.
+    """
+    if not doc:
+        raise ValueError(f"{where} has no docstring (python -OO strips them: run without -OO)")
+    first = " ".join(doc.strip().split("\n\n")[0].split())
+    name, sep, text = first.partition(": ")
+    if not sep or not name or not text:
+        raise ValueError(f"{where}: the docstring must start 'Name: what it means.'")
+    return name, text

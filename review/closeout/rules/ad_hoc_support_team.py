@@ -1,0 +1,110 @@
+"""Support team ad hoc: the service's support assignment is temporary or unassigned (or
+unrecorded), or someone who owned the ticket is not in the service's support team, tech leads or
+Operations staff.
+
+The process's Close Out: "If specialist development staff with the right skills were
+undefined or only temporarily assigned, service owner and appropriate managers to establish
+permanent support responsibilities. Operations needs a record of these assignments."
+Evidence names the registry entry's support_assignment, or each person who owned the ticket
+(at creation or by a Set/Owner transaction) and the support team they are not in. Operations
+staff may own a ticket during triage without counting. Senior staff act on it once per
+service.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from review.analysis import facts
+from review.analysis.facts import AT_CREATION
+from review.analysis.timeline import NOBODY
+from review.closeout.audit import NO_SERVICE, Audit, join_evidence, txn_text
+from review.closeout.rule import rule
+
+
+@rule(
+    __doc__,
+    "ad-hoc-support-team",
+    order=20,
+    severity="medium",
+    scope="service",
+    action="Service owner and managers establish permanent support responsibilities; Operations "
+    "records them in the registry (support_team, support_assignment: permanent).",
+)
+def ad_hoc_support_team(audit: Audit) -> pd.DataFrame:
+    inc = audit.inc
+    assignment = inc["reg_support_assignment"]
+    weak = inc["registered"] & assignment.isin(["temporary", "unassigned"])
+    parts = [
+        pd.DataFrame(
+            {
+                "ticket_id": inc.index[weak],
+                "order": 0,
+                "evidence": ("support_assignment is " + assignment + " in " + audit.entry)[
+                    weak
+                ].to_numpy(),
+            }
+        ),
+        pd.DataFrame(
+            {
+                "ticket_id": inc.index[~inc["registered"]],
+                "order": 0,
+                "evidence": (
+                    "no registry entry for '"
+                    + inc["service"].where(inc["service"] != "", NO_SERVICE)
+                    + "', so no support assignment is recorded"
+                )[~inc["registered"]].to_numpy(),
+            }
+        ),
+    ]
+    # people who owned the ticket, at creation or by a Set/Owner change
+    owners = audit.events.loc[
+        facts.owner_set(audit.events), ["ticket_id", "txn_id", "at", "new"]
+    ].rename(columns={"new": "person"})
+    first = facts.at_creation(audit.segments).reset_index()
+    first = first.loc[first["owner"].notna() & (first["owner"] != NOBODY)]
+    initial = pd.DataFrame(
+        {"ticket_id": first["ticket_id"], "txn_id": AT_CREATION, "at": first["start"]},
+    ).assign(person=first["owner"].to_numpy())
+    owners = pd.concat([initial, owners], ignore_index=True)
+    owners = owners.loc[owners["ticket_id"].isin(inc.index[inc["registered"]])]
+    owners = owners.join(inc[["service"]], on="ticket_id")
+    allowed = pd.DataFrame(
+        [
+            (s.service, person)
+            for s in audit.registry.services
+            for person in (*s.support_team, *s.tech_leads)
+        ],
+        columns=["service", "person"],
+    ).drop_duplicates()
+    owners = owners.merge(allowed, on=["service", "person"], how="left", indicator=True)
+    outsiders = owners.loc[
+        (owners["_merge"] == "left_only") & ~owners["person"].isin(audit.registry.operations_staff)
+    ].sort_values(["ticket_id", "at", "txn_id"], kind="stable")
+    how = np.where(
+        outsiders["txn_id"] == AT_CREATION,
+        "owner at creation",
+        "owner set by " + txn_text(outsiders["txn_id"].clip(lower=0), outsiders["at"]),
+    )
+    team = inc["reg_support_team"].reindex(outsiders["ticket_id"]).str.join(", ")
+    entry = audit.entry.reindex(outsiders["ticket_id"])
+    parts.append(
+        pd.DataFrame(
+            {
+                "ticket_id": outsiders["ticket_id"].to_numpy(),
+                "order": 1,
+                "evidence": (
+                    outsiders["person"].to_numpy()
+                    + " owned it ("
+                    + how
+                    + ") but is not in the support team ["
+                    + team.to_numpy()
+                    + "] of "
+                    + entry.to_numpy()
+                ),
+            }
+        )
+    )
+    found = pd.concat(parts, ignore_index=True).sort_values(["ticket_id", "order"], kind="stable")
+    return join_evidence(found).reset_index()
