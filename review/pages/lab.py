@@ -38,6 +38,10 @@ HOOK = "review.pages.lab.keep_templates_clean"
 HOOK_CONFIG = Path("jupyter-config") / "rt-incident-review.json"  # in a checkout
 HOOK_CONFIG_DIR = Path("etc") / "jupyter" / "jupyter_server_config.d"
 START_SECONDS = 90.0
+# What opening the browser needs, on top of the kernels' environment.
+BROWSER_VARIABLES = frozenset(
+    {"BROWSER", "DISPLAY", "WAYLAND_DISPLAY", "XAUTHORITY", "DBUS_SESSION_BUS_ADDRESS"}
+)
 
 
 def _templates() -> Path:
@@ -218,9 +222,9 @@ def start(root: Path, open_path: str, port: int | None = None, browser: bool = F
         handle = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(handle, "w") as stream:
             stream.write(token)
-        env = _kernel_environment()  # the kernels get no RT credentials, as in a render
-        env.pop("JUPYTER_TOKEN", None)  # it would win over the file
-        env["JUPYTER_TOKEN_FILE"] = str(token_file)
+        env = _kernel_environment()  # the kernels get no credentials, as in a render
+        env.update({k: v for k, v in os.environ.items() if k in BROWSER_VARIABLES})
+        env["JUPYTER_TOKEN_FILE"] = str(token_file)  # a JUPYTER_TOKEN would win: not passed
         process = subprocess.Popen(
             lab_command(root.resolve(), open_path, port, browser), env=env, cwd=root
         )

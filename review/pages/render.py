@@ -44,7 +44,6 @@ import review
 from review.analysis.metrics import incidents
 from review.closeout.followups import followups_digest
 from review.context import derive_into, derived_dir, open_snapshot, registry_path
-from review.delivery.mail import PASSWORD_ENV as MAIL_PASSWORD_ENV
 from review.errors import Interrupted, ReviewError, SnapshotError
 from review.pages import warm
 from review.pages.display import local_time
@@ -67,12 +66,19 @@ MONTHLY_TEMPLATE = "monthly_report.ipynb"
 SUPPORT_TEMPLATE = "support_gaps.ipynb"
 STATE_FILE = ".render-state.json"
 KERNEL_NAME = "python3"
-# Never handed to the kernels that execute the notebooks: rendering reads snapshots only.
-CREDENTIAL_VARIABLES = (
-    "RT_PASSWORD", "RT_TOKEN", "RT_USER", "RT_USERNAME", "RT_AUTH", MAIL_PASSWORD_ENV,
-)  # fmt: skip
-# Any other variable whose name says it holds a secret.
-_SECRET_NAME = re.compile(r"(PASSWORD|PASSWD|TOKEN|SECRET|API_KEY)$", re.IGNORECASE)
+# What the kernels that execute the notebooks get of the environment: an allow-list, so no
+# credential reaches a notebook under any name (rendering reads snapshots only). The system's
+# basics, locale and time zone, the kit's own settings (REVIEW_*), and what Python, Jupyter,
+# matplotlib and numpy's thread pools read; the cache paths (XDG_*) keep the derived cache
+# the same one the command uses.
+KERNEL_VARIABLES = frozenset({
+    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TEMP", "TMP",
+    "VIRTUAL_ENV", "CONDA_PREFIX", "LD_LIBRARY_PATH", "IPYTHONDIR", "MPLBACKEND",
+    "MPLCONFIGDIR", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+})  # fmt: skip
+_KERNEL_FAMILIES = re.compile(r"(LC_|XDG_|JUPYTER_|REVIEW_)[A-Z0-9_]+|PYTHON[A-Z0-9]+")
+# Even in those families, a name that says it holds a secret (JUPYTER_TOKEN) is left out.
+_SECRET_NAME = re.compile(r"PASSW|TOKEN|SECRET|KEY|CREDENTIAL", re.IGNORECASE)
 # user:password@ in an address (RT_URL=https://alice:pw@rt.example.edu/, proxies).
 _USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
 _HTML_TEMPLATE = (
@@ -336,8 +342,9 @@ def _derived_with(inputs: Inputs, registry: Path | None) -> Path:
 def _kernel_environment() -> dict[str, str]:
     """Environment for the kernels: this package first on the path, no credentials.
 
-    Credential variables are left out and `user:password@` is taken out of addresses
-    (RT_URL); what a notebook prints can then never show them.
+    Only the variables a kernel needs are passed (KERNEL_VARIABLES and the families
+    beside it), and `user:password@` is taken out of any address among them; what a
+    notebook prints can then never show a credential.
 
     If the `python3` kernel spec does not run this interpreter (e.g. a user-level spec
     pointing at another Python), a private spec that does is put first on JUPYTER_PATH.
@@ -345,7 +352,8 @@ def _kernel_environment() -> dict[str, str]:
     env = {
         name: _USERINFO.sub("", value)
         for name, value in os.environ.items()
-        if name not in CREDENTIAL_VARIABLES and not _SECRET_NAME.search(name)
+        if (name in KERNEL_VARIABLES or _KERNEL_FAMILIES.fullmatch(name))
+        and not _SECRET_NAME.search(name)
     }
     package_root = str(Path(review.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(
