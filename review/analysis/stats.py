@@ -60,32 +60,6 @@ ADDED = [
 VERDICTS = ("better", "worse", "no clear change", "too few", "not covered")
 NOT_COVERED = "not covered"
 
-METHOD = (
-    "Intervals of the median and 90th percentile (p90): distribution-free, from order "
-    "statistics: the l-th to the u-th smallest of the month's n durations, with l and u from "
-    "the binomial distribution so that each end misses the true value at most 2.5% of the "
-    "time, whatever the shape of the durations (at least 95% coverage). A month too small "
-    "for that shows no interval and says how many incidents it needs (6 for the median, 36 "
-    "for the p90). The change in median is this month's minus the month before's; its "
-    "interval joins the two months' order-statistic intervals at 97.5% each (95% together; "
-    "7 incidents in each month). The verdict compares geometric means (the typical "
-    "duration on a log scale, which improvements scale): Welch's t-test on log durations "
-    f"(durations under {FLOOR_H * 60:.0f} minute count as {FLOOR_H * 60:.0f} minute); "
-    "'better' or 'worse' when the 95% interval of the ratio of geometric means, this month "
-    "over the month before, excludes 1 (lower is better; false alarms at most 5%), else "
-    f"'no clear change'; 'too few' when either month has fewer than {MIN_N} incidents, 'not "
-    "covered' when the snapshot does not wholly cover the month or the month before. Medians "
-    "and p90s use linear interpolation (as the report's)."
-)
-MDC_METHOD = (
-    "smallest detectable change: the proportional change (durations scaled up or down, as "
-    f"improvements do) that the verdict's test would call better or worse {POWER:.0%} of the "
-    "time when both months hold this month's n: log ratio (t 0.975 + t 0.80, 2n - 2 degrees "
-    "of freedom) x s x sqrt(2 / n), with s the standard deviation of log durations pooled "
-    f"within the month and the {POOL_MONTHS - 1} months before it (those the snapshot "
-    f"covers). A change over {REALISTIC_FOLD:g}-fold is reported as nothing realistic."
-)
-
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -215,6 +189,34 @@ def t_quantile(p: float, df: float) -> float:
             return step
         t = step
     return t
+
+
+METHOD = (
+    "Intervals of the median and 90th percentile (p90): distribution-free, from order "
+    "statistics: the l-th to the u-th smallest of the month's n durations, with l and u from "
+    "the binomial distribution so that each end misses the true value at most 2.5% of the "
+    "time, whatever the shape of the durations (at least 95% coverage). A month too small "
+    f"for that shows no interval and says how many incidents it needs ({min_n(0.5)} for the "
+    f"median, {min_n(0.9)} for the p90). The change in median is this month's minus the "
+    "month before's; its interval joins the two months' median intervals at 97.5% each (95% "
+    f"together; {min_n(0.5, math.sqrt(LEVEL))} incidents in each month). The verdict compares "
+    "geometric means (the typical duration on a log scale, which improvements scale): "
+    "Welch's t-test on log durations "
+    f"(durations under {FLOOR_H * 60:.0f} minute count as {FLOOR_H * 60:.0f} minute); "
+    "'better' or 'worse' when the 95% interval of the ratio of geometric means, this month "
+    "over the month before, excludes 1 (lower is better; false alarms at most 5%), else "
+    f"'no clear change'; 'too few' when either month has fewer than {MIN_N} incidents, 'not "
+    "covered' when the snapshot does not wholly cover the month or the month before. Medians "
+    "and p90s use linear interpolation (as the report's)."
+)
+MDC_METHOD = (
+    "smallest detectable change: the proportional change (durations scaled up or down, as "
+    f"improvements do) that the verdict's test would call better or worse {POWER:.0%} of the "
+    "time when both months hold this month's n: log ratio (t 0.975 + t 0.80, 2n - 2 degrees "
+    "of freedom) x s x sqrt(2 / n), with s the standard deviation of log durations pooled "
+    f"within the month and the {POOL_MONTHS - 1} months before it (those the snapshot "
+    f"covers). A change over {REALISTIC_FOLD:g}-fold is reported as nothing realistic."
+)
 
 
 # --------------------------------------------------------------------------- one month
