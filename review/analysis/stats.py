@@ -36,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from review.analysis.metric import CLOCKS
 from review.analysis.metrics import DURATIONS
 
 LEVEL = 0.95  # every interval, and the verdict's test (two-sided, so false alarms <= 5%)
@@ -46,8 +47,6 @@ POOL_MONTHS = 6  # the spread behind the smallest detectable change: this month 
 REALISTIC_FOLD = 4.0  # a change larger than 4-fold (a cut of over 75%) is not realistic
 QUANTILES = {"median": 0.5, "p90": 0.9}
 
-METRICS = {key: spec.label for key, spec in DURATIONS.items()}  # the durations, by key
-CLOCKS = {"wall": "_h", "business": "_bh"}
 # `review stats`'s columns, a stable interface: never renamed or reordered; ADDED follow them.
 COLUMNS = [
     "month", "metric", "clock", "n", "median_h", "median_ci_low", "median_ci_high", "p90_h",
@@ -418,7 +417,7 @@ def month_statistics(
     samples: dict[tuple[str, str], FloatArray] = {
         (str(m), column): _clean(part[column])
         for m, part in metrics.groupby("month", sort=False)
-        for column in (metric + suffix for metric in METRICS for suffix in CLOCKS.values())
+        for column in (c.column(metric) for metric in DURATIONS for c in CLOCKS.values())
     }
     squares = {key: _squares(values) for key, values in samples.items()}
     empty = np.array([], dtype=float)
@@ -433,10 +432,10 @@ def month_statistics(
     for month in months:
         period = pd.Period(month, freq="M")
         window = [str(period - k) for k in range(POOL_MONTHS)]
-        for metric in METRICS:
-            for clock, suffix in CLOCKS.items():
-                column = metric + suffix
-                row = {**_BLANK, "month": month, "metric": metric, "clock": clock}
+        for metric in DURATIONS:
+            for clock in CLOCKS.values():
+                column = clock.column(metric)
+                row = {**_BLANK, "month": month, "metric": metric, "clock": clock.name}
                 row["previous"] = window[1]
                 rows.append(row)
                 if not covered.get(month, False):
@@ -529,7 +528,7 @@ def sentences(statistics: pd.DataFrame, month: str, clock: str = "wall") -> pd.D
     out = []
     for record in part.to_dict("records"):
         row = SimpleNamespace(**{str(k): v for k, v in record.items()})
-        label = METRICS[str(row.metric)]
+        label = DURATIONS[str(row.metric)].label
         before = pd.Period(str(row.previous), freq="M").strftime("%B")
         if pd.isna(row.n):
             text = f"{label}: the snapshot does not cover {month}"

@@ -14,7 +14,7 @@ from datetime import date
 import pandas as pd
 
 from review.analysis.facts import field_values, queue_now
-from review.analysis.metrics import incidents
+from review.analysis.incidents import incidents
 from review.closeout.audit import incident_services
 from review.closeout.registry import Registry
 from review.settings.config import Config

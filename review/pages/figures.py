@@ -20,6 +20,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from review.analysis import facts
+from review.analysis.metric import CLOCKS
+from review.analysis.metrics import DURATIONS
 from review.closeout.rules import RULES
 from review.settings.config import WEEKDAYS, Config
 
@@ -325,8 +327,6 @@ def duration_distributions(metrics: pd.DataFrame, title: str = "") -> Figure:
     Median and 90th percentile of the wall-clock hours are marked; the x axis is
     linear up to 1 hour and logarithmic beyond, so minutes and days both show.
     """
-    from review.analysis.metrics import DURATIONS
-
     fig = _figure(11, 3.6 if len(metrics) else 1.4)
     with matplotlib.rc_context(_RC):
         axes = fig.subplots(1, len(DURATIONS), sharey=True)
@@ -378,8 +378,6 @@ def monthly_comparison(
     With `statistics` (review.analysis.stats.month_statistics), each median and p90 carries its 95%
     interval as an error bar (none where the month has too few incidents for one).
     """
-    from review.analysis.metrics import DURATIONS
-
     fig = _figure(11, 3.2)
     months = comparison["month"].astype(str).tolist()
     x = np.arange(len(months))
@@ -439,7 +437,7 @@ def _interval_bars(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The (low, high) interval per month of one statistic of `metric` (its key); NaN where
     there is none."""
-    clock = "wall" if unit == "h" else "business"
+    clock = CLOCKS[unit].name
     rows = statistics.loc[(statistics["metric"] == metric) & (statistics["clock"] == clock)]
     rows = rows.set_index("month").reindex(months)
     low = pd.to_numeric(rows[f"{stat}_ci_low"], errors="coerce").to_numpy(dtype=float)

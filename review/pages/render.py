@@ -41,7 +41,7 @@ from typing import Any
 import pandas as pd
 
 import review
-from review.analysis.metrics import incidents
+from review.analysis.incidents import incidents
 from review.closeout.followups import followups_digest
 from review.context import derive_into, derived_dir, open_snapshot, registry_path
 from review.errors import Interrupted, ReviewError, SnapshotError

@@ -21,7 +21,9 @@ from typing import Any
 import pandas as pd
 
 from review.analysis import facts
-from review.analysis.metrics import CLOCKS, DURATIONS, REPORT_ORDER, definitions, incidents
+from review.analysis.incidents import incidents
+from review.analysis.metric import CLOCKS
+from review.analysis.metrics import DURATIONS, REPORT_ORDER, definitions
 from review.analysis.sla import attainment, deadlines, sla_table
 from review.analysis.stats import MDC_METHOD, METHOD, POOL_MONTHS, month_statistics, sentences
 from review.analysis.timeline import NOBODY
@@ -380,7 +382,7 @@ class MonthlyReport:
         """`review stats`'s rows for the report's months (hours rounded): the stable columns,
         the ratio of geometric means the verdict is about, the smallest detectable change,
         and why an interval is not shown."""
-        from review.analysis.stats import COLUMNS, METRICS
+        from review.analysis.stats import COLUMNS
 
         shown = [*COLUMNS, "ratio_geomean", "ratio_ci_low", "ratio_ci_high", "mdc_pct"]
         table = self.month_stats[shown]
@@ -390,7 +392,7 @@ class MonthlyReport:
         withheld = reasons.apply(lambda r: "; ".join(dict.fromkeys(v for v in r if v)), axis=1)
         clocks = {"wall": "wall-clock", "business": "business hours"}
         return table.assign(
-            metric=table["metric"].map(METRICS),
+            metric=table["metric"].map({k: m.label for k, m in DURATIONS.items()}),
             clock=table["clock"].map(clocks),
             mdc_pct=table["mdc_pct"].round(0),
             intervals_withheld=withheld,
@@ -416,12 +418,12 @@ def duration_statistics(metrics: pd.DataFrame, config: Config) -> pd.DataFrame:
     still_open = int(metrics["resolved_at"].isna().sum())
     words = definitions(config)
     for key, m in DURATIONS.items():
-        for (clock, basis), column in zip(CLOCKS.items(), m.columns, strict=True):
+        for clock, column in zip(CLOCKS.values(), m.columns, strict=True):
             values = metrics[column].dropna().astype(float)
             rows.append(
                 {
                     "metric": m.label,
-                    "hours": basis,
+                    "hours": clock.hours,
                     "incidents": len(values),
                     "includes": m.includes.format(
                         missing=len(metrics) - len(values),
@@ -432,7 +434,7 @@ def duration_statistics(metrics: pd.DataFrame, config: Config) -> pd.DataFrame:
                     "p90": values.quantile(0.9) if len(values) else float("nan"),
                     "mean": values.mean() if len(values) else float("nan"),
                     "definition": words[key]
-                    + (" " + business_hours_text(config) if clock == "bh" else ""),
+                    + (" " + business_hours_text(config) if clock.suffix == "bh" else ""),
                 }
             )
     return pd.DataFrame(rows).round({"median": 2, "p90": 2, "mean": 2})

@@ -1,0 +1,32 @@
+"""triaged at: the first of: the owner set from Nobody to a person; a reply (Correspond) from
+staff; staff moving the status out of '{initial}'. Staff = anyone who is neither a requestor of
+the ticket nor RT_System. A ticket created already closed was never triaged.
+
+The process asks for immediate triage of an urgent problem: the recipient contacts
+ops-help and the service owner, who takes the ticket as Tech Lead. Staff moving the
+status, replying or taking the ticket are what RT records of it.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from review.analysis import facts
+from review.analysis.incidents import Incidents
+from review.analysis.metric import metric
+
+
+@metric(
+    __doc__,
+    "triaged_at",
+    order=20,
+    unit="time",
+)
+def triaged_at(inc: Incidents) -> pd.Series:
+    ev = inc.events
+    triage = (
+        facts.owner_taken(ev)
+        | facts.staff_reply(ev)
+        | facts.staff_left_status(ev, inc.config.statuses.initial)
+    )
+    return inc.per_ticket(ev.loc[triage].groupby("ticket_id")["at"].min())
