@@ -5,9 +5,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from review.analysis.metrics import metrics_for_snapshot
 from review.closeout.registry import Registry, load_registry
 from review.settings.config import Config, load_config, source_dir
+from review.snapshot.core import load_snapshot
 from scenarios.generate import generate_snapshot
+from tests.metric_cases import EXAMPLE, SCENARIOS
 from tests.rule_cases import audit
 
 GAP_FIXTURES = Path(__file__).parent / "fixtures" / "gaps"
@@ -41,3 +44,17 @@ def sample_findings(config: Config) -> pd.DataFrame:
     """Every finding on the bundled sample with its registry (transaction ids left out)."""
     data = source_dir("data")
     return audit(data / "sample", config, load_registry(data / "services.yaml"))
+
+
+@pytest.fixture(scope="session")
+def example_metrics(config: Config) -> pd.DataFrame:
+    """The metrics of tests/fixtures/rt-example (a real RT's dump), indexed by ticket_id."""
+    return metrics_for_snapshot(load_snapshot(EXAMPLE), config).set_index("ticket_id", drop=False)
+
+
+@pytest.fixture(scope="session")
+def sample_metrics(config: Config, tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    """The metrics of the sample generated afresh from data/scenarios, indexed by ticket_id."""
+    directory = generate_snapshot(SCENARIOS, tmp_path_factory.mktemp("sample") / "snap")
+    table = metrics_for_snapshot(load_snapshot(directory), config)
+    return table.set_index("ticket_id", drop=False)

@@ -1,9 +1,9 @@
-"""Metrics on the snapshot dumped from a real RT 5.0.3, worked out by hand from its history."""
+"""Metrics on the snapshot dumped from a real RT 5.0.3, worked out by hand from its history
+(the values: tests/metrics/<key>.yaml, under rt-example)."""
 
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from review.analysis.metrics import METRIC_COLUMNS, format_metrics, metrics_for_snapshot
 from review.analysis.timeline import build_events, state_segments
@@ -21,32 +21,19 @@ EXAMPLE = Path(__file__).parent / "fixtures" / "rt-example"
 # Ticket 2: created by alice for cust2/cust3 Mon 2026-09-14 14:00Z; alice takes it 15:00Z (triage, 1 h);
 #   alice -> Nobody -> dave: 1 change; rejected Wed 11:00Z (07:00 EDT): 45 h; business
 #   Mon 10:00-17:00 EDT (7) + Tue (8) + Wed before opening (0) = 15 h. No staff reply: gap 45 h.
-EXPECTED = [
-    dict(ticket_id=1, queue="dev-web", service="web-portal", classification="Urgent - Outage",
-         opened_at="2026-09-08T13:05:00Z", triaged_at="2026-09-08T13:20:00Z",
-         resolved_at="2026-09-10T12:00:00Z", time_to_triage_h=0.25, time_to_triage_bh=0.25,
-         handoff_count=1, time_in_handoff_h=22.17, time_in_handoff_bh=6.0, time_to_resolve_h=46.92,
-         time_to_resolve_bh=15.92, tech_lead_handoffs=1, reopen_count=1, max_update_gap_h=25.92),
-    dict(ticket_id=2, queue="ops-help", service="lists", classification="",
-         opened_at="2026-09-14T14:00:00Z", triaged_at="2026-09-14T15:00:00Z",
-         resolved_at="2026-09-16T11:00:00Z", time_to_triage_h=1.0, time_to_triage_bh=1.0,
-         handoff_count=0, time_in_handoff_h=None, time_in_handoff_bh=None, time_to_resolve_h=45.0,
-         time_to_resolve_bh=15.0, tech_lead_handoffs=1, reopen_count=0, max_update_gap_h=45.0),
-]  # fmt: skip
+# Each metric's values for these two tickets, worked out above: tests/metrics/<key>.yaml.
+IDENTITY = {
+    1: {"queue": "dev-web", "service": "web-portal", "classification": "Urgent - Outage"},
+    2: {"queue": "ops-help", "service": "lists", "classification": ""},
+}
 
 
-def test_metrics_of_the_real_rt_example_match_hand_computed() -> None:
+def test_metrics_of_the_real_rt_example_have_every_column_and_who_it_concerns() -> None:
     table = format_metrics(metrics_for_snapshot(load_snapshot(EXAMPLE), load_config()))
     assert list(table.columns) == METRIC_COLUMNS
-    rows = table.drop(columns="subject").to_dict("records")
-    for got, want in zip(rows, EXPECTED, strict=True):
-        for key, value in want.items():
-            if value is None:
-                assert pd.isna(got[key]), key
-            elif isinstance(value, float):
-                assert got[key] == pytest.approx(value, abs=0.01), key
-            else:
-                assert got[key] == value, key
+    rows = table.set_index("ticket_id")
+    assert rows[["queue", "service", "classification"]].to_dict("index") == IDENTITY
+    assert rows.loc[1, "opened_at"] == "2026-09-08T13:05:00Z"  # format_metrics: ISO 8601 UTC
 
 
 def test_events_drop_mail_copies_and_owner_twins_and_name_things() -> None:

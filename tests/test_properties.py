@@ -9,7 +9,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from review.analysis.metrics import metrics_for_snapshot
+from review.analysis.metrics import DURATIONS, metrics_for_snapshot
 from review.settings.config import load_config
 from review.snapshot.core import DATA_FILES, load_snapshot, read_jsonl, write_snapshot
 from scenarios.generate import generate_snapshot
@@ -81,8 +81,7 @@ def test_durations_are_sane(tmp_path_factory, incidents) -> None:  # type: ignor
     lifetime = m["time_to_resolve_h"]
     for column in [c for c in m.columns if c.endswith(("_h", "_bh"))]:
         assert (m[column].dropna() >= -1e-9).all(), column
-    for wall, business in [("time_to_triage_h", "time_to_triage_bh"), ("time_in_handoff_h", "time_in_handoff_bh"),
-                           ("time_to_resolve_h", "time_to_resolve_bh")]:  # fmt: skip
+    for wall, business in (spec.columns for spec in DURATIONS.values()):
         both = m[[wall, business]].dropna()
         assert (both[business] <= both[wall] + 1e-9).all()
     handed = m.dropna(subset=["time_in_handoff_h"])
