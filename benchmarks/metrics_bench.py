@@ -27,7 +27,7 @@ from review.closeout.checklist import process_checklist
 from review.closeout.gaps import find_gaps, support_gaps
 from review.closeout.registry import load_registry
 from review.settings.config import load_config
-from review.snapshot.core import DATA_FILES, MANIFEST, file_sha256, load_snapshot
+from review.snapshot import DATA_FILES, MANIFEST, file_sha256, load_snapshot
 
 BASE = "https://rt.example.edu/REST/2.0/"
 STAFF = [f"staff{i}" for i in range(40)]

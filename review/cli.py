@@ -30,7 +30,7 @@ from review.settings.config import (
     project_dir,
     sample_snapshot,
 )
-from review.snapshot.core import Snapshot, load_snapshot
+from review.snapshot import Snapshot, load_snapshot
 from review.text import spreadsheet_safe
 
 

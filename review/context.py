@@ -35,7 +35,7 @@ from review.settings.config import (
     sample_snapshot,
     with_registry,
 )
-from review.snapshot.core import Snapshot, load_snapshot
+from review.snapshot import Snapshot, load_snapshot
 from review.snapshot.fingerprint import derived_key
 
 PathLike = str | os.PathLike[str]

@@ -19,7 +19,7 @@ import pandas as pd
 
 from review.analysis.sla import UNSET_DUE
 from review.errors import ReviewError
-from review.snapshot.core import UNSET_DATE, write_snapshot
+from review.snapshot import UNSET_DATE, write_snapshot
 from scenarios.model import (
     LINK_KINDS,
     Incident,
@@ -430,7 +430,7 @@ def _sla_actions(scenarios: ScenarioSet, base_url: str) -> dict[int, dict[str, s
     from review.analysis.sla import add_business_seconds, due_history
     from review.analysis.timeline import build_events
     from review.settings.config import default_config
-    from review.snapshot.core import load_snapshot
+    from review.snapshot import load_snapshot
 
     site = scenarios.site
     if not site.sla.levels:

@@ -8,7 +8,7 @@ import pytest
 from review.analysis.metrics import metrics_for_snapshot
 from review.closeout.registry import Registry, load_registry
 from review.settings.config import Config, load_config, source_dir
-from review.snapshot.core import load_snapshot
+from review.snapshot import load_snapshot
 from scenarios.generate import generate_snapshot
 from tests.metric_cases import EXAMPLE, SCENARIOS
 from tests.rule_cases import audit

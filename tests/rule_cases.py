@@ -20,7 +20,7 @@ from review.analysis.timeline import build_events
 from review.closeout.gaps import find_gaps
 from review.closeout.registry import Registry
 from review.settings.config import Config, source_dir
-from review.snapshot.core import load_snapshot
+from review.snapshot import load_snapshot
 from tests.evidence import entry, unpin_frame
 
 CASES = Path(__file__).parent / "rules"

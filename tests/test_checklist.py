@@ -18,7 +18,7 @@ from review.closeout.checklist import (
 )
 from review.closeout.registry import Registry, parse_registry
 from review.settings.config import Config
-from review.snapshot.core import Snapshot, load_snapshot
+from review.snapshot import Snapshot, load_snapshot
 from tests.evidence import entry, unpin_frame
 
 FIXTURES = Path(__file__).parent / "fixtures" / "gaps"

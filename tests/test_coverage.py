@@ -15,7 +15,7 @@ from review.errors import ReviewError, SnapshotError
 from review.pages import reports
 from review.pages.display import Banner, Note
 from review.settings.config import load_config, sample_snapshot
-from review.snapshot.core import load_snapshot
+from review.snapshot import load_snapshot
 from scenarios.generate import generate_snapshot
 from tests.render_scenario import SITE
 

@@ -8,7 +8,7 @@ import pytest
 from review.analysis import facts
 from review.analysis.timeline import EVENT_COLUMNS
 from review.pages import figures
-from review.snapshot.core import Snapshot
+from review.snapshot import Snapshot
 
 T0 = pd.Timestamp("2026-08-03T14:00:00Z")
 

@@ -172,7 +172,7 @@ def test_rendered_reports_depend_on_the_pulled_follow_ups(tmp_path: Path) -> Non
     (ages), renders again; a snapshot without follow-ups keeps its fingerprints."""
     from review.closeout.followups import followups_digest
     from review.settings.config import sample_snapshot
-    from review.snapshot.core import DATA_FILES, load_snapshot, read_jsonl, write_snapshot
+    from review.snapshot import DATA_FILES, load_snapshot, read_jsonl, write_snapshot
 
     rows = [read_jsonl(sample_snapshot() / name) for name in DATA_FILES]
 

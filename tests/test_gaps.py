@@ -31,7 +31,7 @@ from review.closeout.registry import Registry, load_registry
 from review.closeout.rules import RULES
 from review.errors import ConfigError
 from review.settings.config import Config, load_config, source_dir
-from review.snapshot.core import Snapshot, load_snapshot, read_jsonl, write_snapshot
+from review.snapshot import Snapshot, load_snapshot, read_jsonl, write_snapshot
 from tests.evidence import entry
 from tests.rule_cases import audit, sample_total
 

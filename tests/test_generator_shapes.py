@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from review.settings.config import sample_snapshot
-from review.snapshot.core import DATA_FILES, read_jsonl
+from review.snapshot import DATA_FILES, read_jsonl
 
 EXAMPLE = Path(__file__).parent / "fixtures" / "rt-example"
 

@@ -21,7 +21,7 @@ from review.closeout.gaps import find_gaps
 from review.closeout.registry import load_registry
 from review.errors import ReviewError
 from review.settings.config import _default_tree, load_config
-from review.snapshot.core import DATA_FILES, load_snapshot
+from review.snapshot import DATA_FILES, load_snapshot
 
 EXAMPLE = Path(__file__).parent / "fixtures" / "rt-example"
 REGISTRY = Path(__file__).parent / "fixtures" / "gaps" / "services.yaml"

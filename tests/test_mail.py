@@ -221,7 +221,7 @@ def test_remind_mails_one_digest_per_owner(
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     from review.settings.config import sample_snapshot
-    from review.snapshot.core import DATA_FILES, read_jsonl, write_snapshot
+    from review.snapshot import DATA_FILES, read_jsonl, write_snapshot
 
     inbox, port = smtp
     sample = sample_snapshot()

@@ -8,7 +8,7 @@ import pandas as pd
 from review.analysis.metrics import METRIC_COLUMNS, format_metrics, metrics_for_snapshot
 from review.analysis.timeline import build_events, state_segments
 from review.settings.config import load_config
-from review.snapshot.core import load_snapshot
+from review.snapshot import load_snapshot
 
 EXAMPLE = Path(__file__).parent / "fixtures" / "rt-example"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from review.settings.config import sample_snapshot
-from review.snapshot.core import DATA_FILES, read_jsonl, write_snapshot
+from review.snapshot import DATA_FILES, read_jsonl, write_snapshot
 
 SEPTEMBER_KEPT = 4  # incidents of the sample opened in September kept in the local copy
 

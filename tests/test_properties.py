@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from review.analysis.metrics import DURATIONS, metrics_for_snapshot
 from review.settings.config import load_config
-from review.snapshot.core import DATA_FILES, load_snapshot, read_jsonl, write_snapshot
+from review.snapshot import DATA_FILES, load_snapshot, read_jsonl, write_snapshot
 from scenarios.generate import generate_snapshot
 
 CONFIG = load_config()

@@ -12,7 +12,7 @@ import pytest
 from review.closeout.registry import FRAME_COLUMNS, load_registry, parse_registry
 from review.errors import RegistryError
 from review.settings.config import load_config, source_dir
-from review.snapshot.core import load_snapshot
+from review.snapshot import load_snapshot
 
 GOOD = """\
 operations_staff: [otto]

@@ -12,7 +12,7 @@ from review.context import derived_dir, load_context
 from review.errors import SnapshotError
 from review.pages import render as rendering
 from review.settings.config import load_config, sample_snapshot
-from review.snapshot.core import DATA_FILES, read_jsonl, read_manifest, write_snapshot
+from review.snapshot import DATA_FILES, read_jsonl, read_manifest, write_snapshot
 from tests.render_scenario import HOSTILE_TICKET, LONG_TICKET, make_snapshot
 
 SECOND = "SECOND VERSION of the snapshot"
@@ -84,7 +84,7 @@ def test_a_kernel_without_its_derived_cache_says_so_or_refuses_a_new_version(
 def test_follow_ups_are_read_from_the_version_the_batch_read(tmp_path: Path) -> None:
     """The follow-ups file is read at render time: a swapped one is refused, not mixed in."""
     from review.closeout.followups import read_followups
-    from review.snapshot.core import load_snapshot
+    from review.snapshot import load_snapshot
     from tests.test_followups import ticket
 
     rows = [read_jsonl(sample_snapshot() / name) for name in DATA_FILES]

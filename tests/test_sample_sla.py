@@ -14,7 +14,7 @@ import pytest
 from review.analysis.sla import attainment, sla_table
 from review.errors import ScenarioError
 from review.settings.config import load_config, sample_snapshot, source_dir
-from review.snapshot.core import load_snapshot, read_jsonl
+from review.snapshot import load_snapshot, read_jsonl
 from scenarios.model import load_scenarios
 
 UNSET = "1970-01-01 00:00:00"

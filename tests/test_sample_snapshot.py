@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from review.settings.config import sample_snapshot, source_dir
-from review.snapshot.core import DATA_FILES, MANIFEST, load_snapshot
+from review.snapshot import DATA_FILES, MANIFEST, load_snapshot
 from scenarios.generate import generate_snapshot
 
 

@@ -28,7 +28,7 @@ from review.cli import main
 from review.errors import ConfigError
 from review.settings.calendar import BusinessClock
 from review.settings.config import load_config
-from review.snapshot.core import Snapshot, load_snapshot
+from review.snapshot import Snapshot, load_snapshot
 from scenarios.generate import generate_snapshot
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sla"

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from review.errors import SnapshotError
-from review.snapshot.core import DATA_FILES, load_snapshot, read_jsonl, write_snapshot
+from review.snapshot import DATA_FILES, load_snapshot, read_jsonl, write_snapshot
 
 EXAMPLE = Path(__file__).parent / "fixtures" / "rt-example"
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from review.cli import main
-from review.snapshot.core import read_jsonl
+from review.snapshot import read_jsonl
 from review.text import spreadsheet_safe, visible, visible_frame
 
 EXAMPLE = Path(__file__).parent / "fixtures" / "rt-example"

@@ -9,7 +9,7 @@ from review.analysis.metrics import METRIC_COLUMNS, metrics_for_snapshot
 from review.cli import main
 from review.pages import figures, reports
 from review.settings.config import load_config
-from review.snapshot.core import load_snapshot, read_jsonl, write_snapshot
+from review.snapshot import load_snapshot, read_jsonl, write_snapshot
 
 SAMPLE = Path(__file__).parent.parent / "data" / "sample"
 

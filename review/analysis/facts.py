@@ -14,7 +14,7 @@ import pandas as pd
 
 from review.analysis.timeline import AT_CREATION as AT_CREATION  # re-exported: read it from here
 from review.analysis.timeline import NOBODY, REQUESTOR, STAFF
-from review.snapshot.core import Snapshot
+from review.snapshot import Snapshot
 
 ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"  # how every UTC time is written in evidence and files
 

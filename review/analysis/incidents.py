@@ -14,7 +14,7 @@ import pandas as pd
 from review.analysis import facts
 from review.settings.calendar import BusinessClock
 from review.settings.config import Config
-from review.snapshot.core import Snapshot
+from review.snapshot import Snapshot
 
 Value = pd.Series | pd.DataFrame  # a metric per incident; a duration: a frame of h and bh
 

@@ -20,7 +20,7 @@ from review.analysis.timeline import REQUESTOR, STAFF, build_events, state_segme
 from review.settings.calendar import BusinessClock
 from review.settings.config import Config
 from review.settings.service_levels import TYPES, Agreements, Target
-from review.snapshot.core import Snapshot
+from review.snapshot import Snapshot
 
 SLA_COLUMNS = [
     "ticket_id", "sla", "response_due_at", "responded_at", "response_breached", "resolve_due_at",

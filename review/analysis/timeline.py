@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from review.settings.config import Config
-from review.snapshot.core import Snapshot
+from review.snapshot import Snapshot
 
 SYSTEM_USER = "RT_System"
 NOBODY = "Nobody"

@@ -19,7 +19,7 @@ from review.analysis.timeline import NOBODY, state_segments
 from review.closeout.registry import Registry
 from review.settings.calendar import BusinessClock
 from review.settings.config import Config, project_dir
-from review.snapshot.core import Snapshot
+from review.snapshot import Snapshot
 
 SENIOR_STAFF = "senior staff"
 NO_SERVICE = "(no service)"

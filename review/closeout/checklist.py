@@ -26,7 +26,7 @@ from review.closeout.rules.not_validated import not_validated
 from review.closeout.rules.temporary_fix_no_followup import temporary_fix_no_followup
 from review.closeout.rules.unknown_service_owner import unknown_service_owner
 from review.settings.config import Config
-from review.snapshot.core import Snapshot
+from review.snapshot import Snapshot
 
 CHECKLIST_COLUMNS = ["ticket_id", "step", "state", "evidence", "how_to_observe"]
 STATES = ("done", "missing", "not applicable", "not observable")

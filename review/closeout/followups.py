@@ -29,7 +29,7 @@ from review.closeout.rules import RULES, SERVICE_RULES
 from review.errors import RTAuthError, RTError, SnapshotError
 from review.rt.client import RTClient
 from review.settings.config import Config
-from review.snapshot.core import Snapshot
+from review.snapshot import Snapshot
 from review.text import visible
 
 TAG = "followup"
@@ -541,7 +541,7 @@ def read_followups(
     """The follow-ups pulled with a snapshot (followups.jsonl), or None when the pull did not
     take them (older snapshots, the bundled sample). Checked against the manifest: the one
     given (the version the rest of the snapshot was read from), else the one on disk."""
-    from review.snapshot.core import FOLLOWUPS, file_sha256, read_jsonl, read_manifest
+    from review.snapshot import FOLLOWUPS, file_sha256, read_jsonl, read_manifest
 
     path = Path(snapshot_dir) / FOLLOWUPS
     pinned = manifest is not None
@@ -614,7 +614,7 @@ def attach_followups(findings: pd.DataFrame, snapshot: Snapshot, config: Config)
 def followups_digest(snapshot: Snapshot) -> str:
     """What the reports show of the follow-ups changes with this: the pulled file and, since
     ages and overdue count to the pull, its time ('' without follow-ups)."""
-    from review.snapshot.core import FOLLOWUPS
+    from review.snapshot import FOLLOWUPS
 
     path = snapshot.path / FOLLOWUPS
     if not path.is_file():

@@ -19,7 +19,7 @@ from review.closeout.registry import Registry
 from review.closeout.rule import SERVICE_OWNER, SEVERITY_RANK
 from review.closeout.rules import RULES, SERVICE_RULES
 from review.settings.config import Config
-from review.snapshot.core import Snapshot
+from review.snapshot import Snapshot
 
 FINDING_COLUMNS = ["ticket_id", "service", "rule", "severity", "evidence", "action", "action_owner"]
 

@@ -18,7 +18,7 @@ from review.analysis.incidents import incidents
 from review.closeout.audit import incident_services
 from review.closeout.registry import Registry
 from review.settings.config import Config
-from review.snapshot.core import Snapshot
+from review.snapshot import Snapshot
 
 COLUMNS = [
     "ticket_id", "service", "root_cause", "opened_at", "recurrence_of", "previous_opened_at",

@@ -18,7 +18,7 @@ from review.closeout.followups import read_followups, rt_web_url
 from review.closeout.gaps import REVIEW_ACTION, review_overdue
 from review.closeout.registry import Registry
 from review.settings.config import Config
-from review.snapshot.core import Snapshot
+from review.snapshot import Snapshot
 from review.text import visible
 
 UNASSIGNED = "(no owner)"

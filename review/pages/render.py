@@ -49,7 +49,7 @@ from review.pages import warm
 from review.pages.display import local_time
 from review.settings.config import Config, load_config, templates_dir, with_registry
 from review.settings.months import month_of
-from review.snapshot.core import Snapshot, umask_mode
+from review.snapshot import Snapshot, umask_mode
 from review.snapshot.fingerprint import (
     config_digest,
     digest,

@@ -53,7 +53,7 @@ from review.pages.display import notebook_setup as notebook_setup
 from review.pages.display import safe_table as safe_table
 from review.settings.config import NEW_SNAPSHOT, Config, is_bundled_sample, project_dir
 from review.settings.months import month_of, month_span, parse_date, previous_months, resolve_month
-from review.snapshot.core import Snapshot, covers
+from review.snapshot import Snapshot, covers
 from review.text import visible
 
 NOT_COVERED = "not covered"  # a compared month the snapshot does not wholly cover: never 0

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from review.errors import RTError, SnapshotError
 from review.rt.client import Page, RTClient, RTNotFound
-from review.snapshot.core import DATA_FILES, UNSET_DATE, read_jsonl, snapshot_target, write_snapshot
+from review.snapshot import DATA_FILES, UNSET_DATE, read_jsonl, snapshot_target, write_snapshot
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from review.errors import ReviewError
+from review.snapshot.cache import CACHE_LAYOUT
+from review.snapshot.layout import DATA_FILES
+from review.snapshot.manifest import read_manifest
 
 if TYPE_CHECKING:
     from review.settings.config import Config
-    from review.snapshot.core import Snapshot
+    from review.snapshot.frames import Snapshot
 
 # the per-ticket frames of a snapshot and those every incident shares
 _PER_TICKET = ("tickets", "transactions", "watchers", "custom_fields", "links")
@@ -90,7 +93,6 @@ def file_stamps(directory: Path, names: Iterable[str]) -> list[tuple[str, int, i
 def snapshot_key(directory: Path, manifest: dict[str, Any]) -> str:
     """The snapshot cache's key: the cache layout, the version, the checksums, the stamps."""
     from review import __version__
-    from review.snapshot.core import CACHE_LAYOUT, DATA_FILES
 
     stamps = file_stamps(directory, DATA_FILES)
     return digest(CACHE_LAYOUT, __version__, manifest.get("sha256"), stamps)[:32]
@@ -98,8 +100,6 @@ def snapshot_key(directory: Path, manifest: dict[str, Any]) -> str:
 
 def derived_key(snapshot_dir: Path, config: Config) -> str:
     """The derived cache's key: this snapshot (where, which version), config, registry, code."""
-    from review.snapshot.core import DATA_FILES, read_manifest
-
     real = snapshot_dir.resolve()
     return digest(
         str(real),

@@ -19,7 +19,7 @@ from review.errors import RTUnreachable
 from review.rt.client import RTClient, RTNotFound
 from review.rt.pull import PullReport, Window, pull
 from review.settings.config import load_config, source_dir
-from review.snapshot.core import DATA_FILES, load_snapshot, read_jsonl
+from review.snapshot import DATA_FILES, load_snapshot, read_jsonl
 from scenarios.generate import generate_snapshot
 from scenarios.replay import AUDITOR, PASSWORD, rt_server
 

@@ -23,7 +23,7 @@ from review.analysis.timeline import build_events
 from review.rt.pull import Window, pull
 from review.settings.calendar import BusinessClock
 from review.settings.config import load_config
-from review.snapshot.core import Snapshot, load_snapshot
+from review.snapshot import Snapshot, load_snapshot
 from scenarios import replay
 from scenarios.rt_config import rt_site_config
 

@@ -20,7 +20,7 @@ from review.analysis.timeline import build_events, state_segments
 from review.settings.calendar import BusinessClock, calendar_text
 from review.settings.config import Config
 from review.settings.registries import Registry
-from review.snapshot.core import Snapshot
+from review.snapshot import Snapshot
 
 IDENTITY_COLUMNS = ["ticket_id", "subject", "queue", "service", "classification"]
 METRICS: Registry[Metric] = Registry[Metric]("metric", lambda m: m.key).discover(
