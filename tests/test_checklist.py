@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+import review.closeout.steps as steps_package
 from review.analysis.timeline import build_events
-from review.closeout.checklist import (
-    CHECKLIST_COLUMNS,
-    STATES,
-    STEPS,
-    checklist_for,
-    process_checklist,
-)
+from review.closeout.checklist import CHECKLIST_COLUMNS, checklist_for, process_checklist
 from review.closeout.registry import Registry, parse_registry
+from review.closeout.step import STATES, Step
+from review.closeout.steps import STEPS
 from review.settings.config import Config
 from review.snapshot import Snapshot, load_snapshot
 from tests.evidence import entry, unpin_frame
@@ -50,27 +48,46 @@ def test_one_row_per_incident_and_step_in_process_order(table: pd.DataFrame) -> 
     assert list(table.columns) == CHECKLIST_COLUMNS
     assert len(table) == 13 * len(STEPS)
     for _, one in table.groupby("ticket_id"):
-        assert tuple(one["step"]) == STEPS
+        assert list(one["step"]) == list(STEPS)
     assert set(table["state"]) <= set(STATES)
     assert (table["how_to_observe"] != "").all()
 
 
+def test_every_step_is_one_documented_module_in_process_order() -> None:
+    modules = sorted(p.stem for p in Path(steps_package.__file__).parent.glob("[!_]*.py"))
+    found = {}
+    for name in modules:
+        module = importlib.import_module(f"review.closeout.steps.{name}")
+        declared = [v for v in vars(module).values() if isinstance(v, Step)]
+        assert len(declared) == 1, f"{module.__name__} declares one step"
+        assert declared[0].doc == module.__doc__ and declared[0].doc.split("\n\n")[1].strip()
+        found[declared[0].label] = declared[0]
+    assert found == dict(STEPS)
+    orders = [s.order for s in STEPS.values()]
+    assert orders == sorted(orders) and len(set(orders)) == len(orders)
+
+
+# ticket 1, by the book: what each step shows (a step added later must be done or n/a too)
+CLEAN_OUTAGE = {
+    "classify the problem": ("done", "custom field 'Classification' is 'Urgent - Outage' (set at creation)"),
+    "identify the service owner": ("done", "custom field 'Service Owner' is 'Alpha Team'"),
+    "ops-help informed": ("done", "created in ops-help by txn"),
+    "Tech Lead assigned": ("done", "owner set to ana by txn at 2026-09-14T13:20:00Z"),
+    "Recipient List and Help Desk in the loop": ("done", "Cc: 3down@example.edu, alpha-announce@example.edu, helpdesk@example.edu; Help Desk list helpdesk@example.edu is a watcher"),
+    "3Down updated (urgent)": ("done", "3down@example.edu is a watcher, so staff replies reach 3Down"),
+    "daily updates in an extended outage": ("not applicable", "open 6.2 h, not more than 24 h"),
+    "root cause recorded": ("done", "custom field 'Root Cause' is 'disk full' (set by txn at 2026-09-14T19:00:00Z)"),
+    "validated by service and business owners": ("done", "custom field 'Validated By' is 'c1' (set by txn at 2026-09-14T19:00:00Z)"),
+    "temporary vs permanent resolution": ("done", "custom field 'Resolution Type' is 'Permanent' (set by txn at 2026-09-14T19:00:00Z)"),
+    "hand-off announced with estimates": ("done", "moved ops-help -> dev-web by txn at 2026-09-14T13:30:00Z; first staff reply after it is txn at 2026-09-14T14:00:00Z, 0.5 business hours later (limit 8)"),
+    "close-out records": ("done", f"{ALPHA} records an owner, a permanent support team and its lists"),
+}  # fmt: skip
+
+
 def test_the_clean_outage_is_done_throughout(table: pd.DataFrame) -> None:
     steps = rows(table, 1)
-    assert steps == {
-        "classify the problem": ("done", "custom field 'Classification' is 'Urgent - Outage' (set at creation)"),
-        "identify the service owner": ("done", "custom field 'Service Owner' is 'Alpha Team'"),
-        "ops-help informed": ("done", "created in ops-help by txn"),
-        "Tech Lead assigned": ("done", "owner set to ana by txn at 2026-09-14T13:20:00Z"),
-        "Recipient List and Help Desk in the loop": ("done", "Cc: 3down@example.edu, alpha-announce@example.edu, helpdesk@example.edu; Help Desk list helpdesk@example.edu is a watcher"),
-        "3Down updated (urgent)": ("done", "3down@example.edu is a watcher, so staff replies reach 3Down"),
-        "daily updates in an extended outage": ("not applicable", "open 6.2 h, not more than 24 h"),
-        "root cause recorded": ("done", "custom field 'Root Cause' is 'disk full' (set by txn at 2026-09-14T19:00:00Z)"),
-        "validated by service and business owners": ("done", "custom field 'Validated By' is 'c1' (set by txn at 2026-09-14T19:00:00Z)"),
-        "temporary vs permanent resolution": ("done", "custom field 'Resolution Type' is 'Permanent' (set by txn at 2026-09-14T19:00:00Z)"),
-        "hand-off announced with estimates": ("done", "moved ops-help -> dev-web by txn at 2026-09-14T13:30:00Z; first staff reply after it is txn at 2026-09-14T14:00:00Z, 0.5 business hours later (limit 8)"),
-        "close-out records": ("done", f"{ALPHA} records an owner, a permanent support team and its lists"),
-    }  # fmt: skip
+    assert {state for state, _ in steps.values()} <= {"done", "not applicable"}
+    assert {k: steps[k] for k in CLEAN_OUTAGE} == CLEAN_OUTAGE
 
 
 def test_missing_steps_carry_the_evidence(table: pd.DataFrame) -> None:

@@ -1,0 +1,34 @@
+"""daily updates in an extended outage: done when an urgent incident open longer than
+gaps.daily_update_hours never went longer without a staff reply.
+
+The process's Urgent Response, step 7. Not applicable when the incident is not urgent or
+was not open that long; when missing, the evidence is that of the rule missed-daily-update.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from review.closeout.rules.missed_daily_update import missed_daily_update
+from review.closeout.step import DONE, MISSING, NA, Checklist, pick, rows, step
+
+
+@step(__doc__, order=70)
+def daily_updates(checklist: Checklist, label: str) -> pd.DataFrame:
+    inc = checklist.inc
+    end = inc["resolved_at"].fillna(checklist.audit.pulled_at)
+    hours = (end - inc["opened_at"]).dt.total_seconds() / 3600.0
+    limit = checklist.config.gaps.daily_update_hours
+    extended = checklist.urgent & (hours > limit)
+    missed = checklist.finding(missed_daily_update)
+    state = pick([~extended, missed.notna()], [NA, MISSING], checklist.ids).replace("", DONE)
+    evidence = pick(
+        [~checklist.urgent, ~extended, missed.notna()],
+        [
+            pd.Series("not urgent", index=checklist.ids),
+            "open " + hours.round(1).astype(str) + f" h, not more than {limit:g} h",
+            missed,
+        ],
+        checklist.ids,
+    ).replace("", f"no gap of more than {limit:g} h between staff replies")
+    return rows(state, evidence, "staff replies (Correspond) while the ticket is open", label)
