@@ -205,7 +205,7 @@ def test_pull_into_a_directory_of_other_files_is_refused_before_asking_rt(
             main(["pull", "--since", "2026-10-01", "--until", "2026-11-01", "--snapshot", given])
         assert exited.value.code == 1
         assert capsys.readouterr().err == (
-            f"error: {given}: holds files that are not a snapshot (scenarios, services.yaml); "
+            f"error: {tmp_path}: holds files that are not a snapshot (scenarios, services.yaml); "
             "refusing to replace it: give --snapshot a new or empty directory\n"
         )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scenarios", "services.yaml"]
