@@ -132,6 +132,13 @@ class Followups:
 
 
 @dataclass(frozen=True)
+class Publish:
+    """How `review publish` records a review in RT (see [publish] in default_config.toml)."""
+
+    status_field: str  # the ticket custom field that holds the review status ('' = none)
+
+
+@dataclass(frozen=True)
 class Mail:
     """The SMTP server and default recipients; the password is read from SMTP_PASSWORD only."""
 
@@ -158,6 +165,7 @@ class Config:
     mail: Mail
     sla: Agreements
     check: Checking = Checking(strict=False)
+    publish: Publish = Publish(status_field="")
     source: str = "defaults"
 
     def is_ops_queue(self, name: str) -> bool:
@@ -386,6 +394,7 @@ def _build(tree: dict[str, Any], path: str, user: dict[str, Any], base: Path) ->
         mail=_mail(tree["mail"], path),
         sla=parse_agreements(tree["sla"], path),
         check=Checking(strict=tree["check"]["strict"]),
+        publish=Publish(status_field=tree["publish"]["status_field"].strip()),
         source=path,
     )
 

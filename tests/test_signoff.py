@@ -1,0 +1,183 @@
+"""Review status and sign-off: who agreed when, final only when both owners did, and what
+changed since (the incident's data, the written text), as the pages and commands say it."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from review.cli import main
+from review.errors import ReviewError
+from review.pages import signoff, written
+from review.pages.written import Section, WrittenReview
+from review.settings.config import sample_snapshot
+from review.snapshot import Snapshot, load_snapshot
+
+
+@pytest.fixture(scope="module")
+def sample() -> Snapshot:
+    return load_snapshot(sample_snapshot())
+
+
+def _with_transaction(snapshot: Snapshot, **row: object) -> Snapshot:
+    base = {
+        "txn_id": 99_001, "ticket_id": 10, "type": "Comment", "field": "", "old": "", "new": "",
+        "created": pd.Timestamp("2026-12-01T10:00:00Z"), "creator": "kim", "data": "",
+    }  # fmt: skip
+    added = pd.DataFrame([base | row]).astype(snapshot.transactions.dtypes.to_dict())
+    return dataclasses.replace(
+        snapshot, transactions=pd.concat([snapshot.transactions, added], ignore_index=True)
+    )
+
+
+def test_signing_records_who_when_and_the_data_and_puts_a_draft_in_review() -> None:
+    review = WrittenReview(ticket_id=10)
+    once = signoff.sign(review, "service-owner", "Carol  Chen", "aaa", "2026-12-06T09:00:00Z")
+    assert once.status == "in review" and once.status_at == "2026-12-06T09:00:00Z"
+    assert once.signoffs == (
+        written.SignOff("service owner", "Carol Chen", "2026-12-06T09:00:00Z", "aaa"),
+    )
+    both = signoff.sign(once, "business-owner", "Bo", "aaa", "2026-12-07T09:00:00Z")
+    again = signoff.sign(both, "service owner", "Carol Chen", "bbb", "2026-12-08T09:00:00Z")
+    # one sign-off per role, in the process's order; signing again replaces it
+    assert [(s.role, s.who, s.data) for s in again.signoffs] == [
+        ("service owner", "Carol Chen", "bbb"),
+        ("business owner", "Bo", "aaa"),
+    ]
+    assert again.status_at == "2026-12-06T09:00:00Z"  # still in review since the first
+
+
+def test_final_needs_both_owners_and_the_error_says_how() -> None:
+    half = signoff.sign(WrittenReview(ticket_id=7), "business-owner", "Bo", "x")
+    with pytest.raises(ReviewError) as refused:
+        signoff.set_status(half, "final")
+    assert str(refused.value) == (
+        "review 7 cannot be final without the service owner's sign-off: "
+        "review signoff 7 --role service-owner --name NAME"
+    )
+    done = signoff.set_status(signoff.sign(half, "service-owner", "Cy", "x"), "final", "T")
+    assert (done.status, done.status_at) == ("final", "T")
+    assert signoff.set_status(done, "in-review", "U").status == "in review"
+    with pytest.raises(ReviewError, match="status must be one of draft, in-review, final"):
+        signoff.set_status(done, "approved")
+
+
+def test_a_signer_name_is_one_visible_line() -> None:
+    review = signoff.sign(WrittenReview(ticket_id=1), "service-owner", "Eve\x1b[8m\nX", "d")
+    assert review.signoffs[0].who == "Eve\\x1b[8m X"
+    with pytest.raises(ReviewError, match="--name must name"):
+        signoff.sign(review, "service-owner", " \n ", "d")
+    with pytest.raises(ReviewError, match="--role must be one of service-owner, business-owner"):
+        signoff.sign(review, "tech-lead", "T", "d")
+
+
+def test_the_data_digest_ignores_what_publishing_adds_and_sees_the_rest(sample: Snapshot) -> None:
+    before = signoff.data_digests(sample, "Review status")
+    published = _with_transaction(sample, data="[review-published:incident/10:abc] Review")
+    mail = _with_transaction(published, txn_id=99_002, type="CommentEmailRecord", data="<m@x>")
+    status_field = dataclasses.replace(
+        mail,
+        field_names=pd.concat(
+            [mail.field_names, pd.DataFrame([{"field_id": "9", "field": "Review status"}])],
+            ignore_index=True,
+        ).astype(mail.field_names.dtypes.to_dict()),
+    )
+    status_set = _with_transaction(
+        status_field, txn_id=99_003, type="CustomField", field="9", new="final"
+    )
+    touched = dataclasses.replace(
+        status_set,
+        tickets=status_set.tickets.assign(last_updated=pd.Timestamp("2026-12-02T00:00:00Z")),
+    )
+    after = signoff.data_digests(touched, "Review status")
+    assert after.equals(before)
+
+    late_reply = _with_transaction(sample, type="Correspond", data="It broke again")
+    changed = signoff.data_digests(late_reply, "Review status")
+    assert changed[10] != before[10]
+    assert changed.drop(10).equals(before.drop(10))  # the other incidents are untouched
+    # without the field configured, a custom-field change is data like any other
+    assert signoff.data_digests(status_set)[10] != signoff.data_digests(sample)[10]
+
+
+def test_review_states_for_the_pages(tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    incidents = pd.DataFrame(
+        {
+            "ticket_id": [10, 11, 12, 13, 14],
+            "resolved_at": pd.to_datetime(
+                [
+                    "2026-08-11T19:30:00Z",
+                    "2026-08-11T16:30:00Z",
+                    "2026-08-13T17:00:00Z",
+                    None,
+                    "2026-08-20T00:00:00Z",
+                ],
+                utc=True,
+            ),
+        }
+    )
+    # 10: final on Sept 1 with both sign-offs; the data changed since one of them
+    final = WrittenReview(
+        ticket_id=10,
+        sections=(Section("summary", "text", None, "2026-08-31T00:00:00Z", "a"),),
+        status="final",
+        status_at="2026-09-01T07:30:00Z",
+        signoffs=(
+            written.SignOff("service owner", "Carol", "2026-08-30T00:00:00Z", "old"),
+            written.SignOff("business owner", "Bo", "2026-08-30T12:00:00Z", "now"),
+        ),
+    )
+    written.save(written.review_path(out, 10), final)
+    written.save(written.review_path(out, 11), WrittenReview(ticket_id=11))  # a draft
+    written.review_path(out, 14).write_text("{not json")
+    data = pd.Series({10: "now", 11: "x", 12: "y", 13: "z", 14: "w"})
+    now = pd.Timestamp("2026-11-01T06:00:00Z")
+
+    states = signoff.review_states(incidents, out, data, now).set_index("ticket_id")
+
+    assert states["review"].tolist() == ["final", "draft", "missing", "missing", "unreadable"]
+    # by hand: 08-11 19:30 -> 09-01 07:30 is 20.5 days; -> 11-01 06:00 is 81.4; 08-13 17:00
+    # -> 11-01 06:00 is 79.5; 13 is still open
+    assert states["review_waited_days"].tolist()[:4] == [20, 81, 79, pd.NA]
+    assert states.loc[10, "review_signed"] == (
+        "service owner Carol 2026-08-30; business owner Bo 2026-08-30"
+    )
+    assert states.loc[10, "review_note"] == (
+        "the incident's data changed since the service owner's sign-off; "
+        "written text changed since sign-off (summary)"
+    )
+    assert states.loc[13, "review_note"] == "incident still open"
+    assert "not valid JSON" in states.loc[14, "review_note"]
+
+
+def test_the_commands_sign_off_set_final_and_say_what_changed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = ["--out", str(tmp_path / "reports")]
+
+    def run(*args: str) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as exited:
+            main([*args, *out])
+            raise SystemExit(0)
+        got = capsys.readouterr()
+        return int(exited.value.code or 0), got.out, got.err
+
+    assert run("status", "10")[1] == "review: missing (nothing written, no status set)\n"
+    code, _, err = run("status", "10", "final")
+    assert code == 1 and err.count("\n") == 1 and "without the service owner and the" in err
+    assert run("signoff", "10", "--role", "service-owner", "--name", "Carol")[0] == 0
+    assert run("signoff", "10", "--role", "business-owner", "--name", "Bo")[0] == 0
+    code, shown, _ = run("status", "10", "final")
+    assert code == 0 and shown.splitlines()[0].startswith("review: final since ")
+    review = written.load(written.review_path(tmp_path / "reports", 10), 10)
+    assert review is not None
+    digest = signoff.data_digest(load_snapshot(sample_snapshot()), 10)
+    assert [s.data for s in review.signoffs] == [digest, digest]
+    assert run("status", "99999")[2] == (
+        f"error: ticket 99999 is not in the snapshot {sample_snapshot()}: give the --snapshot "
+        "that holds it\n"
+    )
