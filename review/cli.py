@@ -732,13 +732,17 @@ def remind(
 ) -> None:  # fmt: skip
     """Mail each owner a digest of overdue follow-ups and registry entries due for review.
 
-    Follow-ups as the snapshot's pull saw them; a dry run by default.
+    Follow-ups as the snapshot's pull saw them; a dry run by default. What was delivered
+    is recorded in [paths] reports/.remind-state.json: a run sends a digest only to who
+    has not had that text today, so a re-run after a failure sends only what failed.
     """
     from datetime import UTC, datetime
 
     from review.closeout.registry import load_registry
     from review.delivery import mail
-    from review.delivery.remind import digests
+    from review.delivery.remind import LOCK_FILE, STATE_FILE, deliver, delivered, digests
+    from review.locks import exclusive
+    from review.text import one_line
 
     config = load_config(config_path)
     registry = load_registry(registry_path or config.gaps.registry)
@@ -747,33 +751,53 @@ def remind(
     plan, warnings = digests(snapshot, registry, config, day)
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
-    if do_apply and any(d.to for d in plan):
-        mail.check_sender(config.mail)
-    unsent = []
+    unsent = [d for d in plan if not d.to]
+    out = config.paths.reports
     for digest in plan:
         what = digest.subject.split(": ", 1)[1]
         if not digest.to:
-            unsent.append(digest.owner)
-            click.echo(f"no address {digest.owner}: {what}")
-            continue
-        if not do_apply:
-            click.echo(f"would send {', '.join(digest.to)} ({digest.owner}): {what}")
-            continue
-        message = mail.text_message(
-            subject=digest.subject, body=digest.body(config), sender=config.mail.sender,
-            to=digest.to,
-        )  # fmt: skip
-        mail.send(message, config.mail)
-        click.echo(f"sent {', '.join(digest.to)} ({digest.owner}): {what}")
+            click.echo(f"no address {one_line(digest.owner)}: {what}")
+        elif not do_apply:
+            owner = one_line(digest.owner)
+            before = delivered(digest, config, day, out)
+            if before:
+                click.echo(f"already sent {', '.join(before)} ({owner}) today: {what}")
+            if len(before) < len(digest.to):
+                rest = [a for a in digest.to if a not in before]
+                click.echo(f"would send {', '.join(rest)} ({owner}): {what}")
+    failed = 0
+    if do_apply and len(unsent) < len(plan):
+        mail.check_sender(config.mail)
+        busy = f"another `review remind --apply` is sending ({out / LOCK_FILE}); wait for it"
+        with exclusive(out / LOCK_FILE, busy):
+            for outcome in deliver(plan, config, day, out):
+                owner = one_line(outcome.digest.owner)
+                what = outcome.digest.subject.split(": ", 1)[1]
+                if outcome.before:
+                    click.echo(f"already sent {', '.join(outcome.before)} ({owner}) today: {what}")
+                if outcome.sent:
+                    click.echo(f"sent {', '.join(outcome.sent)} ({owner}): {what}")
+                if outcome.error:
+                    failed += 1
+                    click.echo(f"error: {owner}: {outcome.error}", err=True)
     if not plan:
         click.echo("nothing to remind: no overdue follow-ups, no registry entry due", err=True)
     elif not do_apply:
         click.echo(f"dry run: {len(plan)} digest(s); --apply sends them", err=True)
-    if unsent and do_apply:
-        raise ReviewError(
-            f"no address for {', '.join(unsent)}: set [mail] to (the default recipients) or map "
-            "owners to RT users with an email address under [followups.owners]"
+    problems = []
+    if failed:
+        problems.append(
+            f"{failed} digest(s) not delivered to everyone (listed above); what was sent is "
+            f"recorded in {config.paths.reports / STATE_FILE}: run again to send only the rest"
         )
+    if unsent and do_apply:
+        problems.append(
+            f"no address for {', '.join(one_line(d.owner) for d in unsent)}: set [mail] to (the "
+            "default recipients) or map owners to RT users with an email address under "
+            "[followups.owners]"
+        )
+    if problems:
+        raise ReviewError("; ".join(problems))
 
 
 @cli.command()

@@ -35,6 +35,12 @@ def visible(text: str) -> str:
     return _CONTROL.sub(_escape, text)
 
 
+def one_line(text: str) -> str:
+    """`visible`, with line breaks and tabs escaped too: a value that must stay on its line
+    (a name or an address in a message, a header)."""
+    return visible(text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t"))
+
+
 def _cells(frame: pd.DataFrame, change: Any) -> pd.DataFrame:
     """`frame` with `change` applied to every text cell (and text column name)."""
     out = frame.copy()

@@ -238,8 +238,9 @@ def test_remind_mails_one_digest_per_owner(
     )  # fmt: skip
     config = tmp_path / "review.toml"
     config.write_text(
-        f'[mail]\nhost = "127.0.0.1"\nport = {port}\nfrom = "ops-reports@example.edu"\n'
-        'to = ["ops-lead@example.edu"]\n[followups.owners]\n"Web Services" = "wendy"\n'
+        f'[paths]\nreports = "reports"\n[mail]\nhost = "127.0.0.1"\nport = {port}\n'
+        'from = "ops-reports@example.edu"\nto = ["ops-lead@example.edu"]\n'
+        '[followups.owners]\n"Web Services" = "wendy"\n'
     )
     args = ["remind", "--snapshot", str(snapshot), "--config", str(config), "--today", "2026-11-01"]
     code, output = run(args, capsys)

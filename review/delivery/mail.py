@@ -20,8 +20,9 @@ import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, getaddresses, make_msgid
 from pathlib import Path
+from typing import Any
 
 from review.errors import ConfigError, ReviewError
 from review.settings.config import Mail, is_address
@@ -38,7 +39,14 @@ _REMOTE = re.compile(
 
 
 class MailError(ReviewError):
-    """The message could not be sent; says to whom, through which server and why."""
+    """The message could not be sent; says to whom, through which server and why.
+
+    ``accepted``: the recipients that got it all the same (the server refused only some).
+    """
+
+    def __init__(self, message: str, accepted: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.accepted = tuple(accepted)
 
 
 def recipients(given: Sequence[str], mail: Mail) -> list[str]:
@@ -173,8 +181,10 @@ def send(message: EmailMessage, mail: Mail, env: Mapping[str, str] | None = None
             "and port"
         ) from None
     if refused:
+        addresses = [address for _, address in getaddresses(message.get_all("To", []))]
         raise MailError(
-            f"the SMTP server {server} refused {', '.join(sorted(refused))}; the others got it"
+            f"the SMTP server {server} refused {', '.join(sorted(refused))}; the others got it",
+            accepted=[a for a in addresses if a not in refused],
         )
 
 
@@ -187,24 +197,30 @@ def _digest(path: Path) -> str:
 
 def is_new(out: Path, html_path: Path, to: Sequence[str]) -> bool:
     """Whether this HTML has not yet been mailed to exactly these recipients."""
-    state = _read_state(out)
+    state = read_state(out / STATE_FILE)
     key = html_path.resolve().relative_to(out.resolve()).as_posix()
     return state.get(key) != {"sha256": _digest(html_path), "to": sorted(to)}
 
 
 def record_sent(out: Path, html_path: Path, to: Sequence[str]) -> None:
     """Remember that this HTML went to these recipients (written atomically)."""
-    state = _read_state(out)
+    state = read_state(out / STATE_FILE)
     key = html_path.resolve().relative_to(out.resolve()).as_posix()
     state[key] = {"sha256": _digest(html_path), "to": sorted(to)}
-    temp = out / f".{STATE_FILE}.tmp"
-    temp.write_text(json.dumps(state, indent=1, sort_keys=True) + "\n", "utf-8")
-    temp.replace(out / STATE_FILE)
+    write_state(out / STATE_FILE, state)
 
 
-def _read_state(out: Path) -> dict[str, object]:
+def read_state(path: Path) -> dict[str, Any]:
+    """A delivery record: what was mailed to whom (empty when there is none yet)."""
     try:
-        state = json.loads((out / STATE_FILE).read_text("utf-8"))
+        state = json.loads(path.read_text("utf-8"))
     except (FileNotFoundError, json.JSONDecodeError):
         return {}
     return state if isinstance(state, dict) else {}
+
+
+def write_state(path: Path, state: dict[str, Any]) -> None:
+    """Replace a delivery record atomically (a crash leaves the old one or the new one)."""
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_text(json.dumps(state, indent=1, sort_keys=True) + "\n", "utf-8")
+    temp.replace(path)

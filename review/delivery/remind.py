@@ -2,26 +2,39 @@
 
 Read from the snapshot (the follow-ups its pull took, at its pull time) and the
 registry (due at `today`). A follow-up goes to its RT owner; a registry entry to the
-RT user its service owner maps to under [followups.owners]. Whatever has no owner
-or no known address goes to the default recipients, [mail] to, so nothing is
-silently dropped; with no [mail] to either, it is listed as undeliverable.
+RT user its service owner maps to under [followups.owners]. Whatever has no owner,
+no known address or an address that is not one plain address (RT's user records are
+untrusted: a line break there would add mail headers) goes to the default recipients,
+[mail] to, so nothing is silently dropped; with no [mail] to either, it is listed as
+undeliverable.
+
+Exactly once: `deliver` records each digest as soon as the server took it (per owner:
+the day, the text's SHA-256, the addresses that got it) in `.remind-state.json`, and
+sends a digest again only to addresses that have not had that text that day. A run
+that fails halfway still tries every digest; the next run sends only what failed.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 
 from review.closeout.followups import read_followups, rt_web_url
 from review.closeout.gaps import REVIEW_ACTION, review_overdue
 from review.closeout.registry import Registry
-from review.settings.config import Config
+from review.delivery import mail
+from review.settings.config import Config, is_address
 from review.snapshot import Snapshot
-from review.text import visible
+from review.text import one_line, visible
 
 UNASSIGNED = "(no owner)"
+STATE_FILE = ".remind-state.json"
+LOCK_FILE = ".remind.lock"
 
 
 @dataclass
@@ -41,10 +54,14 @@ class Digest:
         if self.registry:
             n = len(self.registry)
             parts.append(f"{n} registry entr{'y' if n == 1 else 'ies'} to review")
-        return f"Close-out reminders for {self.owner}: {', '.join(parts)}"
+        return f"Close-out reminders for {one_line(self.owner)}: {', '.join(parts)}"
 
     def body(self, config: Config) -> str:
-        lines = [f"Reminders for {self.owner}, from the incident review kit (`review remind`).", ""]
+        lines = [
+            f"Reminders for {one_line(self.owner)}, from the incident review kit "
+            "(`review remind`).",
+            "",
+        ]
         if self.followups:
             lines += [
                 f"Follow-ups open for more than {config.followups.overdue_days} days:",
@@ -73,6 +90,13 @@ def digests(
 
     def digest(owner: str, address: str) -> Digest:
         if owner not in by_owner:
+            if address and not is_address(address):
+                warnings.append(
+                    f"user {one_line(owner)}: RT's email address '{one_line(address)}' is not "
+                    "one plain address; their digest goes to the default recipients ([mail] "
+                    "to): fix the address in RT"
+                )
+                address = ""
             to = [address] if address else []
             by_owner[owner] = Digest(owner, to or list(config.mail.to))
         return by_owner[owner]
@@ -106,3 +130,74 @@ def digests(
             f"{row.last_reviewed!s}; service owner {row.service_owner or 'unknown'!s}"
         )
     return sorted(by_owner.values(), key=lambda d: (d.owner == UNASSIGNED, d.owner)), warnings
+
+
+@dataclass
+class Outcome:
+    """What became of one digest in a run."""
+
+    digest: Digest
+    sent: list[str] = field(default_factory=list)  # took it in this run
+    before: list[str] = field(default_factory=list)  # had this text today from an earlier run
+    error: str = ""  # why the others did not get it
+
+    @property
+    def missing(self) -> list[str]:
+        done = {*self.sent, *self.before}
+        return [a for a in self.digest.to if a not in done]
+
+
+def _text_sha256(digest: Digest, config: Config) -> str:
+    return hashlib.sha256(f"{digest.subject}\n{digest.body(config)}".encode()).hexdigest()
+
+
+def delivered(digest: Digest, config: Config, today: date, out: Path) -> list[str]:
+    """The digest's addresses that had this very text `today` (out/.remind-state.json)."""
+    entry = mail.read_state(out / STATE_FILE).get(digest.owner)
+    if not isinstance(entry, dict) or entry.get("day") != today.isoformat():
+        return []
+    if entry.get("sha256") != _text_sha256(digest, config):
+        return []
+    return [a for a in digest.to if a in (entry.get("to") or [])]
+
+
+def deliver(plan: list[Digest], config: Config, today: date, out: Path) -> Iterator[Outcome]:
+    """Send every digest that has recipients to those who have not had its text `today`.
+
+    Each delivery is recorded in ``out/.remind-state.json`` as soon as the server took
+    it; a failure (a refused recipient, a server that cannot be reached, a record that
+    cannot be written) is kept on its outcome and the next digest is tried.
+    """
+    state_file = out / STATE_FILE
+    for digest in (d for d in plan if d.to):
+        body = digest.body(config)
+        text = _text_sha256(digest, config)
+        before = delivered(digest, config, today, out)
+        outcome = Outcome(digest, before=before)
+        pending = outcome.missing
+        if not pending:
+            yield outcome
+            continue
+        message = mail.text_message(
+            subject=digest.subject, body=body, sender=config.mail.sender, to=pending
+        )
+        try:
+            mail.send(message, config.mail)
+            outcome.sent = pending
+        except mail.MailError as exc:
+            outcome.sent, outcome.error = list(exc.accepted), str(exc)
+        if not outcome.sent:
+            yield outcome
+            continue
+        try:
+            state = mail.read_state(state_file)
+            got = sorted({*before, *outcome.sent})
+            state[digest.owner] = {"day": today.isoformat(), "sha256": text, "to": got}
+            mail.write_state(state_file, state)
+        except OSError as exc:
+            unrecorded = (
+                f"sent to {', '.join(outcome.sent)} but not recorded in {state_file} "
+                f"({exc.strerror}): a run today sends it again"
+            )
+            outcome.error = f"{outcome.error}; {unrecorded}" if outcome.error else unrecorded
+        yield outcome

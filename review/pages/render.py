@@ -31,7 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from multiprocessing import get_context
@@ -45,6 +45,7 @@ from review.analysis.incidents import incidents
 from review.closeout.followups import followups_digest
 from review.context import derive_into, derived_dir, open_snapshot, registry_path
 from review.errors import Interrupted, ReviewError, SnapshotError
+from review.locks import exclusive
 from review.pages import warm
 from review.pages.display import local_time
 from review.settings.config import Config, load_config, templates_dir, with_registry
@@ -906,27 +907,12 @@ def _ticket_number(path: Path) -> int:
         return -1
 
 
-@contextmanager
-def batch_lock(out: Path) -> Iterator[None]:
+def batch_lock(out: Path) -> AbstractContextManager[None]:
     """One render at a time per output directory (cron and a person may overlap)."""
-    import fcntl
-
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        handle = (out / ".render.lock").open("w")
-    except OSError as exc:
-        raise ReviewError(f"cannot write to {out}: {exc.strerror}") from None
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ReviewError(
-                f"another render is writing to {out}; wait for it to finish and run again"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return exclusive(
+        out / ".render.lock",
+        f"another render is writing to {out}; wait for it to finish and run again",
+    )
 
 
 def result_lines(result: BatchResult) -> list[str]:

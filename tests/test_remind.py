@@ -1,0 +1,212 @@
+"""`review remind --apply` is exactly once per digest and day, and hostile addresses stop nothing.
+
+A real SMTP server (aiosmtpd on 127.0.0.1) that refuses chosen recipients at RCPT, as a
+mail server does for an unknown mailbox; then accepts them again for the re-run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope, Session
+
+from review.cli import main
+from review.settings.config import sample_snapshot
+from review.snapshot import DATA_FILES, read_jsonl, write_snapshot
+from scenarios.replay import free_port
+from tests.test_mail import Inbox, followup
+
+
+class Refusing(Inbox):
+    """Keeps what it receives; refuses the addresses in `refuse` (550, unknown mailbox)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refuse: set[str] = set()
+
+    async def handle_RCPT(
+        self, server: Any, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    def received(self) -> dict[str, int]:
+        """Messages per recipient."""
+        counts: dict[str, int] = {}
+        for envelope in self.envelopes:
+            for address in envelope.rcpt_tos:
+                counts[address] = counts.get(address, 0) + 1
+        return counts
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Refusing, int]]:
+    inbox = Refusing()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str], list[str]]:
+    """Exit status, stdout lines, stderr lines."""
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+        raise SystemExit(0)
+    captured = capsys.readouterr()
+    return int(exited.value.code or 0), captured.out.splitlines(), captured.err.splitlines()
+
+
+def make_snapshot(tmp_path: Path, followups: list[dict[str, Any]],
+                  users: list[dict[str, Any]] = ()) -> Path:  # type: ignore[assignment]  # fmt: skip
+    sample = sample_snapshot()
+    tickets, transactions, queues, sample_users = (read_jsonl(sample / n) for n in DATA_FILES)
+    return write_snapshot(
+        tmp_path / "snapshot", tickets, transactions, queues, [*sample_users, *users],
+        source="https://rt.example.edu/REST/2.0/", query="sample",
+        pulled_at="2026-11-01T06:00:00Z", followups=followups,
+    )  # fmt: skip
+
+
+def make_config(tmp_path: Path, port: int, extra: str = "") -> Path:
+    config = tmp_path / "review.toml"
+    config.write_text(
+        f'[paths]\nreports = "reports"\n[mail]\nhost = "127.0.0.1"\nport = {port}\n'
+        'from = "ops-reports@example.edu"\nto = ["ops-lead@example.edu", "oncall@example.edu"]\n'
+        + extra
+    )
+    return config
+
+
+def test_a_run_that_fails_halfway_tries_every_digest_and_the_rerun_sends_only_the_failures(
+    smtp: tuple[Refusing, int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inbox, port = smtp
+    snapshot = make_snapshot(tmp_path, [
+        followup(100, "wendy", "2026-09-01T10:00:00Z"),  # 61 days at the pull: overdue
+        followup(101, "kim", "2026-08-15T10:00:00Z"),  # 78 days
+        followup(102, "Nobody", "2026-08-01T10:00:00Z", status="new"),  # 92 days
+    ])  # fmt: skip
+    config = make_config(tmp_path, port)
+    args = ["remind", "--snapshot", str(snapshot), "--config", str(config), "--today", "2026-11-01"]
+    state = tmp_path / "reports" / ".remind-state.json"
+    # kim's mailbox and one of the two default recipients are refused
+    inbox.refuse = {"kim@example.edu", "oncall@example.edu"}
+    code, out, err = run([*args, "--apply"], capsys)
+    assert code == 1
+    kim, wendy, nobody = (
+        "1 overdue follow-up(s)", "1 overdue follow-up(s)",
+        "1 overdue follow-up(s), 3 registry entries to review",
+    )  # fmt: skip
+    server = f"127.0.0.1:{port}"
+    assert out == [  # every digest tried, in the plan's order (kim first)
+        f"sent wendy@example.edu (wendy): {wendy}",
+        f"sent ops-lead@example.edu ((no owner)): {nobody}",
+    ]
+    assert err == [
+        f"error: kim: the SMTP server {server} refused every recipient (kim@example.edu): "
+        "check the addresses",
+        f"error: (no owner): the SMTP server {server} refused oncall@example.edu; the others "
+        "got it",
+        f"error: 2 digest(s) not delivered to everyone (listed above); what was sent is "
+        f"recorded in {state}: run again to send only the rest",
+    ]
+    assert inbox.received() == {"wendy@example.edu": 1, "ops-lead@example.edu": 1}
+    recorded = json.loads(state.read_text())
+    assert {owner: entry["to"] for owner, entry in recorded.items()} == {
+        "wendy": ["wendy@example.edu"], "(no owner)": ["ops-lead@example.edu"],
+    }  # fmt: skip
+
+    inbox.refuse = set()  # the mailboxes exist again
+    code, out, err = run(args, capsys)  # the dry run says what a re-run would do
+    assert (code, out, err) == (0, [
+        f"would send kim@example.edu (kim): {kim}",
+        f"already sent wendy@example.edu (wendy) today: {wendy}",
+        f"already sent ops-lead@example.edu ((no owner)) today: {nobody}",
+        f"would send oncall@example.edu ((no owner)): {nobody}",
+    ], ["dry run: 3 digest(s); --apply sends them"])  # fmt: skip
+    code, out, err = run([*args, "--apply"], capsys)
+    assert (code, out, err) == (0, [
+        f"sent kim@example.edu (kim): {kim}",
+        f"already sent wendy@example.edu (wendy) today: {wendy}",
+        f"already sent ops-lead@example.edu ((no owner)) today: {nobody}",
+        f"sent oncall@example.edu ((no owner)): {nobody}",
+    ], [])  # fmt: skip
+    once = {a: 1 for a in ("wendy", "kim", "ops-lead", "oncall")}
+    assert inbox.received() == {f"{a}@example.edu": n for a, n in once.items()}
+    oncall = inbox.messages()[-1]
+    assert oncall["To"] == "oncall@example.edu"  # not ops-lead again, not even in the header
+
+    code, out, err = run([*args, "--apply"], capsys)  # a third run: nothing left to send
+    assert code == 0 and not [line for line in out if line.startswith("sent")]
+    assert len(inbox.envelopes) == 4
+    # a week later the same reminders go out again: once a day at most, not once ever
+    code, out, err = run([*args[:-1], "2026-11-08", "--apply"], capsys)
+    assert code == 0 and len(inbox.envelopes) == 7
+
+
+def test_an_address_with_a_line_break_is_refused_with_one_line_and_the_others_go(
+    smtp: tuple[Refusing, int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inbox, port = smtp
+    mallory = followup(104, "mallory", "2026-09-01T10:00:00Z")
+    mallory["Owner"]["EmailAddress"] = "mallory@example.edu\r\nBcc: everyone@example.edu"
+    # eve's address comes from RT's user record (the registry entry of Network Services)
+    eve = {**read_jsonl(sample_snapshot() / "users.jsonl")[5], "id": 99, "Name": "eve",
+           "EmailAddress": "eve@example.edu\nX-Injected: yes", "_hyperlinks": []}  # fmt: skip
+    snapshot = make_snapshot(
+        tmp_path, [mallory, followup(100, "wendy", "2026-09-01T10:00:00Z")], [eve]
+    )
+    config = make_config(tmp_path, port, '[followups.owners]\n"Network Services" = "eve"\n')
+    args = ["remind", "--snapshot", str(snapshot), "--config", str(config), "--today", "2026-11-01"]
+    code, out, err = run(args, capsys)
+    assert code == 0 and "\r" not in "".join(out + err)
+    assert err[:2] == [
+        "warning: user mallory: RT's email address 'mallory@example.edu\\r\\nBcc: "
+        "everyone@example.edu' is not one plain address; their digest goes to the default "
+        "recipients ([mail] to): fix the address in RT",
+        "warning: user eve: RT's email address 'eve@example.edu\\nX-Injected: yes' is not one "
+        "plain address; their digest goes to the default recipients ([mail] to): fix the "
+        "address in RT",
+    ]
+    assert out == [
+        "would send ops-lead@example.edu, oncall@example.edu (eve): 1 registry entry to review",
+        "would send ops-lead@example.edu, oncall@example.edu (mallory): 1 overdue follow-up(s)",
+        "would send wendy@example.edu (wendy): 1 overdue follow-up(s)",
+        "would send ops-lead@example.edu, oncall@example.edu ((no owner)): 2 registry entries to "
+        "review",
+    ]
+
+    code, out, err = run([*args, "--apply"], capsys)
+    assert code == 0, err
+    assert "\r" not in "".join(out + err) and len(out) == 4
+    assert inbox.received() == {"ops-lead@example.edu": 3, "oncall@example.edu": 3,
+                                "wendy@example.edu": 1}  # fmt: skip
+    for message in inbox.messages():
+        assert message["Bcc"] is None and message["X-Injected"] is None
+
+
+def test_a_second_run_while_one_is_sending_stops_with_one_line(
+    smtp: tuple[Refusing, int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from review.locks import exclusive
+
+    inbox, port = smtp
+    snapshot = make_snapshot(tmp_path, [followup(100, "wendy", "2026-09-01T10:00:00Z")])
+    config = make_config(tmp_path, port)
+    lock = tmp_path / "reports" / ".remind.lock"
+    with exclusive(lock, "held by the test"):  # the first run, still sending
+        code, out, err = run(["remind", "--snapshot", str(snapshot), "--config", str(config),
+                              "--today", "2026-11-01", "--apply"], capsys)  # fmt: skip
+    assert (code, out, err) == (1, [], [
+        f"error: another `review remind --apply` is sending ({lock}); wait for it"
+    ])  # fmt: skip
+    assert inbox.envelopes == []
