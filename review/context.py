@@ -18,11 +18,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from review.analysis import problems as data
+from review.analysis.fit import config_problems
 from review.analysis.metrics import compute_metrics
+from review.analysis.problems import DataProblem
+from review.analysis.survey import survey
 from review.analysis.timeline import build_events, state_segments
 from review.closeout.audit import Audit
 from review.closeout.checklist import CHECKLIST_COLUMNS, audit_checklist
-from review.closeout.gaps import FINDING_COLUMNS, audit_findings
+from review.closeout.fit import registry_problems, uses
+from review.closeout.gaps import FINDING_COLUMNS, audit_findings, unobservable_rules
 from review.closeout.recurrence import COLUMNS as RECURRENCE_COLUMNS
 from review.closeout.recurrence import recurrences
 from review.closeout.registry import Registry, load_registry
@@ -55,6 +60,22 @@ class Context:
     checklist: pd.DataFrame = field(default_factory=lambda: empty_frame(CHECKLIST_COLUMNS))
     # review.closeout.recurrence over the whole snapshot: a review's own row says what it recurs
     recurrences: pd.DataFrame = field(default_factory=lambda: empty_frame(RECURRENCE_COLUMNS))
+    # where the data cannot back the numbers (review.analysis.problems), over the whole snapshot
+    problems: list[DataProblem] = field(default_factory=list)
+    # rule id -> 'not observable (field X not on any ticket)': reports show it instead of 0
+    unobservable: dict[str, str] = field(default_factory=dict)
+
+
+def data_problems(
+    snapshot: Snapshot, config: Config, registry: Registry | None = None
+) -> list[DataProblem]:
+    """Every data problem of a snapshot read with `config` (and `registry`), mismatches first:
+    what every command prints on stderr and every page shows."""
+    found = survey(snapshot)
+    problems = config_problems(found, config, uses())
+    if registry is not None:
+        problems += registry_problems(found, config, registry)
+    return data.ordered(problems)
 
 
 def empty_frame(columns: list[str]) -> pd.DataFrame:
@@ -100,9 +121,14 @@ def load_context(
     snapshot = open_snapshot(path, config)
     if ticket_ids is None:
         return _compute(snapshot, config)
-    # earlier incidents are outside the subset
-    found = recurrences(snapshot, config, load_registry(config.gaps.registry))
-    return _compute(snapshot.around(ticket_ids), config, found)
+    # earlier incidents, and what the data holds as a whole, are outside the subset
+    registry_ = load_registry(config.gaps.registry)
+    context = _compute(
+        snapshot.around(ticket_ids), config, recurrences(snapshot, config, registry_)
+    )
+    context.problems = data_problems(snapshot, config, registry_)
+    context.unobservable = unobservable_rules(snapshot, config)
+    return context
 
 
 def _compute(snapshot: Snapshot, config: Config, found: pd.DataFrame | None = None) -> Context:
@@ -114,6 +140,8 @@ def _compute(snapshot: Snapshot, config: Config, found: pd.DataFrame | None = No
     if found is None:
         found = recurrences(snapshot, config, context.registry)
     context.recurrences = found
+    context.problems = data_problems(snapshot, config, context.registry)
+    context.unobservable = unobservable_rules(snapshot, config)
     return context
 
 
@@ -152,6 +180,8 @@ def derive_into(target: Path, path: Path, snapshot: Snapshot, config: Config) ->
             _to_parquet(getattr(context, name), staging / f"{name}.parquet")
         for name in _SNAPSHOT_FRAMES:
             _to_parquet(getattr(context.snapshot, name), staging / f"{name}.parquet")
+        _to_parquet(data.to_frame(context.problems), staging / "problems.parquet")
+        (staging / "unobservable.json").write_text(json.dumps(context.unobservable))
         (staging / "manifest.json").write_text(
             json.dumps({"path": str(path), "manifest": context.snapshot.manifest})
         )
@@ -228,6 +258,8 @@ def _read_derived(directory: Path, ticket_ids: set[int] | None, config: Config) 
         findings=read("findings"),
         checklist=read("checklist"),
         recurrences=read("recurrences"),
+        problems=data.from_frame(pd.read_parquet(directory / "problems.parquet")),
+        unobservable=json.loads((directory / "unobservable.json").read_text()),
     )
 
 

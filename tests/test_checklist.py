@@ -191,9 +191,26 @@ def test_a_field_rt_does_not_have_is_not_observable(
     table = run(snapshot, renamed, registry)
     step = table.loc[table["step"] == "root cause recorded"]
     assert set(step["state"]) == {"not observable"}
+    assert set(step["evidence"]) == {"field 'Cause Analysis' not on any ticket"}
     assert set(step["how_to_observe"]) == {
-        "create a ticket custom field 'Cause Analysis' on the ops and developer queues"
+        "set [fields] root_cause to the site's field (`review init` lists them), or add a "
+        "ticket custom field 'Cause Analysis' to the ops and developer queues"
     }
+
+
+def test_urgent_steps_are_not_observable_without_the_classification_field(
+    snapshot: Snapshot, config: Config, registry: Registry
+) -> None:
+    unset = replace(config, fields=replace(config.fields, classification=""))
+    table = run(snapshot, unset, registry)
+    for step in (
+        "classify the problem",
+        "3Down updated (urgent)",
+        "daily updates in an extended outage",
+    ):
+        rows = table.loc[table["step"] == step]
+        assert set(rows["state"]) == {"not observable"}, step
+        assert set(rows["evidence"]) == {"[fields] classification is not set"}, step
 
 
 def test_checklist_for_one_ticket(

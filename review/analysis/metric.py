@@ -6,7 +6,9 @@ the label is how reports name it and the definition a template filled from the c
 `words`). `unit` says what it is, `order` where its column sits, and the decorated function
 computes it for all incidents at once from an Incidents (review.analysis.incidents). A
 duration's `includes` says which incidents its statistics count, filled with {missing}
-(incidents without a value), {total} and {still_open} ('; N still open left out')::
+(incidents without a value), {total} and {still_open} ('; N still open left out').
+`reads` names the config keys it cannot be computed without ('statuses.inactive'), so a
+config that does not fit the data names the metrics it takes away (review.analysis.fit)::
 
     \"\"\"reopens: moves from an inactive status back to an active one.\"\"\"
 
@@ -63,6 +65,7 @@ class Metric:
     order: int
     includes: str = "resolved incidents{still_open}"
     doc: str = field(default="", repr=False)
+    reads: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.unit not in UNITS:
@@ -88,14 +91,20 @@ class Metric:
 
 
 def metric(
-    doc: str | None, key: str, *, order: int, unit: Unit, includes: str | None = None
+    doc: str | None,
+    key: str,
+    *,
+    order: int,
+    unit: Unit,
+    includes: str | None = None,
+    reads: tuple[str, ...] = (),
 ) -> Callable[[Compute], Metric]:
     """Declare a metric around its compute function (a decorator); `doc` is the metric
     module's docstring, whose first paragraph reads 'label: definition.'."""
     label, definition = heading(doc, f"metric {key!r}")
 
     def declare(compute: Compute) -> Metric:
-        spec = Metric(key, label, unit, definition, compute, order, doc=str(doc))
+        spec = Metric(key, label, unit, definition, compute, order, doc=str(doc), reads=reads)
         return spec if includes is None else replace(spec, includes=includes)
 
     return declare

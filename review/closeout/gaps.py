@@ -16,7 +16,7 @@ from review.analysis.metrics import compute_metrics
 from review.analysis.timeline import state_segments
 from review.closeout.audit import NO_SERVICE, Audit, incident_services
 from review.closeout.registry import Registry
-from review.closeout.rule import SERVICE_OWNER, SEVERITY_RANK
+from review.closeout.rule import SERVICE_OWNER, SEVERITY_RANK, unobservable
 from review.closeout.rules import RULES, SERVICE_RULES
 from review.settings.config import Config
 from review.snapshot import Snapshot
@@ -45,15 +45,25 @@ def find_gaps(
     return audit_findings(Audit(events, snapshot, config, registry, metrics, segments))
 
 
+def unobservable_rules(snapshot: Snapshot, config: Config) -> dict[str, str]:
+    """Rule id -> 'not observable (field X not on any ticket)' for the rules that read a
+    custom field no ticket of the snapshot carries."""
+    return unobservable(RULES.values(), vars(config.fields), snapshot.field_names["field"])
+
+
 def audit_findings(audit: Audit) -> pd.DataFrame:
     """Run every registered rule on a prepared Audit (see find_gaps).
 
     A finding's action_owner is the rule's own column when it returns one, else each
     incident's service owner (else senior staff) for SERVICE_OWNER rules, else the
-    rule's declared owner.
+    rule's declared owner. A rule in `unobservable_rules` is not run: it finds nothing
+    because it cannot see, which the reports say (never a clean 0).
     """
     frames: list[pd.DataFrame] = []
+    blind = unobservable_rules(audit.snapshot, audit.config)
     for declared in RULES.values():
+        if declared.id in blind:
+            continue
         found = declared(audit)
         if "action_owner" not in found:
             owner = (

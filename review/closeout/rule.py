@@ -16,7 +16,7 @@ column when the owner differs per finding::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -48,6 +48,9 @@ class Rule:
     order: int
     followup_satisfies: bool = False  # a linked follow-up ticket is what the rule asks for
     doc: str = field(default="", repr=False)
+    # the [fields] keys it cannot observe without: with one of them absent from every ticket
+    # it is not run, and reports say "not observable" rather than a clean 0 (`unobservable`)
+    reads: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES or self.scope not in ("incident", "service"):
@@ -67,6 +70,7 @@ def rule(
     action: str,
     action_owner: str = SERVICE_OWNER,
     followup_satisfies: bool = False,
+    reads: tuple[str, ...] = (),
 ) -> Callable[[Check], Rule]:
     """Declare a rule around its check function (a decorator); `doc` is the rule module's
     docstring, whose first paragraph reads 'Title: meaning.'."""
@@ -85,6 +89,28 @@ def rule(
             order=order,
             followup_satisfies=followup_satisfies,
             doc=str(doc),
+            reads=reads,
         )
 
     return declare
+
+
+def field_unseen(name: str, key: str) -> str:
+    """Why what reads custom field `name` ([fields] `key`) cannot observe."""
+    return f"[fields] {key} is not set" if not name else f"field '{name}' not on any ticket"
+
+
+def unobservable(
+    rules: Iterable[Rule], fields: Mapping[str, str], defined: Iterable[str]
+) -> dict[str, str]:
+    """Rule id -> 'not observable (field X not on any ticket)' for each of `rules` that reads
+    a [fields] key (`fields`: key -> configured name) whose field no ticket carries (`defined`:
+    the fields tickets carry, filled or not)."""
+    have = set(defined)
+    found = {}
+    for declared in rules:
+        missing = [k for k in declared.reads if not fields.get(k) or fields[k] not in have]
+        if missing:
+            why = field_unseen(fields.get(missing[0], ""), missing[0])
+            found[declared.id] = f"not observable ({why})"
+    return found

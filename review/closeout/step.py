@@ -24,7 +24,7 @@ import pandas as pd
 
 from review.analysis import facts
 from review.closeout.audit import Audit
-from review.closeout.rule import Rule
+from review.closeout.rule import Rule, field_unseen
 from review.settings.registries import heading
 
 STATES = ("done", "missing", "not applicable", "not observable")
@@ -79,13 +79,18 @@ class Checklist:
         """Per ticket: custom field `name` now, '' when unset."""
         return facts.field_values(self.audit.snapshot, name, self.ids)
 
-    def unseen_field(self, name: str, step: str) -> pd.DataFrame | None:
-        """The step's rows as 'not observable' when RT has no such custom field at all."""
-        if facts.has_field(self.audit.snapshot, name):
+    def unseen_field(self, key: str, step: str) -> pd.DataFrame | None:
+        """The step's rows as 'not observable' when no ticket carries the custom field of
+        [fields] `key` (or the config sets none)."""
+        name = getattr(self.config.fields, key)
+        if name and facts.has_field(self.audit.snapshot, name):
             return None
         state = pd.Series(UNSEEN, index=self.ids)
-        evidence = pd.Series(f"RT has no custom field '{name}'", index=self.ids)
-        how = f"create a ticket custom field '{name}' on the ops and developer queues"
+        evidence = pd.Series(field_unseen(name, key), index=self.ids)
+        how = (
+            f"set [fields] {key} to the site's field (`review init` lists them), or add a ticket "
+            f"custom field '{name or key}' to the ops and developer queues"
+        )
         return rows(state, evidence, how, step)
 
     def set_by(self, name: str, values: pd.Series) -> pd.Series:
@@ -114,17 +119,18 @@ class Step:
     check: Check = field(repr=False)
     order: int
     doc: str = field(default="", repr=False)
+    reads: tuple[str, ...] = ()  # the [fields] keys it cannot observe without
 
     def __call__(self, checklist: Checklist) -> pd.DataFrame:
         return self.check(checklist, self.label)
 
 
-def step(doc: str | None, *, order: int) -> Callable[[Check], Step]:
+def step(doc: str | None, *, order: int, reads: tuple[str, ...] = ()) -> Callable[[Check], Step]:
     """Declare a process step around its check (a decorator); `doc` is the step module's
     docstring, whose first paragraph reads 'label: when it is done.'."""
     label, done_when = heading(doc, "a process step")
 
     def declare(check: Check) -> Step:
-        return Step(label, done_when, check, order, doc=str(doc))
+        return Step(label, done_when, check, order, doc=str(doc), reads=reads)
 
     return declare

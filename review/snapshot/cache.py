@@ -10,7 +10,7 @@ import pandas as pd
 
 from review.snapshot.frames import Problem, Snapshot
 
-CACHE_LAYOUT = 2  # bump when the flattened tables change shape
+CACHE_LAYOUT = 3  # bump when the flattened tables change shape
 FRAMES = (
     "tickets", "transactions", "watchers", "custom_fields",
     "field_names", "links", "queues", "users",

@@ -41,7 +41,8 @@ class Snapshot:
     custom_fields: ticket_id, field_id, field, value          (one row per value)
     field_names: field_id, field                              (every custom field seen on a ticket)
     links: ticket_id, ref (refers-to, depends-on, ...), target (ticket id or URL), external
-    queues: queue_id (str), name;  users: user_id (str), name, email, real_name, privileged
+    queues: queue_id (str), name, lifecycle (RT's, '' if not recorded)
+    users: user_id (str), name, email, real_name, privileged
     """
 
     path: Path

@@ -82,7 +82,7 @@ _SCHEMAS: dict[str, pa.Schema] = {
             ("Data", pa.string()),
         ]
     ),
-    QUEUES: pa.schema([("id", pa.int64()), ("Name", pa.string())]),
+    QUEUES: pa.schema([("id", pa.int64()), ("Name", pa.string()), ("Lifecycle", pa.string())]),
     USERS: pa.schema(
         [
             ("id", pa.int64()),
@@ -432,6 +432,10 @@ def _parse(directory: Path) -> Snapshot:
         {
             "queue_id": queues_table.column("id").to_pandas().astype("string"),
             "name": pd.Series(queues_table.column("Name").to_pandas(), dtype="string"),
+            # RT's lifecycle of the queue (which statuses are initial, active, inactive)
+            "lifecycle": pd.Series(
+                queues_table.column("Lifecycle").to_pandas(), dtype="string"
+            ).fillna(""),
         }
     )
     users = pd.DataFrame(

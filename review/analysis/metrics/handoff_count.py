@@ -17,6 +17,7 @@ from review.analysis.metric import metric
     "handoff_count",
     order=50,
     unit="count",
+    reads=("queues.ops", "queues.developer"),
 )
 def handoff_count(inc: Incidents) -> pd.Series:
     return inc.count(inc.handoffs)

@@ -19,6 +19,7 @@ from review.analysis.metric import metric
     "max_update_gap_h",
     order=100,
     unit="wall hours",
+    reads=("statuses.inactive",),
 )
 def max_update_gap_h(inc: Incidents) -> pd.Series:
     """The longest silence towards the Recipient List."""

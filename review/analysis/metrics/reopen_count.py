@@ -17,6 +17,7 @@ from review.analysis.metric import metric
     "reopen_count",
     order=90,
     unit="count",
+    reads=("statuses.inactive",),
 )
 def reopen_count(inc: Incidents) -> pd.Series:
     return inc.count(inc.events.loc[facts.reopening(inc.events, inc.inactive)])

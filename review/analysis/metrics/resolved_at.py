@@ -19,6 +19,7 @@ from review.analysis.metric import metric
     "resolved_at",
     order=30,
     unit="time",
+    reads=("statuses.inactive",),
 )
 def resolved_at(inc: Incidents) -> pd.Series:
     closes = inc.events.loc[facts.closing(inc.events, inc.inactive)]

@@ -20,6 +20,7 @@ from review.analysis.metric import CLOCKS, metric
     order=60,
     unit="hours",
     includes="resolved incidents that were handed off{still_open}",
+    reads=("statuses.inactive", "queues.ops", "queues.developer"),
 )
 def time_in_handoff(inc: Incidents) -> pd.DataFrame:
     first_handoff = inc.handoffs.groupby("ticket_id")["at"].min()

@@ -16,6 +16,7 @@ from review.analysis.metric import metric
     "time_to_resolve",
     order=70,
     unit="hours",
+    reads=("statuses.inactive",),
 )
 def time_to_resolve(inc: Incidents) -> pd.DataFrame:
     return inc.between("opened_at", "resolved_at")

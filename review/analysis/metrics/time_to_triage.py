@@ -18,6 +18,7 @@ from review.analysis.metric import metric
     order=40,
     unit="hours",
     includes="triaged incidents ({missing} of {total} not triaged)",
+    reads=("statuses.initial",),
 )
 def time_to_triage(inc: Incidents) -> pd.DataFrame:
     return inc.between("opened_at", "triaged_at")

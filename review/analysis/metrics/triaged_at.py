@@ -21,6 +21,7 @@ from review.analysis.metric import metric
     "triaged_at",
     order=20,
     unit="time",
+    reads=("statuses.initial",),
 )
 def triaged_at(inc: Incidents) -> pd.Series:
     ev = inc.events

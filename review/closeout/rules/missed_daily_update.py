@@ -26,6 +26,7 @@ from review.closeout.rule import rule
     severity="high",
     action="During an extended outage the service owner updates the Recipient List and 3Down at "
     "least daily.",
+    reads=("classification",),
 )
 def missed_daily_update(audit: Audit) -> pd.DataFrame:
     inc = audit.inc

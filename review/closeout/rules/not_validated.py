@@ -1,17 +1,16 @@
 """Not validated: resolved (not rejected) with the Validated By field empty.
 
 The process's Urgent Response, step 4: "The service and business owners validate the
-service for the problem to be closed." Evidence names the closing transaction. When RT has no
-Validated By field at all the rule stays silent and the checklist says the step is not
-observable. The action owner is the service owner with the business owner, from RT's fields
-or the registry.
+service for the problem to be closed." Evidence names the closing transaction. When no
+ticket carries the Validated By field the rule is not observable, and the reports and the
+checklist say so. The action owner is the service owner with the business owner, from RT's
+fields or the registry.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from review.analysis import facts
 from review.closeout.audit import Audit
 from review.closeout.rule import rule
 
@@ -24,11 +23,10 @@ from review.closeout.rule import rule
     action="Service and business owners validate the service; record who in the Validated By field "
     "before the problem is closed.",
     action_owner="the service owner with the business owner",
+    reads=("validated_by",),
 )
 def not_validated(audit: Audit) -> pd.DataFrame:
     field = audit.config.fields.validated_by
-    if not facts.has_field(audit.snapshot, field):
-        return pd.DataFrame(columns=["ticket_id", "evidence"])  # not observable: checklist
     inc = audit.inc
     flagged = audit.closed & ~audit.rejected & (inc["validated_by"] == "")
     text = (audit.close_text + f"; custom field '{field}' is empty")[flagged]

@@ -25,6 +25,7 @@ from review.closeout.rule import rule
     action="Service owner addresses the permanent resolution: open or hand off a follow-up ticket, "
     "link it, and decide whether to stay in urgent mode or shift to hand-off.",
     followup_satisfies=True,
+    reads=("resolution_type",),
 )
 def temporary_fix_no_followup(audit: Audit) -> pd.DataFrame:
     inc = audit.inc

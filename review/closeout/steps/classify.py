@@ -2,7 +2,7 @@
 (urgent outage, urgent degraded, hand-off).
 
 The process's Define the Problem. Missing when the field is empty or holds another value;
-not observable when RT has no such field.
+not observable when no ticket carries the field.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import pandas as pd
 from review.closeout.step import DONE, MISSING, Checklist, pick, rows, step
 
 
-@step(__doc__, order=10)
+@step(__doc__, order=10, reads=("classification",))
 def classify(checklist: Checklist, label: str) -> pd.DataFrame:
     name = checklist.config.fields.classification
-    unseen = checklist.unseen_field(name, label)
+    unseen = checklist.unseen_field("classification", label)
     if unseen is not None:
         return unseen
     value = checklist.inc["classification"].fillna("").str.strip()

@@ -2,7 +2,8 @@
 gaps.daily_update_hours never went longer without a staff reply.
 
 The process's Urgent Response, step 7. Not applicable when the incident is not urgent or
-was not open that long; when missing, the evidence is that of the rule missed-daily-update.
+was not open that long; when missing, the evidence is that of the rule missed-daily-update;
+not observable when no ticket carries the Classification field (which says what is urgent).
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from review.closeout.rules.missed_daily_update import missed_daily_update
 from review.closeout.step import DONE, MISSING, NA, Checklist, pick, rows, step
 
 
-@step(__doc__, order=70)
+@step(__doc__, order=70, reads=("classification",))
 def daily_updates(checklist: Checklist, label: str) -> pd.DataFrame:
+    unseen = checklist.unseen_field("classification", label)  # which incidents are urgent
+    if unseen is not None:
+        return unseen
     inc = checklist.inc
     end = inc["resolved_at"].fillna(checklist.audit.pulled_at)
     hours = (end - inc["opened_at"]).dt.total_seconds() / 3600.0

@@ -14,10 +14,10 @@ from review.closeout.rules.temporary_fix_no_followup import temporary_fix_no_fol
 from review.closeout.step import DONE, MISSING, NA, Checklist, pick, rows, step
 
 
-@step(__doc__, order=100)
+@step(__doc__, order=100, reads=("resolution_type",))
 def resolution(checklist: Checklist, label: str) -> pd.DataFrame:
     name = checklist.config.fields.resolution_type
-    unseen = checklist.unseen_field(name, label)
+    unseen = checklist.unseen_field("resolution_type", label)
     if unseen is not None:
         return unseen
     value = checklist.inc["resolution"]

@@ -1,7 +1,7 @@
 """root cause recorded: done when the Root Cause field is set.
 
 The process's Urgent Response, step 3.3. Not applicable for a rejected ticket or one still
-open without it; not observable when RT has no such field.
+open without it; not observable when no ticket carries the field.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import pandas as pd
 from review.closeout.step import DONE, MISSING, NA, Checklist, pick, rows, step
 
 
-@step(__doc__, order=80)
+@step(__doc__, order=80, reads=("root_cause",))
 def root_cause(checklist: Checklist, label: str) -> pd.DataFrame:
     name = checklist.config.fields.root_cause
-    unseen = checklist.unseen_field(name, label)
+    unseen = checklist.unseen_field("root_cause", label)
     if unseen is not None:
         return unseen
     value = checklist.field(name)

@@ -2,7 +2,8 @@
 staff replies reach 3Down.
 
 The process's Urgent Response, step 2. Not applicable when the ticket is not urgent; not
-observable when the registry names no 3Down address.
+observable when the registry names no 3Down address, or no ticket carries the
+Classification field (which says what is urgent).
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ import pandas as pd
 from review.closeout.step import DONE, MISSING, NA, UNSEEN, Checklist, pick, rows, step
 
 
-@step(__doc__, order=60)
+@step(__doc__, order=60, reads=("classification",))
 def threedown(checklist: Checklist, label: str) -> pd.DataFrame:
+    unseen = checklist.unseen_field("classification", label)  # which incidents are urgent
+    if unseen is not None:
+        return unseen
     address = checklist.audit.registry.threedown_list
     if not address:
         state = pd.Series(NA, index=checklist.ids).mask(checklist.urgent, UNSEEN)

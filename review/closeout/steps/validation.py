@@ -13,10 +13,10 @@ from review.closeout.rules.not_validated import not_validated
 from review.closeout.step import DONE, MISSING, NA, Checklist, pick, rows, step
 
 
-@step(__doc__, order=90)
+@step(__doc__, order=90, reads=("validated_by",))
 def validation(checklist: Checklist, label: str) -> pd.DataFrame:
     name = checklist.config.fields.validated_by
-    unseen = checklist.unseen_field(name, label)
+    unseen = checklist.unseen_field("validated_by", label)
     if unseen is not None:
         return unseen
     value = checklist.inc["validated_by"]

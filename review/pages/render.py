@@ -1,13 +1,27 @@
-"""Executing a render: worker processes with their kernels, commits, state, Ctrl-C.
+"""Render the notebook templates with papermill: a batch, HTML export, skip-unchanged cache.
 
-Jobs run in worker processes (each with its Jupyter kernel) into temp files; the parent
-puts each job's outputs in place atomically and records it in the state file. A job that
-fails keeps its partial notebook beside the good one (NAME.failed.ipynb) and is reported
-with the failing cell, and the others go on.
+A render is a list of jobs (one notebook each). Jobs run in worker processes
+(each with its Jupyter kernel) into temp files; the parent puts each job's
+outputs in place atomically and records it in the state file. A job that fails
+keeps its partial notebook beside the good one (NAME.failed.ipynb) and is
+reported with the failing cell, and the others go on. Each output is remembered
+with a fingerprint of its inputs (review.snapshot.fingerprint: the incident's rows of the
+snapshot, the template's cells, the config's settings, the registry file and
+the package's version and source); a job whose fingerprint is unchanged and
+whose outputs exist is skipped.
+
+Output layout (under `out`, default ./reports):
+    index.html                        links to everything below
+    2026-10/incident-1234.ipynb/.html one review per incident, by month opened
+    2026-10/incident-1234.failed.ipynb the partial notebook of a failed render, if any
+    2026-10/monthly.ipynb/.html       the monthly report
+    support-gaps.ipynb/.html          the support-assignment gap report
+    .render-state.json                fingerprints of what was rendered
 """
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -19,30 +33,40 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 import review
-from review.errors import Interrupted
+from review.analysis.incidents import incidents
+from review.closeout.followups import followups_digest
+from review.context import derive_into, derived_dir, open_snapshot, registry_path
+from review.errors import Interrupted, ReviewError, SnapshotError
 from review.locks import exclusive
 from review.pages import warm
-from review.pages.render.files import (
-    commit_file,
-    fsync_file,
-    html_bytes,
-    temp_beside,
-    write_atomic,
-    write_temp,
+from review.pages.display import local_time
+from review.settings.config import Config, load_config, templates_dir, with_registry
+from review.settings.months import month_of
+from review.snapshot import Snapshot, umask_mode
+from review.snapshot.fingerprint import (
+    config_digest,
+    digest,
+    file_digest,
+    package_digest,
+    shared_digest,
+    source_digest,
+    ticket_digests,
 )
-from review.pages.render.plan import Job
+from review.text import visible
 
+INCIDENT_TEMPLATE = "incident_review.ipynb"
+MONTHLY_TEMPLATE = "monthly_report.ipynb"
+SUPPORT_TEMPLATE = "support_gaps.ipynb"
 STATE_FILE = ".render-state.json"
-
-
 KERNEL_NAME = "python3"
-
-
 # What the kernels that execute the notebooks get of the environment: an allow-list, so no
 # credential reaches a notebook under any name (rendering reads snapshots only). The system's
 # basics, locale and time zone, the kit's own settings (REVIEW_*), and what Python, Jupyter,
@@ -53,17 +77,35 @@ KERNEL_VARIABLES = frozenset({
     "VIRTUAL_ENV", "CONDA_PREFIX", "LD_LIBRARY_PATH", "IPYTHONDIR", "MPLBACKEND",
     "MPLCONFIGDIR", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
 })  # fmt: skip
-
-
 _KERNEL_FAMILIES = re.compile(r"(LC_|XDG_|JUPYTER_|REVIEW_)[A-Z0-9_]+|PYTHON[A-Z0-9]+")
-
-
 # Even in those families, a name that says it holds a secret (JUPYTER_TOKEN) is left out.
 _SECRET_NAME = re.compile(r"PASSW|TOKEN|SECRET|KEY|CREDENTIAL", re.IGNORECASE)
-
-
 # user:password@ in an address (RT_URL=https://alice:pw@rt.example.edu/, proxies).
 _USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
+_HTML_TEMPLATE = (
+    "{%- extends 'lab/index.html.j2' -%}"
+    "{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}"
+    "{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}"
+    "{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}"
+)
+
+
+def template_path(name: str) -> Path:
+    """One of the bundled templates (notebooks/ in a clone, the package's copy when installed)."""
+    return templates_dir() / name
+
+
+@dataclass(frozen=True)
+class Job:
+    """One notebook to render."""
+
+    name: str  # what the user reads: "incident 1234", "monthly 2026-10", "support gaps"
+    template: Path
+    output: Path  # the .ipynb; the .html goes beside it
+    parameters: dict[str, Any]
+    fingerprint: str
+    html: bool
+    ticket_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -101,7 +143,204 @@ class BatchResult:
         return not self.failures and not self.errors
 
 
-def kernel_environment() -> dict[str, str]:
+@dataclass
+class Inputs:
+    """A loaded snapshot with what every job's fingerprint shares."""
+
+    snapshot_dir: Path
+    derived: Path  # the derived cache of this version of the snapshot
+    config_path: Path | None
+    config: Config
+    snapshot: Snapshot
+    metrics_month: pd.Series  # ticket_id -> YYYY-MM opened (local), incidents only
+    tickets: pd.Series  # ticket_id -> digest
+    common: str  # config, registry, package, shared frames
+
+
+def load_inputs(snapshot_dir: Path, config_path: Path | None) -> Inputs:
+    """The snapshot, read once, and the derived cache every notebook of the batch reads.
+
+    A symlink is resolved once; the version read is checked not to have been swapped
+    while it was read, and the kernels get that version's derived cache by name
+    (`derived`), so a pull during the batch does not mix two snapshots.
+    """
+    config = load_config(config_path)
+    real = Path(os.path.realpath(snapshot_dir))
+    derived = derived_dir(real, config)  # names the version on disk now
+    snapshot = open_snapshot(real, config)
+    if derived_dir(real, config) != derived:
+        raise SnapshotError(
+            "was replaced while it was read (a pull swapped it in): run again", str(snapshot_dir)
+        )
+    found = incidents(snapshot)
+    months = pd.Series(
+        month_of(found["created"], config).to_numpy(), index=found["ticket_id"].to_numpy()
+    )
+    derive_into(derived, real, snapshot, config)
+    common = digest(
+        config_digest(config),
+        file_digest(registry_path(config)),
+        package_digest(),
+        shared_digest(snapshot),
+        followups_digest(snapshot),
+    )
+    return Inputs(
+        snapshot_dir=real,
+        derived=derived,
+        config_path=config_path.resolve() if config_path else None,
+        config=config,
+        snapshot=snapshot,
+        metrics_month=months,
+        tickets=ticket_digests(snapshot),
+        common=common,
+    )
+
+
+def _linked(snapshot: Snapshot, ticket_id: int) -> list[int]:
+    links = snapshot.links
+    targets = links.loc[(links["ticket_id"] == ticket_id) & ~links["external"], "target"]
+    return sorted(int(t) for t in targets.dropna() if str(t).isdigit())
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def _parameters(inputs: Inputs, derived: Path | None = None, **extra: Any) -> dict[str, Any]:
+    return {
+        "snapshot": str(inputs.snapshot_dir),
+        "config": str(inputs.config_path) if inputs.config_path else None,
+        "derived": str(derived or inputs.derived),
+        **extra,
+    }
+
+
+def incident_jobs(
+    inputs: Inputs, ticket_ids: Iterable[int], out: Path, html: bool, template: Path | None = None
+) -> list[Job]:
+    """One job per incident; unknown or merged ticket ids are a ReviewError naming them."""
+    template = template or template_path(INCIDENT_TEMPLATE)
+    template_digest = source_digest(template)
+    pulled = str(inputs.snapshot.manifest.get("pulled_at", ""))
+    resolved = inputs.snapshot.tickets.set_index("ticket_id")["resolved"]
+    wanted = list(dict.fromkeys(int(t) for t in ticket_ids))
+    missing = [t for t in wanted if t not in inputs.metrics_month.index]
+    if missing:
+        known = inputs.tickets.index
+        merged = [t for t in missing if t in known]
+        absent = [t for t in missing if t not in known]
+        parts = []
+        if absent:
+            parts.append(f"not in the snapshot: {', '.join(map(str, absent))}")
+        if merged:
+            parts.append(f"merged into other tickets: {', '.join(map(str, merged))}")
+        raise ReviewError(f"cannot review tickets {'; '.join(parts)} ({inputs.snapshot_dir})")
+    jobs = []
+    for ticket_id in wanted:
+        related = [inputs.tickets.get(t, "") for t in _linked(inputs.snapshot, ticket_id)]
+        still_open = pd.isna(resolved.get(ticket_id))
+        fingerprint = digest(
+            "incident",
+            inputs.common,
+            template_digest,
+            inputs.tickets[ticket_id],
+            related,
+            pulled if still_open else "",
+            html,
+        )
+        month = inputs.metrics_month[ticket_id]
+        jobs.append(
+            Job(
+                name=f"incident {ticket_id}",
+                template=template,
+                output=out / month / f"incident-{ticket_id}.ipynb",
+                parameters=_parameters(inputs, ticket_id=ticket_id),
+                fingerprint=fingerprint,
+                html=html,
+                ticket_id=ticket_id,
+            )
+        )
+    return jobs
+
+
+def month_ticket_ids(inputs: Inputs, month: str) -> list[int]:
+    months = inputs.metrics_month
+    return sorted(int(t) for t in months.index[months == month])
+
+
+def monthly_job(inputs: Inputs, month: str, out: Path, compare: int = 3) -> Job:
+    """The monthly report: depends on every incident of the month and the months compared."""
+    period = pd.Period(month, freq="M")
+    months = {str(period - n) for n in range(compare + 1)}
+    ids = sorted(int(t) for t in inputs.metrics_month.index[inputs.metrics_month.isin(months)])
+    fingerprint = digest(
+        "monthly",
+        inputs.common,
+        source_digest(template_path(MONTHLY_TEMPLATE)),
+        month,
+        str(inputs.snapshot.coverage),  # its banner and "not covered" months
+        str(inputs.snapshot.pulled_at),  # time so far of incidents still open
+        [(t, inputs.tickets[t]) for t in ids],
+    )
+    return Job(
+        name=f"monthly report {month}",
+        template=template_path(MONTHLY_TEMPLATE),
+        output=out / month / "monthly.ipynb",
+        parameters=_parameters(inputs, month=month),
+        fingerprint=fingerprint,
+        html=True,
+    )
+
+
+def support_job(
+    inputs: Inputs,
+    out: Path,
+    since: str | None = None,
+    today: str | None = None,
+    registry: Path | None = None,
+) -> Job:
+    """The support-gap report: depends on the whole snapshot and the registry (and the date).
+
+    `today` (default: the real date) is the day gap ages count to; `registry` replaces the
+    config's registry file."""
+    fingerprint = digest(
+        "support",
+        inputs.common,
+        source_digest(template_path(SUPPORT_TEMPLATE)),
+        since,
+        sorted(inputs.tickets.items()),
+        today or time.strftime("%Y-%m-%d"),  # "how long the gap has stood" counts to today
+        file_digest(registry) if registry else "",
+    )
+    return Job(
+        name="support-gap report",
+        template=template_path(SUPPORT_TEMPLATE),
+        output=out / "support-gaps.ipynb",
+        parameters=_parameters(
+            inputs,
+            _derived_with(inputs, registry),
+            since=since,
+            today=today,
+            registry=str(registry.resolve()) if registry else None,
+        ),
+        fingerprint=fingerprint,
+        html=True,
+    )
+
+
+def _derived_with(inputs: Inputs, registry: Path | None) -> Path:
+    """The derived cache of the batch's snapshot with another registry file (`--registry`)."""
+    if registry is None:
+        return inputs.derived
+    config = with_registry(inputs.config, registry.resolve())
+    return derive_into(
+        derived_dir(inputs.snapshot_dir, config), inputs.snapshot_dir, inputs.snapshot, config
+    )
+
+
+# --------------------------------------------------------------------------- executing
+
+
+def _kernel_environment() -> dict[str, str]:
     """Environment for the kernels: this package first on the path, no credentials.
 
     Only the variables a kernel needs are passed (KERNEL_VARIABLES and the families
@@ -174,6 +413,94 @@ def _init_worker(env: dict[str, str], warm_kernel: bool = False) -> None:
     logging.getLogger("traitlets").setLevel(logging.ERROR)
 
 
+@lru_cache(maxsize=1)
+def _html_exporter() -> Any:
+    """One exporter per process: loading the templates is most of an export's cost."""
+    import nbconvert
+    from jinja2 import DictLoader
+
+    exporter: Any = nbconvert.HTMLExporter
+    return exporter(
+        template_name="lab",
+        template_file="review.html.j2",
+        extra_loaders=[DictLoader({"review.html.j2": _HTML_TEMPLATE})],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+
+
+def export_html(notebook: Path, target: Path) -> None:
+    """The executed notebook as HTML without code or prompts (for email), written atomically."""
+    _commit_file(_write_temp(target, html_bytes(notebook, target.stem)), target)
+
+
+def html_bytes(notebook: Path, name: str) -> bytes:
+    """The executed notebook as HTML without code, prompts or remote scripts.
+
+    Ticket text is already escaped in the outputs (nbconvert's sanitize_html would
+    also escape the headings and tables, so it stays off); MathJax, require.js and the
+    mermaid loader (CDN scripts the pages do not use) are left out, so a page loads
+    nothing from outside and a `$` in ticket text stays a dollar sign.
+    """
+    import nbformat
+
+    read: Any = nbformat.read
+    node = read(notebook, as_version=4)
+    titles = [  # the page header's own title (review.pages.display.PageHeader), when it has one
+        output["metadata"]["review_title"]
+        for cell in node.cells
+        for output in cell.get("outputs", [])
+        if "review_title" in output.get("metadata", {})
+    ]
+    if titles:
+        node.metadata["title"] = str(titles[0])
+    body, _ = _html_exporter().from_notebook_node(node, resources={"metadata": {"name": name}})
+    return str(body).encode("utf-8")
+
+
+def _temp_beside(target: Path, suffix: str = "") -> Path:
+    """A new empty file `.NAME.XXXX` beside `target` (same filesystem: os.replace is atomic)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+    os.fchmod(handle, umask_mode(0o666))  # mkstemp makes 0600; reports are meant to be shared
+    os.close(handle)
+    return Path(temp)
+
+
+def _write_temp(target: Path, data: bytes) -> Path:
+    """`data` in a temp file beside `target`, on disk (fsync); removed if writing fails."""
+    temp = _temp_beside(target)
+    try:
+        with temp.open("wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return temp
+
+
+def _fsync_file(path: Path) -> None:
+    with path.open("rb") as stream:
+        os.fsync(stream.fileno())
+
+
+def _commit_file(temp: Path, target: Path) -> None:
+    """Put a complete temp file in place: the old file stays until the new one is whole."""
+    os.replace(temp, target)
+    handle = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(handle)  # the rename itself survives a crash
+    finally:
+        os.close(handle)
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    _commit_file(_write_temp(target, data), target)
+
+
 def execute_notebook(
     template: Path, output: Path, parameters: dict[str, Any], cwd: Path | None = None
 ) -> None:
@@ -220,13 +547,13 @@ def run_job(job: Job) -> Failure | Staged:
     """
     from papermill.exceptions import PapermillExecutionError
 
-    temp = temp_beside(job.output.with_suffix(""), ".ipynb")  # .incident-N.XXXX.ipynb
+    temp = _temp_beside(job.output.with_suffix(""), ".ipynb")  # .incident-N.XXXX.ipynb
     html_temp = None
     try:
         execute_notebook(job.template, temp, job.parameters, cwd=job.output.parent)
-        fsync_file(temp)
+        _fsync_file(temp)
         if job.html:
-            html_temp = write_temp(
+            html_temp = _write_temp(
                 job.output.with_suffix(".html"), html_bytes(temp, job.output.stem)
             )
     except (KeyboardInterrupt, SystemExit):
@@ -289,13 +616,13 @@ def commit(out: Path, job: Job, outcome: Failure | Staged, state: dict[str, str]
             if outcome.partial is None:
                 return outcome
             kept = failed_path(job.output)
-            commit_file(Path(outcome.partial), kept)
+            _commit_file(Path(outcome.partial), kept)
             return replace(outcome, partial=str(kept))
         if outcome.html is not None:
-            commit_file(outcome.html, html_path)
+            _commit_file(outcome.html, html_path)
         else:
             html_path.unlink(missing_ok=True)
-        commit_file(outcome.notebook, job.output)
+        _commit_file(outcome.notebook, job.output)
         failed_path(job.output).unlink(missing_ok=True)
     except OSError as exc:
         state.pop(key, None)
@@ -322,7 +649,7 @@ def read_state(out: Path) -> dict[str, str]:
 
 
 def write_state(out: Path, state: dict[str, str]) -> None:
-    write_atomic(_state_path(out), json.dumps(state, indent=0, sort_keys=True).encode())
+    _write_atomic(_state_path(out), json.dumps(state, indent=0, sort_keys=True).encode())
 
 
 def _key(out: Path, job: Job) -> str:
@@ -407,7 +734,7 @@ def _execute(
         max_workers=workers,
         mp_context=get_context("spawn"),
         initializer=_init_worker,
-        initargs=(kernel_environment(), warm.enabled()),
+        initargs=(_kernel_environment(), warm.enabled()),
     )
     try:
         with interrupts.installed():
@@ -501,6 +828,83 @@ def _remove_temps(jobs: Iterable[Job]) -> None:
     for job in jobs:
         for temp in job.output.parent.glob(f".{job.output.stem}.*"):
             temp.unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------- index
+
+
+def write_index(out: Path, inputs: Inputs, result: BatchResult | None = None) -> Path:
+    """`index.html`: every rendered report under `out`, with subjects as plain text.
+
+    Replaced atomically; if it cannot be written, the reason goes to `result.errors`
+    (the batch's failures are still reported) and the previous index stays.
+    """
+    failed = {Path(f.output).resolve(): f for f in (result.failures if result else ())}
+    subjects = inputs.snapshot.tickets.set_index("ticket_id")["subject"]
+
+    def esc(text: str) -> str:
+        return html.escape(visible(text))
+
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8"><title>Incident reviews and reports</title>',
+        "<style>body{font-family:sans-serif;margin:2em;max-width:70em}"
+        "td,th{padding:2px 10px;text-align:left}.n{text-align:right}.failed{color:#b00}"
+        "</style></head><body>",
+        "<h1>Incident reviews and reports</h1>",
+        f"<p>Snapshot: {esc(str(inputs.snapshot_dir))}, taken "
+        f"{esc(local_time(inputs.snapshot.pulled_at, inputs.config) or 'at an unknown time')}.</p>",
+    ]
+    support = out / "support-gaps.html"
+    if support.is_file():
+        parts.append('<p><a href="support-gaps.html">Support-assignment gap report</a></p>')
+    for month_dir in sorted((p for p in out.iterdir() if p.is_dir()), reverse=True):
+        numbers = {_ticket_number(p) for p in month_dir.glob("incident-*.ipynb")} - {-1}
+        notebooks = [month_dir / f"incident-{n}.ipynb" for n in sorted(numbers)]
+        monthly = month_dir / "monthly.html"
+        if not notebooks and not monthly.is_file():
+            continue
+        parts.append(f"<h2>{esc(month_dir.name)}</h2>")
+        if monthly.is_file():
+            parts.append(f'<p><a href="{esc(month_dir.name)}/monthly.html">Monthly report</a></p>')
+        parts.append('<table><tr><th class="n">Ticket</th><th>Subject</th><th>Review</th></tr>')
+        for notebook in notebooks:
+            number = _ticket_number(notebook)
+            subject = str(subjects.get(number, ""))
+            base = f"{month_dir.name}/{notebook.stem}"
+            page = notebook.with_suffix(".html")
+            links = []
+            if page.is_file():
+                links.append(f'<a href="{esc(base)}.html">HTML</a>')
+            if notebook.is_file():
+                links.append(f'<a href="{esc(base)}.ipynb">notebook</a>')
+            review_cell = " · ".join(links)
+            if failed_path(notebook).is_file():
+                review_cell += f' (<a href="{esc(base)}.failed.ipynb">partial notebook</a>)'
+            if notebook.resolve() in failed:
+                reason = esc(str(failed[notebook.resolve()]))
+                review_cell = f'<span class="failed">failed: {reason}</span> {review_cell}'
+            parts.append(
+                f'<tr><td class="n">{number}</td><td>{esc(subject)}</td><td>{review_cell}</td></tr>'
+            )
+        parts.append("</table>")
+    parts.append("</body></html>")
+    target = out / "index.html"
+    try:
+        _write_atomic(target, ("\n".join(parts) + "\n").encode("utf-8"))
+    except OSError as exc:
+        if result is None:
+            raise ReviewError(f"cannot write {target}: {exc.strerror}") from None
+        result.errors.append(f"cannot write {target} ({exc.strerror}); the previous one stays")
+    return target
+
+
+def _ticket_number(path: Path) -> int:
+    """N of incident-N.ipynb and of incident-N.failed.ipynb; -1 for other names."""
+    try:
+        return int(path.name.split(".", 1)[0].split("-", 1)[1])
+    except (IndexError, ValueError):
+        return -1
 
 
 def batch_lock(out: Path) -> AbstractContextManager[None]:

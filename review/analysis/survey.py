@@ -1,0 +1,298 @@
+"""What a site's data holds, whatever the config says: queues, fields, statuses, SLA levels.
+
+`survey` reads a snapshot the way a new site's first hour needs it: every queue (with its
+lifecycle, the tickets created in it, now in it and moved into it), every ticket custom
+field (how many tickets fill it, its most common values), every status (how many tickets
+hold or held it, created in it, and its role in RT's lifecycle), and the SLA levels on the
+tickets. `review init` drafts a config from it and review.analysis.fit holds a config
+against it.
+
+A status's role comes from what RT itself recorded (RT keeps no list of a lifecycle's
+statuses in REST2): RT sets a ticket's Resolved date when it enters an inactive status, so
+a ticket that now holds a status it entered exactly when Resolved was set shows the status
+is inactive, and one that entered it after (or never) shows it is active. RT sets Started
+when a ticket first leaves an initial status (or at creation in any other), so a ticket
+created in a status and not started then shows the status is initial. Read live from RT,
+TicketSQL's `__Inactive__` answers instead (review.rt.survey).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+from review.snapshot import Snapshot
+
+INITIAL, ACTIVE, INACTIVE = "initial", "active", "inactive"
+ROLES = (INITIAL, ACTIVE, INACTIVE)
+# RT writes Resolved and the status change in the same request: allow for a second ticking over
+_SAME_MOMENT = pd.Timedelta(seconds=2)
+
+
+@dataclass(frozen=True)
+class QueueSurvey:
+    """One queue: its lifecycle and how tickets used it."""
+
+    name: str
+    lifecycle: str
+    now: int  # tickets now in it
+    created: int  # tickets created in it
+    moved_in: int  # moves of tickets into it
+    moved_out: int  # moves of tickets out of it
+
+
+@dataclass(frozen=True)
+class FieldSurvey:
+    """One ticket custom field: tickets that fill it and its values, most common first."""
+
+    name: str
+    filled: int
+    values: tuple[tuple[str, int], ...]
+
+    def top(self, count: int = 5) -> str:
+        """'a (12), b (3), ... and 4 more' for messages and comments."""
+        shown = ", ".join(f"{v} ({n})" for v, n in self.values[:count])
+        more = len(self.values) - count
+        return shown + (f" and {more} more" if more > 0 else "") if shown else "no values"
+
+
+@dataclass(frozen=True)
+class StatusSurvey:
+    """One status: tickets that hold it now, ever held it, were created in it; its role."""
+
+    name: str
+    now: int
+    ever: int
+    at_creation: int
+    role: str  # one of ROLES, or '' when the data cannot tell
+    evidence: str  # why, in words
+
+    def counts(self) -> str:
+        """'now on 12 tickets, held by 14' in messages."""
+        return f"now on {_tickets(self.now)}, held by {self.ever}"
+
+
+@dataclass(frozen=True)
+class Survey:
+    """What the data of one site holds (see the module docstring)."""
+
+    source: str  # 'the snapshot DIR' or 'RT at URL'
+    tickets: int
+    queues: tuple[QueueSurvey, ...]
+    fields: tuple[FieldSurvey, ...]
+    statuses: tuple[StatusSurvey, ...]
+    sla_levels: tuple[tuple[str, int], ...]
+    defined_fields: frozenset[str] = field(default_factory=frozenset)  # on a ticket, even empty
+
+    def field(self, name: str) -> FieldSurvey | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def status(self, name: str) -> StatusSurvey | None:
+        return next((s for s in self.statuses if s.name == name), None)
+
+    def queue(self, name: str) -> QueueSurvey | None:
+        return next((q for q in self.queues if q.name == name), None)
+
+    def has_field(self, name: str) -> bool:
+        """Does any ticket carry the field (filled or not)?"""
+        return name in self.defined_fields or self.field(name) is not None
+
+    def fields_text(self, count: int = 8) -> str:
+        """'A (12), B (11), ...': the fields tickets fill, most filled first."""
+        shown = ", ".join(f"{f.name} ({f.filled})" for f in self.fields[:count])
+        more = len(self.fields) - count
+        return shown + (f" and {more} more" if more > 0 else "") if shown else "none"
+
+    def statuses_text(self) -> str:
+        """'finished (60), withdrawn (1)': the statuses tickets hold now."""
+        held = sorted((s for s in self.statuses if s.now), key=lambda s: (-s.now, s.name))
+        return ", ".join(f"{s.name} ({s.now})" for s in held) or "none"
+
+    def with_roles(self, roles: dict[str, str], evidence: str) -> Survey:
+        """The survey with these statuses' roles as RT stated them (`evidence` says how)."""
+        statuses = tuple(
+            replace(s, role=roles[s.name], evidence=evidence) if s.name in roles else s
+            for s in self.statuses
+        )
+        return replace(self, statuses=statuses)
+
+
+def survey(snapshot: Snapshot, source: str = "") -> Survey:
+    """The survey of a snapshot (see the module docstring)."""
+    tickets = snapshot.tickets
+    tx = snapshot.transactions
+    moves = _status_moves(tx)
+    created_in = _status_at_creation(tickets, moves)
+    queue_names = snapshot.queues.set_index("queue_id")["name"]
+    return Survey(
+        source=source or f"the snapshot {snapshot.path}",
+        tickets=len(tickets),
+        queues=_queues(snapshot, tx, queue_names),
+        fields=_fields(snapshot.custom_fields),
+        statuses=_statuses(tickets, moves, created_in),
+        sla_levels=_counts(tickets.loc[tickets["sla"] != "", "sla"]),
+        defined_fields=frozenset(snapshot.field_names["field"].dropna()),
+    )
+
+
+def _counts(values: pd.Series) -> tuple[tuple[str, int], ...]:
+    """(value, count) most common first, ties by value."""
+    counts = values.astype(str).value_counts()
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return tuple((str(v), int(n)) for v, n in ordered)
+
+
+def _status_moves(tx: pd.DataFrame) -> pd.DataFrame:
+    """Status changes: ticket_id, at, old, new, in time order."""
+    status = (tx["type"] == "Status") | ((tx["type"] == "Set") & (tx["field"] == "Status"))
+    moves = tx.loc[status, ["ticket_id", "created", "txn_id", "old", "new"]]
+    return moves.sort_values(["ticket_id", "created", "txn_id"], kind="stable").rename(
+        columns={"created": "at"}
+    )
+
+
+def _status_at_creation(tickets: pd.DataFrame, moves: pd.DataFrame) -> pd.Series:
+    """Each ticket's status at creation: the first change's old value, else its status now."""
+    first = moves.groupby("ticket_id")["old"].first()
+    now = tickets.set_index("ticket_id")["status"]
+    return first.reindex(now.index).where(lambda s: s.notna() & (s != ""), now)
+
+
+def _queues(snapshot: Snapshot, tx: pd.DataFrame, names: pd.Series) -> tuple[QueueSurvey, ...]:
+    tickets = snapshot.tickets
+    queue_moves = tx.loc[(tx["type"] == "Set") & (tx["field"] == "Queue")]
+    old = queue_moves["old"].map(names).fillna(queue_moves["old"])
+    new = queue_moves["new"].map(names).fillna(queue_moves["new"])
+    now = tickets["queue_id"].map(names).fillna(tickets["queue_id"])
+    first_old = (
+        pd.Series(old.to_numpy(), index=queue_moves["ticket_id"].to_numpy())
+        .groupby(level=0)
+        .first()
+    )
+    created = first_old.reindex(tickets["ticket_id"]).fillna(
+        pd.Series(now.to_numpy(), index=tickets["ticket_id"])
+    )
+    lifecycles = snapshot.queues.set_index("name")["lifecycle"]
+    every = sorted(set(names) | set(now) | set(old) | set(new))
+    count = {
+        "now": now.value_counts(),
+        "created": created.value_counts(),
+        "in": new.value_counts(),
+        "out": old.value_counts(),
+    }
+    return tuple(
+        QueueSurvey(
+            name=str(q),
+            lifecycle=str(lifecycles.get(q, "")),
+            now=int(count["now"].get(q, 0)),
+            created=int(count["created"].get(q, 0)),
+            moved_in=int(count["in"].get(q, 0)),
+            moved_out=int(count["out"].get(q, 0)),
+        )
+        for q in every
+    )
+
+
+def _fields(custom_fields: pd.DataFrame) -> tuple[FieldSurvey, ...]:
+    values = custom_fields.assign(value=custom_fields["value"].astype(str).str.strip())
+    values = values.loc[values["value"] != ""]
+    found = [
+        FieldSurvey(
+            name=str(name),
+            filled=int(group["ticket_id"].nunique()),
+            values=_counts(group.drop_duplicates(["ticket_id", "value"])["value"]),
+        )
+        for name, group in values.groupby("field", sort=True)
+    ]
+    return tuple(sorted(found, key=lambda f: (-f.filled, f.name)))
+
+
+def _statuses(
+    tickets: pd.DataFrame, moves: pd.DataFrame, created_in: pd.Series
+) -> tuple[StatusSurvey, ...]:
+    t = tickets.set_index("ticket_id")
+    created_in = created_in.reindex(t.index)
+    # every entry into a status: creation, then each move; Resolved is the last entry into an
+    # inactive one, so an entry at Resolved is into an inactive status and one after it is not
+    entries = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "ticket_id": t.index,
+                    "at": t["created"].to_numpy(),
+                    "status": created_in.to_numpy(),
+                }
+            ),
+            moves[["ticket_id", "at", "new"]].rename(columns={"new": "status"}),
+        ],
+        ignore_index=True,
+    ).join(t[["resolved"]], on="ticket_id")
+    entries = entries.loc[entries["status"].notna() & (entries["status"] != "")]
+    gap = entries["at"] - entries["resolved"]
+    at_resolved = gap.abs() <= _SAME_MOMENT
+    after = entries["resolved"].isna() | (gap > _SAME_MOMENT)
+    unstarted = t["started"].isna() | (t["started"] > t["created"] + _SAME_MOMENT)
+    evidence = pd.DataFrame(
+        {
+            INACTIVE: at_resolved.groupby(entries["status"]).sum(),
+            ACTIVE: after.groupby(entries["status"]).sum(),
+            INITIAL: unstarted.groupby(created_in).sum(),
+        }
+    )
+    held = pd.concat(
+        [
+            entries[["ticket_id", "status"]],
+            moves[["ticket_id", "old"]].rename(columns={"old": "status"}),
+        ]
+    )
+    held = held.loc[held["status"].notna() & (held["status"] != "")]
+    now = t["status"].value_counts()
+    ever = held.drop_duplicates().groupby("status")["ticket_id"].nunique()
+    at_creation = created_in.value_counts()
+    return tuple(
+        StatusSurvey(
+            name=str(name),
+            now=int(now.get(name, 0)),
+            ever=int(ever.get(name, 0)),
+            at_creation=int(at_creation.get(name, 0)),
+            **_role(evidence.reindex([name]).fillna(0).iloc[0]),
+        )
+        for name in sorted(ever.index)
+    )
+
+
+def _role(counts: pd.Series) -> dict[str, str]:
+    """A status's role from the tickets that show it (counts by role), with the evidence."""
+    inactive, active, initial = (int(counts[r]) for r in (INACTIVE, ACTIVE, INITIAL))
+    if inactive and not (active or initial):
+        return {"role": INACTIVE, "evidence": f"RT set Resolved as {_tickets(inactive)} entered it"}
+    if initial and not inactive:
+        return {
+            "role": INITIAL,
+            "evidence": f"{_tickets(initial)} created in it were not started, as RT does "
+            "only in an initial status",
+        }
+    if active and not inactive:
+        return {
+            "role": ACTIVE,
+            "evidence": f"{_tickets(active)} entered it after their last close, or never closed",
+        }
+    if inactive:
+        return {
+            "role": "",
+            "evidence": f"mixed: RT set Resolved as {_tickets(inactive)} entered it, but not for "
+            f"{active}: queues with different lifecycles?",
+        }
+    return {"role": "", "evidence": "RT's dates do not tell: every ticket left it before it closed"}
+
+
+def _tickets(count: int) -> str:
+    return f"{count} ticket{'' if count == 1 else 's'}"
+
+
+def roles(statuses: Iterable[StatusSurvey], role: str) -> list[str]:
+    """The names of the statuses of one role, most used first."""
+    found = [s for s in statuses if s.role == role]
+    return [s.name for s in sorted(found, key=lambda s: (-s.ever, s.name))]
