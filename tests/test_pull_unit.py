@@ -13,7 +13,7 @@ import pytest
 from review.cli import main
 from review.errors import RTAuthError, RTError, RTUnreachable
 from review.rt.client import Connection, RTClient, connection_from, rest2_url
-from review.rt.pull import Window, _as_single_get, parse_time, pull
+from review.rt.pull import Window, _as_single_get, closed_ids, parse_time, pull
 from review.settings.config import RTSettings
 
 SETTINGS = RTSettings(url="", verify_tls=True, ca_bundle="", timeout=5)
@@ -143,23 +143,29 @@ def test_window_is_exact_in_utc() -> None:
 
     def ticket(status: str, queue: str, resolved: str, created: str = "2026-09-01T00:00:00Z"
                ) -> dict[str, Any]:  # fmt: skip
-        return {"Status": status, "Queue": {"id": queue}, "Resolved": resolved, "Created": created}
+        return {"id": 1 if status in ("resolved", "rejected", "done") else 2, "Status": status,
+                "Queue": {"id": queue}, "Resolved": resolved, "Created": created}  # fmt: skip
 
-    assert window.holds(ticket("resolved", "3", "2026-10-01T00:00:00Z"), names)
-    assert not window.holds(ticket("resolved", "3", "2026-09-30T23:59:59Z"), names)
-    assert not window.holds(ticket("resolved", "3", "2026-11-01T00:00:00Z"), names)
-    assert not window.holds(ticket("open", "3", "2026-10-05T00:00:00Z"), names)
-    assert not window.holds(ticket("rejected", "4", "2026-10-05T00:00:00Z"), names)
+    closed = {1}  # what RT says is in an inactive status of its lifecycle
+    assert window.holds(ticket("resolved", "3", "2026-10-01T00:00:00Z"), names, closed)
+    assert not window.holds(ticket("resolved", "3", "2026-09-30T23:59:59Z"), names, closed)
+    assert not window.holds(ticket("resolved", "3", "2026-11-01T00:00:00Z"), names, closed)
+    assert not window.holds(ticket("open", "3", "2026-10-05T00:00:00Z"), names, closed)
+    assert not window.holds(ticket("rejected", "4", "2026-10-05T00:00:00Z"), names, closed)
+    # a status the config does not name, that RT counts inactive in the queue's lifecycle
+    assert window.holds(ticket("done", "3", "2026-10-05T00:00:00Z"), names, closed)
+    assert not window.holds(ticket("done", "3", "2026-10-05T00:00:00Z"), names, set())
     # created in the window: taken whatever its status, still open or closed later
-    assert window.holds(ticket("open", "3", UNSET, "2026-10-01T00:00:00Z"), names)
+    assert window.holds(ticket("open", "3", UNSET, "2026-10-01T00:00:00Z"), names, closed)
     assert window.holds(ticket("resolved", "3", "2026-11-20T00:00:00Z", "2026-10-31T23:59:59Z"),
-                        names)  # fmt: skip
-    assert not window.holds(ticket("open", "3", UNSET, "2026-11-01T00:00:00Z"), names)
-    assert not window.holds(ticket("new", "4", UNSET, "2026-10-05T00:00:00Z"), names)
+                        names, closed)  # fmt: skip
+    assert not window.holds(ticket("open", "3", UNSET, "2026-11-01T00:00:00Z"), names, closed)
+    assert not window.holds(ticket("new", "4", UNSET, "2026-10-05T00:00:00Z"), names, closed)
     assert window.ticket_sql() == (
-        "(Queue = 'ops-help') AND (((Status = 'resolved' OR Status = 'rejected')"
-        " AND Resolved >= '2026-09-30 00:00:00' AND Resolved < '2026-11-02 00:00:00')"
-        " OR (Created >= '2026-09-30 00:00:00' AND Created < '2026-11-02 00:00:00'))"
+        "(Queue = 'ops-help') AND (((Status = '__Inactive__' OR Status = 'resolved' OR "
+        "Status = 'rejected') AND Resolved >= '2026-09-30 00:00:00' AND Resolved < "
+        "'2026-11-02 00:00:00') OR (Created >= '2026-09-30 00:00:00' AND Created < "
+        "'2026-11-02 00:00:00'))"
     )
     assert window.coverage() == {
         "since": "2026-10-01T00:00:00Z", "until": "2026-11-01T00:00:00Z", "queues": ["ops-help"],
@@ -209,3 +215,35 @@ def test_pull_into_a_directory_of_other_files_is_refused_before_asking_rt(
             "refusing to replace it: give --snapshot a new or empty directory\n"
         )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scenarios", "services.yaml"]
+
+
+def test_rt_says_which_tickets_are_closed_in_their_own_lifecycle() -> None:
+    """A ticket opened before the window and resolved in it belongs when RT counts its status
+    inactive in its queue's lifecycle (TicketSQL __Inactive__), whatever the config names."""
+    window = Window(datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC),
+                    ("ops-help",), ("resolved",))  # fmt: skip
+    names = {"3": "ops-help"}
+
+    def ticket(ticket_id: int, status: str, created: str, resolved: str) -> dict[str, Any]:
+        return {"id": ticket_id, "Status": status, "Queue": {"id": "3"}, "Created": created,
+                "Resolved": resolved}  # fmt: skip
+
+    tickets = [
+        ticket(5, "done", "2026-09-30T12:00:00Z", "2026-10-03T00:00:00Z"),  # RT: inactive
+        ticket(6, "open", "2026-09-30T12:00:00Z", "2026-10-04T00:00:00Z"),  # reopened since
+        ticket(7, "open", "2026-10-02T00:00:00Z", UNSET),  # opened in the window: not asked
+        ticket(8, "done", "2026-06-01T00:00:00Z", "2026-10-05T00:00:00Z"),  # known closed
+    ]
+    asked: list[str] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        query = request.url.params["query"]
+        asked.append(query)
+        items = [{"type": "ticket", "id": "5", "_url": f"{URL}ticket/5"}]
+        return httpx2.Response(200, json={"items": items, "page": 1, "per_page": 100,
+                                          "pages": 1, "total": 1, "count": 1})  # fmt: skip
+
+    closed = closed_ids(mock_client(handler), window, tickets, names, lambda _p: None, {8})
+    assert closed == {5, 8}
+    assert asked == ["(id = 5 OR id = 6) AND (Status = '__Inactive__' OR Status = 'resolved')"]
+    assert [t["id"] for t in tickets if window.holds(t, names, closed)] == [5, 7, 8]

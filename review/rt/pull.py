@@ -13,7 +13,7 @@ import itertools
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -44,12 +44,19 @@ SLACK = timedelta(days=1)
 # watermark is sent as "-N seconds" (relative to RT's clock), so only latency needs a margin.
 MARGIN = timedelta(seconds=5)
 GAP_PROBES = 8
+# TicketSQL for "an inactive status of the ticket's own queue lifecycle" (RT 5.0.3 and later)
+INACTIVE = "__Inactive__"
 
 
 @dataclass(frozen=True)
 class Window:
     """Which tickets a pull wants, in these queues: those that reached an inactive status in
-    [since, until) and those created in [since, until) whatever their status (still open too)."""
+    [since, until) and those created in [since, until) whatever their status (still open too).
+
+    Inactive is what RT says of the ticket's own queue lifecycle (TicketSQL `__Inactive__`,
+    which RT 5.0.3 answers per lifecycle), or one of the configured `inactive` statuses: a
+    site whose lifecycle closes tickets as 'done' is pulled whole before its config knows it.
+    """
 
     since: datetime
     until: datetime
@@ -67,25 +74,43 @@ class Window:
         since, until = _sql_time(self.since - SLACK), _sql_time(self.until + SLACK)
         return f"ObjectType = 'RT::Ticket' AND {self._sql('Ticket', since, until)}"
 
+    def closed_sql(self, prefix: str = "") -> str:
+        """Tickets in an inactive status: RT's, of their queue's lifecycle, or the config's."""
+        return _any(prefix + "Status", (INACTIVE, *self.inactive))
+
     def _sql(self, prefix: str, since: str, until: str) -> str:
         return (
-            f"{_any(prefix + 'Queue', self.queues)} AND (({_any(prefix + 'Status', self.inactive)}"
+            f"{_any(prefix + 'Queue', self.queues)} AND (({self.closed_sql(prefix)}"
             f" AND {prefix}Resolved >= '{since}' AND {prefix}Resolved < '{until}')"
             f" OR ({prefix}Created >= '{since}' AND {prefix}Created < '{until}'))"
         )
 
-    def holds(self, ticket: dict[str, Any], queue_names: dict[str, str]) -> bool:
-        """The exact test, in UTC, on a ticket as RT returned it."""
-        resolved = parse_time(ticket.get("Resolved"))
+    def opened(self, ticket: dict[str, Any]) -> bool:
+        """Created in the window (exactly, in UTC)."""
         created = parse_time(ticket.get("Created"))
-        queue = queue_names.get(str((ticket.get("Queue") or {}).get("id")), "")
-        closed = (
-            ticket.get("Status") in self.inactive
+        return created is not None and self.since <= created < self.until
+
+    def may_close(self, ticket: dict[str, Any], queue_names: dict[str, str]) -> bool:
+        """In the queues, not opened in the window, and resolved in it: whether it belongs
+        hangs on RT's word that its status is inactive (`closed_ids`)."""
+        resolved = parse_time(ticket.get("Resolved"))
+        return (
+            _queue_of(ticket, queue_names) in self.queues
+            and not self.opened(ticket)
             and resolved is not None
             and self.since <= resolved < self.until
         )
-        opened = created is not None and self.since <= created < self.until
-        return queue in self.queues and (closed or opened)
+
+    def holds(
+        self, ticket: dict[str, Any], queue_names: dict[str, str], closed: Collection[int]
+    ) -> bool:
+        """The exact test, in UTC, on a ticket as RT returned it; `closed` holds the ids RT
+        counts as in an inactive status (see `closed_ids`)."""
+        if _queue_of(ticket, queue_names) not in self.queues:
+            return False
+        return self.opened(ticket) or (
+            int(ticket["id"]) in closed and self.may_close(ticket, queue_names)
+        )
 
     def coverage(self) -> dict[str, Any]:
         """What a snapshot of this window holds all of (manifest "coverage", see CONTRACTS)."""
@@ -145,7 +170,10 @@ def pull(
             early = side.submit(_bulk, client, [window.transaction_sql()], on_page)
         if previous is None:
             tickets = _search_tickets(client, window.ticket_sql(), on_page)
-            tickets = [t for t in tickets if window.holds(t, queue_names)]
+            # created outside the search's dates, a ticket matched as closed in the window
+            known = {t["id"] for t in tickets if not _created_near(t, window)}
+            closed = closed_ids(client, window, tickets, queue_names, on_page, known)
+            tickets = [t for t in tickets if window.holds(t, queue_names, closed)]
             keep: dict[int, dict[str, Any]] = {t["id"]: t for t in tickets}
             old_transactions: list[dict[str, Any]] = []
             old_queues: list[dict[str, Any]] = []
@@ -160,9 +188,10 @@ def pull(
             )
             keep = {t["id"]: t for t in previous.tickets}
             changed_ids = {t["id"] for t in changed}
+            closed = closed_ids(client, window, changed, queue_names, on_page)
             for ticket in changed:
                 keep.pop(ticket["id"], None)
-                if window.holds(ticket, queue_names):
+                if window.holds(ticket, queue_names, closed):
                     keep[ticket["id"]] = ticket
             old_transactions = [
                 t for t in previous.transactions if int(t["ObjectId"]) not in changed_ids
@@ -298,6 +327,40 @@ def _check_queues(client: RTClient, names: Sequence[str]) -> dict[str, str]:
             "in the config, or grant SeeQueue"
         )
     return {n: found[n] for n in names}
+
+
+def closed_ids(
+    client: RTClient,
+    window: Window,
+    tickets: list[dict[str, Any]],
+    queue_names: dict[str, str],
+    on_page: Callable[[Page], None],
+    known: Collection[int] = (),
+) -> set[int]:
+    """The ids of `tickets` in an inactive status as RT counts it (`Window.closed_sql`).
+
+    Only tickets whose place in the window hangs on it are asked about, 100 ids per search
+    (none, usually, in a nightly pull); `known` are already known to be closed.
+    """
+    ask = sorted(
+        t["id"] for t in tickets if t["id"] not in known and window.may_close(t, queue_names)
+    )
+    found = set(known)
+    for chunk in _chunks(ask, 100):
+        query = f"({' OR '.join(f'id = {i}' for i in chunk)}) AND {window.closed_sql()}"
+        for page in client.pages("tickets", {"query": query, "orderby": "id"}, on_page):
+            found.update(int(item["id"]) for item in page.items)
+    return found
+
+
+def _created_near(ticket: dict[str, Any], window: Window) -> bool:
+    """Created within the search's dates (the window widened by SLACK), or unknown."""
+    created = parse_time(ticket.get("Created"))
+    return created is None or window.since - SLACK <= created < window.until + SLACK
+
+
+def _queue_of(ticket: dict[str, Any], queue_names: dict[str, str]) -> str:
+    return queue_names.get(str((ticket.get("Queue") or {}).get("id")), "")
 
 
 def _search_tickets(
