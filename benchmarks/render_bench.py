@@ -166,7 +166,7 @@ def main() -> None:
         flush=True,
     )
 
-    env = rendering._kernel_environment()
+    env = rendering.kernel_environment()
     os.environ.update({k: v for k, v in env.items() if k in ("PYTHONPATH", "JUPYTER_PATH")})
     floor = floor_notebook(WORK / "floor.ipynb")
 

@@ -19,6 +19,7 @@ import pytest
 from review.cli import main
 from review.pages import render as rendering
 from review.pages.display import safe_table
+from review.pages.render import run as running
 from review.pages.reports import incident_review_data, monthly_report_data
 from review.settings.config import sample_snapshot
 from review.settings.months import resolve_month
@@ -421,12 +422,12 @@ def test_previous_month_and_month_checks() -> None:
 
 
 def test_kernel_runs_this_interpreter_without_credentials(secrets_in_environment: None) -> None:
-    env = rendering._kernel_environment()
+    env = rendering.kernel_environment()
     for name in ("RT_PASSWORD", "RT_TOKEN", "SMTP_PASSWORD", "VAULT_API_TOKEN"):
         assert name not in env
     assert "RT_URL" not in env  # notebooks read snapshots, never RT
     assert env["PYTHONPATH"].split(os.pathsep)[0] == str(ROOT)
-    assert rendering._spec_runs_this_python() or "JUPYTER_PATH" in env
+    assert running._spec_runs_this_python() or "JUPYTER_PATH" in env
 
 
 def test_safe_table_escapes_text_and_links_only_integers() -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from review.pages import render as rendering
+from review.pages.render import run as running
 from review.settings.config import sample_snapshot
 from tests.render_scenario import HOSTILE_TICKET, make_snapshot
 
@@ -37,7 +38,7 @@ def _disk_full_runner(job: rendering.Job) -> rendering.Failure | rendering.Stage
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         output.write_bytes(RENDERED)
 
-    rendering.execute_notebook = execute  # type: ignore[assignment]  # this worker only
+    running.execute_notebook = execute  # type: ignore[assignment]  # this worker only
     return rendering.run_job(job)
 
 
@@ -109,7 +110,7 @@ def test_state_and_index_on_a_full_disk_are_one_line_each_and_the_old_ones_stay(
 
     jobs = [_job(good, t) for t in (3, 4)]
     with monkeypatch.context() as patch:
-        patch.setattr(rendering.os, "fsync", full)
+        patch.setattr(os, "fsync", full)
         result = rendering.run_batch(jobs, good, workers=2, force=True, runner=_disk_full_runner)
         rendering.write_index(good, inputs, result)
     assert (good / rendering.STATE_FILE).read_bytes() == before

@@ -19,7 +19,7 @@ from review.settings.config import sample_snapshot
 @pytest.fixture
 def kernel(monkeypatch: pytest.MonkeyPatch) -> Iterator[warm.WarmKernel]:
     """A warm kernel started as a render worker starts it (the batch's kernel environment)."""
-    for key, value in rendering._kernel_environment().items():
+    for key, value in rendering.kernel_environment().items():
         monkeypatch.setenv(key, value)
     warm_kernel = warm.WarmKernel(rendering.KERNEL_NAME)
     yield warm_kernel

@@ -211,7 +211,7 @@ def start(root: Path, open_path: str, port: int | None = None, browser: bool = F
     in a private directory), never on its command line or in an environment variable
     its kernels inherit, and the file is removed as soon as the server answers with it.
     """
-    from review.pages.render import _kernel_environment
+    from review.pages.render import kernel_environment
 
     install_save_hook()
     port = port or free_port()
@@ -222,7 +222,7 @@ def start(root: Path, open_path: str, port: int | None = None, browser: bool = F
         handle = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(handle, "w") as stream:
             stream.write(token)
-        env = _kernel_environment()  # the kernels get no credentials, as in a render
+        env = kernel_environment()  # the kernels get no credentials, as in a render
         env.update({k: v for k, v in os.environ.items() if k in BROWSER_VARIABLES})
         env["JUPYTER_TOKEN_FILE"] = str(token_file)  # a JUPYTER_TOKEN would win: not passed
         process = subprocess.Popen(

@@ -1,0 +1,268 @@
+"""Commands that talk to RT or mail people: pull, follow-ups, remind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+import click
+
+from review.cli.common import (
+    audit_inputs,
+    cli,
+    config_option,
+    from_cwd,
+    open_snapshot,
+    registry_option,
+    snapshot_option,
+)
+from review.errors import ReviewError
+from review.settings.config import NEW_SNAPSHOT, is_bundled_sample, load_config, project_dir
+
+
+@cli.command("follow-ups")
+@snapshot_option
+@config_option
+@registry_option
+@click.option("--apply", "do_apply", is_flag=True, help="Write to RT (default: print the plan).")
+@click.option(
+    "--rule",
+    "rules",
+    multiple=True,
+    help="Only this rule (repeatable; default: every rule).",
+)
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Only incidents opened on or after this date (YYYY-MM-DD, UTC).",
+)
+def follow_ups(
+    snapshot_dir: Path, config_path: Path | None, registry_path: Path | None, do_apply: bool,
+    rules: tuple[str, ...], since: Any,
+) -> None:  # fmt: skip
+    """Close-out findings -> follow-up tickets in RT ([followups] queue); dry run by default.
+
+    Connection: RT_URL (or [rt] url), and RT_TOKEN or RT_USER/RT_PASSWORD.
+    """
+    from datetime import UTC
+
+    from review.closeout import followups as fu
+    from review.closeout.audit import incident_services
+    from review.closeout.gaps import find_gaps
+    from review.closeout.rules import RULES
+    from review.rt.client import RTClient, connection_from
+
+    unknown = [r for r in rules if r not in RULES]
+    if unknown:
+        raise ReviewError(f"unknown rule {unknown[0]!r}; rules: {', '.join(RULES)}")
+    config, registry, snapshot, events, metrics = audit_inputs(
+        snapshot_dir, config_path, registry_path
+    )
+    findings = find_gaps(events, snapshot, config, registry, metrics)
+    services = incident_services(metrics, registry)["service"]
+    found, in_scope, scope_services = fu.scope_of(
+        findings, metrics, services, rules or list(RULES),
+        since.replace(tzinfo=UTC) if since else None,
+    )  # fmt: skip
+    opened = metrics.set_index("ticket_id")["opened_at"]
+    label = f"the snapshot pulled at {snapshot.manifest.get('pulled_at', '?')}"
+    queue = config.followups.queue
+    with RTClient(connection_from(config.rt)) as client:
+        rt_web = fu.rt_web_url(client.conn.url)
+        wanted = fu.wanted_followups(
+            found, opened, config, fu.review_links(opened, config), rt_web, label
+        )
+        existing = fu.followup_frame(fu.fetch_followups(client, queue))
+        plan = fu.make_plan(
+            wanted, existing, in_scope, scope_services, rules or list(RULES),
+            config.statuses.inactive, label,
+        )  # fmt: skip
+        for step in plan.steps:
+            click.echo(step.line())
+        counts = ", ".join(f"{plan.count(v)} to {v}" for v in ("create", "update", "leave"))
+        if plan.unmapped:
+            click.echo(
+                "unmapped action owners (their follow-ups stay owned by Nobody; map them under "
+                f"[followups.owners]): {'; '.join(plan.unmapped)}",
+                err=True,
+            )
+        if not do_apply:
+            click.echo(f"plan: {counts} in queue '{queue}' (dry run: --apply to do it)", err=True)
+            return
+        done: list[str] = []
+        try:
+            for step in plan.steps:
+                if step.verb != "leave":
+                    fu.apply_step(client, step, queue, done)
+        finally:
+            for line in done:
+                click.echo(line, err=True)
+        for warning in fu.check_after(client, plan, queue):
+            click.echo(f"warning: {warning}", err=True)
+    click.echo(f"done: {counts.replace(' to ', ' ')} in queue '{queue}'", err=True)
+
+
+@cli.command()
+@snapshot_option
+@config_option
+@registry_option
+@click.option("--apply", "do_apply", is_flag=True, help="Send the mail (default: print the plan).")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Date registry reviews are due at (default: today, UTC).",
+)
+def remind(
+    snapshot_dir: Path, config_path: Path | None, registry_path: Path | None, do_apply: bool,
+    today: Any,
+) -> None:  # fmt: skip
+    """Mail each owner a digest of overdue follow-ups and registry entries due for review.
+
+    Follow-ups as the snapshot's pull saw them; a dry run by default. What was delivered
+    is recorded in [paths] reports/.remind-state.json: a run sends a digest only to who
+    has not had that text today, so a re-run after a failure sends only what failed.
+    """
+    from datetime import UTC, datetime
+
+    from review.closeout.registry import load_registry
+    from review.delivery import mail
+    from review.delivery.remind import LOCK_FILE, STATE_FILE, deliver, delivered, digests
+    from review.locks import exclusive
+    from review.text import one_line
+
+    config = load_config(config_path)
+    registry = load_registry(registry_path or config.gaps.registry)
+    snapshot = open_snapshot(snapshot_dir, config)
+    day = today.date() if today else datetime.now(UTC).date()
+    plan, warnings = digests(snapshot, registry, config, day)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    unsent = [d for d in plan if not d.to]
+    out = config.paths.reports
+    for digest in plan:
+        what = digest.subject.split(": ", 1)[1]
+        if not digest.to:
+            click.echo(f"no address {one_line(digest.owner)}: {what}")
+        elif not do_apply:
+            owner = one_line(digest.owner)
+            before = delivered(digest, config, day, out)
+            if before:
+                click.echo(f"already sent {', '.join(before)} ({owner}) today: {what}")
+            if len(before) < len(digest.to):
+                rest = [a for a in digest.to if a not in before]
+                click.echo(f"would send {', '.join(rest)} ({owner}): {what}")
+    failed = 0
+    if do_apply and len(unsent) < len(plan):
+        mail.check_sender(config.mail)
+        busy = f"another `review remind --apply` is sending ({out / LOCK_FILE}); wait for it"
+        with exclusive(out / LOCK_FILE, busy):
+            for outcome in deliver(plan, config, day, out):
+                owner = one_line(outcome.digest.owner)
+                what = outcome.digest.subject.split(": ", 1)[1]
+                if outcome.before:
+                    click.echo(f"already sent {', '.join(outcome.before)} ({owner}) today: {what}")
+                if outcome.sent:
+                    click.echo(f"sent {', '.join(outcome.sent)} ({owner}): {what}")
+                if outcome.error:
+                    failed += 1
+                    click.echo(f"error: {owner}: {outcome.error}", err=True)
+    if not plan:
+        click.echo("nothing to remind: no overdue follow-ups, no registry entry due", err=True)
+    elif not do_apply:
+        click.echo(f"dry run: {len(plan)} digest(s); --apply sends them", err=True)
+    problems = []
+    if failed:
+        problems.append(
+            f"{failed} digest(s) not delivered to everyone (listed above); what was sent is "
+            f"recorded in {config.paths.reports / STATE_FILE}: run again to send only the rest"
+        )
+    if unsent and do_apply:
+        problems.append(
+            f"no address for {', '.join(one_line(d.owner) for d in unsent)}: set [mail] to (the "
+            "default recipients) or map owners to RT users with an email address under "
+            "[followups.owners]"
+        )
+    if problems:
+        raise ReviewError("; ".join(problems))
+
+
+@cli.command()
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    required=True,
+    help="First day (UTC) of the window in which tickets reached an inactive status.",
+)
+@click.option(
+    "--until",
+    type=click.DateTime(["%Y-%m-%d"]),
+    required=True,
+    help="Day after the window (exclusive, UTC).",
+)
+@click.option(
+    "--queue",
+    "queues",
+    multiple=True,
+    help="Queue to pull (repeatable). Default: the configured ops and developer queues.",
+)
+@click.option(
+    "--snapshot",
+    "snapshot_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    callback=from_cwd,
+    help="Snapshot directory. Default: data/interim/rt-SINCE_UNTIL.",
+)
+@click.option("--full", is_flag=True, help="Pull everything again instead of only what changed.")
+@click.option(
+    "--history",
+    type=click.Choice(["auto", "bulk", "per-ticket"]),
+    default="auto",
+    show_default=True,
+    help="Bulk transactions search (RT >= 5.0.2) or one history listing per ticket.",
+)
+@config_option
+def pull(
+    since: Any, until: Any, queues: tuple[str, ...], snapshot_dir: Path | None, full: bool,
+    history: str, config_path: Path | None,
+) -> None:  # fmt: skip
+    """Pull closed tickets, their history, queues and users from RT into a snapshot.
+
+    Connection: RT_URL (or [rt] url), and RT_TOKEN or RT_USER/RT_PASSWORD.
+    """
+    from datetime import UTC
+
+    from review.rt.client import RTClient, connection_from
+    from review.rt.pull import History, Window
+    from review.rt.pull import pull as run_pull
+
+    config = load_config(config_path)
+    start, end = since.replace(tzinfo=UTC), until.replace(tzinfo=UTC)
+    if end <= start:
+        raise ReviewError("--until must be later than --since")
+    window = Window(
+        start, end, queues or config.queues.ops + config.queues.developer, config.statuses.inactive
+    )
+    target = (
+        snapshot_dir or project_dir() / "data" / "interim" / f"rt-{start:%Y-%m-%d}_{end:%Y-%m-%d}"
+    )
+    if is_bundled_sample(target):
+        raise ReviewError(
+            f"--snapshot {target} is the bundled sample, which a pull never replaces: "
+            f"give a new directory, e.g. --snapshot {NEW_SNAPSHOT}"
+        )
+    with RTClient(connection_from(config.rt)) as client:
+        report = run_pull(
+            client, window, target, history=cast(History, history), full=full,
+            followup_queue=config.followups.queue,
+        )  # fmt: skip
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(
+        f"{report.mode} pull: {report.tickets} tickets, {report.transactions} transactions "
+        f"({report.changed} tickets fetched, {report.history} history) in {report.requests} "
+        f"requests -> {report.snapshot}",
+        err=True,
+    )

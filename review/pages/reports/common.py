@@ -1,0 +1,113 @@
+"""What the report pages share: the definitions table, the registry as a table, coverage."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from review.analysis.metrics import REPORT_ORDER, definitions
+from review.closeout.gaps import support_gaps
+from review.closeout.registry import load_registry
+from review.context import Context
+from review.errors import ReviewError
+from review.pages.display import Prose as Prose
+from review.pages.display import business_hours_text, local_time
+from review.pages.display import notebook_setup as notebook_setup
+from review.pages.display import safe_table as safe_table
+from review.settings.config import NEW_SNAPSHOT, Config, is_bundled_sample
+from review.settings.months import month_span, previous_months
+from review.snapshot import Snapshot, covers
+
+
+def support_gaps_table(context: Context, since: date | None, today: date | None) -> pd.DataFrame:
+    """`review support-gaps`'s per-service table."""
+    if context.registry is None:
+        context.registry = load_registry(context.config.gaps.registry)
+    return support_gaps(
+        context.findings,
+        context.metrics,
+        context.registry,
+        context.config,
+        since=since,
+        today=today,
+    )
+
+
+def registry_frame(context: Context) -> pd.DataFrame:
+    """The service registry as a table, lists joined into text, with its file and line."""
+    if context.registry is None:
+        context.registry = load_registry(context.config.gaps.registry)
+    frame = context.registry.frame().copy()
+    for column in frame.columns:
+        if frame[column].map(lambda v: isinstance(v, list | tuple)).any():
+            frame[column] = frame[column].map(
+                lambda v: ", ".join(map(str, v)) if isinstance(v, list | tuple) else v
+            )
+    return frame
+
+
+def definitions_table(config: Config) -> pd.DataFrame:
+    """Every metric with its definition: what starts and stops the clock, and in which hours."""
+    words = definitions(config)
+    rows = [(m.term, words[m.key]) for m in REPORT_ORDER]
+    rows += [
+        ("wall-clock hours (h)", words["_h"]),
+        ("business hours (bh)", business_hours_text(config) + "."),
+    ]
+    return pd.DataFrame(rows, columns=["term", "definition"])
+
+
+def month_coverage(snapshot: Snapshot, months: list[str], config: Config) -> dict[str, bool]:
+    """For each YYYY-MM month: is every incident opened in it in the snapshot?"""
+    return {m: covers(snapshot.coverage, *month_span(m, config)) for m in months}
+
+
+def coverage_text(snapshot: Snapshot, config: Config | None = None) -> str:
+    """What the snapshot holds, in words (for banners and error lines); with `config`, its
+    span in the business calendar's zone (a page's times), else in UTC."""
+    found = snapshot.coverage
+    if found is None:
+        return (
+            f"the snapshot {snapshot.path} does not record what it covers "
+            "(pulled by an older version)"
+        )
+    kinds = " and ".join(
+        kind
+        for kind, flag in (("opened", found.opened_in_window), ("closed", found.closed_in_window))
+        if flag
+    )
+    span = (
+        f"{local_time(found.since, config)} to {local_time(found.end, config)}"
+        if config is not None
+        else str(found)
+    )
+    return (
+        f"the snapshot {snapshot.path} holds the tickets {kinds or 'of no known kind'} "
+        f"from {span} in {', '.join(found.queues) or 'no queue'}"
+    )
+
+
+def pull_command(snapshot: Snapshot, months: list[str], config: Config) -> str:
+    """The `review pull` that would cover `months` (and what the snapshot covers already)."""
+    spans = [month_span(m, config) for m in months]
+    start, end = min(s for s, _ in spans), max(e for _, e in spans)
+    if snapshot.coverage is not None:
+        start, end = min(start, snapshot.coverage.since), max(end, snapshot.coverage.until)
+    since = start.floor("D")
+    until = end.ceil("D")
+    # The bundled sample is never a pull's target (`review pull` refuses it): name a new one.
+    target = NEW_SNAPSHOT if is_bundled_sample(snapshot.path) else snapshot.path
+    return f"review pull --since {since:%Y-%m-%d} --until {until:%Y-%m-%d} --snapshot {target}"
+
+
+def require_covered(snapshot: Snapshot, month: str, config: Config, compare: int = 3) -> None:
+    """Refuse a month the snapshot does not wholly cover: its report would be silently short."""
+    if covers(snapshot.coverage, *month_span(month, config)):
+        return
+    raise ReviewError(
+        f"{month} is not wholly covered: {coverage_text(snapshot)}. To cover it (and the "
+        f"{compare} months it is compared with): "
+        f"{pull_command(snapshot, [*previous_months(month, compare), month], config)}; "
+        "or pass --partial to render it anyway, marked as partial"
+    )

@@ -1,0 +1,219 @@
+"""The post-incident review page of one ticket: its data, section by section."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from review.analysis import facts
+from review.analysis.incidents import incidents
+from review.analysis.metrics import REPORT_ORDER, definitions
+from review.analysis.sla import deadlines, sla_table
+from review.analysis.timeline import NOBODY
+from review.closeout.followups import attach_followups, followup_links
+from review.closeout.recurrence import recurrence_text
+from review.context import PathLike, load_context
+from review.errors import TicketError
+from review.pages.display import (
+    PageHeader,
+    business_hours_text,
+    hours_text,
+    local_time,
+    local_times_in_text,
+    parameter_paths,
+    rt_ticket_url,
+)
+from review.pages.display import Prose as Prose
+from review.pages.display import notebook_setup as notebook_setup
+from review.pages.display import safe_table as safe_table
+from review.pages.reports.common import definitions_table
+from review.settings.config import Config
+from review.snapshot import Snapshot
+from review.text import visible
+
+
+@dataclass
+class IncidentReview:
+    """What the incident review notebook shows, section by section."""
+
+    ticket_id: int
+    title: str
+    who_what: pd.DataFrame
+    metrics: pd.DataFrame
+    definitions: pd.DataFrame
+    events: pd.DataFrame
+    segments: pd.DataFrame
+    end: pd.Timestamp
+    checklist: pd.DataFrame
+    findings: pd.DataFrame  # with each finding's follow-up when the pull took them
+    communication: pd.DataFrame
+    config: Config
+    row: dict[str, Any]
+    followup_links: dict[str, str] = field(default_factory=dict)  # safe_table links
+    deadlines: dict[str, pd.Timestamp] = field(
+        default_factory=dict
+    )  # review.analysis.sla, for the timeline
+    rt_url: str = ""  # the ticket in RT's web interface ('' when not from an RT server)
+
+    def header(self) -> PageHeader:
+        """The page's title, with links to the index and to the ticket in RT."""
+        rt = (
+            {f"Ticket {self.ticket_id} in RT": self.rt_url}
+            if self.rt_url
+            else {"no RT link (this snapshot does not come from an RT server)": ""}
+        )
+        return PageHeader(f"Post-incident review: {self.title}", "../index.html", rt)
+
+
+def _people(snapshot: Snapshot, ticket_id: int, role: str) -> str:
+    watchers = snapshot.watchers
+    names = watchers.loc[(watchers["ticket_id"] == ticket_id) & (watchers["role"] == role), "user"]
+    return ", ".join(_person(snapshot, str(n)) for n in names)
+
+
+def _person(snapshot: Snapshot, name: str) -> str:
+    users = snapshot.users
+    match = users.loc[users["name"] == name]
+    if match.empty:
+        return name
+    email, real = str(match["email"].iloc[0]), str(match["real_name"].iloc[0])
+    label = f"{real} ({name})" if real and real != name else name
+    return f"{label} <{email}>" if email and email != name else label
+
+
+def _field(snapshot: Snapshot, ticket_id: int, name: str) -> str:
+    return str(facts.field_values(snapshot, name, pd.Index([ticket_id])).iloc[0])
+
+
+def incident_review_data(
+    snapshot_dir: PathLike | None,
+    ticket_id: int,
+    config_path: PathLike | None = None,
+    derived: PathLike | None = None,
+) -> IncidentReview:
+    """Everything the post-incident review of one ticket shows (`derived`: see load_context)."""
+    ticket_id = int(ticket_id)
+    snapshot_dir, config_path = parameter_paths(snapshot_dir, config_path)
+    context = load_context(snapshot_dir, config_path, ticket_ids={ticket_id}, derived=derived)
+    snapshot, config = context.snapshot, context.config
+    tickets = snapshot.tickets.set_index("ticket_id")
+    if ticket_id not in tickets.index:
+        raise TicketError(f"not in the snapshot {snapshot.path}", ticket_id)
+    if ticket_id not in set(incidents(snapshot)["ticket_id"]):
+        survivor = tickets["effective_id"].to_dict().get(ticket_id)
+        raise TicketError(f"was merged into ticket {survivor}; review that one", ticket_id)
+    ticket = tickets.loc[ticket_id]
+    metrics_row = context.metrics.set_index("ticket_id").loc[ticket_id]
+    row: dict[str, Any] = {str(k): v for k, v in metrics_row.items()}
+    fields = config.fields
+    segments = context.segments.loc[context.segments["ticket_id"] == ticket_id]
+    owners = [o for o in segments["owner"].dropna().drop_duplicates() if o != NOBODY]
+    queue_names = snapshot.queues.set_index("queue_id")["name"]
+    who_what = pd.DataFrame(
+        [
+            ("ticket", str(ticket_id)),
+            ("subject", str(ticket["subject"])),
+            ("status now", str(ticket["status"])),
+            ("queue now", str(queue_names.to_dict().get(str(ticket["queue_id"]), ""))),
+            ("owner now", _person(snapshot, str(ticket["owner"]))),
+            ("owners over time", " -> ".join(owners) or "nobody"),
+            ("service", _field(snapshot, ticket_id, fields.service)),
+            ("service owner", _field(snapshot, ticket_id, fields.service_owner)),
+            ("business owner", _field(snapshot, ticket_id, fields.business_owner)),
+            ("classification", _field(snapshot, ticket_id, fields.classification)),
+            ("resolution type", _field(snapshot, ticket_id, fields.resolution_type)),
+            ("root cause", _field(snapshot, ticket_id, fields.root_cause)),
+            ("recurrence", recurrence_text(context.recurrences, ticket_id, config)),
+            ("validated by", _field(snapshot, ticket_id, fields.validated_by)),
+            ("requestors", _people(snapshot, ticket_id, "Requestor")),
+            ("Cc", _people(snapshot, ticket_id, "Cc")),
+            ("AdminCc", _people(snapshot, ticket_id, "AdminCc")),
+            ("opened", local_time(row["opened_at"], config)),
+            ("resolved", local_time(row["resolved_at"], config) or "not resolved"),
+            ("last updated in RT", local_time(ticket["last_updated"], config)),
+        ],
+        columns=["", "value"],
+    )
+    who_what["value"] = who_what["value"].replace("", "none recorded")
+    events = context.events.loc[context.events["ticket_id"] == ticket_id].reset_index(drop=True)
+    end = _timeline_end(row, events, snapshot)
+    comms = events.loc[events["kind"].isin(["create", "reply", "comment"])]
+    communication = pd.DataFrame(
+        {
+            "when": [local_time(a, config) for a in comms["at"]],
+            "what": comms["kind"]
+            .map({"create": "opened", "reply": "reply (to requestors, Cc)", "comment": "comment"})
+            .to_numpy(),
+            "who": [_person(snapshot, str(c)) for c in comms["creator"]],
+            "as": comms["actor"].to_numpy(),
+            "text": comms["data"].to_numpy(),
+        }
+    )
+    checklist = context.checklist.loc[context.checklist["ticket_id"] == ticket_id]
+    checklist = checklist.assign(evidence=local_times_in_text(checklist["evidence"], config))
+    findings = attach_followups(
+        context.findings.loc[context.findings["ticket_id"] == ticket_id], snapshot, config
+    )
+    findings = findings.assign(evidence=local_times_in_text(findings["evidence"], config))
+    return IncidentReview(
+        ticket_id=ticket_id,
+        title=f"Ticket {ticket_id}: {visible(str(ticket['subject']))}",  # printed: a stream output
+        who_what=who_what,
+        metrics=incident_metrics_table(row, config),
+        definitions=definitions_table(config),
+        events=events,
+        segments=segments.reset_index(drop=True),
+        end=end,
+        checklist=checklist.drop(columns="ticket_id").reset_index(drop=True),
+        findings=findings.drop(columns="ticket_id").reset_index(drop=True),
+        communication=communication,
+        config=config,
+        row=row,
+        followup_links=followup_links(snapshot),
+        deadlines=deadlines(
+            sla_table(
+                snapshot,
+                config,
+                context.events,
+                context.metrics.loc[context.metrics["ticket_id"] == ticket_id],
+                segments=context.segments,
+            ),
+            ticket_id,
+        ),
+        rt_url=rt_ticket_url(snapshot.manifest.get("source", ""), ticket_id),
+    )
+
+
+def _timeline_end(row: dict[str, Any], events: pd.DataFrame, snapshot: Snapshot) -> pd.Timestamp:
+    """Where the timeline stops: resolution, else the snapshot time, else the last event."""
+    candidates = [row.get("resolved_at")]
+    if not events.empty:
+        candidates.append(events["at"].max())
+    pulled = snapshot.manifest.get("pulled_at")
+    if pd.isna(row.get("resolved_at")) and pulled:
+        candidates.append(pd.Timestamp(pulled))
+    found = [pd.Timestamp(c) for c in candidates if c is not None and not pd.isna(c)]
+    return max(found) if found else pd.Timestamp(row["opened_at"])
+
+
+def incident_metrics_table(row: dict[str, Any], config: Config) -> pd.DataFrame:
+    """One incident's metrics: value, wall-clock and business hours, definition."""
+    bh = business_hours_text(config)
+    words = definitions(config)
+    rows: list[tuple[str, str, str, str]] = []
+    for m in REPORT_ORDER:
+        if m.unit == "hours":
+            wall, business = (hours_text(row[c]) for c in m.columns)
+            rows.append((m.label, wall, business, f"{words[m.key]} Wall-clock hours and {bh}."))
+            continue
+        value = row[m.key]
+        if m.unit == "time":
+            shown = local_time(value, config)
+        else:
+            shown = hours_text(value) if m.unit == "wall hours" else str(value)
+        rows.append((m.label, shown, "", words[m.key]))
+    return pd.DataFrame(
+        rows, columns=["metric", "value (wall-clock h)", "business h", "definition"]
+    )

@@ -1,0 +1,325 @@
+"""The monthly report page: the month's incidents against the months before."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from review.analysis.metric import CLOCKS
+from review.analysis.metrics import DURATIONS, definitions
+from review.analysis.sla import attainment, sla_table
+from review.analysis.stats import MDC_METHOD, METHOD, POOL_MONTHS, month_statistics, sentences
+from review.closeout.followups import followups_by_service
+from review.closeout.recurrence import recurrences_by_service
+from review.context import PathLike, empty_frame, load_context
+from review.pages.display import (
+    Banner,
+    Note,
+    PageHeader,
+    business_hours_text,
+    local_time,
+    parameter_paths,
+)
+from review.pages.display import Prose as Prose
+from review.pages.display import notebook_setup as notebook_setup
+from review.pages.display import safe_table as safe_table
+from review.pages.reports.common import coverage_text, definitions_table, month_coverage
+from review.settings.config import Config
+from review.settings.months import month_of, previous_months, resolve_month
+from review.snapshot import Snapshot
+
+NOT_COVERED = "not covered"  # a compared month the snapshot does not wholly cover: never 0
+
+
+@dataclass
+class MonthlyReport:
+    """What the monthly report notebook shows."""
+
+    month: str
+    incidents: pd.DataFrame  # metrics of the month's incidents
+    counts_by_classification: pd.DataFrame
+    counts_by_service: pd.DataFrame
+    statistics: pd.DataFrame
+    comparison: pd.DataFrame
+    history: pd.DataFrame  # metrics of this and the compared months, with a `month` column
+    findings_by_rule: pd.DataFrame
+    findings_by_service: pd.DataFrame
+    incident_list: pd.DataFrame
+    definitions: pd.DataFrame
+    config: Config
+    findings: pd.DataFrame
+    months: list[str] = field(default_factory=list)
+    # open and overdue follow-ups per service at the pull; None: the pull took none
+    followups_by_service: pd.DataFrame | None = None
+    coverage: str = ""  # what the snapshot covers, in words
+    covered: bool = True  # every incident opened in the month is in the snapshot
+    pulled_at: pd.Timestamp | None = None  # "now" for incidents still open
+    # analysis.stats: per month, metric and clock, n, intervals, change, verdict (`review stats`)
+    month_stats: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # one sentence per metric, with the smallest change in median this month's n could detect
+    stats_sentences: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # review.analysis.sla: share of deadlines met per level and target, 95% Wilson interval
+    sla_attainment: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # review.closeout.recurrence: per service, the month's incidents that recur an earlier one
+    recurrences: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def recurrence_table(self) -> Any:
+        """Recurrences per service this month, or a sentence saying there were none."""
+        return safe_table(
+            self.recurrences,
+            empty=f"No recurrences: no incident opened in {self.month} had the service and root "
+            f"cause of one opened in the {self.config.gaps.recurrence_days:g} days before it.",
+        )
+
+    @property
+    def summary(self) -> str:
+        n = len(self.incidents)
+        resolved = int(self.incidents["resolved_at"].notna().sum())
+        still_open = n - resolved
+        pulled = (
+            f" at the pull ({local_time(self.pulled_at, self.config)})" if self.pulled_at else ""
+        )
+        followups = ""
+        if self.followups_by_service is not None:
+            open_, overdue = self.followups_by_service[["open", "overdue"]].sum()
+            followups = (
+                f" Follow-ups in RT: {open_} open, {overdue} overdue "
+                f"(open more than {self.config.followups.overdue_days} days)."
+            )
+        partial = "" if self.covered else "PARTIAL (the snapshot does not cover the month) - "
+        opened = (
+            f"{n} incident(s) opened in the month ({self.config.calendar.timezone}), {resolved} "
+            f"resolved and {still_open} still open{pulled}"
+            if n
+            else f"no incidents opened in the month ({self.config.calendar.timezone})"
+        )
+        return (
+            f"{partial}Monthly report {self.month}: {opened}; "
+            f"{len(self.findings)} close-out finding(s); "
+            f"{int(self.recurrences['recurrences'].sum()) if len(self.recurrences) else 0} "
+            "recurrence(s) of an earlier incident. "
+            f"Compared with {', '.join(self.months[:-1])}.{followups}"
+        )
+
+    def header(self) -> PageHeader:
+        """The page's title, with a link to the index."""
+        return PageHeader(f"Monthly incident report, {self.month}", "../index.html")
+
+    def coverage_banner(self) -> Any:
+        """What the snapshot covers; a warning banner when the month is not wholly covered."""
+        if self.covered:
+            return Note(f"Data: {self.coverage}.")
+        return Banner(
+            f"Partial report: {self.coverage}, which does not wholly cover {self.month}. "
+            "Incidents opened in the month may be missing and every number may be too low."
+        )
+
+    def followups_table(self) -> Any:
+        """Open and overdue follow-ups per service, or why there are none to count."""
+        if self.followups_by_service is None:
+            return Note(
+                "The snapshot holds no follow-ups: `review pull` takes the [followups] queue, "
+                "and `review follow-ups --apply` files them."
+            )
+        return safe_table(self.followups_by_service, empty="No open follow-ups.")
+
+    @property
+    def stats_table(self) -> pd.DataFrame:
+        """`review stats`'s rows for the report's months (hours rounded): the stable columns,
+        the ratio of geometric means the verdict is about, the smallest detectable change,
+        and why an interval is not shown."""
+        from review.analysis.stats import COLUMNS
+
+        shown = [*COLUMNS, "ratio_geomean", "ratio_ci_low", "ratio_ci_high", "mdc_pct"]
+        table = self.month_stats[shown]
+        numbers = [c for c in shown[4:] if c not in ("verdict",)]
+        table = table.astype({c: float for c in numbers}).round({c: 2 for c in numbers})
+        reasons = self.month_stats[["median_ci_withheld", "p90_ci_withheld", "change_ci_withheld"]]
+        withheld = reasons.apply(lambda r: "; ".join(dict.fromkeys(v for v in r if v)), axis=1)
+        clocks = {"wall": "wall-clock", "business": "business hours"}
+        return table.assign(
+            metric=table["metric"].map({k: m.label for k, m in DURATIONS.items()}),
+            clock=table["clock"].map(clocks),
+            mdc_pct=table["mdc_pct"].round(0),
+            intervals_withheld=withheld,
+        )
+
+    def incident_links(self) -> Any:
+        """The incident list as an escaped table whose ticket ids link to the reviews."""
+        return safe_table(
+            self.incident_list,
+            links={"ticket": "incident-{}.html"},
+            empty=f"No incidents opened in {self.month}.",
+        )
+
+
+def duration_statistics(metrics: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """Median, 90th percentile and mean of each duration, wall-clock and business hours.
+
+    Each row says which incidents it includes: a duration that ends at resolution
+    (hand-off, resolve) counts resolved incidents only, never the time so far of
+    one still open.
+    """
+    rows = []
+    still_open = int(metrics["resolved_at"].isna().sum())
+    words = definitions(config)
+    for key, m in DURATIONS.items():
+        for clock, column in zip(CLOCKS.values(), m.columns, strict=True):
+            values = metrics[column].dropna().astype(float)
+            rows.append(
+                {
+                    "metric": m.label,
+                    "hours": clock.hours,
+                    "incidents": len(values),
+                    "includes": m.includes.format(
+                        missing=len(metrics) - len(values),
+                        total=len(metrics),
+                        still_open=f"; {still_open} still open left out" if still_open else "",
+                    ),
+                    "median": values.median() if len(values) else float("nan"),
+                    "p90": values.quantile(0.9) if len(values) else float("nan"),
+                    "mean": values.mean() if len(values) else float("nan"),
+                    "definition": words[key]
+                    + (" " + business_hours_text(config) if clock.suffix == "bh" else ""),
+                }
+            )
+    return pd.DataFrame(rows).round({"median": 2, "p90": 2, "mean": 2})
+
+
+def monthly_report_data(
+    snapshot_dir: PathLike | None,
+    month: str,
+    config_path: PathLike | None = None,
+    compare: int = 3,
+    derived: PathLike | None = None,
+) -> MonthlyReport:
+    """The month's incidents (opened in the month, local time) against the months before."""
+    month = resolve_month(month)
+    snapshot_dir, config_path = parameter_paths(snapshot_dir, config_path)
+    context = load_context(snapshot_dir, config_path, derived=derived)
+    config = context.config
+    snapshot = context.snapshot
+    metrics = context.metrics.assign(month=month_of(context.metrics["opened_at"], config))
+    months = [*previous_months(month, compare), month]
+    covered = month_coverage(snapshot, months, config)
+    pulled_at = snapshot.pulled_at
+    metrics["still_open"] = metrics["resolved_at"].isna()
+    metrics["open_so_far_h"] = (
+        ((pulled_at - metrics["opened_at"]).dt.total_seconds() / 3600).where(metrics["still_open"])
+        if pulled_at is not None
+        else float("nan")
+    )
+    current = metrics.loc[metrics["month"] == month].reset_index(drop=True)
+    history = metrics.loc[metrics["month"].isin(months)].reset_index(drop=True)
+    by_class = (
+        current.groupby(current["classification"].replace("", "(none)"))
+        .size()
+        .rename("incidents")
+        .reset_index()
+    )
+    by_service = (
+        current.groupby([current["service"].replace("", "(none)")])
+        .size()
+        .rename("incidents")
+        .reset_index()
+        .sort_values("incidents", ascending=False, kind="stable")
+    )
+    comparison_rows = []
+    for m in months:
+        part = history.loc[history["month"] == m]
+        known = covered[m] or m == month  # the report month itself: shown, with its banner
+        row: dict[str, Any] = {
+            "month": m,
+            "covered": "yes" if covered[m] else "no",
+            "incidents": len(part) if known else NOT_COVERED,
+        }
+        for spec in DURATIONS.values():
+            for clock, column in zip(CLOCKS, spec.columns, strict=True):
+                values = part[column].dropna().astype(float)
+                row[spec.comparison_column("median", clock)] = (
+                    values.median() if known and len(values) else None
+                )
+                row[spec.comparison_column("p90", clock)] = (
+                    values.quantile(0.9) if known and len(values) else None
+                )
+        comparison_rows.append(row)
+    comparison = pd.DataFrame(comparison_rows).round(2)
+    month_stats = report_statistics(metrics, months, month, snapshot, config)
+    findings = context.findings.loc[context.findings["ticket_id"].isin(current["ticket_id"])]
+    findings_by_rule = findings.groupby("rule").size().rename("findings").reset_index()
+    findings_by_service = (
+        findings.pivot_table(index="service", columns="rule", aggfunc="size", fill_value=0)
+        .reset_index()
+        .rename_axis(columns=None)
+        if len(findings)
+        else empty_frame(["service"])
+    )
+    per_ticket = findings.groupby("ticket_id").size()
+    incident_list = pd.DataFrame(
+        {
+            "ticket": current["ticket_id"],
+            "subject": current["subject"],
+            "service": current["service"],
+            "classification": current["classification"],
+            "opened": [local_time(a, config) for a in current["opened_at"]],
+            "state": current["still_open"].map({True: "still open", False: "resolved"}),
+            "time to resolve (h)": current["time_to_resolve_h"].round(2),
+            "open so far (h)": current["open_so_far_h"].round(2),
+            "findings": current["ticket_id"].map(per_ticket).fillna(0).astype(int),
+        }
+    )
+    return MonthlyReport(
+        month=month,
+        incidents=current,
+        recurrences=recurrences_by_service(
+            context.recurrences.loc[context.recurrences["ticket_id"].isin(current["ticket_id"])]
+        ),
+        counts_by_classification=by_class,
+        counts_by_service=by_service,
+        statistics=duration_statistics(current, config),
+        comparison=comparison,
+        history=history,
+        findings_by_rule=findings_by_rule,
+        findings_by_service=findings_by_service,
+        incident_list=incident_list,
+        definitions=pd.concat([definitions_table(config), method_table()], ignore_index=True),
+        config=config,
+        findings=findings.reset_index(drop=True),
+        months=months,
+        coverage=coverage_text(snapshot, config),
+        covered=covered[month],
+        pulled_at=pulled_at,
+        month_stats=month_stats,
+        stats_sentences=sentences(month_stats, month),
+        sla_attainment=attainment(
+            sla_table(snapshot, config, context.events, current, segments=context.segments)
+        ),
+        followups_by_service=followups_by_service(
+            context.snapshot,
+            context.findings.drop_duplicates("ticket_id").set_index("ticket_id")["service"],
+            config,
+        ),
+    )
+
+
+def report_statistics(
+    metrics: pd.DataFrame, months: list[str], month: str, snapshot: Snapshot, config: Config
+) -> pd.DataFrame:
+    """review.analysis.stats for the report's months (metrics with their `month`): a month is known
+    when the snapshot wholly covers it, and the report month always (shown with its banner).
+    The months before the first are looked up too: the first is compared with the month
+    before it, and every month's detectable change pools the spread of the months before."""
+    before = previous_months(months[0], POOL_MONTHS - 1)  # compared with, and pooled spread
+    covered = month_coverage(snapshot, [*before, *months], config)
+    known = {m: flag or m == month for m, flag in covered.items()}
+    return month_statistics(metrics, months, known)
+
+
+def method_table() -> pd.DataFrame:
+    """The statistics' method, as rows of the definitions table."""
+    return pd.DataFrame(
+        [("intervals, change and verdict", METHOD), ("smallest detectable change", MDC_METHOD)],
+        columns=["term", "definition"],
+    )
