@@ -104,3 +104,17 @@ def test_one_derive_builds_the_state_stretches_once(monkeypatch: pytest.MonkeyPa
     context = derived._compute(derived.open_snapshot(sample_snapshot(), config), config)
     assert len(calls) == 1
     assert len(context.checklist) > 0 and len(context.findings) > 0
+
+
+def test_a_time_written_as_iso_utc_is_found_again_in_text() -> None:
+    import re
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from review.settings.utc import ISO_UTC_IN_TEXT, iso_utc_text
+
+    eastern = datetime(2026, 8, 3, 10, 0, 5, tzinfo=timezone(timedelta(hours=-4)))
+    text = iso_utc_text(eastern)
+    assert text == "2026-08-03T14:00:05Z"
+    assert datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) == eastern
+    found = re.search(ISO_UTC_IN_TEXT, f"moved by txn 12 at {text}; ...")
+    assert found is not None and found.groups() == ("2026-08-03", "14:00")

@@ -13,16 +13,21 @@ from collections.abc import Iterable
 import pandas as pd
 
 from review.analysis.timeline import AT_CREATION as AT_CREATION  # re-exported: read it from here
-from review.analysis.timeline import NOBODY, REQUESTOR, STAFF
+from review.analysis.timeline import NOBODY, REQUESTOR, STAFF, queue_names
+from review.settings.utc import ISO_UTC
 from review.snapshot import Snapshot
-
-ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"  # how every UTC time is written in evidence and files
 
 
 def iso_utc(at: pd.Series, missing: str | None = "") -> pd.Series:
     """UTC times as '2026-08-03T14:00:00Z' text; `missing` (None: NaN) where there is none."""
     text: pd.Series = at.dt.strftime(ISO_UTC)
     return text if missing is None else text.fillna(missing)
+
+
+def times_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table for people and files: every UTC time column as ISO_UTC text (NaN where none)."""
+    times = [c for c, dtype in frame.dtypes.items() if isinstance(dtype, pd.DatetimeTZDtype)]
+    return frame.assign(**{str(c): iso_utc(frame[c], missing=None) for c in times})
 
 
 # --------------------------------------------------------------------------- events
@@ -123,12 +128,7 @@ def extra_cc(watchers: pd.DataFrame) -> pd.DataFrame:
 
 def queue_now(snapshot: Snapshot, tickets: pd.DataFrame) -> pd.Series:
     """Each ticket's current queue by name (its id when RT's queue list lacks it)."""
-    names: pd.Series = (
-        tickets["queue_id"]
-        .map(snapshot.queues.set_index("queue_id")["name"])
-        .fillna(tickets["queue_id"])
-    )
-    return names
+    return queue_names(snapshot, tickets["queue_id"])
 
 
 def field_values(snapshot: Snapshot, name: str, ids: pd.Index | pd.Series) -> pd.Series:

@@ -453,9 +453,9 @@ def sla_table(
     agree = compare_due(due_history(mine, snapshot, config, clock, segments), recorded)
     differ = agree.loc[~agree["agrees"]].groupby("ticket_id").first()
     note = (
-        "after txn " + differ["txn_id"].astype(str) + " (" + _iso(differ["at"]) + "): RT Due "
-        + _iso(differ["rt_due"]).fillna("unset")
-        + ", levels give " + _iso(differ["due"]).fillna("unset")
+        "after txn " + differ["txn_id"].astype(str) + " (" + facts.iso_utc(differ["at"], None)
+        + "): RT Due " + facts.iso_utc(differ["rt_due"], "unset")
+        + ", levels give " + facts.iso_utc(differ["due"], "unset")
     )  # fmt: skip
     out = pd.DataFrame(
         {
@@ -506,16 +506,9 @@ def sla_table(
     )
 
 
-def _iso(values: pd.Series) -> pd.Series:
-
-    return facts.iso_utc(values, missing=None)
-
-
 def format_sla(table: pd.DataFrame, digits: int | None = 2) -> pd.DataFrame:
     """The SLA table for people and files: ISO 8601 UTC timestamps, hours rounded."""
-    out = table.copy()
-    for column in TIMESTAMP_COLUMNS:
-        out[column] = _iso(out[column])
+    out = facts.times_as_text(table)
     if digits is not None:
         out["paused_h"] = out["paused_h"].round(digits)
     return out

@@ -57,13 +57,12 @@ def build_events(snapshot: Snapshot, config: Config) -> pd.DataFrame:
     tx = tx.loc[~tx["type"].isin(IGNORED_TYPES)].copy()
     tx["kind"] = _kind(tx)
     users = snapshot.users.set_index("user_id")["name"]
-    queues = snapshot.queues.set_index("queue_id")["name"]
     cf_names = snapshot.field_names
     for column in ("old", "new"):
         owner = tx["kind"] == "owner"
         tx.loc[owner, column] = tx.loc[owner, column].map(users).fillna(tx.loc[owner, column])
         queue = tx["kind"] == "queue"
-        tx.loc[queue, column] = tx.loc[queue, column].map(queues).fillna(tx.loc[queue, column])
+        tx.loc[queue, column] = queue_names(snapshot, tx.loc[queue, column])
     if len(cf_names):
         names = cf_names.drop_duplicates("field_id").set_index("field_id")["field"]
         is_cf = tx["kind"] == "field"
@@ -99,6 +98,12 @@ def _initial(events: pd.DataFrame, tickets: pd.DataFrame, kind: str, current: st
     return first_old.reindex(now.index).fillna(now)
 
 
+def queue_names(snapshot: Snapshot, ids: pd.Series) -> pd.Series:
+    """RT queue ids as names; an id RT's queue list lacks stays as it is, so it still shows."""
+    names: pd.Series = ids.map(snapshot.queues.set_index("queue_id")["name"]).fillna(ids)
+    return names
+
+
 def state_segments(events: pd.DataFrame, snapshot: Snapshot) -> pd.DataFrame:
     """Stretches of constant (queue, status, owner) per ticket: ticket_id, start, end, ...
 
@@ -106,9 +111,8 @@ def state_segments(events: pd.DataFrame, snapshot: Snapshot) -> pd.DataFrame:
     change starts a new one. The last stretch has no end (end is NaT).
     """
     tickets = snapshot.tickets
-    queue_names = snapshot.queues.set_index("queue_id")["name"]
     now = tickets[["ticket_id", "status", "owner"]].assign(
-        queue=tickets["queue_id"].map(queue_names).fillna(tickets["queue_id"])
+        queue=queue_names(snapshot, tickets["queue_id"])
     )
     start = pd.DataFrame(
         {

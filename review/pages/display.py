@@ -19,6 +19,7 @@ import pandas as pd
 from review.errors import ReviewError
 from review.settings.calendar import calendar_text
 from review.settings.config import Config, project_dir
+from review.settings.utc import ISO_UTC_IN_TEXT
 from review.text import visible, visible_frame
 
 
@@ -364,9 +365,6 @@ def safe_table(
     return Table(frame, links, caption)
 
 
-_ISO_UTC_TEXT = r"\b(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::\d{2})?Z\b"
-
-
 def local_times_in_text(texts: pd.Series, config: Config) -> pd.Series:
     """Text (findings' evidence ...) with each UTC time written in it ('2026-10-15T16:40:00Z')
     shown in the business calendar's zone, as every time on a page is; files keep UTC."""
@@ -374,7 +372,7 @@ def local_times_in_text(texts: pd.Series, config: Config) -> pd.Series:
     def local(match: Any) -> str:
         return local_time(pd.Timestamp(f"{match[1]} {match[2]}", tz="UTC"), config)
 
-    return texts.astype(str).str.replace(_ISO_UTC_TEXT, local, regex=True)
+    return texts.astype(str).str.replace(ISO_UTC_IN_TEXT, local, regex=True)
 
 
 def local_time(moment: Any, config: Config) -> str:

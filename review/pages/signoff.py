@@ -29,6 +29,7 @@ import pandas as pd
 from review.errors import ReviewError
 from review.pages import written
 from review.pages.written import SignOff, WrittenReview
+from review.settings.utc import now_utc
 from review.snapshot import Snapshot
 from review.snapshot.fingerprint import digest, file_digest, ticket_digests
 from review.text import visible
@@ -108,7 +109,7 @@ def sign(
 
     A draft goes to "in review": it is out for agreement.
     """
-    entry = SignOff(role=role_of(role), who=clean_name(who), at=at or written.now_utc(), data=data)
+    entry = SignOff(role=role_of(role), who=clean_name(who), at=at or now_utc(), data=data)
     others = tuple(s for s in review.signoffs if s.role != entry.role)
     ordered = tuple(sorted((*others, entry), key=lambda s: written.ROLES.index(s.role)))
     signed = replace(review, signoffs=ordered)

@@ -52,11 +52,11 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from review.errors import FileLineError
+from review.settings.utc import now_utc
 
 FORMAT = 1
 REVIEWS_DIR = "reviews"
@@ -68,11 +68,6 @@ _KNOWN = ("format", "ticket_id", "sections", "status", "status_at", "signoffs")
 def review_path(out: Path, ticket_id: int) -> Path:
     """The written account of `ticket_id` for the reports under `out`."""
     return out / REVIEWS_DIR / f"incident-{int(ticket_id)}.json"
-
-
-def now_utc() -> str:
-    """The current time as the file writes times: ISO 8601 UTC to the second."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)

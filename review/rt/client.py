@@ -50,6 +50,10 @@ class RTNotFound(RTError):
     """RT answered 404: the resource, or on RT < 5.0.2 the bulk transactions search, is missing."""
 
 
+# the environment variables that hold the connection (never a command line or notebook parameter)
+URL_ENV, TOKEN_ENV, USER_ENV, PASSWORD_ENV = "RT_URL", "RT_TOKEN", "RT_USER", "RT_PASSWORD"
+
+
 @dataclass(frozen=True)
 class Connection:
     """Where RT is and how to log in; ``repr`` and ``url`` never show a secret."""
@@ -64,7 +68,7 @@ class Connection:
     @property
     def credential_hint(self) -> str:
         """Which environment variables hold the credentials in use."""
-        return "RT_TOKEN" if self.token else "RT_USER and RT_PASSWORD"
+        return TOKEN_ENV if self.token else f"{USER_ENV} and {PASSWORD_ENV}"
 
 
 def rest2_url(url: str) -> str:
@@ -72,7 +76,7 @@ def rest2_url(url: str) -> str:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise RTError(
-            "RT_URL must be an http(s) address such as https://rt.example.edu/ "
+            f"{URL_ENV} must be an http(s) address such as https://rt.example.edu/ "
             "(or set [rt] url in the config)"
         )
     netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
@@ -85,20 +89,21 @@ def rest2_url(url: str) -> str:
 
 
 def connection_from(settings: RTSettings, env: Mapping[str, str] | None = None) -> Connection:
-    """The connection from the environment (RT_URL, RT_TOKEN or RT_USER/RT_PASSWORD) and config."""
+    """The connection from the environment (URL_ENV, TOKEN_ENV or USER_ENV and PASSWORD_ENV)
+    and config."""
     env = os.environ if env is None else env
-    raw = env.get("RT_URL") or settings.url
+    raw = env.get(URL_ENV) or settings.url
     if not raw:
         raise RTError(
-            "no RT server given: set RT_URL (e.g. https://rt.example.edu/) "
+            f"no RT server given: set {URL_ENV} (e.g. https://rt.example.edu/) "
             "or [rt] url in the config"
         )
     url = rest2_url(raw)
-    token = env.get("RT_TOKEN") or None
-    user = env.get("RT_USER") or None
-    password = env.get("RT_PASSWORD") or None
+    token = env.get(TOKEN_ENV) or None
+    user = env.get(USER_ENV) or None
+    password = env.get(PASSWORD_ENV) or None
     if not token and not (user and password):
-        raise RTAuthError("no RT credentials: set RT_TOKEN, or RT_USER and RT_PASSWORD")
+        raise RTAuthError(f"no RT credentials: set {TOKEN_ENV}, or {USER_ENV} and {PASSWORD_ENV}")
     verify: bool | str = settings.verify_tls
     if settings.verify_tls and settings.ca_bundle:
         if not os.path.isfile(settings.ca_bundle):
@@ -500,7 +505,7 @@ def _status_error(where: str, code: int, path: str, response: _Answer, conn: Con
         )
     if code == 404:
         return RTNotFound(
-            f"{where} has no {_short(path)} (404): check RT_URL and the name asked for"
+            f"{where} has no {_short(path)} (404): check {URL_ENV} and the name asked for"
         )
     if 300 <= code < 400:
         location = urlsplit(response.headers.get("Location", ""))
@@ -509,11 +514,11 @@ def _status_error(where: str, code: int, path: str, response: _Answer, conn: Con
             return RTError(
                 f"{where} sent {_short(path)} to a login page ({shown}, HTTP {code}): the "
                 "server wants a browser login (single sign-on?); use an RT auth token in "
-                "RT_TOKEN, or the address that reaches RT's REST2 directly"
+                f"{TOKEN_ENV}, or the address that reaches RT's REST2 directly"
             )
         return RTError(
             f"{where} redirected {_short(path)} to {shown or 'nowhere'} (HTTP {code}): set "
-            "RT_URL to the address RT answers at (https:// and RT's web path, e.g. "
+            f"{URL_ENV} to the address RT answers at (https:// and RT's web path, e.g. "
             "https://rt.example.edu/rt/)"
         )
     message = ""

@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from review.errors import RTError, SnapshotError
 from review.rt.client import Page, RTClient, RTNotFound
+from review.settings.utc import iso_utc_text
 from review.snapshot import DATA_FILES, UNSET_DATE, read_jsonl, snapshot_target, write_snapshot
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ class Window:
 
     def describe(self) -> str:
         """The query recorded in the manifest; equal descriptions allow an incremental pull."""
-        return self._sql("", _iso(self.since), _iso(self.until))
+        return self._sql("", iso_utc_text(self.since), iso_utc_text(self.until))
 
     def ticket_sql(self) -> str:
         return self._sql("", _sql_time(self.since - SLACK), _sql_time(self.until + SLACK))
@@ -115,8 +116,8 @@ class Window:
     def coverage(self) -> dict[str, Any]:
         """What a snapshot of this window holds all of (manifest "coverage", see CONTRACTS)."""
         return {
-            "since": _iso(self.since),
-            "until": _iso(self.until),
+            "since": iso_utc_text(self.since),
+            "until": iso_utc_text(self.until),
             "queues": list(self.queues),
             "closed_in_window": True,
             "opened_in_window": True,
@@ -269,7 +270,7 @@ def _write(
             users,
             source=source,
             query=window.describe(),
-            pulled_at=_iso(started),
+            pulled_at=iso_utc_text(started),
             coverage=window.coverage(),
             followups=followups,
         )
@@ -611,10 +612,6 @@ def _sql_quote(value: str) -> str:
 
 def _sql_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_time(value: Any) -> datetime | None:

@@ -168,9 +168,6 @@ class Config:
     publish: Publish = Publish(status_field="")
     source: str = "defaults"
 
-    def is_ops_queue(self, name: str) -> bool:
-        return name in self.queues.ops
-
 
 # --------------------------------------------------------------------------- paths
 

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from review.errors import SnapshotError
+from review.settings.utc import ISO_UTC
 from review.snapshot.cache import read_cache, write_cache
 from review.snapshot.fingerprint import snapshot_key
 from review.snapshot.frames import Problem, Snapshot
@@ -191,7 +192,7 @@ def _read_table(directory: Path, name: str) -> pa.Table:
 
 def _timestamps(values: pa.ChunkedArray | pa.Array) -> pd.Series:
     """RT's UTC date strings as timestamps; RT's unset date (1970-01-01) and junk become NaT."""
-    parsed = pc.strptime(values, format="%Y-%m-%dT%H:%M:%SZ", unit="s", error_is_null=True)
+    parsed = pc.strptime(values, format=ISO_UTC, unit="s", error_is_null=True)
     stamps = pd.Series(parsed.to_pandas()).dt.tz_localize("UTC").dt.as_unit("us")
     return stamps.where(stamps != pd.Timestamp(UNSET_DATE))
 

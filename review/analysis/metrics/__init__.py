@@ -42,7 +42,6 @@ def definitions(config: Config) -> dict[str, str]:
 # --------------------------------------------------------------------------- views and tables
 
 METRIC_COLUMNS = IDENTITY_COLUMNS + [c for m in METRICS.values() for c in m.columns]
-TIMESTAMP_COLUMNS = [m.key for m in METRICS.values() if m.unit == "time"]
 DURATIONS = {k: m for k, m in METRICS.items() if m.unit == "hours"}
 # how reports list them: timestamps, then durations, then counts and the update gap
 REPORT_ORDER = sorted(METRICS.values(), key=lambda m: {"time": 0, "hours": 1}.get(m.unit, 2))
@@ -93,9 +92,7 @@ def format_metrics(metrics: pd.DataFrame, digits: int | None = 2) -> pd.DataFram
 
     `digits=None` keeps hours at full precision (CSV and JSON are read by machines).
     """
-    out = metrics.copy()
-    for column in TIMESTAMP_COLUMNS:
-        out[column] = facts.iso_utc(out[column], missing=None)
+    out = facts.times_as_text(metrics)
     if digits is not None:
         hours = [c for c in out.columns if c.endswith(("_h", "_bh"))]
         out[hours] = out[hours].round(digits)

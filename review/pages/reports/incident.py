@@ -110,13 +110,12 @@ def incident_review_data(
     fields = config.fields
     segments = context.segments.loc[context.segments["ticket_id"] == ticket_id]
     owners = [o for o in segments["owner"].dropna().drop_duplicates() if o != NOBODY]
-    queue_names = snapshot.queues.set_index("queue_id")["name"]
     who_what = pd.DataFrame(
         [
             ("ticket", str(ticket_id)),
             ("subject", str(ticket["subject"])),
             ("status now", str(ticket["status"])),
-            ("queue now", str(queue_names.to_dict().get(str(ticket["queue_id"]), ""))),
+            ("queue now", str(facts.queue_now(snapshot, tickets.loc[[ticket_id]]).iloc[0])),
             ("owner now", _person(snapshot, str(ticket["owner"]))),
             ("owners over time", " -> ".join(owners) or "nobody"),
             ("service", _field(snapshot, ticket_id, fields.service)),
