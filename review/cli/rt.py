@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, cast
 
@@ -51,6 +52,7 @@ def follow_ups(
     from review.closeout.audit import incident_services
     from review.closeout.gaps import find_gaps
     from review.closeout.rules import RULES
+    from review.locks import exclusive
     from review.rt.client import RTClient, connection_from
 
     unknown = [r for r in rules if r not in RULES]
@@ -68,7 +70,17 @@ def follow_ups(
     opened = metrics.set_index("ticket_id")["opened_at"]
     label = f"the snapshot pulled at {snapshot.manifest.get('pulled_at', '?')}"
     queue = config.followups.queue
-    with RTClient(connection_from(config.rt)) as client:
+    lock = config.paths.reports / ".followups.lock"
+    busy = (
+        f"another `review follow-ups --apply` is running ({lock}); wait for it to finish and "
+        "run again"
+    )
+    # --apply: one run at a time from the plan's read of RT to the last write (cron and a
+    # person overlap); the dry run writes nothing and needs no lock
+    with (
+        exclusive(lock, busy) if do_apply else nullcontext(),
+        RTClient(connection_from(config.rt)) as client,
+    ):
         rt_web = fu.rt_web_url(client.conn.url)
         wanted = fu.wanted_followups(
             found, opened, config, fu.review_links(opened, config), rt_web, label

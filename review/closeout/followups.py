@@ -86,6 +86,20 @@ def fetch_followups(client: RTClient, queue: str) -> list[dict[str, Any]]:
     return sorted((i for i in items if KEY.match(str(i.get("Subject", "")))), key=_id)
 
 
+def tagged(client: RTClient, queue: str, key: str) -> int | None:
+    """The first ticket of the queue whose subject carries `key`'s tag now, if any: asked
+    right before a create, so a follow-up another run filed since the plan is not filed again."""
+    params = {
+        "query": f"Queue = '{_sql_quote(queue)}' AND Subject LIKE '[{TAG}:{_sql_quote(key)}]'",
+        "fields": "Subject",
+        "orderby": "id",
+    }
+    items = [item for page in client.pages("tickets", params) for item in page.items]
+    found = followup_frame(items)
+    same = found.loc[found["key"] == key, "followup_id"]
+    return int(same.iloc[0]) if len(same) else None
+
+
 def _id(item: dict[str, Any]) -> int:
     return int(item["id"])
 
@@ -402,6 +416,14 @@ def apply_step(client: RTClient, step: Step, queue: str, log: list[str]) -> int:
     if step.verb == "create":
         assert step.wanted is not None
         w = step.wanted
+        other = tagged(client, queue, step.key)
+        if other is not None:  # filed by another run since the plan was made: not again
+            step.followup_id = other
+            log.append(
+                f"skipped {step.key}: #{other} carries its tag already (filed by another run "
+                "since this one's plan)"
+            )
+            return other
         body: dict[str, Any] = {
             "Queue": queue,
             "Subject": w.subject,
@@ -468,11 +490,9 @@ def apply_step(client: RTClient, step: Step, queue: str, log: list[str]) -> int:
 def check_after(client: RTClient, plan: Plan, queue: str) -> list[str]:
     """Read the queue again: every follow-up written must be visible (else the next run would
     file it again) and owned as asked. Returns warnings; raises when one is invisible."""
+    frame = followup_frame(fetch_followups(client, queue))
     owners = dict(
-        (int(i), str(o))
-        for i, o in followup_frame(fetch_followups(client, queue))[
-            ["followup_id", "owner"]
-        ].itertuples(index=False)
+        (int(i), str(o)) for i, o in frame[["followup_id", "owner"]].itertuples(index=False)
     )
     written = [s for s in plan.steps if s.verb != "leave" and s.followup_id]
     hidden = [s.followup_id for s in written if s.followup_id not in owners]
@@ -483,6 +503,14 @@ def check_after(client: RTClient, plan: Plan, queue: str) -> list[str]:
             f"queue '{queue}', or every run files them again"
         )
     warnings = []
+    first = frame.drop_duplicates("key").set_index("key")["followup_id"].astype(int).to_dict()
+    for step in written:
+        if step.verb == "create" and first.get(step.key, step.followup_id) != step.followup_id:
+            warnings.append(
+                f"follow-up #{step.followup_id} repeats #{first[step.key]} ({step.key}), filed "
+                "by a run on another machine at the same moment: resolve "
+                f"#{step.followup_id} as a duplicate (later runs leave it alone)"
+            )
     for step in written:
         w = step.wanted
         if step.verb == "create" and w and w.owner:

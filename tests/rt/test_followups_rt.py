@@ -343,3 +343,116 @@ def test_a_service_follow_up_gains_new_incidents_as_links_and_a_comment(
     assert notes[0].startswith("The finding now also fires for incident(s) #47, #51 (the snapshot")
     assert "- incident #51, opened 2026-10-14" in notes[0]
     assert len(queue_tickets(fu_rt)) == 4  # mail-lists, file-storage, wiki, payroll-export
+
+
+def _apply_at_once(server: RTServer, configs: list[Path], cwd: Path) -> list[tuple[int, str]]:
+    """`review follow-ups --apply` in separate processes, started together; (status, stderr)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "RT_URL": server.url, "RT_USER": "closeout", "RT_PASSWORD": PASSWORD}
+    env.pop("RT_TOKEN", None)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "review", *ARGS, "--config", str(config), "--apply"],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for config in configs
+    ]
+    errors = [p.communicate(timeout=600)[1] for p in processes]
+    return [(p.returncode, err) for p, err in zip(processes, errors, strict=True)]
+
+
+def _keys(server: RTServer) -> list[str]:
+    return sorted(t["subject"].split("]")[0] + "]" for t in queue_tickets(server))
+
+
+def test_two_runs_at_once_file_every_follow_up_once(
+    fu_rt: RTServer, config_file: Path, tmp_path: Path
+) -> None:
+    """Cron and a person on one machine: while one files, the other stops with one line (or,
+    started after it, finds every follow-up filed)."""
+    config_file.write_text('[paths]\nreports = "reports"\n' + config_file.read_text())
+    outcomes = _apply_at_once(fu_rt, [config_file, config_file], tmp_path)
+    assert _keys(fu_rt) == sorted(key.split("]")[0] + "]" for key in EXPECTED)  # 7, each once
+    assert sorted(code for code, _ in outcomes) in ([0, 0], [0, 1]), outcomes
+    busy = [err for code, err in outcomes if code == 1]
+    lock = tmp_path / "reports" / ".followups.lock"
+    assert busy in ([], [
+        f"error: another `review follow-ups --apply` is running ({lock}); wait for it to "
+        "finish and run again\n"
+    ])  # fmt: skip
+
+
+def test_a_follow_up_filed_by_another_run_after_the_plan_is_not_filed_again(
+    fu_rt: RTServer, config_file: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """Runs on two machines (no shared lock): the tag is searched for again right before each
+    create, so one that appeared since the plan was made is left alone."""
+    from review.closeout import followups as fu
+
+    filed_meanwhile = (
+        "[followup:temporary-fix-no-followup:ticket/60] temporary-fix-no-followup, vpn: incident 60"
+    )
+    fetch = fu.fetch_followups
+    planned: list[bool] = []
+
+    def fetch_then_the_other_run_files(client: Any, queue: str) -> list[dict[str, Any]]:
+        seen = fetch(client, queue)
+        if not planned:  # the plan's read: the other machine files ticket/60 right after it
+            planned.append(True)
+            with fu_rt.client() as root:
+                code, _ = root.send("POST", "ticket", {"Queue": queue, "Subject": filed_meanwhile})
+            assert code == 201
+        return seen
+
+    monkeypatch.setattr(fu, "fetch_followups", fetch_then_the_other_run_files)
+    code, out, err = run([*ARGS, "--config", str(config_file), "--apply"], fu_rt, monkeypatch,
+                         capsys)  # fmt: skip
+    assert code == 0, err
+    assert "create  new    temporary-fix-no-followup:ticket/60" in out  # as planned
+    other = next(t["id"] for t in queue_tickets(fu_rt) if t["subject"] == filed_meanwhile)
+    assert (
+        f"skipped temporary-fix-no-followup:ticket/60: #{other} carries its tag already "
+        "(filed by another run since this one's plan)"
+    ) in err.splitlines()
+    assert _keys(fu_rt) == sorted(key.split("]")[0] + "]" for key in EXPECTED)
+
+
+def test_a_duplicate_from_a_run_on_another_machine_at_the_same_moment_is_named(
+    fu_rt: RTServer, config_file: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """The other machine files ticket/60 between this run's search for the tag and its create
+    (RT has no unique subjects): the run says which ticket repeats which, later runs leave it."""
+    from review.closeout import followups as fu
+
+    key = "temporary-fix-no-followup:ticket/60"
+    subject = f"[followup:{key}] temporary-fix-no-followup, vpn: incident 60"
+    search = fu.tagged
+
+    def search_then_the_other_run_files(client: Any, queue: str, wanted: str) -> int | None:
+        found = search(client, queue, wanted)
+        if wanted == key:
+            with fu_rt.client() as root:
+                assert root.send("POST", "ticket", {"Queue": queue, "Subject": subject})[0] == 201
+        return found
+
+    monkeypatch.setattr(fu, "tagged", search_then_the_other_run_files)
+    code, _, err = run([*ARGS, "--config", str(config_file), "--apply"], fu_rt, monkeypatch,
+                       capsys)  # fmt: skip
+    assert code == 0, err
+    first, ours = [t["id"] for t in queue_tickets(fu_rt) if t["subject"] == subject]
+    assert (
+        f"warning: follow-up #{ours} repeats #{first} ({key}), filed by a run on another machine "
+        f"at the same moment: resolve #{ours} as a duplicate (later runs leave it alone)"
+    ) in err.splitlines()
+    monkeypatch.undo()
+    code, out, _ = run([*ARGS, "--config", str(config_file)], fu_rt, monkeypatch, capsys)
+    assert f"leave   #{ours:<5} {key}  duplicate of #{first}" in out.splitlines()
