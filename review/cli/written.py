@@ -1,12 +1,21 @@
-"""Commands on a review's written account: signoff, status."""
+"""Commands on a review: its sign-off and status, and publishing it to RT."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
 
-from review.cli.common import cli, config_option, open_snapshot, out_option, snapshot_option
+from review.cli.common import (
+    cli,
+    config_option,
+    open_snapshot,
+    out_option,
+    snapshot_option,
+    warn_problems,
+)
+from review.cli.pages import _finish as finish
 from review.settings.config import Config, load_config
 
 
@@ -85,3 +94,84 @@ def status(
         review = written.update(path, ticket, lambda r: so.set_status(r, new_status))
     for line in so.describe(review, data):
         click.echo(line)
+
+
+@cli.command()
+@click.argument("ticket", type=int)
+@snapshot_option
+@config_option
+@out_option
+@click.option("--apply", "do_apply", is_flag=True, help="Write to RT (default: print the plan).")
+def publish(
+    ticket: int, snapshot_dir: Path, config_path: Path | None, out: Path | None, do_apply: bool
+) -> None:
+    """Add the finished review to its ticket in RT as one comment, HTML attached; dry run by
+    default. Again: nothing when unchanged, one comment saying what changed otherwise.
+
+    Connection: RT_URL (or [rt] url), and RT_TOKEN or RT_USER/RT_PASSWORD.
+    """
+    from review.closeout.followups import attach_followups
+    from review.context import load_context
+    from review.delivery import publish as pub
+    from review.pages import render as rendering
+    from review.pages import signoff as so
+    from review.pages import written
+    from review.pages.render.run import is_current
+    from review.rt.client import RTClient, connection_from
+
+    inputs = rendering.load_inputs(snapshot_dir, config_path)
+    warn_problems(inputs.snapshot, snapshot_dir)
+    config = inputs.config
+    out = out or config.paths.reports
+    job = rendering.incident_jobs(inputs, [ticket], out, html=True)[0]
+    html = job.output.with_suffix(".html")
+    name = f"incident-{ticket}-review.html"
+    path = written.review_path(out, ticket)
+    field = config.publish.status_field
+    lock = pub.publishing(path) if do_apply else nullcontext()  # a dry run writes nothing
+    with lock, RTClient(connection_from(config.rt)) as client:
+        review = written.load(path, ticket)
+        version = pub.version_of(review, ticket, so.data_digest(inputs.snapshot, ticket, field))
+        current = is_current(out, job, rendering.read_state(out))
+        render = f"{html} is up to date" if current else f"{html} is rendered first"
+        plan = pub.make_plan(client, review, version, field, render)
+        for line in plan.lines():
+            click.echo(line)
+        if not do_apply:
+            what = "nothing to do" if plan.nothing else "--apply to do it"
+            click.echo(f"dry run: {what}", err=True)
+            return
+        comment = plan.last.comment if plan.last is not None else None
+        if plan.comment:
+            with rendering.batch_lock(out):
+                result = rendering.run_batch([job], out, workers=1)
+                rendering.write_index(out, inputs, result)
+            finish(result, out, quiet=True)
+            context = load_context(
+                inputs.snapshot_dir, inputs.config_path, {ticket}, derived=inputs.derived
+            )
+            findings = attach_followups(context.findings, context.snapshot, config)
+            text = pub.comment_text(
+                plan, pub.incident_facts(context.metrics, findings, ticket), review, name
+            )
+            if html.stat().st_size > pub.ATTACHMENT_WARN_BYTES:
+                click.echo(
+                    f"warning: {html} is over 10 MB, RT's default $MaxAttachmentSize", err=True
+                )
+            comment = pub.post(client, plan, text, html, name)
+            written.update(
+                path, ticket, lambda r: pub.with_record(r, version, comment, client.conn.url)
+            )
+            if comment is None:
+                raise pub.unseen(client, ticket, path)
+            click.echo(f"commented on #{ticket}: transaction {comment}", err=True)
+        elif comment is not None:  # found in RT: the review file learns of it too
+            recorded = pub.local_record(written.load(path, ticket))
+            if recorded is None or recorded.digest != version.digest:
+                written.update(
+                    path, ticket, lambda r: pub.with_record(r, version, comment, client.conn.url)
+                )
+        if plan.set_field:
+            pub.set_status_field(client, plan)
+            click.echo(f"set #{ticket}'s '{field}' to '{version.status}'", err=True)
+    click.echo("done" if not plan.nothing else "nothing to publish: RT has this version", err=True)

@@ -1,0 +1,109 @@
+"""What `review publish` compares and says, without RT: versions, their record, what changed."""
+
+from __future__ import annotations
+
+import json
+
+from review.delivery import publish
+from review.delivery.publish import Published, Version
+from review.pages.written import Section, SignOff, WrittenReview
+
+
+def _review(**change: object) -> WrittenReview:
+    base = WrittenReview(
+        ticket_id=10,
+        sections=(Section("summary", "The disk filled."), Section("lessons", "Watch disks.")),
+        status="in review",
+        signoffs=(SignOff("service owner", "Carol", "2026-12-06T09:00:00Z", "d1"),),
+    )
+    return WrittenReview(**{**base.__dict__, **change})  # type: ignore[arg-type]
+
+
+def test_a_version_is_the_data_the_written_text_the_status_and_the_sign_offs() -> None:
+    one = publish.version_of(_review(), 10, "data1")
+    assert publish.version_of(_review(), 10, "data1") == one
+    # sha256 of each section's text, first 16 hex digits (sha256sum of the text)
+    assert one.to_json()["sections"] == {
+        "summary": "6693ac7452633c6f",
+        "lessons": "f4c1b105cc628b57",
+    }
+    # anything that differs makes another version; where a file sits or the kit does not
+    digests = {
+        publish.version_of(_review(), 10, "data2").digest,
+        publish.version_of(_review(status="final"), 10, "data1").digest,
+        publish.version_of(
+            _review(sections=(Section("summary", "The disk filled!"),)), 10, "data1"
+        ).digest,
+        publish.version_of(_review(signoffs=()), 10, "data1").digest,
+        one.digest,
+    }
+    assert len(digests) == 5
+    assert len(one.digest) == 16 and set(one.digest) <= set("0123456789abcdef")
+
+
+def test_the_record_round_trips_and_a_tampered_one_is_not_read() -> None:
+    version = publish.version_of(_review(), 10, "data1")
+    line = json.loads(json.dumps(version.to_json()))
+    assert Version.from_json(line) == version
+    assert Version.from_json({**line, "status": "final"}) is None  # its digest no longer fits
+    assert Version.from_json({**line, "format": 2}) is None
+    assert Version.from_json("garbage") is None
+
+
+def test_what_changed_is_said_in_words() -> None:
+    old = publish.version_of(_review(), 10, "data1")
+    new = publish.version_of(
+        _review(
+            status="final",
+            sections=(Section("summary", "The disk filled at 02:10."), Section("impact", "All")),
+            signoffs=(
+                SignOff("service owner", "Carol", "2026-12-06T09:00:00Z", "d1"),
+                SignOff("business owner", "Bo", "2026-12-08T10:00:00Z", "d2"),
+            ),
+        ),
+        10,
+        "data2",
+    )
+    assert publish.changes(old, new) == [
+        "status in review -> final",
+        "written sections added: impact",
+        "written sections changed: summary",
+        "written sections removed: lessons",
+        "signed off by the business owner Bo on 2026-12-08",
+        "the incident's data in RT changed (a later pull)",
+    ]
+    withdrawn = publish.version_of(_review(signoffs=()), 10, "data1")
+    assert publish.changes(old, withdrawn) == ["the service owner's sign-off was withdrawn"]
+
+
+def test_rt_is_the_record_unless_the_review_file_knows_a_newer_comment() -> None:
+    version = publish.version_of(_review(), 10, "data1")
+    local = Published(version, version.digest, 120, "2026-12-01T00:00:00Z", "the review file")
+    remote = Published(None, version.digest, 120, "2026-12-01T00:00:00Z", "RT")
+    # RT names the same digest without a readable record: the file's version fills it in
+    assert publish.last_published(local, remote) == Published(
+        version, version.digest, 120, "2026-12-01T00:00:00Z", "RT"
+    )
+    assert publish.last_published(None, remote) == remote
+    assert publish.last_published(local, None) == local
+    newer = Published(version, version.digest, 130, "2026-12-02T00:00:00Z", "the review file")
+    assert publish.last_published(newer, remote) == newer
+
+
+def test_the_comment_ends_with_its_record_and_quotes_the_summary_as_text() -> None:
+    review = _review(sections=(Section("summary", "Line one <script>x</script>\n\x1b[8mhid"),))
+    version = publish.version_of(review, 10, "data1")
+    plan = publish.Plan(version, None, comment=True)
+    text = publish.comment_text(plan, ["Subject: Disk full"], review, "incident-10-review.html")
+    lines = text.splitlines()
+    assert lines[:3] == [
+        "Post-incident review of #10: in review.",
+        "Sign-off: service owner Carol 2026-12-06; business owner: not yet.",
+        "Subject: Disk full",
+    ]
+    assert "  Line one <script>x</script>" in lines  # a text comment: shown, never run
+    assert "  \\x1b[8mhid" in lines  # control characters shown as escapes
+    assert lines[-1] == publish.RECORD + json.dumps(version.to_json(), separators=(",", ":"))
+    assert publish.subject(version, "in review") == (
+        f"[review-published:incident/10:{version.digest}] review, in review"
+    )
