@@ -144,6 +144,6 @@ def test_findings_chart_stacks_rules_per_service(tmp_path: Path) -> None:
 
 
 def figures_durations() -> list[str]:
-    from review.pages.reports import DURATIONS
+    from review.analysis.metrics import DURATIONS
 
     return list(DURATIONS)

@@ -252,10 +252,21 @@ def quantile_interval(
     return float(values[low - 1]), float(values[high - 1]), ""
 
 
+def quantiles(durations_h: Durations) -> dict[str, float]:
+    """The median and p90 (QUANTILES) of durations in hours, missing values left out; NaN
+    when there are none. The one definition of the numbers reports and `review stats` show."""
+    values = _clean(durations_h)
+    return {
+        q: float(np.quantile(values, at)) if len(values) else math.nan
+        for q, at in QUANTILES.items()
+    }
+
+
 def _summary(values: FloatArray) -> dict[str, Any]:
     out: dict[str, Any] = {"n": len(values)}
+    points = quantiles(values)
     for name, q in QUANTILES.items():
-        point = float(np.quantile(values, q)) if len(values) else math.nan
+        point = points[name]
         low, high, reason = quantile_interval(values, q, name=name)
         out.update({f"{name}_h": point, f"{name}_ci_low": low, f"{name}_ci_high": high})
         out[f"{name}_ci_withheld"] = reason if len(values) else "no incidents"

@@ -10,7 +10,14 @@ import pandas as pd
 from review.analysis.metric import CLOCKS
 from review.analysis.metrics import DURATIONS, definitions
 from review.analysis.sla import attainment, sla_table
-from review.analysis.stats import MDC_METHOD, METHOD, POOL_MONTHS, month_statistics, sentences
+from review.analysis.stats import (
+    MDC_METHOD,
+    METHOD,
+    POOL_MONTHS,
+    month_statistics,
+    quantiles,
+    sentences,
+)
 from review.closeout.followups import followups_by_service
 from review.closeout.recurrence import recurrences_by_service
 from review.context import PathLike, empty_frame, load_context
@@ -178,8 +185,7 @@ def duration_statistics(metrics: pd.DataFrame, config: Config) -> pd.DataFrame:
                         total=len(metrics),
                         still_open=f"; {still_open} still open left out" if still_open else "",
                     ),
-                    "median": values.median() if len(values) else float("nan"),
-                    "p90": values.quantile(0.9) if len(values) else float("nan"),
+                    **quantiles(values),
                     "mean": values.mean() if len(values) else float("nan"),
                     "definition": words[key]
                     + (" " + business_hours_text(config) if clock.suffix == "bh" else ""),
@@ -238,12 +244,9 @@ def monthly_report_data(
         for spec in DURATIONS.values():
             for clock, column in zip(CLOCKS, spec.columns, strict=True):
                 values = part[column].dropna().astype(float)
-                row[spec.comparison_column("median", clock)] = (
-                    values.median() if known and len(values) else None
-                )
-                row[spec.comparison_column("p90", clock)] = (
-                    values.quantile(0.9) if known and len(values) else None
-                )
+                for stat, value in quantiles(values).items():
+                    shown = value if known and len(values) else None
+                    row[spec.comparison_column(stat, clock)] = shown
         comparison_rows.append(row)
     comparison = pd.DataFrame(comparison_rows).round(2)
     month_stats = report_statistics(metrics, months, month, snapshot, config)
