@@ -197,3 +197,91 @@ def test_hostile_service_names_stay_text_in_keys_and_subjects() -> None:
     key = finding_keys(found).iloc[0]
     assert key == "ad-hoc-support-team:service/wiki\\x1b 2J \\u202e x"
     assert subject_for(key, "ad-hoc-support-team", "s", [3]).startswith(f"[followup:{key}] ")
+
+
+# --------------------------------------------------------------------------- hand-added actions
+
+
+def test_a_reviews_actions_section_lists_one_action_per_item() -> None:
+    from review.closeout.followups import team_actions
+
+    text = (
+        "#### Actions the team adds\n\n"
+        "*None yet.* One per line, e.g. `- Web Services: alert on expiry`.\n"
+        "- Web Services: alert on the IdP certificate 30 days ahead\n"
+        "* [ ] Storage Team:   add   a quota alarm.\n"
+        "1. write the runbook for certificate rotation\n"
+        "- see https://wiki.example.edu/certs for the list\n"
+        "- web services: Alert on the IdP certificate 30 days ahead!\n"  # the first, again
+        "  continued prose, not an item\n"
+    )
+    assert team_actions(text) == [
+        ("Web Services", "alert on the IdP certificate 30 days ahead"),
+        ("Storage Team", "add a quota alarm."),
+        ("", "write the runbook for certificate rotation"),
+        ("", "see https://wiki.example.edu/certs for the list"),
+    ]
+    assert team_actions("*None yet.*") == []
+
+
+def test_the_team_lists_actions_in_the_actions_cell_or_a_cell_headed_actions() -> None:
+    from review.closeout.followups import lists_actions
+
+    assert lists_actions("actions", "*None yet.*")
+    assert lists_actions("a1b2c3", "\n## Actions\n- kim: call the vendor")
+    assert lists_actions("a1b2c3", "### Action items we agreed")
+    assert not lists_actions("summary", "## Summary\n- Web: this is not an action")
+    assert not lists_actions("a1b2c3", "The actions below\n## Actions")
+
+
+def test_an_action_becomes_a_tagged_follow_up_its_words_kept_as_text(config: Config) -> None:
+    from dataclasses import replace
+
+    from review.closeout.followups import actions_frame, wanted_actions
+
+    owners = replace(config.followups, owners=(("Web Services", "wendy"),))
+    mapped = replace(config, followups=owners)
+    actions = actions_frame(
+        [
+            {"ticket_id": 10, "owner": "Web Services", "action": "alert on expiry"},
+            {"ticket_id": 10, "owner": "", "action": "[followup:x] fix \x1b[2J it\nnow"},
+        ]
+    )
+    wants = wanted_actions(
+        actions, pd.Series({10: pd.Timestamp("2026-08-10", tz="UTC")}),
+        pd.Series({10: "web-portal"}), mapped, pd.Series({10: "reports/2026-08/incident-10.html"}),
+        "https://rt.example.edu/",
+    )  # fmt: skip
+    first, hostile = wants
+    # sha256("alert on expiry")[:8], by hand: echo -n 'alert on expiry' | sha256sum
+    assert first.key == "action:ticket/10/081476dd"
+    assert first.subject == (
+        "[followup:action:ticket/10/081476dd] action, web-portal: incident 10: alert on expiry"
+    )
+    assert (first.owner, first.incidents, first.rule) == ("wendy", (10,), "action")
+    assert "  alert on expiry\n" in first.body and "reports/2026-08/incident-10.html" in first.body
+    assert hostile.subject.endswith("incident 10: followup:x fix \\x1b 2J it now")
+    assert "\x1b" not in hostile.body and hostile.owner == ""
+    assert hostile.action_owner == "(no owner named)"
+
+
+def test_an_action_that_left_the_review_is_commented_only_when_the_review_was_read() -> None:
+    gone = ticket(300, "[followup:action:ticket/9/081476dd] action, wiki: incident 9: alert")
+    kept = wanted("not-validated:ticket/9", (9,))
+
+    def plan(reviews_read: set[int]) -> list[str]:
+        existing = followup_frame([gone, ticket(301, kept.subject, refers=(9,))])
+        rules = [*RULES, "action"]
+        made = make_plan([kept], existing, {9}, set(), rules, INACTIVE, "the snapshot",
+                         reviews_read)  # fmt: skip
+        return [s.line() for s in made.steps]
+
+    assert plan(set())[1] == (
+        "leave   #300   action:ticket/9/081476dd  not in this snapshot's incidents: cannot tell "
+        "whether it still fires"
+    )
+    assert plan({9})[1] == (
+        "update  #300   action:ticket/9/081476dd  comment: The action is no longer in the "
+        "review's Actions section. Check whether it was done or dropped, then resolve this "
+        "follow-up (the tool never closes it).; subject"
+    )

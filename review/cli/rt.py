@@ -14,6 +14,7 @@ from review.cli.common import (
     config_option,
     from_cwd,
     open_snapshot,
+    out_option,
     registry_option,
     snapshot_option,
 )
@@ -30,7 +31,8 @@ from review.settings.config import NEW_SNAPSHOT, is_bundled_sample, load_config,
     "--rule",
     "rules",
     multiple=True,
-    help="Only this rule (repeatable; default: every rule).",
+    help="Only this rule (repeatable; 'action': the actions the reviews list; default: every "
+    "rule and the actions).",
 )
 @click.option(
     "--since",
@@ -38,11 +40,16 @@ from review.settings.config import NEW_SNAPSHOT, is_bundled_sample, load_config,
     default=None,
     help="Only incidents opened on or after this date (YYYY-MM-DD, UTC).",
 )
+@out_option
 def follow_ups(
     snapshot_dir: Path, config_path: Path | None, registry_path: Path | None, do_apply: bool,
-    rules: tuple[str, ...], since: Any,
+    rules: tuple[str, ...], since: Any, out: Path | None,
 ) -> None:  # fmt: skip
-    """Close-out findings -> follow-up tickets in RT ([followups] queue); dry run by default.
+    """Close-out findings and the actions a review lists -> follow-up tickets in RT
+    ([followups] queue); dry run by default.
+
+    The actions come from each review's written "actions" section under --out
+    (reports/reviews/incident-N.json), one per line: "- OWNER: what to do".
 
     Connection: RT_URL (or [rt] url), and RT_TOKEN or RT_USER/RT_PASSWORD.
     """
@@ -55,19 +62,24 @@ def follow_ups(
     from review.locks import exclusive
     from review.rt.client import RTClient, connection_from
 
-    unknown = [r for r in rules if r not in RULES]
+    unknown = [r for r in rules if r not in RULES and r != fu.ACTION]
     if unknown:
-        raise ReviewError(f"unknown rule {unknown[0]!r}; rules: {', '.join(RULES)}")
+        raise ReviewError(f"unknown rule {unknown[0]!r}; rules: {', '.join(RULES)}, {fu.ACTION}")
+    chosen = list(rules) if rules else [*RULES, fu.ACTION]
     config, registry, snapshot, events, metrics = audit_inputs(
         snapshot_dir, config_path, registry_path
     )
     findings = find_gaps(events, snapshot, config, registry, metrics)
     services = incident_services(metrics, registry)["service"]
     found, in_scope, scope_services = fu.scope_of(
-        findings, metrics, services, rules or list(RULES),
-        since.replace(tzinfo=UTC) if since else None,
-    )  # fmt: skip
+        findings, metrics, services, chosen, since.replace(tzinfo=UTC) if since else None
+    )
     opened = metrics.set_index("ticket_id")["opened_at"]
+    actions, reviews_read = (
+        review_actions(out or config.paths.reports, in_scope)
+        if fu.ACTION in chosen
+        else (fu.empty_actions(), set())
+    )
     label = f"the snapshot pulled at {snapshot.manifest.get('pulled_at', '?')}"
     queue = config.followups.queue
     lock = config.paths.reports / ".followups.lock"
@@ -82,13 +94,13 @@ def follow_ups(
         RTClient(connection_from(config.rt)) as client,
     ):
         rt_web = fu.rt_web_url(client.conn.url)
-        wanted = fu.wanted_followups(
-            found, opened, config, fu.review_links(opened, config), rt_web, label
-        )
+        links = fu.review_links(opened, config)
+        wanted = fu.wanted_followups(found, opened, config, links, rt_web, label)
+        wanted += fu.wanted_actions(actions, opened, services, config, links, rt_web)
         existing = fu.followup_frame(fu.fetch_followups(client, queue))
         plan = fu.make_plan(
-            wanted, existing, in_scope, scope_services, rules or list(RULES),
-            config.statuses.inactive, label,
+            wanted, existing, in_scope, scope_services, chosen, config.statuses.inactive,
+            label, reviews_read,
         )  # fmt: skip
         for step in plan.steps:
             click.echo(step.line())
@@ -113,6 +125,24 @@ def follow_ups(
         for warning in fu.check_after(client, plan, queue):
             click.echo(f"warning: {warning}", err=True)
     click.echo(f"done: {counts.replace(' to ', ' ')} in queue '{queue}'", err=True)
+
+
+def review_actions(out: Path, incidents: set[int]) -> tuple[Any, set[int]]:
+    """The actions the incidents' reviews list (ticket_id, owner, action), and the incidents
+    whose review file was read (an action missing from one of those has left the review)."""
+    from review.closeout import followups as fu
+    from review.pages import written
+
+    rows, read = [], set()
+    for ticket in sorted(incidents):
+        review = written.load(written.review_path(out, ticket), ticket)
+        if review is None:
+            continue
+        read.add(ticket)
+        listed = [s.text for s in review.sections if fu.lists_actions(s.id, s.text)]
+        for owner, action in fu.team_actions("\n".join(listed)):
+            rows.append({"ticket_id": ticket, "owner": owner, "action": action})
+    return fu.actions_frame(rows), read
 
 
 @cli.command()

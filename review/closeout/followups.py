@@ -8,6 +8,11 @@ the follow-up queue finds them all, so running twice files nothing the second ti
 on any machine. A finding that no longer fires is never closed here: its follow-up
 gets a comment and its subject ends in ``(cleared)``, and a person closes it.
 
+Actions the team adds by hand, in the review's written "actions" section (one per
+line, ``- OWNER: what to do``), go the same way: one follow-up each, tagged
+``[followup:action:ticket/123/DIGEST]`` (DIGEST: of the action's words), filed, found
+and commented on exactly as the findings' are (`team_actions`, `wanted_actions`).
+
 The follow-ups pulled with a snapshot (followups.jsonl) give each finding its
 follow-up's link, status, age and whether it is overdue, for the reports.
 """
@@ -33,6 +38,8 @@ from review.snapshot import Snapshot
 from review.text import visible
 
 TAG = "followup"
+ACTION = "action"  # the rule part of a hand-added action's tag
+ACTIONS_SECTION = "actions"  # the written section (cell id) where the team lists them
 KEY = re.compile(r"^\[followup:(?P<rule>[a-z][a-z-]*):(?P<scope>ticket|service)/(?P<name>[^\]]+)\]")
 CLEARED = " (cleared)"
 SUBJECT_MAX = 200  # RT's Subject column
@@ -98,6 +105,12 @@ def tagged(client: RTClient, queue: str, key: str) -> int | None:
     found = followup_frame(items)
     same = found.loc[found["key"] == key, "followup_id"]
     return int(same.iloc[0]) if len(same) else None
+
+
+def incident_of(name: str) -> int | None:
+    """The incident a ticket-scoped tag names: '123' and an action's '123/DIGEST' -> 123."""
+    head = name.split("/", 1)[0]
+    return int(head) if head.isdigit() else None
 
 
 def _id(item: dict[str, Any]) -> int:
@@ -242,6 +255,110 @@ def subject_for(key: str, rule: str, service: str, incidents: Sequence[int]) -> 
     return text[:room]
 
 
+# --------------------------------------------------------------------------- hand-added actions
+
+_ACTION_LINE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]?\]\s+)?(\S.*?)\s*$")
+OWNER_MAX = 60
+
+
+def team_actions(text: str) -> list[tuple[str, str]]:
+    """The actions of a written "actions" section: each list item as (owner, what to do).
+
+    An item is ``- OWNER: what to do`` (also ``*``, ``+``, ``1.``, a ``[ ]`` checkbox); an
+    item without a short owner before a colon has no owner (''). Other lines (prose, the
+    template's placeholder) are not actions; an action listed twice counts once.
+    """
+    found: dict[str, tuple[str, str]] = {}
+    for line in text.splitlines():
+        match = _ACTION_LINE.match(line)
+        if not match:
+            continue
+        item = match[1]
+        owner, colon, rest = item.partition(":")
+        named = 0 < len(owner.strip()) <= OWNER_MAX and not rest.startswith("//")  # no URL
+        if colon and rest.strip() and named:
+            pair = (" ".join(owner.split()), " ".join(rest.split()))
+        else:
+            pair = ("", " ".join(item.split()))
+        found.setdefault(action_digest(pair[1]), pair)
+    return list(found.values())
+
+
+ACTION_COLUMNS = ["ticket_id", "owner", "action"]
+_ACTIONS_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+action", re.IGNORECASE)
+
+
+def lists_actions(section_id: str, text: str) -> bool:
+    """Whether a written section is where the team lists actions: the template's "actions"
+    cell, or any written cell whose first line is a heading that starts with "Action"
+    ("## Actions", "### Action items"), so a team may add its own."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    return section_id == ACTIONS_SECTION or bool(_ACTIONS_HEADING.match(first))
+
+
+def actions_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Hand-added actions, one row each (ACTION_COLUMNS)."""
+    return pd.DataFrame(rows, columns=ACTION_COLUMNS).astype(
+        {"ticket_id": "int64", "owner": "object", "action": "object"}
+    )
+
+
+def empty_actions() -> pd.DataFrame:
+    return actions_frame([])
+
+
+def action_digest(words: str) -> str:
+    """What names an action in its tag: its words, case and spacing aside (8 hex digits)."""
+    plain = " ".join(words.lower().split()).rstrip(".!")
+    return hashlib.sha256(plain.encode("utf-8")).hexdigest()[:8]
+
+
+def wanted_actions(
+    actions: pd.DataFrame,
+    opened: pd.Series,
+    services: pd.Series,
+    config: Config,
+    review_links: pd.Series,
+    rt_web: str,
+) -> list[Wanted]:
+    """One follow-up per hand-added action (`actions`: ticket_id, owner, action)."""
+    wanted = []
+    for ticket, owner, words in actions[["ticket_id", "owner", "action"]].itertuples(index=False):
+        ticket = int(ticket)
+        service = _clean(str(services.get(ticket) or "")) or NO_SERVICE
+        key = f"{ACTION}:ticket/{ticket}/{action_digest(words)}"
+        shown = visible(words)
+        user = config.followups.rt_user(owner) if owner else ""
+        body = [
+            f"An action the team added to the review of incident #{ticket} (service {service}):",
+            "",
+            f"  {shown}",
+            "",
+            f"Action owner: {visible(owner) or 'not named'}"
+            + ("" if user or not owner else " (not mapped to an RT user in [followups.owners])"),
+            f"Incident: #{ticket} ({rt_web}Ticket/Display.html?id={ticket})",
+            f"Review: {review_links.get(ticket, '(not rendered)')}",
+            "",
+            f"Filed by `review follow-ups` from the review's Actions section. Keep the [{TAG}:...] "
+            "tag at the start of the subject: the next run finds this ticket by it. When the "
+            "action leaves the review, the next run comments here; closing is yours.",
+        ]
+        head = f"[{TAG}:{key}] {ACTION}, {service}: incident {ticket}: "
+        wanted.append(
+            Wanted(
+                key=key,
+                rule=ACTION,
+                service=service,
+                incidents=(ticket,),
+                subject=(head + _clean(words))[: SUBJECT_MAX - len(CLEARED)],
+                body="\n".join(body) + "\n",
+                action_owner=owner or "(no owner named)",
+                owner=user,
+            )
+        )
+    return wanted
+
+
 # --------------------------------------------------------------------------- the plan
 
 
@@ -298,12 +415,15 @@ def make_plan(
     rules: Sequence[str],
     inactive: Sequence[str],
     snapshot_label: str,
+    reviews_read: set[int] | None = None,
 ) -> Plan:
-    """Compare what the findings want with the follow-ups RT holds.
+    """Compare what the findings (and the reviews' actions) want with the follow-ups RT holds.
 
     `in_scope`: the incidents the findings were computed for; `scope_services`: their
     services. A follow-up whose finding is gone is commented (once) only when its
     incident, or an incident of its service, is in scope: otherwise the data cannot tell.
+    Likewise an action's follow-up only when its incident's review was read
+    (`reviews_read`) and no longer lists it.
     """
     plan = Plan()
     records: list[dict[str, Any]] = [
@@ -359,8 +479,10 @@ def make_plan(
                 Step("leave", str(key), number, why="open: the rule counts it as the follow-up")
             )
             continue
+        action = have["rule"] == ACTION
         if have["scope"] == "ticket":
-            known = int(have["name"]) in in_scope
+            incident = incident_of(str(have["name"]))
+            known = incident in in_scope and (not action or incident in (reviews_read or set()))
         else:
             known = have["name"] in scope_services
         if not known:
@@ -380,8 +502,11 @@ def make_plan(
                 number,
                 subject=str(have["subject"]) + CLEARED,
                 comment=(
-                    f"The finding no longer fires in {snapshot_label}. Check that the action "
-                    "was taken, then resolve this follow-up (the tool never closes it)."
+                    "The action is no longer in the review's Actions section. Check whether it "
+                    "was done or dropped, then resolve this follow-up (the tool never closes it)."
+                    if action
+                    else f"The finding no longer fires in {snapshot_label}. Check that the "
+                    "action was taken, then resolve this follow-up (the tool never closes it)."
                 ),
             )
         )
@@ -671,7 +796,8 @@ def followups_by_service(
     if pulled is None:
         return None
     open_ = pulled.loc[~pulled["status"].isin(config.statuses.inactive)]
-    incident = pd.to_numeric(open_["name"].where(open_["scope"] == "ticket"), errors="coerce")
+    ticket_names = open_["name"].where(open_["scope"] == "ticket").str.split("/").str[0]
+    incident = pd.to_numeric(ticket_names, errors="coerce")
     service = open_["name"].where(
         open_["scope"] == "service", incident.map(services).fillna("(unknown)")
     )

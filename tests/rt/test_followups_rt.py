@@ -456,3 +456,53 @@ def test_a_duplicate_from_a_run_on_another_machine_at_the_same_moment_is_named(
     monkeypatch.undo()
     code, out, _ = run([*ARGS, "--config", str(config_file)], fu_rt, monkeypatch, capsys)
     assert f"leave   #{ours:<5} {key}  duplicate of #{first}" in out.splitlines()
+
+
+def test_actions_a_review_lists_become_follow_ups_once(
+    fu_rt: RTServer, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """The team adds actions to the review of incident 54 (written "actions" section): each is
+    filed once, owned and linked; one taken out of the review gets one comment, no close."""
+    from review.pages import written
+
+    out = tmp_path / "reports"
+    path = written.review_path(out, 54)
+    text = (
+        "#### Actions the team adds\n\n"
+        "- senior staff: make payroll-export's support permanent\n"
+        "- Storage Team: alert when the export share is 90% full\n"
+    )
+    section = written.Section("actions", text)
+    written.save(path, written.WrittenReview(ticket_id=54, sections=(section,)))
+    args = ["follow-ups", "--rule", "action", "--since", "2026-10-01", "--out", str(out),
+            "--config", str(config_file)]  # fmt: skip
+
+    code, shown, err = run(args, fu_rt, monkeypatch, capsys)
+    assert code == 0, err
+    assert [line.split()[:2] for line in shown.splitlines()] == [["create", "new"]] * 2
+    assert queue_tickets(fu_rt) == []
+
+    assert run([*args, "--apply"], fu_rt, monkeypatch, capsys)[0] == 0
+    filed = queue_tickets(fu_rt)
+    assert sorted((t["subject"].split("] ", 1)[1], t["owner"], t["refers"]) for t in filed) == [
+        ("action, payroll-export: incident 54: alert when the export share is 90% full",
+         "sara", [54]),
+        ("action, payroll-export: incident 54: make payroll-export's support permanent",
+         "kim", [54]),
+    ]  # fmt: skip
+
+    code, shown, _ = run([*args, "--apply"], fu_rt, monkeypatch, capsys)
+    assert code == 0 and [line.split()[0] for line in shown.splitlines()] == ["leave"] * 2
+    assert queue_tickets(fu_rt) == filed
+
+    # the team takes one out: one comment, the subject marked, never closed; then quiet
+    written.save(path, written.WrittenReview(ticket_id=54, sections=(
+        written.Section("actions", text.split("- Storage Team")[0]),)))  # fmt: skip
+    code, shown, _ = run([*args, "--apply"], fu_rt, monkeypatch, capsys)
+    assert code == 0
+    storage = next(t for t in filed if "90% full" in t["subject"])
+    assert f"update  #{storage['id']}" in shown
+    assert comments(fu_rt, storage["id"])[0].startswith("The action is no longer in the review")
+    code, shown, _ = run([*args, "--apply"], fu_rt, monkeypatch, capsys)
+    assert "cleared earlier; still clear" in shown and len(comments(fu_rt, storage["id"])) == 1
