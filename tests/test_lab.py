@@ -288,3 +288,79 @@ def test_review_lab_keeps_its_token_off_command_lines_and_out_of_kernels(tmp_pat
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _review_notebook(root: Path, ticket: int = 10) -> str:
+    """A review notebook as a render leaves it (the template with its written sections)."""
+    from review.pages import written
+
+    template = json.loads(rendering.template_path(rendering.INCIDENT_TEMPLATE).read_text())
+    notebook = written.merge(json.loads(json.dumps(template)), template, None, ticket,
+                             f"../reviews/incident-{ticket}.json")  # fmt: skip
+    path = root / "2026-08" / f"incident-{ticket}.ipynb"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(notebook))
+    return f"2026-08/incident-{ticket}.ipynb"
+
+
+def test_saving_a_review_in_jupyter_keeps_the_written_cells(tmp_path: Path) -> None:
+    from jupyter_server.services.contents.filemanager import FileContentsManager
+
+    from review.pages import written
+
+    path = _review_notebook(tmp_path)
+    manager = FileContentsManager(root_dir=str(tmp_path), pre_save_hook=lab.HOOK)
+    model = manager.get(path)
+    cells = model["content"]["cells"]
+    next(c for c in cells if c["id"] == "summary")["source"] = "### Summary\n\nThe cert expired."
+    cells.append(nbformat.v4.new_markdown_cell("A section the team added"))
+
+    manager.save(model, path)
+
+    review = written.load(tmp_path / "reviews" / "incident-10.json", 10)
+    assert review is not None
+    assert [(s.id, s.text) for s in review.sections] == [
+        ("summary", "### Summary\n\nThe cert expired."),
+        (cells[-1]["id"], "A section the team added"),
+    ]
+    saved = json.loads((tmp_path / path).read_text())
+    assert saved["metadata"][written.META]["given"] == ["summary", cells[-1]["id"]]
+    assert "written" in saved["cells"][-1]["metadata"]["tags"]
+
+    model = manager.get(path)  # the team deletes the cell they added, and saves
+    model["content"]["cells"].pop()
+    manager.save(model, path)
+    review = written.load(tmp_path / "reviews" / "incident-10.json", 10)
+    assert review is not None and [s.id for s in review.sections] == ["summary"]
+
+
+def test_a_broken_review_file_fails_the_save_with_its_reason(tmp_path: Path) -> None:
+    from jupyter_server.services.contents.filemanager import FileContentsManager
+    from tornado.web import HTTPError
+
+    path = _review_notebook(tmp_path)
+    broken = tmp_path / "reviews" / "incident-10.json"
+    broken.parent.mkdir()
+    broken.write_text("{not json")
+    manager = FileContentsManager(root_dir=str(tmp_path), pre_save_hook=lab.HOOK)
+    model = manager.get(path)
+    next(c for c in model["content"]["cells"] if c["id"] == "impact")["source"] = "Words"
+
+    with pytest.raises(HTTPError) as error:
+        manager.save(model, path)
+
+    assert f"{broken}:1: not valid JSON" in str(error.value)
+    assert broken.read_text() == "{not json"
+
+
+def test_a_copy_saved_under_another_name_is_just_a_notebook(tmp_path: Path) -> None:
+    from jupyter_server.services.contents.filemanager import FileContentsManager
+
+    path = _review_notebook(tmp_path)
+    manager = FileContentsManager(root_dir=str(tmp_path), pre_save_hook=lab.HOOK)
+    model = manager.get(path)
+    next(c for c in model["content"]["cells"] if c["id"] == "impact")["source"] = "Words"
+
+    manager.save(model, "2026-08/incident-10-copy.ipynb")
+
+    assert not (tmp_path / "reviews").exists()

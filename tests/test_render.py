@@ -308,7 +308,7 @@ def test_a_kernel_sees_no_credentials(
 def test_notebook_records_parameters_not_credentials(rendered: Path) -> None:
     node = nbformat.read(rendered / "2026-10" / f"incident-{HOSTILE_TICKET}.ipynb", as_version=4)
     parameters = node.metadata["papermill"]["parameters"]
-    assert set(parameters) == {"snapshot", "config", "ticket_id", "derived"}
+    assert set(parameters) == {"snapshot", "config", "ticket_id", "derived", "written"}
     assert node.metadata["kernelspec"]["name"] == "python3"
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from review.errors import FileLineError
 from review.pages import written
-from review.pages.written import Section, SignOff, WrittenReview
+from review.pages.written import Section, SignOff, WrittenReview, keep_sections, merge, sections_of
 
 
 def _review() -> WrittenReview:
@@ -146,3 +146,185 @@ def test_the_format_module_needs_no_jupyter() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --------------------------------------------------------------------------- hostile text
+
+HOSTILE = """## Summary <script>alert('s')</script>
+
+Fine words survive: **bold** and `<code>`.
+
+<img src=x onerror="alert('img')">
+
+<svg onload="alert('svg')"></svg> and <iframe src="https://evil.example/"></iframe>
+
+<a href="javascript:alert('a')">raw link</a>
+
+[md link](javascript:alert('md')) [entity link](jav&#x61;script:alert('entity'))
+[data link](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)
+![tracker](https://evil.example/pixel.png) [relative](//evil.example/x)
+
+<https://ok.example/autolink> and [good](https://ok.example/page) and [local](../index.html)
+
+<style>body{display:none}</style>
+
+Bidi \u202e reversed
+"""
+
+
+def _parsed(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    from html.parser import HTMLParser
+
+    found: list[tuple[str, dict[str, str | None]]] = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found.append((tag, dict(attrs)))
+
+    Collect().feed(html)
+    return found
+
+
+def _inert(html: str) -> None:
+    """No script, frame, image, style or svg element, no event handler, no unsafe link."""
+    for tag, attrs in _parsed(html):
+        assert tag not in {"script", "iframe", "img", "svg", "style", "object", "embed"}, tag
+        assert not [a for a in attrs if a.startswith("on")], (tag, attrs)
+        href = (attrs.get("href") or "").strip().lower()
+        assert not href or href.startswith(("http://", "https://", "mailto:", "../", "#")), href
+
+
+def test_written_markdown_becomes_inert_html_and_keeps_every_word() -> None:
+    html = written.safe_html(HOSTILE)
+
+    _inert(html)
+    assert "\n" not in html  # one HTML block: Markdown never reads it a second time
+    links = [a["href"] for t, a in _parsed(html) if t == "a"]
+    assert links == [  # an image is a link to it; nothing unsafe became a link
+        "https://evil.example/pixel.png", "https://ok.example/autolink", "https://ok.example/page",
+        "../index.html",
+    ]  # fmt: skip
+    assert "<strong>bold</strong>" in html and "<code>&lt;code&gt;</code>" in html
+    for words in ("alert('s')", "raw link", "md link (javascript:alert(", "entity link", "data link (data:text/html",
+                  "image: tracker", "relative", "Bidi \\u202e reversed"):  # fmt: skip
+        assert words in html, words
+
+
+@pytest.mark.parametrize(
+    ("url", "safe"),
+    [
+        ("https://rt.example.edu/Ticket/Display.html?id=1", True),
+        ("mailto:ops@example.edu", True),
+        ("../2026-08/incident-3.html", True),
+        ("#key-moments", True),
+        ("javascript:alert(1)", False),
+        (" JaVaScRiPt:alert(1)", False),
+        ("java\tscript:alert(1)", False),
+        ("&#106;avascript:alert(1)", False),
+        ("vbscript:x", False),
+        ("data:text/html,x", False),
+        ("file:///etc/passwd", False),
+        ("//evil.example/x", False),
+    ],
+)
+def test_only_safe_addresses_become_links(url: str, safe: bool) -> None:
+    assert (written.safe_url(url) is not None) is safe
+
+
+# --------------------------------------------------------------------------- in the notebook
+
+
+def _template() -> dict:
+    from review.settings.config import templates_dir
+
+    return json.loads((templates_dir() / "incident_review.ipynb").read_text("utf-8"))
+
+
+def _ids(notebook: dict) -> list[str]:
+    return [c["id"] for c in notebook["cells"]]
+
+
+def test_the_template_has_a_written_cell_per_section() -> None:
+    tagged = [c["id"] for c in _template()["cells"] if "written" in c["metadata"].get("tags", [])]
+    assert tagged == [
+        "summary", "moments", "impact", "contributing-factors", "went-well", "went-wrong", "lucky",
+    ]  # fmt: skip
+
+
+def test_merge_puts_every_section_back_where_it_was_written() -> None:
+    review = WrittenReview(
+        ticket_id=10,
+        sections=(
+            Section("summary", "### Summary\n\nThe certificate expired."),
+            Section("team-1", "Added after the summary", after="summary"),
+            Section("team-2", "Added after that one", after="team-1"),
+            Section("old-section", "From a template cell since removed", after="no-such-cell"),
+        ),
+    )
+    notebook = merge(_template(), _template(), review, 10, "../reviews/incident-10.json")
+
+    ids = _ids(notebook)
+    assert ids[ids.index("summary") : ids.index("summary") + 3] == ["summary", "team-1", "team-2"]
+    assert ids[-1] == "old-section"  # kept, not dropped: at the end
+    cells = {c["id"]: c for c in notebook["cells"]}
+    assert cells["summary"]["source"] == "### Summary\n\nThe certificate expired."
+    assert all(
+        "written" in cells[i]["metadata"]["tags"] for i in ("team-1", "team-2", "old-section")
+    )
+    meta = notebook["metadata"][written.META]
+    assert meta["file"] == "../reviews/incident-10.json" and meta["ticket_id"] == 10
+    assert meta["given"] == ["summary", "team-1", "team-2", "old-section"]
+
+
+def test_a_saved_notebook_yields_what_the_team_wrote_and_nothing_else() -> None:
+    notebook = merge(_template(), _template(), None, 10, "../reviews/incident-10.json")
+    assert sections_of(notebook, "alice", "t") == []  # the template's placeholders: not written
+
+    cells = notebook["cells"]
+    impact = next(c for c in cells if c["id"] == "impact")
+    impact["source"] = ["## Impact\n", "\n", "Nobody could log in for 6 hours."]
+    cells.insert(3, {"cell_type": "markdown", "metadata": {}, "source": "A note the team added"})
+    cells.insert(4, {"cell_type": "code", "metadata": {}, "source": "1 + 1", "outputs": []})
+
+    found = sections_of(notebook, "alice", "t")
+
+    assert [(s.text, s.updated_by) for s in found] == [
+        ("A note the team added", "alice"),
+        ("## Impact\n\nNobody could log in for 6 hours.", "alice"),
+    ]
+    assert found[0].after == _ids(notebook)[2] and found[1].after == "cell-12"
+    assert "written" in cells[3]["metadata"]["tags"]  # the team sees it is kept
+    assert cells[3]["id"] == found[0].id
+
+
+def test_a_save_keeps_other_copies_sections_and_drops_what_the_team_deleted() -> None:
+    review = WrittenReview(
+        ticket_id=10,
+        sections=(
+            Section("summary", "old text", None, "2026-12-01T00:00:00Z", "bob"),
+            Section("deleted", "the team deleted this cell", "summary"),
+            Section("elsewhere", "saved from another copy since", "summary"),
+            Section("same", "unchanged", "summary", "2026-12-02T00:00:00Z", "carol"),
+        ),
+    )
+    saved = [Section("summary", "new text", None, "t", "alice"),
+             Section("same", "unchanged", "summary", "t", "alice")]  # fmt: skip
+
+    kept = keep_sections(review, saved, given=["summary", "deleted", "same"])
+
+    assert [(s.id, s.text, s.updated_by) for s in kept.sections] == [
+        ("summary", "new text", "alice"),
+        ("same", "unchanged", "carol"),  # not changed: its time and author stay
+        ("elsewhere", "saved from another copy since", ""),
+    ]
+
+
+def test_team_moments_are_read_from_their_section() -> None:
+    review = WrittenReview(10, (Section("moments", "#### Moments\n\n*None yet.* e.g. "
+                                        "`- 1234: x`\n- 245: Handed to the web team\n"
+                                        "* #300 – Fixed: cert renewed \n- abc: no"),))  # fmt: skip
+    assert written.team_moments(review) == [
+        (245, "Handed to the web team"),
+        (300, "Fixed: cert renewed"),
+    ]
+    assert written.team_moments(None) == []

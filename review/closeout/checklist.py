@@ -15,7 +15,7 @@ from review.analysis.timeline import state_segments
 from review.closeout.audit import Audit
 from review.closeout.gaps import audit_findings
 from review.closeout.registry import Registry
-from review.closeout.step import Checklist
+from review.closeout.step import MISSING, Checklist
 from review.closeout.steps import STEPS
 from review.settings.config import Config
 from review.snapshot import Snapshot
@@ -70,3 +70,48 @@ def checklist_for(
     small_events = events.loc[events["ticket_id"].isin(small.tickets["ticket_id"])]
     table = process_checklist(small_events, small, config, registry)
     return table.loc[table["ticket_id"] == ticket_id].reset_index(drop=True)
+
+
+def differences(checklist: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
+    """Where one incident's checklist and findings differ, and why (step, state, why).
+
+    A step marked missing with no finding from the rules that report it (its `reports`),
+    and a finding whose steps are all done or not applicable: each gets one row that says
+    what the step looks at and what the rule looks at, so a reader sees why they differ.
+    """
+    fired = set(findings["rule"]) if len(findings) else set()
+    rows = []
+    for label, state, evidence in checklist[["step", "state", "evidence"]].itertuples(index=False):
+        rules = STEPS[label].reports if label in STEPS else ()
+        if state != MISSING or fired & {r.id for r in rules}:
+            continue
+        if not rules:
+            why = (
+                "no close-out rule checks this step: the findings are the Close Out's rules "
+                "(each can file a follow-up ticket), the checklist follows every step of the "
+                f"process. Here: {evidence}."
+            )
+        else:
+            meanings = "; ".join(f"{r.id} fires only when {r.meaning.rstrip('.')}" for r in rules)
+            why = f"no rule fired: {meanings}. The step is missing because {evidence}."
+        rows.append((label, state, why))
+    states = checklist.set_index("step")["state"]
+    for rule_id in findings["rule"].drop_duplicates() if len(findings) else ():
+        labels = [
+            s.label
+            for s in STEPS.values()
+            if rule_id in {r.id for r in s.reports} and s.label in states.index
+        ]
+        if not labels or (states.reindex(labels) == MISSING).any():
+            continue
+        rule = next(r for s in STEPS.values() for r in s.reports if r.id == rule_id)
+        done = ", ".join(f"'{label}' is {states[label]}" for label in labels)
+        rows.append(
+            (
+                labels[0],
+                str(states[labels[0]]),
+                f"finding {rule_id} while the checklist's {done}: the rule asks something else "
+                f"({rule.meaning.rstrip('.')}).",
+            )
+        )
+    return pd.DataFrame(rows, columns=["step", "state", "why"])

@@ -658,8 +658,9 @@ def finding_followups(
     now: pd.Timestamp,
     rt_web: str = "",
 ) -> pd.DataFrame:
-    """Each finding's follow-up: followup_id, followup_url, followup_status, followup_age_days,
-    followup_overdue (open for more than followups.overdue_days at `now`). Empty when none."""
+    """Each finding's follow-up: followup_id, followup_url, followup_status, followup_owner,
+    followup_age_days, followup_overdue (open for more than followups.overdue_days at `now`).
+    Empty when none."""
     keyed = findings.assign(key=finding_keys(findings))
     latest = followups.drop_duplicates("key", keep="first").set_index("key")
     joined = latest.reindex(keyed["key"])
@@ -673,6 +674,7 @@ def finding_followups(
             "followup_id": number.to_numpy(),
             "followup_url": url.where(number.notna(), "").to_numpy(),
             "followup_status": joined["status"].fillna("").to_numpy(),
+            "followup_owner": joined["owner"].fillna("").to_numpy(),
             "followup_age_days": age.astype("Int64").to_numpy(),
             "followup_overdue": (
                 joined["followup_id"].notna() & ~inactive & (age > config.followups.overdue_days)
@@ -750,8 +752,9 @@ def _now(snapshot: Snapshot) -> pd.Timestamp:
 
 
 def attach_followups(findings: pd.DataFrame, snapshot: Snapshot, config: Config) -> pd.DataFrame:
-    """Findings with their follow-up (followup, followup_status, followup_age_days,
-    followup_overdue) when the snapshot's pull took the follow-up queue; unchanged otherwise."""
+    """Findings with their follow-up (followup, followup_status, followup_owner,
+    followup_age_days, followup_overdue) when the snapshot's pull took the follow-up queue;
+    unchanged otherwise."""
     pulled = read_followups(snapshot.path, snapshot.manifest)
     if pulled is None:
         return findings
@@ -759,6 +762,7 @@ def attach_followups(findings: pd.DataFrame, snapshot: Snapshot, config: Config)
     return findings.assign(
         followup=shown["followup_id"],
         followup_status=shown["followup_status"],
+        followup_owner=shown["followup_owner"],
         followup_age_days=shown["followup_age_days"],
         followup_overdue=shown["followup_overdue"].where(shown["followup_id"].notna(), pd.NA),
     )

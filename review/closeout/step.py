@@ -120,17 +120,27 @@ class Step:
     order: int
     doc: str = field(default="", repr=False)
     reads: tuple[str, ...] = ()  # the [fields] keys it cannot observe without
+    # the close-out rules that report this step as a finding (none: the checklist alone
+    # follows it); where the two differ, the incident review says why
+    reports: tuple[Rule, ...] = ()
 
     def __call__(self, checklist: Checklist) -> pd.DataFrame:
         return self.check(checklist, self.label)
 
 
-def step(doc: str | None, *, order: int, reads: tuple[str, ...] = ()) -> Callable[[Check], Step]:
+def step(
+    doc: str | None,
+    *,
+    order: int,
+    reads: tuple[str, ...] = (),
+    reports: tuple[Rule, ...] = (),
+) -> Callable[[Check], Step]:
     """Declare a process step around its check (a decorator); `doc` is the step module's
-    docstring, whose first paragraph reads 'label: when it is done.'."""
+    docstring, whose first paragraph reads 'label: when it is done.'; `reports`: the rules
+    whose findings report the step."""
     label, done_when = heading(doc, "a process step")
 
     def declare(check: Check) -> Step:
-        return Step(label, done_when, check, order, doc=str(doc), reads=reads)
+        return Step(label, done_when, check, order, doc=str(doc), reads=reads, reports=reports)
 
     return declare

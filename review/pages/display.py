@@ -127,6 +127,19 @@ class Prose:
         )
 
 
+class Stack:
+    """Several displays shown as one cell's output, in order (a note and its tables)."""
+
+    def __init__(self, parts: list[Any]) -> None:
+        self.parts = parts
+
+    def __repr__(self) -> str:
+        return "\n\n".join(repr(p) for p in self.parts)
+
+    def _repr_html_(self) -> str:
+        return "".join(p._repr_html_() for p in self.parts)
+
+
 class Banner:
     """A warning that must not be missed (a partial report): a framed block in HTML."""
 
@@ -166,8 +179,8 @@ class PageHeader:
             )
         return (
             f'<nav style="margin:0 0 0.4em 0">{" · ".join(items)}</nav>'
-            f'<p style="font-size:1.35em;font-weight:bold;margin:0.2em 0 0.6em 0">'
-            f"{html.escape(self.title)}</p>"
+            f'<h1 style="font-size:2.1em;font-weight:bold;margin:0.2em 0 0.6em 0">'
+            f"{html.escape(self.title)}</h1>"
         )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
@@ -218,6 +231,7 @@ HEADERS = {
     "intervals_withheld": "Interval not shown because",
     "followup": "Follow-up",
     "followup_status": "Follow-up status",
+    "age_days": "Age (days)",
     "sla": "Service level",
     "ci_low": "95% low",
     "ci_high": "95% high",

@@ -8,11 +8,14 @@ fingerprint reads them, so they must not be the notebook that gets run and saved
   none yet, writes a fresh copy of the template there with the parameters filled
   in) and starts JupyterLab with ``reports/`` as its root, so ``notebooks/`` is not
   even in its file browser;
-- a save hook (``keep_templates_clean``) keeps a template free of outputs when
-  someone opens and runs it anyway with a plain ``jupyter lab``: a save that only
-  adds outputs leaves the file byte for byte as it was, and a real edit is saved
-  without outputs. ``jupyter-config/rt-incident-review.json`` turns it on for the
-  environment's Jupyter (installed with the package, or by `review lab`).
+- the save hook (``pre_save``) keeps a template free of outputs when someone opens
+  and runs it anyway with a plain ``jupyter lab`` (``keep_templates_clean``: a save
+  that only adds outputs leaves the file byte for byte as it was, and a real edit is
+  saved without outputs), and keeps what the team writes in a review notebook's
+  ``written`` cells in the incident's review file (``keep_written``, see
+  review.pages.written), which every render reads back: saving is all it takes.
+  ``jupyter-config/rt-incident-review.json`` turns it on for the environment's Jupyter
+  (installed with the package, or by `review lab`).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from typing import Any
 from review.errors import ReviewError
 from review.settings.config import checkout, templates_dir
 
-HOOK = "review.pages.lab.keep_templates_clean"
+HOOK = "review.pages.lab.pre_save"
 HOOK_CONFIG = Path("jupyter-config") / "rt-incident-review.json"  # in a checkout
 HOOK_CONFIG_DIR = Path("etc") / "jupyter" / "jupyter_server_config.d"
 START_SECONDS = 90.0
@@ -49,6 +52,40 @@ def _templates() -> Path:
 
 
 # --------------------------------------------------------------------------- the save hook
+
+
+def pre_save(model: dict[str, Any], path: str, contents_manager: Any, **_: Any) -> None:
+    """Jupyter pre-save hook: templates saved clean, written sections kept (module docstring)."""
+    keep_templates_clean(model, path, contents_manager)
+    keep_written(model, path, contents_manager)
+
+
+def keep_written(model: dict[str, Any], path: str, contents_manager: Any, **_: Any) -> None:
+    """Jupyter pre-save hook: a review notebook's written cells go to its review file.
+
+    Only notebooks a render (or `review lab`) prepared carry what this needs; others,
+    and the templates, are left alone. A review file that cannot be read or written
+    rejects the save with its one-line reason (JupyterLab shows it and keeps the text),
+    so nothing is lost without a word.
+    """
+    if model.get("type") != "notebook" or not isinstance(model.get("content"), dict):
+        return
+    import getpass
+
+    from review.pages import written
+
+    os_path = Path(contents_manager._get_os_path(path))
+    if os_path.resolve().is_relative_to(_templates().resolve()):
+        return
+    try:
+        written.save_from_notebook(model["content"], os_path, getpass.getuser())
+    except (ReviewError, OSError) as exc:
+        from tornado.web import HTTPError
+
+        # Jupyter saves anyway after any other error; this one rejects the save, so JupyterLab
+        # shows the reason and keeps the text in the browser until the file is fixed.
+        reason = str(exc) if isinstance(exc, ReviewError) else f"cannot write the review: {exc}"
+        raise HTTPError(409, "%s", reason) from None
 
 
 def keep_templates_clean(model: dict[str, Any], path: str, contents_manager: Any, **_: Any) -> None:
@@ -103,14 +140,19 @@ def _same_cells(content: dict[str, Any], disk: dict[str, Any]) -> bool:
 def install_save_hook(prefix: Path | None = None) -> Path | None:
     """Turn the save hook on for the Jupyter of this environment (`prefix`: sys.prefix).
 
-    Returns the config file written, or None when it is already there or the
-    environment cannot be written to (then the hook is off there: `review lab`
-    itself never serves the templates).
+    Returns the config file written, or None when it is already there as it should be
+    or the environment cannot be written to (then the hook is off there: `review lab`
+    passes it itself). A file from an older version (another hook) is replaced.
     """
     target = (prefix or Path(sys.prefix)) / HOOK_CONFIG_DIR / HOOK_CONFIG.name
     root = checkout()  # an installed wheel put the file there itself (setup.py data_files)
-    if target.is_file() or root is None:
+    if root is None:
         return None
+    try:
+        if target.read_bytes() == (root / HOOK_CONFIG).read_bytes():
+            return None
+    except OSError:
+        pass
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(root / HOOK_CONFIG, target)
@@ -127,33 +169,43 @@ def working_copy(job: Any) -> tuple[Path, bool]:
 
     The rendered notebook when there is one; otherwise a copy of the job's template
     with its parameters filled in (as papermill would), written where the render
-    puts the notebook, for JupyterLab to run.
+    puts the notebook, for JupyterLab to run. Either way it holds the team's written
+    sections and what the save hook needs to keep them (a notebook rendered before
+    the kit kept written sections gets them now).
     """
-    output: Path = job.output
-    if output.is_file():
-        return output, False
     import nbformat
-    from papermill.iorw import load_notebook_node
-    from papermill.parameterize import parameterize_notebook
 
-    from review.pages.render import KERNEL_NAME
+    from review.pages import written
+    from review.pages.render import KERNEL_NAME, with_written
 
-    node = load_notebook_node(str(job.template))
-    # not `derived`: that names one render batch's cache; JupyterLab finds or derives its own
-    parameters = {k: v for k, v in job.parameters.items() if k != "derived"}
-    node = parameterize_notebook(node, parameters, kernel_name=KERNEL_NAME, language="python")
+    output: Path = job.output
+    fresh = not output.is_file()
+    if not fresh:
+        read: Any = nbformat.read
+        node = read(output, as_version=4)
+        if job.written is None or written.META in node.metadata:
+            return output, False
+    else:
+        from papermill.iorw import load_notebook_node
+        from papermill.parameterize import parameterize_notebook
+
+        node = load_notebook_node(str(job.template))
+        # not `derived`: that names one render batch's cache; JupyterLab finds or derives its own
+        parameters = {k: v for k, v in job.parameters.items() if k != "derived"}
+        node = parameterize_notebook(node, parameters, kernel_name=KERNEL_NAME, language="python")
     output.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             writes: Any = nbformat.writes
             stream.write(writes(node) + "\n")
+        with_written(job, Path(temp))
         os.chmod(temp, 0o666 & ~_umask())
         os.replace(temp, output)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-    return output, True
+    return output, fresh
 
 
 def _umask() -> int:

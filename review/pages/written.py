@@ -48,6 +48,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -293,3 +294,234 @@ def with_status(review: WrittenReview, status: str, at: str | None = None) -> Wr
     if status == review.status:
         return review
     return replace(review, status=status, status_at=at or now_utc())
+
+
+# --------------------------------------------------------------------------- in the notebook
+
+TAG = "written"  # the cell tag of a written section
+META = "review_written"  # notebook metadata: what the save hook needs (see `merge`)
+
+
+def _source(cell: dict[str, Any]) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _tags(cell: dict[str, Any]) -> list[str]:
+    tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+    return tags if isinstance(tags, list) else []
+
+
+MOMENTS = "moments"  # the section where the Tech Lead adds or relabels key moments
+_MOMENT_LINE = re.compile(r"^\s*(?:[-*+]\s+)?#?(\d+)\s*[:\u2013\u2014-]\s*(\S.*?)\s*$")
+
+
+def team_moments(review: WrittenReview | None) -> list[tuple[int, str]]:
+    """The key moments the team wrote: each line of the `MOMENTS` section that starts with a
+    transaction number and a colon (`- 1234: Diagnosis: ...`), as (number, label)."""
+    section = review.section(MOMENTS) if review else None
+    if section is None:
+        return []
+    found = (_MOMENT_LINE.match(line) for line in section.text.splitlines())
+    return [(int(m[1]), m[2]) for m in found if m]
+
+
+def merge(
+    notebook: dict[str, Any],
+    template: dict[str, Any],
+    review: WrittenReview | None,
+    ticket_id: int,
+    file: str,
+) -> dict[str, Any]:
+    """Put the written sections into a notebook made from `template` (in place; returned).
+
+    A section whose cell the notebook has replaces that cell's text; any other section
+    (a cell the team added, or one the template no longer has) is inserted after the
+    cell it followed when it was saved, else at the end. The notebook's metadata
+    (`META`) records what the save hook needs: the review file (`file`, relative to the
+    notebook's folder), the ticket, a digest of every template cell (a template cell
+    saved unchanged is not written text) and the sections this notebook was given (a
+    section missing from a later save was deleted by the team; one not given is kept).
+    """
+    import uuid
+
+    cells: list[dict[str, Any]] = notebook["cells"]
+    sections = review.sections if review else ()
+    for section in sections:
+        ids = [c.get("id") for c in cells]
+        if section.id in ids:
+            cell = cells[ids.index(section.id)]
+            cell["source"] = section.text
+        else:
+            cell = {
+                "cell_type": "markdown",
+                "id": section.id,
+                "metadata": {},
+                "source": section.text,
+            }
+            where = ids.index(section.after) + 1 if section.after in ids else len(cells)
+            cells.insert(where, cell)
+        if cell.get("cell_type") == "markdown" and TAG not in _tags(cell):
+            _tags(cell).append(TAG)
+    for cell in cells:  # nbformat 4.5 wants an id on every cell
+        cell.setdefault("id", uuid.uuid4().hex[:12])
+    notebook.setdefault("metadata", {})[META] = {
+        "file": file,
+        "ticket_id": int(ticket_id),
+        "template": {str(c.get("id")): _digest(_source(c)) for c in template.get("cells", [])},
+        "given": [s.id for s in sections],
+    }
+    return notebook
+
+
+def sections_of(notebook: dict[str, Any], user: str, at: str) -> list[Section]:
+    """The written sections of a saved notebook, in its order.
+
+    Written: a markdown cell tagged `written` whose text differs from the template's,
+    and any markdown cell the template does not have (the team added it: it gets the
+    tag, so the team sees it is kept). A cell without an id gets one.
+    """
+    import uuid
+
+    meta = notebook.get("metadata", {}).get(META, {})
+    template: dict[str, str] = meta.get("template", {})
+    found: list[Section] = []
+    previous: str | None = None
+    for cell in notebook.get("cells", []):
+        cell_id = cell.get("id") or uuid.uuid4().hex[:12]
+        cell["id"] = cell_id
+        if cell.get("cell_type") == "markdown" and (TAG in _tags(cell) or cell_id not in template):
+            text = _source(cell)
+            if template.get(cell_id) != _digest(text):
+                if TAG not in _tags(cell):
+                    _tags(cell).append(TAG)
+                found.append(Section(cell_id, text, previous, at, user))
+        previous = cell_id
+    return found
+
+
+def keep_sections(review: WrittenReview, saved: list[Section], given: list[str]) -> WrittenReview:
+    """The review after a notebook save: its written sections as saved.
+
+    A section the notebook was given and no longer has was deleted (or set back to the
+    template's text) by the team: it goes. A section the notebook was not given (saved
+    from another copy since) stays. A section whose text did not change keeps its time.
+    """
+    before = {s.id: s for s in review.sections}
+    kept = []
+    for section in saved:
+        old = before.get(section.id)
+        if old is not None and old.text == section.text:
+            section = replace(section, updated_at=old.updated_at, updated_by=old.updated_by)
+        kept.append(section)
+    saved_ids = {s.id for s in saved}
+    others = [s for s in review.sections if s.id not in saved_ids and s.id not in set(given)]
+    return replace(review, sections=(*kept, *others))
+
+
+def save_from_notebook(notebook: dict[str, Any], notebook_path: Path, user: str) -> Path | None:
+    """The save hook's work: the written cells of `notebook` (about to be saved at
+    `notebook_path`) into its review file; returns that file (None: not a review notebook).
+
+    Only a notebook `merge` prepared, saved under its own name (incident-N.ipynb), counts:
+    a copy saved under another name is just a notebook. The notebook's record of the
+    sections it holds is brought up to date, so its next save is judged right.
+    """
+    meta = notebook.get("metadata", {}).get(META)
+    if not isinstance(meta, dict) or "file" not in meta or "ticket_id" not in meta:
+        return None
+    ticket_id = int(meta["ticket_id"])
+    if notebook_path.name != f"incident-{ticket_id}.ipynb":
+        return None
+    path = Path(os.path.normpath(notebook_path.parent / str(meta["file"])))
+    saved = sections_of(notebook, user, now_utc())
+    given = [str(i) for i in meta.get("given", [])]
+    update(path, ticket_id, lambda review: keep_sections(review, saved, given))
+    meta["given"] = [s.id for s in saved]
+    return path
+
+
+# --------------------------------------------------------------------------- on the page
+
+_SAFE_SCHEMES = ("http", "https", "mailto")
+_ALLOWED_TAGS = frozenset(
+    ["a", "p", "br", "hr", "em", "strong", "del", "code", "pre", "blockquote", "ul", "ol", "li",
+     "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "div"]
+)  # fmt: skip
+_ALLOWED_ATTRIBUTES = {
+    "a": ["href", "title", "rel"],
+    "ol": ["start"],
+    "code": ["class"],
+    "li": ["class"],
+    "ul": ["class"],
+    "div": ["class"],
+}
+
+
+def safe_url(url: str) -> str | None:
+    """`url` when it is safe to link (http, https, mailto, or a path or anchor in the
+    reports), else None: javascript:, data:, vbscript: and any other scheme, however
+    written (entities, blanks or control characters inside), never become a link."""
+    import html
+    import re
+
+    plain = re.sub(r"[\x00-\x20\x7f-\x9f]", "", html.unescape(url)).lower()
+    scheme = re.match(r"^([a-z][a-z0-9+.\-]*):", plain)
+    if scheme is None:
+        return None if plain.startswith("//") or ":" in plain.split("/")[0] else url
+    return url if scheme.group(1) in _SAFE_SCHEMES else None
+
+
+def safe_html(markdown: str) -> str:
+    """Written Markdown as HTML that can do nothing: raw HTML shown as text, links only to
+    http(s), mailto and the reports (any other address shown as text beside its words),
+    images as links (a page loads nothing from outside),
+    control characters shown escaped; then every tag and attribute checked against an
+    allow-list. One line (a single HTML block, so Markdown never reads it again)."""
+    import bleach
+    import mistune
+    from mistune.renderers.html import HTMLRenderer
+
+    from review.text import visible
+
+    class Renderer(HTMLRenderer):
+        def link(self, text: str, url: str, title: str | None = None) -> str:
+            href = safe_url(url)
+            if href is None:  # shown as text, so every written word stays on the page
+                return f"{text} ({mistune.escape(url)})"
+            return f'<a href="{self.escape_attribute(href)}" rel="noopener noreferrer">{text}</a>'
+
+        def image(self, text: str, url: str, title: str | None = None) -> str:
+            label = f"image: {text}" if text else "image"
+            return self.link(mistune.escape(label), url, title)
+
+    render = mistune.create_markdown(
+        escape=True, renderer=Renderer(escape=True), plugins=["strikethrough", "table", "url"]
+    )
+    html = str(render(visible(markdown)))
+    clean: str = bleach.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        protocols=list(_SAFE_SCHEMES),
+        strip=False,
+    )
+    return '<div class="review-written">' + clean.replace("\n", "&#10;") + "</div>"
+
+
+def sanitize_notebook(notebook: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `notebook` whose written cells hold `safe_html` (for the HTML export)."""
+    import copy
+
+    safe = copy.deepcopy(notebook)
+    for cell in safe.get("cells", []):
+        if cell.get("cell_type") == "markdown" and TAG in cell.get("metadata", {}).get("tags", []):
+            cell["source"] = safe_html(_source(cell))
+            cell.pop("attachments", None)
+    return safe

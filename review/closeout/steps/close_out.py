@@ -13,7 +13,7 @@ from review.closeout.rules import RULES, SERVICE_RULES
 from review.closeout.step import DONE, MISSING, Checklist, pick, rows, step
 
 
-@step(__doc__, order=120)
+@step(__doc__, order=120, reports=tuple(RULES[r] for r in SERVICE_RULES))
 def close_out(checklist: Checklist, label: str) -> pd.DataFrame:
     parts = [
         (rule.id + ": " + checklist.finding(rule)).dropna().rename("text").reset_index()

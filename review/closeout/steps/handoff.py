@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from review.closeout.rules.handoff_not_announced import handoff_not_announced
 from review.closeout.step import DONE, MISSING, NA, Checklist, pick, rows, step
 
 
-@step(__doc__, order=110)
+@step(__doc__, order=110, reports=(handoff_not_announced,))
 def handoff(checklist: Checklist, label: str) -> pd.DataFrame:
     moves = checklist.audit.handoffs()
     text = moves.groupby("ticket_id")["evidence"].agg("; ".join).reindex(checklist.ids)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import pandas as pd
 
 from review.analysis import facts
+from review.closeout.rules.comms_channels_undefined import comms_channels_undefined
 from review.closeout.step import DONE, MISSING, UNSEEN, Checklist, pick, rows, step
 
 
-@step(__doc__, order=50)
+@step(__doc__, order=50, reports=(comms_channels_undefined,))
 def recipient_list(checklist: Checklist, label: str) -> pd.DataFrame:
     inc = checklist.inc
     helpdesk = inc["reg_helpdesk_list"].fillna("").astype(str)

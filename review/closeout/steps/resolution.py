@@ -14,7 +14,7 @@ from review.closeout.rules.temporary_fix_no_followup import temporary_fix_no_fol
 from review.closeout.step import DONE, MISSING, NA, Checklist, pick, rows, step
 
 
-@step(__doc__, order=100, reads=("resolution_type",))
+@step(__doc__, order=100, reads=("resolution_type",), reports=(temporary_fix_no_followup,))
 def resolution(checklist: Checklist, label: str) -> pd.DataFrame:
     name = checklist.config.fields.resolution_type
     unseen = checklist.unseen_field("resolution_type", label)

@@ -10,10 +10,19 @@ import pandas as pd
 
 from review.analysis import facts
 from review.analysis.timeline import NOBODY
+from review.closeout.rules.never_triaged import never_triaged
+from review.closeout.rules.no_owner_at_close import no_owner_at_close
 from review.closeout.step import DONE, MISSING, Checklist, pick, rows, step
 
 
-@step(__doc__, order=40)
+@step(
+    __doc__,
+    order=40,
+    reports=(
+        never_triaged,
+        no_owner_at_close,
+    ),
+)
 def tech_lead(checklist: Checklist, label: str) -> pd.DataFrame:
     ev = checklist.audit.events
     taken = ev.loc[facts.owner_set(ev)]

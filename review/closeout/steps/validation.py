@@ -13,7 +13,7 @@ from review.closeout.rules.not_validated import not_validated
 from review.closeout.step import DONE, MISSING, NA, Checklist, pick, rows, step
 
 
-@step(__doc__, order=90, reads=("validated_by",))
+@step(__doc__, order=90, reads=("validated_by",), reports=(not_validated,))
 def validation(checklist: Checklist, label: str) -> pd.DataFrame:
     name = checklist.config.fields.validated_by
     unseen = checklist.unseen_field("validated_by", label)

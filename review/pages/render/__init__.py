@@ -51,6 +51,7 @@ from review.pages.render.run import (
     run_batch,
     run_job,
     summary,
+    with_written,
     write_state,
 )
 
@@ -84,6 +85,7 @@ __all__ = [
     "summary",
     "support_job",
     "template_path",
+    "with_written",
     "write_index",
     "write_state",
 ]  # fmt: skip

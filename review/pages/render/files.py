@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from review.pages import written
 from review.snapshot import umask_mode
 
 _HTML_TEMPLATE = (
@@ -55,7 +56,16 @@ def html_bytes(notebook: Path, name: str) -> bytes:
     import nbformat
 
     read: Any = nbformat.read
-    node = read(notebook, as_version=4)
+    return html_from_node(read(notebook, as_version=4), name)
+
+
+def html_from_node(node: Any, name: str) -> bytes:
+    """A notebook (nbformat node) as html_bytes writes it; written cells as safe Markdown
+    (review.pages.written), never live HTML."""
+    import nbformat
+
+    as_node: Any = nbformat.from_dict
+    node = as_node(written.sanitize_notebook(node))
     titles = [  # the page header's own title (review.pages.display.PageHeader), when it has one
         output["metadata"]["review_title"]
         for cell in node.cells

@@ -21,6 +21,7 @@ from review.analysis.incidents import incidents
 from review.closeout.followups import followups_digest
 from review.context import derive_into, derived_dir, open_snapshot, registry_path
 from review.errors import ReviewError, SnapshotError
+from review.pages import written
 from review.settings.config import Config, load_config, templates_dir, with_registry
 from review.settings.months import month_of
 from review.snapshot import Snapshot
@@ -59,6 +60,7 @@ class Job:
     fingerprint: str
     html: bool
     ticket_id: int | None = None
+    written: Path | None = None  # an incident's review file (review.pages.written)
 
 
 @dataclass
@@ -153,6 +155,7 @@ def incident_jobs(
     for ticket_id in wanted:
         related = [inputs.tickets.get(t, "") for t in _linked(inputs.snapshot, ticket_id)]
         still_open = pd.isna(resolved.get(ticket_id))
+        account = written.review_path(out, ticket_id)
         fingerprint = digest(
             "incident",
             inputs.common,
@@ -161,6 +164,7 @@ def incident_jobs(
             related,
             pulled if still_open else "",
             html,
+            file_digest(account),  # what the team wrote and saved
         )
         month = inputs.metrics_month[ticket_id]
         jobs.append(
@@ -168,10 +172,11 @@ def incident_jobs(
                 name=f"incident {ticket_id}",
                 template=template,
                 output=out / month / f"incident-{ticket_id}.ipynb",
-                parameters=_parameters(inputs, ticket_id=ticket_id),
+                parameters=_parameters(inputs, ticket_id=ticket_id, written=str(account)),
                 fingerprint=fingerprint,
                 html=html,
                 ticket_id=ticket_id,
+                written=account,
             )
         )
     return jobs

@@ -26,11 +26,11 @@ from typing import Any
 import review
 from review.errors import Interrupted
 from review.locks import exclusive
-from review.pages import warm
+from review.pages import warm, written
 from review.pages.render.files import (
     commit_file,
     fsync_file,
-    html_bytes,
+    html_from_node,
     temp_beside,
     write_atomic,
     write_temp,
@@ -212,6 +212,25 @@ def failed_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}.failed.ipynb")
 
 
+def with_written(job: Job, notebook: Path) -> Any:
+    """The job's notebook with the team's written sections put in (review.pages.written),
+    written back to `notebook`; returns the node (nbformat)."""
+    import nbformat
+
+    read: Any = nbformat.read
+    node = read(notebook, as_version=4)
+    if job.written is None or job.ticket_id is None:
+        return node
+    review = written.load(job.written, job.ticket_id)
+    template = json.loads(job.template.read_text("utf-8"))
+    relative = os.path.relpath(job.written, job.output.parent)
+    as_node: Any = nbformat.from_dict
+    node = as_node(written.merge(node, template, review, job.ticket_id, relative))
+    write: Any = nbformat.write
+    write(node, str(notebook))
+    return node
+
+
 def run_job(job: Job) -> Failure | Staged:
     """Execute one notebook (and export HTML) into temp files; a failure is returned, not raised.
 
@@ -224,10 +243,11 @@ def run_job(job: Job) -> Failure | Staged:
     html_temp = None
     try:
         execute_notebook(job.template, temp, job.parameters, cwd=job.output.parent)
+        node = with_written(job, temp)
         fsync_file(temp)
         if job.html:
             html_temp = write_temp(
-                job.output.with_suffix(".html"), html_bytes(temp, job.output.stem)
+                job.output.with_suffix(".html"), html_from_node(node, job.output.stem)
             )
     except (KeyboardInterrupt, SystemExit):
         _stop_this_worker()

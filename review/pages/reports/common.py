@@ -50,9 +50,16 @@ def registry_frame(context: Context) -> pd.DataFrame:
 def definitions_table(config: Config) -> pd.DataFrame:
     """Every metric with its definition: what starts and stops the clock, and in which hours."""
     words = definitions(config)
-    rows = [(m.term, words[m.key]) for m in REPORT_ORDER]
-    rows += [
-        ("wall-clock hours (h)", words["_h"]),
+    rows = pd.DataFrame(
+        [(m.term, words[m.key]) for m in REPORT_ORDER], columns=["term", "definition"]
+    )
+    return pd.concat([rows, clock_definitions(config)], ignore_index=True)
+
+
+def clock_definitions(config: Config) -> pd.DataFrame:
+    """The two clocks every duration is measured on: wall-clock and business hours."""
+    rows = [
+        ("wall-clock hours (h)", definitions(config)["_h"]),
         ("business hours (bh)", business_hours_text(config) + "."),
     ]
     return pd.DataFrame(rows, columns=["term", "definition"])

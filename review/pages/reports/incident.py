@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -10,14 +11,20 @@ import pandas as pd
 from review.analysis import facts
 from review.analysis.incidents import incidents
 from review.analysis.metrics import REPORT_ORDER, definitions
+from review.analysis.moments import key_moments
 from review.analysis.sla import deadlines, sla_table
 from review.analysis.timeline import NOBODY
+from review.closeout.checklist import differences
 from review.closeout.followups import attach_followups, followup_links
 from review.closeout.recurrence import recurrence_text
+from review.closeout.registry import load_registry
 from review.context import PathLike, load_context
 from review.errors import TicketError
+from review.pages import what_happened
 from review.pages.display import (
+    Note,
     PageHeader,
+    Stack,
     business_hours_text,
     hours_text,
     local_time,
@@ -28,7 +35,9 @@ from review.pages.display import (
 from review.pages.display import Prose as Prose
 from review.pages.display import notebook_setup as notebook_setup
 from review.pages.display import safe_table as safe_table
-from review.pages.reports.common import definitions_table
+from review.pages.reports.common import clock_definitions, definitions_table
+from review.pages.written import load as load_written
+from review.pages.written import team_moments
 from review.settings.config import Config
 from review.snapshot import Snapshot
 from review.text import visible
@@ -56,6 +65,54 @@ class IncidentReview:
         default_factory=dict
     )  # review.analysis.sla, for the timeline
     rt_url: str = ""  # the ticket in RT's web interface ('' when not from an RT server)
+    sla: dict[str, Any] | None = None  # its row of review.analysis.sla (None: no level)
+    moments: pd.DataFrame = field(default_factory=pd.DataFrame)  # review.analysis.moments
+    team_moments: list[tuple[int, str]] = field(default_factory=list)  # the team's (written)
+    differences: pd.DataFrame = field(default_factory=pd.DataFrame)  # checklist vs findings
+    clocks: pd.DataFrame = field(default_factory=pd.DataFrame)  # wall-clock and business hours
+    pulled_at: pd.Timestamp | None = None
+
+    def what_happened(self) -> Prose:
+        """The first screen: what happened, in sentences from the evidence."""
+        who = {str(k): str(v) for k, v in self.who_what.itertuples(index=False)}
+        sentences = what_happened.summary_sentences(
+            who,
+            self.row,
+            self.sla,
+            self.findings,
+            self.checklist,
+            self.differences,
+            self.config,
+            self.pulled_at,
+        )
+        return Prose(*sentences)
+
+    def key_moments(self) -> Any:
+        """The key moments with the team's, each linked to its transaction."""
+        return what_happened.moments_table(
+            self.moments, self.events, self.team_moments, self.config, self.rt_url
+        )
+
+    def action_items(self) -> Any:
+        """Each finding's follow-up ticket: owner, RT status, age."""
+        return what_happened.action_items(self.findings, self.followup_links)
+
+    def findings_table(self) -> Any:
+        """The findings with their evidence (actions and follow-ups: `action_items`)."""
+        shown = self.findings[["rule", "severity", "evidence"]] if len(self.findings) else None
+        if shown is None:
+            return Note("No close-out findings for this incident.")
+        return safe_table(shown)
+
+    def checklist_differences(self) -> Any:
+        """Where the checklist and the findings differ, and why."""
+        if self.differences.empty:
+            return Note("The checklist and the findings agree: each missing step has its finding.")
+        return safe_table(self.differences, caption="Where the checklist and the findings differ")
+
+    def communication_log(self) -> Any:
+        """The replies and comments, a long log cut to its first and last messages."""
+        return Stack(what_happened.communication_log(self.communication, self.ticket_id))
 
     def header(self) -> PageHeader:
         """The page's title, with links to the index and to the ticket in RT."""
@@ -92,8 +149,10 @@ def incident_review_data(
     ticket_id: int,
     config_path: PathLike | None = None,
     derived: PathLike | None = None,
+    written: PathLike | None = None,
 ) -> IncidentReview:
-    """Everything the post-incident review of one ticket shows (`derived`: see load_context)."""
+    """Everything the post-incident review of one ticket shows (`derived`: see load_context;
+    `written`: the team's review file, for the key moments they added)."""
     ticket_id = int(ticket_id)
     snapshot_dir, config_path = parameter_paths(snapshot_dir, config_path)
     context = load_context(snapshot_dir, config_path, ticket_ids={ticket_id}, derived=derived)
@@ -151,11 +210,27 @@ def incident_review_data(
         }
     )
     checklist = context.checklist.loc[context.checklist["ticket_id"] == ticket_id]
-    checklist = checklist.assign(evidence=local_times_in_text(checklist["evidence"], config))
+    checklist = checklist.assign(
+        evidence=local_times_in_text(checklist["evidence"], config)
+    ).reset_index(drop=True)
     findings = attach_followups(
         context.findings.loc[context.findings["ticket_id"] == ticket_id], snapshot, config
     )
-    findings = findings.assign(evidence=local_times_in_text(findings["evidence"], config))
+    findings = findings.assign(
+        evidence=local_times_in_text(findings["evidence"], config)
+    ).reset_index(drop=True)
+    sla = sla_table(
+        snapshot,
+        config,
+        context.events,
+        context.metrics.loc[context.metrics["ticket_id"] == ticket_id],
+        segments=context.segments,
+    )
+    sla_row = sla.loc[sla["ticket_id"] == ticket_id]
+    if context.registry is None:
+        context.registry = load_registry(config.gaps.registry)
+    operations = context.registry.operations_staff
+    account = load_written(Path(written), ticket_id) if written else None
     return IncidentReview(
         ticket_id=ticket_id,
         title=f"Ticket {ticket_id}: {visible(str(ticket['subject']))}",  # printed: a stream output
@@ -165,23 +240,20 @@ def incident_review_data(
         events=events,
         segments=segments.reset_index(drop=True),
         end=end,
-        checklist=checklist.drop(columns="ticket_id").reset_index(drop=True),
-        findings=findings.drop(columns="ticket_id").reset_index(drop=True),
+        checklist=checklist.drop(columns="ticket_id"),
+        findings=findings.drop(columns="ticket_id"),
         communication=communication,
         config=config,
         row=row,
         followup_links=followup_links(snapshot),
-        deadlines=deadlines(
-            sla_table(
-                snapshot,
-                config,
-                context.events,
-                context.metrics.loc[context.metrics["ticket_id"] == ticket_id],
-                segments=context.segments,
-            ),
-            ticket_id,
-        ),
+        deadlines=deadlines(sla, ticket_id),
         rt_url=rt_ticket_url(snapshot.manifest.get("source", ""), ticket_id),
+        sla={str(k): v for k, v in sla_row.iloc[0].items()} if len(sla_row) else None,
+        moments=key_moments(events, config, operations),
+        team_moments=team_moments(account),
+        differences=differences(checklist, findings),
+        clocks=clock_definitions(config),
+        pulled_at=snapshot.pulled_at,
     )
 
 
