@@ -3,8 +3,9 @@
 Checked as a reader at 1280 px would see them: no script errors, nothing fetched from
 outside the file (no CDN), nothing wider than the window or scrolling sideways, every link to
 another report leads to a file that exists, every figure loaded, every page links back to the
-index and has a title that says what it is. Skipped when /usr/bin/chromium is missing, except
-under CI (CI=true), where that is a failure: CI installs it with apt.
+index and has a title that says what it is. Skipped when /usr/bin/chromium or playwright is
+missing, except under CI (CI=true), where that is a failure: CI installs it with apt
+(tests/prerequisites.py).
 """
 
 from __future__ import annotations
@@ -19,23 +20,17 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from tests.prerequisites import BROWSER, require
+
 CHROMIUM = Path("/usr/bin/chromium")
 WIDTH = 1280
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _need_browser() -> Any:
-    reason = ""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        reason = "the playwright package is not installed (pip install -e '.[test]')"
-    if not reason and not CHROMIUM.is_file():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium)"
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}: CI must run the browser check")
-        pytest.skip(reason)
+    require(*BROWSER)
+    from playwright.sync_api import sync_playwright
+
     return sync_playwright
 
 

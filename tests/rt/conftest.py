@@ -2,8 +2,9 @@
 
 The replayed database is cached under data/cache/rt/ keyed by a hash of the scenario files,
 the replayer and the server script, so a session normally restores it in about a second
-instead of replaying for minutes. Without RT installed the tests are skipped locally, and
-fail when CI is set: CI must never skip them silently.
+instead of replaying for minutes. Without what they need (RT, and libfaketime to replay:
+tests/prerequisites.py) the tests are skipped locally with the reason, and fail under CI=true:
+CI must never skip them silently.
 """
 
 from __future__ import annotations
@@ -23,19 +24,7 @@ from review.rt.client import Connection, RTClient
 from review.settings.config import cache_dir, source_dir
 from scenarios import model, replay, rt_config
 from scenarios.replay import ROOT_PASSWORD, SLA_CONFIG, free_port, rt_server
-
-RT_BINARY = Path("/usr/share/request-tracker5/libexec/rt-server")
-RT_SETUP = Path("/usr/sbin/rt-setup-database-5")
-
-
-def require_rt() -> None:
-    """Skip (or, under CI, fail) when the Debian RT packages are missing."""
-    if RT_BINARY.exists() and RT_SETUP.exists():
-        return
-    reason = "RT 5 is not installed: run `sudo bash scripts/rt-server install`"
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI must run the RT integration tests)")
-    pytest.skip(reason)
+from tests.prerequisites import REPLAY, RT, require
 
 
 def scenario_key() -> str:
@@ -91,11 +80,12 @@ def start_copy(database: Path, directory: Path) -> RTServer:
 @pytest.fixture(scope="session")
 def replayed_db() -> Path:
     """The RT database with every scenario replayed (built once, then cached)."""
-    require_rt()
+    require(*RT)
     cache = cache_dir() / "rt" / scenario_key()
     database = cache / "rt.sqlite"
     if database.exists():
         return database
+    require(*REPLAY)  # replaying backdates history under libfaketime
     build = Path(tempfile.mkdtemp(prefix="rt-replay-"))
     try:
         (build / "site.pl").write_text(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import RTServer, require_rt, start_copy
+from conftest import RTServer, start_copy
 
 from review.analysis.sla import compare_due, due_history, rt_due_history, sla_table
 from review.analysis.timeline import build_events
@@ -26,6 +26,7 @@ from review.settings.config import load_config
 from review.snapshot import Snapshot, load_snapshot
 from scenarios import replay
 from scenarios.rt_config import rt_site_config
+from tests.prerequisites import REPLAY, require
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "sla"
 CONFIG = load_config(FIXTURES / "config.toml")
@@ -45,7 +46,7 @@ def sla_initialdata(site: replay.Site) -> str:
 @pytest.fixture(scope="module")
 def sla_rt() -> Iterator[RTServer]:
     """A fresh RT with the fixture's levels, the SLA scenarios replayed into it, running."""
-    require_rt()
+    require(*REPLAY)
     build = Path(tempfile.mkdtemp(prefix="rt-sla-"))
     try:
         scenarios = replay.load_scenarios(FIXTURES)
