@@ -140,3 +140,67 @@ def test_every_page_reads_well_in_a_browser(demo: Path, browser: Any) -> None:
             if not complete or natural == 0:
                 problems.append(f"{name}: image {i + 1} did not load")
     assert not problems, "\n".join(problems)
+
+
+def test_the_library_sorts_and_filters_in_the_page(demo: Path, browser: Any) -> None:
+    """The index lists every incident; a click on a header sorts, the box and the review
+    select filter, with the page's own script and nothing else."""
+    from review.pages import render as rendering
+    from review.pages import written
+    from review.settings.config import sample_snapshot
+
+    final = written.WrittenReview(
+        ticket_id=51,
+        status="final",
+        status_at="2026-10-20T00:00:00Z",
+        signoffs=(
+            written.SignOff("service owner", "Wendy", "2026-10-19T00:00:00Z"),
+            written.SignOff("business owner", "Lee", "2026-10-19T00:00:00Z"),
+        ),
+    )
+    written.save(written.review_path(demo, 51), final)
+    written.save(written.review_path(demo, 52), written.WrittenReview(ticket_id=52))
+    rendering.write_index(demo, rendering.load_inputs(sample_snapshot(), None))
+
+    page = browser.new_page(viewport={"width": WIDTH, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto((demo / "index.html").as_uri())
+
+    def column(n: int) -> list[str]:
+        cells = page.query_selector_all(f"#library tbody tr:not([hidden]) td:nth-child({n})")
+        return [c.inner_text().strip() for c in cells]
+
+    assert page.inner_text("#shown") == "61 of 61 incidents shown"
+    assert column(1)[:3] == ["62", "61", "60"]  # newest first
+    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
+
+    page.click("#library th:nth-child(7) button")  # time to resolve, shortest first
+    hours = [float(h.split()[0]) for h in column(7)]
+    assert hours == sorted(hours) and len(hours) == 61
+    page.click("#library th:nth-child(7) button")  # and longest first
+    assert [float(h.split()[0]) for h in column(7)] == sorted(hours, reverse=True)
+    assert page.get_attribute("#library th:nth-child(7)", "aria-sort") == "descending"
+    page.click("#library th:nth-child(1) button")
+    assert column(1) == [str(t) for t in sorted(int(t) for t in column(1))]
+
+    page.fill("#filter", "vpn urgent")  # every word, anywhere in the row
+    services = column(4)
+    assert services and set(services) == {"vpn"}
+    assert set(column(5)) <= {"Urgent - Outage", "Urgent - Degraded"}
+    assert page.inner_text("#shown") == f"{len(services)} of 61 incidents shown"
+    page.fill("#filter", "")
+    page.select_option("#review-filter", "final")
+    assert column(1) == ["51"] and column(10) == ["final"]
+    page.select_option("#review-filter", "not final")
+    assert len(column(1)) == 60 and "51" not in column(1)
+    page.select_option("#review-filter", "draft")
+    assert column(1) == ["52"]
+    page.fill("#filter", "<script>")  # the hostile subject is text, found as text
+    assert column(1) == [] and page.inner_text("#shown") == "0 of 61 incidents shown"
+    page.select_option("#review-filter", "")
+    assert "57" in column(1) and all("<script>" in s for s in column(3))
+    assert page.get_attribute('a[href="2026-10/incident-57.html"]', "href")
+    assert not errors
+    page.close()
