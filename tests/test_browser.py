@@ -22,6 +22,8 @@ import pytest
 
 from tests.prerequisites import BROWSER, require
 
+pytestmark = pytest.mark.slow  # runs notebooks, kernels, JupyterLab or a browser
+
 CHROMIUM = Path("/usr/bin/chromium")
 WIDTH = 1280
 ROOT = Path(__file__).resolve().parent.parent

@@ -194,6 +194,7 @@ def test_a_partial_month_carries_a_banner(october: Path) -> None:
     assert report.comparison.set_index("month").loc["2026-10", "covered"] == "no"
 
 
+@pytest.mark.slow
 def test_partial_renders_the_report_with_a_banner_and_uncovered_months_as_such(
     october: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -15,6 +15,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from review.pages import render as rendering
 
+pytestmark = pytest.mark.slow  # runs notebooks, kernels, JupyterLab or a browser
+
 SECRET = "s3cr3t-value-that-must-not-leak"
 # The shell of someone who also works with clouds, forges and RT: none of these is the kit's.
 CREDENTIALS = {

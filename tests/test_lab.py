@@ -17,6 +17,8 @@ from review.pages import lab
 from review.pages import render as rendering
 from review.settings.config import sample_snapshot, templates_dir
 
+pytestmark = pytest.mark.slow  # runs notebooks, kernels, JupyterLab or a browser
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

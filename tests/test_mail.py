@@ -92,6 +92,7 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     return int(exited.value.code or 0), captured.out + captured.err
 
 
+@pytest.mark.slow
 def test_support_report_mail_has_html_inline_text_summary_and_notebook(
     smtp: tuple[Inbox, int], rendered: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -148,6 +149,7 @@ def test_support_report_mail_has_html_inline_text_summary_and_notebook(
     assert code == 0 and len(inbox.envelopes) == 1
 
 
+@pytest.mark.slow
 def test_failed_send_is_one_line_keeps_the_files_and_is_retried(
     smtp: tuple[Inbox, int], rendered: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -175,6 +177,7 @@ def test_failed_send_is_one_line_keeps_the_files_and_is_retried(
     assert {k: v for k, v in after.items() if k != ".mail-state.json"} == kept
 
 
+@pytest.mark.slow
 def test_unreachable_server_and_bad_address_are_one_line(
     rendered: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -285,6 +288,7 @@ def test_remind_mails_one_digest_per_owner(
     )
 
 
+@pytest.mark.slow
 def test_monthly_report_mail_carries_its_summary(
     smtp: tuple[Inbox, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],

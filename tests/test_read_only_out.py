@@ -9,6 +9,8 @@ import pytest
 
 from review.cli import main
 
+pytestmark = pytest.mark.slow  # runs notebooks, kernels, JupyterLab or a browser
+
 
 @pytest.fixture
 def read_only(tmp_path: Path) -> Iterator[Path]:

@@ -136,6 +136,7 @@ def images(notebook: Path) -> int:
 # --------------------------------------------------------------------------- layout and content
 
 
+@pytest.mark.slow
 def test_layout_is_browsable(rendered: Path) -> None:
     for ticket, month in ((SEPTEMBER_TICKET, "2026-09"), (HOSTILE_TICKET, "2026-10")):
         assert (rendered / month / f"incident-{ticket}.ipynb").is_file()
@@ -153,6 +154,7 @@ def test_layout_is_browsable(rendered: Path) -> None:
         assert f'href="{link}"' in index
 
 
+@pytest.mark.slow
 def test_outputs_follow_the_umask_so_a_team_can_read_them(rendered: Path) -> None:
     mask = os.umask(0o022)
     os.umask(mask)
@@ -164,6 +166,7 @@ def test_outputs_follow_the_umask_so_a_team_can_read_them(rendered: Path) -> Non
         assert path.stat().st_mode & 0o777 == 0o666 & ~mask, path
 
 
+@pytest.mark.slow
 def test_incident_review_has_sections_numbers_and_figure(rendered: Path) -> None:
     notebook = rendered / "2026-10" / f"incident-{LONG_TICKET}.ipynb"
     page = (rendered / "2026-10" / f"incident-{LONG_TICKET}.html").read_text()
@@ -198,6 +201,7 @@ def test_incident_review_has_sections_numbers_and_figure(rendered: Path) -> None
     assert "import " not in page  # HTML without code
 
 
+@pytest.mark.slow
 def test_monthly_report_numbers_distributions_comparison_links(rendered: Path) -> None:
     notebook = rendered / "2026-10" / "monthly.ipynb"
     page = (rendered / "2026-10" / "monthly.html").read_text()
@@ -217,6 +221,7 @@ def test_monthly_report_numbers_distributions_comparison_links(rendered: Path) -
     assert 'href="incident-1.html"' not in page  # September's incident is not October's
 
 
+@pytest.mark.slow
 def test_support_gap_report_renders(rendered: Path) -> None:
     page = (rendered / "support-gaps.html").read_text()
     assert "Support-assignment gaps" in page
@@ -229,6 +234,7 @@ def test_support_gap_report_renders(rendered: Path) -> None:
 # --------------------------------------------------------------------------- safety
 
 
+@pytest.mark.slow
 def test_hostile_ticket_text_is_shown_as_text(rendered: Path) -> None:
     paths = [
         rendered / "2026-10" / f"incident-{HOSTILE_TICKET}.html",
@@ -258,6 +264,7 @@ def test_hostile_ticket_text_is_shown_as_text(rendered: Path) -> None:
     assert "$5 and $x^2$" in review_page
 
 
+@pytest.mark.slow
 def test_pages_load_nothing_from_outside(rendered: Path) -> None:
     """No CDN script (require.js, MathJax), stylesheet, font or image: a page is one file."""
     pages = sorted(rendered.rglob("*.html"))
@@ -273,6 +280,7 @@ def test_pages_load_nothing_from_outside(rendered: Path) -> None:
         assert not re.search(r"@import\s+['\"]?(?:https?:)?//", text), page
 
 
+@pytest.mark.slow
 def test_no_credentials_in_any_output(rendered: Path) -> None:
     checked = 0
     for path in rendered.rglob("*"):
@@ -283,6 +291,7 @@ def test_no_credentials_in_any_output(rendered: Path) -> None:
     assert os.environ["RT_PASSWORD"] == SECRET  # the renderer did not hide it from us
 
 
+@pytest.mark.slow
 def test_a_kernel_sees_no_credentials(
     snapshot: Path, tmp_path: Path, secrets_in_environment: None
 ) -> None:
@@ -309,6 +318,7 @@ def test_a_kernel_sees_no_credentials(
     assert SECRET not in jobs[0].output.with_suffix(".html").read_text()
 
 
+@pytest.mark.slow
 def test_notebook_records_parameters_not_credentials(rendered: Path) -> None:
     node = nbformat.read(rendered / "2026-10" / f"incident-{HOSTILE_TICKET}.ipynb", as_version=4)
     parameters = node.metadata["papermill"]["parameters"]
@@ -319,6 +329,7 @@ def test_notebook_records_parameters_not_credentials(rendered: Path) -> None:
 # --------------------------------------------------------------------------- batch behaviour
 
 
+@pytest.mark.slow
 def test_unchanged_inputs_are_not_rendered_again(rendered: Path, snapshot: Path) -> None:
     inputs = rendering.load_inputs(snapshot, None)
     ids = sorted(int(t) for t in inputs.metrics_month.index)
@@ -364,6 +375,7 @@ def _broken_template(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_failing_incident_is_reported_and_the_batch_goes_on(
     snapshot: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -400,6 +412,7 @@ def test_unknown_ticket_is_one_clear_error(
     assert code == 1 and "not in the snapshot: 999" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_report_from_cron_is_quiet_and_idempotent(
     rendered: Path, snapshot: Path, secrets_in_environment: None
 ) -> None:
@@ -457,6 +470,7 @@ def test_review_data_without_a_kernel(snapshot: Path) -> None:
     assert report.months == ["2026-07", "2026-08", "2026-09", "2026-10"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sample_snapshot().is_dir(), reason="the bundled sample is not there yet")
 def test_templates_run_on_the_bundled_sample_as_they_are(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -537,6 +551,7 @@ def test_a_month_without_incidents_says_so(
     assert err == f"no incidents opened in 2026-08 in the snapshot {snapshot}: nothing to render\n"
 
 
+@pytest.mark.slow
 def test_render_without_html_leaves_no_stale_html(snapshot: Path, tmp_path: Path) -> None:
     out = tmp_path / "reports"
     base = [str(HOSTILE_TICKET), "--snapshot", str(snapshot), "--out", str(out)]

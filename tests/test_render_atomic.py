@@ -22,6 +22,8 @@ from review.pages.render import run as running
 from review.settings.config import sample_snapshot
 from tests.render_scenario import HOSTILE_TICKET, make_snapshot
 
+pytestmark = pytest.mark.slow  # runs notebooks, kernels, JupyterLab or a browser
+
 ROOT = Path(__file__).resolve().parent.parent
 PARTIAL = b'{"cells": [{"cell_type": "code", "source": "rev'
 RENDERED = b'{"nbformat": 4, "cells": []}'

@@ -53,6 +53,7 @@ def test_a_relative_config_gives_the_same_keys(snapshot: Path, site: Path) -> No
     assert one.derived == other.derived and one.common == other.common
 
 
+@pytest.mark.slow
 def test_kernels_read_the_parents_cache_with_a_relative_config(
     snapshot: Path, site: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -51,6 +51,7 @@ def title(notebook: Path) -> str:
     )
 
 
+@pytest.mark.slow
 def test_a_pull_during_the_batch_does_not_mix_versions(linked: Path, tmp_path: Path) -> None:
     out = tmp_path / "reports"
     inputs = rendering.load_inputs(linked, None)

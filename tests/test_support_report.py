@@ -49,6 +49,7 @@ def test_another_registry_and_day_change_the_report(registry: Path) -> None:
     assert after["gap_days"] == 97
 
 
+@pytest.mark.slow
 def test_support_report_takes_registry_and_today(registry: Path, tmp_path: Path) -> None:
     out = tmp_path / "reports"
     main(

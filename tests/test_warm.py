@@ -15,6 +15,8 @@ from review.pages import render as rendering
 from review.pages import warm
 from review.settings.config import sample_snapshot
 
+pytestmark = pytest.mark.slow  # runs notebooks, kernels, JupyterLab or a browser
+
 
 @pytest.fixture
 def kernel(monkeypatch: pytest.MonkeyPatch) -> Iterator[warm.WarmKernel]:

@@ -73,6 +73,7 @@ def test_reports_of_no_incidents(no_incidents: Path) -> None:
     monthly.incident_links()
 
 
+@pytest.mark.slow
 def test_the_report_of_a_snapshot_with_rows_left_out_warns_about_them(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

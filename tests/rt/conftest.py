@@ -119,3 +119,11 @@ def own_rt(replayed_db: Path, tmp_path: Path) -> Iterator[RTServer]:
     server = start_copy(replayed_db, tmp_path / "rt")
     yield server
     server.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test here talks to a real RT: marked slow, so `pytest -m "not slow"` leaves it out."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.slow)
