@@ -431,11 +431,11 @@ def test_a_duplicate_from_a_run_on_another_machine_at_the_same_moment_is_named(
 ) -> None:  # fmt: skip
     """The other machine files ticket/60 between this run's search for the tag and its create
     (RT has no unique subjects): the run says which ticket repeats which, later runs leave it."""
-    from review.closeout import followups as fu
+    from review.closeout.followups import apply  # where apply_step asks for the tag
 
     key = "temporary-fix-no-followup:ticket/60"
     subject = f"[followup:{key}] temporary-fix-no-followup, vpn: incident 60"
-    search = fu.tagged
+    search = apply.tagged
 
     def search_then_the_other_run_files(client: Any, queue: str, wanted: str) -> int | None:
         found = search(client, queue, wanted)
@@ -444,7 +444,7 @@ def test_a_duplicate_from_a_run_on_another_machine_at_the_same_moment_is_named(
                 assert root.send("POST", "ticket", {"Queue": queue, "Subject": subject})[0] == 201
         return found
 
-    monkeypatch.setattr(fu, "tagged", search_then_the_other_run_files)
+    monkeypatch.setattr(apply, "tagged", search_then_the_other_run_files)
     code, _, err = run([*ARGS, "--config", str(config_file), "--apply"], fu_rt, monkeypatch,
                        capsys)  # fmt: skip
     assert code == 0, err
