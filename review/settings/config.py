@@ -319,7 +319,44 @@ def _clock(value: str, key: str, path: str) -> time:
 def _build(tree: dict[str, Any], path: str, user: dict[str, Any], base: Path) -> Config:
     """The Config of a merged tree; a relative path the user's file sets is taken from `base`."""
 
-    q, s, cal, rt = tree["queues"], tree["statuses"], tree["calendar"], tree["rt"]
+    def own(section: str, key: str) -> Path | None:
+        """A path the user's file sets, made absolute from the file's folder."""
+        value = user.get(section, {}).get(key)
+        return base / value if value else None
+
+    # checked in this order, so a file with several mistakes names the same one first
+    queues = _queues(tree["queues"], path)
+    if not tree["statuses"]["inactive"]:
+        raise ConfigError("statuses.inactive must name at least one status", path)
+    s = _statuses(tree["statuses"], user.get("statuses", {}), path)
+    calendar = _calendar(tree["calendar"], path)
+    gaps = _gaps(tree["gaps"], path, own("gaps", "registry"))
+    return Config(
+        queues=queues,
+        statuses=Statuses(
+            tuple(s["inactive"]), s["initial"], tuple(s["active"]), tuple(s["rejected"])
+        ),
+        fields=Fields(**tree["fields"]),
+        classification=Classification(**tree["classification"]),
+        resolution=Resolution(**tree["resolution"]),
+        calendar=calendar,
+        rt=_rt(tree["rt"], path),
+        gaps=gaps,
+        paths=Paths(
+            cache=own("paths", "cache"),
+            reports=own("paths", "reports") or Path(tree["paths"]["reports"]),
+        ),
+        followups=_followups(tree["followups"], path),
+        mail=_mail(tree["mail"], path),
+        sla=parse_agreements(tree["sla"], path),
+        check=Checking(strict=tree["check"]["strict"]),
+        publish=Publish(status_field=tree["publish"]["status_field"].strip()),
+        source=path,
+    )
+
+
+def _queues(q: dict[str, Any], path: str) -> Queues:
+    """[queues]: at least one ops queue, none also a developer queue."""
     if not q["ops"]:
         raise ConfigError("queues.ops must name at least one queue, e.g. ['ops-help']", path)
     both = sorted(set(q["ops"]) & set(q["developer"]))
@@ -329,9 +366,12 @@ def _build(tree: dict[str, Any], path: str, user: dict[str, Any], base: Path) ->
             path,
             "queues",
         )
-    if not s["inactive"]:
-        raise ConfigError("statuses.inactive must name at least one status", path)
-    s = _statuses(s, user.get("statuses", {}), path)
+    return Queues(tuple(q["ops"]), tuple(q["developer"]))
+
+
+def _calendar(cal: dict[str, Any], path: str) -> Calendar:
+    """[calendar]: a known zone, working days, a working day that ends after it starts, and
+    holidays the `holidays` package knows."""
     try:
         ZoneInfo(cal["timezone"])
     except (ZoneInfoNotFoundError, ValueError, OSError):  # "US" is a directory in tzdata
@@ -353,46 +393,23 @@ def _build(tree: dict[str, Any], path: str, user: dict[str, Any], base: Path) ->
     if end <= start:
         raise ConfigError("calendar.end must be later than calendar.start", path, "calendar.end")
     _check_holidays(cal["holidays_country"], cal["holidays_subdivision"], path)
+    return Calendar(
+        timezone=cal["timezone"],
+        workdays=tuple(cal["workdays"]),
+        start=start,
+        end=end,
+        holidays_country=cal["holidays_country"],
+        holidays_subdivision=cal["holidays_subdivision"],
+    )
 
-    def own(section: str, key: str) -> Path | None:
-        """A path the user's file sets, made absolute from the file's folder."""
-        value = user.get(section, {}).get(key)
-        return base / value if value else None
 
-    gaps = _gaps(tree["gaps"], path, own("gaps", "registry"))
-    return Config(
-        queues=Queues(tuple(q["ops"]), tuple(q["developer"])),
-        statuses=Statuses(
-            tuple(s["inactive"]), s["initial"], tuple(s["active"]), tuple(s["rejected"])
-        ),
-        fields=Fields(**tree["fields"]),
-        classification=Classification(**tree["classification"]),
-        resolution=Resolution(**tree["resolution"]),
-        calendar=Calendar(
-            timezone=cal["timezone"],
-            workdays=tuple(cal["workdays"]),
-            start=start,
-            end=end,
-            holidays_country=cal["holidays_country"],
-            holidays_subdivision=cal["holidays_subdivision"],
-        ),
-        rt=RTSettings(
-            url=rt["url"],
-            verify_tls=rt["verify_tls"],
-            ca_bundle=rt["ca_bundle"],
-            timeout=_within(rt["timeout"], "rt.timeout", "seconds", 3600, path),
-        ),
-        gaps=gaps,
-        paths=Paths(
-            cache=own("paths", "cache"),
-            reports=own("paths", "reports") or Path(tree["paths"]["reports"]),
-        ),
-        followups=_followups(tree["followups"], path),
-        mail=_mail(tree["mail"], path),
-        sla=parse_agreements(tree["sla"], path),
-        check=Checking(strict=tree["check"]["strict"]),
-        publish=Publish(status_field=tree["publish"]["status_field"].strip()),
-        source=path,
+def _rt(rt: dict[str, Any], path: str) -> RTSettings:
+    """[rt]: where RT is and how long to wait for it (credentials come from the environment)."""
+    return RTSettings(
+        url=rt["url"],
+        verify_tls=rt["verify_tls"],
+        ca_bundle=rt["ca_bundle"],
+        timeout=_within(rt["timeout"], "rt.timeout", "seconds", 3600, path),
     )
 
 
