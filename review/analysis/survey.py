@@ -230,7 +230,8 @@ def _statuses(
         ignore_index=True,
     ).join(t[["resolved"]], on="ticket_id")
     entries = entries.loc[entries["status"].notna() & (entries["status"] != "")]
-    gap = entries["at"] - entries["resolved"]
+    # typed even when there are no tickets (a quiet snapshot): object columns cannot subtract
+    gap = pd.to_datetime(entries["at"], utc=True) - pd.to_datetime(entries["resolved"], utc=True)
     at_resolved = gap.abs() <= _SAME_MOMENT
     after = entries["resolved"].isna() | (gap > _SAME_MOMENT)
     unstarted = t["started"].isna() | (t["started"] > t["created"] + _SAME_MOMENT)
