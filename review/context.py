@@ -41,7 +41,7 @@ from review.settings.config import (
     with_registry,
 )
 from review.snapshot import Snapshot, load_snapshot
-from review.snapshot.fingerprint import derived_key
+from review.snapshot.fingerprint import derived_key, review_data_digests
 
 PathLike = str | os.PathLike[str]
 
@@ -64,6 +64,8 @@ class Context:
     problems: list[DataProblem] = field(default_factory=list)
     # rule id -> 'not observable (field X not on any ticket)': reports show it instead of 0
     unobservable: dict[str, str] = field(default_factory=dict)
+    # ticket_id, data: what each review is about (fingerprint.review_data_digests), for sign-off
+    review_data: pd.DataFrame = field(default_factory=lambda: empty_frame(["ticket_id", "data"]))
 
 
 def data_problems(
@@ -128,6 +130,10 @@ def load_context(
     )
     context.problems = data_problems(snapshot, config, registry_)
     context.unobservable = unobservable_rules(snapshot, config)
+    digests = review_data_digests(snapshot, config.publish.status_field)
+    context.review_data = pd.DataFrame(
+        {"ticket_id": digests.index.astype("int64"), "data": digests.to_numpy()}
+    )
     return context
 
 
@@ -142,15 +148,20 @@ def _compute(snapshot: Snapshot, config: Config, found: pd.DataFrame | None = No
     context.recurrences = found
     context.problems = data_problems(snapshot, config, context.registry)
     context.unobservable = unobservable_rules(snapshot, config)
+    digests = review_data_digests(snapshot, config.publish.status_field)
+    context.review_data = pd.DataFrame(
+        {"ticket_id": digests.index.astype("int64"), "data": digests.to_numpy()}
+    )
     return context
 
 
 # --------------------------------------------------------------------------- derived cache
 
-_DERIVED = ("events", "segments", "metrics", "findings", "checklist", "recurrences")
+_DERIVED = ("events", "segments", "metrics", "findings", "checklist", "recurrences", "review_data")
 _SNAPSHOT_FRAMES = ("tickets", "watchers", "custom_fields", "links", "queues", "users")
 _PER_TICKET_FRAMES = {"events", "segments", "metrics", "findings", "checklist", "tickets",
-                      "watchers", "custom_fields", "links", "recurrences"}  # fmt: skip
+                      "watchers", "custom_fields", "links", "recurrences",
+                      "review_data"}  # fmt: skip
 
 
 def derived_dir(snapshot_dir: Path, config: Config) -> Path:
@@ -260,6 +271,7 @@ def _read_derived(directory: Path, ticket_ids: set[int] | None, config: Config) 
         recurrences=read("recurrences"),
         problems=data.from_frame(pd.read_parquet(directory / "problems.parquet")),
         unobservable=json.loads((directory / "unobservable.json").read_text()),
+        review_data=read("review_data"),
     )
 
 

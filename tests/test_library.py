@@ -36,9 +36,7 @@ def test_one_row_per_incident_with_its_review(sample: Context, tmp_path: Path) -
     written.save(written.review_path(out, 60), final)
     written.save(written.review_path(out, 62), WrittenReview(ticket_id=62))
 
-    frame = library.library_frame(
-        sample.snapshot, sample.config, sample.metrics, sample.findings, out
-    ).set_index("ticket_id")
+    frame = library.library_frame(sample, out).set_index("ticket_id")
 
     assert len(frame) == 61 and list(frame.index[:3]) == [62, 61, 60]  # newest first
     row = frame.loc[62]
@@ -105,9 +103,7 @@ def test_the_months_a_snapshot_covers_and_an_empty_one_in_words(
 def test_ticket_text_is_escaped_and_the_page_runs_only_its_own_script(
     sample: Context, tmp_path: Path
 ) -> None:
-    frame = library.library_frame(
-        sample.snapshot, sample.config, sample.metrics, sample.findings, tmp_path
-    )
+    frame = library.library_frame(sample, tmp_path)
     hostile = frame.assign(
         subject=frame["subject"].where(frame["ticket_id"] != 62, '<img src=x onerror=alert(1)>"')
     )
@@ -129,8 +125,9 @@ def test_ticket_text_is_escaped_and_the_page_runs_only_its_own_script(
 
 
 def test_an_empty_snapshot_says_so(sample: Context, tmp_path: Path) -> None:
-    none = sample.metrics.iloc[0:0]
-    frame = library.library_frame(sample.snapshot, sample.config, none, sample.findings, tmp_path)
+    from dataclasses import replace
+
+    frame = library.library_frame(replace(sample, metrics=sample.metrics.iloc[0:0]), tmp_path)
     assert frame.empty
     assert "<p>No incidents in the snapshot.</p>" in library.table_html(
         frame, sample.config, {}, []

@@ -15,6 +15,7 @@ from review.pages import signoff, written
 from review.pages.written import Section, WrittenReview
 from review.settings.config import sample_snapshot
 from review.snapshot import Snapshot, load_snapshot
+from review.snapshot.fingerprint import review_data_digests
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +76,7 @@ def test_a_signer_name_is_one_visible_line() -> None:
 
 
 def test_the_data_digest_ignores_what_publishing_adds_and_sees_the_rest(sample: Snapshot) -> None:
-    before = signoff.data_digests(sample, "Review status")
+    before = review_data_digests(sample, "Review status")
     published = _with_transaction(sample, data="[review-published:incident/10:abc] Review")
     mail = _with_transaction(published, txn_id=99_002, type="CommentEmailRecord", data="<m@x>")
     status_field = dataclasses.replace(
@@ -92,15 +93,15 @@ def test_the_data_digest_ignores_what_publishing_adds_and_sees_the_rest(sample: 
         status_set,
         tickets=status_set.tickets.assign(last_updated=pd.Timestamp("2026-12-02T00:00:00Z")),
     )
-    after = signoff.data_digests(touched, "Review status")
+    after = review_data_digests(touched, "Review status")
     assert after.equals(before)
 
     late_reply = _with_transaction(sample, type="Correspond", data="It broke again")
-    changed = signoff.data_digests(late_reply, "Review status")
+    changed = review_data_digests(late_reply, "Review status")
     assert changed[10] != before[10]
     assert changed.drop(10).equals(before.drop(10))  # the other incidents are untouched
     # without the field configured, a custom-field change is data like any other
-    assert signoff.data_digests(status_set)[10] != signoff.data_digests(sample)[10]
+    assert review_data_digests(status_set)[10] != review_data_digests(sample)[10]
 
 
 def test_review_states_for_the_pages(tmp_path: Path) -> None:
@@ -181,3 +182,36 @@ def test_the_commands_sign_off_set_final_and_say_what_changed(
         f"error: ticket 99999 is not in the snapshot {sample_snapshot()}: give the --snapshot "
         "that holds it\n"
     )
+
+
+def test_the_review_page_says_its_status_and_what_changed(tmp_path: Path) -> None:
+    from review.pages.reports import incident_review_data
+
+    path = written.review_path(tmp_path, 10)
+    assert incident_review_data(None, 10, written=path).status == [
+        "Review status: draft, not signed off (review signoff, review status)."
+    ]
+    digest = signoff.data_digest(load_snapshot(sample_snapshot()), 10)
+    review = signoff.sign(
+        WrittenReview(ticket_id=10), "service-owner", "Carol", digest, "2026-12-06T09:00:00Z"
+    )
+    review = signoff.sign(review, "business-owner", "Bo", "older", "2026-12-06T10:00:00Z")
+    written.save(path, signoff.set_status(review, "final", "2026-12-07T08:00:00Z"))
+    assert incident_review_data(None, 10, written=path).status == [
+        "Review status: final since 2026-12-07. Sign-off: service owner Carol 2026-12-06; "
+        "business owner Bo 2026-12-06.",
+        "Since the sign-off: the incident's data changed since the business owner's sign-off.",
+    ]
+
+
+def test_a_publication_record_does_not_change_the_pages_fingerprint(tmp_path: Path) -> None:
+    path = tmp_path / "incident-10.json"
+    assert signoff.content_digest(path) == ""
+    written.save(path, WrittenReview(ticket_id=10))
+    before = signoff.content_digest(path)
+    written.update(path, 10, lambda r: dataclasses.replace(r, extra={"published": [{"c": 1}]}))
+    assert signoff.content_digest(path) == before
+    written.update(path, 10, lambda r: signoff.set_status(r, "in review"))
+    assert signoff.content_digest(path) != before
+    path.write_text("{broken")
+    assert signoff.content_digest(path) not in ("", before)

@@ -247,7 +247,8 @@ def _ids(notebook: dict) -> list[str]:
 def test_the_template_has_a_written_cell_per_section() -> None:
     tagged = [c["id"] for c in _template()["cells"] if "written" in c["metadata"].get("tags", [])]
     assert tagged == [
-        "summary", "moments", "impact", "contributing-factors", "went-well", "went-wrong", "lucky",
+        "summary", "moments", "actions", "impact", "contributing-factors", "went-well",
+        "went-wrong", "lucky",
     ]  # fmt: skip
 
 

@@ -5,7 +5,7 @@ with a short text summary and the rendered review (self-contained HTML) attached
 review status in a ticket custom field when `[publish] status_field` names one.
 
 What a review *is*, for publishing (`Version`): the incident's data (its rows as pulled,
-review.pages.signoff.data_digests), the team's written sections, the status and the
+review.snapshot.fingerprint.review_data_digests), the team's written sections, the status and the
 sign-offs. The kit's own code or a template changing does not make a review new; the
 team or RT changing it does. Each publication is remembered twice, so that a lost record
 never publishes twice:
@@ -39,14 +39,15 @@ from typing import Any
 import pandas as pd
 
 from review.errors import ReviewError, RTAuthError, RTError
-from review.pages.signoff import PUBLISHED_MARK, signed_text
+from review.pages.signoff import PUBLISHED_KEY, signed_text
 from review.pages.written import WrittenReview
 from review.rt.client import RTClient, RTNotFound
 from review.settings.utc import now_utc
+from review.snapshot.fingerprint import PUBLISHED_MARK
 from review.text import visible
 
 RECORD = "review-publish-record: "  # the last line of a publication comment's text
-RECORD_KEY = "published"  # the review file's list of publications
+RECORD_KEY = PUBLISHED_KEY  # the review file's list of publications
 FORMAT = 1
 SUMMARY_CHARS = 1200  # of the team's summary quoted in the comment
 ATTACHMENT_WARN_BYTES = 10_000_000  # RT's default $MaxAttachmentSize

@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from review.closeout.followups import read_followups
+from review.context import Context
 from review.pages import signoff
 from review.pages.display import local_time
 from review.settings.config import Config
@@ -40,10 +41,11 @@ COLUMNS = [
 REVIEWS = ("missing", "draft", "in review", "final")
 
 
-def library_frame(
-    snapshot: Snapshot, config: Config, metrics: pd.DataFrame, findings: pd.DataFrame, out: Path
-) -> pd.DataFrame:
+def library_frame(context: Context, out: Path) -> pd.DataFrame:
     """One row per incident (COLUMNS), newest first: what the library lists."""
+    snapshot, config, metrics, findings = (
+        context.snapshot, context.config, context.metrics, context.findings
+    )  # fmt: skip
     base = metrics[
         ["ticket_id", "opened_at", "resolved_at", "subject", "service", "classification",
          "time_to_resolve_h"]
@@ -54,7 +56,7 @@ def library_frame(
     counted = findings.groupby("ticket_id").size()
     base["findings"] = ids.map(counted).fillna(0).astype("int64").to_numpy()
     base["followups_open"] = ids.map(open_followups(snapshot, config)).fillna(0).astype("int64")
-    data = signoff.data_digests(snapshot, config.publish.status_field)
+    data = context.review_data.set_index("ticket_id")["data"]
     states = signoff.review_states(base, out, data, snapshot.pulled_at)
     frame = base.merge(states, on="ticket_id", how="left")
     return frame.sort_values(["opened_at", "ticket_id"], ascending=False)[COLUMNS].reset_index(

@@ -6,11 +6,11 @@ and both owners the process names (the service owner and the business owner) hav
 off. Both live in the incident's review file (review.pages.written), beside what the team
 wrote; `review signoff` and `review status` write them, under the file's lock.
 
-Each sign-off records the fingerprint of the review's data when it was given
-(`data_digests`: the incident's history as pulled). When the data changes later (a new
-pull brings a late reply, a reopen, a changed custom field), the pages and `review status`
-say so, as they do when a written section was edited after the sign-off: the owners agreed
-with something else.
+Each sign-off records the fingerprint of the review's data when it was given (the
+incident's history as pulled: review.snapshot.fingerprint.review_data_digests). When the
+data changes later (a new pull brings a late reply, a reopen, a changed custom field), the
+pages and `review status` say so, as they do when a written section was edited after the
+sign-off: the owners agreed with something else.
 
 `review_states` is what the monthly report, the support-gap report and the index show
 per incident: review missing, draft, in review or final, how long it has waited, who
@@ -19,7 +19,6 @@ signed, and what changed since.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -31,15 +30,12 @@ from review.pages import written
 from review.pages.written import SignOff, WrittenReview
 from review.settings.utc import now_utc
 from review.snapshot import Snapshot
-from review.snapshot.fingerprint import digest, file_digest, ticket_digests
+from review.snapshot.fingerprint import digest, review_data_digests
 from review.text import visible
 
-# The subject of the comment `review publish` adds starts with this (review.delivery.publish).
-# The kit's own comments are not part of the incident's data: publishing must not make a
-# signed review look changed.
-PUBLISHED_MARK = "[review-published:"
-# Copies of outgoing mail RT records beside a comment or reply: not people's actions.
-MAIL_COPIES = ("EmailRecord", "CommentEmailRecord")
+# The review file's list of what `review publish` put in RT (review.delivery.publish): a
+# record of RT's state, not part of the review, so no page depends on it.
+PUBLISHED_KEY = "published"
 MISSING = "missing"
 NAME_MAX = 100
 # the command-line spelling of each role (written.ROLES): "service owner" -> "service-owner"
@@ -47,35 +43,10 @@ ROLE_OPTIONS = {role.replace(" ", "-"): role for role in written.ROLES}
 STATE_COLUMNS = ["ticket_id", "review", "review_waited_days", "review_signed", "review_note"]
 
 
-def data_digests(snapshot: Snapshot, status_field: str = "") -> pd.Series:
-    """ticket_id -> a digest of what a review is about: the ticket's rows as pulled.
-
-    Left out, so that publishing a review never makes it look changed: the ticket's
-    LastUpdated, the kit's own publication comments (subject starting `PUBLISHED_MARK`),
-    the copies of outgoing mail RT records beside them, and the review-status custom field
-    (`status_field`) with its changes.
-    """
-    tx = snapshot.transactions
-    kit = tx["type"].isin(MAIL_COPIES) | (
-        (tx["type"] == "Comment") & tx["data"].astype(str).str.startswith(PUBLISHED_MARK)
-    )
-    fields = snapshot.custom_fields
-    if status_field:
-        names = snapshot.field_names
-        ids = set(names.loc[names["field"] == status_field, "field_id"].astype(str))
-        kit |= (tx["type"] == "CustomField") & tx["field"].astype(str).isin(ids)
-        fields = fields.loc[fields["field"] != status_field]
-    tickets = snapshot.tickets.drop(columns=["last_updated"], errors="ignore")
-    return ticket_digests(
-        dataclasses.replace(
-            snapshot, tickets=tickets, transactions=tx.loc[~kit], custom_fields=fields
-        )
-    )
-
-
 def data_digest(snapshot: Snapshot, ticket_id: int, status_field: str = "") -> str:
-    """The digest of one incident's data (`data_digests`); a ReviewError if it is not there."""
-    digests = data_digests(snapshot, status_field)
+    """The digest of one incident's data (review.snapshot.fingerprint.review_data_digests);
+    a ReviewError if it is not there."""
+    digests = review_data_digests(snapshot, status_field)
     if int(ticket_id) not in digests.index:
         raise ReviewError(
             f"ticket {ticket_id} is not in the snapshot {snapshot.path}: give the --snapshot "
@@ -182,13 +153,43 @@ def describe(review: WrittenReview | None, data: str | None) -> list[str]:
     return lines
 
 
+def status_lines(review: WrittenReview | None, data: str | None) -> list[str]:
+    """The review's status for the top of its page: status, sign-offs, what changed since."""
+    if review is None or (review.status == "draft" and not review.signoffs):
+        return ["Review status: draft, not signed off (review signoff, review status)."]
+    since = f" since {review.status_at[:10]}" if review.status_at else ""
+    lines = [f"Review status: {review.status}{since}. Sign-off: {signed_text(review)}."]
+    changed = changes_since_signoff(review, data)
+    if changed:
+        lines.append("Since the sign-off: " + "; ".join(changed) + ".")
+    return lines
+
+
+def content_digest(path: Path) -> str:
+    """A review file's digest without the record of what was published (for render
+    fingerprints: publishing does not make the page another one); '' when there is none."""
+    import json
+
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return ""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return digest(raw.hex())
+    if isinstance(data, dict):
+        data.pop(PUBLISHED_KEY, None)
+    return digest(data)
+
+
 # --------------------------------------------------------------------------- in the reports
 
 
 def review_files_digest(out: Path, ticket_ids: Iterable[int]) -> str:
     """What the pages show of these incidents' reviews changes with this (for render
-    fingerprints): the bytes of each one's review file under the reports folder `out`."""
-    return digest([(int(t), file_digest(written.review_path(out, int(t)))) for t in ticket_ids])
+    fingerprints): each one's review file under the reports folder `out` (`content_digest`)."""
+    return digest([(int(t), content_digest(written.review_path(out, int(t)))) for t in ticket_ids])
 
 
 def review_states(
@@ -201,7 +202,7 @@ def review_states(
     became final, or until `now` (the snapshot's pull) while it is not (empty while the
     incident is open); review_signed: who signed off when; review_note: what changed
     since the sign-off. `out` is the reports folder (the review files are in
-    OUT/reviews), `data` the incidents' `data_digests`.
+    OUT/reviews), `data` the incidents' review_data_digests.
     """
     rows: list[tuple[int, str, object, str, str]] = []
     for ticket_id, resolved in zip(

@@ -6,6 +6,8 @@ Three caches depend on them, and a key built two ways is a silent cache miss:
 - the render state (skip a notebook whose inputs are unchanged): `digest` of the
   parts below (`config_digest`, `file_digest`, `source_digest`, `package_digest`,
   `ticket_digests`, `shared_digest`)
+and the fingerprint of what a review is about, which sign-offs and publications keep
+(`review_data_digests`).
 
 Nothing here depends on how a path was given: a config named relatively or absolutely,
 from the command line or in a kernel, gives the same keys.
@@ -31,6 +33,10 @@ if TYPE_CHECKING:
     from review.settings.config import Config
     from review.snapshot.frames import Snapshot
 
+# The subject of the comment `review publish` adds starts with this (review.delivery.publish).
+PUBLISHED_MARK = "[review-published:"
+# Copies of outgoing mail RT records beside a comment or reply: not people's actions.
+MAIL_COPIES = ("EmailRecord", "CommentEmailRecord")
 # the per-ticket frames of a snapshot and those every incident shares
 _PER_TICKET = ("tickets", "transactions", "watchers", "custom_fields", "links")
 _SHARED = ("queues", "users", "field_names")
@@ -138,3 +144,29 @@ def shared_digest(snapshot: Snapshot) -> str:
         hashes = pd.util.hash_pandas_object(frame.astype("string"), index=False)
         parts.append(f"{len(frame)}:{int(hashes.sum()):x}")
     return digest(parts)
+
+
+def review_data_digests(snapshot: Snapshot, status_field: str = "") -> pd.Series:
+    """ticket_id -> a digest of what a review is about: the ticket's rows as pulled.
+
+    Left out, so that publishing a review never makes it look changed: the ticket's
+    LastUpdated, the kit's own publication comments (subject starting `PUBLISHED_MARK`),
+    the copies of outgoing mail RT records beside them, and the review-status custom field
+    (`status_field`) with its changes.
+    """
+    tx = snapshot.transactions
+    kit = tx["type"].isin(MAIL_COPIES) | (
+        (tx["type"] == "Comment") & tx["data"].astype(str).str.startswith(PUBLISHED_MARK)
+    )
+    fields = snapshot.custom_fields
+    if status_field:
+        names = snapshot.field_names
+        ids = set(names.loc[names["field"] == status_field, "field_id"].astype(str))
+        kit |= (tx["type"] == "CustomField") & tx["field"].astype(str).isin(ids)
+        fields = fields.loc[fields["field"] != status_field]
+    tickets = snapshot.tickets.drop(columns=["last_updated"], errors="ignore")
+    return ticket_digests(
+        dataclasses.replace(
+            snapshot, tickets=tickets, transactions=tx.loc[~kit], custom_fields=fields
+        )
+    )

@@ -269,10 +269,10 @@ def test_publishing_does_not_change_the_reviewed_data(
     from datetime import UTC, datetime
 
     from review.analysis.metrics import metrics_for_snapshot
-    from review.pages.signoff import data_digests
     from review.rt.pull import Window, pull
     from review.settings.config import load_config
     from review.snapshot import load_snapshot
+    from review.snapshot.fingerprint import review_data_digests
 
     config = load_config(config_file)
     window = Window(
@@ -292,5 +292,7 @@ def test_publishing_does_not_change_the_reviewed_data(
 
     seen = after.transactions.loc[after.transactions["ticket_id"] == 13]
     assert seen["data"].str.startswith("[review-published:incident/13:").sum() == 1
-    assert data_digests(after, "Review status").equals(data_digests(before, "Review status"))
+    assert review_data_digests(after, "Review status").equals(
+        review_data_digests(before, "Review status")
+    )
     assert metrics_for_snapshot(after, config).equals(metrics_for_snapshot(before, config))

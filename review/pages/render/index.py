@@ -25,9 +25,7 @@ def write_index(out: Path, inputs: Inputs, result: BatchResult | None = None) ->
 
     failed = {Path(f.output).resolve(): f for f in (result.failures if result else ())}
     context = load_context(inputs.snapshot_dir, inputs.config_path, derived=inputs.derived)
-    frame = library.library_frame(
-        inputs.snapshot, inputs.config, context.metrics, context.findings, out
-    )
+    frame = library.library_frame(context, out)
     links, extra = _pages(out, failed, set(frame["ticket_id"].astype(int)))
     taken = local_time(inputs.snapshot.pulled_at, inputs.config) or "at an unknown time"
     head = [

@@ -22,6 +22,7 @@ from review.closeout.followups import followups_digest
 from review.context import derive_into, derived_dir, open_snapshot, registry_path
 from review.errors import ReviewError, SnapshotError
 from review.pages import written
+from review.pages.signoff import content_digest
 from review.settings.config import Config, load_config, templates_dir, with_registry
 from review.settings.months import month_of
 from review.snapshot import Snapshot
@@ -164,7 +165,7 @@ def incident_jobs(
             related,
             pulled if still_open else "",
             html,
-            file_digest(account),  # what the team wrote and saved
+            content_digest(account),  # what the team wrote and saved, status, sign-offs
         )
         month = inputs.metrics_month[ticket_id]
         jobs.append(

@@ -36,6 +36,7 @@ from review.pages.display import Prose as Prose
 from review.pages.display import notebook_setup as notebook_setup
 from review.pages.display import safe_table as safe_table
 from review.pages.reports.common import clock_definitions, definitions_table
+from review.pages.signoff import status_lines
 from review.pages.written import load as load_written
 from review.pages.written import team_moments
 from review.settings.config import Config
@@ -71,6 +72,11 @@ class IncidentReview:
     differences: pd.DataFrame = field(default_factory=pd.DataFrame)  # checklist vs findings
     clocks: pd.DataFrame = field(default_factory=pd.DataFrame)  # wall-clock and business hours
     pulled_at: pd.Timestamp | None = None
+    status: list[str] = field(default_factory=list)  # the review's status (review.pages.signoff)
+
+    def review_status(self) -> Prose:
+        """The review's status, its sign-offs and what changed since (review signoff)."""
+        return Prose(*self.status)
 
     def what_happened(self) -> Prose:
         """The first screen: what happened, in sentences from the evidence."""
@@ -254,7 +260,14 @@ def incident_review_data(
         differences=differences(checklist, findings),
         clocks=clock_definitions(config),
         pulled_at=snapshot.pulled_at,
+        status=status_lines(account, _review_data(context.review_data, ticket_id)),
     )
+
+
+def _review_data(frame: pd.DataFrame, ticket_id: int) -> str | None:
+    """The incident's review_data_digests entry (None: not known)."""
+    found = frame.loc[frame["ticket_id"] == ticket_id, "data"]
+    return str(found.iloc[0]) if len(found) else None
 
 
 def _timeline_end(row: dict[str, Any], events: pd.DataFrame, snapshot: Snapshot) -> pd.Timestamp:
