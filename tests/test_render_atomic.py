@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow  # runs notebooks, kernels, JupyterLab or a browse
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTIAL = b'{"cells": [{"cell_type": "code", "source": "rev'
-RENDERED = b'{"nbformat": 4, "cells": []}'
+RENDERED = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
 FULL = f"OSError: [Errno {errno.ENOSPC}] {os.strerror(errno.ENOSPC)}"
 
 
