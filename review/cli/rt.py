@@ -276,6 +276,7 @@ def pull(
     """
     from datetime import UTC
 
+    from review.closeout.followups import fetch_followups
     from review.rt.client import RTClient, connection_from
     from review.rt.pull import History, Window
     from review.rt.pull import pull as run_pull
@@ -298,7 +299,7 @@ def pull(
     with RTClient(connection_from(config.rt)) as client:
         report = run_pull(
             client, window, target, history=cast(History, history), full=full,
-            followup_queue=config.followups.queue,
+            followup_queue=config.followups.queue, fetch_followups=fetch_followups,
         )  # fmt: skip
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)

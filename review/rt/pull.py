@@ -138,6 +138,14 @@ class PullReport:
     warnings: list[str] = field(default_factory=list)
 
 
+Followups = Callable[[RTClient, str], list[dict[str, Any]]]  # the tagged tickets of a queue
+HIDDEN = (
+    "RT hid some transactions of the pulled tickets from this account, most likely "
+    "comments (it lacks ShowTicketComments or ShowOutgoingEmail): comment counts and "
+    "response metrics will be low; grant those rights and pull again with --full"
+)
+
+
 def pull(
     client: RTClient,
     window: Window,
@@ -147,10 +155,13 @@ def pull(
     full: bool = False,
     progress: bool | None = None,
     followup_queue: str | None = None,
+    fetch_followups: Followups | None = None,
 ) -> PullReport:
     """Pull ``window`` from RT into ``snapshot``, incrementally when it holds the same query.
 
-    With ``followup_queue``, the follow-up tickets of that queue are taken whole each time
+    With ``followup_queue`` and ``fetch_followups`` (its search for tagged tickets:
+    review.closeout.followups.fetch_followups, given by the caller so that the RT layer
+    needs nothing above it), the follow-up tickets of that queue are taken whole each time
     (one search) into the snapshot's followups.jsonl.
     """
     started = datetime.now(UTC).replace(microsecond=0)
@@ -162,75 +173,28 @@ def pull(
         ThreadPoolExecutor(max_workers=1) as side,
     ):
         client.notify = _retry_notice(bar, show, client.conn.url)
-        queue_ids = _check_queues(client, window.queues)
-        queue_names = {v: k for k, v in queue_ids.items()}
+        queue_names = {v: k for k, v in _check_queues(client, window.queues).items()}
         on_page = _advance(bar)
         early = None
         if previous is None and history != "per-ticket":
             # The window's history does not depend on the ticket search: read both at once.
             early = side.submit(_bulk, client, [window.transaction_sql()], on_page)
-        if previous is None:
-            tickets = _search_tickets(client, window.ticket_sql(), on_page)
-            # created outside the search's dates, a ticket matched as closed in the window
-            known = {t["id"] for t in tickets if not _created_near(t, window)}
-            closed = closed_ids(client, window, tickets, queue_names, on_page, known)
-            tickets = [t for t in tickets if window.holds(t, queue_names, closed)]
-            keep: dict[int, dict[str, Any]] = {t["id"]: t for t in tickets}
-            old_transactions: list[dict[str, Any]] = []
-            old_queues: list[dict[str, Any]] = []
-            old_users: list[dict[str, Any]] = []
-            changed_ids = set(keep)
-            since_seconds = 0
-            mode: Literal["full", "incremental", "unchanged"] = "full"
-        else:
-            since_seconds = int((started - (previous.pulled_at - MARGIN)).total_seconds())
-            changed = _search_tickets(
-                client, f"LastUpdated > '-{max(since_seconds, 1)} seconds'", on_page
-            )
-            keep = {t["id"]: t for t in previous.tickets}
-            changed_ids = {t["id"] for t in changed}
-            closed = closed_ids(client, window, changed, queue_names, on_page)
-            for ticket in changed:
-                keep.pop(ticket["id"], None)
-                if window.holds(ticket, queue_names, closed):
-                    keep[ticket["id"]] = ticket
-            old_transactions = [
-                t for t in previous.transactions if int(t["ObjectId"]) not in changed_ids
-            ]
-            old_queues, old_users = previous.queues, previous.users
-            mode = "incremental" if changed else "unchanged"
-        wanted = sorted(i for i in changed_ids if i in keep)
-        fetched, how, hidden, sees_all = _transactions(client, wanted, history, on_page, early)
-        if previous is not None and wanted:
-            for gone in _merged_away(client, fetched, wanted, how, since_seconds):
-                keep.pop(gone, None)
-                old_transactions = [t for t in old_transactions if int(t["ObjectId"]) != gone]
+        got = (
+            _select_window(client, window, queue_names, on_page)
+            if previous is None
+            else _select_changes(client, window, previous, started, queue_names, on_page)
+        )
+        read = _read_histories(client, got, history, on_page, early, previous is not None)
     transactions = sorted(
-        old_transactions + [t for t in fetched if int(t["ObjectId"]) in keep],
+        got.transactions + [t for t in read.fetched if int(t["ObjectId"]) in got.keep],
         key=lambda t: int(t["id"]),
     )
-    tickets = [keep[i] for i in sorted(keep)]
-    queues, users = _referenced(client, tickets, transactions, old_queues, old_users)
-    warnings = []
-    if hidden or (not sees_all and _gaps_hidden(client, transactions, wanted)):
-        warnings.append(
-            "RT hid some transactions of the pulled tickets from this account, most likely "
-            "comments (it lacks ShowTicketComments or ShowOutgoingEmail): comment counts and "
-            "response metrics will be low; grant those rights and pull again with --full"
-        )
+    tickets = [got.keep[i] for i in sorted(got.keep)]
+    queues, users = _referenced(client, tickets, transactions, got.queues, got.users)
+    warnings = [HIDDEN] if read.hides(client, transactions) else []
     followups = None
-    if followup_queue:
-        from review.closeout.followups import fetch_followups
-
-        # an empty search cannot tell "no follow-ups" from "a queue this account cannot see"
-        if client.status(f"queue/{quote(followup_queue, safe='')}") == 200:
-            followups = fetch_followups(client, followup_queue)
-        else:
-            warnings.append(
-                f"the follow-up queue '{followup_queue}' does not exist or this account may not "
-                "see it (SeeQueue, ShowTicket): the snapshot holds no follow-ups "
-                "([followups] queue)"
-            )
+    if followup_queue and fetch_followups is not None:
+        followups = _followups(client, followup_queue, fetch_followups, warnings)
     _write(
         snapshot, tickets, transactions, queues, users, client.conn.url, window, started,
         followups,
@@ -238,15 +202,112 @@ def pull(
     for warning in warnings:
         log.warning(warning)
     return PullReport(
-        snapshot=snapshot,
-        mode=mode,
-        history=how,
-        tickets=len(tickets),
-        transactions=len(transactions),
-        changed=len(wanted),
-        requests=client.requests,
-        warnings=warnings,
+        snapshot, got.mode, read.how, len(tickets), len(transactions), len(read.wanted),
+        client.requests, warnings,
+    )  # fmt: skip
+
+
+@dataclass
+class _Selection:
+    """What a pull keeps before it reads histories: the tickets (`keep`, by id), those whose
+    history it reads (`changed_ids`), what it keeps of the previous snapshot (transactions,
+    queues, users) and how far back it asked RT for changes (`since_seconds`)."""
+
+    keep: dict[int, dict[str, Any]]
+    changed_ids: set[int]
+    transactions: list[dict[str, Any]]
+    queues: list[dict[str, Any]]
+    users: list[dict[str, Any]]
+    since_seconds: int
+    mode: Literal["full", "incremental", "unchanged"]
+
+
+def _select_window(
+    client: RTClient, window: Window, queue_names: dict[str, str], on_page: Callable[[Page], None]
+) -> _Selection:
+    """A full pull: every ticket of the window, each history to read."""
+    tickets = _search_tickets(client, window.ticket_sql(), on_page)
+    # created outside the search's dates, a ticket matched as closed in the window
+    known = {t["id"] for t in tickets if not _created_near(t, window)}
+    closed = closed_ids(client, window, tickets, queue_names, on_page, known)
+    keep = {t["id"]: t for t in tickets if window.holds(t, queue_names, closed)}
+    return _Selection(keep, set(keep), [], [], [], 0, "full")
+
+
+def _select_changes(
+    client: RTClient,
+    window: Window,
+    previous: _Previous,
+    started: datetime,
+    queue_names: dict[str, str],
+    on_page: Callable[[Page], None],
+) -> _Selection:
+    """An incremental pull: the previous snapshot's tickets, with those RT changed since (a
+    margin before) its pull taken again, or dropped when they left the window."""
+    since_seconds = int((started - (previous.pulled_at - MARGIN)).total_seconds())
+    changed = _search_tickets(client, f"LastUpdated > '-{max(since_seconds, 1)} seconds'", on_page)
+    keep = {t["id"]: t for t in previous.tickets}
+    changed_ids = {t["id"] for t in changed}
+    closed = closed_ids(client, window, changed, queue_names, on_page)
+    for ticket in changed:
+        keep.pop(ticket["id"], None)
+        if window.holds(ticket, queue_names, closed):
+            keep[ticket["id"]] = ticket
+    kept = [t for t in previous.transactions if int(t["ObjectId"]) not in changed_ids]
+    mode: Literal["incremental", "unchanged"] = "incremental" if changed else "unchanged"
+    return _Selection(keep, changed_ids, kept, previous.queues, previous.users, since_seconds, mode)
+
+
+@dataclass
+class _Histories:
+    """The histories a pull read: of the tickets `wanted`, how (bulk or per ticket), and
+    whether RT hid some of them from the account."""
+
+    fetched: list[dict[str, Any]]
+    how: Literal["bulk", "per-ticket"]
+    hidden: bool
+    sees_all: bool
+    wanted: list[int]
+
+    def hides(self, client: RTClient, transactions: list[dict[str, Any]]) -> bool:
+        """Whether RT kept transactions of the pulled tickets from this account."""
+        return self.hidden or (
+            not self.sees_all and _gaps_hidden(client, transactions, self.wanted)
+        )
+
+
+def _read_histories(
+    client: RTClient,
+    got: _Selection,
+    history: History,
+    on_page: Callable[[Page], None],
+    early: Future[Bulk] | None,
+    incremental: bool,
+) -> _Histories:
+    """The histories of the selected tickets that changed; an incremental pull also drops a
+    ticket merged away since (and its kept transactions) from `got`."""
+    wanted = sorted(i for i in got.changed_ids if i in got.keep)
+    fetched, how, hidden, sees_all = _transactions(client, wanted, history, on_page, early)
+    if incremental and wanted:
+        for gone in _merged_away(client, fetched, wanted, how, got.since_seconds):
+            got.keep.pop(gone, None)
+            got.transactions = [t for t in got.transactions if int(t["ObjectId"]) != gone]
+    return _Histories(fetched, how, hidden, sees_all, wanted)
+
+
+def _followups(
+    client: RTClient, queue: str, fetch: Followups, warnings: list[str]
+) -> list[dict[str, Any]] | None:
+    """The follow-up queue's tagged tickets, or None (and a warning) when it cannot be seen."""
+    # an empty search cannot tell "no follow-ups" from "a queue this account cannot see"
+    if client.status(f"queue/{quote(queue, safe='')}") == 200:
+        return fetch(client, queue)
+    warnings.append(
+        f"the follow-up queue '{queue}' does not exist or this account may not "
+        "see it (SeeQueue, ShowTicket): the snapshot holds no follow-ups "
+        "([followups] queue)"
     )
+    return None
 
 
 def _write(
