@@ -401,9 +401,19 @@ def test_the_monthly_report_carries_the_statistics_and_draws_their_intervals() -
     )
     assert words.loc["time to resolve", "sentence"].endswith(")")
     assert "from September" in words.loc["time to resolve", "sentence"]
-    assert list(report.stats_table.columns) == [
-        *COLUMNS, "ratio_geomean", "ratio_ci_low", "ratio_ci_high", "mdc_pct", "intervals_withheld"
+    table = report.stats_table
+    assert list(table.columns) == [
+        "month", "metric", "clock", "n", "median h (95% interval)", "p90 h (95% interval)",
+        "change in median h (95% interval)", "verdict", "ratio of geometric means (95% interval)",
+        "detectable change", "interval not shown because",
     ]  # fmt: skip
+    stats = report.month_stats
+    row = table.index[(stats["month"] == "2026-10") & (stats["metric"] == "time_to_resolve")][0]
+    one = stats.loc[row]
+    median = f"{one['median_h']:.2f} ({one['median_ci_low']:.2f}\u2013{one['median_ci_high']:.2f})"
+    assert table.loc[row, "median h (95% interval)"] == median
+    assert table.loc[row, "p90 h (95% interval)"] == f"{one['p90_h']:.2f}"  # n=20 < 36: withheld
+    assert "needs 36" in table.loc[row, "interval not shown because"]
     definitions = report.definitions.set_index("term")["definition"]
     method = definitions["intervals, change and verdict"]
     assert "order statistics" in method and "Welch" in method and "geometric mean" in method

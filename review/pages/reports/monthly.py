@@ -134,23 +134,33 @@ class MonthlyReport:
 
     @property
     def stats_table(self) -> pd.DataFrame:
-        """`review stats`'s rows for the report's months (hours rounded): the stable columns,
-        the ratio of geometric means the verdict is about, the smallest detectable change,
-        and why an interval is not shown."""
-        from review.analysis.stats import COLUMNS
-
-        shown = [*COLUMNS, "ratio_geomean", "ratio_ci_low", "ratio_ci_high", "mdc_pct"]
-        table = self.month_stats[shown]
-        numbers = [c for c in shown[4:] if c not in ("verdict",)]
-        table = table.astype({c: float for c in numbers}).round({c: 2 for c in numbers})
-        reasons = self.month_stats[["median_ci_withheld", "p90_ci_withheld", "change_ci_withheld"]]
+        """`review stats`'s rows for the report's months, for people: each figure with its 95%
+        interval in one cell (hours, 2 decimals), the verdict, the ratio of geometric means it
+        is about, the smallest detectable change, and why an interval is not shown. Narrow
+        enough for a page; `review stats --format csv` has every column apart."""
+        stats = self.month_stats
+        reasons = stats[["median_ci_withheld", "p90_ci_withheld", "change_ci_withheld"]]
         withheld = reasons.apply(lambda r: "; ".join(dict.fromkeys(v for v in r if v)), axis=1)
         clocks = {"wall": "wall-clock", "business": "business hours"}
-        return table.assign(
-            metric=table["metric"].map({k: m.label for k, m in DURATIONS.items()}),
-            clock=table["clock"].map(clocks),
-            mdc_pct=table["mdc_pct"].round(0),
-            intervals_withheld=withheld,
+        detectable = _number(stats["mdc_pct"], 0)
+        return pd.DataFrame(
+            {
+                "month": stats["month"],
+                "metric": stats["metric"].map({k: m.label for k, m in DURATIONS.items()}),
+                "clock": stats["clock"].map(clocks),
+                "n": stats["n"],
+                "median h (95% interval)": _with_interval(stats, "median_h", "median_ci"),
+                "p90 h (95% interval)": _with_interval(stats, "p90_h", "p90_ci"),
+                "change in median h (95% interval)": _with_interval(
+                    stats, "change_median_h", "change_ci"
+                ),
+                "verdict": stats["verdict"],
+                "ratio of geometric means (95% interval)": _with_interval(
+                    stats, "ratio_geomean", "ratio_ci", digits=2
+                ),
+                "detectable change": detectable.where(detectable == "", detectable + "%"),
+                "interval not shown because": withheld,
+            }
         )
 
     def incident_links(self) -> Any:
@@ -160,6 +170,23 @@ class MonthlyReport:
             links={"ticket": "incident-{}.html"},
             empty=f"No incidents opened in {self.month}.",
         )
+
+
+def _number(values: pd.Series, digits: int) -> pd.Series:
+    """Numbers as text rounded to `digits`, empty where there is none."""
+    numbers = pd.to_numeric(values, errors="coerce").astype(float)
+    text = numbers.map(lambda v: f"{v:.{digits}f}")
+    return text.where(numbers.notna(), "")
+
+
+def _with_interval(stats: pd.DataFrame, value: str, interval: str, digits: int = 2) -> pd.Series:
+    """'12.50 (8.00-20.00)': a figure and its interval in one cell; the figure alone where
+    the interval is withheld, empty where there is no figure."""
+    figure = _number(stats[value], digits)
+    low = _number(stats[f"{interval}_low"], digits)
+    high = _number(stats[f"{interval}_high"], digits)
+    both = (low != "") & (high != "")
+    return figure.where(~both | (figure == ""), figure + " (" + low + "\u2013" + high + ")")
 
 
 def duration_statistics(metrics: pd.DataFrame, config: Config) -> pd.DataFrame:
