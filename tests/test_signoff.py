@@ -215,3 +215,59 @@ def test_a_publication_record_does_not_change_the_pages_fingerprint(tmp_path: Pa
     assert signoff.content_digest(path) != before
     path.write_text("{broken")
     assert signoff.content_digest(path) not in ("", before)
+
+
+def test_the_monthly_and_support_reports_show_each_reviews_state(tmp_path: Path) -> None:
+    from review.pages.reports import monthly_report_data, support_gaps_data
+
+    reports = tmp_path / "reports"
+    final = WrittenReview(
+        ticket_id=43,
+        status="final",
+        status_at="2026-10-04T15:30:00Z",
+        signoffs=(
+            written.SignOff("service owner", "Wendy", "2026-10-03T00:00:00Z"),
+            written.SignOff("business owner", "Lee", "2026-10-03T00:00:00Z"),
+        ),
+    )
+    written.save(written.review_path(reports, 43), final)
+    written.save(written.review_path(reports, 54), WrittenReview(ticket_id=54))
+
+    listed = monthly_report_data(None, "2026-10", reports=reports).incident_list
+    shown = listed.set_index("ticket")[["review", "signed off"]]
+    # by hand: 43 resolved 10-01 15:30 UTC, final 10-04 15:30: 3 days; 44 resolved 10-05 14:30,
+    # nothing written by the pull (11-01 06:00): 26 days; 54 resolved 10-20 15:00: 11 days
+    assert shown.loc[43].tolist() == [
+        "final after 3 days", "service owner Wendy 2026-10-03; business owner Lee 2026-10-03",
+    ]  # fmt: skip
+    assert shown.loc[44].tolist() == ["missing, waited 26 days", ""]
+    assert shown.loc[54].tolist() == ["draft, waited 11 days", ""]
+
+    gaps = support_gaps_data(None, reports=reports)
+    assert gaps.review_states[54] == "draft, waited 11 days"
+    page = gaps.services()._repr_html_()
+    assert ">#54</a> <small>(review draft, waited 11 days)</small>" in page
+
+
+def test_a_reports_fingerprint_follows_its_incidents_reviews(tmp_path: Path) -> None:
+    from review.pages import render as rendering
+
+    out = tmp_path / "reports"
+    inputs = rendering.load_inputs(sample_snapshot(), None)
+
+    def prints() -> tuple[str, str]:
+        return (
+            rendering.monthly_job(inputs, "2026-10", out).fingerprint,
+            rendering.support_job(inputs, out, today="2026-11-30").fingerprint,
+        )
+
+    before = prints()
+    path = written.review_path(out, 54)
+    written.save(path, WrittenReview(ticket_id=54))
+    drafted = prints()
+    assert drafted[0] != before[0] and drafted[1] != before[1]
+    written.update(path, 54, lambda r: dataclasses.replace(r, extra={"published": [{"c": 1}]}))
+    assert prints() == drafted  # what was published is RT's, not the page's
+    written.save(written.review_path(out, 10), WrittenReview(ticket_id=10))  # August's
+    august = prints()
+    assert august[0] == drafted[0] and august[1] != drafted[1]

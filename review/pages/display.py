@@ -419,12 +419,14 @@ class ServiceGaps:
         findings: pd.DataFrame,
         review_pages: dict[int, str],
         followup_links: dict[str, str] | None = None,
+        review_states: dict[int, str] | None = None,
     ) -> None:
         self.table = visible_frame(table)
         self.registry = visible_frame(registry)
         self.findings = visible_frame(findings)
         self.review_pages = review_pages
         self.followup_links = followup_links or {}
+        self.review_states = review_states or {}  # ticket -> its review's status in words
 
     def __repr__(self) -> str:
         return "\n".join(
@@ -435,9 +437,11 @@ class ServiceGaps:
     def _incident(self, ticket: Any) -> str:
         number = int(ticket)
         page = self.review_pages.get(number)
+        state = self.review_states.get(number)
+        said = f" <small>(review {html.escape(visible(state))})</small>" if state else ""
         if not page:
-            return f"#{number}"
-        return f'<a href="{html.escape(page, quote=True)}">#{number}</a>'
+            return f"#{number}{said}"
+        return f'<a href="{html.escape(page, quote=True)}">#{number}</a>{said}'
 
     def _registry(self, service: str) -> str:
         entry = self.registry.loc[self.registry["service"] == service]

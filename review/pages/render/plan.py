@@ -22,7 +22,7 @@ from review.closeout.followups import followups_digest
 from review.context import derive_into, derived_dir, open_snapshot, registry_path
 from review.errors import ReviewError, SnapshotError
 from review.pages import written
-from review.pages.signoff import content_digest
+from review.pages.signoff import content_digest, review_files_digest
 from review.settings.config import Config, load_config, templates_dir, with_registry
 from review.settings.months import month_of
 from review.snapshot import Snapshot
@@ -201,12 +201,13 @@ def monthly_job(inputs: Inputs, month: str, out: Path, compare: int = 3) -> Job:
         str(inputs.snapshot.coverage),  # its banner and "not covered" months
         str(inputs.snapshot.pulled_at),  # time so far of incidents still open
         [(t, inputs.tickets[t]) for t in ids],
+        review_files_digest(out, month_ticket_ids(inputs, month)),  # its incidents' reviews
     )
     return Job(
         name=f"monthly report {month}",
         template=template_path(MONTHLY_TEMPLATE),
         output=out / month / "monthly.ipynb",
-        parameters=_parameters(inputs, month=month),
+        parameters=_parameters(inputs, month=month, reports_dir=str(out.absolute())),
         fingerprint=fingerprint,
         html=True,
     )
@@ -231,6 +232,7 @@ def support_job(
         sorted(inputs.tickets.items()),
         today or time.strftime("%Y-%m-%d"),  # "how long the gap has stood" counts to today
         file_digest(registry) if registry else "",
+        review_files_digest(out, inputs.tickets.index),  # each incident's review status
     )
     return Job(
         name="support-gap report",
@@ -242,6 +244,7 @@ def support_job(
             since=since,
             today=today,
             registry=str(registry.resolve()) if registry else None,
+            reports_dir=str(out.absolute()),
         ),
         fingerprint=fingerprint,
         html=True,

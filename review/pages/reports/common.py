@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 
 from review.analysis.metrics import REPORT_ORDER, definitions
 from review.closeout.gaps import support_gaps
 from review.closeout.registry import load_registry
-from review.context import Context
+from review.context import Context, PathLike
 from review.errors import ReviewError
 from review.pages.display import Prose as Prose
 from review.pages.display import business_hours_text, local_time
@@ -118,3 +119,39 @@ def require_covered(snapshot: Snapshot, month: str, config: Config, compare: int
         f"{pull_command(snapshot, [*previous_months(month, compare), month], config)}; "
         "or pass --partial to render it anyway, marked as partial"
     )
+
+
+def reports_folder(reports: PathLike | None, config: Config) -> Path:
+    """A notebook's `reports` parameter (the folder the review files are under) as a path:
+    relative from the project directory, as the other parameters; None: the config's."""
+    from pathlib import Path
+
+    from review.settings.config import project_dir
+
+    path = Path(reports).expanduser() if reports else config.paths.reports
+    return path if path.is_absolute() else project_dir() / path
+
+
+def review_states(context: Context, reports: Path, ticket_ids: pd.Series) -> pd.DataFrame:
+    """The review state of these incidents (review.pages.signoff.review_states), by ticket."""
+    from review.pages.signoff import review_states as states
+
+    metrics = context.metrics.loc[context.metrics["ticket_id"].isin(ticket_ids)]
+    data = context.review_data.set_index("ticket_id")["data"]
+    return states(
+        metrics[["ticket_id", "resolved_at"]], reports, data, context.snapshot.pulled_at
+    ).set_index("ticket_id")
+
+
+def review_words(states: pd.DataFrame) -> pd.Series:
+    """Each incident's review in a few words: 'missing, waited 12 days', 'final after 3 days'."""
+    words = []
+    for review, waited, note in states[["review", "review_waited_days", "review_note"]].itertuples(
+        index=False
+    ):
+        text = str(review)
+        if not pd.isna(waited):
+            days = f"{int(waited)} day{'s' if int(waited) != 1 else ''}"
+            text += f" after {days}" if review == "final" else f", waited {days}"
+        words.append(f"{text} ({note})" if note else text)
+    return pd.Series(words, index=states.index, dtype="object")

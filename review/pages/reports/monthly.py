@@ -32,7 +32,14 @@ from review.pages.display import (
 from review.pages.display import Prose as Prose
 from review.pages.display import notebook_setup as notebook_setup
 from review.pages.display import safe_table as safe_table
-from review.pages.reports.common import coverage_text, definitions_table, month_coverage
+from review.pages.reports.common import (
+    coverage_text,
+    definitions_table,
+    month_coverage,
+    reports_folder,
+    review_states,
+    review_words,
+)
 from review.settings.config import Config
 from review.settings.months import month_of, previous_months, resolve_month
 from review.snapshot import Snapshot
@@ -227,8 +234,10 @@ def monthly_report_data(
     config_path: PathLike | None = None,
     compare: int = 3,
     derived: PathLike | None = None,
+    reports: PathLike | None = None,
 ) -> MonthlyReport:
-    """The month's incidents (opened in the month, local time) against the months before."""
+    """The month's incidents (opened in the month, local time) against the months before
+    (`reports`: the folder the review files are under, for each incident's review status)."""
     month = resolve_month(month)
     snapshot_dir, config_path = parameter_paths(snapshot_dir, config_path)
     context = load_context(snapshot_dir, config_path, derived=derived)
@@ -300,6 +309,9 @@ def monthly_report_data(
             "findings": current["ticket_id"].map(per_ticket).fillna(0).astype(int),
         }
     )
+    states = review_states(context, reports_folder(reports, config), current["ticket_id"])
+    incident_list["review"] = current["ticket_id"].map(review_words(states)).to_numpy()
+    incident_list["signed off"] = current["ticket_id"].map(states["review_signed"]).to_numpy()
     return MonthlyReport(
         month=month,
         incidents=current,

@@ -18,7 +18,13 @@ from review.pages.display import Note, PageHeader, ServiceGaps, Table, parameter
 from review.pages.display import Prose as Prose
 from review.pages.display import notebook_setup as notebook_setup
 from review.pages.display import safe_table as safe_table
-from review.pages.reports.common import registry_frame, support_gaps_table
+from review.pages.reports.common import (
+    registry_frame,
+    reports_folder,
+    review_states,
+    review_words,
+    support_gaps_table,
+)
 from review.settings.config import Config, project_dir
 from review.settings.months import month_of, parse_date
 
@@ -39,6 +45,7 @@ class SupportGapsReport:
     # services whose incidents recur (review.closeout.recurrence), with or without findings
     recurring: pd.DataFrame = field(default_factory=pd.DataFrame)
     review_pages: dict[int, str] = field(default_factory=dict)  # ticket -> its review's page
+    review_states: dict[int, str] = field(default_factory=dict)  # ticket -> its review, in words
 
     def header(self) -> PageHeader:
         """The page's title, with a link to the index."""
@@ -66,8 +73,9 @@ class SupportGapsReport:
     def services(self) -> ServiceGaps:
         """Each service in the same order: its registry entry and its findings by rule."""
         return ServiceGaps(
-            self.table, self.registry, self.findings, self.review_pages, self.followup_links
-        )
+            self.table, self.registry, self.findings, self.review_pages, self.followup_links,
+            self.review_states,
+        )  # fmt: skip
 
     @property
     def summary(self) -> str:
@@ -94,11 +102,13 @@ def support_gaps_data(
     today: str | date | None = None,
     registry: PathLike | None = None,
     derived: PathLike | None = None,
+    reports: PathLike | None = None,
 ) -> SupportGapsReport:
     """`review support-gaps` as a report: the per-service table, the findings behind it.
 
     `today` is the day gap ages count to (default: today); `registry` replaces the config's
-    service registry."""
+    service registry; `reports` is the folder the review files are under (each incident's
+    review status beside it)."""
     since_date = parse_date(since, "since")
     today_date = parse_date(today, "today")
     snapshot_dir, config_path = parameter_paths(snapshot_dir, config_path)
@@ -118,6 +128,8 @@ def support_gaps_data(
         else pd.DataFrame()
     )
     table = support_gaps_table(context, since_date, today_date)
+    folder = reports_folder(reports, context.config)
+    states = review_states(context, folder, findings["ticket_id"])
     rules = [c for c in table.columns if c in RULES]
     found = recurrence.opened_since(context.recurrences, since_date)
     table = recurrence.with_recurrence_counts(table, found)
@@ -139,6 +151,9 @@ def support_gaps_data(
         ),
         followup_links=followup_links(context.snapshot),
         review_pages=review_pages(context.metrics, context.config),
+        review_states=dict(
+            zip(states.index.astype("int64").tolist(), review_words(states).tolist(), strict=True)
+        ),
     )
 
 
