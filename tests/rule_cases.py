@@ -9,6 +9,7 @@ own file and edits no shared list.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -76,9 +77,12 @@ def case_files() -> list[str]:
     return sorted(p.stem for p in CASES.glob("*.yaml"))
 
 
-def sample_total(rules: list[str]) -> int:
-    """How many findings the sample holds, summed over `rules`' case files."""
-    return sum(len(rule_cases(r).sample_tickets) for r in rules)
+def sample_total(rules: list[str], tickets: Collection[int] | None = None) -> int:
+    """How many findings the sample holds, summed over `rules`' case files (on `tickets`
+    only, when given)."""
+    return sum(
+        1 for r in rules for t in rule_cases(r).sample_tickets if tickets is None or t in tickets
+    )
 
 
 def audit(directory: Path, config: Config, registry: Registry) -> pd.DataFrame:

@@ -33,7 +33,7 @@ from review.errors import ConfigError
 from review.settings.config import Config, load_config, source_dir
 from review.snapshot import Snapshot, load_snapshot, read_jsonl, write_snapshot
 from tests.evidence import entry
-from tests.rule_cases import audit, sample_total
+from tests.rule_cases import audit, rule_cases, sample_total
 
 FIXTURES = Path(__file__).parent / "fixtures" / "gaps"
 REG = entry(FIXTURES / "services.yaml", "beta", "tests/fixtures/gaps/services.yaml")
@@ -42,6 +42,17 @@ SERVICES = {
     2: "beta", 4: "alpha", 5: "gamma", 7: "beta", 9: "alpha", 10: "alpha", 11: "alpha", 13: "alpha",
 }  # fmt: skip
 CLEAN = {1, 3, 6, 8, 12}  # by the book: every rule stays silent
+
+
+def fixture_findings(service: str, tickets: set[int] | None = None) -> int:
+    """How many findings the rules' cases (tests/rules/) give `service`'s incidents on the
+    fixture (only `tickets`, when given)."""
+    return sum(
+        1
+        for rule in RULES
+        for f in rule_cases(rule).fixture
+        if SERVICES[f.ticket] == service and (tickets is None or f.ticket in tickets)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +194,7 @@ def test_support_gaps_per_service_worst_first(
     assert list(table["service"]) == ["beta", "gamma", "alpha"]  # beta: more findings
     rows = table.set_index("service")
     assert rows.loc["beta", "incidents"] == 2  # ticket 2 by its field, ticket 7 by dev-storage
-    assert rows.loc["beta", "findings"] == 9
+    assert rows.loc["beta", "findings"] == fixture_findings("beta")
     assert rows.loc["beta", "ad-hoc-support-team"] == 2
     assert rows.loc["beta", "missed-daily-update"] == 1
     assert rows.loc["beta", "worst_severity"] == "high"
@@ -193,10 +204,10 @@ def test_support_gaps_per_service_worst_first(
     assert rows.loc["beta", "last_reviewed"] == "2025-01-10"
     assert bool(rows.loc["beta", "review_overdue"]) is True
     assert rows.loc["gamma", "support_assignment"] == "unregistered"
-    assert rows.loc["gamma", "findings"] == 6
+    assert rows.loc["gamma", "findings"] == fixture_findings("gamma")
     assert bool(rows.loc["gamma", "review_overdue"]) is True
     assert rows.loc["alpha", "incidents"] == 10
-    assert rows.loc["alpha", "findings"] == 10
+    assert rows.loc["alpha", "findings"] == fixture_findings("alpha")
     assert rows.loc["alpha", "worst_severity"] == "high"
     assert rows.loc["alpha", "last_incident"] == "2026-09-25"
     assert rows.loc["alpha", "gap_since"] == "2026-09-14"
@@ -209,7 +220,7 @@ def test_support_gaps_since_counts_only_later_incidents(
 ) -> None:
     rows = _summary(snapshot_dir, config, registry, since="2026-09-16").set_index("service")
     assert rows.loc["beta", "incidents"] == 1  # ticket 7 only
-    assert rows.loc["beta", "findings"] == 3
+    assert rows.loc["beta", "findings"] == fixture_findings("beta", {7})
     assert rows.loc["beta", "gap_since"] == "2026-09-16"
     assert "gamma" not in rows.index  # known only from its incident of 2026-09-15
     assert rows.loc["alpha", "incidents"] == 7

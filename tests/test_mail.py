@@ -12,14 +12,18 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
 from review.cli import main
+from review.closeout.rules import RULES
 from review.settings.config import source_dir
 from scenarios.replay import free_port
 from tests.evidence import line_of
+from tests.metric_cases import metric_cases
+from tests.rule_cases import sample_total
 
 SECRET = "Smtp-Secret-42"
 REGISTRY = source_dir("data") / "services.yaml"  # the default registry the reminders name
@@ -289,6 +293,13 @@ def test_remind_mails_one_digest_per_owner(
 
 
 @pytest.mark.slow
+def october_findings() -> int:
+    """The sample's findings (the rules' cases) on incidents opened in October, New York time."""
+    opened = metric_cases("opened_at")["sample"]
+    month = {t: pd.Timestamp(at).tz_convert("America/New_York").month for t, at in opened.items()}
+    return sample_total(list(RULES), [t for t, m in month.items() if m == 10])
+
+
 def test_monthly_report_mail_carries_its_summary(
     smtp: tuple[Inbox, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -310,7 +321,8 @@ def test_monthly_report_mail_carries_its_summary(
     text = next(alternative.iter_parts()).get_content().replace("\r\n", "\n")
     assert text.startswith(
         "Monthly report 2026-10: 20 incident(s) opened in the month (America/New_York), "
-        "20 resolved and 0 still open at the pull (2026-11-01 01:00 EST); 54 close-out "
+        "20 resolved and 0 still open at the pull (2026-11-01 01:00 EST); "
+        f"{october_findings()} close-out "
         "finding(s); 2 recurrence(s) of an earlier incident. Compared with 2026-07, 2026-08, "
         "2026-09.\n"
     )
