@@ -211,3 +211,18 @@ def test_the_review_data_reads_the_teams_moments(tmp_path: Path) -> None:
 
     assert review.team_moments == [(252, "Diagnosis: the SSO assertion is rejected")]
     assert "Diagnosis: the SSO assertion is rejected" in repr(review.key_moments())
+
+
+def test_local_times_for_a_whole_column_match_one_at_a_time() -> None:
+    from review.pages.display import local_time, local_times
+    from review.settings.config import load_config
+
+    config = load_config(None)
+    # summer, missing, winter, and the hour 01:00-02:00 that happens twice on 2026-11-01
+    moments = pd.Series(pd.to_datetime(["2026-08-10T13:30Z", None, "2026-12-01T13:30Z",
+                                        "2026-11-01T05:30Z", "2026-11-01T06:30Z"], utc=True))  # fmt: skip
+    assert local_times(moments, config).tolist() == [
+        "2026-08-10 09:30 EDT", "", "2026-12-01 08:30 EST", "2026-11-01 01:30 EDT",
+        "2026-11-01 01:30 EST",
+    ]  # fmt: skip
+    assert local_times(moments, config).tolist() == [local_time(m, config) for m in moments]

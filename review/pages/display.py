@@ -397,6 +397,19 @@ def local_time(moment: Any, config: Config) -> str:
     return stamp.strftime("%Y-%m-%d %H:%M %Z")
 
 
+def local_times(moments: pd.Series, config: Config) -> pd.Series:
+    """`local_time` for a whole column at once (empty where missing). The zone's
+    abbreviation is looked up once per UTC offset (strftime's %Z per row is slow)."""
+    utc = pd.to_datetime(pd.Series(moments), utc=True)
+    local = utc.dt.tz_convert(config.calendar.timezone)
+    naive = local.dt.tz_localize(None)
+    offset = naive - utc.dt.tz_localize(None)
+    names = {o: local[offset == o].iloc[0].strftime("%Z") for o in offset.dropna().unique()}
+    zone = offset.map(names).astype("object").fillna("")
+    text = naive.dt.strftime("%Y-%m-%d %H:%M").astype("object").fillna("") + " " + zone
+    return text.str.strip()
+
+
 def hours_text(value: Any) -> str:
     """Hours to two decimals (empty when missing)."""
     return "" if value is None or pd.isna(value) else f"{float(value):.2f}"

@@ -28,6 +28,7 @@ from review.pages.display import (
     business_hours_text,
     hours_text,
     local_time,
+    local_times,
     local_times_in_text,
     parameter_paths,
     rt_ticket_url,
@@ -136,14 +137,19 @@ def _people(snapshot: Snapshot, ticket_id: int, role: str) -> str:
     return ", ".join(_person(snapshot, str(n)) for n in names)
 
 
+def _people_named(snapshot: Snapshot, names: pd.Series) -> pd.Series:
+    """Each user name as people read it: 'Real Name (name) <email>' (the name when unknown)."""
+    users = snapshot.users.drop_duplicates("name").set_index("name")
+    name = users.index.to_series().astype(str)
+    real, email = users["real_name"].fillna("").astype(str), users["email"].fillna("").astype(str)
+    label = (real + " (" + name + ")").where((real != "") & (real != name), name)
+    label = (label + " <" + email + ">").where((email != "") & (email != name), label)
+    names = names.astype(str)
+    return names.map(label).fillna(names)
+
+
 def _person(snapshot: Snapshot, name: str) -> str:
-    users = snapshot.users
-    match = users.loc[users["name"] == name]
-    if match.empty:
-        return name
-    email, real = str(match["email"].iloc[0]), str(match["real_name"].iloc[0])
-    label = f"{real} ({name})" if real and real != name else name
-    return f"{label} <{email}>" if email and email != name else label
+    return str(_people_named(snapshot, pd.Series([name])).iloc[0])
 
 
 def _field(snapshot: Snapshot, ticket_id: int, name: str) -> str:
@@ -206,11 +212,11 @@ def incident_review_data(
     comms = events.loc[events["kind"].isin(["create", "reply", "comment"])]
     communication = pd.DataFrame(
         {
-            "when": [local_time(a, config) for a in comms["at"]],
+            "when": local_times(comms["at"], config).to_numpy(),
             "what": comms["kind"]
             .map({"create": "opened", "reply": "reply (to requestors, Cc)", "comment": "comment"})
             .to_numpy(),
-            "who": [_person(snapshot, str(c)) for c in comms["creator"]],
+            "who": _people_named(snapshot, comms["creator"]).to_numpy(),
             "as": comms["actor"].to_numpy(),
             "text": comms["data"].to_numpy(),
         }
