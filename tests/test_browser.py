@@ -36,11 +36,25 @@ def _need_browser() -> Any:
     return sync_playwright
 
 
+# The account the team wrote for incident 10, hostile text included (review.pages.written).
+WRITTEN_10 = (
+    "### Summary, by the team\n\nThe signing certificate expired. "
+    "<img src=x onerror=\"alert('img')\"> <script>alert('script')</script> "
+    "[click](javascript:alert('link'))"
+)
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`review demo` once, into a fresh directory."""
+    """`review demo` once, into a fresh directory where incident 10's review was written."""
+    from review.pages import written
+
     _need_browser()
     out = tmp_path_factory.mktemp("demo") / "reports"
+    section = written.Section("summary", WRITTEN_10, None, "2026-12-01T00:00:00Z", "tl")
+    # "in review": the library test counts the drafts and finals it writes itself
+    account = written.WrittenReview(10, (section,), status="in review")
+    written.save(written.review_path(out, 10), account)
     done = subprocess.run(
         [sys.executable, "-m", "review", "demo", "--out", str(out)],
         cwd=ROOT,
@@ -206,3 +220,56 @@ def test_the_library_sorts_and_filters_in_the_page(demo: Path, browser: Any) -> 
     assert page.get_attribute('a[href="2026-10/incident-57.html"]', "href")
     assert not errors
     page.close()
+
+
+# Where the first screen's parts are, as a reader at 1280 px sees them.
+_FIRST_SCREEN = """() => {
+  const top = el => el ? Math.round(el.getBoundingClientRect().top + window.scrollY) : null;
+  const heading = text => [...document.querySelectorAll('h1, h2, h3')]
+    .find(h => h.textContent.replace('\u00b6', '').trim() === text);
+  const size = el => parseFloat(getComputedStyle(el).fontSize);
+  const h1 = document.querySelector('h1');
+  const paragraphs = [...document.querySelectorAll('p')];
+  const para = text => paragraphs.find(p => p.textContent.includes(text));
+  return {
+    title: h1 ? h1.textContent : '',
+    titleSize: h1 ? size(h1) : 0,
+    largestHeading: Math.max(...[...document.querySelectorAll('h2, h3')].map(size)),
+    whatHappened: top(heading('What happened')),
+    missedDeadline: top(para('the resolve deadline (2026-08-11 09:30 EDT) was missed')),
+    teamSummary: top(para('The signing certificate expired.')),
+    moments: top(heading('Key moments')),
+    findings: top(heading('Close-out findings')),
+    renderNote: top(para('Rendered by')),
+    definitionCount: document.body.innerText.split('from opened_at to triaged_at').length - 1,
+    text: document.body.innerText,
+  };
+}"""
+
+
+def test_an_incident_review_says_what_happened_on_its_first_screen(
+    demo: Path, browser: Any
+) -> None:
+    page = browser.new_page(viewport={"width": WIDTH, "height": 900})
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto((demo / "2026-08" / "incident-10.html").as_uri(), wait_until="load")
+    seen = page.evaluate(_FIRST_SCREEN)
+    page.close()
+
+    assert seen["title"].startswith("Post-incident review: Ticket 10:")
+    assert seen["titleSize"] > seen["largestHeading"]  # the title is the biggest heading
+    # what happened, the missed deadline in words and the team's summary: the first screen
+    assert seen["whatHappened"] < 200
+    assert seen["missedDeadline"] < 900 and seen["teamSummary"] < 900
+    assert seen["moments"] < seen["findings"] < 1600  # was 2,700 px down
+    assert seen["renderNote"] > seen["findings"]  # the developer's note is no longer first
+    assert seen["definitionCount"] == 1  # each definition printed once
+    assert (
+        "3Down updated (urgent)" in seen["text"]
+        and "no close-out rule checks this step" in (seen["text"])
+    )  # why the checklist (3 missing) and the findings (1) differ
+    # the team's hostile text is shown as text and does nothing
+    assert not dialogs
+    assert "<script>alert('script')</script>" in seen["text"]
+    assert "click (javascript:alert(" in seen["text"]
