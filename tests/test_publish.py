@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import pytest
 
 from review.delivery import publish
 from review.delivery.publish import Published, Version
@@ -106,4 +109,22 @@ def test_the_comment_ends_with_its_record_and_quotes_the_summary_as_text() -> No
     assert lines[-1] == publish.RECORD + json.dumps(version.to_json(), separators=(",", ":"))
     assert publish.subject(version, "in review") == (
         f"[review-published:incident/10:{version.digest}] review, in review"
+    )
+
+
+def test_two_publishes_of_one_review_at_once_are_refused_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from review.cli import main
+    from review.pages import written
+
+    monkeypatch.setenv("RT_URL", "http://127.0.0.1:9/")  # never reached: the lock comes first
+    monkeypatch.setenv("RT_USER", "u")
+    monkeypatch.setenv("RT_PASSWORD", "p")
+    out = tmp_path / "reports"
+    with publish.publishing(written.review_path(out, 10)), pytest.raises(SystemExit) as exited:
+        main(["publish", "10", "--out", str(out), "--apply"])
+    assert exited.value.code == 1
+    assert capsys.readouterr().err == (
+        "error: another review publish of incident-10 is running; wait for it and run again\n"
     )

@@ -271,3 +271,25 @@ def test_a_reports_fingerprint_follows_its_incidents_reviews(tmp_path: Path) -> 
     written.save(written.review_path(out, 10), WrittenReview(ticket_id=10))  # August's
     august = prints()
     assert august[0] == drafted[0] and august[1] != drafted[1]
+
+
+def test_a_sign_off_that_cannot_be_written_is_one_line_and_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import errno
+    import os
+
+    out = tmp_path / "reports"
+    path = written.review_path(out, 10)
+    written.save(path, WrittenReview(ticket_id=10, sections=(Section("summary", "kept"),)))
+    before = path.read_bytes()
+
+    def full(*_: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(written, "save", full)
+    with pytest.raises(SystemExit) as exited:
+        main(["signoff", "10", "--role", "service-owner", "--name", "C", "--out", str(out)])
+    assert exited.value.code == 1
+    assert capsys.readouterr().err == f"error: cannot write {path} (No space left on device)\n"
+    assert path.read_bytes() == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -16,6 +17,7 @@ from review.cli.common import (
     warn_problems,
 )
 from review.cli.pages import _finish as finish
+from review.errors import ReviewError
 from review.settings.config import Config, load_config
 
 
@@ -24,6 +26,17 @@ def _review_file(ticket: int, out: Path | None, config: Config) -> Path:
     from review.pages import written
 
     return written.review_path(out or config.paths.reports, ticket)
+
+
+def _update(path: Path, ticket: int, change: Any, then: str = "") -> Any:
+    """written.update, with a file that cannot be written (a full disk, no rights) as one line
+    (`then`: what the next run does about it)."""
+    from review.pages import written
+
+    try:
+        return written.update(path, ticket, change)
+    except OSError as exc:
+        raise ReviewError(f"cannot write {path} ({exc.strerror}){then}") from None
 
 
 def _data_digest(ticket: int, snapshot_dir: Path, config: Config) -> str:
@@ -53,12 +66,11 @@ def signoff(
     A draft review goes to "in review". Signing again replaces that role's sign-off.
     """
     from review.pages import signoff as so
-    from review.pages import written
 
     config = load_config(config_path)
     data = _data_digest(ticket, snapshot_dir, config)
     path = _review_file(ticket, out, config)
-    review = written.update(path, ticket, lambda r: so.sign(r, role, name, data))
+    review = _update(path, ticket, lambda r: so.sign(r, role, name, data))
     for line in so.describe(review, data):
         click.echo(line)
     click.echo(f"recorded in {path}", err=True)
@@ -91,7 +103,7 @@ def status(
     if new_status is None:
         review = written.load(path, ticket)
     else:
-        review = written.update(path, ticket, lambda r: so.set_status(r, new_status))
+        review = _update(path, ticket, lambda r: so.set_status(r, new_status))
     for line in so.describe(review, data):
         click.echo(line)
 
@@ -159,16 +171,18 @@ def publish(
                     f"warning: {html} is over 10 MB, RT's default $MaxAttachmentSize", err=True
                 )
             comment = pub.post(client, plan, text, html, name)
-            written.update(
-                path, ticket, lambda r: pub.with_record(r, version, comment, client.conn.url)
-            )
+            _update(
+                path, ticket, lambda r: pub.with_record(r, version, comment, client.conn.url),
+                f": the comment is in RT (#{ticket}); once it can be written, run again, which "
+                "finds the comment there and records it without commenting again",
+            )  # fmt: skip
             if comment is None:
                 raise pub.unseen(client, ticket, path)
             click.echo(f"commented on #{ticket}: transaction {comment}", err=True)
         elif comment is not None:  # found in RT: the review file learns of it too
             recorded = pub.local_record(written.load(path, ticket))
             if recorded is None or recorded.digest != version.digest:
-                written.update(
+                _update(
                     path, ticket, lambda r: pub.with_record(r, version, comment, client.conn.url)
                 )
         if plan.set_field:

@@ -497,8 +497,13 @@ def set_status_field(client: RTClient, plan: Plan) -> None:
 @contextmanager
 def publishing(path: Path) -> Iterator[None]:
     """One publish at a time per review (two runs would both see 'not published yet')."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with (path.parent / f".{path.stem}.publish.lock").open("a") as handle:
+    lock = path.parent / f".{path.stem}.publish.lock"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = lock.open("a")
+    except OSError as exc:
+        raise ReviewError(f"cannot write {lock} ({exc.strerror}): --out must be writable") from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -10,7 +10,9 @@ copy of the replayed RT (initialdata below), so the shared replay stays as it is
 from __future__ import annotations
 
 import base64
+import errno
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,8 +20,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from review.cli import main
-from review.delivery import publish
-from review.errors import ReviewError
 from review.pages import written
 from scenarios.replay import PASSWORD, load_initialdata, rt_server
 
@@ -213,12 +213,17 @@ def test_a_run_that_fails_after_commenting_never_comments_twice(
     before = history(pub_rt, 11)
 
     def full_disk(*_: object) -> None:
-        raise ReviewError("cannot write the review file: No space left on device")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     with monkeypatch.context() as patched:
-        patched.setattr(publish, "with_record", full_disk)
+        patched.setattr(written, "save", full_disk)
         code, _, err = run(args, pub_rt, monkeypatch, capsys)
-    assert code == 1 and err.splitlines()[-1].startswith("error: cannot write the review file")
+    path = written.review_path(out, 11)
+    assert code == 1 and err.splitlines()[-1] == (
+        f"error: cannot write {path} (No space left on device): the comment is in RT (#11); "
+        "once it can be written, run again, which finds the comment there and records it "
+        "without commenting again"
+    )
     assert [t["Type"] for t in history(pub_rt, 11)[len(before) :]].count("Comment") == 1
 
     code, shown, err = run(args, pub_rt, monkeypatch, capsys)
