@@ -366,3 +366,43 @@ def test_a_copy_saved_under_another_name_is_just_a_notebook(tmp_path: Path) -> N
     manager.save(model, "2026-08/incident-10-copy.ipynb")
 
     assert not (tmp_path / "reviews").exists()
+
+
+def test_review_lab_readies_a_notebook_rendered_before_written_sections(tmp_path: Path) -> None:
+    """A notebook rendered by an older kit has no record of its written sections: `review lab`
+    adds it (and the team's saved sections), so its first save is kept too."""
+    from review.pages import written
+
+    inputs = rendering.load_inputs(sample_snapshot(), None)
+    job = rendering.incident_jobs(inputs, [10], tmp_path, html=False)[0]
+    old = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("## Old page")])
+    job.output.parent.mkdir(parents=True)
+    nbformat.write(old, job.output)
+    section = written.Section("impact", "## Impact\n\nSaved from another copy.")
+    written.save(written.review_path(tmp_path, 10), written.WrittenReview(10, (section,)))
+
+    path, fresh = lab.working_copy(job)
+
+    node = nbformat.read(path, as_version=4)
+    assert not fresh and node.cells[0].source == "## Old page"
+    assert node.metadata[written.META]["file"] == "../reviews/incident-10.json"
+    assert node.cells[-1].source == "## Impact\n\nSaved from another copy."
+    assert lab.working_copy(job) == (path, False)  # ready: left as it is
+
+
+def test_a_broken_review_file_fails_that_render_in_one_line(tmp_path: Path) -> None:
+    from review.errors import FileLineError
+    from review.pages import written
+
+    inputs = rendering.load_inputs(sample_snapshot(), None)
+    job = rendering.incident_jobs(inputs, [10], tmp_path, html=False)[0]
+    broken = written.review_path(tmp_path, 10)
+    broken.parent.mkdir(parents=True)
+    broken.write_text('{"format": 1, "ticket_id": 10, "sections": [{"id": "x"}]}')
+    notebook = tmp_path / "n.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), notebook)
+
+    with pytest.raises(FileLineError) as error:
+        rendering.with_written(job, notebook)
+
+    assert str(error.value).startswith(f"{broken}: section 1's text must be text")

@@ -4,6 +4,7 @@ bundled sample's history (data/sample, scenarios in data/scenarios)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -226,3 +227,39 @@ def test_local_times_for_a_whole_column_match_one_at_a_time() -> None:
         "2026-11-01 01:30 EST",
     ]  # fmt: skip
     assert local_times(moments, config).tolist() == [local_time(m, config) for m in moments]
+
+
+def test_a_reviews_action_items_show_its_follow_up_tickets_from_the_pull(tmp_path: Path) -> None:
+    """Incident 10's finding (ad-hoc-support-team, per service) and its follow-up #75 as the
+    pull saved it: owner, RT status and age at the pull (2026-10-01 to 2026-11-01T06:00Z)."""
+    from review.settings.config import sample_snapshot
+    from review.snapshot import DATA_FILES, read_jsonl, write_snapshot
+
+    followup = {
+        "id": "75",
+        "Subject": "[followup:ad-hoc-support-team:service/web-portal] ad-hoc-support-team, "
+        "web-portal: incident 10",
+        "Status": "open",
+        "Owner": {"id": "wendy", "Name": "wendy", "EmailAddress": "wendy@example.edu"},
+        "Created": "2026-10-01T00:00:00Z",
+        "Resolved": "1970-01-01T00:00:00Z",
+        "_hyperlinks": [{"ref": "refers-to", "type": "ticket", "id": "10"}],
+    }
+    rows = [read_jsonl(sample_snapshot() / name) for name in DATA_FILES]
+    manifest = json.loads((sample_snapshot() / "manifest.json").read_text())
+    snapshot = write_snapshot(
+        tmp_path / "snapshot", *rows, source="https://rt.example.edu/REST/2.0/", query="q",
+        pulled_at=manifest["pulled_at"], followups=[followup], coverage=manifest["coverage"],
+    )  # fmt: skip
+    review = reports.incident_review_data(snapshot, 10)
+
+    table = review.action_items()
+    shown = table.frame.iloc[0]
+    assert (shown["followup"], shown["owner_in_RT"], shown["RT_status"], shown["age_days"]) == (
+        75, "wendy", "open", 31,
+    )  # fmt: skip
+    assert bool(shown["overdue"])  # open more than 30 days at the pull
+    assert 'href="https://rt.example.edu/Ticket/Display.html?id=75"' in table._repr_html_()
+    assert "follow-ups in RT: #75 open for 31 days." in repr(review.what_happened())
+    moments = review.key_moments()._repr_html_()
+    assert 'href="https://rt.example.edu/Ticket/Display.html?id=10#txn-238"' in moments
