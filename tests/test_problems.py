@@ -20,20 +20,20 @@ def test_mismatches_come_first_and_each_problem_once() -> None:
     assert dp.mismatches([NOTE, FIELD, OWN]) == [FIELD, OWN]
 
 
-def test_a_command_prints_each_line_then_points_to_review_check() -> None:
+def test_a_command_prints_each_mismatch_then_points_to_review_check() -> None:
     assert dp.warning_lines([NOTE, FIELD]) == [
         "warning: mismatch: [fields] root_cause = 'Root Cause' is on 0 of 3 tickets",
-        "warning: note: status 'stalled' is configured but never seen",
     ]
+    assert dp.warning_lines([NOTE]) == []  # a note leaves the numbers standing: cron stays quiet
     many = [DataProblem("k", f"problem {n}") for n in range(12)]
-    lines = dp.warning_lines(many, shown=10)
+    lines = dp.warning_lines([NOTE, *many], shown=10)
     assert len(lines) == 11
-    assert lines[-1] == "warning: ... and 2 more data problems: `review check` lists them"
+    assert lines[-1] == "warning: ... and 2 more mismatches: `review check` lists them"
 
 
-def test_an_incident_page_shows_the_data_wide_problems_and_its_own() -> None:
-    assert dp.about([NOTE, FIELD, OWN], 7) == [NOTE, FIELD, OWN]
-    assert dp.about([NOTE, FIELD, OWN], 8) == [NOTE, FIELD]
+def test_an_incident_page_shows_the_data_wide_mismatches_and_its_own_problems() -> None:
+    assert dp.about([NOTE, FIELD, OWN], 7) == [FIELD, OWN]
+    assert dp.about([NOTE, FIELD, OWN], 8) == [FIELD]
 
 
 def test_strict_fails_on_a_mismatch_only() -> None:

@@ -37,8 +37,15 @@ def config_problems(
     from their declarations.
     """
     uses = dict(uses or {})
-    if not survey.tickets:
-        return []  # a quiet window: nothing to hold the config against
+    if not survey.tickets:  # a quiet window: nothing to hold the config against
+        return [
+            DataProblem(
+                "no-tickets",
+                f"{survey.source} holds no tickets: nothing to hold the config against",
+                (),
+                False,
+            )
+        ]
     return [
         *_fields(survey, config, uses),
         *_statuses(survey, config),

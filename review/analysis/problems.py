@@ -6,7 +6,8 @@ Approved By (12), ...". The analysis finds them (review.analysis.fit holds the c
 against the snapshot; other kinds, such as implausible times, add their own with their own
 `kind`), and every consumer shows the same list:
 
-- every command that computes from a snapshot prints them once on stderr (`warning_lines`);
+- every command that computes from a snapshot prints its mismatches once on stderr
+  (`warning_lines`; notes only in `review check`, so cron stays quiet while numbers stand);
 - every page shows them in a data-quality note (review.pages.display.DataQuality);
 - `review check` lists them all and exits non-zero on a mismatch;
 - `--strict` (or [check] strict in the config) makes a mismatch an error (`enforce`), for cron.
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from review.errors import ReviewError
+from review.text import one_line
 
 COLUMNS = ["kind", "text", "tickets", "mismatch"]
 SHOWN = 10  # lines a command prints before pointing to `review check` for the rest
@@ -40,8 +42,8 @@ class DataProblem:
     mismatch: bool = True
 
     def line(self) -> str:
-        """How it reads on stderr and in `review check`."""
-        return f"{'mismatch' if self.mismatch else 'note'}: {self.text}"
+        """How it reads on stderr and in `review check` (site data in it kept on its line)."""
+        return f"{'mismatch' if self.mismatch else 'note'}: {one_line(self.text)}"
 
 
 class DataMismatch(ReviewError):
@@ -59,18 +61,20 @@ def mismatches(problems: Iterable[DataProblem]) -> list[DataProblem]:
 
 
 def about(problems: Iterable[DataProblem], ticket_id: int) -> list[DataProblem]:
-    """The problems an incident's page shows: those of the whole data and its own."""
-    return [p for p in problems if not p.tickets or int(ticket_id) in p.tickets]
+    """The problems an incident's page shows: the mismatches of the whole data and its own
+    (a note about other tickets' data is for `review check` and the overviews)."""
+    return [p for p in problems if int(ticket_id) in p.tickets or (not p.tickets and p.mismatch)]
 
 
 def warning_lines(problems: Sequence[DataProblem], shown: int = SHOWN) -> list[str]:
-    """What a command prints on stderr: one line per problem (mismatches first), at most
-    `shown`, then one line pointing to `review check` for the rest."""
-    found = ordered(problems)
+    """What a command prints on stderr: one line per mismatch, at most `shown`, then one
+    line pointing to `review check` for the rest (notes leave the numbers standing: only
+    `review check` and the pages list them)."""
+    found = mismatches(ordered(problems))
     lines = [f"warning: {p.line()}" for p in found[:shown]]
     if len(found) > shown:
         lines.append(
-            f"warning: ... and {len(found) - shown} more data problems: `review check` lists them"
+            f"warning: ... and {len(found) - shown} more mismatches: `review check` lists them"
         )
     return lines
 

@@ -110,18 +110,38 @@ class Survey:
         held = sorted((s for s in self.statuses if s.now), key=lambda s: (-s.now, s.name))
         return ", ".join(f"{s.name} ({s.now})" for s in held) or "none"
 
-    def with_roles(self, roles: dict[str, str], evidence: str) -> Survey:
-        """The survey with these statuses' roles as RT stated them (`evidence` says how)."""
-        statuses = tuple(
-            replace(s, role=roles[s.name], evidence=evidence) if s.name in roles else s
-            for s in self.statuses
-        )
-        return replace(self, statuses=statuses)
+    def with_rt_roles(self, said: dict[str, str]) -> Survey:
+        """The survey with RT's own word on each status ('inactive', 'active', or '' where
+        queues disagree) over what its dates show; RT's "active" includes initial statuses,
+        so a status the dates show initial stays initial."""
+        statuses = []
+        for s in self.statuses:
+            verdict = said.get(s.name)
+            if verdict == INACTIVE or (verdict == ACTIVE and s.role != INITIAL):
+                s = replace(s, role=verdict, evidence=f"RT counts it {verdict} (TicketSQL "
+                            f"__{'Inactive' if verdict == INACTIVE else 'Active'}__)")  # fmt: skip
+            elif verdict == "":
+                s = replace(s, role="", evidence="RT counts it inactive in one queue's "
+                            "lifecycle and active in another's")  # fmt: skip
+            statuses.append(s)
+        return replace(self, statuses=tuple(statuses))
 
 
 def survey(snapshot: Snapshot, source: str = "") -> Survey:
     """The survey of a snapshot (see the module docstring)."""
     tickets = snapshot.tickets
+    if tickets.empty:  # a quiet window: its queues, and nothing else to tell
+        return Survey(
+            source=source or f"the snapshot {snapshot.path}",
+            tickets=0,
+            queues=tuple(
+                QueueSurvey(str(q.name), str(q.lifecycle), 0, 0, 0, 0)
+                for q in snapshot.queues.itertuples()
+            ),
+            fields=(),
+            statuses=(),
+            sla_levels=(),
+        )
     tx = snapshot.transactions
     moves = _status_moves(tx)
     created_in = _status_at_creation(tickets, moves)
@@ -222,17 +242,26 @@ def _statuses(
                 {
                     "ticket_id": t.index,
                     "at": t["created"].to_numpy(),
+                    "seq": -1,  # creation comes before any change of the same second
                     "status": created_in.to_numpy(),
                 }
             ),
-            moves[["ticket_id", "at", "new"]].rename(columns={"new": "status"}),
+            moves[["ticket_id", "at", "txn_id", "new"]].rename(
+                columns={"new": "status", "txn_id": "seq"}
+            ),
         ],
         ignore_index=True,
     ).join(t[["resolved"]], on="ticket_id")
     entries = entries.loc[entries["status"].notna() & (entries["status"] != "")]
+    entries = entries.sort_values(["ticket_id", "at", "seq"], kind="stable")
     # typed even when there are no tickets (a quiet snapshot): object columns cannot subtract
     gap = pd.to_datetime(entries["at"], utc=True) - pd.to_datetime(entries["resolved"], utc=True)
-    at_resolved = gap.abs() <= _SAME_MOMENT
+    # the entry Resolved was set at: the last one within the moment (created and closed in
+    # the same second, the creation status was not the closing one)
+    near = entries.loc[gap.abs() <= _SAME_MOMENT]
+    at_resolved = pd.Series(
+        entries.index.isin(near.groupby("ticket_id").tail(1).index), index=entries.index
+    )
     after = entries["resolved"].isna() | (gap > _SAME_MOMENT)
     unstarted = t["started"].isna() | (t["started"] > t["created"] + _SAME_MOMENT)
     evidence = pd.DataFrame(

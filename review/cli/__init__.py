@@ -1,9 +1,10 @@
 """The `review` command: parse arguments, call the package, print results.
 
 The commands live by job in this package (analyse: tables; pages: rendering; rt: RT and
-mail; written: a review's written account); review.cli.common holds the group and the
-options they share. User mistakes (a missing snapshot, a bad config line, an unreachable
-RT) end in one line on stderr and a non-zero exit, never a traceback.
+mail; site: a site's config, drafted and checked; written: a review's written account);
+review.cli.common holds the group and the options they share. User mistakes (a missing
+snapshot, a bad config line, an unreachable RT) end in one line on stderr and a non-zero
+exit, never a traceback.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from typing import Any
 
 import click
 
-from review.cli import analyse, pages, rt, written
+from review.cli import analyse, pages, rt, site, written
 from review.cli.common import cli
 from review.errors import ReviewError
 
-COMMANDS = (analyse, pages, rt, written)  # importing them registers their commands on `cli`
+COMMANDS = (analyse, pages, rt, site, written)  # importing them registers their commands on `cli`
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -9,6 +9,7 @@ import click
 
 from review.cli.common import (
     audit_inputs,
+    check_data,
     cli,
     config_option,
     emit,
@@ -18,6 +19,7 @@ from review.cli.common import (
     partial_option,
     registry_option,
     snapshot_option,
+    strict_option,
     today_option,
 )
 from review.pages.terminal import fit_text
@@ -26,6 +28,7 @@ from review.settings.config import Config, load_config
 
 @cli.command()
 @snapshot_option
+@strict_option
 @config_option
 @format_option
 @output_option
@@ -35,9 +38,9 @@ def metrics(snapshot_dir: Path, config_path: Path | None, fmt: str, output: Path
 
     config: Config = load_config(config_path)
     digits = 2 if fmt == "table" else None  # files for machines keep full precision
-    table = format_metrics(
-        metrics_for_snapshot(open_snapshot(snapshot_dir, config), config), digits
-    )
+    snapshot = open_snapshot(snapshot_dir, config)
+    check_data(snapshot, config)
+    table = format_metrics(metrics_for_snapshot(snapshot, config), digits)
     emit(table, fmt, output)
     if fmt == "table" and output is None:
         click.echo("\nDefinitions:")
@@ -59,6 +62,7 @@ def metrics(snapshot_dir: Path, config_path: Path | None, fmt: str, output: Path
     help="Also show this many months before it.",
 )
 @snapshot_option
+@strict_option
 @config_option
 @format_option
 @output_option
@@ -80,6 +84,7 @@ def stats(
     month = resolve_month(month)
     config = load_config(config_path)
     snapshot = open_snapshot(snapshot_dir, config)
+    check_data(snapshot, config)
     if not partial:
         require_covered(snapshot, month, config, compare)
     report = monthly_report_data(snapshot_dir, month, config_path, compare)
@@ -94,6 +99,7 @@ def stats(
 
 @cli.command()
 @snapshot_option
+@strict_option
 @config_option
 @format_option
 @output_option
@@ -106,7 +112,9 @@ def sla(snapshot_dir: Path, config_path: Path | None, fmt: str, output: Path | N
     from review.analysis.sla import format_sla, sla_table
 
     config = load_config(config_path)
-    table = sla_table(open_snapshot(snapshot_dir, config), config)
+    snapshot = open_snapshot(snapshot_dir, config)
+    check_data(snapshot, config)
+    table = sla_table(snapshot, config)
     if table.empty:
         click.echo(
             "note: no incident has a service level: set [sla] levels in the config, "
@@ -118,6 +126,7 @@ def sla(snapshot_dir: Path, config_path: Path | None, fmt: str, output: Path | N
 
 @cli.command()
 @snapshot_option
+@strict_option
 @config_option
 @registry_option
 @format_option
@@ -140,6 +149,7 @@ def gaps(
 
 @cli.command("support-gaps")
 @snapshot_option
+@strict_option
 @config_option
 @registry_option
 @click.option(
@@ -162,7 +172,7 @@ def support_gaps(
 ) -> None:
     """Per service, for senior staff: findings by rule, gap age, action, stale registry entries."""
     from review.closeout import recurrence
-    from review.closeout.gaps import find_gaps
+    from review.closeout.gaps import find_gaps, unobservable_rules
     from review.closeout.gaps import support_gaps as summarise
 
     config, registry, snapshot, events, metrics = audit_inputs(
@@ -171,7 +181,8 @@ def support_gaps(
     findings = find_gaps(events, snapshot, config, registry, metrics)
     day = since.date() if since else None
     table = summarise(
-        findings, metrics, registry, config, since=day, today=today.date() if today else None
-    )
+        findings, metrics, registry, config, since=day, today=today.date() if today else None,
+        unobservable=unobservable_rules(snapshot, config),
+    )  # fmt: skip
     found = recurrence.opened_since(recurrence.recurrences(snapshot, config, registry), day)
     emit(recurrence.with_recurrence_counts(table, found), fmt, output)

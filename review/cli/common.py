@@ -84,6 +84,46 @@ today_option = click.option(
 )
 
 
+def _strict(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta["review.strict"] = True
+
+
+strict_option = click.option(
+    "--strict",
+    is_flag=True,
+    expose_value=False,
+    callback=_strict,
+    help="Stop with an error when the config does not fit the data (what `review check` "
+    "lists), instead of warning; also [check] strict in the config. For cron.",
+)
+
+
+def check_data(snapshot: Snapshot, config: Config, registry: Any = None) -> None:
+    """Print the data's mismatches with the config once on stderr; with --strict (or
+    [check] strict) a mismatch is an error before anything is computed or written.
+
+    `registry` is the command's service registry; without one the config's is read, if it
+    can be, so every command prints the same problems.
+    """
+    from review.analysis import problems as data
+    from review.closeout.registry import load_registry
+    from review.context import data_problems
+    from review.errors import RegistryError
+
+    if registry is None:
+        try:
+            registry = load_registry(config.gaps.registry)
+        except RegistryError:
+            registry = None  # the commands that need it say so themselves
+    found = data_problems(snapshot, config, registry)
+    for line in data.warning_lines(found):
+        click.echo(line, err=True)
+    context = click.get_current_context(silent=True)
+    strict = config.check.strict or bool(context and context.meta.get("review.strict"))
+    data.enforce(found, strict)
+
+
 def open_snapshot(snapshot_dir: Path, config: Config) -> Snapshot:
     """Load a snapshot through the parquet cache and warn about rows that were left out."""
     snapshot = load_snapshot(snapshot_dir, cache_dir=cache_dir(config))
@@ -191,5 +231,6 @@ def audit_inputs(
     config: Config = load_config(config_path)
     registry = load_registry(registry_path or config.gaps.registry)
     snapshot = open_snapshot(snapshot_dir, config)
+    check_data(snapshot, config, registry)
     events = build_events(snapshot, config)
     return config, registry, snapshot, events, compute_metrics(events, snapshot, config)

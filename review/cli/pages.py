@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from review.cli.common import (
+    check_data,
     cli,
     config_option,
     force_option,
@@ -18,6 +19,7 @@ from review.cli.common import (
     partial_option,
     registry_option,
     snapshot_option,
+    strict_option,
     today_option,
     warn_problems,
 )
@@ -72,6 +74,7 @@ def _finish(result: Any, out: Path, quiet: bool = False) -> None:
 @click.option("--month", help="Every incident opened in this month (YYYY-MM or 'previous').")
 @click.option("--all", "all_incidents", is_flag=True, help="Every incident in the snapshot.")
 @snapshot_option
+@strict_option
 @config_option
 @out_option
 @click.option("--html", is_flag=True, help="Also write HTML without code, for email.")
@@ -106,6 +109,7 @@ def render(
         raise click.UsageError("give ticket ids, --month YYYY-MM or --all (exactly one)")
     inputs = rendering.load_inputs(snapshot_dir, config_path)
     warn_problems(inputs.snapshot, snapshot_dir)
+    check_data(inputs.snapshot, inputs.config)
     out = out or inputs.config.paths.reports
     if month is not None:
         month = resolve_month(month)
@@ -136,6 +140,7 @@ def render(
     help="YYYY-MM, or 'previous' for the month before today (for cron).",
 )
 @snapshot_option
+@strict_option
 @config_option
 @out_option
 @jobs_option
@@ -165,6 +170,7 @@ def report(
     to = _mail_recipients(mail_to, load_config(config_path))
     inputs = rendering.load_inputs(snapshot_dir, config_path)
     warn_problems(inputs.snapshot, snapshot_dir)
+    check_data(inputs.snapshot, inputs.config)
     if not partial:
         require_covered(inputs.snapshot, month, inputs.config)
     out = out or inputs.config.paths.reports
@@ -184,6 +190,7 @@ def report(
 
 @cli.command("support-report")
 @snapshot_option
+@strict_option
 @config_option
 @out_option
 @registry_option
@@ -196,6 +203,7 @@ def support_report(
     since: str | None, today: Any, force: bool, mail_to: tuple[str, ...],
 ) -> None:  # fmt: skip
     """The support-assignment gap report for senior staff, as a notebook and HTML."""
+    from review.closeout.registry import load_registry
     from review.pages import render as rendering
     from review.pages.reports import support_gaps_data
     from review.settings.months import parse_date
@@ -207,6 +215,9 @@ def support_report(
     out = out or inputs.config.paths.reports
     if registry_path is not None and not registry_path.is_file():
         raise ReviewError(f"--registry {registry_path}: no such file")
+    check_data(
+        inputs.snapshot, inputs.config, load_registry(registry_path) if registry_path else None
+    )
     day = today.strftime("%Y-%m-%d") if today else None
     job = rendering.support_job(inputs, out, since, day, registry_path)
     with rendering.batch_lock(out):
@@ -232,6 +243,7 @@ def demo(out: Path | None, jobs: int | None, force: bool) -> None:
 
     inputs = rendering.load_inputs(sample_snapshot(), None)
     warn_problems(inputs.snapshot, sample_snapshot())
+    check_data(inputs.snapshot, inputs.config)
     out = out or inputs.config.paths.reports
     ids = sorted(int(t) for t in inputs.metrics_month.index)
     batch = rendering.incident_jobs(inputs, ids, out, True)
@@ -248,6 +260,7 @@ def demo(out: Path | None, jobs: int | None, force: bool) -> None:
 @click.argument("ticket", required=False, type=int)
 @click.option("--month", help="The monthly report of this month (YYYY-MM or 'previous').")
 @snapshot_option
+@strict_option
 @config_option
 @out_option
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Default: a free one.")
@@ -276,6 +289,7 @@ def lab(
     open_path = ""
     if ticket is not None or month is not None:
         inputs = rendering.load_inputs(snapshot_dir, config_path)
+        check_data(inputs.snapshot, inputs.config)
         if ticket is not None:
             job = rendering.incident_jobs(inputs, [ticket], out, html=False)[0]
         else:

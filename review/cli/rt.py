@@ -17,6 +17,7 @@ from review.cli.common import (
     out_option,
     registry_option,
     snapshot_option,
+    strict_option,
 )
 from review.errors import ReviewError
 from review.settings.config import NEW_SNAPSHOT, is_bundled_sample, load_config, project_dir
@@ -24,6 +25,7 @@ from review.settings.config import NEW_SNAPSHOT, is_bundled_sample, load_config,
 
 @cli.command("follow-ups")
 @snapshot_option
+@strict_option
 @config_option
 @registry_option
 @click.option("--apply", "do_apply", is_flag=True, help="Write to RT (default: print the plan).")

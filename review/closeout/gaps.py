@@ -7,6 +7,7 @@ the process prescribes, so a reviewer can check it in RT and act.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 import numpy as np
@@ -22,6 +23,7 @@ from review.settings.config import Config
 from review.snapshot import Snapshot
 
 FINDING_COLUMNS = ["ticket_id", "service", "rule", "severity", "evidence", "action", "action_owner"]
+NOT_OBSERVABLE = "not observable"  # a rule's count where it could not see (never a clean 0)
 
 
 def find_gaps(
@@ -117,6 +119,7 @@ def support_gaps(
     config: Config,
     since: date | pd.Timestamp | str | None = None,
     today: date | pd.Timestamp | str | None = None,
+    unobservable: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Per service, what senior staff need to act on, most urgent first.
 
@@ -128,7 +131,8 @@ def support_gaps(
     registry review; last_reviewed and review_overdue (older than
     gaps.registry_review_days, or not registered). Sorted by the first of SERVICE_RULES
     found (unknown owner, ad-hoc team, channels), then the worst finding, the number of
-    findings and the gap's age.
+    findings and the gap's age. The count of a rule in `unobservable` (rule id -> why,
+    `unobservable_rules`) reads NOT_OBSERVABLE, never 0: it could not have found anything.
     """
     today_ts = pd.Timestamp(today if today is not None else pd.Timestamp.now("UTC").date())
     today_ts = today_ts.tz_localize("UTC") if today_ts.tzinfo is None else today_ts
@@ -196,4 +200,6 @@ def support_gaps(
         na_position="last",
         kind="stable",
     )
+    for rule_id in unobservable or {}:
+        out[rule_id] = NOT_OBSERVABLE
     return out[SUPPORT_COLUMNS].reset_index(drop=True)

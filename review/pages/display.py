@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import html
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from review.analysis.problems import DataProblem
 from review.errors import ReviewError
 from review.settings.calendar import calendar_text
 from review.settings.config import Config, project_dir
@@ -154,6 +156,57 @@ class Banner:
             '<div role="alert" style="border:3px solid #b00020;padding:0.6em 0.9em;'
             f'margin:0.5em 0;font-weight:bold;color:#b00020">{html.escape(self.text)}</div>'
         )
+
+
+class DataQuality:
+    """A page's data-quality note: where the config does not fit the data (a framed list that
+    must not be missed, with what it costs), and the notes (a plain list); when all fits,
+    one line saying so. The same lines `review check` prints."""
+
+    def __init__(self, problems: Sequence[DataProblem], unobservable: Mapping[str, str]) -> None:
+        self.mismatches = [visible(p.text) for p in problems if p.mismatch]
+        self.notes = [visible(p.text) for p in problems if not p.mismatch]
+        self.unobservable = [f"rule {r}: {visible(why)}" for r, why in unobservable.items()]
+
+    @property
+    def heading(self) -> str:
+        if self.mismatches:
+            return (
+                f"Data quality: the config does not fit this data in {len(self.mismatches)} "
+                "way(s), so numbers below may be wrong or missing (`review check` lists the "
+                "same; fix the config and render again):"
+            )
+        return "Data quality: the config fits the data (`review check`)."
+
+    def __repr__(self) -> str:
+        lines = [self.heading, *(f"- {m}" for m in self.mismatches)]
+        if self.unobservable:
+            lines += ["Not observable:", *(f"- {u}" for u in self.unobservable)]
+        if self.notes:
+            lines += ["Notes:", *(f"- {n}" for n in self.notes)]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        def items(texts: list[str]) -> str:
+            return "<ul>" + "".join(f"<li>{html.escape(t)}</li>" for t in texts) + "</ul>"
+
+        parts = []
+        if self.mismatches:
+            parts.append(
+                '<div role="alert" style="border:3px solid #b00020;padding:0.6em 0.9em;'
+                f'margin:0.5em 0;color:#b00020"><strong>{html.escape(self.heading)}</strong>'
+                f"{items(self.mismatches)}</div>"
+            )
+        else:
+            parts.append(f"<p><em>{html.escape(self.heading)}</em></p>")
+        if self.unobservable:
+            parts.append(
+                "<p>Not observable (the rule could not see, so no count is shown):</p>"
+                + items(self.unobservable)
+            )
+        if self.notes:
+            parts.append("<p>Notes on the data:</p>" + items(self.notes))
+        return "".join(parts)
 
 
 class PageHeader:

@@ -32,6 +32,7 @@ def support_gaps_table(context: Context, since: date | None, today: date | None)
         context.config,
         since=since,
         today=today,
+        unobservable=context.unobservable,
     )
 
 

@@ -9,9 +9,11 @@ from typing import Any
 import pandas as pd
 
 from review.analysis import facts
+from review.analysis import problems as data
 from review.analysis.incidents import incidents
 from review.analysis.metrics import REPORT_ORDER, definitions
 from review.analysis.moments import key_moments
+from review.analysis.problems import DataProblem
 from review.analysis.sla import deadlines, sla_table
 from review.analysis.timeline import NOBODY
 from review.closeout.checklist import differences
@@ -22,6 +24,7 @@ from review.context import PathLike, load_context
 from review.errors import TicketError
 from review.pages import what_happened
 from review.pages.display import (
+    DataQuality,
     Note,
     PageHeader,
     Stack,
@@ -120,6 +123,15 @@ class IncidentReview:
     def communication_log(self) -> Any:
         """The replies and comments, a long log cut to its first and last messages."""
         return Stack(what_happened.communication_log(self.communication, self.ticket_id))
+
+    # where the config does not fit the data (review.analysis.problems), and rules that
+    # could not see: the page's data-quality note
+    problems: list[DataProblem] = field(default_factory=list)
+    unobservable: dict[str, str] = field(default_factory=dict)
+
+    def data_quality(self) -> DataQuality:
+        """The data-quality note: the data's problems and this incident's own."""
+        return DataQuality(self.problems, self.unobservable)
 
     def header(self) -> PageHeader:
         """The page's title, with links to the index and to the ticket in RT."""
@@ -267,6 +279,8 @@ def incident_review_data(
         clocks=clock_definitions(config),
         pulled_at=snapshot.pulled_at,
         status=status_lines(account, _review_data(context.review_data, ticket_id)),
+        problems=data.about(context.problems, ticket_id),
+        unobservable=context.unobservable,
     )
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from review.analysis.metric import CLOCKS
 from review.analysis.metrics import DURATIONS, definitions
+from review.analysis.problems import DataProblem
 from review.analysis.sla import attainment, sla_table
 from review.analysis.stats import (
     MDC_METHOD,
@@ -19,10 +20,12 @@ from review.analysis.stats import (
     sentences,
 )
 from review.closeout.followups import followups_by_service
+from review.closeout.gaps import NOT_OBSERVABLE
 from review.closeout.recurrence import recurrences_by_service
 from review.context import PathLike, empty_frame, load_context
 from review.pages.display import (
     Banner,
+    DataQuality,
     Note,
     PageHeader,
     business_hours_text,
@@ -78,6 +81,13 @@ class MonthlyReport:
     sla_attainment: pd.DataFrame = field(default_factory=pd.DataFrame)
     # review.closeout.recurrence: per service, the month's incidents that recur an earlier one
     recurrences: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # where the config does not fit the data, and rules that could not see (the data note)
+    problems: list[DataProblem] = field(default_factory=list)
+    unobservable: dict[str, str] = field(default_factory=dict)
+
+    def data_quality(self) -> DataQuality:
+        """The data-quality note: where the config does not fit the data, what it costs."""
+        return DataQuality(self.problems, self.unobservable)
 
     def recurrence_table(self) -> Any:
         """Recurrences per service this month, or a sentence saying there were none."""
@@ -109,9 +119,20 @@ class MonthlyReport:
             if n
             else f"no incidents opened in the month ({self.config.calendar.timezone})"
         )
+        blind = (
+            f" ({len(self.unobservable)} rule(s) not observable: {', '.join(self.unobservable)})"
+            if self.unobservable
+            else ""
+        )
+        misfit = sum(p.mismatch for p in self.problems)
+        warning = (
+            f"The config does not fit the data in {misfit} way(s): see the data-quality note. "
+            if misfit
+            else ""
+        )
         return (
-            f"{partial}Monthly report {self.month}: {opened}; "
-            f"{len(self.findings)} close-out finding(s); "
+            f"{partial}{warning}Monthly report {self.month}: {opened}; "
+            f"{len(self.findings)} close-out finding(s){blind}; "
             f"{int(self.recurrences['recurrences'].sum()) if len(self.recurrences) else 0} "
             "recurrence(s) of an earlier incident. "
             f"Compared with {', '.join(self.months[:-1])}.{followups}"
@@ -295,6 +316,23 @@ def monthly_report_data(
         if len(findings)
         else empty_frame(["service"])
     )
+    if context.unobservable:  # never a clean 0 for a rule that could not see
+        findings_by_rule = pd.concat(
+            [
+                findings_by_rule.astype({"findings": object}),
+                pd.DataFrame(
+                    {
+                        "rule": list(context.unobservable),
+                        "findings": list(context.unobservable.values()),
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
+        if len(findings_by_service):
+            findings_by_service = findings_by_service.assign(
+                **dict.fromkeys(context.unobservable, NOT_OBSERVABLE)
+            )
     per_ticket = findings.groupby("ticket_id").size()
     incident_list = pd.DataFrame(
         {
@@ -338,6 +376,8 @@ def monthly_report_data(
         sla_attainment=attainment(
             sla_table(snapshot, config, context.events, current, segments=context.segments)
         ),
+        problems=context.problems,
+        unobservable=context.unobservable,
         followups_by_service=followups_by_service(
             context.snapshot,
             context.findings.drop_duplicates("ticket_id").set_index("ticket_id")["service"],

@@ -9,12 +9,20 @@ from typing import Any
 
 import pandas as pd
 
+from review.analysis.problems import DataProblem
 from review.closeout import recurrence
 from review.closeout.followups import attach_followups, followup_links
 from review.closeout.recurrence import recurrences_by_service
 from review.closeout.rules import RULES
 from review.context import PathLike, load_context
-from review.pages.display import Note, PageHeader, ServiceGaps, Table, parameter_paths
+from review.pages.display import (
+    DataQuality,
+    Note,
+    PageHeader,
+    ServiceGaps,
+    Table,
+    parameter_paths,
+)
 from review.pages.display import Prose as Prose
 from review.pages.display import notebook_setup as notebook_setup
 from review.pages.display import safe_table as safe_table
@@ -46,6 +54,13 @@ class SupportGapsReport:
     recurring: pd.DataFrame = field(default_factory=pd.DataFrame)
     review_pages: dict[int, str] = field(default_factory=dict)  # ticket -> its review's page
     review_states: dict[int, str] = field(default_factory=dict)  # ticket -> its review, in words
+    # where the config does not fit the data, and rules that could not see (the data note)
+    problems: list[DataProblem] = field(default_factory=list)
+    unobservable: dict[str, str] = field(default_factory=dict)
+
+    def data_quality(self) -> DataQuality:
+        """The data-quality note: where the config does not fit the data, what it costs."""
+        return DataQuality(self.problems, self.unobservable)
 
     def header(self) -> PageHeader:
         """The page's title, with a link to the index."""
@@ -80,10 +95,21 @@ class SupportGapsReport:
     @property
     def summary(self) -> str:
         window = f"incidents opened since {self.since}" if self.since else "all incidents"
+        misfit = sum(p.mismatch for p in self.problems)
+        warning = (
+            f"The config does not fit the data in {misfit} way(s): see the data-quality note. "
+            if misfit
+            else ""
+        )
+        blind = (
+            f" ({len(self.unobservable)} rule(s) not observable: {', '.join(self.unobservable)})"
+            if self.unobservable
+            else ""
+        )
         return (
-            f"Support-assignment gaps over {window} of the snapshot ({self.incidents}): "
-            f"{len(self.findings)} close-out finding(s) across {len(self.table)} service(s); "
-            f"{len(self.recurring)} service(s) with recurring incidents."
+            f"{warning}Support-assignment gaps over {window} of the snapshot ({self.incidents}): "
+            f"{len(self.findings)} close-out finding(s){blind} across {len(self.table)} "
+            f"service(s); {len(self.recurring)} service(s) with recurring incidents."
         )
 
     def recurring_table(self) -> Any:
@@ -150,6 +176,8 @@ def support_gaps_data(
             else len(context.metrics)
         ),
         followup_links=followup_links(context.snapshot),
+        problems=context.problems,
+        unobservable=context.unobservable,
         review_pages=review_pages(context.metrics, context.config),
         review_states=dict(
             zip(states.index.astype("int64").tolist(), review_words(states).tolist(), strict=True)
