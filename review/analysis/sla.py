@@ -11,6 +11,8 @@ Business::Hours: a deadline that falls exactly at closing time moves to the next
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -407,35 +409,168 @@ def sla_table(
     configured = level.isin([lv.name for lv in config.sla.levels])
     recorded = rt_due_history(ev)
     from_rt = pd.Series(index.isin(recorded["ticket_id"]), index=index)
-    resolved_at = metrics.set_index("ticket_id")["resolved_at"]
-    ends = resolved_at.copy()
+    resolved_at = metrics.set_index("ticket_id")["resolved_at"].reindex(index)
     status = ev.loc[ev["kind"] == "status", ["ticket_id", "at", "seq", "old", "new"]]
-
-    response, keep = _periods(ev, ends, now)
-    response = response.loc[response["ticket_id"].isin(index)]
-    response["due"] = _period_dues(clock, config.sla, "response", response, status)
-    rt_rows = ~_lookup(response["ticket_id"], configured).astype(bool)
-    rt_asks = pd.DataFrame({"ticket_id": response["ticket_id"], "at": response["end"]})
-    response.loc[rt_rows, "due"] = _rt_due_at(recorded, rt_asks.loc[rt_rows])
-    response["breached"] = response["end"] > response["due"]
-    keep["due"] = _period_dues(clock, config.sla, "keep_in_loop", keep, status)
-    keep["breached"] = keep["end"] > keep["due"]
-
+    dues = _Dues(clock, config.sla, status, configured, recorded)
+    response, keep = dues.of_periods(ev, resolved_at, now, index)
     created = snapshot.tickets.set_index("ticket_id")["created"].reindex(index)
-    resolve = pd.DataFrame(
-        {"ticket_id": index, "level": level.to_numpy(), "base": created.to_numpy(),
-         "end": resolved_at.reindex(index).fillna(now).to_numpy()}
-    )  # fmt: skip
-    resolve["due"] = _period_dues(clock, config.sla, "resolve", resolve, status)
-    rt_resolve = ~configured.to_numpy()
-    resolve.loc[rt_resolve, "due"] = _rt_due_at(
-        recorded, resolve.loc[rt_resolve, ["ticket_id", "end"]].rename(columns={"end": "at"})
+    resolve = dues.of_resolution(index, level, created, resolved_at.fillna(now))
+    segments = segments.loc[segments["ticket_id"].isin(index)]
+    both = configured & from_rt
+    agree = _agreement(events, index[both.to_numpy()], snapshot, config, clock, segments, recorded)
+    # RT's Due history alone does not say which statuses pause a level or what its
+    # KeepInLoop is: unknown (missing) for those tickets, never a made-up 0
+    paused = _paused_hours(segments, level, config, resolved_at, now).reindex(index).fillna(0.0)
+    kept = keep.loc[_lookup(keep["ticket_id"], configured).astype(bool)]
+    out = pd.concat(
+        [
+            _response_columns(response, index, now, configured),
+            _resolve_columns(resolve, resolved_at, index),
+            _agreement_columns(agree, both, index),
+        ],
+        axis=1,
+    ).assign(
+        sla=level,
+        paused_h=paused.where(configured.to_numpy()),
+        keep_in_loop_breaches=_count(kept, index).astype("Int64").where(configured.to_numpy()),
+        handoff_ola_breached=_ola_breached(ev, config, clock, index, now),
+        source=np.where(both, "config+rt", np.where(configured, "config", "rt")),
     )
-    resolve = resolve.set_index("ticket_id")
+    out = out.loc[configured | from_rt]
+    return (
+        out.reset_index()[SLA_COLUMNS]
+        .sort_values("ticket_id", kind="stable")
+        .reset_index(drop=True)
+    )
 
+
+def _response_columns(
+    response: pd.DataFrame, index: pd.Index, now: pd.Timestamp, configured: pd.Series
+) -> pd.DataFrame:
+    """The first response's due time, when it came and whether it was late (missing while
+    still running at the pull, or without a deadline), and the breached responses."""
     first = _first(response, ["due", "met_at", "breached", "end"], index)
     running = first["breached"].eq(False) & first["end"].eq(now)  # not decided at the pull
-    segments = segments.loc[segments["ticket_id"].isin(index)]
+    breached = first["breached"].astype("boolean").mask(running)
+    breached = breached.mask(~configured & first["due"].isna())  # RT's Due: none, no verdict
+    return pd.DataFrame(
+        {
+            "response_due_at": first["due"],
+            "responded_at": first["met_at"],
+            "response_breached": breached,
+            "response_breaches": _count(response, index).astype("int64"),
+        },
+        index=index,
+    )
+
+
+def _resolve_columns(
+    resolve: pd.DataFrame, resolved_at: pd.Series, index: pd.Index
+) -> pd.DataFrame:
+    """The resolve deadline, the resolution and whether it was late (missing while open and
+    not yet late)."""
+    late = (resolve["end"] > resolve["due"]).reindex(index)
+    return pd.DataFrame(
+        {
+            "resolve_due_at": resolve["due"].reindex(index),
+            "resolved_at": resolved_at,
+            "resolve_breached": late.astype("boolean").mask(resolved_at.isna() & ~late),
+        },
+        index=index,
+    )
+
+
+def _agreement_columns(agree: pd.DataFrame, both: pd.Series, index: pd.Index) -> pd.DataFrame:
+    """For tickets with both a configured level and RT's Due history: whether RT's Due after
+    every trigger equals the rebuilt one, and the first difference in words."""
+    return pd.DataFrame(
+        {
+            "rt_due_agrees": agree.groupby("ticket_id")["agrees"]
+            .all()
+            .reindex(index)
+            .where(both)
+            .astype("boolean"),
+            "rt_due_note": _first_difference(agree).reindex(index).where(both).fillna(""),
+        },
+        index=index,
+    )
+
+
+@dataclass(frozen=True)
+class _Dues:
+    """Where a deadline comes from: the config's level when the ticket has one, else RT's own
+    Due history (`recorded`) at the moment the period ended."""
+
+    clock: BusinessClock
+    agreements: Agreements
+    status: pd.DataFrame
+    configured: pd.Series  # by ticket_id: the ticket has a configured level
+    recorded: pd.DataFrame
+
+    def of_periods(
+        self, ev: pd.DataFrame, resolved_at: pd.Series, now: pd.Timestamp, index: pd.Index
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The response periods of the incidents and the keep-in-loop periods, each with its
+        due time and whether it was breached."""
+        response, keep = _periods(ev, resolved_at.copy(), now)
+        response = self.of_responses(response.loc[response["ticket_id"].isin(index)])
+        keep["due"] = _period_dues(self.clock, self.agreements, "keep_in_loop", keep, self.status)
+        keep["breached"] = keep["end"] > keep["due"]
+        return response, keep
+
+    def of_responses(self, response: pd.DataFrame) -> pd.DataFrame:
+        """Response periods with their due time and whether each was breached."""
+        response = response.assign(
+            due=_period_dues(self.clock, self.agreements, "response", response, self.status)
+        )
+        rt_rows = ~_lookup(response["ticket_id"], self.configured).astype(bool)
+        rt_asks = pd.DataFrame({"ticket_id": response["ticket_id"], "at": response["end"]})
+        response.loc[rt_rows, "due"] = _rt_due_at(self.recorded, rt_asks.loc[rt_rows])
+        return response.assign(breached=response["end"] > response["due"])
+
+    def of_resolution(
+        self, index: pd.Index, level: pd.Series, created: pd.Series, end: pd.Series
+    ) -> pd.DataFrame:
+        """Per incident (index ticket_id): its level, base (created), end (resolved, else the
+        pull) and due time to resolve."""
+        resolve = pd.DataFrame(
+            {"ticket_id": index, "level": level.to_numpy(), "base": created.to_numpy(),
+             "end": end.to_numpy()}
+        )  # fmt: skip
+        resolve["due"] = _period_dues(self.clock, self.agreements, "resolve", resolve, self.status)
+        rt_resolve = ~self.configured.to_numpy()
+        resolve.loc[rt_resolve, "due"] = _rt_due_at(
+            self.recorded,
+            resolve.loc[rt_resolve, ["ticket_id", "end"]].rename(columns={"end": "at"}),
+        )
+        return resolve.set_index("ticket_id")
+
+
+def _agreement(
+    events: pd.DataFrame,
+    both: pd.Index,
+    snapshot: Snapshot,
+    config: Config,
+    clock: BusinessClock,
+    segments: pd.DataFrame,
+    recorded: pd.DataFrame,
+) -> pd.DataFrame:
+    """RT's Due after each trigger against the rebuilt one, for the tickets with `both` a
+    configured level and RT's Due history (compare_due)."""
+    mine = events.loc[events["ticket_id"].isin(both)]
+    return compare_due(due_history(mine, snapshot, config, clock, segments), recorded)
+
+
+def _paused_hours(
+    segments: pd.DataFrame,
+    level: pd.Series,
+    config: Config,
+    resolved_at: pd.Series,
+    now: pd.Timestamp,
+) -> pd.Series:
+    """Wall-clock hours per ticket in a status its level ignores (the clock paused), until
+    it was resolved (or the pull)."""
+    segments = segments.loc[segments["ticket_id"].isin(level.index)]
     pauses = pd.DataFrame(
         [(lv.name, status) for lv in config.sla.levels for status in lv.ignored],
         columns=["sla", "status"],
@@ -446,64 +581,25 @@ def sla_table(
         [seg["end"].fillna(now), _lookup(seg["ticket_id"], resolved_at).fillna(now)], axis=1
     ).min(axis=1)
     hours = (stop - seg["start"]).dt.total_seconds().clip(lower=0) / 3600
-    paused = hours.groupby(seg["ticket_id"]).sum()
+    paused: pd.Series = hours.groupby(seg["ticket_id"]).sum()
+    return paused
 
-    both = configured & from_rt
-    mine = events.loc[events["ticket_id"].isin(index[both.to_numpy()])]  # both sources only
-    agree = compare_due(due_history(mine, snapshot, config, clock, segments), recorded)
+
+def _count(breaches: pd.DataFrame, index: pd.Index) -> pd.Series:
+    """Breached periods per ticket (0 where none)."""
+    counted: pd.Series = breaches.groupby("ticket_id")["breached"].sum().reindex(index).fillna(0)
+    return counted
+
+
+def _first_difference(agree: pd.DataFrame) -> pd.Series:
+    """Per ticket: where RT's Due first differs from the rebuilt one, in words."""
     differ = agree.loc[~agree["agrees"]].groupby("ticket_id").first()
-    note = (
+    note: pd.Series = (
         "after txn " + differ["txn_id"].astype(str) + " (" + facts.iso_utc(differ["at"], None)
         + "): RT Due " + facts.iso_utc(differ["rt_due"], "unset")
         + ", levels give " + facts.iso_utc(differ["due"], "unset")
     )  # fmt: skip
-    out = pd.DataFrame(
-        {
-            "sla": level,
-            "response_due_at": first["due"],
-            "responded_at": first["met_at"],
-            "response_breached": first["breached"].astype("boolean").mask(running),
-            "resolve_due_at": resolve["due"].reindex(index),
-            "resolved_at": resolved_at.reindex(index),
-            "resolve_breached": (resolve["end"] > resolve["due"])
-            .reindex(index)
-            .astype("boolean")
-            .mask(resolved_at.reindex(index).isna() & ~(resolve["end"] > resolve["due"])),
-            # RT's Due history alone does not say which statuses pause a level or what its
-            # KeepInLoop is: unknown (missing) for those tickets, never a made-up 0
-            "paused_h": paused.reindex(index).fillna(0.0).where(configured.to_numpy()),
-            "keep_in_loop_breaches": keep.loc[_lookup(keep["ticket_id"], configured).astype(bool)]
-            .groupby("ticket_id")["breached"]
-            .sum()
-            .reindex(index)
-            .fillna(0)
-            .astype("Int64")
-            .where(configured.to_numpy()),
-            "handoff_ola_breached": _ola_breached(ev, config, clock, index, now),
-            "response_breaches": response.groupby("ticket_id")["breached"]
-            .sum()
-            .reindex(index)
-            .fillna(0)
-            .astype("int64"),
-            "source": np.where(both, "config+rt", np.where(configured, "config", "rt")),
-            "rt_due_agrees": agree.groupby("ticket_id")["agrees"]
-            .all()
-            .reindex(index)
-            .where(both)
-            .astype("boolean"),
-            "rt_due_note": note.reindex(index).where(both).fillna(""),
-        },
-        index=index,
-    )
-    out.loc[~configured, "response_breached"] = out.loc[~configured, "response_breached"].where(
-        out.loc[~configured, "response_due_at"].notna()
-    )
-    out = out.loc[configured | from_rt]
-    return (
-        out.reset_index()[SLA_COLUMNS]
-        .sort_values("ticket_id", kind="stable")
-        .reset_index(drop=True)
-    )
+    return note
 
 
 def format_sla(table: pd.DataFrame, digits: int | None = 2) -> pd.DataFrame:
