@@ -280,8 +280,9 @@ def pull(
 
     from review.closeout.followups import fetch_followups
     from review.rt.client import RTClient, connection_from
-    from review.rt.pull import History, Window
+    from review.rt.history import History
     from review.rt.pull import pull as run_pull
+    from review.rt.window import Window
 
     config = load_config(config_path)
     start, end = since.replace(tzinfo=UTC), until.replace(tzinfo=UTC)

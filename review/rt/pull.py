@@ -9,11 +9,10 @@ The snapshot is written beside the old one and swapped in when complete.
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import sys
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,104 +23,23 @@ from urllib.parse import quote
 from tqdm import tqdm
 
 from review.errors import RTError, SnapshotError
-from review.rt.client import Page, RTClient, RTNotFound
+from review.rt.client import Page, RTClient
+from review.rt.history import Bulk, Histories, History, bulk, chunks, merged_away, read_transactions
+from review.rt.window import SLACK, Window, parse_time
 from review.settings.utc import iso_utc_text
 from review.snapshot import DATA_FILES, UNSET_DATE, read_jsonl, snapshot_target, write_snapshot
 
 log = logging.getLogger(__name__)
 
-History = Literal["auto", "bulk", "per-ticket"]
 
 TICKET_FIELDS = (
     "AdminCc,Cc,Created,Creator,CustomFields,Due,EffectiveId,FinalPriority,InitialPriority,"
     "LastUpdated,LastUpdatedBy,Owner,Priority,Queue,Requestor,Resolved,SLA,Started,Starts,Status,"
     "Subject,TimeEstimated,TimeLeft,TimeWorked,Told,Type,_hyperlinks"
 )
-TRANSACTION_FIELDS = "ObjectType,ObjectId,Type,Field,OldValue,NewValue,Created,Creator,Data"
-# The account's timezone shapes how RT reads dates in a query, so the server-side
-# window is widened by a day and the exact window applied here, in UTC.
-SLACK = timedelta(days=1)
 # Tickets touched this long before the previous pull started are asked for again. The
 # watermark is sent as "-N seconds" (relative to RT's clock), so only latency needs a margin.
 MARGIN = timedelta(seconds=5)
-GAP_PROBES = 8
-# TicketSQL for "an inactive status of the ticket's own queue lifecycle" (RT 5.0.3 and later)
-INACTIVE = "__Inactive__"
-
-
-@dataclass(frozen=True)
-class Window:
-    """Which tickets a pull wants, in these queues: those that reached an inactive status in
-    [since, until) and those created in [since, until) whatever their status (still open too).
-
-    Inactive is what RT says of the ticket's own queue lifecycle (TicketSQL `__Inactive__`,
-    which RT 5.0.3 answers per lifecycle), or one of the configured `inactive` statuses: a
-    site whose lifecycle closes tickets as 'done' is pulled whole before its config knows it.
-    """
-
-    since: datetime
-    until: datetime
-    queues: tuple[str, ...]
-    inactive: tuple[str, ...]
-
-    def describe(self) -> str:
-        """The query recorded in the manifest; equal descriptions allow an incremental pull."""
-        return self._sql("", iso_utc_text(self.since), iso_utc_text(self.until))
-
-    def ticket_sql(self) -> str:
-        return self._sql("", _sql_time(self.since - SLACK), _sql_time(self.until + SLACK))
-
-    def transaction_sql(self) -> str:
-        since, until = _sql_time(self.since - SLACK), _sql_time(self.until + SLACK)
-        return f"ObjectType = 'RT::Ticket' AND {self._sql('Ticket', since, until)}"
-
-    def closed_sql(self, prefix: str = "") -> str:
-        """Tickets in an inactive status: RT's, of their queue's lifecycle, or the config's."""
-        return _any(prefix + "Status", (INACTIVE, *self.inactive))
-
-    def _sql(self, prefix: str, since: str, until: str) -> str:
-        return (
-            f"{_any(prefix + 'Queue', self.queues)} AND (({self.closed_sql(prefix)}"
-            f" AND {prefix}Resolved >= '{since}' AND {prefix}Resolved < '{until}')"
-            f" OR ({prefix}Created >= '{since}' AND {prefix}Created < '{until}'))"
-        )
-
-    def opened(self, ticket: dict[str, Any]) -> bool:
-        """Created in the window (exactly, in UTC)."""
-        created = parse_time(ticket.get("Created"))
-        return created is not None and self.since <= created < self.until
-
-    def may_close(self, ticket: dict[str, Any], queue_names: dict[str, str]) -> bool:
-        """In the queues, not opened in the window, and resolved in it: whether it belongs
-        hangs on RT's word that its status is inactive (`closed_ids`)."""
-        resolved = parse_time(ticket.get("Resolved"))
-        return (
-            _queue_of(ticket, queue_names) in self.queues
-            and not self.opened(ticket)
-            and resolved is not None
-            and self.since <= resolved < self.until
-        )
-
-    def holds(
-        self, ticket: dict[str, Any], queue_names: dict[str, str], closed: Collection[int]
-    ) -> bool:
-        """The exact test, in UTC, on a ticket as RT returned it; `closed` holds the ids RT
-        counts as in an inactive status (see `closed_ids`)."""
-        if _queue_of(ticket, queue_names) not in self.queues:
-            return False
-        return self.opened(ticket) or (
-            int(ticket["id"]) in closed and self.may_close(ticket, queue_names)
-        )
-
-    def coverage(self) -> dict[str, Any]:
-        """What a snapshot of this window holds all of (manifest "coverage", see CONTRACTS)."""
-        return {
-            "since": iso_utc_text(self.since),
-            "until": iso_utc_text(self.until),
-            "queues": list(self.queues),
-            "closed_in_window": True,
-            "opened_in_window": True,
-        }
 
 
 @dataclass
@@ -178,7 +96,7 @@ def pull(
         early = None
         if previous is None and history != "per-ticket":
             # The window's history does not depend on the ticket search: read both at once.
-            early = side.submit(_bulk, client, [window.transaction_sql()], on_page)
+            early = side.submit(bulk, client, [window.transaction_sql()], on_page)
         got = (
             _select_window(client, window, queue_names, on_page)
             if previous is None
@@ -226,7 +144,7 @@ def _select_window(
     client: RTClient, window: Window, queue_names: dict[str, str], on_page: Callable[[Page], None]
 ) -> _Selection:
     """A full pull: every ticket of the window, each history to read."""
-    tickets = _search_tickets(client, window.ticket_sql(), on_page)
+    tickets = search_tickets(client, window.ticket_sql(), on_page)
     # created outside the search's dates, a ticket matched as closed in the window
     known = {t["id"] for t in tickets if not _created_near(t, window)}
     closed = closed_ids(client, window, tickets, queue_names, on_page, known)
@@ -245,7 +163,7 @@ def _select_changes(
     """An incremental pull: the previous snapshot's tickets, with those RT changed since (a
     margin before) its pull taken again, or dropped when they left the window."""
     since_seconds = int((started - (previous.pulled_at - MARGIN)).total_seconds())
-    changed = _search_tickets(client, f"LastUpdated > '-{max(since_seconds, 1)} seconds'", on_page)
+    changed = search_tickets(client, f"LastUpdated > '-{max(since_seconds, 1)} seconds'", on_page)
     keep = {t["id"]: t for t in previous.tickets}
     changed_ids = {t["id"] for t in changed}
     closed = closed_ids(client, window, changed, queue_names, on_page)
@@ -256,43 +174,6 @@ def _select_changes(
     kept = [t for t in previous.transactions if int(t["ObjectId"]) not in changed_ids]
     mode: Literal["incremental", "unchanged"] = "incremental" if changed else "unchanged"
     return _Selection(keep, changed_ids, kept, previous.queues, previous.users, since_seconds, mode)
-
-
-@dataclass
-class _Histories:
-    """The histories a pull read: of the tickets `wanted`, how (bulk or per ticket), and
-    whether RT hid some of them from the account."""
-
-    fetched: list[dict[str, Any]]
-    how: Literal["bulk", "per-ticket"]
-    hidden: bool
-    sees_all: bool
-    wanted: list[int]
-
-    def hides(self, client: RTClient, transactions: list[dict[str, Any]]) -> bool:
-        """Whether RT kept transactions of the pulled tickets from this account."""
-        return self.hidden or (
-            not self.sees_all and _gaps_hidden(client, transactions, self.wanted)
-        )
-
-
-def _read_histories(
-    client: RTClient,
-    got: _Selection,
-    history: History,
-    on_page: Callable[[Page], None],
-    early: Future[Bulk] | None,
-    incremental: bool,
-) -> _Histories:
-    """The histories of the selected tickets that changed; an incremental pull also drops a
-    ticket merged away since (and its kept transactions) from `got`."""
-    wanted = sorted(i for i in got.changed_ids if i in got.keep)
-    fetched, how, hidden, sees_all = _transactions(client, wanted, history, on_page, early)
-    if incremental and wanted:
-        for gone in _merged_away(client, fetched, wanted, how, got.since_seconds):
-            got.keep.pop(gone, None)
-            got.transactions = [t for t in got.transactions if int(t["ObjectId"]) != gone]
-    return _Histories(fetched, how, hidden, sees_all, wanted)
 
 
 def _followups(
@@ -408,7 +289,7 @@ def closed_ids(
         t["id"] for t in tickets if t["id"] not in known and window.may_close(t, queue_names)
     )
     found = set(known)
-    for chunk in _chunks(ask, 100):
+    for chunk in chunks(ask, 100):
         query = f"({' OR '.join(f'id = {i}' for i in chunk)}) AND {window.closed_sql()}"
         for page in client.pages("tickets", {"query": query, "orderby": "id"}, on_page):
             found.update(int(item["id"]) for item in page.items)
@@ -421,11 +302,7 @@ def _created_near(ticket: dict[str, Any], window: Window) -> bool:
     return created is None or window.since - SLACK <= created < window.until + SLACK
 
 
-def _queue_of(ticket: dict[str, Any], queue_names: dict[str, str]) -> str:
-    return queue_names.get(str((ticket.get("Queue") or {}).get("id")), "")
-
-
-def _search_tickets(
+def search_tickets(
     client: RTClient, query: str, on_page: Callable[[Page], None]
 ) -> list[dict[str, Any]]:
     params = {"query": query, "fields": TICKET_FIELDS, "orderby": "id"}
@@ -454,126 +331,6 @@ def _as_single_get(item: dict[str, Any], base: str) -> dict[str, Any]:
         eid = str(effective or item["id"])
         ticket["EffectiveId"] = {"_url": f"{base}ticket/{eid}", "id": eid, "type": "ticket"}
     return ticket
-
-
-Bulk = tuple[list[dict[str, Any]], bool, bool]
-
-
-def _bulk(client: RTClient, queries: list[str], on_page: Callable[[Page], None]) -> Bulk:
-    """Rows of TransactionSQL searches, whether RT visibly dropped rows, and whether it
-    stated full row counts (it does so only for an account that sees every row)."""
-    rows: list[dict[str, Any]] = []
-    hidden, sees_all = False, True
-    for query in queries:
-        params = {"query": query, "fields": TRANSACTION_FIELDS, "orderby": "id"}
-        got, dropped, counted = _collect(client.pages("transactions", params, on_page))
-        rows += got
-        hidden, sees_all = hidden or dropped, sees_all and counted
-    return rows, hidden, sees_all
-
-
-def _transactions(
-    client: RTClient,
-    ticket_ids: list[int],
-    history: History,
-    on_page: Callable[[Page], None],
-    early: Future[Bulk] | None = None,
-) -> tuple[list[dict[str, Any]], Literal["bulk", "per-ticket"], bool, bool]:
-    """History of the tickets, how it was read, whether rows were hidden, whether RT counted.
-
-    ``early`` is a bulk search of the whole window started alongside the ticket search;
-    without it the tickets' ids are asked for, 100 per search.
-    """
-    if not ticket_ids:
-        if early is not None:
-            early.cancel()
-        return [], "bulk" if history != "per-ticket" else "per-ticket", False, True
-    if history != "per-ticket":
-        queries = [
-            f"ObjectType = 'RT::Ticket' AND ({' OR '.join(f'ObjectId = {i}' for i in chunk)})"
-            for chunk in _chunks(ticket_ids, 100)
-        ]
-        try:
-            rows, hidden, sees_all = early.result() if early else _bulk(client, queries, on_page)
-            return rows, "bulk", hidden, sees_all
-        except RTNotFound:
-            if history == "bulk":
-                raise RTError(
-                    f"RT at {client.conn.url} has no bulk transactions search (RT < 5.0.2): "
-                    "pull with --history auto or per-ticket"
-                ) from None
-            log.info("RT has no bulk transactions search; reading history per ticket")
-
-    def one(ticket_id: int) -> tuple[list[dict[str, Any]], bool, bool]:
-        params = {"fields": TRANSACTION_FIELDS}
-        return _collect(client.pages(f"ticket/{ticket_id}/history", params, on_page))
-
-    results = client.map(one, ticket_ids)
-    rows = [row for got, _, _ in results for row in got]
-    hidden = any(dropped for _, dropped, _ in results)
-    return rows, "per-ticket", hidden, all(counted for _, _, counted in results)
-
-
-def _merged_away(
-    client: RTClient,
-    fetched: list[dict[str, Any]],
-    wanted: list[int],
-    how: str,
-    since_seconds: int,
-) -> set[int]:
-    """Tickets merged into another since the last pull: they must leave the snapshot.
-
-    A survivor's per-ticket history lists the merged ticket's rows under its own id; in
-    bulk, one search finds the MergedInto rows RT writes on the merged ticket itself.
-    """
-    if how == "per-ticket":
-        return {int(t["ObjectId"]) for t in fetched} - set(wanted)
-    query = (
-        "ObjectType = 'RT::Ticket' AND Type = 'AddLink' AND Field = 'MergedInto'"
-        f" AND Created > '-{max(since_seconds, 1)} seconds'"
-    )
-    rows, _, _ = _collect(
-        client.pages("transactions", {"query": query, "fields": "ObjectId,NewValue"})
-    )
-    return {
-        int(t["ObjectId"])
-        for t in rows
-        if not str(t.get("NewValue", "")).endswith(f"/ticket/{t['ObjectId']}")
-    }
-
-
-def _collect(pages: Iterable[Page]) -> tuple[list[dict[str, Any]], bool, bool]:
-    """Rows of all pages, whether a page before the last came back short (rows hidden),
-    and whether RT stated the total."""
-    seen: list[Page] = list(pages)
-    rows = [row for page in seen for row in page.items]
-    nonempty = [p for p in seen if p.items]
-    dropped = any(p.short for p in nonempty[:-1])
-    return rows, dropped, seen[0].total is not None
-
-
-def _gaps_hidden(
-    client: RTClient, transactions: list[dict[str, Any]], ticket_ids: list[int]
-) -> bool:
-    """Probe a few transaction ids missing inside the pulled tickets' histories.
-
-    Only an account that may not see every row (RT then hides ``total``) needs
-    this: RT answers 403 for a transaction that exists but is hidden from it.
-    """
-    if not ticket_ids:
-        return False
-    have = {int(t["id"]) for t in transactions}
-    wanted = set(ticket_ids)
-    by_ticket: dict[int, list[int]] = {}
-    for t in transactions:
-        if int(t["ObjectId"]) in wanted:
-            by_ticket.setdefault(int(t["ObjectId"]), []).append(int(t["id"]))
-    probes: list[int] = []
-    for ids in by_ticket.values():
-        ids.sort()
-        for low, high in itertools.pairwise(ids):
-            probes += [i for i in range(low + 1, high) if i not in have][:2]
-    return any(client.status(f"transaction/{i}") == 403 for i in sorted(set(probes))[:GAP_PROBES])
 
 
 def _referenced(
@@ -655,32 +412,24 @@ def _retry_notice(bar: Any, show: bool, url: str) -> Callable[[str], None]:
     return notice
 
 
-def _chunks(items: list[int], size: int) -> list[list[int]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
 def _id_order(key: str) -> tuple[int, str]:
     return (int(key), "") if key.isdigit() else (sys.maxsize, key)
 
 
-def _any(column: str, values: Iterable[str]) -> str:
-    return "(" + " OR ".join(f"{column} = '{_sql_quote(v)}'" for v in values) + ")"
-
-
-def _sql_quote(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("'", "\\'")
-
-
-def _sql_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An RT date string as an aware UTC datetime; RT's unset date (1970-01-01) is None."""
-    if not value or not isinstance(value, str) or value.startswith("1970-01-01"):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def _read_histories(
+    client: RTClient,
+    got: _Selection,
+    history: History,
+    on_page: Callable[[Page], None],
+    early: Future[Bulk] | None,
+    incremental: bool,
+) -> Histories:
+    """The histories of the selected tickets that changed; an incremental pull also drops a
+    ticket merged away since (and its kept transactions) from `got`."""
+    wanted = sorted(i for i in got.changed_ids if i in got.keep)
+    fetched, how, hidden, sees_all = read_transactions(client, wanted, history, on_page, early)
+    if incremental and wanted:
+        for gone in merged_away(client, fetched, wanted, how, got.since_seconds):
+            got.keep.pop(gone, None)
+            got.transactions = [t for t in got.transactions if int(t["ObjectId"]) != gone]
+    return Histories(fetched, how, hidden, sees_all, wanted)

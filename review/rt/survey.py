@@ -22,15 +22,9 @@ from urllib.parse import quote
 
 from review.errors import RTError
 from review.rt.client import Page, RTClient, RTNotFound
-from review.rt.pull import (
-    INACTIVE,
-    TRANSACTION_FIELDS,
-    _any,
-    _chunks,
-    _search_tickets,
-    _sql_quote,
-    _sql_time,
-)
+from review.rt.history import TRANSACTION_FIELDS, chunks
+from review.rt.pull import search_tickets
+from review.rt.window import INACTIVE, sql_any, sql_quote, sql_time
 from review.settings.config import Config
 from review.snapshot import Snapshot, write_snapshot
 
@@ -81,11 +75,11 @@ def scan(
         )
     names = list(queues) or sorted(shown)
     queue_json = client.map(lambda q: client.get_object(f"queue/{shown[q]}"), names)
-    when = _sql_time(since)
+    when = sql_time(since)
     tickets = (
-        _search_tickets(
+        search_tickets(
             client,
-            f"{_any('Queue', names)} AND (Created >= '{when}' OR Resolved >= '{when}')",
+            f"{sql_any('Queue', names)} AND (Created >= '{when}' OR Resolved >= '{when}')",
             tick,
         )
         if names
@@ -110,7 +104,7 @@ def _history(
 ) -> list[dict[str, Any]]:
     """The status changes and queue moves of these tickets (none on RT < 5.0.2)."""
     rows: list[dict[str, Any]] = []
-    for chunk in _chunks(sorted(ids), 100):
+    for chunk in chunks(sorted(ids), 100):
         query = (
             f"ObjectType = 'RT::Ticket' AND ({' OR '.join(f'ObjectId = {i}' for i in chunk)})"
             f" AND {HISTORY}"
@@ -141,7 +135,7 @@ def _roles(
         if not queue:
             continue
         query = (
-            f"Queue = '{_sql_quote(queue)}' AND Status = '{_sql_quote(status)}' "
+            f"Queue = '{sql_quote(queue)}' AND Status = '{sql_quote(status)}' "
             f"AND Status = '{INACTIVE}'"
         )
         page = client.page("tickets", {"query": query})
@@ -256,10 +250,10 @@ def _rt_statuses(client: RTClient, config: Config, queues: list[str]) -> list[Mi
         ("inactive", s.inactive, ACTIVE, "active"),
         ("active", (s.initial, *s.active), INACTIVE, "inactive"),
     ):
-        known = " AND ".join(f"Status != '{_sql_quote(n)}'" for n in names)
+        known = " AND ".join(f"Status != '{sql_quote(n)}'" for n in names)
         marker = INACTIVE if role == "inactive" else ACTIVE
         unnamed = _statuses_of(
-            client, f"{_any('Queue', queues)} AND Status = '{marker}' AND {known}"
+            client, f"{sql_any('Queue', queues)} AND Status = '{marker}' AND {known}"
         )
         found += [
             Misfit(
@@ -271,7 +265,8 @@ def _rt_statuses(client: RTClient, config: Config, queues: list[str]) -> list[Mi
             for status, count in unnamed
         ]
         crossed = _statuses_of(
-            client, f"{_any('Queue', queues)} AND {_any('Status', names)} AND Status = '{other}'"
+            client,
+            f"{sql_any('Queue', queues)} AND {sql_any('Status', names)} AND Status = '{other}'",
         )
         found += [
             Misfit(
@@ -367,7 +362,7 @@ def _a_ticket(client: RTClient, queue: str, snapshot: Snapshot | None) -> int | 
     page = client.page(
         "tickets",
         {
-            "query": f"Queue = '{_sql_quote(queue)}'",
+            "query": f"Queue = '{sql_quote(queue)}'",
             "orderby": "id",
             "order": "DESC",
             "per_page": 1,
