@@ -14,7 +14,7 @@ from review.cli import main
 from review.errors import RTAuthError, RTError, RTUnreachable
 from review.rt.client import Connection, RTClient, connection_from, rest2_url
 from review.rt.pull import Window, _as_single_get, closed_ids, parse_time, pull
-from review.settings.config import RTSettings
+from review.settings.sections import RTSettings
 
 SETTINGS = RTSettings(url="", verify_tls=True, ca_bundle="", timeout=5)
 URL = "https://rt.example.edu/REST/2.0/"

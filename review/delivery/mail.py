@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from review.errors import ConfigError, ReviewError
-from review.settings.config import Mail, is_address
+from review.settings.sections import Mail, is_address
 
 PASSWORD_ENV = "SMTP_PASSWORD"
 STATE_FILE = ".mail-state.json"

@@ -28,7 +28,8 @@ from review.closeout.followups import read_followups, rt_web_url
 from review.closeout.gaps import REVIEW_ACTION, review_overdue
 from review.closeout.registry import Registry
 from review.delivery import mail
-from review.settings.config import Config, is_address
+from review.settings.config import Config
+from review.settings.sections import is_address
 from review.snapshot import Snapshot
 from review.text import one_line, visible
 

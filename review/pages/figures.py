@@ -23,7 +23,8 @@ from review.analysis import facts
 from review.analysis.metric import CLOCKS
 from review.analysis.metrics import DURATIONS
 from review.closeout.rules import RULES
-from review.settings.config import WEEKDAYS, Config
+from review.settings.config import Config
+from review.settings.sections import WEEKDAYS
 
 mdates: Any = importlib.import_module("matplotlib.dates")  # untyped in matplotlib's stubs
 

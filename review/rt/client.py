@@ -28,7 +28,7 @@ import httpx2
 import rt.rest2
 
 from review.errors import RTAuthError, RTError, RTUnreachable
-from review.settings.config import RTSettings
+from review.settings.sections import RTSettings
 
 log = logging.getLogger(__name__)
 

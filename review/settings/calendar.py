@@ -13,7 +13,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from review.settings.config import WEEKDAYS, Calendar
+from review.settings.sections import WEEKDAYS, Calendar
 
 _EPOCH = np.datetime64("2000-01-01", "D")
 
