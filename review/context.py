@@ -9,14 +9,19 @@ rows back (parquet, filtered on ticket_id).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from review.analysis import problems as data
 from review.analysis.fit import config_problems
@@ -31,6 +36,8 @@ from review.closeout.gaps import FINDING_COLUMNS, audit_findings, unobservable_r
 from review.closeout.recurrence import COLUMNS as RECURRENCE_COLUMNS
 from review.closeout.recurrence import recurrences
 from review.closeout.registry import Registry, load_registry
+from review.derive import derive_parts
+from review.derive import prune as prune_parts
 from review.errors import ReviewError, SnapshotError
 from review.settings.config import (
     CACHE_ENV,
@@ -42,6 +49,7 @@ from review.settings.config import (
 )
 from review.snapshot import Snapshot, load_snapshot
 from review.snapshot.fingerprint import derived_key, review_data_digests
+from review.snapshot.load import open_catalog
 
 PathLike = str | os.PathLike[str]
 
@@ -176,25 +184,35 @@ def prepare_derived(snapshot_dir: PathLike | None, config_path: PathLike | None 
     target = derived_dir(path, config)
     if (target / "done").is_file():
         return target
-    return derive_into(target, path, open_snapshot(path, config), config)
+    return derive_into(target, path, None, config)
 
 
-def derive_into(target: Path, path: Path, snapshot: Snapshot, config: Config) -> Path:
-    """Derive everything from a loaded snapshot (read from `path`) into the cache `target`."""
+def derive_into(target: Path, path: Path, snapshot: Snapshot | None, config: Config) -> Path:
+    """Derive everything of the snapshot at `path` into the cache `target`, a month's part at
+    a time (review.derive); `snapshot`, when given, is the version already read, which must
+    still be the one there."""
     if (target / "done").is_file():
         return target
-    context = _compute(snapshot, config)
+    catalog = open_catalog(path, cache_dir(config))
+    if snapshot is not None and catalog.manifest != snapshot.manifest:
+        raise SnapshotError(
+            "was replaced while it was read (a pull swapped it in): run again", str(path)
+        )
     staging = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    store = cache_dir(config) / "derived-parts"
     try:
-        staging.mkdir(parents=True, exist_ok=True)
-        for name in _DERIVED:
-            _to_parquet(getattr(context, name), staging / f"{name}.parquet")
-        for name in _SNAPSHOT_FRAMES:
-            _to_parquet(getattr(context.snapshot, name), staging / f"{name}.parquet")
-        _to_parquet(data.to_frame(context.problems), staging / "problems.parquet")
-        (staging / "unobservable.json").write_text(json.dumps(context.unobservable))
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        light = derive_parts(catalog, config, staging, store, _compute, _DERIVED)
+        # what the data holds as a whole: the survey reads status and queue moves only
+        whole = dataclasses.replace(light, transactions=catalog.surveyed())
+        registry = load_registry(config.gaps.registry)
+        _to_parquet(
+            data.to_frame(data_problems(whole, config, registry)), staging / "problems.parquet"
+        )
+        (staging / "unobservable.json").write_text(json.dumps(unobservable_rules(light, config)))
         (staging / "manifest.json").write_text(
-            json.dumps({"path": str(path), "manifest": context.snapshot.manifest})
+            json.dumps({"path": str(path), "manifest": catalog.manifest})
         )
         (staging / "done").write_text("")
         if target.exists():  # an incomplete leftover (a complete one returned above)
@@ -209,6 +227,7 @@ def derive_into(target: Path, path: Path, snapshot: Snapshot, config: Config) ->
             f"{CACHE_ENV} or [paths] cache a directory you may write"
         ) from None
     _prune_derived(target, str(path))
+    prune_parts(store, target.parent)
     return target
 
 
@@ -234,17 +253,16 @@ def _read_derived(directory: Path, ticket_ids: set[int] | None, config: Config) 
         return None
     keep: set[int] | None = None
     if ticket_ids is not None:
-        links = pd.read_parquet(
-            directory / "links.parquet", filters=[("ticket_id", "in", sorted(ticket_ids))]
-        )
+        links = _read(directory / "links.parquet", sorted(ticket_ids))
         linked = links.loc[~links["external"], "target"].dropna()
         keep = set(ticket_ids) | {int(t) for t in linked if str(t).isdigit()}
 
     def read(name: str) -> pd.DataFrame:
-        filters = None
-        if keep is not None and name in _PER_TICKET_FRAMES:
-            filters = [("ticket_id", "in", sorted(keep))]
-        return pd.read_parquet(directory / f"{name}.parquet", filters=filters)
+        wanted = sorted(keep) if keep is not None and name in _PER_TICKET_FRAMES else None
+        return _read(directory / f"{name}.parquet", wanted)
+
+    def messages(ids: Iterable[int] | None = None) -> pd.DataFrame:
+        return _read(directory / "messages.parquet", None if ids is None else sorted(set(ids)))
 
     about = json.loads((directory / "manifest.json").read_text())
     frames = {name: read(name) for name in _SNAPSHOT_FRAMES}
@@ -259,6 +277,7 @@ def _read_derived(directory: Path, ticket_ids: set[int] | None, config: Config) 
         links=frames["links"],
         queues=frames["queues"],
         users=frames["users"],
+        messages=messages,
     )
     return Context(
         snapshot,
@@ -273,6 +292,26 @@ def _read_derived(directory: Path, ticket_ids: set[int] | None, config: Config) 
         unobservable=json.loads((directory / "unobservable.json").read_text()),
         review_data=read("review_data"),
     )
+
+
+def _read(path: Path, ticket_ids: list[int] | None = None) -> pd.DataFrame:
+    """A derived frame: one file, or a directory of a file per part (read as one table, in
+    ticket order as one derive of the whole snapshot gives it)."""
+    filters = None if ticket_ids is None else [("ticket_id", "in", ticket_ids)]
+    if not path.is_dir():
+        single: pd.DataFrame = pd.read_parquet(path, filters=filters)
+        return single
+    files = sorted(path.iterdir())
+    schema = pa.unify_schemas(
+        [pq.read_schema(f) for f in files], promote_options="permissive"
+    ).with_metadata(pq.read_schema(files[0]).metadata)
+    table = ds.dataset(files, schema=schema, format="parquet").to_table(
+        filter=None if ticket_ids is None else ds.field("ticket_id").isin(ticket_ids)
+    )
+    frame: pd.DataFrame = table.to_pandas()
+    if len(files) > 1:
+        frame = frame.sort_values("ticket_id", kind="stable", ignore_index=True)
+    return frame
 
 
 def close_out_sections(context: Context) -> tuple[Registry, pd.DataFrame, pd.DataFrame]:

@@ -347,9 +347,10 @@ def test_unchanged_inputs_are_not_rendered_again(rendered: Path, snapshot: Path)
 def test_fingerprint_follows_the_incidents_own_data(snapshot: Path) -> None:
     inputs = rendering.load_inputs(snapshot, None)
     before = inputs.tickets.copy()
-    tx = inputs.snapshot.transactions
-    changed = tx.index[tx["ticket_id"] == LONG_TICKET][-1]
-    inputs.snapshot.transactions.loc[changed, "data"] = "edited"
+    texts = inputs.snapshot.messages(None).copy()  # the text of a reply is its data too
+    changed = texts.index[texts["ticket_id"] == LONG_TICKET][-1]
+    texts.loc[changed, "data"] = "edited"
+    inputs.snapshot.messages = lambda ticket_ids=None: texts
     after = fingerprint.ticket_digests(inputs.snapshot)
     assert after[LONG_TICKET] != before[LONG_TICKET]
     assert after[HOSTILE_TICKET] == before[HOSTILE_TICKET]

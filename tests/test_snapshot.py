@@ -109,7 +109,8 @@ def test_edited_file_fails_its_checksum(example: Path) -> None:
 
 def test_cache_returns_the_same_frames(tmp_path: Path) -> None:
     first = load_snapshot(EXAMPLE, cache_dir=tmp_path)
-    assert len(list(tmp_path.iterdir())) == 1
+    assert len(list((tmp_path / "snapshots").iterdir())) == 1  # one catalog, one segment
+    assert len(list((tmp_path / "segments").iterdir())) == 1
     second = load_snapshot(EXAMPLE, cache_dir=tmp_path)
     pd.testing.assert_frame_equal(first.transactions, second.transactions)
     pd.testing.assert_frame_equal(first.tickets, second.tickets)

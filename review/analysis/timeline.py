@@ -23,9 +23,10 @@ STAFF, REQUESTOR, SYSTEM = "staff", "requestor", "system"  # the values of `acto
 # that is not a transaction (the snapshot's time in an update-gap check).
 AT_CREATION = -1
 IGNORED_TYPES = ("EmailRecord", "CommentEmailRecord", "SetWatcher")
+# (the text of a reply or comment is not an event's: Snapshot.messages, read for a review only)
 EVENT_COLUMNS = [
     "ticket_id", "txn_id", "at", "kind", "type", "field", "old", "new", "creator", "actor",
-    "handoff", "data",
+    "handoff",
 ]  # fmt: skip
 
 

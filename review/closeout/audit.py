@@ -19,7 +19,7 @@ from review.analysis.timeline import NOBODY, state_segments
 from review.closeout.registry import Registry
 from review.settings.calendar import BusinessClock
 from review.settings.config import Config, project_dir
-from review.snapshot import Snapshot
+from review.snapshot import Snapshot, join_per_key
 
 SENIOR_STAFF = "senior staff"
 NO_SERVICE = "(no service)"
@@ -32,7 +32,7 @@ def txn_text(ids: pd.Series, at: pd.Series) -> pd.Series:
 
 def join_evidence(parts: pd.DataFrame) -> pd.Series:
     """Evidence clauses (ticket_id, evidence) -> one '; '-joined text per ticket, in order."""
-    return parts.groupby("ticket_id", sort=True)["evidence"].agg("; ".join)
+    return join_per_key(parts["ticket_id"], parts["evidence"], "; ")
 
 
 def registry_where(registry: Registry) -> str:

@@ -6,7 +6,7 @@ Snapshot), cache (its parquet copy), fingerprint (every cache key). Callers impo
 the public names from here.
 """
 
-from review.snapshot.frames import Problem, Snapshot
+from review.snapshot.frames import Problem, Snapshot, join_per_key
 from review.snapshot.layout import (
     DATA_FILES,
     FOLLOWUPS,
@@ -43,6 +43,7 @@ __all__ = [
     "coverage_of",
     "covers",
     "file_sha256",
+    "join_per_key",
     "load_snapshot",
     "read_jsonl",
     "read_manifest",

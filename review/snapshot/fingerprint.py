@@ -2,7 +2,8 @@
 
 Three caches depend on them, and a key built two ways is a silent cache miss:
 - the snapshot cache (parquet of the flattened frames): `snapshot_key`
-- the derived cache (events, metrics, findings ... of a snapshot): `derived_key`
+- the derived cache (events, metrics, findings ... of a snapshot): `derived_key`, and of
+  each of its month parts: `part_key`
 - the render state (skip a notebook whose inputs are unchanged): `digest` of the
   parts below (`config_digest`, `file_digest`, `source_digest`, `package_digest`,
   `ticket_digests`, `shared_digest`)
@@ -117,12 +118,33 @@ def derived_key(snapshot_dir: Path, config: Config) -> str:
     )[:32]
 
 
+def derive_digest(config: Config) -> str:
+    """What every derived frame depends on besides the data: config, registry and code."""
+    return digest(config_digest(config), file_digest(Path(config.gaps.registry)), package_digest())
+
+
+def part_key(part: str, common: str, lookups: str, linked: str, now: str | None) -> str:
+    """The key of one month's derived frames (review.derive): that part's parse, the users,
+    queues and field names it reads, the tickets it links to, `derive_digest`; `now` only for
+    the tickets still open, whose figures run to the pull's time."""
+    return digest(part, common, lookups, linked, now)[:32]
+
+
+def frame_digest(frame: pd.DataFrame) -> str:
+    """The rows of a frame, in order (its length too: an empty frame differs from none)."""
+    hashes = pd.util.hash_pandas_object(frame.astype("string"), index=False)
+    return digest(
+        len(frame), list(frame.columns), hashlib.sha256(hashes.to_numpy().tobytes()).hexdigest()
+    )
+
+
 def ticket_digests(snapshot: Snapshot) -> pd.Series:
     """A digest of each ticket's rows in every per-ticket frame, independent of row order."""
     ids = snapshot.tickets["ticket_id"]
     total = pd.Series(0, index=pd.Index(ids, name="ticket_id"), dtype="uint64")
-    for number, name in enumerate(_PER_TICKET, start=1):
-        frame: pd.DataFrame = getattr(snapshot, name)
+    frames = [getattr(snapshot, name) for name in _PER_TICKET]
+    frames.append(snapshot.messages(None))  # a reply's text is the incident's data too
+    for number, frame in enumerate(frames, start=1):
         if frame.empty:
             continue
         hashes = pd.util.hash_pandas_object(frame.astype("string"), index=False)
@@ -155,9 +177,9 @@ def review_data_digests(snapshot: Snapshot, status_field: str = "") -> pd.Series
     (`status_field`) with its changes.
     """
     tx = snapshot.transactions
-    kit = tx["type"].isin(MAIL_COPIES) | (
-        (tx["type"] == "Comment") & tx["data"].astype(str).str.startswith(PUBLISHED_MARK)
-    )
+    texts = snapshot.messages(set(tx["ticket_id"]))
+    published = texts.loc[texts["data"].astype(str).str.startswith(PUBLISHED_MARK), "txn_id"]
+    kit = tx["type"].isin(MAIL_COPIES) | ((tx["type"] == "Comment") & tx["txn_id"].isin(published))
     fields = snapshot.custom_fields
     if status_field:
         names = snapshot.field_names
@@ -165,8 +187,17 @@ def review_data_digests(snapshot: Snapshot, status_field: str = "") -> pd.Series
         kit |= (tx["type"] == "CustomField") & tx["field"].astype(str).isin(ids)
         fields = fields.loc[fields["field"] != status_field]
     tickets = snapshot.tickets.drop(columns=["last_updated"], errors="ignore")
+    kept = texts.loc[~texts["txn_id"].isin(tx.loc[kit, "txn_id"])]
+
+    def messages(ticket_ids: Iterable[int] | None = None) -> pd.DataFrame:
+        return kept
+
     return ticket_digests(
         dataclasses.replace(
-            snapshot, tickets=tickets, transactions=tx.loc[~kit], custom_fields=fields
+            snapshot,
+            tickets=tickets,
+            transactions=tx.loc[~kit],
+            custom_fields=fields,
+            messages=messages,
         )
     )

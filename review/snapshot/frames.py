@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,8 @@ import pandas as pd
 
 from review.snapshot.layout import MANIFEST
 from review.snapshot.manifest import Coverage, coverage_of, utc
+
+MESSAGE_COLUMNS = ["ticket_id", "txn_id", "data"]
 
 
 @dataclass(frozen=True)
@@ -36,13 +38,15 @@ class Snapshot:
 
     tickets: ticket_id, subject, status, queue, owner, creator, effective_id,
              created, started, resolved, last_updated (UTC timestamps; unset dates are NaT)
-    transactions: txn_id, ticket_id, type, field, old, new, created, creator, data
+    transactions: txn_id, ticket_id, type, field, old, new, created, creator
     watchers: ticket_id, role (Requestor|Cc|AdminCc), user   (the watchers now, not at the time)
     custom_fields: ticket_id, field_id, field, value          (one row per value)
     field_names: field_id, field                              (every custom field seen on a ticket)
     links: ticket_id, ref (refers-to, depends-on, ...), target (ticket id or URL), external
     queues: queue_id (str), name, lifecycle (RT's, '' if not recorded)
     users: user_id (str), name, email, real_name, privileged
+    messages(ticket_ids): ticket_id, txn_id, data: RT's Data of each transaction (the text of
+             a reply or comment), read only when asked for, since it is most of a snapshot
     """
 
     path: Path
@@ -56,6 +60,9 @@ class Snapshot:
     queues: pd.DataFrame
     users: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
+    messages: Callable[[Iterable[int] | None], pd.DataFrame] = field(
+        default=lambda ticket_ids=None: pd.DataFrame(columns=MESSAGE_COLUMNS), repr=False
+    )
 
     @property
     def coverage(self) -> Coverage | None:
@@ -86,6 +93,22 @@ class Snapshot:
 
     def field_values(self, name: str) -> pd.Series:
         """One custom field's current value per ticket (values joined by ', '), '' if unset."""
-        cf = self.custom_fields
-        values = cf.loc[cf["field"] == name].groupby("ticket_id")["value"].agg(", ".join)
+        cf = self.custom_fields.loc[lambda f: f["field"] == name]
+        values = join_per_key(cf["ticket_id"], cf["value"], ", ")
         return values.reindex(self.tickets["ticket_id"], fill_value="").rename(name)
+
+
+def join_per_key(keys: pd.Series, values: pd.Series, sep: str) -> pd.Series:
+    """Each key's values joined by `sep` in their order, by sorted key: what
+    ``groupby(keys).agg(sep.join)`` gives, with one string operation per value a key has
+    at most rather than a Python call per key."""
+    frame = pd.DataFrame({"key": keys.to_numpy(), "value": values.astype("string").to_numpy()})
+    frame = frame.sort_values("key", kind="stable", ignore_index=True)
+    nth = frame.groupby("key", sort=False).cumcount().to_numpy()
+    joined = frame.loc[nth == 0].set_index("key")["value"]
+    for n in range(1, int(nth.max(initial=0)) + 1):
+        more = frame.loc[nth == n].set_index("key")["value"]
+        joined.loc[more.index] = joined.loc[more.index] + sep + more
+    joined.index.name = keys.name
+    found: pd.Series = joined.rename(values.name).astype(values.dtype)  # as groupby gives it
+    return found

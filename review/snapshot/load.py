@@ -1,486 +1,409 @@
-"""Read and validate a snapshot: parse RT's JSON lines, leave out bad rows, flatten to frames.
+"""Read and validate a snapshot into the parquet cache, a month at a time; open it as frames.
 
-Rows with problems are left out and listed with their file and line; a file that
-cannot be read at all is refused in one line. The flattened frames are kept in the
-parquet cache (review.snapshot.cache) keyed by the files' checksums.
+A snapshot's files are read in segments: each month's part of tickets.jsonl and
+transactions.jsonl (from the manifest's "parts"), or the whole files of a snapshot written
+before parts. A segment is parsed block by block (review.snapshot.parse), its bad rows are
+left out and listed with their file and line, and its tickets are cached by the month they
+were last updated in (review.snapshot.cache). A segment already parsed, for this snapshot or
+the one before it, is not parsed again: after a monthly pull only that month is read.
+
+`open_catalog` gives the cached snapshot as month parts (the derived cache works through
+them one at a time); `load_snapshot` gives it whole, as one Snapshot.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
-from collections.abc import Callable
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.json as pa_json
 
+from review import __version__
 from review.errors import SnapshotError
-from review.settings.utc import ISO_UTC
-from review.snapshot.cache import read_cache, write_cache
-from review.snapshot.fingerprint import snapshot_key
-from review.snapshot.frames import Problem, Snapshot
-from review.snapshot.layout import DATA_FILES, QUEUES, TICKETS, TRANSACTIONS, UNSET_DATE, USERS
-from review.snapshot.manifest import NOT_UTF8, read_manifest
-from review.snapshot.store import file_sha256
+from review.snapshot import cache
+from review.snapshot.cache import MESSAGES, Part
+from review.snapshot.fingerprint import digest, snapshot_key
+from review.snapshot.frames import MESSAGE_COLUMNS, Problem, Snapshot
+from review.snapshot.layout import FOLLOWUPS, MANIFEST, PARTED, QUEUES, TICKETS, TRANSACTIONS, USERS
+from review.snapshot.manifest import parts_of, read_manifest, utc
+from review.snapshot.parse import REQUIRED, SCHEMAS, Span, missing_required, tables
+from review.snapshot.segment import SEQ, Rows, parse_segment, placed, typed_empty
+from review.workers import run_all
 
-_REF = pa.struct([("id", pa.string())])
-_REFS = pa.list_(_REF)
-_SCHEMAS: dict[str, pa.Schema] = {
-    TICKETS: pa.schema(
-        [
-            ("id", pa.int64()),
-            ("Subject", pa.string()),
-            ("Status", pa.string()),
-            ("SLA", pa.string()),  # RT's service level; absent in older pulls
-            ("Queue", _REF),
-            ("Owner", _REF),
-            ("Creator", _REF),
-            ("EffectiveId", _REF),
-            ("Requestor", _REFS),
-            ("Cc", _REFS),
-            ("AdminCc", _REFS),
-            ("Created", pa.string()),
-            ("Started", pa.string()),
-            ("Resolved", pa.string()),
-            ("LastUpdated", pa.string()),
-            (
-                "CustomFields",
-                pa.list_(
-                    pa.struct(
-                        [
-                            ("id", pa.string()),
-                            ("name", pa.string()),
-                            ("values", pa.list_(pa.string())),
-                        ]
-                    )
-                ),
-            ),
-            (
-                "_hyperlinks",
-                pa.list_(
-                    pa.struct([("ref", pa.string()), ("type", pa.string()), ("_url", pa.string())])
-                ),
-            ),
-        ]
-    ),
-    TRANSACTIONS: pa.schema(
-        [
-            ("id", pa.string()),
-            ("ObjectType", pa.string()),
-            ("ObjectId", pa.string()),
-            ("Type", pa.string()),
-            ("Field", pa.string()),
-            ("OldValue", pa.string()),
-            ("NewValue", pa.string()),
-            ("Created", pa.string()),
-            ("Creator", _REF),
-            ("Data", pa.string()),
-        ]
-    ),
-    QUEUES: pa.schema([("id", pa.int64()), ("Name", pa.string()), ("Lifecycle", pa.string())]),
-    USERS: pa.schema(
-        [
-            ("id", pa.int64()),
-            ("Name", pa.string()),
-            ("EmailAddress", pa.string()),
-            ("RealName", pa.string()),
-            ("Privileged", pa.int64()),
-        ]
-    ),
+_WHAT = {QUEUES: "queue", USERS: "user"}
+SURVEYED = ("Status", "Set")  # the transaction types review.analysis.survey reads
+PARALLEL_BYTES = 1 << 28  # parts of larger snapshots are parsed in worker processes
+# The order rows of several months' parts are put in: as one file the pull writes (sorted by
+# id) is read, watchers by role first (see parse.flatten_tickets)
+_PULL_ORDER = {
+    "tickets": ["ticket_id"],
+    "transactions": ["txn_id"],
+    "watchers": ["role", "ticket_id"],
+    "custom_fields": ["ticket_id"],
+    "links": ["ticket_id"],
 }
-_REQUIRED: dict[str, tuple[str, ...]] = {
-    TICKETS: ("id", "Status", "Queue", "Created"),
-    TRANSACTIONS: ("id", "ObjectId", "Type", "Created", "Creator"),
-    QUEUES: ("id", "Name"),
-    USERS: ("id", "Name"),
-}
-_REPULL = "the file was not written by `review pull` or was altered: pull the snapshot again"
-_NOT_AN_OBJECT = re.compile(rb"(?m)^[ \t\r]*[^{\s]")  # a line that does not start an object
-_LINE_NOT_AN_OBJECT = re.compile(rb"\n[^{]")
-_WHAT = {TICKETS: "ticket", TRANSACTIONS: "transaction", QUEUES: "queue", USERS: "user"}
-_LINK_REFS = ("depends-on", "depended-on-by", "parent", "child", "refers-to", "referred-to-by")
+_ROLES = {"Requestor": 0, "Cc": 1, "AdminCc": 2}
 
 
-def _bad_line(path: Path, options: pa_json.ParseOptions) -> tuple[int, str]:
-    """The first line of a JSON-lines file that the table cannot take, and why.
+def _rank(column: pd.Series) -> pd.Series:
+    return column.map(_ROLES) if column.name == "role" else column
 
-    Halves the lines with Arrow's own parser (about two parses of the file in all),
-    so a wrong type or an out-of-range number is found as surely as broken JSON.
+
+# --------------------------------------------------------------------------- segments
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Stretches of tickets.jsonl and transactions.jsonl parsed together, and their cache key."""
+
+    spans: dict[str, Span]
+    key: str
+    trusted: bool  # as the pull wrote it: a cached parse of it needs no checksum pass
+
+
+def _segments(directory: Path, manifest: dict[str, Any]) -> list[Segment]:
+    """Each month's part (manifest "parts"), or, without parts, the two whole files.
+
+    A part is known by its checksum, so the same month of the next pull finds its parse in
+    the cache; the files count as the pull left them when none was changed after the manifest.
     """
-    with path.open("rb") as handle:
-        lines = [(n, raw) for n, raw in enumerate(handle, start=1) if raw.strip()]
+    sums = manifest.get("sha256") or {}
+    parts = parts_of(manifest, directory / MANIFEST)
+    if parts is not None and all(
+        name in sums and _size(directory / name) == sum(p.length for p in parts[name])
+        for name in PARTED
+    ):
+        written = _mtime(directory / MANIFEST)
+        trusted = all(_mtime(directory / name) <= written for name in PARTED)
+        found = []
+        for pair in zip(parts[TICKETS], parts[TRANSACTIONS], strict=True):
+            spans = {
+                name: Span(directory, name, p.offset, p.length, p.sha256)
+                for name, p in zip(PARTED, pair, strict=True)
+            }
+            material = [(p.sha256, p.length) for p in pair]
+            found.append(
+                Segment(spans, digest(cache.CACHE_LAYOUT, __version__, material)[:32], trusted)
+            )
+        return found
+    spans = {name: Span(directory, name, sha256=sums.get(name)) for name in PARTED}
+    stamps = [(name, _size(directory / name), _mtime(directory / name)) for name in PARTED]
+    key = digest(cache.CACHE_LAYOUT, __version__, [sums.get(n) for n in PARTED], stamps)[:32]
+    return [Segment(spans, key, trusted=True)]
 
-    def fails(part: list[tuple[int, bytes]]) -> bool:
-        try:
-            _parse_json(b"".join(raw.rstrip(b"\r\n") + b"\n" for _, raw in part), options)
-        except pa.ArrowInvalid:
-            return True
-        return False
 
-    part = lines
-    if not fails(part):
-        return 0, ""
-    while len(part) > 1:
-        half = len(part) // 2
-        part = part[:half] if fails(part[:half]) else part[half:]
-    number, raw = part[0]
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.is_file() else -1
+
+
+def _mtime(path: Path) -> int:
+    return path.stat().st_mtime_ns if path.exists() else 0
+
+
+def _parsed(segment: Segment, root: Path | None) -> tuple[list[Part], dict[str, Any]]:
+    """The segment's month parts, from the cache under `root` (parsed into it if not there
+    yet), or, without a cache, parsed and held in memory; and what the segment holds."""
+    if root is None:
+        parsed = parse_segment(segment.spans, None)
+        parts = [
+            Part(f"{segment.key}/{name}", name, Path(), len(frames["tickets"]),
+                 len(frames["transactions"]), held={**frames, MESSAGES: parsed.messages[name]})
+            for name, frames in parsed.months.items()
+        ]  # fmt: skip
+        return parts, parsed.about
+    target = root / "segments" / segment.key
+    if cache.done(target):
+        about = _about(target)
+        parts = cache.segment_parts(target, segment.key, about)
+        if all(p.whole() for p in parts):
+            if not segment.trusted:
+                for span in segment.spans.values():
+                    span.verify()
+            return parts, about
+        shutil.rmtree(target, ignore_errors=True)  # not whole: parsed again
+    staging = cache.staging_for(target)
     try:
-        obj = json.loads(raw)
-    except UnicodeDecodeError:
-        return number, NOT_UTF8
-    except json.JSONDecodeError as exc:
-        return number, f"bad JSON ({exc.msg})"
-    if not isinstance(obj, dict):
-        return number, "expected one JSON object per line"
+        parsed = parse_segment(segment.spans, staging)
+        for name, frames in parsed.months.items():
+            cache.write_frames(staging / (name or "none"), frames)
+        cache.write_json(staging / "segment.json", parsed.about)
+        cache.publish(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return cache.segment_parts(target, segment.key, parsed.about), parsed.about
+
+
+def _about(target: Path) -> dict[str, Any]:
     try:
-        _parse_json(raw, options)
-    except pa.ArrowInvalid as exc:
-        return number, f"a value has the wrong type or is out of range ({exc}); {_REPULL}"
-    return number, f"cannot parse; {_REPULL}"
+        found: dict[str, Any] = cache.read_json(target / "segment.json")
+    except (OSError, ValueError):
+        return {"months": [{"month": "?", "tickets": 0, "transactions": 0}]}  # not whole
+    return found
 
 
-def _stray_line(data: bytes) -> re.Match[bytes] | None:
-    """The first line that does not start a JSON object (blank lines are fine), if any."""
-    if data[:1] in (b"{", b"") and not _LINE_NOT_AN_OBJECT.search(data):
-        return None  # the usual case: a quick scan for a line not starting with `{`
-    return _NOT_AN_OBJECT.search(data)  # blank or indented lines: look closely
+def _shared(
+    directory: Path, manifest: dict[str, Any]
+) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """queues.jsonl and users.jsonl (read whole: they are small), checked and flattened."""
+    sums = manifest.get("sha256") or {}
+    kept, problems = {}, []
+    for name in (QUEUES, USERS):
+        span = Span(directory, name, sha256=sums.get(name))
+        parsed = list(tables(span))
+        table = pa.concat_tables(parsed) if parsed else SCHEMAS[name].empty_table()
+        ids = pd.Series(table.column("id").to_pandas())
+        rows = Rows(span, pd.DataFrame({"pos": np.arange(table.num_rows), "id": ids}))
+        rows.drop(
+            missing_required(table, name),
+            f"missing one of {', '.join(REQUIRED[name])}; row left out",
+        )
+        rows.drop_repeats(rows.frame["id"], _WHAT[name])
+        keep = np.zeros(table.num_rows, dtype=bool)
+        keep[rows.frame["pos"].to_numpy()] = True
+        kept[name] = table.filter(pa.array(keep))
+        problems += placed(rows.problems, 0)
+    q, u = kept[QUEUES], kept[USERS]
 
-
-def _parse_json(data: bytes, options: pa_json.ParseOptions) -> pa.Table:
-    """JSON lines as a table; every non-blank line must already be known to start with `{`."""
-    reading = pa_json.ReadOptions(block_size=1 << 24)
-    with pa.BufferReader(data) as source:
-        table = pa_json.read_json(source, read_options=reading, parse_options=options)
-    table.validate(full=True)  # Arrow takes bytes that are not UTF-8 into text columns as they are
-    return table
-
-
-def _line_numbers(path: Path) -> list[int]:
-    """Line number of each non-blank line: row i of the parsed table is line result[i]."""
-    with path.open("rb") as handle:
-        return [n for n, raw in enumerate(handle, start=1) if raw.strip()]
-
-
-def _read_table(directory: Path, name: str) -> pa.Table:
-    path = directory / name
-    if not path.is_file():
-        raise SnapshotError("missing file: the snapshot is incomplete; pull it again", str(path))
-    options = pa_json.ParseOptions(
-        explicit_schema=_SCHEMAS[name], unexpected_field_behavior="ignore", newlines_in_values=False
-    )
-    data = path.read_bytes()
-    stray = _stray_line(data)  # Arrow crashes the process on a bare `null` line
-    if stray:
-        line = data.count(b"\n", 0, stray.start()) + 1
-        raise SnapshotError(f"expected one JSON object per line; {_REPULL}", str(path), line)
-    try:
-        return _parse_json(data, options)
-    except pa.ArrowInvalid as exc:
-        if not _line_numbers(path):
-            return _SCHEMAS[name].empty_table()  # no rows (a quiet month) is a valid snapshot
-        line, message = _bad_line(path, options)
-        if line:
-            raise SnapshotError(message, str(path), line) from None
-        raise SnapshotError(f"cannot parse ({exc}); {_REPULL}", str(path)) from None
-
-
-def _timestamps(values: pa.ChunkedArray | pa.Array) -> pd.Series:
-    """RT's UTC date strings as timestamps; RT's unset date (1970-01-01) and junk become NaT."""
-    parsed = pc.strptime(values, format=ISO_UTC, unit="s", error_is_null=True)
-    stamps = pd.Series(parsed.to_pandas()).dt.tz_localize("UTC").dt.as_unit("us")
-    return stamps.where(stamps != pd.Timestamp(UNSET_DATE))
-
-
-def _integers(values: pa.ChunkedArray | pa.Array) -> pd.Series:
-    """Ids that RT sends as strings, as nullable integers.
-
-    Anything but 1 to 18 digits (a sign, a fraction, a number too big for 64 bits) becomes NA.
-    """
-    digits = pc.and_(pc.utf8_is_digit(values), pc.less_equal(pc.utf8_length(values), 18))
-    clean = pc.if_else(digits, values, pa.scalar(None, pa.string()))
-    return pd.Series(pc.cast(clean, pa.int64()).to_pandas(), dtype="Int64")
-
-
-def _ref_ids(table: pa.Table, column: str) -> pd.Series:
-    return pd.Series(table.column(column).combine_chunks().field("id").to_pandas(), dtype="string")
-
-
-def _refs_long(table: pa.Table, ids: pd.Series, column: str) -> pd.DataFrame:
-    lists = table.column(column).combine_chunks()
-    flat = lists.flatten()
-    parents = pc.list_parent_indices(lists)
-    return pd.DataFrame(
-        {
-            "ticket_id": ids.to_numpy()[parents.to_numpy()],
-            "role": column,
-            "user": pd.Series(flat.field("id").to_pandas(), dtype="string"),
-        }
-    )
-
-
-def _flatten_tickets(
-    table: pa.Table,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    ids = pd.Series(table.column("id").to_pandas(), dtype="Int64")
-    tickets = pd.DataFrame(
-        {
-            "ticket_id": ids,
-            "subject": pd.Series(table.column("Subject").to_pandas(), dtype="string").fillna(""),
-            "status": pd.Series(table.column("Status").to_pandas(), dtype="string"),
-            "sla": pd.Series(table.column("SLA").to_pandas(), dtype="string").fillna(""),
-            "queue_id": _ref_ids(table, "Queue"),
-            "owner": _ref_ids(table, "Owner"),
-            "creator": _ref_ids(table, "Creator"),
-            "effective_id": _integers(table.column("EffectiveId").combine_chunks().field("id")),
-        }
-    )
-    for column in ("Created", "Started", "Resolved", "LastUpdated"):
-        key = {"LastUpdated": "last_updated"}.get(column, column.lower())
-        tickets[key] = _timestamps(table.column(column))
-    watchers = pd.concat(
-        [_refs_long(table, ids, role) for role in ("Requestor", "Cc", "AdminCc")], ignore_index=True
-    )
-    cfs = table.column("CustomFields").combine_chunks()
-    cf_rows = cfs.flatten()
-    cf_parent = pc.list_parent_indices(cfs).to_numpy()
-    values = cf_rows.field("values")
-    value_parent = pc.list_parent_indices(values).to_numpy()
-    custom_fields = pd.DataFrame(
-        {
-            "ticket_id": ids.to_numpy()[cf_parent[value_parent]],
-            "field_id": pd.Series(cf_rows.field("id").to_pandas(), dtype="string").to_numpy()[
-                value_parent
-            ],
-            "field": pd.Series(cf_rows.field("name").to_pandas(), dtype="string").to_numpy()[
-                value_parent
-            ],
-            "value": pd.Series(values.flatten().to_pandas(), dtype="string"),
-        }
-    )
-    field_names = pd.DataFrame(
-        {
-            "field_id": pd.Series(cf_rows.field("id").to_pandas(), dtype="string"),
-            "field": pd.Series(cf_rows.field("name").to_pandas(), dtype="string"),
-        }
-    ).drop_duplicates()
-    links_raw = table.column("_hyperlinks").combine_chunks()
-    link_rows = links_raw.flatten()
-    links = pd.DataFrame(
-        {
-            "ticket_id": ids.to_numpy()[pc.list_parent_indices(links_raw).to_numpy()],
-            "ref": pd.Series(link_rows.field("ref").to_pandas(), dtype="string"),
-            "type": pd.Series(link_rows.field("type").to_pandas(), dtype="string"),
-            "url": pd.Series(link_rows.field("_url").to_pandas(), dtype="string"),
-        }
-    )
-    links = links.loc[links["ref"].isin(_LINK_REFS)].reset_index(drop=True)
-    links["external"] = links["type"] != "ticket"
-    target = links["url"].str.extract(r"/ticket/(\d+)$", expand=False)
-    links["target"] = target.where(~links["external"], links["url"])
-    links = links[["ticket_id", "ref", "target", "external"]]
-    # an entry without its id or name (null in RT's list) says nothing: not a watcher or value
-    watchers = watchers.dropna(subset=["user"]).reset_index(drop=True)
-    custom_fields = custom_fields.dropna(subset=["field", "value"]).reset_index(drop=True)
-    field_names = field_names.dropna(subset=["field"])
-    return tickets, watchers, custom_fields, field_names.reset_index(drop=True), links
-
-
-def _flatten_transactions(table: pa.Table) -> pd.DataFrame:
-    def text(column: str) -> pd.Series:
+    def text(table: pa.Table, column: str) -> pd.Series:
         return pd.Series(table.column(column).to_pandas(), dtype="string")
 
-    frame = pd.DataFrame(
-        {
-            "txn_id": _integers(table.column("id")),
-            "object_type": text("ObjectType"),
-            "ticket_id": _integers(table.column("ObjectId")),
-            "type": text("Type"),
-            "field": text("Field").fillna(""),
-            "old": text("OldValue").fillna(""),
-            "new": text("NewValue").fillna(""),
-            "created": _timestamps(table.column("Created")),
-            "creator": _ref_ids(table, "Creator"),
-            "data": text("Data").fillna(""),
-        }
-    )
-    return frame
-
-
-def _missing_required(table: pa.Table, name: str) -> pd.Series:
-    """Rows of a parsed table that lack a field the kit cannot do without."""
-    bad = pd.Series(False, index=range(table.num_rows))
-    for column in _REQUIRED[name]:
-        col = table.column(column)
-        if pa.types.is_struct(col.type):
-            col = col.combine_chunks().field("id")
-        bad |= pd.Series(col.is_null().to_pandas(), index=bad.index)
-    return bad
-
-
-class _Rows:
-    """The rows of one file still kept, as positions in the file's parsed table.
-
-    Rows are left out in steps; each step's problems name the file's own line numbers.
-    """
-
-    def __init__(self, directory: Path, name: str, table: pa.Table) -> None:
-        self.path, self.name, self.table = directory / name, name, table
-        self.positions = np.arange(table.num_rows)
-        self.problems: list[Problem] = []
-        self._lines: list[int] | None = None
-
-    def line(self, position: int) -> int:
-        if self._lines is None:
-            self._lines = _line_numbers(self.path)
-        return self._lines[position]
-
-    def drop(self, rows: pd.Series | np.ndarray, message: str | list[str] | None) -> None:
-        """Leave out `rows` (a mask over the kept rows), noting each with its line.
-
-        `message` is one text for all, one per dropped row, or None for rows that
-        are not problems (only not wanted).
-        """
-        mask = np.asarray(rows, dtype=bool)
-        if not mask.any():
-            return
-        dropped = self.positions[mask]
-        if message is not None:
-            texts = [message] * len(dropped) if isinstance(message, str) else message
-            self.problems += [
-                Problem(self.name, self.line(int(p)), text)
-                for p, text in zip(dropped, texts, strict=True)
-            ]
-        self.positions = self.positions[~mask]
-        self.table = self.table.filter(pa.array(~mask))
-
-    def drop_repeats(self, what: str) -> None:
-        """Leave out a row that repeats an earlier one with the same id; refuse if they differ.
-
-        A pull writes each object once; an identical repeat (a file concatenated or
-        appended twice) is harmless to drop, but two different versions of one object
-        cannot be told apart, so the snapshot is refused rather than one of them picked.
-        """
-        ids = pd.Series(self.table.column("id").to_pandas())
-        repeated = (ids.notna() & ids.duplicated(keep=False)).to_numpy()
-        if not repeated.any():
-            return
-        wanted = {self.line(int(p)): int(p) for p in self.positions[repeated]}
-        objects: dict[int, Any] = {}
-        with self.path.open("rb") as handle:
-            for number, raw in enumerate(handle, start=1):
-                if number in wanted:
-                    objects[wanted[number]] = json.loads(raw)
-        first: dict[Any, int] = {}
-        drop = np.zeros(len(self.positions), dtype=bool)
-        messages: list[str] = []
-        for index in np.flatnonzero(repeated):
-            position, key = int(self.positions[index]), ids.iloc[index]
-            earlier = first.setdefault(key, position)
-            if earlier == position:
-                continue
-            if objects[position] != objects[earlier]:
-                raise SnapshotError(
-                    f"{what} {key} appears twice with different content (first at line "
-                    f"{self.line(earlier)}); the snapshot is inconsistent: pull it again",
-                    str(self.path),
-                    self.line(position),
-                )
-            drop[index] = True
-            messages.append(f"{what} {key} repeats line {self.line(earlier)}; repeat left out")
-        self.drop(drop, messages)
-
-
-def _parse(directory: Path) -> Snapshot:
-    rows = {name: _Rows(directory, name, _read_table(directory, name)) for name in DATA_FILES}
-    for name, part in rows.items():
-        required = ", ".join(_REQUIRED[name])
-        part.drop(_missing_required(part.table, name), f"missing one of {required}; row left out")
-        part.drop_repeats(_WHAT[name])
-    t, x = rows[TICKETS], rows[TRANSACTIONS]
-    created = _timestamps(t.table.column("Created"))
-    t.drop(created.isna(), "Created is unset or not an RT date; ticket left out")
-    tickets, watchers, custom_fields, field_names, links = _flatten_tickets(t.table)
-    tickets["ticket_id"] = tickets["ticket_id"].astype("int64")
-    transactions = _flatten_transactions(x.table)
-    non_ticket = transactions["object_type"].fillna("RT::Ticket") != "RT::Ticket"
-    x.drop(non_ticket, None)  # history of queues, users, ...: not a problem, not kept
-    transactions = transactions.loc[~non_ticket].reset_index(drop=True)
-    rules: tuple[tuple[Callable[[pd.DataFrame], pd.Series], str], ...] = (
-        (lambda f: f["ticket_id"].isna(), "ObjectId is not a ticket number; left out"),
-        (
-            lambda f: ~f["ticket_id"].isin(tickets["ticket_id"]),
-            "transaction of a ticket that is not in tickets.jsonl; left out",
-        ),
-        (
-            lambda f: f["created"].isna() | f["txn_id"].isna(),
-            "id is not a number or Created is not an RT date; left out",
-        ),
-    )
-    for rule, message in rules:
-        bad = rule(transactions)
-        x.drop(bad, message)
-        transactions = transactions.loc[~bad].reset_index(drop=True)
-    transactions = transactions.drop(columns="object_type")
-    transactions = transactions.astype({"txn_id": "int64", "ticket_id": "int64"})
-    queues_table, users_table = rows[QUEUES].table, rows[USERS].table
-    queues = pd.DataFrame(
-        {
-            "queue_id": queues_table.column("id").to_pandas().astype("string"),
-            "name": pd.Series(queues_table.column("Name").to_pandas(), dtype="string"),
-            # RT's lifecycle of the queue (which statuses are initial, active, inactive)
-            "lifecycle": pd.Series(
-                queues_table.column("Lifecycle").to_pandas(), dtype="string"
-            ).fillna(""),
-        }
-    )
-    users = pd.DataFrame(
-        {
-            "user_id": users_table.column("id").to_pandas().astype("string"),
-            "name": pd.Series(users_table.column("Name").to_pandas(), dtype="string"),
-            "email": pd.Series(
-                users_table.column("EmailAddress").to_pandas(), dtype="string"
-            ).fillna(""),
-            "real_name": pd.Series(
-                users_table.column("RealName").to_pandas(), dtype="string"
-            ).fillna(""),
-            "privileged": pd.Series(users_table.column("Privileged").to_pandas())
-            .fillna(0)
-            .astype(bool),
-        }
-    )
     frames = {
-        "tickets": tickets,
-        "transactions": transactions,
-        "watchers": watchers,
-        "custom_fields": custom_fields,
-        "field_names": field_names,
-        "links": links,
-        "queues": queues,
-        "users": users,
+        "queues": pd.DataFrame(
+            {
+                "queue_id": q.column("id").to_pandas().astype("string"),
+                "name": text(q, "Name"),
+                # RT's lifecycle of the queue (which statuses are initial, active, inactive)
+                "lifecycle": text(q, "Lifecycle").fillna(""),
+            }
+        ),
+        "users": pd.DataFrame(
+            {
+                "user_id": u.column("id").to_pandas().astype("string"),
+                "name": text(u, "Name"),
+                "email": text(u, "EmailAddress").fillna(""),
+                "real_name": text(u, "RealName").fillna(""),
+                "privileged": pd.Series(u.column("Privileged").to_pandas()).fillna(0).astype(bool),
+            }
+        ),
     }
-    return Snapshot(
-        path=directory,
-        manifest={},
-        problems=[p for part in rows.values() for p in part.problems],
-        **{k: v.reset_index(drop=True) for k, v in frames.items()},
+    return frames, problems
+
+
+# --------------------------------------------------------------------------- the catalog
+
+
+@dataclass
+class Catalog:
+    """A snapshot in the parquet cache: its month parts and what every part shares."""
+
+    path: Path
+    manifest: dict[str, Any]
+    parts: list[Part]
+    order: list[int]  # each part's segment, in file order
+    queues: pd.DataFrame
+    users: pd.DataFrame
+    field_names: pd.DataFrame
+    problems: list[Problem]
+    last_event: pd.Timestamp | None  # the latest transaction
+
+    def frame(
+        self, name: str, parts: Iterable[int] | None = None, columns: list[str] | None = None
+    ) -> pd.DataFrame:
+        """One per-ticket frame of the parts chosen (all by default), in file order."""
+        chosen = list(range(len(self.parts)) if parts is None else parts)
+        if not chosen:
+            empty = typed_empty(name)
+            return empty if columns is None else empty[columns]
+        keys = _PULL_ORDER[name] if len({self.order[i] for i in chosen}) > 1 else []
+        read = None if columns is None else list(dict.fromkeys([*columns, *keys, SEQ]))
+        frames = [self.parts[i].read(name, read).assign(_segment=self.order[i]) for i in chosen]
+        whole = cache.concat(frames)
+        if len(chosen) > 1:  # one segment: file order; months' parts: the order of one file
+            whole = whole.sort_values(
+                [*keys, "_segment", SEQ], kind="stable", ignore_index=True, key=_rank
+            )
+        whole = whole.drop(columns=["_segment", SEQ])
+        return whole if columns is None else whole[columns]
+
+    def snapshot(self, parts: Iterable[int] | None = None, transactions: bool = True) -> Snapshot:
+        """The parts chosen (all by default) as one Snapshot; `transactions` False leaves the
+        history out (what recurrence and linked tickets need is the rest)."""
+        chosen = list(range(len(self.parts)) if parts is None else parts)
+        per_ticket = {
+            name: self.frame(name, chosen) if name != "transactions" or transactions
+            else typed_empty(name)
+            for name in cache.PER_TICKET
+        }  # fmt: skip
+        return Snapshot(
+            path=self.path,
+            manifest=self.manifest,
+            queues=self.queues,
+            users=self.users,
+            field_names=self.field_names,
+            problems=self.problems,
+            messages=partial(self.messages, parts=chosen),
+            **per_ticket,
+        )
+
+    def messages(
+        self, ticket_ids: Iterable[int] | None = None, parts: Iterable[int] | None = None
+    ) -> pd.DataFrame:
+        """ticket_id, txn_id, data: the text of the transactions of these tickets (all) in
+        these parts (all)."""
+        wanted = None if ticket_ids is None else sorted(set(ticket_ids))
+        chosen = range(len(self.parts)) if parts is None else parts
+        found = [self.parts[i].read(MESSAGES, ticket_ids=wanted) for i in chosen]
+        return cache.concat(found) if found else pd.DataFrame(columns=MESSAGE_COLUMNS)
+
+    def surveyed(self) -> pd.DataFrame:
+        """The history review.analysis.survey reads of every part: status and queue moves
+        (its types, SURVEYED), not the whole history."""
+        wanted = [("type", "in", list(SURVEYED))]
+        found = [p.read("transactions", filters=wanted) for p in self.parts]
+        frame = cache.concat(found) if found else typed_empty("transactions")
+        return frame.drop(columns=SEQ, errors="ignore")
+
+
+def _write_catalog(home: Path, catalog: Catalog, segments: list[str]) -> None:
+    staging = cache.staging_for(home)
+    try:
+        cache.write_frames(staging, {"queues": catalog.queues, "users": catalog.users})
+        cache.write_json(
+            staging / "catalog.json",
+            {
+                "path": str(catalog.path),
+                "segments": segments,
+                "parts": [
+                    [
+                        str(p.directory.relative_to(home.parent.parent)),
+                        p.key,
+                        p.month,
+                        p.tickets,
+                        p.transactions,
+                        order,
+                    ]
+                    for p, order in zip(catalog.parts, catalog.order, strict=True)
+                ],
+                "field_names": catalog.field_names.values.tolist(),
+                "problems": cache.problems_to_json(catalog.problems),
+                "last_event": None
+                if catalog.last_event is None
+                else catalog.last_event.isoformat(),
+            },
+        )
+        cache.publish(staging, home)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _read_catalog(home: Path, path: Path, manifest: dict[str, Any]) -> Catalog:
+    about = cache.read_json(home / "catalog.json")
+    root = home.parent.parent
+    parts = [Part(key, month, root / where, t, x) for where, key, month, t, x, _ in about["parts"]]
+    return Catalog(
+        path=path,
+        manifest=manifest,
+        parts=parts,
+        order=[row[5] for row in about["parts"]],
+        queues=pd.read_parquet(cache.file_of(home, "queues")),
+        users=pd.read_parquet(cache.file_of(home, "users")),
+        field_names=pd.DataFrame(about["field_names"], columns=["field_id", "field"]).astype(
+            "string"
+        ),
+        problems=cache.problems_from_json(about["problems"]),
+        last_event=utc(about["last_event"]) if about["last_event"] else None,
     )
 
 
-def _verify_checksums(directory: Path, manifest: dict[str, Any]) -> None:
-    for name, expected in (manifest.get("sha256") or {}).items():
-        path = directory / name
-        if path.is_file() and file_sha256(path) != expected:
-            raise SnapshotError(
-                "checksum does not match manifest.json: the file was changed after the pull; "
-                "snapshots are immutable, pull again instead of editing",
-                str(path),
-            )
+def open_catalog(
+    directory: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | None
+) -> Catalog:
+    """The snapshot at `directory` in the parquet cache under `cache_dir` (parsing what is not
+    there yet), or, without a cache, parsed into memory: rows with problems are left out and
+    listed in `problems`."""
+    path = Path(directory)
+    manifest = read_manifest(path)
+    root = None if cache_dir is None else Path(cache_dir)
+    home = None if root is None else root / "snapshots" / snapshot_key(path, manifest)
+    if home is not None and cache.done(home):
+        try:
+            catalog = _read_catalog(home, path, manifest)
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a damaged cache is made again
+        else:
+            if all(part.whole() for part in catalog.parts):
+                return catalog
+    segments = _segments(path, manifest)
+    size = sum(s.length or 0 for segment in segments for s in segment.spans.values())
+    side_by_side = root is not None and size > PARALLEL_BYTES
+    jobs = [partial(_parsed, segment, root) for segment in segments]
+    try:
+        results = run_all(jobs) if side_by_side else [job() for job in jobs]
+    except OSError:  # a cache that cannot be written is only slower: parsed into memory
+        root = home = None
+        results = [_parsed(segment, None) for segment in segments]
+    parts, order, names, last = [], [], [], []
+    problems: dict[str, list[Problem]] = {TICKETS: [], TRANSACTIONS: []}
+    for number, (segment, (found, about)) in enumerate(zip(segments, results, strict=True)):
+        parts += found
+        order += [number] * len(found)
+        names += about["field_names"]
+        last += [about["last_event"]] if about["last_event"] else []
+        for name in problems:
+            if about["problems"][name]:
+                span = segment.spans[name]
+                problems[name] += placed(about["problems"][name], span.lines_before(span.offset))
+    follow = manifest.get("sha256", {}).get(FOLLOWUPS)
+    if follow is not None and (path / FOLLOWUPS).is_file():
+        Span(path, FOLLOWUPS, sha256=follow).verify()
+    shared, shared_problems = _shared(path, manifest)
+    catalog = Catalog(
+        path=path,
+        manifest=manifest,
+        parts=parts,
+        order=order,
+        queues=shared["queues"],
+        users=shared["users"],
+        field_names=pd.DataFrame(names, columns=["field_id", "field"])
+        .astype("string")
+        .drop_duplicates()
+        .reset_index(drop=True),
+        problems=problems[TICKETS] + problems[TRANSACTIONS] + shared_problems,
+        last_event=utc(max(last)) if last else None,
+    )
+    _refuse_repeats_across(catalog)
+    if root is not None and home is not None:
+        try:
+            _write_catalog(home, catalog, [s.key for s in segments])
+            cache.prune(root, home, str(path))
+        except OSError:
+            pass  # a cache that cannot be written is only slower
+    return catalog
+
+
+def _refuse_repeats_across(catalog: Catalog) -> None:
+    """A ticket in two months' parts: the parts were altered (a pull files each ticket once)."""
+    if len(catalog.parts) < 2:
+        return
+    ids = [p.read("tickets", ["ticket_id"])["ticket_id"] for p in catalog.parts]
+    months = np.repeat([p.month for p in catalog.parts], [len(i) for i in ids])
+    both = pd.Series(months, index=pd.concat(ids, ignore_index=True).to_numpy())
+    twice = both.index.duplicated(keep=False)
+    if twice.any():
+        ticket = both.index[twice][0]
+        seen = ", ".join(sorted(set(both[twice].loc[ticket])))
+        raise SnapshotError(
+            f"ticket {ticket} is in the parts of two months ({seen}); the snapshot is "
+            "inconsistent: pull it again",
+            str(catalog.path / TICKETS),
+        )
 
 
 def load_snapshot(
@@ -488,18 +411,7 @@ def load_snapshot(
 ) -> Snapshot:
     """Read and validate a snapshot; rows with problems are left out and listed in `problems`.
 
-    With `cache_dir`, the flattened frames are kept as parquet under a key made of
-    the manifest checksums and the files' sizes and times, and read from there next time.
+    With `cache_dir`, the parsed frames are kept there as parquet (review.snapshot.cache)
+    and read from there next time; without, they are held in memory, message bodies too.
     """
-    path = Path(directory)
-    manifest = read_manifest(path)
-    cache = Path(cache_dir) / snapshot_key(path, manifest) if cache_dir else None
-    if cache is not None and (cache / "done").is_file():
-        snapshot = read_cache(cache, path)
-    else:
-        _verify_checksums(path, manifest)
-        snapshot = _parse(path)
-        if cache is not None:
-            write_cache(cache, snapshot)
-    snapshot.manifest = manifest
-    return snapshot
+    return open_catalog(directory, cache_dir).snapshot()

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from review.errors import SnapshotError
-from review.snapshot.layout import DATA_FILES, FOLLOWUPS, FORMAT, MANIFEST
+from review.snapshot.layout import DATA_FILES, FOLLOWUPS, FORMAT, MANIFEST, PARTED
 from review.snapshot.store import recover_snapshot
 
 NOT_UTF8 = "not UTF-8 text (RT writes UTF-8): the file was altered; pull the snapshot again"
@@ -135,4 +135,56 @@ def read_manifest(directory: Path) -> dict[str, Any]:
             str(path),
         )
     coverage_of(manifest, path)  # a malformed coverage is reported now, not mid-report
+    parts_of(manifest, path)
     return manifest
+
+
+@dataclass(frozen=True)
+class RawPart:
+    """One month's lines of a data file: `length` bytes from `offset`, and their checksum."""
+
+    month: str
+    offset: int
+    length: int
+    rows: int
+    sha256: str
+
+
+def parts_of(manifest: Mapping[str, Any], path: Path) -> dict[str, list[RawPart]] | None:
+    """The manifest's "parts" (tickets and transactions by month, see review.snapshot.layout);
+    None for snapshots written before parts, which are read whole."""
+    raw = manifest.get("parts")
+    if raw is None:
+        return None
+    bad = SnapshotError(
+        "parts must list each month's offset, length, rows and sha256 for "
+        f"{' and '.join(PARTED)}, in the same months; the manifest was altered: "
+        "pull the snapshot again",
+        str(path),
+    )
+    if not isinstance(raw, dict) or set(raw) != set(PARTED):
+        raise bad
+    found: dict[str, list[RawPart]] = {}
+    for name in PARTED:
+        entries, at = raw[name], 0
+        if not isinstance(entries, list):
+            raise bad
+        found[name] = []
+        for entry in entries:
+            try:
+                part = RawPart(**entry)
+            except TypeError:
+                raise bad from None
+            numbers = (part.offset, part.length, part.rows)
+            if not (
+                isinstance(part.month, str)
+                and isinstance(part.sha256, str)
+                and all(isinstance(n, int) and n >= 0 for n in numbers)
+                and part.offset == at
+            ):
+                raise bad
+            at += part.length
+            found[name].append(part)
+    if [p.month for p in found[PARTED[0]]] != [p.month for p in found[PARTED[1]]]:
+        raise bad
+    return found

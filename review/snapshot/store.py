@@ -15,17 +15,130 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from review.errors import SnapshotError
-from review.snapshot.layout import DATA_FILES, FOLLOWUPS, FORMAT, MANIFEST
+from review.snapshot.layout import (
+    DATA_FILES,
+    FOLLOWUPS,
+    FORMAT,
+    MANIFEST,
+    PARTED,
+    QUEUES,
+    TICKETS,
+    TRANSACTIONS,
+    USERS,
+    month_of,
+)
 
 
-def _jsonl(objects: Iterable[Mapping[str, Any]]) -> bytes:
-    return b"".join(
-        json.dumps(obj, sort_keys=True, ensure_ascii=False).encode("utf-8") + b"\n"
-        for obj in objects
-    )
+def _line(obj: Mapping[str, Any]) -> bytes:
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+class _ByMonth:
+    """The lines of one data file gathered by month in scratch files, then written month
+    after month into the file, each month's offset, length and checksum noted as a part."""
+
+    def __init__(self, scratch: Path, name: str) -> None:
+        self.scratch, self.name = scratch, name
+        self.files: dict[str, BinaryIO] = {}
+        self.sums: dict[str, Any] = {}
+        self.rows: dict[str, int] = {}
+        self.lengths: dict[str, int] = {}
+
+    def add(self, month: str, line: bytes) -> None:
+        if month not in self.files:
+            self.files[month] = (self.scratch / f"{self.name}.{month or 'none'}").open("wb")
+            self.sums[month] = hashlib.sha256()
+            self.rows[month], self.lengths[month] = 0, 0
+        self.files[month].write(line)
+        self.sums[month].update(line)
+        self.rows[month] += 1
+        self.lengths[month] += len(line)
+
+    def close(self) -> None:
+        for handle in self.files.values():
+            handle.close()
+
+    def finish(self, target: Path, months: list[str]) -> tuple[int, str, list[dict[str, Any]]]:
+        """Write the file: (rows, sha256, parts), parts in `months` order (empty ones too)."""
+        self.close()
+        whole, parts, offset = hashlib.sha256(), [], 0
+        with target.open("wb") as out:
+            for month in months:
+                if month in self.files:
+                    scratch = self.scratch / f"{self.name}.{month or 'none'}"
+                    with scratch.open("rb") as handle:
+                        while block := handle.read(1 << 22):
+                            whole.update(block)
+                            out.write(block)
+                    scratch.unlink()
+                length = self.lengths.get(month, 0)
+                empty = hashlib.sha256().hexdigest()
+                parts.append(
+                    {
+                        "month": month,
+                        "offset": offset,
+                        "length": length,
+                        "rows": self.rows.get(month, 0),
+                        "sha256": self.sums[month].hexdigest() if month in self.sums else empty,
+                    }
+                )
+                offset += length
+        return sum(self.rows.values()), whole.hexdigest(), parts
+
+
+def _write_lines(path: Path, objects: Iterable[Mapping[str, Any]]) -> tuple[int, str]:
+    """Write objects as JSON lines: (rows, sha256)."""
+    digest, rows = hashlib.sha256(), 0
+    with path.open("wb") as out:
+        for obj in objects:
+            line = _line(obj)
+            digest.update(line)
+            out.write(line)
+            rows += 1
+    return rows, digest.hexdigest()
+
+
+def _write_parted(
+    staging: Path, lines: Iterable[tuple[str, str, bytes]]
+) -> tuple[dict[str, int], dict[str, str], dict[str, list[dict[str, Any]]]]:
+    """tickets.jsonl and transactions.jsonl from (file, month, line) rows, by month."""
+    scratch = staging / ".scratch"
+    scratch.mkdir()
+    by_month = {name: _ByMonth(scratch, name) for name in PARTED}
+    try:
+        for name, month, line in lines:
+            by_month[name].add(month, line)
+        used = {m for grouped in by_month.values() for m in grouped.files}
+        order = sorted(used - {""}) + [m for m in ("",) if m in used]  # '' (no date) last
+        counts: dict[str, int] = {}
+        sums: dict[str, str] = {}
+        parts: dict[str, list[dict[str, Any]]] = {}
+        for name, grouped in by_month.items():
+            counts[name], sums[name], parts[name] = grouped.finish(staging / name, order)
+    finally:
+        for grouped in by_month.values():
+            grouped.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return counts, sums, parts
+
+
+def _by_month(
+    tickets: Iterable[Mapping[str, Any]], transactions: Iterable[Mapping[str, Any]]
+) -> Iterator[tuple[str, str, bytes]]:
+    """Each ticket in its month (layout.month_of), each transaction of a ticket with it, any
+    other (another object's, or of a ticket not given) in month ''."""
+    months: dict[str, str] = {}
+    for ticket in tickets:
+        month = month_of(ticket)
+        months.setdefault(str(ticket.get("id")), month)
+        yield TICKETS, month, _line(ticket)
+    for txn in transactions:
+        is_ticket = txn.get("ObjectType", "RT::Ticket") == "RT::Ticket"
+        month = months.get(str(txn.get("ObjectId")), "") if is_ticket else ""
+        yield TRANSACTIONS, month, _line(txn)
 
 
 def write_snapshot(
@@ -48,28 +161,41 @@ def write_snapshot(
     `snapshot_target`); a symlink stays a symlink and its target is replaced.
     `source` must not hold credentials; it is written to the manifest as given.
     `coverage` (since, until, queues, closed_in_window, opened_in_window) says
-    which tickets the snapshot holds all of.
+    which tickets the snapshot holds all of. The objects are streamed to disk (memory
+    does not grow with the snapshot); tickets and transactions are written by month,
+    each month's part noted in the manifest, so a reader can take one month alone.
     """
+    return write_snapshot_lines(
+        directory, _by_month(tickets, transactions), queues, users, source=source, query=query,
+        pulled_at=pulled_at, followups=followups, coverage=coverage,
+    )  # fmt: skip
+
+
+def write_snapshot_lines(
+    directory: str | os.PathLike[str],
+    lines: Iterable[tuple[str, str, bytes]],
+    queues: Iterable[Mapping[str, Any]],
+    users: Iterable[Mapping[str, Any]],
+    *,
+    source: str,
+    query: str,
+    pulled_at: str,
+    followups: Iterable[Mapping[str, Any]] | None = None,
+    coverage: Mapping[str, Any] | None = None,
+) -> Path:
+    """`write_snapshot` for a writer that holds the JSON lines of tickets and transactions
+    already: (tickets.jsonl or transactions.jsonl, month, line) rows, each ticket's month
+    as layout.month_of gives it and each transaction in its ticket's."""
     target = snapshot_target(directory)
     target.parent.mkdir(parents=True, exist_ok=True)
     recover_snapshot(target)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-{os.getpid()}-", dir=target.parent))
     staging.chmod(umask_mode(0o777))  # mkdtemp makes 0700; a snapshot follows the umask
     try:
-        counts: dict[str, int] = {}
-        sums: dict[str, str] = {}
-        for name, objects in zip(DATA_FILES, (tickets, transactions, queues, users), strict=True):
-            rows = list(objects)
-            payload = _jsonl(rows)
-            (staging / name).write_bytes(payload)
-            counts[name] = len(rows)
-            sums[name] = hashlib.sha256(payload).hexdigest()
-        if followups is not None:  # the follow-up queue (review.closeout.followups), when pulled
-            rows = list(followups)
-            payload = _jsonl(rows)
-            (staging / FOLLOWUPS).write_bytes(payload)
-            counts[FOLLOWUPS] = len(rows)
-            sums[FOLLOWUPS] = hashlib.sha256(payload).hexdigest()
+        counts, sums, parts = _write_parted(staging, lines)
+        for name, objects in ((QUEUES, queues), (USERS, users), (FOLLOWUPS, followups)):
+            if objects is not None:  # followups: the follow-up queue, when pulled
+                counts[name], sums[name] = _write_lines(staging / name, objects)
         manifest: dict[str, Any] = {
             "format": FORMAT,
             "source": source,
@@ -77,6 +203,7 @@ def write_snapshot(
             "pulled_at": pulled_at,
             "counts": counts,
             "sha256": sums,
+            "parts": parts,
         }
         if coverage is not None:
             manifest["coverage"] = dict(coverage)

@@ -15,6 +15,7 @@ import pandas as pd
 from review.analysis import facts
 from review.closeout.audit import NO_SERVICE, Audit
 from review.closeout.rule import rule
+from review.snapshot import join_per_key
 
 
 @rule(
@@ -48,13 +49,9 @@ def comms_channels_undefined(audit: Audit) -> pd.DataFrame:
     requestors = facts.requestors(watchers)
     has_cc = pd.Series(True, index=facts.extra_cc(watchers)["ticket_id"].unique())
     lonely = ~has_cc.reindex(audit.ids, fill_value=False)
-    named = (
-        requestors.sort_values(["ticket_id", "user"])
-        .groupby("ticket_id")["user"]
-        .agg(", ".join)
-        .reindex(audit.ids)
-        .fillna("none")
-    )
+    ordered = requestors.sort_values(["ticket_id", "user"])
+    named = join_per_key(ordered["ticket_id"], ordered["user"], ", ")
+    named = named.reindex(audit.ids).fillna("none")
     cc_text = "nobody on the ticket's Cc beyond the requestors (" + named + ")"
     text = text.mask(lonely & (text != ""), text + "; " + cc_text)
     text = text.mask(lonely & (text == ""), cc_text)

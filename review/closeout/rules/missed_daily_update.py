@@ -41,7 +41,7 @@ def missed_daily_update(audit: Audit) -> pd.DataFrame:
         ["ticket_id", "txn_id", "at", "kind"],
     ].copy()
     points["closing"] = closing.reindex(points.index)
-    still_open = [t for t in urgent if not audit.closed.get(t, False)]
+    still_open = urgent[~audit.closed.reindex(urgent, fill_value=False).to_numpy(dtype=bool)]
     snapshot_points = pd.DataFrame(
         {
             "ticket_id": still_open,

@@ -11,6 +11,7 @@ import pandas as pd
 
 from review.closeout.rules import RULES, SERVICE_RULES
 from review.closeout.step import DONE, MISSING, Checklist, pick, rows, step
+from review.snapshot import join_per_key
 
 
 @step(__doc__, order=120, reports=tuple(RULES[r] for r in SERVICE_RULES))
@@ -19,12 +20,8 @@ def close_out(checklist: Checklist, label: str) -> pd.DataFrame:
         (rule.id + ": " + checklist.finding(rule)).dropna().rename("text").reset_index()
         for rule in (RULES[r] for r in SERVICE_RULES)
     ]
-    outstanding = (
-        pd.concat(parts, ignore_index=True)
-        .groupby("ticket_id", sort=True)["text"]
-        .agg(" | ".join)
-        .reindex(checklist.ids)
-    )
+    every = pd.concat(parts, ignore_index=True)
+    outstanding = join_per_key(every["ticket_id"], every["text"], " | ").reindex(checklist.ids)
     state = pick([outstanding.notna()], [MISSING], checklist.ids).replace("", DONE)
     evidence = outstanding.fillna(
         checklist.audit.entry + " records an owner, a permanent support team and its lists"

@@ -12,12 +12,13 @@ import pandas as pd
 
 from review.closeout.rules.handoff_not_announced import handoff_not_announced
 from review.closeout.step import DONE, MISSING, NA, Checklist, pick, rows, step
+from review.snapshot import join_per_key
 
 
 @step(__doc__, order=110, reports=(handoff_not_announced,))
 def handoff(checklist: Checklist, label: str) -> pd.DataFrame:
     moves = checklist.audit.handoffs()
-    text = moves.groupby("ticket_id")["evidence"].agg("; ".join).reindex(checklist.ids)
+    text = join_per_key(moves["ticket_id"], moves["evidence"], "; ").reindex(checklist.ids)
     late = moves.groupby("ticket_id")["late"].any().reindex(checklist.ids)
     state = pick([text.isna(), late.fillna(False)], [NA, MISSING], checklist.ids).replace("", DONE)
     evidence = text.fillna("never moved from an ops queue to a developer queue")

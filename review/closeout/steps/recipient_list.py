@@ -13,6 +13,7 @@ import pandas as pd
 from review.analysis import facts
 from review.closeout.rules.comms_channels_undefined import comms_channels_undefined
 from review.closeout.step import DONE, MISSING, UNSEEN, Checklist, pick, rows, step
+from review.snapshot import join_per_key
 
 
 @step(__doc__, order=50, reports=(comms_channels_undefined,))
@@ -21,7 +22,7 @@ def recipient_list(checklist: Checklist, label: str) -> pd.DataFrame:
     helpdesk = inc["reg_helpdesk_list"].fillna("").astype(str)
     helpdesk = helpdesk.where(helpdesk != "", checklist.audit.registry.helpdesk_list)
     cc = facts.extra_cc(checklist.watchers)
-    cc_names = cc.groupby("ticket_id")["user"].agg(", ".join).reindex(checklist.ids)
+    cc_names = join_per_key(cc["ticket_id"], cc["user"], ", ").reindex(checklist.ids)
     has_cc = cc_names.notna()
     known = helpdesk != ""
     on = checklist.on_watchers(helpdesk) & known

@@ -12,6 +12,7 @@ import pandas as pd
 
 from review.closeout.rules.temporary_fix_no_followup import temporary_fix_no_followup
 from review.closeout.step import DONE, MISSING, NA, Checklist, pick, rows, step
+from review.snapshot import join_per_key
 
 
 @step(__doc__, order=100, reads=("resolution_type",), reports=(temporary_fix_no_followup,))
@@ -33,14 +34,9 @@ def resolution(checklist: Checklist, label: str) -> pd.DataFrame:
     )
     state = state.mask((state == "") & still_open, NA).replace("", MISSING)
     links = checklist.audit.snapshot.links
-    linked = (
-        links.sort_values(["ticket_id", "target"])
-        .assign(text=links["ref"] + " " + links["target"].astype(str))
-        .groupby("ticket_id")["text"]
-        .agg(", ".join)
-        .reindex(checklist.ids)
-        .fillna("")
-    )
+    ordered = links.sort_values(["ticket_id", "target"])
+    text = (ordered["ref"] + " " + ordered["target"].astype(str)).rename("text")
+    linked = join_per_key(ordered["ticket_id"], text, ", ").reindex(checklist.ids).fillna("")
     evidence = pick(
         [rejected, value == r.permanent, temporary & no_followup.isna(), temporary],
         [

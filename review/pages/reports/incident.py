@@ -222,6 +222,7 @@ def incident_review_data(
     events = context.events.loc[context.events["ticket_id"] == ticket_id].reset_index(drop=True)
     end = _timeline_end(row, events, snapshot)
     comms = events.loc[events["kind"].isin(["create", "reply", "comment"])]
+    text = snapshot.messages([ticket_id]).drop_duplicates("txn_id").set_index("txn_id")["data"]
     communication = pd.DataFrame(
         {
             "when": local_times(comms["at"], config).to_numpy(),
@@ -230,7 +231,7 @@ def incident_review_data(
             .to_numpy(),
             "who": _people_named(snapshot, comms["creator"]).to_numpy(),
             "as": comms["actor"].to_numpy(),
-            "text": comms["data"].to_numpy(),
+            "text": comms["txn_id"].map(text).fillna("").to_numpy(),
         }
     )
     checklist = context.checklist.loc[context.checklist["ticket_id"] == ticket_id]

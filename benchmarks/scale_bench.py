@@ -1,0 +1,161 @@
+"""Benchmark: the whole derive of a large snapshot beside pyarrow's parse of the same files, and
+a month added to a long snapshot; wall and CPU seconds and peak memory, each step in its own
+process (peak memory is the step's largest resident set, its worker processes included).
+
+    python benchmarks/scale_bench.py cold --per-month 25000 --months 12     # 300,000 tickets
+    python benchmarks/scale_bench.py month --per-month 8334 --months 120    # ten years + 1 month
+
+`cold` times, on a snapshot of PER_MONTH x MONTHS synthetic tickets (benchmarks/synthetic.py,
+about 25 transactions each, written once under --work and not timed):
+  floor   pyarrow.json.read_json of tickets.jsonl and transactions.jsonl (the parse floor)
+  parse   review's parse into the month-partitioned parquet cache (an empty cache)
+  derive  everything every report reads (events, stretches, metrics, findings, checklist,
+          recurrences) from that cache: `review.context.prepare_derived`
+`month` derives a snapshot of MONTHS months cold, then the same snapshot one month longer (the
+month before's tickets partly touched, as a monthly pull finds them) with the cache the first
+left, and, for scale, one month alone, cold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+
+def load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def step(kind: str, snapshot: Path, cache: Path) -> dict[str, float | str]:
+    """Run one step in a fresh process; its wall and CPU seconds, peak memory, the load."""
+    before = load()
+    began = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, __file__, "_step", kind, str(snapshot), str(cache)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    wall = time.perf_counter() - began
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    found.update(wall=round(wall, 2), load_before=before, load_after=load())
+    return found
+
+
+def _child(kind: str, snapshot: Path, cache: Path) -> None:
+    """The step itself (in its own process): prints what it measured as one JSON line."""
+    os.environ["REVIEW_CACHE_DIR"] = str(cache)
+    import pyarrow.json as pa_json
+
+    from review import context
+    from review.snapshot.load import open_catalog
+
+    began, cpu = time.perf_counter(), time.process_time()  # imports are not timed
+    extra: dict[str, object] = {}
+    if kind == "floor":
+        rows = sum(
+            pa_json.read_json(snapshot / n).num_rows
+            for n in ("tickets.jsonl", "transactions.jsonl")
+        )
+        extra["rows"] = rows
+    elif kind == "parse":
+        catalog = open_catalog(snapshot, cache)
+        extra["parts"] = len(catalog.parts)
+    else:
+        segments = set(os.listdir(cache / "segments")) if (cache / "segments").is_dir() else set()
+        store = cache / "derived-parts"
+        parts = set(os.listdir(store)) if store.is_dir() else set()
+        context.prepare_derived(snapshot)
+        extra["segments parsed"] = len(set(os.listdir(cache / "segments")) - segments)
+        extra["parts derived"] = len(set(os.listdir(store)) - parts)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    print(
+        json.dumps(
+            {
+                "seconds": round(time.perf_counter() - began, 2),
+                "cpu": round(time.process_time() - cpu + children.ru_utime + children.ru_stime, 2),
+                "peak_mb": round(max(me.ru_maxrss, children.ru_maxrss) / 1024),
+                **extra,
+            }
+        )
+    )
+
+
+def snapshot_of(work: Path, per_month: int, months: int, touch: bool = False) -> Path:
+    import synthetic
+
+    directory = work / f"synthetic-{per_month}x{months}{'-touched' if touch else ''}"
+    if not (directory / "manifest.json").is_file():
+        began = time.perf_counter()
+        synthetic.write(directory, per_month, months, touch)
+        print(
+            f"generated {directory} in {time.perf_counter() - began:.0f} s (not timed)", flush=True
+        )
+    return directory
+
+
+def show(name: str, found: dict[str, float | str]) -> None:
+    rest = {k: v for k, v in found.items() if k not in ("seconds", "wall", "cpu", "peak_mb")}
+    print(
+        f"{name:<44} {found['seconds']:>8} s  cpu {found['cpu']:>8} s  peak {found['peak_mb']:>6} MB"
+        f"  {rest}", flush=True,
+    )  # fmt: skip
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["_step"]:
+        _child(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))
+        return
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("mode", choices=["cold", "month"])
+    parser.add_argument("--per-month", type=int, default=25_000)
+    parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--work", type=Path, default=HERE / "_work")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    cache = args.work / "cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    print(f"{os.cpu_count()} cores; load average {load()}", flush=True)
+    if args.mode == "cold":
+        snapshot = snapshot_of(args.work, args.per_month, args.months)
+        size = sum(f.stat().st_size for f in snapshot.iterdir()) / 1e9
+        print(f"{args.per_month * args.months:,} tickets, {size:.2f} GB of JSON", flush=True)
+        floor = step("floor", snapshot, cache)
+        show("floor: pyarrow.json.read_json, both files", floor)
+        parse = step("parse", snapshot, cache)
+        show("parse into the month-partitioned cache", parse)
+        derive = step("derive", snapshot, cache)
+        show("derive from the cache (prepare_derived)", derive)
+        total, cpu = (
+            float(parse["seconds"]) + float(derive["seconds"]),
+            float(parse["cpu"]) + float(derive["cpu"]),
+        )
+        print(
+            f"cold run (parse + derive): {total:.2f} s = {total / float(floor['seconds']):.2f} x the floor; "
+            f"cpu {cpu:.2f} s = {cpu / float(floor['cpu']):.2f} x the floor's", flush=True,
+        )  # fmt: skip
+        return
+    decade = snapshot_of(args.work, args.per_month, args.months)
+    longer = snapshot_of(args.work, args.per_month, args.months + 1, touch=True)
+    alone = snapshot_of(args.work, args.per_month, 1)
+    show(f"cold derive, {args.months} months", step("derive", decade, cache))
+    show("the same, one month longer (cache kept)", step("derive", longer, cache))
+    single = args.work / "cache-one-month"
+    shutil.rmtree(single, ignore_errors=True)
+    show("one month alone, cold", step("derive", alone, single))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,290 @@
+"""The derived cache, month by month: what every report reads, in memory bounded by a month.
+
+A snapshot's parts (review.snapshot.load.Catalog: the tickets last updated in one month, with
+their history) are derived one at a time by the context's compute step (events, stretches,
+metrics, findings, checklist), each with what it reads of the rest: the ticket rows of the
+tickets it links to, and the recurrences, found once over every incident (a recurrence needs
+the earlier incidents). A part's frames are cached under a key of all they depend on
+(fingerprint.part_key), so a snapshot pulled again derives only the months that changed and
+those linking to them. An incident still open (or closed without a close transaction) has
+figures that run to the pull's time: those are derived together, at every run.
+
+The derived directory holds one directory per frame (events.parquet/, ...) with a file per
+part, hard links into the part cache: pandas and Arrow read such a directory as one table.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from review.analysis.timeline import IGNORED_TYPES
+from review.closeout.recurrence import COLUMNS as RECURRENCE_COLUMNS
+from review.closeout.recurrence import recurrences
+from review.closeout.registry import load_registry
+from review.settings.config import Config
+from review.snapshot import Snapshot, cache
+from review.snapshot.cache import MESSAGES, REFS, Part
+from review.snapshot.fingerprint import derive_digest, digest, frame_digest, part_key
+from review.snapshot.load import Catalog
+from review.snapshot.manifest import utc
+from review.workers import run_all
+
+Compute = Callable[[Snapshot, Config, pd.DataFrame], Any]  # a Context: a frame per name
+TICKET_FRAMES = ("tickets", "watchers", "custom_fields", "links")  # of the snapshot, per ticket
+GLOBAL = ("recurrences",)  # found once over every incident, written whole
+UNSETTLED = "unsettled.json"  # a part's incidents left to the run's "now" part
+PARTS = "parts.json"  # the part keys a derived directory links to
+# recurrences are found once over all incidents: a part's compute need not find them again
+NO_RECURRENCES = pd.DataFrame(columns=RECURRENCE_COLUMNS)
+
+
+BATCH = 1_500_000  # transactions derived in one go: about 1.5 GB of working memory
+
+
+def derive_parts(
+    catalog: Catalog,
+    config: Config,
+    staging: Path,
+    store: Path,
+    compute: Compute,
+    derived: Sequence[str],
+    workers: int | None = None,
+) -> Snapshot:
+    """Fill `staging` with the `derived` frames of every part (cached in `store`) and the
+    snapshot frames a review reads (tickets, watchers, custom fields, links, messages,
+    queues, users). Parts not cached yet are derived in batches of consecutive months, in
+    `workers` processes (review.workers) when there is more than one batch."""
+    light = catalog.snapshot(transactions=False)
+    found = recurrences(light, config, load_registry(config.gaps.registry))
+    ids = [set(p.read("tickets", ["ticket_id"])["ticket_id"]) for p in catalog.parts]
+    run = _Run(catalog, config, light, derive_digest(config))
+    per_ticket = [name for name in derived if name not in GLOBAL]
+    keys, extras = [], []
+    for number, found_ids in enumerate(ids):
+        extra, linked = run.linked(found_ids)
+        keys.append(run.key(catalog.parts[number].key, [number], linked, run.fallback))
+        extras.append(extra)
+    missing = [n for n, key in enumerate(keys) if not cache.done(store / key)]
+    jobs = []
+    for batch in _batches(missing, catalog.parts):
+        inside = set().union(*(ids[n] for n in batch))
+        outside = set().union(*(extras[n] for n in batch)) - inside
+        todo = {n: (keys[n], ids[n]) for n in batch}
+        jobs.append(
+            _Job(catalog, config, compute, per_ticket, run.manifest, run.inactive, store, todo,
+                 run.ticket_rows(outside))
+        )  # fmt: skip
+    run_all(jobs, workers)
+    files: dict[str, list[Path]] = {name: [] for name in [*per_ticket, *TICKET_FRAMES]}
+    unsettled: list[int] = []
+    for key in keys:
+        unsettled += cache.read_json(store / key / UNSETTLED)
+        for name in files:
+            files[name].append(cache.file_of(store / key, name))
+    if unsettled:
+        home = run.now(set(unsettled), ids, per_ticket, compute, store)
+        for name in per_ticket:
+            files[name].append(cache.file_of(home, name))
+    files[MESSAGES] = [p.path(MESSAGES) for p in catalog.parts]
+    frames = {"recurrences": found, "queues": catalog.queues, "users": catalog.users}
+    if catalog.parts:
+        for name, paths in files.items():
+            _link_all(paths, cache.file_of(staging, name))
+    else:  # no ticket at all (a quiet month): the empty frames, typed as full ones
+        empty = compute(light, config, NO_RECURRENCES)
+        frames.update({name: getattr(empty, name) for name in per_ticket})
+        frames.update({name: getattr(light, name) for name in TICKET_FRAMES})
+        frames[MESSAGES] = pd.DataFrame(
+            {"ticket_id": pd.Series(dtype="int64"), "txn_id": pd.Series(dtype="int64"),
+             "data": pd.Series(dtype="string")}
+        )  # fmt: skip
+    cache.write_frames(staging, frames)
+    cache.write_json(staging / PARTS, sorted({p.parent.name for p in files[per_ticket[0]]}))
+    return light
+
+
+def _batches(numbers: list[int], parts: list[Part]) -> list[list[int]]:
+    """The parts in runs of about BATCH transactions."""
+    batches: list[list[int]] = []
+    size = 0
+    for number in numbers:
+        if not batches or size + parts[number].transactions > BATCH:
+            batches.append([])
+            size = 0
+        batches[-1].append(number)
+        size += parts[number].transactions
+    return batches
+
+
+@dataclass
+class _Job:
+    """A batch of parts to derive (in a worker process): each part's key and tickets, and the
+    ticket rows of the tickets they link to outside the batch."""
+
+    catalog: Catalog
+    config: Config
+    compute: Compute
+    names: list[str]
+    manifest: dict[str, Any]
+    inactive: list[str]
+    store: Path
+    parts: dict[int, tuple[str, set[int]]]
+    extra: dict[str, pd.DataFrame]
+
+    def __call__(self) -> None:
+        snapshot = self.catalog.snapshot(parts=list(self.parts))
+        for name, rows in self.extra.items():
+            setattr(snapshot, name, pd.concat([getattr(snapshot, name), rows], ignore_index=True))
+        snapshot.manifest = self.manifest
+        context = self.compute(snapshot, self.config, NO_RECURRENCES)
+        metrics = context.metrics
+        status = snapshot.tickets.set_index("ticket_id")["status"].reindex(metrics["ticket_id"])
+        open_ = ~status.isin(self.inactive).to_numpy() | metrics["resolved_at"].isna().to_numpy()
+        unsettled = set(metrics.loc[open_, "ticket_id"].astype("int64"))
+        for key, ids in self.parts.values():
+            frames = {name: _rows(getattr(context, name), ids - unsettled) for name in self.names}
+            frames.update({name: _rows(getattr(snapshot, name), ids) for name in TICKET_FRAMES})
+            _write(self.store / key, frames, sorted(int(t) for t in unsettled & ids))
+
+
+class _Run:
+    """One derive of a catalog: what the keys of its parts share."""
+
+    def __init__(self, catalog: Catalog, config: Config, light: Snapshot, common: str) -> None:
+        self.catalog, self.config, self.light, self.common = catalog, config, light, common
+        self.inactive = list(config.statuses.inactive)
+        pulled = utc(catalog.manifest.get("pulled_at"))
+        # the Audit's "now" without a pull time: the last event of the whole snapshot
+        self.fallback = None if pulled is not None else _last_event(catalog)
+        self.manifest = dict(catalog.manifest)
+        if self.fallback is not None:
+            self.manifest["pulled_at"] = self.fallback
+        self.names = digest(catalog.field_names.values.tolist())
+
+    def key(self, part: str, parts: Iterable[int], linked: str, now: str | None) -> str:
+        """A part's key: its parse, what it reads of users, queues, field names and the
+        tickets it links to, config, registry and code (and the pull's time, if `now`)."""
+        refs = pd.concat(
+            [self.catalog.parts[i].read(REFS)["value"] for i in parts], ignore_index=True
+        )
+        users, queues = self.catalog.users, self.catalog.queues
+        named = users["user_id"].isin(refs) | users["name"].isin(refs)
+        queued = queues["queue_id"].isin(refs) | queues["name"].isin(refs)
+        lookups = digest(
+            frame_digest(users.loc[named]), frame_digest(queues.loc[queued]), self.names
+        )
+        return part_key(part, self.common, lookups, linked, now)
+
+    def ticket_rows(self, ids: set[int]) -> dict[str, pd.DataFrame]:
+        return {name: _rows(getattr(self.light, name), ids) for name in TICKET_FRAMES}
+
+    def linked(self, ids: set[int]) -> tuple[set[int], str]:
+        """The tickets these link to (not among them), and a digest of what is read of them."""
+        links = self.light.links
+        targets = links.loc[links["ticket_id"].isin(ids) & ~links["external"], "target"]
+        extra = set(pd.to_numeric(targets, errors="coerce").dropna().astype("int64")) - ids
+        rows = [frame_digest(frame) for frame in self.ticket_rows(extra).values()]
+        return extra, digest(sorted(extra), rows)
+
+    def now(
+        self, wanted: set[int], ids: list[set[int]], names: list[str], compute: Compute, store: Path
+    ) -> Path:
+        """The incidents whose figures run to the pull's time, all together."""
+        parts = [n for n, found in enumerate(ids) if found & wanted]
+        extra, linked = self.linked(wanted)
+        material = digest([self.catalog.parts[n].key for n in parts], sorted(wanted))
+        key = self.key(material, parts, linked, str(self.manifest.get("pulled_at")))
+        home = store / key
+        if cache.done(home):
+            return home
+        history = cache.concat(
+            [self.catalog.parts[n].read("transactions", ticket_ids=wanted) for n in parts]
+        ).drop(columns="seq")
+        light = self.light
+        rows = self.ticket_rows(wanted | extra)
+        snapshot = Snapshot(
+            path=light.path,
+            manifest=self.manifest,
+            tickets=rows["tickets"],
+            transactions=history.sort_values("txn_id", kind="stable", ignore_index=True),
+            watchers=rows["watchers"],
+            custom_fields=rows["custom_fields"],
+            field_names=light.field_names,
+            links=rows["links"],
+            queues=light.queues,
+            users=light.users,
+        )
+        context = compute(snapshot, self.config, NO_RECURRENCES)
+        _write(home, {name: _rows(getattr(context, name), wanted) for name in names}, [])
+        return home
+
+
+def _write(home: Path, frames: dict[str, pd.DataFrame], unsettled: list[int]) -> None:
+    staging = cache.staging_for(home)
+    try:
+        cache.write_frames(staging, frames)
+        cache.write_json(staging / UNSETTLED, unsettled)
+        cache.publish(staging, home)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _rows(frame: pd.DataFrame, ids: set[int]) -> pd.DataFrame:
+    return frame.loc[frame["ticket_id"].isin(ids)].reset_index(drop=True)
+
+
+def _last_event(catalog: Catalog) -> str | None:
+    """The time of the snapshot's last event (what an Audit takes for "now" without a pull
+    time), read from every part's history."""
+    last = None
+    for part in catalog.parts:
+        history = part.read("transactions", ["type", "created"])
+        at = history.loc[~history["type"].isin(IGNORED_TYPES), "created"].max()
+        if pd.notna(at) and (last is None or at > last):
+            last = at
+    return None if last is None else last.isoformat()
+
+
+def _link_all(paths: list[Path], directory: Path) -> None:
+    """A directory of the files (hard links; copies where links fail), read as one table.
+
+    Files without rows are left out (their columns may lack types), unless all are empty.
+    """
+    directory.mkdir()
+    filled = [p for p in paths if _rows_in(p)] or paths[:1]
+    for number, path in enumerate(filled):
+        target = cache.file_of(directory, f"{number:05d}")
+        try:
+            os.link(path, target)
+        except OSError:
+            shutil.copyfile(path, target)
+
+
+def _rows_in(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return int(pq.ParquetFile(path).metadata.num_rows)
+
+
+def prune(store: Path, derived: Path) -> None:
+    """Drop the cached parts no derived directory links to (an hour old at least: one may be
+    for a derive still running)."""
+    import time
+
+    used: set[str] = set()
+    for directory in derived.iterdir() if derived.is_dir() else ():
+        try:
+            used.update(cache.read_json(directory / PARTS))
+        except (OSError, ValueError):
+            continue
+    settled = time.time() - 3600
+    for home in store.iterdir() if store.is_dir() else ():
+        if home.name not in used and home.stat().st_mtime < settled:
+            shutil.rmtree(home, ignore_errors=True)  # also what a killed derive left half done

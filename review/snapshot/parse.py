@@ -1,0 +1,471 @@
+"""Parse a stretch of one snapshot file, block by block, into flat frames with row positions.
+
+A stretch (`Span`) is a whole data file or one month's part of it (review.snapshot.layout).
+It is read in blocks of whole lines: each block is hashed (the manifest's checksum is checked
+at the end of the stretch), checked for lines that are not JSON objects, parsed by Arrow with
+the file's schema and flattened at once, so only one block of JSON is ever held. Every row
+keeps its position in the stretch; review.snapshot.load leaves rows out by position and names
+their lines, which are only counted when there is a problem to report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
+
+from review.errors import SnapshotError
+from review.settings.utc import ISO_UTC
+from review.snapshot.layout import QUEUES, TICKETS, TRANSACTIONS, UNSET_DATE, USERS
+from review.snapshot.manifest import NOT_UTF8
+
+BLOCK_BYTES = 1 << 26  # JSON parsed at a time: what one block costs in memory, about 4 x this
+
+CHANGED = (
+    "checksum does not match manifest.json: the file was changed after the pull; "
+    "snapshots are immutable, pull again instead of editing"
+)
+REPULL = "the file was not written by `review pull` or was altered: pull the snapshot again"
+
+_REF = pa.struct([("id", pa.string())])
+_REFS = pa.list_(_REF)
+_CUSTOM_FIELDS = pa.list_(
+    pa.struct([("id", pa.string()), ("name", pa.string()), ("values", pa.list_(pa.string()))])
+)
+_LINKS = pa.list_(pa.struct([("ref", pa.string()), ("type", pa.string()), ("_url", pa.string())]))
+SCHEMAS: dict[str, pa.Schema] = {
+    TICKETS: pa.schema(
+        [
+            ("id", pa.int64()),
+            ("Subject", pa.string()),
+            ("Status", pa.string()),
+            ("SLA", pa.string()),  # RT's service level; absent in older pulls
+            ("Queue", _REF),
+            ("Owner", _REF),
+            ("Creator", _REF),
+            ("EffectiveId", _REF),
+            ("Requestor", _REFS),
+            ("Cc", _REFS),
+            ("AdminCc", _REFS),
+            ("Created", pa.string()),
+            ("Started", pa.string()),
+            ("Resolved", pa.string()),
+            ("LastUpdated", pa.string()),
+            ("CustomFields", _CUSTOM_FIELDS),
+            ("_hyperlinks", _LINKS),
+        ]
+    ),
+    TRANSACTIONS: pa.schema(
+        [
+            ("id", pa.string()),
+            ("ObjectType", pa.string()),
+            ("ObjectId", pa.string()),
+            ("Type", pa.string()),
+            ("Field", pa.string()),
+            ("OldValue", pa.string()),
+            ("NewValue", pa.string()),
+            ("Created", pa.string()),
+            ("Creator", _REF),
+            ("Data", pa.string()),
+        ]
+    ),
+    QUEUES: pa.schema([("id", pa.int64()), ("Name", pa.string()), ("Lifecycle", pa.string())]),
+    USERS: pa.schema(
+        [
+            ("id", pa.int64()),
+            ("Name", pa.string()),
+            ("EmailAddress", pa.string()),
+            ("RealName", pa.string()),
+            ("Privileged", pa.int64()),
+        ]
+    ),
+}
+REQUIRED: dict[str, tuple[str, ...]] = {
+    TICKETS: ("id", "Status", "Queue", "Created"),
+    TRANSACTIONS: ("id", "ObjectId", "Type", "Created", "Creator"),
+    QUEUES: ("id", "Name"),
+    USERS: ("id", "Name"),
+}
+_LINK_REFS = ("depends-on", "depended-on-by", "parent", "child", "refers-to", "referred-to-by")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of one data file: `length` bytes from `offset` (None: to the end).
+
+    `sha256` is the manifest's checksum of exactly these bytes (None: not checked).
+    """
+
+    directory: Path
+    name: str
+    offset: int = 0
+    length: int | None = None
+    sha256: str | None = None
+
+    @property
+    def path(self) -> Path:
+        return self.directory / self.name
+
+    def blocks(self) -> Iterator[tuple[int, memoryview]]:
+        """(offset in the file, bytes) of consecutive blocks of whole lines; the checksum is
+        checked after the last block (a changed file is refused, never half read).
+
+        Two buffers take turns: a block is read into one while the other's bytes are hashed
+        (beside the parse: hashing holds no lock), and a block is only valid until the next.
+        """
+        if not self.path.is_file():
+            raise SnapshotError(
+                "missing file: the snapshot is incomplete; pull it again", str(self.path)
+            )
+        digest = hashlib.sha256()
+        hashing: Future[None] | None = None
+        buffers = [bytearray(BLOCK_BYTES), bytearray(BLOCK_BYTES)]
+        with self.path.open("rb") as handle, ThreadPoolExecutor(1) as hasher:
+            handle.seek(self.offset)
+            left = self.length
+            kept, at, turn = 0, self.offset, 0
+            while left is None or left > 0:
+                buffer = buffers[turn]
+                room = len(buffer) - kept if left is None else min(len(buffer) - kept, left)
+                read = handle.readinto(memoryview(buffer)[kept : kept + room])
+                if not read:
+                    break
+                if left is not None:
+                    left -= read
+                if hashing is not None:
+                    hashing.result()
+                hashing = hasher.submit(digest.update, memoryview(buffer)[kept : kept + read])
+                end = kept + read
+                cut = buffer.rfind(b"\n", 0, end) + 1
+                if cut == 0:  # one line longer than a block: make room and read on
+                    hashing.result()
+                    buffers = [buffer + bytearray(len(buffer)), bytearray(2 * len(buffer))]
+                    turn, kept = 0, end
+                    continue
+                yield at, memoryview(buffer)[:cut]
+                at += cut
+                carry = buffer[cut:end]
+                turn = 1 - turn
+                if hashing is not None:
+                    hashing.result()  # the other buffer is free once its bytes are hashed
+                buffers[turn][: len(carry)] = carry
+                kept = len(carry)
+            if kept:
+                yield at, memoryview(buffers[turn])[:kept]
+            if hashing is not None:
+                hashing.result()
+        self.check(digest)
+
+    def check(self, digest: hashlib._Hash) -> None:
+        if self.sha256 is not None and digest.hexdigest() != self.sha256:
+            raise SnapshotError(CHANGED, str(self.path))
+
+    def verify(self) -> None:
+        """Read the whole stretch only to check its checksum."""
+        digest = hashlib.sha256()
+        with self.path.open("rb") as handle:
+            handle.seek(self.offset)
+            left = self.length
+            while left is None or left > 0:
+                chunk = handle.read(1 << 22 if left is None else min(1 << 22, left))
+                if not chunk:
+                    break
+                digest.update(chunk)
+                if left is not None:
+                    left -= len(chunk)
+        self.check(digest)
+
+    def lines_before(self, offset: int) -> int:
+        """How many lines of the file end before byte `offset`."""
+        count, at = 0, 0
+        with self.path.open("rb") as handle:
+            while at < offset:
+                chunk = handle.read(min(1 << 22, offset - at))
+                if not chunk:
+                    break
+                count += chunk.count(b"\n")
+                at += len(chunk)
+        return count
+
+    @cached_property
+    def relative_lines(self) -> np.ndarray:
+        """For each row of the stretch (its non-blank lines), its line within the stretch."""
+        numbers: list[int] = []
+        for number, raw in self.lines():
+            if raw.strip():
+                numbers.append(number)
+        return np.asarray(numbers, dtype=np.int64)
+
+    def lines(self) -> Iterator[tuple[int, bytes]]:
+        """(line within the stretch, from 1; its bytes) of every line of the stretch."""
+        with self.path.open("rb") as handle:
+            handle.seek(self.offset)
+            left = self.length
+            for number, raw in enumerate(handle, start=1):
+                if left is not None:
+                    if left <= 0:
+                        return
+                    left -= len(raw)
+                yield number, raw
+
+    def objects(self, wanted: set[int]) -> dict[int, Any]:
+        """The JSON objects on these lines of the stretch, by line."""
+        return {n: json.loads(raw) for n, raw in self.lines() if n in wanted}
+
+    def refuse(self, offset: int, data: bytes, options: pa_json.ParseOptions) -> SnapshotError:
+        """The error for a block that Arrow cannot take: its first bad line, and why.
+
+        Halves the block's lines with Arrow's own parser (about two parses of the block), so
+        a wrong type or an out-of-range number is found as surely as broken JSON.
+        """
+        lines = [line + b"\n" for line in data.split(b"\n")]  # as a file is read
+        numbered = [(n, raw) for n, raw in enumerate(lines) if raw.strip()]
+
+        def fails(part: list[tuple[int, bytes]]) -> bool:
+            try:
+                parse_json(b"".join(raw.rstrip(b"\r\n") + b"\n" for _, raw in part), options)
+            except pa.ArrowInvalid:
+                return True
+            return False
+
+        part = numbered
+        while len(part) > 1:
+            half = len(part) // 2
+            part = part[:half] if fails(part[:half]) else part[half:]
+        index, raw = part[0]
+        line = self.lines_before(offset) + index + 1
+        try:
+            obj = json.loads(raw)
+        except UnicodeDecodeError:
+            return SnapshotError(NOT_UTF8, str(self.path), line)
+        except json.JSONDecodeError as exc:
+            return SnapshotError(f"bad JSON ({exc.msg})", str(self.path), line)
+        if not isinstance(obj, dict):
+            return SnapshotError(
+                f"expected one JSON object per line; {REPULL}", str(self.path), line
+            )
+        try:
+            parse_json(raw, options)
+        except pa.ArrowInvalid as exc:
+            return SnapshotError(
+                f"a value has the wrong type or is out of range ({exc}); {REPULL}",
+                str(self.path),
+                line,
+            )
+        return SnapshotError(f"cannot parse; {REPULL}", str(self.path), line)
+
+
+def parse_json(data: bytes | memoryview, options: pa_json.ParseOptions) -> pa.Table:
+    """JSON lines as a table (a line that is not an object is an error, or a row of nulls
+    for `null`)."""
+    reading = pa_json.ReadOptions(block_size=1 << 24)
+    with pa.BufferReader(data) as source:
+        table = pa_json.read_json(source, read_options=reading, parse_options=options)
+    table.validate(full=True)  # Arrow takes bytes that are not UTF-8 into text columns as they are
+    return table
+
+
+def tables(span: Span) -> Iterator[pa.Table]:
+    """The stretch's rows as Arrow tables of the file's schema, one per block."""
+    options = pa_json.ParseOptions(
+        explicit_schema=SCHEMAS[span.name],
+        unexpected_field_behavior="ignore",
+        newlines_in_values=False,
+    )
+    failure: SnapshotError | None = None
+    for offset, data in span.blocks():
+        if failure is not None:
+            continue  # read on: a checksum that does not match says more than a parse error
+        try:
+            table = parse_json(data, options)
+        except pa.ArrowInvalid:
+            failure = span.refuse(offset, bytes(data), options)
+            continue
+        if table.column("id").null_count:  # a bare `null` line reads as a row of nulls
+            failure = _null_line(span, offset, bytes(data), table)
+            if failure is not None:
+                continue
+        yield table
+    if failure is not None:
+        raise failure
+
+
+def _null_line(span: Span, offset: int, data: bytes, table: pa.Table) -> SnapshotError | None:
+    """The error for the first line of a block that is JSON's `null`, not an object."""
+    lines = data.split(b"\n")
+    rows = [number for number, line in enumerate(lines) if line.strip()]
+    for index in np.flatnonzero(table.column("id").is_null().to_numpy(zero_copy_only=False)):
+        if lines[rows[index]].strip() == b"null":
+            line = span.lines_before(offset) + rows[index] + 1
+            return SnapshotError(
+                f"expected one JSON object per line; {REPULL}", str(span.path), line
+            )
+    return None
+
+
+# --------------------------------------------------------------------------- flat columns
+
+
+def timestamps(values: pa.ChunkedArray | pa.Array) -> pd.Series:
+    """RT's UTC date strings as timestamps; RT's unset date (1970-01-01) and junk become NaT."""
+    parsed = pc.strptime(values, format=ISO_UTC, unit="s", error_is_null=True)
+    stamps = pd.Series(parsed.to_pandas()).dt.tz_localize("UTC").dt.as_unit("us")
+    return stamps.where(stamps != pd.Timestamp(UNSET_DATE))
+
+
+def integers(values: pa.ChunkedArray | pa.Array) -> pd.Series:
+    """Ids that RT sends as strings, as nullable integers.
+
+    Anything but 1 to 18 digits (a sign, a fraction, a number too big for 64 bits) becomes NA.
+    """
+    digits = pc.and_(pc.utf8_is_digit(values), pc.less_equal(pc.utf8_length(values), 18))
+    clean = pc.if_else(digits, values, pa.scalar(None, pa.string()))
+    return pd.Series(pc.cast(clean, pa.int64()).to_pandas(), dtype="Int64")
+
+
+def text(values: pa.ChunkedArray | pa.Array) -> pd.Series:
+    """Arrow text as pandas' "string" (kept in Arrow: no Python object per value)."""
+    return pd.Series(
+        pd.arrays.ArrowStringArray(
+            pa.chunked_array([values]) if isinstance(values, pa.Array) else values
+        )
+    )
+
+
+def _ref_ids(table: pa.Table, column: str) -> pd.Series:
+    return text(table.column(column).combine_chunks().field("id"))
+
+
+def missing_required(table: pa.Table, name: str) -> np.ndarray:
+    """Rows of a parsed table that lack a field the kit cannot do without."""
+    bad = np.zeros(table.num_rows, dtype=bool)
+    for column in REQUIRED[name]:
+        col = table.column(column)
+        if pa.types.is_struct(col.type):
+            col = col.combine_chunks().field("id")
+        bad |= np.asarray(col.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    return bad
+
+
+@dataclass
+class TicketRows:
+    """Flattened tickets of a stretch; `pos` is each row's position in the stretch.
+
+    tickets has `pos` and `missing` (a required field is absent); the other frames have the
+    `pos` of their ticket (ticket_id is filled in once the tickets kept are known).
+    """
+
+    tickets: pd.DataFrame
+    watchers: pd.DataFrame
+    custom_fields: pd.DataFrame
+    field_names: pd.DataFrame
+    links: pd.DataFrame
+
+
+def _refs_long(table: pa.Table, pos: np.ndarray, column: str) -> pd.DataFrame:
+    lists = table.column(column).combine_chunks()
+    parents = pc.list_parent_indices(lists).to_numpy()
+    return pd.DataFrame(
+        {"pos": pos[parents], "role": column, "user": text(lists.flatten().field("id"))}
+    )
+
+
+def flatten_tickets(table: pa.Table, start: int) -> TicketRows:
+    """One block of tickets, its rows numbered from `start`."""
+    pos = np.arange(start, start + table.num_rows)
+    tickets = pd.DataFrame(
+        {
+            "pos": pos,
+            "missing": missing_required(table, TICKETS),
+            "ticket_id": pd.Series(table.column("id").to_pandas(), dtype="Int64"),
+            "subject": text(table.column("Subject")).fillna(""),
+            "status": text(table.column("Status")),
+            "sla": text(table.column("SLA")).fillna(""),
+            "queue_id": _ref_ids(table, "Queue"),
+            "owner": _ref_ids(table, "Owner"),
+            "creator": _ref_ids(table, "Creator"),
+            "effective_id": integers(table.column("EffectiveId").combine_chunks().field("id")),
+        }
+    )
+    for column in ("Created", "Started", "Resolved", "LastUpdated"):
+        key = {"LastUpdated": "last_updated"}.get(column, column.lower())
+        tickets[key] = timestamps(table.column(column))
+    watchers = pd.concat(
+        [_refs_long(table, pos, role) for role in ("Requestor", "Cc", "AdminCc")],
+        ignore_index=True,
+    )
+    cfs = table.column("CustomFields").combine_chunks()
+    cf_rows = cfs.flatten()
+    cf_parent = pc.list_parent_indices(cfs).to_numpy()
+    values = cf_rows.field("values")
+    value_parent = pc.list_parent_indices(values).to_numpy()
+    field_ids, field = text(cf_rows.field("id")), text(cf_rows.field("name"))
+    custom_fields = pd.DataFrame(
+        {
+            "pos": pos[cf_parent[value_parent]],
+            "field_id": field_ids.to_numpy()[value_parent],
+            "field": field.to_numpy()[value_parent],
+            "value": text(values.flatten()),
+        }
+    )
+    field_names = pd.DataFrame({"pos": pos[cf_parent], "field_id": field_ids, "field": field})
+    links_raw = table.column("_hyperlinks").combine_chunks()
+    link_rows = links_raw.flatten()
+    links = pd.DataFrame(
+        {
+            "pos": pos[pc.list_parent_indices(links_raw).to_numpy()],
+            "ref": text(link_rows.field("ref")),
+            "type": text(link_rows.field("type")),
+            "url": text(link_rows.field("_url")),
+        }
+    )
+    links = links.loc[links["ref"].isin(_LINK_REFS)].reset_index(drop=True)
+    links["external"] = links["type"] != "ticket"
+    target = links["url"].str.extract(r"/ticket/(\d+)$", expand=False)
+    links["target"] = target.where(~links["external"], links["url"])
+    # an entry without its id or name (null in RT's list) says nothing: not a watcher or value
+    return TicketRows(
+        tickets=tickets,
+        watchers=watchers.dropna(subset=["user"]).reset_index(drop=True),
+        custom_fields=custom_fields.dropna(subset=["field", "value"]).reset_index(drop=True),
+        field_names=field_names.dropna(subset=["field"]).reset_index(drop=True),
+        links=links[["pos", "ref", "target", "external"]],
+    )
+
+
+def flatten_transactions(table: pa.Table, start: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One block of transactions, rows numbered from `start`: (transactions, bodies).
+
+    The bodies (RT's Data: message text) are kept apart, so what is analysed never holds them;
+    `raw_id` is the id as written, for telling repeated rows apart.
+    """
+    pos = np.arange(start, start + table.num_rows)
+    frame = pd.DataFrame(
+        {
+            "pos": pos,
+            "missing": missing_required(table, TRANSACTIONS),
+            "raw_id": text(table.column("id")),
+            "txn_id": integers(table.column("id")),
+            "object_type": text(table.column("ObjectType")),
+            "ticket_id": integers(table.column("ObjectId")),
+            "type": text(table.column("Type")),
+            "field": text(table.column("Field")).fillna(""),
+            "old": text(table.column("OldValue")).fillna(""),
+            "new": text(table.column("NewValue")).fillna(""),
+            "created": timestamps(table.column("Created")),
+            "creator": _ref_ids(table, "Creator"),
+        }
+    )
+    bodies = pd.DataFrame({"pos": pos, "data": text(table.column("Data")).fillna("")})
+    return frame, bodies

@@ -1,0 +1,33 @@
+"""Independent jobs run in worker processes: the month parts of a snapshot parsed or derived
+side by side on a machine's cores, each with its own memory (bounded by one job's)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
+
+WORKERS_ENV = "REVIEW_WORKERS"  # how many processes (default: up to 2, one per core)
+Result = TypeVar("Result")
+
+
+def workers() -> int:
+    """The worker processes to use: REVIEW_WORKERS, else the cores this process may use, at
+    most 2 (each holds a job's frames: memory grows with the count)."""
+    given = os.environ.get(WORKERS_ENV, "")
+    if given.isdigit() and int(given) > 0:
+        return int(given)
+    return min(2, len(os.sched_getaffinity(0)))
+
+
+def run_all(jobs: Sequence[Callable[[], Result]], count: int | None = None) -> list[Result]:
+    """Every job's result, in order; in worker processes when there is more than one job
+    and more than one worker (spawned: no thread of this process is copied into them)."""
+    count = min(count or workers(), len(jobs))
+    if count <= 1:
+        return [job() for job in jobs]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+        return [future.result() for future in [pool.submit(job) for job in jobs]]

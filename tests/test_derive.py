@@ -1,0 +1,172 @@
+"""The derived cache month by month (review.derive): the same frames as one pass over the whole
+snapshot, and a later pull or an added month derives only what changed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from review import context, derive
+from review.settings.config import Config, load_config, with_registry
+from review.snapshot import (
+    DATA_FILES,
+    TICKETS,
+    load_snapshot,
+    read_jsonl,
+    read_manifest,
+    write_snapshot,
+)
+from review.snapshot.layout import month_of
+from scenarios.generate import generate_snapshot
+
+SAMPLE = Path(__file__).parent.parent / "data" / "sample"
+GAPS = Path(__file__).parent / "fixtures" / "gaps"
+FRAMES = ("events", "segments", "metrics", "findings", "checklist", "recurrences")
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("REVIEW_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def gaps_config() -> Config:
+    return with_registry(load_config(None), GAPS / "services.yaml")
+
+
+def derived(path: Path, config: Config) -> context.Context:
+    target = context.derive_into(context.derived_dir(path, config), path, None, config)
+    found = context._read_derived(target, None, config)
+    assert found is not None
+    return found
+
+
+def assert_same(whole: context.Context, parted: context.Context) -> None:
+    """Each frame as one pass computes it, stored and read back as the derived cache was."""
+    for name in FRAMES:
+        expected: pd.DataFrame = getattr(whole, name).reset_index(drop=True)
+        expected = pd.DataFrame(expected)
+        expected.to_parquet(stored := Path(os.environ["REVIEW_CACHE_DIR"]) / "x.parquet")
+        pd.testing.assert_frame_equal(getattr(parted, name), pd.read_parquet(stored), obj=name)
+
+
+def parts_in(cache: Path) -> set[str]:
+    store = cache / "derived-parts"
+    return set(os.listdir(store)) if store.is_dir() else set()
+
+
+def segments_in(cache: Path) -> set[str]:
+    return set(os.listdir(cache / "segments"))
+
+
+@pytest.mark.parametrize("which", ["sample", "gaps"])
+def test_month_by_month_equals_one_pass(which: str, cache: Path, tmp_path: Path) -> None:
+    if which == "sample":
+        path, config = SAMPLE, load_config(None)
+    else:  # open incidents, follow-ups linked across months, every rule firing
+        path, config = generate_snapshot(GAPS / "scenarios", tmp_path / "gaps"), gaps_config()
+    assert len(read_manifest(path)["parts"][TICKETS]) >= 1
+    whole = context._compute(load_snapshot(path), config)
+    parted = derived(path, config)
+    assert_same(whole, parted)
+    assert len(parted.metrics) == len(whole.metrics) > 0
+    one = int(whole.metrics["ticket_id"].iloc[3])  # a review reads its incident's rows only
+    review = context.load_context(path, ticket_ids={one}, derived=context.derived_dir(path, config))
+    assert set(review.metrics["ticket_id"]) == {one}
+    texts = review.snapshot.messages([one])
+    assert set(texts["ticket_id"]) == {one}
+    assert texts.set_index("txn_id")["data"].equals(
+        load_snapshot(path).messages([one]).set_index("txn_id")["data"]
+    )
+
+
+def test_a_later_pull_derives_only_the_incidents_still_open(cache: Path, tmp_path: Path) -> None:
+    config = gaps_config()
+    first = generate_snapshot(GAPS / "scenarios", tmp_path / "first")
+    later = generate_snapshot(
+        GAPS / "scenarios", tmp_path / "later", pulled_at="2026-12-01T06:00:00Z"
+    )
+    derived(first, config)
+    before = parts_in(cache)
+    whole = context._compute(load_snapshot(later), config)
+    parted = derived(later, config)
+    assert_same(whole, parted)  # an open incident's figures run to the later pull's time
+    assert len(parts_in(cache) - before) == 1  # the incidents still open, derived together
+    still_open = whole.metrics.loc[whole.metrics["resolved_at"].isna(), "ticket_id"]
+    assert len(still_open) > 0
+
+
+def _until(rows: list[dict], transactions: list[dict], last: str) -> tuple[list, list]:
+    """The tickets filed under months up to `last`, and their history."""
+    kept = [t for t in rows if month_of(t) <= last]
+    ids = {str(t["id"]) for t in kept}
+    return kept, [x for x in transactions if x["ObjectId"] in ids]
+
+
+def test_a_month_added_is_parsed_and_derived_alone(cache: Path, tmp_path: Path) -> None:
+    tickets, transactions, queues, users = (read_jsonl(SAMPLE / n) for n in DATA_FILES)
+    manifest = read_manifest(SAMPLE)
+    common = {"source": "sample", "query": "q", "pulled_at": manifest["pulled_at"]}
+    config = load_config(None)
+    before = write_snapshot(
+        tmp_path / "s", *_until(tickets, transactions, "2026-09"), queues, users, **common
+    )
+    derived(before, config)
+    segments, parts = segments_in(cache), parts_in(cache)
+    after = write_snapshot(tmp_path / "s", tickets, transactions, queues, users, **common)
+    assert_same(context._compute(load_snapshot(after), config), derived(after, config))
+    new = segments_in(cache) - segments
+    months = {m.name for s in new for m in (cache / "segments" / s).iterdir() if m.is_dir()}
+    assert months == {"2026-10"}  # August and September were not read again
+    assert len(parts_in(cache) - parts) == 1  # nor derived again
+
+
+def test_a_ticket_is_derived_again_when_a_ticket_it_links_to_changes(
+    cache: Path, tmp_path: Path
+) -> None:
+    tickets, transactions, queues, users = (read_jsonl(SAMPLE / n) for n in DATA_FILES)
+    common = {"source": "sample", "query": "q", "pulled_at": read_manifest(SAMPLE)["pulled_at"]}
+    config = load_config(None)
+    followup = next(t for t in tickets if t["id"] == 27)  # ticket 26 refers to it
+    followup["LastUpdated"] = "2026-10-20T00:00:00Z"  # filed a month later than 26
+    first = write_snapshot(tmp_path / "s", tickets, transactions, queues, users, **common)
+    assert_same(context._compute(load_snapshot(first), config), derived(first, config))
+    parts = parts_in(cache)
+    followup["Status"] = "open"  # the follow-up is reopened; 26 itself is unchanged
+    second = write_snapshot(tmp_path / "s", tickets, transactions, queues, users, **common)
+    assert_same(context._compute(load_snapshot(second), config), derived(second, config))
+    again = [
+        set(pd.read_parquet(cache / "derived-parts" / p / "events.parquet")["ticket_id"])
+        for p in parts_in(cache) - parts
+    ]
+    assert any(26 in ids for ids in again)  # September's part, for what 26 reads of 27
+    assert not any(1 in ids for ids in again)  # not a part that links to neither
+
+
+def test_batches_in_worker_processes_give_the_same(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(derive, "BATCH", 300)  # about one month of the sample a batch
+    config = load_config(None)
+    whole = context._compute(load_snapshot(SAMPLE), config)
+    assert_same(whole, derived(SAMPLE, config))
+    assert len(parts_in(cache)) >= 3
+
+
+def test_a_cached_part_needs_its_files(cache: Path) -> None:
+    config = load_config(None)
+    first = derived(SAMPLE, config)
+    for directory in (cache / "segments").iterdir():  # a cache someone pruned by hand
+        for month in directory.iterdir():
+            if month.is_dir():
+                (month / "messages.parquet").unlink()
+    shutil.rmtree(context.derived_dir(SAMPLE, config))
+    again = derived(SAMPLE, config)  # the month parts are parsed again, not read half
+    pd.testing.assert_frame_equal(first.metrics, again.metrics)
+    assert len(load_snapshot(SAMPLE, cache).messages(None)) == len(
+        load_snapshot(SAMPLE).messages(None)
+    )
