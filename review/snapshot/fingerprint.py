@@ -143,7 +143,11 @@ def ticket_digests(snapshot: Snapshot) -> pd.Series:
     ids = snapshot.tickets["ticket_id"]
     total = pd.Series(0, index=pd.Index(ids, name="ticket_id"), dtype="uint64")
     frames = [getattr(snapshot, name) for name in _PER_TICKET]
-    frames.append(snapshot.messages(None))  # a reply's text is the incident's data too
+    history = frames[1]
+    if len(history):  # a reply's text is the incident's data too: hashed with its transaction
+        texts = snapshot.messages(set(history["ticket_id"]))
+        text = texts.drop_duplicates("txn_id").set_index("txn_id")["data"]
+        frames[1] = history.assign(data=history["txn_id"].map(text).fillna(""))
     for number, frame in enumerate(frames, start=1):
         if frame.empty:
             continue
