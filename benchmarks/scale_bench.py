@@ -9,8 +9,10 @@ process (peak memory is the step's largest resident set, its worker processes in
 about 25 transactions each, written once under --work and not timed):
   floor   pyarrow.json.read_json of tickets.jsonl and transactions.jsonl (the parse floor)
   parse   review's parse into the month-partitioned parquet cache (an empty cache)
+  metrics events, state stretches and metrics of every part from that cache (with the parse:
+          the cold run as issue 24 measures it, load + events + metrics)
   derive  everything every report reads (events, stretches, metrics, findings, checklist,
-          recurrences) from that cache: `review.context.prepare_derived`
+          recurrences, data problems) from that cache: `review.context.prepare_derived`
 `month` derives a snapshot of MONTHS months cold, then the same snapshot one month longer (the
 month before's tickets partly touched, as a monthly pull finds them) with the cache the first
 left, and, for scale, one month alone, cold.
@@ -70,6 +72,15 @@ def _child(kind: str, snapshot: Path, cache: Path) -> None:
     elif kind == "parse":
         catalog = open_catalog(snapshot, cache)
         extra["parts"] = len(catalog.parts)
+    elif kind == "metrics":
+        import tempfile
+
+        from review.derive import derive_parts
+        from review.settings.config import load_config
+
+        staging = Path(tempfile.mkdtemp(dir=cache))
+        derive_parts(open_catalog(snapshot, cache), load_config(None), staging,
+                     cache / "metrics-parts", events_and_metrics, ("events", "segments", "metrics"))  # fmt: skip
     else:
         segments = set(os.listdir(cache / "segments")) if (cache / "segments").is_dir() else set()
         store = cache / "derived-parts"
@@ -89,6 +100,19 @@ def _child(kind: str, snapshot: Path, cache: Path) -> None:
             }
         )
     )
+
+
+def events_and_metrics(snapshot: object, config: object, found: object) -> object:
+    """What the `metrics` step derives of a part: events, stretches, metrics."""
+    from types import SimpleNamespace
+
+    from review.analysis.metrics import compute_metrics
+    from review.analysis.timeline import build_events, state_segments
+
+    events = build_events(snapshot, config)  # type: ignore[arg-type]
+    segments = state_segments(events, snapshot)  # type: ignore[arg-type]
+    metrics = compute_metrics(events, snapshot, config, segments=segments)  # type: ignore[arg-type]
+    return SimpleNamespace(events=events, segments=segments, metrics=metrics)
 
 
 def snapshot_of(work: Path, per_month: int, months: int, touch: bool = False) -> Path:
@@ -136,16 +160,21 @@ def main() -> None:
         show("floor: pyarrow.json.read_json, both files", floor)
         parse = step("parse", snapshot, cache)
         show("parse into the month-partitioned cache", parse)
+        metrics = step("metrics", snapshot, cache)
+        show("events + metrics from the cache", metrics)
         derive = step("derive", snapshot, cache)
         show("derive from the cache (prepare_derived)", derive)
-        total, cpu = (
-            float(parse["seconds"]) + float(derive["seconds"]),
-            float(parse["cpu"]) + float(derive["cpu"]),
-        )
-        print(
-            f"cold run (parse + derive): {total:.2f} s = {total / float(floor['seconds']):.2f} x the floor; "
-            f"cpu {cpu:.2f} s = {cpu / float(floor['cpu']):.2f} x the floor's", flush=True,
-        )  # fmt: skip
+        for name, second in (
+            ("cold run (parse + events + metrics)", metrics),
+            ("whole derive (parse + derive)", derive),
+        ):
+            wall = float(parse["seconds"]) + float(second["seconds"])
+            cpu = float(parse["cpu"]) + float(second["cpu"])
+            print(
+                f"{name}: {wall:.2f} s = {wall / float(floor['seconds']):.2f} x the floor; "
+                f"cpu {cpu:.2f} s = {cpu / float(floor['cpu']):.2f} x the floor's; peak "
+                f"{max(float(parse['peak_mb']), float(second['peak_mb'])):.0f} MB", flush=True,
+            )  # fmt: skip
         return
     decade = snapshot_of(args.work, args.per_month, args.months)
     longer = snapshot_of(args.work, args.per_month, args.months + 1, touch=True)

@@ -19,6 +19,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -220,6 +221,7 @@ class _Run:
             links=rows["links"],
             queues=light.queues,
             users=light.users,
+            messages=partial(self.catalog.messages, parts=parts),
         )
         context = compute(snapshot, self.config, NO_RECURRENCES)
         _write(home, {name: _rows(getattr(context, name), wanted) for name in names}, [])

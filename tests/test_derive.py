@@ -25,7 +25,7 @@ from scenarios.generate import generate_snapshot
 
 SAMPLE = Path(__file__).parent.parent / "data" / "sample"
 GAPS = Path(__file__).parent / "fixtures" / "gaps"
-FRAMES = ("events", "segments", "metrics", "findings", "checklist", "recurrences")
+FRAMES = ("events", "segments", "metrics", "findings", "checklist", "recurrences", "review_data")
 
 
 @pytest.fixture
@@ -52,6 +52,8 @@ def assert_same(whole: context.Context, parted: context.Context) -> None:
         expected = pd.DataFrame(expected)
         expected.to_parquet(stored := Path(os.environ["REVIEW_CACHE_DIR"]) / "x.parquet")
         pd.testing.assert_frame_equal(getattr(parted, name), pd.read_parquet(stored), obj=name)
+    assert parted.problems == whole.problems  # what the data holds as a whole, read once
+    assert parted.unobservable == whole.unobservable
 
 
 def parts_in(cache: Path) -> set[str]:
@@ -63,12 +65,27 @@ def segments_in(cache: Path) -> set[str]:
     return set(os.listdir(cache / "segments"))
 
 
-@pytest.mark.parametrize("which", ["sample", "gaps"])
+def with_texts(path: Path, target: Path) -> Path:
+    """The snapshot with a text on every creation, reply and comment (the scenarios have none)."""
+    tickets, transactions, queues, users = (read_jsonl(path / n) for n in DATA_FILES)
+    for txn in transactions:
+        if txn["Type"] in ("Create", "Correspond", "Comment"):
+            txn["Data"] = f"said in {txn['id']}"
+    manifest = read_manifest(path)
+    return write_snapshot(
+        target, tickets, transactions, queues, users, source="t", query="q",
+        pulled_at=manifest["pulled_at"], coverage=manifest.get("coverage"),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("which", ["sample", "gaps", "gaps with texts"])
 def test_month_by_month_equals_one_pass(which: str, cache: Path, tmp_path: Path) -> None:
     if which == "sample":
         path, config = SAMPLE, load_config(None)
     else:  # open incidents, follow-ups linked across months, every rule firing
         path, config = generate_snapshot(GAPS / "scenarios", tmp_path / "gaps"), gaps_config()
+        if which == "gaps with texts":  # what a review is about includes what was said
+            path = with_texts(path, tmp_path / "texts")
     assert len(read_manifest(path)["parts"][TICKETS]) >= 1
     whole = context._compute(load_snapshot(path), config)
     parted = derived(path, config)

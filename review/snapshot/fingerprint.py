@@ -147,7 +147,7 @@ def ticket_digests(snapshot: Snapshot) -> pd.Series:
     if len(history):  # a reply's text is the incident's data too: hashed with its transaction
         texts = snapshot.messages(set(history["ticket_id"]))
         text = texts.drop_duplicates("txn_id").set_index("txn_id")["data"]
-        frames[1] = history.assign(data=history["txn_id"].map(text).fillna(""))
+        frames[1] = history.assign(data=history["txn_id"].map(text).astype("string").fillna(""))
     for number, frame in enumerate(frames, start=1):
         if frame.empty:
             continue

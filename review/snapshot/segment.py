@@ -257,7 +257,8 @@ def _months(tickets: pd.DataFrame) -> pd.Series:
 def _messages(text: pd.DataFrame, where: pd.DataFrame) -> pd.DataFrame:
     """ticket_id, txn_id, data, month of the rows of `text` (pos, data) that were kept."""
     text = text.loc[text["pos"].isin(where.index)]
-    return where.loc[text["pos"].to_numpy()].assign(data=text["data"].array)  # stays in Arrow
+    data = text["data"].astype("string").array  # stays in Arrow
+    return where.loc[text["pos"].to_numpy()].assign(data=data)
 
 
 def _write_messages(bodies: Path, where: pd.DataFrame, months: list[str], target: Path) -> None:
@@ -271,14 +272,17 @@ def _write_messages(bodies: Path, where: pd.DataFrame, months: list[str], target
                 )
                 if name not in writers:
                     path = cache.file_of(target / (str(name) or "none"), MESSAGES)
-                    writers[str(name)] = pq.ParquetWriter(path, MESSAGE_SCHEMA)
+                    writers[str(name)] = pq.ParquetWriter(path, table.schema)  # with pandas types
                 writers[str(name)].write_table(table)
     finally:
         for writer in writers.values():
             writer.close()
     for name in set(months) - set(writers):
         path = cache.file_of(target / (name or "none"), MESSAGES)
-        pq.write_table(MESSAGE_SCHEMA.empty_table(), path)
+        none = pd.DataFrame({"ticket_id": [], "txn_id": [], "data": pd.Series([], dtype="string")})
+        pq.write_table(
+            pa.Table.from_pandas(none, schema=MESSAGE_SCHEMA, preserve_index=False), path
+        )
 
 
 @dataclass
