@@ -4,6 +4,7 @@ changed since (the incident's data, the written text), as the pages and commands
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -23,14 +24,23 @@ def sample() -> Snapshot:
     return load_snapshot(sample_snapshot())
 
 
-def _with_transaction(snapshot: Snapshot, **row: object) -> Snapshot:
+def _with_transaction(snapshot: Snapshot, data: str = "", **row: object) -> Snapshot:
+    """The snapshot with one more transaction of ticket 10, its text `data`."""
     base = {
         "txn_id": 99_001, "ticket_id": 10, "type": "Comment", "field": "", "old": "", "new": "",
-        "created": pd.Timestamp("2026-12-01T10:00:00Z"), "creator": "kim", "data": "",
+        "created": pd.Timestamp("2026-12-01T10:00:00Z"), "creator": "kim",
     }  # fmt: skip
     added = pd.DataFrame([base | row]).astype(snapshot.transactions.dtypes.to_dict())
+    text = pd.DataFrame([{"ticket_id": 10, "txn_id": (base | row)["txn_id"], "data": data}])
+    texts = pd.concat([snapshot.messages(None), text], ignore_index=True)
+
+    def messages(ticket_ids: Iterable[int] | None = None) -> pd.DataFrame:
+        return texts if ticket_ids is None else texts.loc[texts["ticket_id"].isin(set(ticket_ids))]
+
     return dataclasses.replace(
-        snapshot, transactions=pd.concat([snapshot.transactions, added], ignore_index=True)
+        snapshot,
+        transactions=pd.concat([snapshot.transactions, added], ignore_index=True),
+        messages=messages,
     )
 
 
