@@ -134,42 +134,10 @@ def support_gaps(
     findings and the gap's age. The count of a rule in `unobservable` (rule id -> why,
     `unobservable_rules`) reads NOT_OBSERVABLE, never 0: it could not have found anything.
     """
-    today_ts = pd.Timestamp(today if today is not None else pd.Timestamp.now("UTC").date())
-    today_ts = today_ts.tz_localize("UTC") if today_ts.tzinfo is None else today_ts
-    metrics = metrics.copy()
-    if since is not None:
-        since_ts = pd.Timestamp(since)
-        since_ts = since_ts.tz_localize("UTC") if since_ts.tzinfo is None else since_ts
-        metrics = metrics.loc[metrics["opened_at"] >= since_ts]
-    services = incident_services(metrics, registry)
-    metrics["svc"] = services["service"].reindex(metrics["ticket_id"]).to_numpy()
-    metrics["svc"] = metrics["svc"].where(metrics["svc"] != "", NO_SERVICE)
-    found = findings.loc[findings["ticket_id"].isin(metrics["ticket_id"])]
-    found = found.assign(
-        svc=metrics.set_index("ticket_id")["svc"].reindex(found["ticket_id"]).to_numpy(),
-        opened_at=metrics.set_index("ticket_id")["opened_at"]
-        .reindex(found["ticket_id"])
-        .to_numpy(),
-        rank=found["severity"].map(SEVERITY_RANK).astype("float64"),
-    )
+    today_ts = _utc(today if today is not None else pd.Timestamp.now("UTC").date())
+    metrics, found = _in_window(findings, metrics, registry, since)
     reg = registry.frame().set_index("service")
-    names = list(dict.fromkeys([*reg.index, *sorted(metrics["svc"].unique())]))
-    out = pd.DataFrame(index=pd.Index(names, name="service"))
-    out["service_owner"] = reg["service_owner"].reindex(out.index).fillna("")
-    out["support_assignment"] = reg["support_assignment"].reindex(out.index).fillna("unregistered")
-    out["incidents"] = metrics.groupby("svc").size().reindex(out.index).fillna(0).astype("int64")
-    counts = found.groupby(["svc", "rule"]).size().unstack(fill_value=0)
-    counts = counts.reindex(index=out.index, columns=list(RULES)).fillna(0).astype("int64")
-    out["findings"] = counts.sum(axis=1)
-    out = out.join(counts)
-    worst = found.groupby("svc")["rank"].min().reindex(out.index)
-    out["worst_severity"] = worst.map({v: k for k, v in SEVERITY_RANK.items()}).fillna("")
-    # to_datetime keeps the dtype when no incident or finding is left to group
-    last = metrics.groupby("svc")["opened_at"].max().reindex(out.index)
-    out["last_incident"] = pd.to_datetime(last, utc=True)
-    first = found.groupby("svc")["opened_at"].min().reindex(out.index)
-    out["gap_since"] = pd.to_datetime(first, utc=True)
-    out["gap_days"] = (today_ts.normalize() - out["gap_since"].dt.normalize()).dt.days
+    out, worst = _per_service(metrics, found, reg, today_ts)
     # the first service-level rule found; else the most severe, then most frequent rule
     service_order = {r: float(i) for i, r in enumerate(SERVICE_RULES)}
     unranked = float(len(SERVICE_RULES))
@@ -186,11 +154,7 @@ def support_gaps(
     out["review_overdue"] = review_overdue(out["last_reviewed"], config, today_ts)
     fallback = np.where(out["review_overdue"], REVIEW_ACTION, "")
     out["recommended_action"] = np.where(action.notna(), action.astype(object), fallback)
-    for column in ("last_incident", "gap_since"):
-        out[column] = out[column].dt.strftime("%Y-%m-%d")
-    out["last_reviewed"] = out["last_reviewed"].map(
-        lambda d: d.isoformat() if isinstance(d, date) else ""
-    )
+    out = _dates_as_text(out)
     out["_service_rank"] = tally.groupby("svc")["service_order"].min().reindex(out.index)
     out["_service_rank"] = out["_service_rank"].fillna(unranked)
     out["_rank"] = worst.fillna(len(SEVERITY_RANK))
@@ -203,3 +167,71 @@ def support_gaps(
     for rule_id in unobservable or {}:
         out[rule_id] = NOT_OBSERVABLE
     return out[SUPPORT_COLUMNS].reset_index(drop=True)
+
+
+def _utc(value: date | pd.Timestamp | str) -> pd.Timestamp:
+    """A day or instant as a UTC Timestamp (a naive one is taken as UTC)."""
+    moment = pd.Timestamp(value)
+    return moment.tz_localize("UTC") if moment.tzinfo is None else moment
+
+
+def _in_window(
+    findings: pd.DataFrame,
+    metrics: pd.DataFrame,
+    registry: Registry,
+    since: date | pd.Timestamp | str | None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The incidents opened since `since` with their service (`svc`), and their findings with
+    the service, when the incident was opened and the severity's rank."""
+    metrics = metrics.copy()
+    if since is not None:
+        metrics = metrics.loc[metrics["opened_at"] >= _utc(since)]
+    services = incident_services(metrics, registry)
+    metrics["svc"] = services["service"].reindex(metrics["ticket_id"]).to_numpy()
+    metrics["svc"] = metrics["svc"].where(metrics["svc"] != "", NO_SERVICE)
+    found = findings.loc[findings["ticket_id"].isin(metrics["ticket_id"])]
+    found = found.assign(
+        svc=metrics.set_index("ticket_id")["svc"].reindex(found["ticket_id"]).to_numpy(),
+        opened_at=metrics.set_index("ticket_id")["opened_at"]
+        .reindex(found["ticket_id"])
+        .to_numpy(),
+        rank=found["severity"].map(SEVERITY_RANK).astype("float64"),
+    )
+    return metrics, found
+
+
+def _per_service(
+    metrics: pd.DataFrame, found: pd.DataFrame, reg: pd.DataFrame, today: pd.Timestamp
+) -> tuple[pd.DataFrame, pd.Series]:
+    """One row per service (the registry's, then the others in name order): owner,
+    assignment, incidents, findings in all and per rule, the worst severity, the last
+    incident, and since when (and how many days) a gap has stood; and the worst rank."""
+    names = list(dict.fromkeys([*reg.index, *sorted(metrics["svc"].unique())]))
+    out = pd.DataFrame(index=pd.Index(names, name="service"))
+    out["service_owner"] = reg["service_owner"].reindex(out.index).fillna("")
+    out["support_assignment"] = reg["support_assignment"].reindex(out.index).fillna("unregistered")
+    out["incidents"] = metrics.groupby("svc").size().reindex(out.index).fillna(0).astype("int64")
+    counts = found.groupby(["svc", "rule"]).size().unstack(fill_value=0)
+    counts = counts.reindex(index=out.index, columns=list(RULES)).fillna(0).astype("int64")
+    out["findings"] = counts.sum(axis=1)
+    out = out.join(counts)
+    worst = found.groupby("svc")["rank"].min().reindex(out.index)
+    out["worst_severity"] = worst.map({v: k for k, v in SEVERITY_RANK.items()}).fillna("")
+    # to_datetime keeps the dtype when no incident or finding is left to group
+    last = metrics.groupby("svc")["opened_at"].max().reindex(out.index)
+    out["last_incident"] = pd.to_datetime(last, utc=True)
+    first = found.groupby("svc")["opened_at"].min().reindex(out.index)
+    out["gap_since"] = pd.to_datetime(first, utc=True)
+    out["gap_days"] = (today.normalize() - out["gap_since"].dt.normalize()).dt.days
+    return out, worst
+
+
+def _dates_as_text(out: pd.DataFrame) -> pd.DataFrame:
+    """The last incident, the gap's start and the last registry review as YYYY-MM-DD ('')."""
+    out = out.copy()
+    for column in ("last_incident", "gap_since"):
+        out[column] = out[column].dt.strftime("%Y-%m-%d")
+    out["last_reviewed"] = out["last_reviewed"].map(
+        lambda d: d.isoformat() if isinstance(d, date) else ""
+    )
+    return out

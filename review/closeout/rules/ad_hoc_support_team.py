@@ -33,10 +33,18 @@ from review.closeout.rule import rule
     "records them in the registry (support_team, support_assignment: permanent).",
 )
 def ad_hoc_support_team(audit: Audit) -> pd.DataFrame:
+    parts = [*_unrecorded(audit), _outsiders(audit)]
+    found = pd.concat(parts, ignore_index=True).sort_values(["ticket_id", "order"], kind="stable")
+    return join_evidence(found).reset_index()
+
+
+def _unrecorded(audit: Audit) -> list[pd.DataFrame]:
+    """Incidents whose service's support assignment is weak (temporary, unassigned) or not
+    recorded at all (no registry entry)."""
     inc = audit.inc
     assignment = inc["reg_support_assignment"]
     weak = inc["registered"] & assignment.isin(["temporary", "unassigned"])
-    parts = [
+    return [
         pd.DataFrame(
             {
                 "ticket_id": inc.index[weak],
@@ -58,7 +66,12 @@ def ad_hoc_support_team(audit: Audit) -> pd.DataFrame:
             }
         ),
     ]
-    # people who owned the ticket, at creation or by a Set/Owner change
+
+
+def _owners(audit: Audit) -> pd.DataFrame:
+    """Who owned each registered incident, at creation or by a Set/Owner change: ticket_id,
+    txn_id (AT_CREATION for the owner at creation), at, person, service."""
+    inc = audit.inc
     owners = audit.events.loc[
         facts.owner_set(audit.events), ["ticket_id", "txn_id", "at", "new"]
     ].rename(columns={"new": "person"})
@@ -69,7 +82,13 @@ def ad_hoc_support_team(audit: Audit) -> pd.DataFrame:
     ).assign(person=first["owner"].to_numpy())
     owners = pd.concat([initial, owners], ignore_index=True)
     owners = owners.loc[owners["ticket_id"].isin(inc.index[inc["registered"]])]
-    owners = owners.join(inc[["service"]], on="ticket_id")
+    return owners.join(inc[["service"]], on="ticket_id")
+
+
+def _outsiders(audit: Audit) -> pd.DataFrame:
+    """Owners who are neither in their service's support team or tech leads nor Operations
+    staff, with how they came to own the incident."""
+    owners = _owners(audit)
     allowed = pd.DataFrame(
         [
             (s.service, person)
@@ -87,24 +106,20 @@ def ad_hoc_support_team(audit: Audit) -> pd.DataFrame:
         "owner at creation",
         "owner set by " + txn_text(outsiders["txn_id"].clip(lower=0), outsiders["at"]),
     )
-    team = inc["reg_support_team"].reindex(outsiders["ticket_id"]).str.join(", ")
+    team = audit.inc["reg_support_team"].reindex(outsiders["ticket_id"]).str.join(", ")
     entry = audit.entry.reindex(outsiders["ticket_id"])
-    parts.append(
-        pd.DataFrame(
-            {
-                "ticket_id": outsiders["ticket_id"].to_numpy(),
-                "order": 1,
-                "evidence": (
-                    outsiders["person"].to_numpy()
-                    + " owned it ("
-                    + how
-                    + ") but is not in the support team ["
-                    + team.to_numpy()
-                    + "] of "
-                    + entry.to_numpy()
-                ),
-            }
-        )
+    return pd.DataFrame(
+        {
+            "ticket_id": outsiders["ticket_id"].to_numpy(),
+            "order": 1,
+            "evidence": (
+                outsiders["person"].to_numpy()
+                + " owned it ("
+                + how
+                + ") but is not in the support team ["
+                + team.to_numpy()
+                + "] of "
+                + entry.to_numpy()
+            ),
+        }
     )
-    found = pd.concat(parts, ignore_index=True).sort_values(["ticket_id", "order"], kind="stable")
-    return join_evidence(found).reset_index()
