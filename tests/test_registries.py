@@ -52,3 +52,36 @@ def test_an_unknown_name_says_which_exist():
 def test_collect_finds_one_entry_per_module_in_name_order():
     found = collect("tests.registry_pkg", Thing)
     assert found == [("alpha", Thing("alpha", 1)), ("beta", Thing("beta", 2))]
+
+
+def test_declarations_keep_their_words_under_python_oo() -> None:
+    """Python -OO drops docstrings; a rule's title and meaning, a metric's label and definition
+    and a step's label are read from the module's source then, the same words."""
+    import subprocess
+    import sys
+
+    script = (
+        "from review.closeout.rules import RULES\n"
+        "from review.analysis.metrics import METRICS\n"
+        "from review.closeout.steps import STEPS\n"
+        "print([(r.title, r.meaning) for r in RULES.values()])\n"
+        "print([(m.label, m.definition) for m in METRICS.values()])\n"
+        "print(list(STEPS))\n"
+    )
+    runs = [
+        subprocess.run([sys.executable, *flags, "-c", script], capture_output=True, text=True)
+        for flags in ([], ["-OO"])
+    ]
+    assert [r.returncode for r in runs] == [0, 0], runs[1].stderr
+    assert runs[0].stdout == runs[1].stdout and "Service owner unknown" in runs[0].stdout
+
+
+def test_a_docstring_without_a_heading_is_refused() -> None:
+    from review.settings.registries import heading
+
+    assert heading("Never triaged: no staff owner,\n  staff reply.\n\nMore.", "r") == (
+        "Never triaged",
+        "no staff owner, staff reply.",
+    )
+    with pytest.raises(ValueError, match="rule 'x': the docstring must start 'Name: what"):
+        heading("Checks things.", "rule 'x'")

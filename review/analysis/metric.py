@@ -25,7 +25,7 @@ from typing import Literal
 from review.analysis.incidents import Incidents, Value
 from review.settings.calendar import calendar_text
 from review.settings.config import Config
-from review.settings.registries import heading
+from review.settings.registries import docstring, heading
 
 Unit = Literal["time", "hours", "wall hours", "count"]
 UNITS = ("time", "hours", "wall hours", "count")
@@ -101,10 +101,11 @@ def metric(
 ) -> Callable[[Compute], Metric]:
     """Declare a metric around its compute function (a decorator); `doc` is the metric
     module's docstring, whose first paragraph reads 'label: definition.'."""
-    label, definition = heading(doc, f"metric {key!r}")
 
     def declare(compute: Compute) -> Metric:
-        spec = Metric(key, label, unit, definition, compute, order, doc=str(doc), reads=reads)
+        text = docstring(doc, compute.__module__)
+        label, definition = heading(text, f"metric {key!r}")
+        spec = Metric(key, label, unit, definition, compute, order, doc=text, reads=reads)
         return spec if includes is None else replace(spec, includes=includes)
 
     return declare

@@ -23,7 +23,7 @@ from typing import Literal
 import pandas as pd
 
 from review.closeout.audit import Audit
-from review.settings.registries import heading
+from review.settings.registries import docstring, heading
 
 Check = Callable[[Audit], pd.DataFrame]
 Scope = Literal["incident", "service"]
@@ -74,9 +74,10 @@ def rule(
 ) -> Callable[[Check], Rule]:
     """Declare a rule around its check function (a decorator); `doc` is the rule module's
     docstring, whose first paragraph reads 'Title: meaning.'."""
-    title, meaning = heading(doc, f"rule {rule_id!r}")
 
     def declare(check: Check) -> Rule:
+        text = docstring(doc, check.__module__)
+        title, meaning = heading(text, f"rule {rule_id!r}")
         return Rule(
             id=rule_id,
             title=title,
@@ -88,7 +89,7 @@ def rule(
             check=check,
             order=order,
             followup_satisfies=followup_satisfies,
-            doc=str(doc),
+            doc=text,
             reads=reads,
         )
 

@@ -25,7 +25,7 @@ import pandas as pd
 from review.analysis import facts
 from review.closeout.audit import Audit
 from review.closeout.rule import Rule, field_unseen
-from review.settings.registries import heading
+from review.settings.registries import docstring, heading
 
 STATES = ("done", "missing", "not applicable", "not observable")
 DONE, MISSING, NA, UNSEEN = STATES
@@ -138,9 +138,10 @@ def step(
     """Declare a process step around its check (a decorator); `doc` is the step module's
     docstring, whose first paragraph reads 'label: when it is done.'; `reports`: the rules
     whose findings report the step."""
-    label, done_when = heading(doc, "a process step")
 
     def declare(check: Check) -> Step:
-        return Step(label, done_when, check, order, doc=str(doc), reads=reads, reports=reports)
+        text = docstring(doc, check.__module__)
+        label, done_when = heading(text, f"the process step of {check.__module__}")
+        return Step(label, done_when, check, order, doc=text, reads=reads, reports=reports)
 
     return declare

@@ -9,7 +9,9 @@ file): a new entry is then a new file, and no shared list is edited.
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.util
 import pkgutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
@@ -101,14 +103,25 @@ def collect(package: str, entry_type: type[T]) -> list[tuple[str, T]]:
     return found
 
 
-def heading(doc: str | None, where: str) -> tuple[str, str]:
+def docstring(doc: str | None, module: str) -> str:
+    """A declaring module's docstring: `doc` (its ``__doc__``) or, when Python dropped it
+    (``python -OO``), the one written in its source, so a declaration's words never go
+    missing."""
+    if doc is not None:
+        return doc
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        return ""
+    with open(spec.origin, encoding="utf-8") as source:
+        return ast.get_docstring(ast.parse(source.read()), clean=False) or ""
+
+
+def heading(doc: str, where: str) -> tuple[str, str]:
     """'Name: text.' from the first paragraph of a declaration's docstring, as (name, text).
 
     A rule's or metric's docstring is its documentation; its first paragraph is also what
     reports and tickets say about it, so the words are written once.
     """
-    if not doc:
-        raise ValueError(f"{where} has no docstring (python -OO strips them: run without -OO)")
     first = " ".join(doc.strip().split("\n\n")[0].split())
     name, sep, text = first.partition(": ")
     if not sep or not name or not text:
