@@ -85,3 +85,12 @@ def test_a_docstring_without_a_heading_is_refused() -> None:
     )
     with pytest.raises(ValueError, match="rule 'x': the docstring must start 'Name: what"):
         heading("Checks things.", "rule 'x'")
+
+
+def test_discover_registers_by_declared_place_and_refuses_two_at_one_place() -> None:
+    found = Registry("thing", lambda t: t.name).discover(
+        "tests.registry_pkg", Thing, lambda t: -t.size
+    )
+    assert list(found) == ["beta", "alpha"]  # by place, not by module name
+    with pytest.raises(ValueError, match="things 'alpha' and 'beta' share place 0"):
+        Registry("thing", lambda t: t.name).discover("tests.registry_pkg", Thing, lambda t: 0)
