@@ -427,8 +427,9 @@ def _sla_actions(scenarios: ScenarioSet, base_url: str) -> dict[int, dict[str, s
     Due after an action's last trigger) and Starts is RT's first business second at or
     after creation (creation itself with StartImmediately).
     """
-    from review.analysis.sla import add_business_seconds, due_history
+    from review.analysis.sla import due_history
     from review.analysis.timeline import build_events
+    from review.settings.calendar import add_business_seconds
     from review.settings.config import default_config
     from review.snapshot import load_snapshot
 

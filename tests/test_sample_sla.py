@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from review.analysis.sla import attainment, sla_table
+from review.analysis.attainment import attainment
+from review.analysis.sla import sla_table
 from review.errors import ScenarioError
 from review.settings.config import load_config, sample_snapshot, source_dir
 from review.snapshot import load_snapshot, read_jsonl

@@ -13,20 +13,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from review.analysis.attainment import attainment, wilson_interval
 from review.analysis.sla import (
     SLA_COLUMNS,
-    add_business_seconds,
-    attainment,
     compare_due,
     due_history,
     rt_due_history,
     sla_table,
-    wilson_interval,
 )
 from review.analysis.timeline import build_events
 from review.cli import main
 from review.errors import ConfigError
-from review.settings.calendar import BusinessClock
+from review.settings.calendar import BusinessClock, add_business_seconds
 from review.settings.config import load_config
 from review.snapshot import Snapshot, load_snapshot
 from scenarios.generate import generate_snapshot

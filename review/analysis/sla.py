@@ -19,7 +19,7 @@ import pandas as pd
 from review.analysis import facts
 from review.analysis.metrics import compute_metrics
 from review.analysis.timeline import REQUESTOR, STAFF, build_events, state_segments
-from review.settings.calendar import BusinessClock
+from review.settings.calendar import BusinessClock, add_business_seconds, business_second
 from review.settings.config import Config
 from review.settings.service_levels import TYPES, Agreements, Target
 from review.snapshot import Snapshot
@@ -31,41 +31,6 @@ SLA_COLUMNS = [
 ]  # fmt: skip
 TIMESTAMP_COLUMNS = ["response_due_at", "responded_at", "resolve_due_at", "resolved_at"]
 UNSET_DUE = "1970-01-01 00:00:00"
-
-# --------------------------------------------------------------------------- business time
-
-
-def add_business_seconds(clock: BusinessClock, start: pd.Series, seconds: np.ndarray) -> pd.Series:
-    """RT's Business::Hours add_seconds: the instant `seconds` working seconds after `start`.
-
-    A start outside hours counts from the next opening; a result exactly at closing time is
-    the next opening (Business::Hours counts whole seconds and closing is not a working one).
-    """
-    worked = clock.working_seconds_since_epoch(start) + np.asarray(seconds, "float64")
-    missing = np.isnan(worked)
-    worked = np.where(missing, 0.0, worked)
-    day = np.floor(worked / clock.day_seconds)
-    offset = worked - day * clock.day_seconds
-    dates = np.busday_offset(
-        np.datetime64("2000-01-01", "D"),
-        day.astype("int64"),
-        roll="forward",
-        weekmask=clock.weekmask,
-        holidays=clock.holidays,
-    )
-    local = pd.to_datetime(dates) + pd.to_timedelta(clock.day_start_s + offset, unit="s")
-    utc = local.tz_localize(
-        clock.calendar.timezone, ambiguous=False, nonexistent="shift_forward"
-    ).tz_convert("UTC")
-    return pd.Series(utc, index=start.index).where(~missing)
-
-
-def _business_second(clock: BusinessClock, at: pd.Series) -> np.ndarray:
-    """Whether the whole second starting at each instant is a working one."""
-    later = at + pd.Timedelta(seconds=1)
-    return np.asarray(
-        clock.working_seconds_since_epoch(later) - clock.working_seconds_since_epoch(at) > 0.5
-    )
 
 
 def deadline(
@@ -113,7 +78,7 @@ def _pauses(
     business = (
         clock.working_seconds_since_epoch(pairs["at"])
         - clock.working_seconds_since_epoch(start)
-        + _business_second(clock, pairs["at"])
+        + business_second(clock, pairs["at"])
     )
     real = (pairs["at"] - start).dt.total_seconds()
     sums = pd.DataFrame({"ask": pairs["ask"], "b": business, "r": real}).groupby("ask").sum()
@@ -608,55 +573,6 @@ def format_sla(table: pd.DataFrame, digits: int | None = 2) -> pd.DataFrame:
     if digits is not None:
         out["paused_h"] = out["paused_h"].round(digits)
     return out
-
-
-# --------------------------------------------------------------------------- attainment
-
-ATTAINMENT_COLUMNS = ["sla", "target", "n", "met", "share_met", "ci_low", "ci_high"]
-_TARGETS = {"response": "response_breached", "resolve": "resolve_breached"}
-
-
-def wilson_interval(
-    met: np.ndarray, n: np.ndarray, z: float = 1.959963984540054
-) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval of a share met/n (95% by default); NaN where n is 0.
-
-    Unlike the plain p +- z*se it stays inside [0, 1] and is honest for small n and
-    shares near 0 or 1, which is what a month of a few incidents per level gives.
-    """
-    met, n = np.asarray(met, "float64"), np.asarray(n, "float64")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = met / n
-        denominator = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denominator
-        half = z / denominator * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
-    return np.where(n > 0, centre - half, np.nan), np.where(n > 0, centre + half, np.nan)
-
-
-def attainment(table: pd.DataFrame) -> pd.DataFrame:
-    """Share of decided deadlines met per level and target (response, resolve, hand-off OLA),
-    with 95% Wilson intervals. A deadline is decided once met or missed; one still running
-    is left out. The hand-off OLA is one row across levels (sla = "hand-off OLA")."""
-    parts = [
-        pd.DataFrame({"sla": table["sla"], "target": target, "breached": table[column]})
-        for target, column in _TARGETS.items()
-    ]
-    parts.append(
-        pd.DataFrame(
-            {"sla": "hand-off OLA", "target": "handoff", "breached": table["handoff_ola_breached"]}
-        )
-    )
-    long = pd.concat(parts, ignore_index=True).dropna(subset=["breached"])
-    long = long.loc[long["sla"] != ""]
-    if long.empty:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in ATTAINMENT_COLUMNS})
-    long["met"] = ~long["breached"].astype(bool)
-    out = long.groupby(["sla", "target"], sort=False)["met"].agg(n="size", met="sum").reset_index()
-    out["share_met"] = out["met"] / out["n"]
-    out["ci_low"], out["ci_high"] = wilson_interval(out["met"].to_numpy(), out["n"].to_numpy())
-    ola_last = out.assign(ola=out["sla"] == "hand-off OLA")
-    out = ola_last.sort_values(["ola", "sla"], kind="stable")[ATTAINMENT_COLUMNS]
-    return out.reset_index(drop=True)
 
 
 def deadlines(table: pd.DataFrame, ticket_id: int) -> dict[str, pd.Timestamp]:

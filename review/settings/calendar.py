@@ -82,3 +82,36 @@ class BusinessClock:
         """Business hours from each start to its end; NaN where either is missing."""
         worked = self.working_seconds_since_epoch(end) - self.working_seconds_since_epoch(start)
         return np.asarray(worked / 3600.0, dtype="float64")
+
+
+def add_business_seconds(clock: BusinessClock, start: pd.Series, seconds: np.ndarray) -> pd.Series:
+    """RT's Business::Hours add_seconds: the instant `seconds` working seconds after `start`.
+
+    A start outside hours counts from the next opening; a result exactly at closing time is
+    the next opening (Business::Hours counts whole seconds and closing is not a working one).
+    """
+    worked = clock.working_seconds_since_epoch(start) + np.asarray(seconds, "float64")
+    missing = np.isnan(worked)
+    worked = np.where(missing, 0.0, worked)
+    day = np.floor(worked / clock.day_seconds)
+    offset = worked - day * clock.day_seconds
+    dates = np.busday_offset(
+        np.datetime64("2000-01-01", "D"),
+        day.astype("int64"),
+        roll="forward",
+        weekmask=clock.weekmask,
+        holidays=clock.holidays,
+    )
+    local = pd.to_datetime(dates) + pd.to_timedelta(clock.day_start_s + offset, unit="s")
+    utc = local.tz_localize(
+        clock.calendar.timezone, ambiguous=False, nonexistent="shift_forward"
+    ).tz_convert("UTC")
+    return pd.Series(utc, index=start.index).where(~missing)
+
+
+def business_second(clock: BusinessClock, at: pd.Series) -> np.ndarray:
+    """Whether the whole second starting at each instant is a working one."""
+    later = at + pd.Timedelta(seconds=1)
+    return np.asarray(
+        clock.working_seconds_since_epoch(later) - clock.working_seconds_since_epoch(at) > 0.5
+    )

@@ -7,10 +7,11 @@ from typing import Any
 
 import pandas as pd
 
+from review.analysis.attainment import attainment
 from review.analysis.metric import CLOCKS
 from review.analysis.metrics import DURATIONS, definitions
 from review.analysis.problems import DataProblem
-from review.analysis.sla import attainment, sla_table
+from review.analysis.sla import sla_table
 from review.analysis.stats import (
     MDC_METHOD,
     METHOD,
