@@ -21,11 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from review.analysis.metrics import compute_metrics
-from review.analysis.timeline import build_events
-from review.closeout.checklist import process_checklist
-from review.closeout.gaps import find_gaps, support_gaps
-from review.closeout.registry import load_registry
+from review.closeout.gaps import support_gaps
+from review.context import Context
 from review.settings.config import load_config
 from review.snapshot import DATA_FILES, MANIFEST, file_sha256, load_snapshot
 
@@ -149,28 +146,31 @@ def main() -> None:
     began = time.perf_counter()
     snapshot = load_snapshot(snapshot_dir, cache_dir=cache_dir)
     timings["load (parse JSON, validate, write parquet cache)"] = time.perf_counter() - began
+    context = Context(snapshot, config)  # each stage computed on first use, once
     mark = time.perf_counter()
-    events = build_events(snapshot, config)
+    events = context.events
     timings["build events"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    metrics = compute_metrics(events, snapshot, config)
+    metrics = context.metrics
     timings["compute metrics (incl. state segments, business hours)"] = time.perf_counter() - mark
     total = time.perf_counter() - began
-    registry = load_registry(config.gaps.registry)
     mark = time.perf_counter()
-    findings = find_gaps(events, snapshot, config, registry, metrics)
-    timings["close-out findings (find_gaps, 9 rules)"] = time.perf_counter() - mark
+    findings = context.findings
+    timings["close-out findings (Context.findings: the audit, every rule)"] = (
+        time.perf_counter() - mark
+    )
     mark = time.perf_counter()
-    support_gaps(findings, metrics, registry, config)
+    support_gaps(findings, metrics, context.registry, config)
     timings["support-gap table (support_gaps)"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    process_checklist(events, snapshot, config, registry, metrics)
-    timings["process checklist, every incident"] = time.perf_counter() - mark
+    checklist = context.checklist
+    timings["process checklist, every incident (on the same audit)"] = time.perf_counter() - mark
     mark = time.perf_counter()
     load_snapshot(snapshot_dir, cache_dir=cache_dir)
     timings["warm load from the parquet cache"] = time.perf_counter() - mark
     print(f"tickets: {len(snapshot.tickets):,}  transactions: {len(snapshot.transactions):,}  "
-          f"events: {len(events):,}  metric rows: {len(metrics):,}  findings: {len(findings):,}")  # fmt: skip
+          f"events: {len(events):,}  metric rows: {len(metrics):,}  findings: {len(findings):,}  "
+          f"checklist rows: {len(checklist):,}")  # fmt: skip
     for name, seconds in timings.items():
         print(f"{name:<58} {seconds:7.2f} s")
     print(f"{'cold run: load + events + metrics':<58} {total:7.2f} s")

@@ -152,6 +152,7 @@ def main() -> None:
     os.environ.setdefault("REVIEW_CACHE_DIR", str(WORK / "cache"))
     from review.pages import render as rendering
     from review.pages import warm
+    from review.pages.reports import PAGES
     from scenarios.generate import generate_snapshot
 
     shutil.rmtree(WORK, ignore_errors=True)
@@ -176,7 +177,7 @@ def main() -> None:
     def run_incident() -> None:
         parameters = {"snapshot": str(snapshot), "ticket_id": ids[len(ids) // 2], "config": None}
         rendering.execute_notebook(
-            rendering.template_path(rendering.INCIDENT_TEMPLATE),
+            rendering.template_path(PAGES["incident"].template),
             WORK / "incident-out.ipynb",
             parameters,
         )

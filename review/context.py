@@ -1,10 +1,22 @@
-"""What every report derives from a snapshot, computed once and cached.
+"""The pipeline of one snapshot under one config: every stage, each computed once, on first use.
 
-`load_context` gives the events, state stretches, metrics, close-out findings and
-checklist of a snapshot (or of a few tickets). Each notebook runs in a fresh kernel:
-rather than every one of them re-deriving the whole audit, the renderer derives
-everything once per batch (`prepare_derived`) and the kernels read their incident's
-rows back (parquet, filtered on ticket_id).
+A `Context` is opened one way, `open_context(snapshot, config)`, by the commands, the
+renderer and the notebooks alike. Its stages follow the flow of the data:
+
+    snapshot -> events -> segments (state stretches) -> metrics (with the business clock)
+             -> audit -> findings -> checklist;  recurrences, sla, problems, unobservable,
+             review_data
+
+Each is a property computed from the ones before it the first time it is read, and kept:
+no function downstream recomputes a stage it could have been given.
+
+Each notebook runs in a fresh kernel: rather than every one of them re-deriving the whole
+audit, the renderer derives every stage once per batch (`derive_into`, a month's part at a
+time: review.derive) into the derived cache (parquet), and a kernel opens its context from
+there, reading only its incident's rows. A context read back from the cache holds what a
+computed one does, the custom-field names and the rows left out of the snapshot included;
+only the transactions stay behind (their events and texts are there), and asking for them
+is an error that says so, never an empty frame (`CachedSnapshot`).
 """
 
 from __future__ import annotations
@@ -14,9 +26,10 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -27,60 +40,157 @@ from review.analysis import problems as data
 from review.analysis.fit import config_problems
 from review.analysis.metrics import compute_metrics
 from review.analysis.problems import DataProblem
+from review.analysis.sla import sla_table
 from review.analysis.survey import survey
 from review.analysis.timeline import build_events, state_segments
 from review.closeout.audit import Audit
-from review.closeout.checklist import CHECKLIST_COLUMNS, audit_checklist
+from review.closeout.checklist import audit_checklist
 from review.closeout.fit import registry_problems, uses
-from review.closeout.gaps import FINDING_COLUMNS, audit_findings, unobservable_rules
-from review.closeout.recurrence import COLUMNS as RECURRENCE_COLUMNS
+from review.closeout.gaps import audit_findings, unobservable_rules
 from review.closeout.recurrence import recurrences
 from review.closeout.registry import Registry, load_registry
 from review.derive import derive_parts
 from review.derive import prune as prune_parts
-from review.errors import ReviewError, SnapshotError
-from review.settings.config import (
-    CACHE_ENV,
-    Config,
-    cache_dir,
-    load_config,
-    sample_snapshot,
-    with_registry,
-)
+from review.errors import RegistryError, ReviewError, SnapshotError
+from review.settings.calendar import BusinessClock
+from review.settings.config import CACHE_ENV, Config, cache_dir, load_config, sample_snapshot
 from review.snapshot import Snapshot, load_snapshot
 from review.snapshot.fingerprint import derived_key, review_data_digests
+from review.snapshot.frames import Problem
 from review.snapshot.load import open_catalog
 
 PathLike = str | os.PathLike[str]
 
 
-@dataclass
 class Context:
-    """A loaded snapshot and everything derived from it that the reports share."""
+    """A snapshot read under a config, and every stage derived from it (see the module).
 
-    snapshot: Snapshot
-    config: Config
-    events: pd.DataFrame
-    segments: pd.DataFrame
-    metrics: pd.DataFrame
-    registry: Registry | None = None
-    findings: pd.DataFrame = field(default_factory=lambda: empty_frame(FINDING_COLUMNS))
-    checklist: pd.DataFrame = field(default_factory=lambda: empty_frame(CHECKLIST_COLUMNS))
-    # review.closeout.recurrence over the whole snapshot: a review's own row says what it recurs
-    recurrences: pd.DataFrame = field(default_factory=lambda: empty_frame(RECURRENCE_COLUMNS))
-    # where the data cannot back the numbers (review.analysis.problems), over the whole snapshot
-    problems: list[DataProblem] = field(default_factory=list)
-    # rule id -> 'not observable (field X not on any ticket)': reports show it instead of 0
-    unobservable: dict[str, str] = field(default_factory=dict)
-    # ticket_id, data: what each review is about (fingerprint.review_data_digests), for sign-off
-    review_data: pd.DataFrame = field(default_factory=lambda: empty_frame(["ticket_id", "data"]))
+    `whole` is the context of the whole snapshot when this one is a part of it
+    (`around`): its clock and registry are the whole's, and so are its recurrences and
+    data problems, since an earlier incident outside the part would hide a recurrence.
+    `stages` are stages already known (read back from the derived cache); the others are
+    computed when first read.
+    """
+
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        config: Config,
+        *,
+        whole: Context | None = None,
+        stages: Mapping[str, object] | None = None,
+    ) -> None:
+        self.snapshot = snapshot
+        self.config = config
+        self._whole = whole
+        unknown = set(stages or {}) - set(STAGES)
+        if unknown:
+            raise ValueError(f"not stages of a Context: {', '.join(sorted(unknown))}")
+        vars(self).update(stages or {})  # where cached_property keeps what it computed
+
+    def around(self, ticket_ids: Iterable[int]) -> Context:
+        """The part of this context about these tickets and the tickets they link to."""
+        return Context(self.snapshot.around(ticket_ids), self.config, whole=self)
+
+    @cached_property
+    def clock(self) -> BusinessClock:
+        """Business hours of the config's calendar."""
+        if self._whole is not None:
+            return self._whole.clock
+        return BusinessClock(self.config.calendar)
+
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        """Who did what, when (review.analysis.timeline)."""
+        return build_events(self.snapshot, self.config)
+
+    @cached_property
+    def segments(self) -> pd.DataFrame:
+        """The stretches of each ticket's queue, status and owner."""
+        return state_segments(self.events, self.snapshot)
+
+    @cached_property
+    def metrics(self) -> pd.DataFrame:
+        """One row per incident (review.analysis.metrics)."""
+        return compute_metrics(self.events, self.snapshot, self.config, self.clock, self.segments)
+
+    @cached_property
+    def registry(self) -> Registry:
+        """The service registry the config names (gaps.registry)."""
+        if self._whole is not None:
+            return self._whole.registry
+        return load_registry(self.config.gaps.registry)
+
+    @cached_property
+    def audit(self) -> Audit:
+        """What every close-out rule and checklist step reads, computed once for all."""
+        return Audit(
+            self.events, self.snapshot, self.config, self.registry, self.metrics, self.segments
+        )
+
+    @cached_property
+    def findings(self) -> pd.DataFrame:
+        """Close-out findings: one row per incident and rule that fires."""
+        return audit_findings(self.audit)
+
+    @cached_property
+    def checklist(self) -> pd.DataFrame:
+        """The process checklist, on the same audit and findings (so they never disagree)."""
+        return audit_checklist(self.audit, self.findings)
+
+    @cached_property
+    def sla(self) -> pd.DataFrame:
+        """Service levels after the fact, one row per incident with a level."""
+        return sla_table(
+            self.snapshot, self.config, self.events, self.metrics, self.clock, self.segments
+        )
+
+    @cached_property
+    def recurrences(self) -> pd.DataFrame:
+        """review.closeout.recurrence over the whole snapshot."""
+        if self._whole is not None:
+            return self._whole.recurrences
+        return recurrences(self.snapshot, self.config, self.registry)
+
+    @cached_property
+    def problems(self) -> list[DataProblem]:
+        """Where the whole snapshot cannot back the numbers (review.analysis.problems),
+        mismatches first: what every command prints on stderr and every page shows."""
+        if self._whole is not None:
+            return self._whole.problems
+        try:
+            registry: Registry | None = self.registry
+        except RegistryError:
+            registry = None  # the commands that need it say what is wrong with it
+        return data_problems(self.snapshot, self.config, registry)
+
+    @cached_property
+    def review_data(self) -> pd.DataFrame:
+        """ticket_id, data: what each review is about (fingerprint.review_data_digests), so a
+        sign-off can say whether the data changed since."""
+        if self._whole is not None:
+            return self._whole.review_data
+        digests = review_data_digests(self.snapshot, self.config.publish.status_field)
+        return pd.DataFrame(
+            {"ticket_id": digests.index.astype("int64"), "data": digests.to_numpy()}
+        )
+
+    @cached_property
+    def unobservable(self) -> dict[str, str]:
+        """Rule id -> 'not observable (field X not on any ticket)': reports say it, not 0."""
+        if self._whole is not None:
+            return self._whole.unobservable
+        return unobservable_rules(self.snapshot, self.config)
+
+
+STAGES = tuple(n for n, v in vars(Context).items() if isinstance(v, cached_property))
 
 
 def data_problems(
     snapshot: Snapshot, config: Config, registry: Registry | None = None
 ) -> list[DataProblem]:
-    """Every data problem of a snapshot read with `config` (and `registry`), mismatches first:
-    what every command prints on stderr and every page shows."""
+    """Every data problem of a snapshot read with `config` (and `registry`), mismatches first
+    (`Context.problems`; `review check` without a registry)."""
     found = survey(snapshot)
     problems = config_problems(found, config, uses())
     if registry is not None:
@@ -88,39 +198,37 @@ def data_problems(
     return data.ordered(problems)
 
 
-def empty_frame(columns: list[str]) -> pd.DataFrame:
-    """An empty frame with these (object) columns."""
-    return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+def open_snapshot(snapshot_dir: PathLike | None, config: Config) -> Snapshot:
+    """The snapshot at `snapshot_dir` (None: the bundled sample), through the parquet cache.
 
-
-def open_snapshot(snapshot_dir: PathLike | None, config: Config | None = None) -> Snapshot:
-    """The snapshot at `snapshot_dir` (None: the bundled sample), through the parquet cache."""
+    Rows it leaves out are in `snapshot.problems`: the commands print them
+    (review.cli.common.open_context), the pages may show them."""
     path = Path(snapshot_dir) if snapshot_dir is not None else sample_snapshot()
     return load_snapshot(path, cache_dir=cache_dir(config))
 
 
-def load_context(
+def open_context(
     snapshot_dir: PathLike | None = None,
-    config_path: PathLike | None = None,
-    ticket_ids: set[int] | None = None,
-    registry: PathLike | None = None,
+    config: Config | PathLike | None = None,
+    *,
+    tickets: set[int] | None = None,
     derived: PathLike | None = None,
 ) -> Context:
-    """Events, state stretches, metrics, findings and checklist of a snapshot.
+    """The pipeline of the snapshot at `snapshot_dir` (None: the bundled sample) under
+    `config` (a Config, or the path of one; None: $REVIEW_CONFIG, else the defaults).
 
-    Read from the derived cache when `prepare_derived` has filled it for these inputs
-    (then, with `ticket_ids`, only those tickets' rows and their linked tickets' are
-    read); computed otherwise, on the subset of the snapshot about `ticket_ids`.
-    `registry` replaces the config's service registry (`--registry`). `derived` is the
-    cache `review render` made for its batch: every notebook of a batch reads that one
-    version of the snapshot, even if a pull swaps the directory meanwhile.
+    Read from the derived cache when `derive_into` has filled it for these inputs (then,
+    with `tickets`, only those tickets' rows and their linked tickets' are read);
+    computed otherwise, on the part of the snapshot about `tickets`. `derived` is the cache
+    `review render` made for its batch: every notebook of a batch reads that one version
+    of the snapshot, even if a pull swaps the directory meanwhile.
     """
-    config = with_registry(load_config(config_path), Path(registry) if registry else None)
+    if not isinstance(config, Config):
+        config = load_config(config)
     path = Path(snapshot_dir) if snapshot_dir is not None else sample_snapshot()
     directory = Path(derived) if derived is not None else derived_dir(path, config)
-    cached = _read_derived(directory, ticket_ids, config)
-    if cached is not None:
-        return cached
+    if (directory / "done").is_file():
+        return _read_derived(directory, tickets, config)
     if derived is not None:
         if derived_dir(path, config) != directory:
             raise SnapshotError(
@@ -128,48 +236,43 @@ def load_context(
                 str(path),
             )
         print(f"derived cache {directory} is missing: deriving from the snapshot", file=sys.stderr)
-    snapshot = open_snapshot(path, config)
-    if ticket_ids is None:
-        return _compute(snapshot, config)
-    # earlier incidents, and what the data holds as a whole, are outside the subset
-    registry_ = load_registry(config.gaps.registry)
-    context = _compute(
-        snapshot.around(ticket_ids), config, recurrences(snapshot, config, registry_)
-    )
-    context.problems = data_problems(snapshot, config, registry_)
-    context.unobservable = unobservable_rules(snapshot, config)
-    digests = review_data_digests(snapshot, config.publish.status_field)
-    context.review_data = pd.DataFrame(
-        {"ticket_id": digests.index.astype("int64"), "data": digests.to_numpy()}
-    )
-    return context
-
-
-def _compute(snapshot: Snapshot, config: Config, found: pd.DataFrame | None = None) -> Context:
-    events = build_events(snapshot, config)
-    segments = state_segments(events, snapshot)
-    metrics = compute_metrics(events, snapshot, config, segments=segments)
-    context = Context(snapshot, config, events, segments, metrics)
-    context.registry, context.findings, context.checklist = close_out_sections(context)
-    if found is None:
-        found = recurrences(snapshot, config, context.registry)
-    context.recurrences = found
-    context.problems = data_problems(snapshot, config, context.registry)
-    context.unobservable = unobservable_rules(snapshot, config)
-    digests = review_data_digests(snapshot, config.publish.status_field)
-    context.review_data = pd.DataFrame(
-        {"ticket_id": digests.index.astype("int64"), "data": digests.to_numpy()}
-    )
-    return context
+    context = Context(open_snapshot(path, config), config)
+    return context if tickets is None else context.around(tickets)
 
 
 # --------------------------------------------------------------------------- derived cache
 
-_DERIVED = ("events", "segments", "metrics", "findings", "checklist", "recurrences", "review_data")
+# Stages kept in the derived cache, a month's part at a time (review.derive); the data
+# problems and the rules that cannot see are the whole snapshot's (JSON and parquet beside
+# them). The clock, the registry and the audit are rebuilt from these when asked.
+_DERIVED = (
+    "events", "segments", "metrics", "findings", "checklist", "recurrences", "sla", "review_data",
+)  # fmt: skip
 _SNAPSHOT_FRAMES = ("tickets", "watchers", "custom_fields", "links", "queues", "users")
-_PER_TICKET_FRAMES = {"events", "segments", "metrics", "findings", "checklist", "tickets",
-                      "watchers", "custom_fields", "links", "recurrences",
-                      "review_data"}  # fmt: skip
+_PER_TICKET_FRAMES = {*_DERIVED, "tickets", "watchers", "custom_fields", "links"}
+_ABOUT = "manifest.json"  # the snapshot's path and manifest, its rows left out, unobservable
+
+
+class CachedSnapshot(Snapshot):
+    """A snapshot read back from the derived cache: every frame but the transactions (the
+    cache holds the events made of them, and their texts as `messages`). Asking for them is
+    an error naming what to do, never an empty frame that reads as "nothing happened"."""
+
+    @property
+    def transactions(self) -> pd.DataFrame:
+        raise ReviewError(
+            f"the derived cache of {self.path} holds its events, not its transactions: "
+            "read them from the snapshot itself (review.context.open_snapshot)"
+        )
+
+    @transactions.setter
+    def transactions(self, value: pd.DataFrame) -> None:
+        """Set by the dataclass' __init__ (an empty frame): not kept."""
+
+
+def _compute(snapshot: Snapshot, config: Config, found: pd.DataFrame) -> Context:
+    """A part's context for review.derive, with the recurrences found once over all."""
+    return Context(snapshot, config, stages={"recurrences": found})
 
 
 def derived_dir(snapshot_dir: Path, config: Config) -> Path:
@@ -177,20 +280,10 @@ def derived_dir(snapshot_dir: Path, config: Config) -> Path:
     return cache_dir(config) / "derived" / derived_key(snapshot_dir, config)
 
 
-def prepare_derived(snapshot_dir: PathLike | None, config_path: PathLike | None = None) -> Path:
-    """Derive everything for the whole snapshot once and cache it (a no-op when cached)."""
-    config = load_config(config_path)
-    path = Path(snapshot_dir) if snapshot_dir is not None else sample_snapshot()
-    target = derived_dir(path, config)
-    if (target / "done").is_file():
-        return target
-    return derive_into(target, path, None, config)
-
-
 def derive_into(target: Path, path: Path, snapshot: Snapshot | None, config: Config) -> Path:
-    """Derive everything of the snapshot at `path` into the cache `target`, a month's part at
+    """Derive every stage of the snapshot at `path` into the cache `target`, a month's part at
     a time (review.derive); `snapshot`, when given, is the version already read, which must
-    still be the one there."""
+    still be the one there. A no-op when the cache is complete."""
     if (target / "done").is_file():
         return target
     catalog = open_catalog(path, cache_dir(config))
@@ -205,15 +298,16 @@ def derive_into(target: Path, path: Path, snapshot: Snapshot | None, config: Con
         staging.mkdir(parents=True)
         light = derive_parts(catalog, config, staging, store, _compute, _DERIVED)
         # what the data holds as a whole: the survey reads status and queue moves only
-        whole = dataclasses.replace(light, transactions=catalog.surveyed())
-        registry = load_registry(config.gaps.registry)
-        _to_parquet(
-            data.to_frame(data_problems(whole, config, registry)), staging / "problems.parquet"
-        )
-        (staging / "unobservable.json").write_text(json.dumps(unobservable_rules(light, config)))
-        (staging / "manifest.json").write_text(
-            json.dumps({"path": str(path), "manifest": catalog.manifest})
-        )
+        whole = Context(dataclasses.replace(light, transactions=catalog.surveyed()), config)
+        _to_parquet(data.to_frame(whole.problems), staging / "problems.parquet")
+        _to_parquet(light.field_names, staging / "field_names.parquet")
+        about = {
+            "path": str(path),
+            "manifest": catalog.manifest,
+            "left_out": [[p.file, p.line, p.message] for p in light.problems],
+            "unobservable": whole.unobservable,
+        }
+        (staging / _ABOUT).write_text(json.dumps(about))
         (staging / "done").write_text("")
         if target.exists():  # an incomplete leftover (a complete one returned above)
             shutil.rmtree(target, ignore_errors=True)
@@ -237,7 +331,7 @@ def _prune_derived(keep: Path, snapshot_path: str) -> None:
         if other == keep or not (other / "done").is_file():
             continue
         try:
-            about = json.loads((other / "manifest.json").read_text())
+            about = json.loads((other / _ABOUT).read_text())
         except (OSError, ValueError):
             continue
         if about.get("path") == snapshot_path:
@@ -248,50 +342,35 @@ def _to_parquet(frame: pd.DataFrame, path: Path) -> None:
     frame.reset_index(drop=True).to_parquet(path, index=False)
 
 
-def _read_derived(directory: Path, ticket_ids: set[int] | None, config: Config) -> Context | None:
-    if not (directory / "done").is_file():
-        return None
-    keep: set[int] | None = None
-    if ticket_ids is not None:
-        links = _read(directory / "links.parquet", sorted(ticket_ids))
+def _read_derived(directory: Path, tickets: set[int] | None, config: Config) -> Context:
+    """The context the cache holds; with `tickets`, only their rows and their linked
+    tickets' (the whole snapshot's data problems and unobservable rules)."""
+    keep: list[int] | None = None
+    if tickets is not None:
+        links = _read(directory / "links.parquet", sorted(tickets))
         linked = links.loc[~links["external"], "target"].dropna()
-        keep = set(ticket_ids) | {int(t) for t in linked if str(t).isdigit()}
+        keep = sorted(set(tickets) | {int(t) for t in linked if str(t).isdigit()})
 
     def read(name: str) -> pd.DataFrame:
-        wanted = sorted(keep) if keep is not None and name in _PER_TICKET_FRAMES else None
-        return _read(directory / f"{name}.parquet", wanted)
+        return _read(directory / f"{name}.parquet", keep if name in _PER_TICKET_FRAMES else None)
 
     def messages(ids: Iterable[int] | None = None) -> pd.DataFrame:
         return _read(directory / "messages.parquet", None if ids is None else sorted(set(ids)))
 
-    about = json.loads((directory / "manifest.json").read_text())
-    frames = {name: read(name) for name in _SNAPSHOT_FRAMES}
-    snapshot = Snapshot(
+    about = json.loads((directory / _ABOUT).read_text())
+    snapshot = CachedSnapshot(
         path=Path(about["path"]),
         manifest=about["manifest"],
-        tickets=frames["tickets"],
-        transactions=pd.DataFrame(),  # events hold what the reports need of them
-        watchers=frames["watchers"],
-        custom_fields=frames["custom_fields"],
-        field_names=pd.DataFrame(columns=["field_id", "field"]),
-        links=frames["links"],
-        queues=frames["queues"],
-        users=frames["users"],
+        transactions=pd.DataFrame(),  # not kept: see CachedSnapshot
+        field_names=read("field_names"),
+        problems=[Problem(*p) for p in about["left_out"]],
         messages=messages,
+        **{name: read(name) for name in _SNAPSHOT_FRAMES},
     )
-    return Context(
-        snapshot,
-        config,
-        read("events"),
-        read("segments"),
-        read("metrics"),
-        findings=read("findings"),
-        checklist=read("checklist"),
-        recurrences=read("recurrences"),
-        problems=data.from_frame(pd.read_parquet(directory / "problems.parquet")),
-        unobservable=json.loads((directory / "unobservable.json").read_text()),
-        review_data=read("review_data"),
-    )
+    stages: dict[str, Any] = {name: read(name) for name in _DERIVED}
+    stages["problems"] = data.from_frame(pd.read_parquet(directory / "problems.parquet"))
+    stages["unobservable"] = about["unobservable"]
+    return Context(snapshot, config, stages=stages)
 
 
 def _read(path: Path, ticket_ids: list[int] | None = None) -> pd.DataFrame:
@@ -312,24 +391,3 @@ def _read(path: Path, ticket_ids: list[int] | None = None) -> pd.DataFrame:
     if len(files) > 1:
         frame = frame.sort_values("ticket_id", kind="stable", ignore_index=True)
     return frame
-
-
-def close_out_sections(context: Context) -> tuple[Registry, pd.DataFrame, pd.DataFrame]:
-    """(registry, findings, checklist) for the incidents of the context: one audit, on the
-    context's state stretches, serves both."""
-    registry = load_registry(context.config.gaps.registry)
-    audit = Audit(
-        context.events,
-        context.snapshot,
-        context.config,
-        registry,
-        context.metrics,
-        context.segments,
-    )
-    findings = audit_findings(audit)
-    return registry, findings, audit_checklist(audit, findings)
-
-
-def registry_path(config: Config) -> Path:
-    """The service registry file named by the config (`gaps.registry`)."""
-    return Path(config.gaps.registry)

@@ -428,7 +428,7 @@ def _sla_actions(scenarios: ScenarioSet, base_url: str) -> dict[int, dict[str, s
     after creation (creation itself with StartImmediately).
     """
     from review.analysis.sla import due_history
-    from review.analysis.timeline import build_events
+    from review.context import Context
     from review.settings.calendar import add_business_seconds
     from review.settings.config import default_config
     from review.snapshot import load_snapshot
@@ -446,7 +446,8 @@ def _sla_actions(scenarios: ScenarioSet, base_url: str) -> dict[int, dict[str, s
                            source="sample", query=SAMPLE_QUERY, pulled_at=SAMPLE_PULLED_AT),
             cache_dir=Path(scratch) / "cache",
         )  # fmt: skip
-        dues = due_history(build_events(snapshot, config), snapshot, config, clock)
+        known = Context(snapshot, config, stages={"clock": clock})  # the scenarios' calendar
+        dues = due_history(known.events, snapshot, config, known.clock, known.segments)
     dues["action"] = dues["txn_id"].map(draft.action_of)
     after = dues.sort_values("seq").drop_duplicates("action", keep="last")
     due_text = after["due"].dt.strftime("%Y-%m-%d %H:%M:%S").fillna(UNSET_DUE)

@@ -5,8 +5,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from review.analysis.metrics import metrics_for_snapshot
 from review.closeout.registry import Registry, load_registry
+from review.context import Context
 from review.settings.config import Config, load_config, source_dir
 from review.snapshot import load_snapshot
 from scenarios.generate import generate_snapshot
@@ -49,12 +49,12 @@ def sample_findings(config: Config) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def example_metrics(config: Config) -> pd.DataFrame:
     """The metrics of tests/fixtures/rt-example (a real RT's dump), indexed by ticket_id."""
-    return metrics_for_snapshot(load_snapshot(EXAMPLE), config).set_index("ticket_id", drop=False)
+    return Context(load_snapshot(EXAMPLE), config).metrics.set_index("ticket_id", drop=False)
 
 
 @pytest.fixture(scope="session")
 def sample_metrics(config: Config, tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     """The metrics of the sample generated afresh from data/scenarios, indexed by ticket_id."""
     directory = generate_snapshot(SCENARIOS, tmp_path_factory.mktemp("sample") / "snap")
-    table = metrics_for_snapshot(load_snapshot(directory), config)
+    table = Context(load_snapshot(directory), config).metrics
     return table.set_index("ticket_id", drop=False)

@@ -18,8 +18,8 @@ import pandas as pd
 import yaml
 
 from review.analysis.timeline import build_events
-from review.closeout.gaps import find_gaps
 from review.closeout.registry import Registry
+from review.context import Context
 from review.settings.config import Config, source_dir
 from review.snapshot import load_snapshot
 from tests.evidence import entry, unpin_frame
@@ -89,4 +89,5 @@ def audit(directory: Path, config: Config, registry: Registry) -> pd.DataFrame:
     """The findings of a snapshot, their transaction ids checked against the events and left out."""
     snapshot = load_snapshot(directory)
     events = build_events(snapshot, config)
-    return unpin_frame(find_gaps(events, snapshot, config, registry), events)
+    findings = Context(snapshot, config, stages={"registry": registry}).findings
+    return unpin_frame(findings, events)

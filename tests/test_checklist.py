@@ -11,10 +11,11 @@ import pytest
 
 import review.closeout.steps as steps_package
 from review.analysis.timeline import build_events
-from review.closeout.checklist import CHECKLIST_COLUMNS, checklist_for, process_checklist
+from review.closeout.checklist import CHECKLIST_COLUMNS, audit_checklist
 from review.closeout.registry import Registry, parse_registry
 from review.closeout.step import STATES, Step
 from review.closeout.steps import STEPS
+from review.context import Context
 from review.settings.config import Config
 from review.snapshot import Snapshot, load_snapshot
 from tests.evidence import entry, unpin_frame
@@ -30,7 +31,7 @@ def snapshot(gap_snapshot_dir: Path) -> Snapshot:
 
 
 def run(snapshot: Snapshot, config: Config, registry: Registry) -> pd.DataFrame:
-    return process_checklist(build_events(snapshot, config), snapshot, config, registry)
+    return Context(snapshot, config, stages={"registry": registry}).checklist
 
 
 @pytest.fixture(scope="module")
@@ -216,9 +217,12 @@ def test_urgent_steps_are_not_observable_without_the_classification_field(
 def test_checklist_for_one_ticket(
     snapshot: Snapshot, config: Config, registry: Registry, table: pd.DataFrame
 ) -> None:
-    events = build_events(snapshot, config)
+    """A review's checklist is computed on its part of the snapshot (Context.around)."""
+    whole = Context(snapshot, config, stages={"registry": registry})
     for ticket in (4, 9, 13):  # 9 links to 10, whose state decides its resolution step
-        one = unpin_frame(checklist_for(ticket, events, snapshot, config, registry), events)
+        part = whole.around({ticket})
+        found = part.checklist.loc[part.checklist["ticket_id"] == ticket].reset_index(drop=True)
+        one = unpin_frame(found, whole.events)
         expected = table.loc[table["ticket_id"] == ticket].reset_index(drop=True)
         pd.testing.assert_frame_equal(one, expected)
 
@@ -242,15 +246,10 @@ def test_an_incident_still_open_at_the_snapshot(table: pd.DataFrame) -> None:
 def test_given_findings_give_the_same_checklist(
     snapshot: Snapshot, config: Config, registry: Registry
 ) -> None:
-    from review.closeout.gaps import find_gaps
-
-    events = build_events(snapshot, config)
-    findings = find_gaps(events, snapshot, config, registry)
-    full = process_checklist(events, snapshot, config, registry)
-    pd.testing.assert_frame_equal(
-        process_checklist(events, snapshot, config, registry, findings=findings), full
-    )
-    none_found = process_checklist(events, snapshot, config, registry, findings=findings.iloc[:0])
+    context = Context(snapshot, config, stages={"registry": registry})
+    full = context.checklist
+    pd.testing.assert_frame_equal(audit_checklist(context.audit, context.findings), full)
+    none_found = audit_checklist(context.audit, context.findings.iloc[:0])
     assert (none_found["state"] == "missing").sum() < (
         full["state"] == "missing"
     ).sum()  # they are used

@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from review.analysis.metrics import metrics_for_snapshot
 from review.cli import main
+from review.context import Context
 from review.errors import ReviewError, SnapshotError
 from review.pages import reports
 from review.pages.display import Banner, Note
@@ -145,7 +145,7 @@ def test_report_and_render_refuse_an_uncovered_month_in_one_line(
 
 
 def test_an_incident_still_open_has_no_time_in_hand_off_yet(october: Path) -> None:
-    metrics = metrics_for_snapshot(load_snapshot(october), load_config(None)).set_index("subject")
+    metrics = Context(load_snapshot(october), load_config(None)).metrics.set_index("subject")
     still_open = metrics.loc["Listings slow, with the storage team"]
     assert pd.isna(still_open["resolved_at"]) and still_open["handoff_count"] == 1
     assert pd.isna(still_open["time_in_handoff_h"])  # was 0.0: the open stretch has no end

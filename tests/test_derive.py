@@ -25,7 +25,9 @@ from scenarios.generate import generate_snapshot
 
 SAMPLE = Path(__file__).parent.parent / "data" / "sample"
 GAPS = Path(__file__).parent / "fixtures" / "gaps"
-FRAMES = ("events", "segments", "metrics", "findings", "checklist", "recurrences", "review_data")
+FRAMES = (
+    "events", "segments", "metrics", "findings", "checklist", "recurrences", "sla", "review_data",
+)  # fmt: skip
 
 
 @pytest.fixture
@@ -87,12 +89,14 @@ def test_month_by_month_equals_one_pass(which: str, cache: Path, tmp_path: Path)
         if which == "gaps with texts":  # what a review is about includes what was said
             path = with_texts(path, tmp_path / "texts")
     assert len(read_manifest(path)["parts"][TICKETS]) >= 1
-    whole = context._compute(load_snapshot(path), config)
+    whole = context.Context(load_snapshot(path), config)
     parted = derived(path, config)
     assert_same(whole, parted)
     assert len(parted.metrics) == len(whole.metrics) > 0
     one = int(whole.metrics["ticket_id"].iloc[3])  # a review reads its incident's rows only
-    review = context.load_context(path, ticket_ids={one}, derived=context.derived_dir(path, config))
+    review = context.open_context(
+        path, config, tickets={one}, derived=context.derived_dir(path, config)
+    )
     assert set(review.metrics["ticket_id"]) == {one}
     texts = review.snapshot.messages([one])
     assert set(texts["ticket_id"]) == {one}
@@ -109,7 +113,7 @@ def test_a_later_pull_derives_only_the_incidents_still_open(cache: Path, tmp_pat
     )
     derived(first, config)
     before = parts_in(cache)
-    whole = context._compute(load_snapshot(later), config)
+    whole = context.Context(load_snapshot(later), config)
     parted = derived(later, config)
     assert_same(whole, parted)  # an open incident's figures run to the later pull's time
     assert len(parts_in(cache) - before) == 1  # the incidents still open, derived together
@@ -135,7 +139,7 @@ def test_a_month_added_is_parsed_and_derived_alone(cache: Path, tmp_path: Path) 
     derived(before, config)
     segments, parts = segments_in(cache), parts_in(cache)
     after = write_snapshot(tmp_path / "s", tickets, transactions, queues, users, **common)
-    assert_same(context._compute(load_snapshot(after), config), derived(after, config))
+    assert_same(context.Context(load_snapshot(after), config), derived(after, config))
     new = segments_in(cache) - segments
     months = {m.name for s in new for m in (cache / "segments" / s).iterdir() if m.is_dir()}
     assert months == {"2026-10"}  # August and September were not read again
@@ -151,11 +155,11 @@ def test_a_ticket_is_derived_again_when_a_ticket_it_links_to_changes(
     followup = next(t for t in tickets if t["id"] == 27)  # ticket 26 refers to it
     followup["LastUpdated"] = "2026-10-20T00:00:00Z"  # filed a month later than 26
     first = write_snapshot(tmp_path / "s", tickets, transactions, queues, users, **common)
-    assert_same(context._compute(load_snapshot(first), config), derived(first, config))
+    assert_same(context.Context(load_snapshot(first), config), derived(first, config))
     parts = parts_in(cache)
     followup["Status"] = "open"  # the follow-up is reopened; 26 itself is unchanged
     second = write_snapshot(tmp_path / "s", tickets, transactions, queues, users, **common)
-    assert_same(context._compute(load_snapshot(second), config), derived(second, config))
+    assert_same(context.Context(load_snapshot(second), config), derived(second, config))
     again = [
         set(pd.read_parquet(cache / "derived-parts" / p / "events.parquet")["ticket_id"])
         for p in parts_in(cache) - parts
@@ -169,7 +173,7 @@ def test_batches_in_worker_processes_give_the_same(
 ) -> None:
     monkeypatch.setattr(derive, "BATCH", 300)  # about one month of the sample a batch
     config = load_config(None)
-    whole = context._compute(load_snapshot(SAMPLE), config)
+    whole = context.Context(load_snapshot(SAMPLE), config)
     assert_same(whole, derived(SAMPLE, config))
     assert len(parts_in(cache)) >= 3
 

@@ -86,11 +86,10 @@ def test_iso_utc_writes_one_format() -> None:
 
 
 def test_one_derive_builds_the_state_stretches_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Metrics, the close-out audit and the checklist all read the derive's stretches."""
+    """Metrics, the close-out audit, the checklist and the SLA all read the context's stretches."""
     from review import context as derived
-    from review.analysis import metrics, timeline
-    from review.closeout import checklist, gaps
-    from review.settings.config import load_config, sample_snapshot
+    from review.analysis import timeline
+    from review.settings.config import load_config
 
     calls: list[int] = []
 
@@ -98,12 +97,11 @@ def test_one_derive_builds_the_state_stretches_once(monkeypatch: pytest.MonkeyPa
         calls.append(len(events))
         return timeline.state_segments(events, snapshot)
 
-    for module in (derived, metrics, gaps, checklist):
-        monkeypatch.setattr(module, "state_segments", counted)
+    monkeypatch.setattr(derived, "state_segments", counted)
     config = load_config(None)
-    context = derived._compute(derived.open_snapshot(sample_snapshot(), config), config)
+    context = derived.Context(derived.open_snapshot(None, config), config)
+    assert len(context.checklist) > 0 and len(context.findings) > 0 and len(context.sla) > 0
     assert len(calls) == 1
-    assert len(context.checklist) > 0 and len(context.findings) > 0
 
 
 def test_a_time_written_as_iso_utc_is_found_again_in_text() -> None:

@@ -16,19 +16,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from review.analysis.metrics import compute_metrics
-from review.analysis.timeline import build_events
 from review.cli import main
-from review.closeout.checklist import process_checklist
 from review.closeout.gaps import (
     FINDING_COLUMNS,
     REVIEW_ACTION,
     SUPPORT_COLUMNS,
-    find_gaps,
     support_gaps,
 )
 from review.closeout.registry import Registry, load_registry
 from review.closeout.rules import RULES
+from review.context import Context
 from review.errors import ConfigError
 from review.settings.config import Config, load_config, source_dir
 from review.snapshot import Snapshot, load_snapshot, read_jsonl, write_snapshot
@@ -158,7 +155,7 @@ def test_findings_do_not_depend_on_row_order(
     ).read_bytes()
     pd.testing.assert_frame_equal(audit(shuffled, config, registry), findings)
     checklists = [
-        process_checklist(build_events(s, config), s, config, registry)
+        Context(s, config, stages={"registry": registry}).checklist
         for s in (load_snapshot(snapshot_dir), load_snapshot(shuffled))
     ]
     pd.testing.assert_frame_equal(*checklists)
@@ -180,10 +177,10 @@ def _summary(
     snapshot_dir: Path, config: Config, registry: Registry, since: str | None = None
 ) -> pd.DataFrame:
     snapshot: Snapshot = load_snapshot(snapshot_dir)
-    events = build_events(snapshot, config)
-    metrics = compute_metrics(events, snapshot, config)
-    found = find_gaps(events, snapshot, config, registry, metrics)
-    return support_gaps(found, metrics, registry, config, since=since, today="2026-10-01")
+    context = Context(snapshot, config, stages={"registry": registry})
+    return support_gaps(
+        context.findings, context.metrics, registry, config, since=since, today="2026-10-01"
+    )
 
 
 def test_support_gaps_per_service_worst_first(
@@ -327,7 +324,7 @@ def test_sample_support_gaps_for_senior_staff(
     sample_findings: pd.DataFrame, config: Config
 ) -> None:
     snapshot = load_snapshot(source_dir("data") / "sample")
-    metrics = compute_metrics(build_events(snapshot, config), snapshot, config)
+    metrics = Context(snapshot, config).metrics
     registry = load_registry(source_dir("data") / "services.yaml")
     table = support_gaps(sample_findings, metrics, registry, config, today="2026-11-27")
     rows = table.set_index("service")

@@ -15,10 +15,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from review.analysis.metrics import format_metrics, metrics_for_snapshot
-from review.analysis.timeline import build_events
-from review.closeout.gaps import find_gaps
+from review.analysis.metrics import format_metrics
+from review.closeout.gaps import FINDING_COLUMNS
 from review.closeout.registry import load_registry
+from review.context import Context
 from review.errors import ReviewError
 from review.settings.config import _default_tree, load_config
 from review.snapshot import DATA_FILES, load_snapshot
@@ -75,10 +75,9 @@ def test_a_mangled_snapshot_line_is_a_result_or_one_review_error(tmp_path_factor
     Path("/tmp/trust_last.bin").write_bytes((target / name).read_bytes())
     try:
         snapshot = load_snapshot(target)
-        events = build_events(snapshot, CONFIG)
-        metrics = metrics_for_snapshot(snapshot, CONFIG)
-        format_metrics(metrics)
-        find_gaps(events, snapshot, CONFIG, load_registry(REGISTRY), metrics)
+        context = Context(snapshot, CONFIG, stages={"registry": load_registry(REGISTRY)})
+        format_metrics(context.metrics)
+        assert list(context.findings.columns) == FINDING_COLUMNS
     except ReviewError:
         pass
 
@@ -122,9 +121,7 @@ def test_any_config_value_is_a_result_or_one_review_error(tmp_path_factory, sett
     try:
         config = load_config(path)
         snapshot = load_snapshot(EXAMPLE)
-        metrics = metrics_for_snapshot(snapshot, config)
-        find_gaps(
-            build_events(snapshot, config), snapshot, config, load_registry(REGISTRY), metrics
-        )
+        context = Context(snapshot, config, stages={"registry": load_registry(REGISTRY)})
+        assert list(context.findings.columns) == FINDING_COLUMNS
     except ReviewError:
         pass

@@ -15,6 +15,7 @@ import pytest
 
 from review.pages import lab
 from review.pages import render as rendering
+from review.pages.reports import PAGES
 from review.settings.config import sample_snapshot, templates_dir
 
 pytestmark = pytest.mark.slow  # runs notebooks, kernels, JupyterLab or a browser
@@ -69,7 +70,7 @@ def templates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project directory whose notebooks/ holds a copy of the incident template."""
     (tmp_path / "notebooks").mkdir()
     shutil.copy(
-        rendering.template_path(rendering.INCIDENT_TEMPLATE),
+        rendering.template_path(PAGES["incident"].template),
         tmp_path / "notebooks" / "incident_review.ipynb",
     )
     monkeypatch.setattr(lab, "_templates", lambda: tmp_path / "notebooks")
@@ -122,7 +123,7 @@ def test_save_hook_leaves_other_notebooks_alone(templates: Path) -> None:
 
     (templates / "reports").mkdir()
     shutil.copy(
-        rendering.template_path(rendering.INCIDENT_TEMPLATE),
+        rendering.template_path(PAGES["incident"].template),
         templates / "reports" / "incident-10.ipynb",
     )
     manager = FileContentsManager(root_dir=str(templates), pre_save_hook=lab.HOOK)
@@ -176,7 +177,7 @@ def test_a_template_run_in_notebooks_reads_relative_paths_from_the_project(
 
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     pm.execute_notebook(
-        str(rendering.template_path(rendering.INCIDENT_TEMPLATE)),
+        str(rendering.template_path(PAGES["incident"].template)),
         str(tmp_path / "review.ipynb"),
         parameters={"snapshot": "data/sample", "ticket_id": 10},
         kernel_name=rendering.KERNEL_NAME,
@@ -195,7 +196,7 @@ def test_a_wrong_path_in_a_notebook_is_one_readable_line(
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     with pytest.raises(PapermillExecutionError) as failure:
         pm.execute_notebook(
-            str(rendering.template_path(rendering.MONTHLY_TEMPLATE)),
+            str(rendering.template_path(PAGES["monthly"].template)),
             str(tmp_path / "monthly.ipynb"),
             parameters={"snapshot": "data/no-such-snapshot"},
             kernel_name=rendering.KERNEL_NAME,
@@ -296,7 +297,7 @@ def _review_notebook(root: Path, ticket: int = 10) -> str:
     """A review notebook as a render leaves it (the template with its written sections)."""
     from review.pages import written
 
-    template = json.loads(rendering.template_path(rendering.INCIDENT_TEMPLATE).read_text())
+    template = json.loads(rendering.template_path(PAGES["incident"].template).read_text())
     notebook = written.merge(json.loads(json.dumps(template)), template, None, ticket,
                              f"../reviews/incident-{ticket}.json")  # fmt: skip
     path = root / "2026-08" / f"incident-{ticket}.ipynb"

@@ -12,14 +12,15 @@ import pandas as pd
 import pytest
 
 from review.closeout.followups import followup_frame
-from review.context import Context, load_context
+from review.context import Context, open_context
 from review.pages import library, written
+from review.pages.reports import PAGES
 from review.pages.written import SignOff, WrittenReview
 
 
 @pytest.fixture(scope="module")
 def sample() -> Context:
-    return load_context(None, None)
+    return open_context(None, None)
 
 
 def test_one_row_per_incident_with_its_review(sample: Context, tmp_path: Path) -> None:
@@ -88,7 +89,8 @@ def test_the_months_a_snapshot_covers_and_an_empty_one_in_words(
     ]
     (tmp_path / "2026-10").mkdir()
     (tmp_path / "2026-10" / "monthly.html").write_text("report")
-    shown = "\n".join(library.months_html(months, sample.snapshot, config, tmp_path))
+    monthly = [PAGES["monthly"]]  # the pages there is one of per month
+    shown = "\n".join(library.months_html(months, sample.snapshot, config, tmp_path, monthly))
     assert "<li><b>2026-09</b>: no incidents were opened</li>" in shown
     assert (
         '<li><b>2026-10</b>: 20 incidents opened · <a href="2026-10/monthly.html">Monthly '
@@ -125,9 +127,9 @@ def test_ticket_text_is_escaped_and_the_page_runs_only_its_own_script(
 
 
 def test_an_empty_snapshot_says_so(sample: Context, tmp_path: Path) -> None:
-    from dataclasses import replace
-
-    frame = library.library_frame(replace(sample, metrics=sample.metrics.iloc[0:0]), tmp_path)
+    stages = {"metrics": sample.metrics.iloc[0:0], "findings": sample.findings}
+    empty = Context(sample.snapshot, sample.config, stages=stages)
+    frame = library.library_frame(empty, tmp_path)
     assert frame.empty
     assert "<p>No incidents in the snapshot.</p>" in library.table_html(
         frame, sample.config, {}, []

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from review.analysis.metrics import METRIC_COLUMNS, format_metrics, metrics_for_snapshot
+from review.analysis.metrics import METRIC_COLUMNS, format_metrics
 from review.analysis.timeline import build_events, state_segments
+from review.context import Context
 from review.settings.config import load_config
 from review.snapshot import load_snapshot
 
@@ -29,7 +30,7 @@ IDENTITY = {
 
 
 def test_metrics_of_the_real_rt_example_have_every_column_and_who_it_concerns() -> None:
-    table = format_metrics(metrics_for_snapshot(load_snapshot(EXAMPLE), load_config()))
+    table = format_metrics(Context(load_snapshot(EXAMPLE), load_config()).metrics)
     assert list(table.columns) == METRIC_COLUMNS
     rows = table.set_index("ticket_id")
     assert rows[["queue", "service", "classification"]].to_dict("index") == IDENTITY

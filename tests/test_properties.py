@@ -9,7 +9,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from review.analysis.metrics import DURATIONS, metrics_for_snapshot
+from review.analysis.metrics import DURATIONS
+from review.context import Context
 from review.settings.config import load_config
 from review.snapshot import DATA_FILES, load_snapshot, read_jsonl, write_snapshot
 from scenarios.generate import generate_snapshot
@@ -67,7 +68,7 @@ def write_scenarios(
 
 def metrics_of(directory: Path, tmp: Path) -> pd.DataFrame:
     snapshot_dir = generate_snapshot(directory, tmp / "snapshot")
-    return metrics_for_snapshot(load_snapshot(snapshot_dir), CONFIG)
+    return Context(load_snapshot(snapshot_dir), CONFIG).metrics
 
 
 @settings(
@@ -99,7 +100,7 @@ def test_metrics_do_not_depend_on_row_order(tmp_path_factory, incidents, seed) -
     tmp = tmp_path_factory.mktemp("order")
     write_scenarios(tmp / "scen", incidents)
     snapshot_dir = generate_snapshot(tmp / "scen", tmp / "snapshot")
-    expected = metrics_for_snapshot(load_snapshot(snapshot_dir), CONFIG)
+    expected = Context(load_snapshot(snapshot_dir), CONFIG).metrics
     rng = random.Random(seed)
     shuffled = {name: read_jsonl(snapshot_dir / name) for name in DATA_FILES}
     for rows in shuffled.values():
@@ -107,5 +108,5 @@ def test_metrics_do_not_depend_on_row_order(tmp_path_factory, incidents, seed) -
     write_snapshot(
         tmp / "shuffled", *(shuffled[n] for n in DATA_FILES), source="t", query="q", pulled_at="t"
     )
-    got = metrics_for_snapshot(load_snapshot(tmp / "shuffled"), CONFIG)
+    got = Context(load_snapshot(tmp / "shuffled"), CONFIG).metrics
     pd.testing.assert_frame_equal(got, expected)

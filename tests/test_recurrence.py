@@ -8,7 +8,7 @@ import pandas as pd
 
 from review.cli import main
 from review.closeout.recurrence import find_recurrences, recurrence_text, recurrences_by_service
-from review.context import load_context
+from review.context import open_context
 from review.pages import reports
 from review.settings.config import load_config
 
@@ -66,7 +66,7 @@ def test_no_recurrence_is_said_in_words() -> None:
 
 
 def _id(subject: str) -> int:
-    metrics = load_context(None).metrics
+    metrics = open_context(None).metrics
     return int(metrics.loc[metrics["subject"] == subject, "ticket_id"].iloc[0])
 
 

@@ -21,8 +21,8 @@ from review.pages import library
 from review.pages import render as rendering
 from review.pages.display import safe_table
 from review.pages.render import run as running
-from review.pages.reports import incident_review_data, monthly_report_data
-from review.settings.config import sample_snapshot
+from review.pages.reports import PAGES, incident_review_data, monthly_report_data
+from review.settings.config import load_config, sample_snapshot
 from review.settings.months import resolve_month
 from review.snapshot import fingerprint
 from review.text import visible
@@ -361,7 +361,7 @@ def test_fingerprint_follows_the_incidents_own_data(snapshot: Path) -> None:
 
 def _broken_template(tmp_path: Path) -> Path:
     """The real incident template plus a cell that breaks on the hand-off incident's data."""
-    node = nbformat.read(rendering.template_path(rendering.INCIDENT_TEMPLATE), as_version=4)
+    node = nbformat.read(rendering.template_path(PAGES["incident"].template), as_version=4)
     node.cells.insert(
         5,
         nbformat.v4.new_code_cell(
@@ -482,9 +482,9 @@ def test_templates_run_on_the_bundled_sample_as_they_are(
     monkeypatch.setenv("PYTHONPATH", str(ROOT))  # this checkout's package, as in JupyterLab
 
     for template in (
-        rendering.template_path(rendering.INCIDENT_TEMPLATE),
-        rendering.template_path(rendering.MONTHLY_TEMPLATE),
-        rendering.template_path(rendering.SUPPORT_TEMPLATE),
+        rendering.template_path(PAGES["incident"].template),
+        rendering.template_path(PAGES["monthly"].template),
+        rendering.template_path(PAGES["support-gaps"].template),
     ):
         pm.execute_notebook(
             str(template),
@@ -498,9 +498,9 @@ def test_templates_run_on_the_bundled_sample_as_they_are(
 
 def test_templates_are_committed_clean() -> None:
     for template in (
-        rendering.template_path(rendering.INCIDENT_TEMPLATE),
-        rendering.template_path(rendering.MONTHLY_TEMPLATE),
-        rendering.template_path(rendering.SUPPORT_TEMPLATE),
+        rendering.template_path(PAGES["incident"].template),
+        rendering.template_path(PAGES["monthly"].template),
+        rendering.template_path(PAGES["support-gaps"].template),
     ):
         node = nbformat.read(template, as_version=4)
         nbformat.validate(node)
@@ -521,22 +521,26 @@ def test_derived_cache_gives_the_same_review(
 ) -> None:
     from review import context as derived
 
+    def prepare(snapshot: Path) -> Path:
+        config = load_config(None)
+        return derived.derive_into(derived.derived_dir(snapshot, config), snapshot, None, config)
+
     monkeypatch.setenv("REVIEW_CACHE_DIR", str(tmp_path / "cache"))
     computed = {t: incident_review_data(snapshot, t) for t in (1, 2, 3)}
-    directory = derived.prepare_derived(snapshot)
+    directory = prepare(snapshot)
     assert (directory / "done").is_file()
     for ticket, expected in computed.items():
         cached = incident_review_data(snapshot, ticket)
         for name in ("who_what", "metrics", "checklist", "findings", "communication"):
             assert getattr(cached, name).astype(str).equals(getattr(expected, name).astype(str))
         assert cached.segments.equals(expected.segments) and cached.end == expected.end
-    assert derived.prepare_derived(snapshot) == directory  # a no-op the second time
+    assert prepare(snapshot) == directory  # a no-op the second time
     stale = directory.with_name("0" * 32)  # an older cache of the same snapshot
     stale.mkdir()
     (stale / "manifest.json").write_text((directory / "manifest.json").read_text())
     (stale / "done").write_text("")
     directory.joinpath("done").unlink()
-    assert derived.prepare_derived(snapshot) == directory and not stale.exists()
+    assert prepare(snapshot) == directory and not stale.exists()
 
 
 # --------------------------------------------------------------------------- issue 12
@@ -568,7 +572,7 @@ def test_render_without_html_leaves_no_stale_html(snapshot: Path, tmp_path: Path
 
 def test_running_a_template_does_not_change_the_fingerprint(snapshot: Path, tmp_path: Path) -> None:
     """What JupyterLab adds when a template is run and saved: outputs, counts, metadata."""
-    template = rendering.template_path(rendering.INCIDENT_TEMPLATE)
+    template = rendering.template_path(PAGES["incident"].template)
     node = json.loads(template.read_text())
     for cell in node["cells"]:
         if cell["cell_type"] == "code":

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from review.context import derived_dir, load_context
+from review.context import derived_dir, open_context
 from review.errors import SnapshotError
 from review.pages import render as rendering
 from review.settings.config import load_config, sample_snapshot
@@ -73,13 +73,13 @@ def test_a_kernel_without_its_derived_cache_says_so_or_refuses_a_new_version(
 ) -> None:
     config = load_config(None)
     expected = derived_dir(Path(linked).resolve(), config)
-    context = load_context(linked.resolve(), None, {HOSTILE_TICKET}, derived=expected)
+    context = open_context(linked.resolve(), None, tickets={HOSTILE_TICKET}, derived=expected)
     assert context.snapshot.tickets["ticket_id"].tolist() == [HOSTILE_TICKET]
     err = capsys.readouterr().err
     assert err == f"derived cache {expected} is missing: deriving from the snapshot\n"
     pull_second_version(linked)
     with pytest.raises(SnapshotError, match="changed since this render began"):
-        load_context(linked.resolve(), None, {HOSTILE_TICKET}, derived=expected)
+        open_context(linked.resolve(), None, tickets={HOSTILE_TICKET}, derived=expected)
 
 
 def test_follow_ups_are_read_from_the_version_the_batch_read(tmp_path: Path) -> None:

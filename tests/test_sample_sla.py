@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from review.analysis.attainment import attainment
-from review.analysis.sla import sla_table
+from review.context import Context
 from review.errors import ScenarioError
 from review.settings.config import load_config, sample_snapshot, source_dir
 from review.snapshot import load_snapshot, read_jsonl
@@ -84,7 +84,7 @@ def test_review_sla_with_the_default_config_reads_rts_levels() -> None:
     """No levels in the default config: the SLA field and RT's Due history alone."""
     config = load_config()
     assert config.sla.levels == ()
-    table = sla_table(load_snapshot(sample_snapshot()), config)
+    table = Context(load_snapshot(sample_snapshot()), config).sla
     assert set(table["source"]) == {"rt"}
     # 33 Hand-off incidents get the default; 11 Urgent - Outage + 18 Urgent - Degraded = 29
     # urgent, less the urgent duplicate merged away (storage-quota-merged-duplicate): 28.
@@ -98,7 +98,7 @@ def test_review_sla_with_the_default_config_reads_rts_levels() -> None:
 
 
 def test_stalled_ticket_deadlines_in_review_sla(ids: dict[str, int]) -> None:
-    table = sla_table(load_snapshot(sample_snapshot()), load_config()).set_index("ticket_id")
+    table = Context(load_snapshot(sample_snapshot()), load_config()).sla.set_index("ticket_id")
     row = table.loc[ids["vpn-triage-by-stalled"]]
     # the Due RT showed when the first staff reply came (Fri 14:05Z) and at the resolution
     assert row["response_due_at"] == pd.Timestamp("2026-08-07 17:15:01", tz="UTC")

@@ -10,7 +10,7 @@ import pytest
 
 from review.analysis.survey import Survey, survey
 from review.closeout.registry import load_registry
-from review.context import data_problems, load_context, open_snapshot
+from review.context import data_problems, open_context, open_snapshot
 from review.settings.config import load_config
 from review.snapshot import Snapshot
 from tests.other_site import CONFIG, other_site, rename, write_site_config
@@ -28,7 +28,7 @@ def site_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def snapshot(site: Path) -> Snapshot:
-    return open_snapshot(site)
+    return open_snapshot(site, load_config())
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +180,7 @@ def test_the_sites_own_config_fits(snapshot: Snapshot, site_config: Path) -> Non
 
 
 def test_the_sample_fits_the_defaults() -> None:
-    problems = data_problems(open_snapshot(None), load_config(), load_registry())
+    problems = data_problems(open_snapshot(None, load_config()), load_config(), load_registry())
     assert [p.line() for p in problems] == [
         "note: Service values not in the registry data/services.yaml: payroll-export (3) (rule "
         "unknown-service-owner flags their incidents)"
@@ -188,7 +188,7 @@ def test_the_sample_fits_the_defaults() -> None:
 
 
 def test_rules_whose_field_is_absent_are_not_observable_never_zero(site: Path) -> None:
-    context = load_context(site, None)
+    context = open_context(site, None)
     assert context.unobservable == {
         "temporary-fix-no-followup": "not observable (field 'Resolution Type' not on any ticket)",
         "not-validated": "not observable (field 'Validated By' not on any ticket)",
@@ -206,8 +206,8 @@ def test_rules_whose_field_is_absent_are_not_observable_never_zero(site: Path) -
 def test_with_the_sites_config_metrics_and_findings_are_the_samples(
     site: Path, site_config: Path
 ) -> None:
-    sample = load_context(None, None)
-    other = load_context(site, site_config)
+    sample = open_context(None, None)
+    other = open_context(site, site_config)
     assert other.unobservable == {}
     expected = sample.metrics.assign(
         **{c: sample.metrics[c].map(rename) for c in ("queue", "service", "classification")}

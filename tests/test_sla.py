@@ -19,10 +19,10 @@ from review.analysis.sla import (
     compare_due,
     due_history,
     rt_due_history,
-    sla_table,
 )
 from review.analysis.timeline import build_events
 from review.cli import main
+from review.context import Context
 from review.errors import ConfigError
 from review.settings.calendar import BusinessClock, add_business_seconds
 from review.settings.config import load_config
@@ -44,7 +44,7 @@ def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
 
 @pytest.fixture(scope="module")
 def table(snapshot: Snapshot) -> pd.DataFrame:
-    return sla_table(snapshot, load_config(CONFIG)).set_index("ticket_id")
+    return Context(snapshot, load_config(CONFIG)).sla.set_index("ticket_id")
 
 
 def test_columns_are_the_stable_interface(table: pd.DataFrame) -> None:
@@ -101,7 +101,7 @@ def test_requestor_reply_resets_the_response_deadline(table: pd.DataFrame) -> No
 
 def test_response_deadline_history_after_requestor_replies(snapshot: Snapshot) -> None:
     config = load_config(CONFIG)
-    history = due_history(build_events(snapshot, config), snapshot, config)
+    history = _due_history(Context(snapshot, config))
     t4 = history.loc[history["ticket_id"] == 4].set_index("at")
     assert t4.loc[utc("2026-11-12 19:00"), "response_due"] == utc("2026-11-12 21:00")
     assert t4.loc[utc("2026-11-12 20:30"), "response_due"] == utc("2026-11-12 21:00")
@@ -119,7 +119,7 @@ def test_pause_in_stalled(snapshot: Snapshot, table: pd.DataFrame) -> None:
     assert row["resolve_due_at"] == utc("2026-11-19 14:00:01")
     assert not row["resolve_breached"]
     config = load_config(CONFIG)
-    history = due_history(build_events(snapshot, config), snapshot, config)
+    history = _due_history(Context(snapshot, config))
     t5 = history.loc[history["ticket_id"] == 5].set_index("at")
     # while stalled the Resolve clock sets nothing; before the pause it was Wed 09:00 local
     assert pd.isna(t5.loc[utc("2026-11-16 15:00"), "resolve_due"])
@@ -151,11 +151,17 @@ def test_add_business_seconds_matches_business_hours_rules() -> None:
     ]
 
 
+def _due_history(context: Context) -> pd.DataFrame:
+    """The Due RT's scrip would set after each trigger, on the context's stages."""
+    snapshot, config = context.snapshot, context.config
+    return due_history(context.events, snapshot, config, context.clock, context.segments)
+
+
 def _with_rt_due(snapshot: Snapshot, config, dues: dict[int, list[str]]) -> pd.DataFrame:
     """Events with `Set Due` rows as RT writes them, one right after each trigger."""
     events = build_events(snapshot, config)
     events["txn_id"] = events["txn_id"] * 10
-    history = due_history(events, snapshot, config)
+    history = _due_history(Context(snapshot, config, stages={"events": events}))
     rows = []
     for ticket, values in dues.items():
         triggers = history.loc[history["ticket_id"] == ticket]
@@ -182,7 +188,8 @@ def test_rt_due_history_agreeing_and_disagreeing(snapshot: Snapshot) -> None:
     )
     recorded = rt_due_history(events)
     assert list(recorded["due"])[:2] == [utc("2026-11-09 14:30"), utc("2026-11-09 18:00")]
-    table = sla_table(snapshot, config, events=events).set_index("ticket_id")
+    context = Context(snapshot, config, stages={"events": events})
+    table = context.sla.set_index("ticket_id")
     assert table.loc[1, "source"] == "config+rt"
     assert table.loc[1, "rt_due_agrees"]
     assert not table.loc[2, "rt_due_agrees"]
@@ -191,14 +198,14 @@ def test_rt_due_history_agreeing_and_disagreeing(snapshot: Snapshot) -> None:
         "levels give 2026-11-11T03:00:00Z"
     )
     assert pd.isna(table.loc[3, "rt_due_agrees"])  # no Due from RT: nothing to compare
-    check = compare_due(due_history(events, snapshot, config), recorded)
+    check = compare_due(_due_history(context), recorded)
     assert check.loc[check["ticket_id"] == 1, "agrees"].all()
 
 
 def test_rt_due_alone_gives_the_deadlines_rt_showed(snapshot: Snapshot) -> None:
     config = load_config(None)  # no levels: only what RT recorded
     events = _with_rt_due(snapshot, load_config(CONFIG), {2: ["2026-11-10 01:00:00"]})
-    table = sla_table(snapshot, config, events=events)
+    table = Context(snapshot, config, stages={"events": events}).sla
     assert list(table["ticket_id"]) == [2]
     row = table.iloc[0]
     assert row["source"] == "rt"

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from review.analysis.metrics import METRIC_COLUMNS, metrics_for_snapshot
+from review.analysis.metrics import METRIC_COLUMNS
 from review.cli import main
+from review.context import Context
 from review.pages import figures, reports
 from review.settings.config import load_config
 from review.snapshot import load_snapshot, read_jsonl, write_snapshot
@@ -38,7 +39,7 @@ def no_incidents(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
 
 
 def test_metrics_of_no_incidents_is_an_empty_table(no_incidents: Path) -> None:
-    metrics = metrics_for_snapshot(load_snapshot(no_incidents), load_config(None))
+    metrics = Context(load_snapshot(no_incidents), load_config(None)).metrics
     assert list(metrics.columns) == METRIC_COLUMNS
     assert len(metrics) == 0
 

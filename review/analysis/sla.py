@@ -17,8 +17,7 @@ import numpy as np
 import pandas as pd
 
 from review.analysis import facts
-from review.analysis.metrics import compute_metrics
-from review.analysis.timeline import REQUESTOR, STAFF, build_events, state_segments
+from review.analysis.timeline import REQUESTOR, STAFF
 from review.settings.calendar import BusinessClock, add_business_seconds, business_second
 from review.settings.config import Config
 from review.settings.service_levels import TYPES, Agreements, Target
@@ -99,14 +98,12 @@ def _ordered(
     events: pd.DataFrame,
     snapshot: Snapshot,
     agreements: Agreements,
-    segments: pd.DataFrame | None = None,
+    segments: pd.DataFrame,
 ) -> pd.DataFrame:
     """Events with their order (seq), the status, queue and level after each one
-    (`segments`: the state stretches, when already computed)."""
+    (`segments`: the state stretches of the events)."""
 
     ev = events.reset_index(drop=True).assign(seq=np.arange(len(events)))
-    if segments is None:
-        segments = state_segments(events, snapshot)
     first = facts.at_creation(segments)
     for column, kind in (("status", "status"), ("queue", "queue")):
         after = ev["new"].where(ev["kind"] == kind)
@@ -151,8 +148,8 @@ def due_history(
     events: pd.DataFrame,
     snapshot: Snapshot,
     config: Config,
-    clock: BusinessClock | None = None,
-    segments: pd.DataFrame | None = None,
+    clock: BusinessClock,
+    segments: pd.DataFrame,
 ) -> pd.DataFrame:
     """The Due RT's SLA_SetDue scrip sets after each transaction that triggers it.
 
@@ -161,7 +158,6 @@ def due_history(
     A clock whose target is missing, or ignores the status the ticket is in, sets nothing.
     """
 
-    clock = clock or BusinessClock(config.calendar)
     agreements = config.sla
     ev = _ordered(events, snapshot, agreements, segments)
     ev[["clock", "base"]] = _acts(ev)
@@ -341,25 +337,18 @@ def _ola_breached(
 
 
 def sla_table(
-    snapshot: Snapshot, config: Config, events: pd.DataFrame | None = None,
-    metrics: pd.DataFrame | None = None, clock: BusinessClock | None = None,
-    segments: pd.DataFrame | None = None,
+    snapshot: Snapshot, config: Config, events: pd.DataFrame, metrics: pd.DataFrame,
+    clock: BusinessClock, segments: pd.DataFrame,
 ) -> pd.DataFrame:  # fmt: skip
     """One row per incident with a service level (SLA_COLUMNS; timestamps UTC).
 
     Deadlines come from the config's levels where the ticket has one, else from RT's own
     Due history (the Due RT showed when the reply or resolution came). Where both exist,
     `rt_due_agrees` says whether RT's Due after every trigger equals the rebuilt one, and
-    `rt_due_note` names the first difference.
+    `rt_due_note` names the first difference. The inputs are the stages of a
+    review.context.Context (`Context.sla`), which computes each once.
     """
 
-    clock = clock or BusinessClock(config.calendar)
-    if events is None:
-        events = build_events(snapshot, config)
-    if segments is None:
-        segments = state_segments(events, snapshot)
-    if metrics is None:
-        metrics = compute_metrics(events, snapshot, config, clock, segments)
     index = pd.Index(metrics["ticket_id"], name="ticket_id")
     if index.empty:  # typed as a full table is, so formatting and reports take it as it is
         return pd.DataFrame(

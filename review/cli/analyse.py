@@ -8,13 +8,12 @@ from typing import Any
 import click
 
 from review.cli.common import (
-    audit_inputs,
     check_data,
     cli,
     config_option,
     emit,
     format_option,
-    open_snapshot,
+    open_context,
     output_option,
     partial_option,
     registry_option,
@@ -23,7 +22,7 @@ from review.cli.common import (
     today_option,
 )
 from review.pages.terminal import fit_text
-from review.settings.config import Config, load_config
+from review.settings.config import load_config, with_registry
 
 
 @cli.command()
@@ -34,13 +33,13 @@ from review.settings.config import Config, load_config
 @output_option
 def metrics(snapshot_dir: Path, config_path: Path | None, fmt: str, output: Path | None) -> None:
     """One row of metrics per incident (definitions: README, section Metrics)."""
-    from review.analysis.metrics import definitions, format_metrics, metrics_for_snapshot
+    from review.analysis.metrics import definitions, format_metrics
 
-    config: Config = load_config(config_path)
+    config = load_config(config_path)
     digits = 2 if fmt == "table" else None  # files for machines keep full precision
-    snapshot = open_snapshot(snapshot_dir, config)
-    check_data(snapshot, config)
-    table = format_metrics(metrics_for_snapshot(snapshot, config), digits)
+    context = open_context(snapshot_dir, config)
+    check_data(context)
+    table = format_metrics(context.metrics, digits)
     emit(table, fmt, output)
     if fmt == "table" and output is None:
         click.echo("\nDefinitions:")
@@ -78,16 +77,15 @@ def stats(
     *_withheld column says why.
     """
     from review.analysis.stats import ADDED, COLUMNS
-    from review.pages.reports import monthly_report_data, require_covered
+    from review.pages.reports import monthly_report, require_covered
     from review.settings.months import resolve_month
 
     month = resolve_month(month)
-    config = load_config(config_path)
-    snapshot = open_snapshot(snapshot_dir, config)
-    check_data(snapshot, config)
+    context = open_context(snapshot_dir, load_config(config_path))
+    check_data(context)
     if not partial:
-        require_covered(snapshot, month, config, compare)
-    report = monthly_report_data(snapshot_dir, month, config_path, compare)
+        require_covered(context.snapshot, month, context.config, compare)
+    report = monthly_report(context, month, compare)
     table = report.month_stats[[*COLUMNS, *ADDED]]
     if fmt == "table":
         numbers = [c for c in table.columns if c.endswith(("_h", "_low", "_high", "_geomean"))]
@@ -109,12 +107,11 @@ def sla(snapshot_dir: Path, config_path: Path | None, fmt: str, output: Path | N
     Deadlines from the [sla] levels of the config, else from the Due dates RT recorded;
     where both exist, rt_due_agrees says whether they agree.
     """
-    from review.analysis.sla import format_sla, sla_table
+    from review.analysis.sla import format_sla
 
-    config = load_config(config_path)
-    snapshot = open_snapshot(snapshot_dir, config)
-    check_data(snapshot, config)
-    table = sla_table(snapshot, config)
+    context = open_context(snapshot_dir, load_config(config_path))
+    check_data(context)
+    table = context.sla
     if table.empty:
         click.echo(
             "note: no incident has a service level: set [sla] levels in the config, "
@@ -139,12 +136,9 @@ def gaps(
     output: Path | None,
 ) -> None:
     """Close-out findings: one row per incident and rule (rules: README, Close-out audit)."""
-    from review.closeout.gaps import find_gaps
-
-    config, registry, snapshot, events, metrics = audit_inputs(
-        snapshot_dir, config_path, registry_path
-    )
-    emit(find_gaps(events, snapshot, config, registry, metrics), fmt, output)
+    context = open_context(snapshot_dir, with_registry(load_config(config_path), registry_path))
+    check_data(context)
+    emit(context.findings, fmt, output)
 
 
 @cli.command("support-gaps")
@@ -171,18 +165,9 @@ def support_gaps(
     output: Path | None,
 ) -> None:
     """Per service, for senior staff: findings by rule, gap age, action, stale registry entries."""
-    from review.closeout import recurrence
-    from review.closeout.gaps import find_gaps, unobservable_rules
-    from review.closeout.gaps import support_gaps as summarise
+    from review.pages.reports.support import support_table
 
-    config, registry, snapshot, events, metrics = audit_inputs(
-        snapshot_dir, config_path, registry_path
-    )
-    findings = find_gaps(events, snapshot, config, registry, metrics)
+    context = open_context(snapshot_dir, with_registry(load_config(config_path), registry_path))
+    check_data(context)
     day = since.date() if since else None
-    table = summarise(
-        findings, metrics, registry, config, since=day, today=today.date() if today else None,
-        unobservable=unobservable_rules(snapshot, config),
-    )  # fmt: skip
-    found = recurrence.opened_since(recurrence.recurrences(snapshot, config, registry), day)
-    emit(recurrence.with_recurrence_counts(table, found), fmt, output)
+    emit(support_table(context, day, today.date() if today else None), fmt, output)

@@ -7,7 +7,7 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import numpy as np
@@ -16,9 +16,12 @@ import pandas as pd
 from review import __version__
 from review.errors import ReviewError
 from review.pages.terminal import fit_table
-from review.settings.config import Config, cache_dir, load_config, sample_snapshot
-from review.snapshot import Snapshot, load_snapshot
+from review.settings.config import Config, sample_snapshot
+from review.snapshot import Snapshot
 from review.text import spreadsheet_safe
+
+if TYPE_CHECKING:
+    from review.context import Context
 
 
 def from_cwd(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
@@ -99,36 +102,26 @@ strict_option = click.option(
 )
 
 
-def check_data(snapshot: Snapshot, config: Config, registry: Any = None) -> None:
-    """Print the data's mismatches with the config once on stderr; with --strict (or
-    [check] strict) a mismatch is an error before anything is computed or written.
+def open_context(snapshot_dir: Path, config: Config) -> Context:
+    """The snapshot's pipeline (review.context.open_context), with a warning on stderr for
+    each row left out of the snapshot."""
+    from review import context
 
-    `registry` is the command's service registry; without one the config's is read, if it
-    can be, so every command prints the same problems.
-    """
+    opened = context.open_context(snapshot_dir, config)
+    warn_problems(opened.snapshot, snapshot_dir)
+    return opened
+
+
+def check_data(context: Context) -> None:
+    """Print the data's mismatches with the config (`Context.problems`) once on stderr; with
+    --strict (or [check] strict) a mismatch is an error before anything is written."""
     from review.analysis import problems as data
-    from review.closeout.registry import load_registry
-    from review.context import data_problems
-    from review.errors import RegistryError
 
-    if registry is None:
-        try:
-            registry = load_registry(config.gaps.registry)
-        except RegistryError:
-            registry = None  # the commands that need it say so themselves
-    found = data_problems(snapshot, config, registry)
-    for line in data.warning_lines(found):
+    for line in data.warning_lines(context.problems):
         click.echo(line, err=True)
-    context = click.get_current_context(silent=True)
-    strict = config.check.strict or bool(context and context.meta.get("review.strict"))
-    data.enforce(found, strict)
-
-
-def open_snapshot(snapshot_dir: Path, config: Config) -> Snapshot:
-    """Load a snapshot through the parquet cache and warn about rows that were left out."""
-    snapshot = load_snapshot(snapshot_dir, cache_dir=cache_dir(config))
-    warn_problems(snapshot, snapshot_dir)
-    return snapshot
+    current = click.get_current_context(silent=True)
+    strict = context.config.check.strict or bool(current and current.meta.get("review.strict"))
+    data.enforce(context.problems, strict)
 
 
 def warn_problems(snapshot: Snapshot, snapshot_dir: Path) -> None:
@@ -218,19 +211,3 @@ partial_option = click.option(
     is_flag=True,
     help="Render a month the snapshot does not wholly cover; the report says it is partial.",
 )
-
-
-def audit_inputs(
-    snapshot_dir: Path, config_path: Path | None, registry_path: Path | None
-) -> tuple[Any, ...]:
-    """Config, registry, snapshot, events and metrics: what both gap commands start from."""
-    from review.analysis.metrics import compute_metrics
-    from review.analysis.timeline import build_events
-    from review.closeout.registry import load_registry
-
-    config: Config = load_config(config_path)
-    registry = load_registry(registry_path or config.gaps.registry)
-    snapshot = open_snapshot(snapshot_dir, config)
-    check_data(snapshot, config, registry)
-    events = build_events(snapshot, config)
-    return config, registry, snapshot, events, compute_metrics(events, snapshot, config)

@@ -109,7 +109,7 @@ def render(
         raise click.UsageError("give ticket ids, --month YYYY-MM or --all (exactly one)")
     inputs = rendering.load_inputs(snapshot_dir, config_path)
     warn_problems(inputs.snapshot, snapshot_dir)
-    check_data(inputs.snapshot, inputs.config)
+    check_data(inputs.context)
     out = out or inputs.config.paths.reports
     if month is not None:
         month = resolve_month(month)
@@ -163,19 +163,19 @@ def report(
     atomically, and it prints nothing unless something fails.
     """
     from review.pages import render as rendering
-    from review.pages.reports import monthly_report_data, require_covered
+    from review.pages.reports import PAGES, monthly_report, require_covered
     from review.settings.months import resolve_month
 
     month = resolve_month(month)
     to = _mail_recipients(mail_to, load_config(config_path))
     inputs = rendering.load_inputs(snapshot_dir, config_path)
     warn_problems(inputs.snapshot, snapshot_dir)
-    check_data(inputs.snapshot, inputs.config)
+    check_data(inputs.context)
     if not partial:
         require_covered(inputs.snapshot, month, inputs.config)
     out = out or inputs.config.paths.reports
     batch = rendering.incident_jobs(inputs, rendering.month_ticket_ids(inputs, month), out, True)
-    monthly = rendering.monthly_job(inputs, month, out)
+    monthly = rendering.page_job(inputs, PAGES["monthly"], out, month)
     batch.append(monthly)
     with rendering.batch_lock(out):
         result = rendering.run_batch(batch, out, workers=jobs, force=force)
@@ -183,7 +183,7 @@ def report(
         _finish(result, out, quiet=True)
         _mail_report(
             out, monthly.output, to, f"Incident report {month}",
-            lambda: monthly_report_data(snapshot_dir, month, config_path).summary,
+            lambda: monthly_report(inputs.context, month).summary,
             inputs.config,
         )  # fmt: skip
 
@@ -203,31 +203,30 @@ def support_report(
     since: str | None, today: Any, force: bool, mail_to: tuple[str, ...],
 ) -> None:  # fmt: skip
     """The support-assignment gap report for senior staff, as a notebook and HTML."""
-    from review.closeout.registry import load_registry
     from review.pages import render as rendering
-    from review.pages.reports import support_gaps_data
+    from review.pages.reports import PAGES, support_gaps_report
     from review.settings.months import parse_date
 
-    parse_date(since, "--since")
+    since_day = parse_date(since, "--since")
     to = _mail_recipients(mail_to, load_config(config_path))
     inputs = rendering.load_inputs(snapshot_dir, config_path)
     warn_problems(inputs.snapshot, snapshot_dir)
     out = out or inputs.config.paths.reports
     if registry_path is not None and not registry_path.is_file():
         raise ReviewError(f"--registry {registry_path}: no such file")
-    check_data(
-        inputs.snapshot, inputs.config, load_registry(registry_path) if registry_path else None
-    )
+    check_data(inputs.context_with(registry_path))
     day = today.strftime("%Y-%m-%d") if today else None
-    job = rendering.support_job(inputs, out, since, day, registry_path)
+    job = rendering.page_job(
+        inputs, PAGES["support-gaps"], out, since=since, today=day, registry=registry_path
+    )
     with rendering.batch_lock(out):
         result = rendering.run_batch([job], out, workers=1, force=force)
         rendering.write_index(out, inputs, result)
         _finish(result, out)
         _mail_report(
             out, job.output, to, "Support-assignment gaps",
-            lambda: support_gaps_data(
-                snapshot_dir, config_path, since, day, registry_path
+            lambda: support_gaps_report(
+                inputs.context_with(registry_path), since_day, today.date() if today else None
             ).summary,
             inputs.config,
         )  # fmt: skip
@@ -243,12 +242,9 @@ def demo(out: Path | None, jobs: int | None, force: bool) -> None:
 
     inputs = rendering.load_inputs(sample_snapshot(), None)
     warn_problems(inputs.snapshot, sample_snapshot())
-    check_data(inputs.snapshot, inputs.config)
+    check_data(inputs.context)
     out = out or inputs.config.paths.reports
-    ids = sorted(int(t) for t in inputs.metrics_month.index)
-    batch = rendering.incident_jobs(inputs, ids, out, True)
-    batch += [rendering.monthly_job(inputs, m, out) for m in sorted(set(inputs.metrics_month))]
-    batch.append(rendering.support_job(inputs, out))
+    batch = rendering.all_jobs(inputs, out)
     with rendering.batch_lock(out):
         result = rendering.run_batch(batch, out, workers=jobs, force=force)
         index = rendering.write_index(out, inputs, result)
@@ -281,6 +277,7 @@ def lab(
     """
     from review.pages import lab as jupyter
     from review.pages import render as rendering
+    from review.pages.reports import PAGES
     from review.settings.months import resolve_month
 
     if ticket is not None and month is not None:
@@ -289,11 +286,11 @@ def lab(
     open_path = ""
     if ticket is not None or month is not None:
         inputs = rendering.load_inputs(snapshot_dir, config_path)
-        check_data(inputs.snapshot, inputs.config)
+        check_data(inputs.context)
         if ticket is not None:
             job = rendering.incident_jobs(inputs, [ticket], out, html=False)[0]
         else:
-            job = rendering.monthly_job(inputs, resolve_month(str(month)), out)
+            job = rendering.page_job(inputs, PAGES["monthly"], out, resolve_month(str(month)))
         path, fresh = jupyter.working_copy(job)
         open_path = path.relative_to(out).as_posix()
         made = "a fresh copy of the template, to run" if fresh else "already there"

@@ -4,23 +4,33 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
 from review.cli.common import (
-    audit_inputs,
     cli,
     config_option,
     from_cwd,
-    open_snapshot,
+    open_context,
     out_option,
     registry_option,
     snapshot_option,
     strict_option,
 )
 from review.errors import ReviewError
-from review.settings.config import NEW_SNAPSHOT, is_bundled_sample, load_config, project_dir
+from review.settings.config import (
+    NEW_SNAPSHOT,
+    is_bundled_sample,
+    load_config,
+    project_dir,
+    with_registry,
+)
+
+if TYPE_CHECKING:
+    from review.closeout.followups import Plan
+    from review.context import Context
+    from review.rt.client import RTClient
 
 
 @cli.command("follow-ups")
@@ -55,11 +65,7 @@ def follow_ups(
 
     Connection: RT_URL (or [rt] url), and RT_TOKEN or RT_USER/RT_PASSWORD.
     """
-    from datetime import UTC
-
     from review.closeout import followups as fu
-    from review.closeout.audit import incident_services
-    from review.closeout.gaps import find_gaps
     from review.closeout.rules import RULES
     from review.locks import exclusive
     from review.rt.client import RTClient, connection_from
@@ -68,21 +74,8 @@ def follow_ups(
     if unknown:
         raise ReviewError(f"unknown rule {unknown[0]!r}; rules: {', '.join(RULES)}, {fu.ACTION}")
     chosen = list(rules) if rules else [*RULES, fu.ACTION]
-    config, registry, snapshot, events, metrics = audit_inputs(
-        snapshot_dir, config_path, registry_path
-    )
-    findings = find_gaps(events, snapshot, config, registry, metrics)
-    services = incident_services(metrics, registry)["service"]
-    found, in_scope, scope_services = fu.scope_of(
-        findings, metrics, services, chosen, since.replace(tzinfo=UTC) if since else None
-    )
-    opened = metrics.set_index("ticket_id")["opened_at"]
-    actions, reviews_read = (
-        review_actions(out or config.paths.reports, in_scope)
-        if fu.ACTION in chosen
-        else (fu.empty_actions(), set())
-    )
-    label = f"the snapshot pulled at {snapshot.manifest.get('pulled_at', '?')}"
+    context = open_context(snapshot_dir, with_registry(load_config(config_path), registry_path))
+    config = context.config
     queue = config.followups.queue
     lock = config.paths.reports / ".followups.lock"
     busy = (
@@ -95,15 +88,7 @@ def follow_ups(
         exclusive(lock, busy) if do_apply else nullcontext(),
         RTClient(connection_from(config.rt)) as client,
     ):
-        rt_web = fu.rt_web_url(client.conn.url)
-        links = fu.review_links(opened, config)
-        wanted = fu.wanted_followups(found, opened, config, links, rt_web, label)
-        wanted += fu.wanted_actions(actions, opened, services, config, links, rt_web)
-        existing = fu.followup_frame(fu.fetch_followups(client, queue))
-        plan = fu.make_plan(
-            wanted, existing, in_scope, scope_services, chosen, config.statuses.inactive,
-            label, reviews_read,
-        )  # fmt: skip
+        plan = _followup_plan(context, client, chosen, since, out or config.paths.reports)
         for step in plan.steps:
             click.echo(step.line())
         counts = ", ".join(f"{plan.count(v)} to {v}" for v in ("create", "update", "leave"))
@@ -116,17 +101,55 @@ def follow_ups(
         if not do_apply:
             click.echo(f"plan: {counts} in queue '{queue}' (dry run: --apply to do it)", err=True)
             return
-        done: list[str] = []
-        try:
-            for step in plan.steps:
-                if step.verb != "leave":
-                    fu.apply_step(client, step, queue, done)
-        finally:
-            for line in done:
-                click.echo(line, err=True)
-        for warning in fu.check_after(client, plan, queue):
-            click.echo(f"warning: {warning}", err=True)
+        _apply_plan(client, plan, queue)
     click.echo(f"done: {counts.replace(' to ', ' ')} in queue '{queue}'", err=True)
+
+
+def _followup_plan(
+    context: Context, client: RTClient, rules: list[str], since: Any, out: Path
+) -> Plan:
+    """What to create, update and leave in RT for the findings of `rules` since `since`, and
+    for the actions the reviews under `out` list (when `rules` has fu.ACTION)."""
+    from datetime import UTC
+
+    from review.closeout import followups as fu
+    from review.closeout.audit import incident_services
+
+    config, metrics = context.config, context.metrics
+    services = incident_services(metrics, context.registry)["service"]
+    found, in_scope, scope_services = fu.scope_of(
+        context.findings, metrics, services, rules, since.replace(tzinfo=UTC) if since else None
+    )
+    opened = metrics.set_index("ticket_id")["opened_at"]
+    actions, reviews_read = (
+        review_actions(out, in_scope) if fu.ACTION in rules else (fu.empty_actions(), set())
+    )
+    label = f"the snapshot pulled at {context.snapshot.manifest.get('pulled_at', '?')}"
+    rt_web = fu.rt_web_url(client.conn.url)
+    links = fu.review_links(opened, config)
+    wanted = fu.wanted_followups(found, opened, config, links, rt_web, label)
+    wanted += fu.wanted_actions(actions, opened, services, config, links, rt_web)
+    existing = fu.followup_frame(fu.fetch_followups(client, config.followups.queue))
+    return fu.make_plan(
+        wanted, existing, in_scope, scope_services, rules, config.statuses.inactive,
+        label, reviews_read,
+    )  # fmt: skip
+
+
+def _apply_plan(client: RTClient, plan: Plan, queue: str) -> None:
+    """Write the plan's steps to RT, say what was done (also when a step fails), then check."""
+    from review.closeout import followups as fu
+
+    done: list[str] = []
+    try:
+        for step in plan.steps:
+            if step.verb != "leave":
+                fu.apply_step(client, step, queue, done)
+    finally:
+        for line in done:
+            click.echo(line, err=True)
+    for warning in fu.check_after(client, plan, queue):
+        click.echo(f"warning: {warning}", err=True)
 
 
 def review_actions(out: Path, incidents: set[int]) -> tuple[Any, set[int]]:
@@ -170,17 +193,15 @@ def remind(
     """
     from datetime import UTC, datetime
 
-    from review.closeout.registry import load_registry
     from review.delivery import mail
     from review.delivery.remind import LOCK_FILE, STATE_FILE, deliver, delivered, digests
     from review.locks import exclusive
     from review.text import one_line
 
-    config = load_config(config_path)
-    registry = load_registry(registry_path or config.gaps.registry)
-    snapshot = open_snapshot(snapshot_dir, config)
+    context = open_context(snapshot_dir, with_registry(load_config(config_path), registry_path))
+    config = context.config
     day = today.date() if today else datetime.now(UTC).date()
-    plan, warnings = digests(snapshot, registry, config, day)
+    plan, warnings = digests(context.snapshot, context.registry, config, day)
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     unsent = [d for d in plan if not d.to]

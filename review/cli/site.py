@@ -89,9 +89,9 @@ def init(
 
 def _survey_snapshot(snapshot_dir: Path, config_path: Path | None) -> Any:
     from review.analysis.survey import survey
-    from review.cli.common import open_snapshot
+    from review.cli.common import open_context
 
-    return survey(open_snapshot(snapshot_dir, load_config(config_path)))
+    return survey(open_context(snapshot_dir, load_config(config_path)).snapshot)
 
 
 def _survey_rt(

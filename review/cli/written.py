@@ -11,7 +11,7 @@ import click
 from review.cli.common import (
     cli,
     config_option,
-    open_snapshot,
+    open_context,
     out_option,
     snapshot_option,
     warn_problems,
@@ -42,7 +42,9 @@ def _update(path: Path, ticket: int, change: Any, then: str = "") -> Any:
 def _data_digest(ticket: int, snapshot_dir: Path, config: Config) -> str:
     from review.pages import signoff as so
 
-    return so.data_digest(open_snapshot(snapshot_dir, config), ticket, config.publish.status_field)
+    return so.data_digest(
+        open_context(snapshot_dir, config).snapshot, ticket, config.publish.status_field
+    )
 
 
 @cli.command()
@@ -122,8 +124,8 @@ def publish(
 
     Connection: RT_URL (or [rt] url), and RT_TOKEN or RT_USER/RT_PASSWORD.
     """
+    from review import context as pipeline
     from review.closeout.followups import attach_followups
-    from review.context import load_context
     from review.delivery import publish as pub
     from review.pages import render as rendering
     from review.pages import signoff as so
@@ -159,8 +161,8 @@ def publish(
                 result = rendering.run_batch([job], out, workers=1)
                 rendering.write_index(out, inputs, result)
             finish(result, out, quiet=True)
-            context = load_context(
-                inputs.snapshot_dir, inputs.config_path, {ticket}, derived=inputs.derived
+            context = pipeline.open_context(
+                inputs.snapshot_dir, config, tickets={ticket}, derived=inputs.derived
             )
             findings = attach_followups(context.findings, context.snapshot, config)
             text = pub.comment_text(

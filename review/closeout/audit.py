@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from review.analysis import facts
-from review.analysis.timeline import NOBODY, state_segments
+from review.analysis.timeline import NOBODY
 from review.closeout.registry import Registry
 from review.settings.calendar import BusinessClock
 from review.settings.config import Config, project_dir
@@ -74,7 +74,7 @@ class Audit:
         config: Config,
         registry: Registry,
         metrics: pd.DataFrame,
-        segments: pd.DataFrame | None = None,
+        segments: pd.DataFrame,
     ) -> None:
         self.events = events
         self.snapshot = snapshot
@@ -119,7 +119,7 @@ class Audit:
         self.rejected = inc["status"].isin(config.statuses.rejected)
         pulled = pd.to_datetime(str(snapshot.manifest.get("pulled_at")), utc=True, errors="coerce")
         self.pulled_at = pulled if pd.notna(pulled) else events["at"].max()
-        self.segments = state_segments(events, snapshot) if segments is None else segments
+        self.segments = segments
         self.closes = facts.last_close(events, inactive).reindex(self.ids)
         self.creates = facts.creations(events).reindex(self.ids)
 

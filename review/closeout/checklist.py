@@ -10,66 +10,22 @@ from __future__ import annotations
 
 import pandas as pd
 
-from review.analysis.metrics import compute_metrics
-from review.analysis.timeline import state_segments
 from review.closeout.audit import Audit
-from review.closeout.gaps import audit_findings
-from review.closeout.registry import Registry
 from review.closeout.step import MISSING, Checklist
 from review.closeout.steps import STEPS
-from review.settings.config import Config
-from review.snapshot import Snapshot
 
 CHECKLIST_COLUMNS = ["ticket_id", "step", "state", "evidence", "how_to_observe"]
 
 
-def process_checklist(
-    events: pd.DataFrame,
-    snapshot: Snapshot,
-    config: Config,
-    registry: Registry,
-    metrics: pd.DataFrame | None = None,
-    findings: pd.DataFrame | None = None,
-    segments: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """One row per incident per process step (in STEPS order), columns CHECKLIST_COLUMNS.
-
-    Pass the `find_gaps` result of the same inputs as `findings` to skip auditing twice.
-    """
-    if segments is None:
-        segments = state_segments(events, snapshot)
-    if metrics is None:
-        metrics = compute_metrics(events, snapshot, config, segments=segments)
-    audit = Audit(events, snapshot, config, registry, metrics, segments)
-    return audit_checklist(audit, audit_findings(audit) if findings is None else findings)
-
-
 def audit_checklist(audit: Audit, findings: pd.DataFrame) -> pd.DataFrame:
-    """The checklist (see process_checklist) from a prepared Audit and its findings."""
+    """One row per incident per process step (in STEPS order), columns CHECKLIST_COLUMNS, from
+    the Audit and the findings of the same incidents (review.context.Context.checklist)."""
     checklist = Checklist(audit, findings)
     frames = [step(checklist).assign(order=number) for number, step in enumerate(STEPS.values())]
     out = pd.concat(frames, ignore_index=True)
     out = out.sort_values(["ticket_id", "order"], kind="stable").reset_index(drop=True)
     result: pd.DataFrame = out[CHECKLIST_COLUMNS]
     return result
-
-
-def checklist_for(
-    ticket_id: int,
-    events: pd.DataFrame,
-    snapshot: Snapshot,
-    config: Config,
-    registry: Registry,
-) -> pd.DataFrame:
-    """The checklist of one incident (what the incident review notebook shows).
-
-    Works on the ticket and the tickets it links to only, so one review of a
-    large snapshot does not pay for auditing every incident in it.
-    """
-    small = snapshot.around({ticket_id})
-    small_events = events.loc[events["ticket_id"].isin(small.tickets["ticket_id"])]
-    table = process_checklist(small_events, small, config, registry)
-    return table.loc[table["ticket_id"] == ticket_id].reset_index(drop=True)
 
 
 def differences(checklist: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:

@@ -13,8 +13,6 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from review.analysis.metrics import compute_metrics
-from review.analysis.timeline import state_segments
 from review.closeout.audit import NO_SERVICE, Audit, incident_services
 from review.closeout.registry import Registry
 from review.closeout.rule import SERVICE_OWNER, SEVERITY_RANK, unobservable
@@ -26,27 +24,6 @@ FINDING_COLUMNS = ["ticket_id", "service", "rule", "severity", "evidence", "acti
 NOT_OBSERVABLE = "not observable"  # a rule's count where it could not see (never a clean 0)
 
 
-def find_gaps(
-    events: pd.DataFrame,
-    snapshot: Snapshot,
-    config: Config,
-    registry: Registry,
-    metrics: pd.DataFrame | None = None,
-    segments: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """All findings: one row per incident and rule that fires, columns FINDING_COLUMNS.
-
-    Sorted by ticket id and then by the rule order of RULES; the same whatever the
-    order of rows in the snapshot files. `segments`: the state stretches of `events`,
-    when already computed.
-    """
-    if segments is None:
-        segments = state_segments(events, snapshot)
-    if metrics is None:
-        metrics = compute_metrics(events, snapshot, config, segments=segments)
-    return audit_findings(Audit(events, snapshot, config, registry, metrics, segments))
-
-
 def unobservable_rules(snapshot: Snapshot, config: Config) -> dict[str, str]:
     """Rule id -> 'not observable (field X not on any ticket)' for the rules that read a
     custom field no ticket of the snapshot carries."""
@@ -54,7 +31,9 @@ def unobservable_rules(snapshot: Snapshot, config: Config) -> dict[str, str]:
 
 
 def audit_findings(audit: Audit) -> pd.DataFrame:
-    """Run every registered rule on a prepared Audit (see find_gaps).
+    """All findings: one row per incident and rule that fires, columns FINDING_COLUMNS, sorted
+    by ticket id and then by the rule order of RULES (the same whatever the order of rows in
+    the snapshot files); every registered rule run on one Audit (review.context.Context.findings).
 
     A finding's action_owner is the rule's own column when it returns one, else each
     incident's service owner (else senior staff) for SERVICE_OWNER rules, else the

@@ -28,6 +28,7 @@ from review.closeout.followups import read_followups
 from review.context import Context
 from review.pages import signoff
 from review.pages.display import local_time
+from review.pages.page import Page
 from review.settings.config import Config
 from review.settings.months import month_of, month_span
 from review.snapshot import Snapshot, covers
@@ -206,8 +207,11 @@ def csp() -> str:
     return f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'unsafe-inline'"
 
 
-def months_html(months: pd.DataFrame, snapshot: Snapshot, config: Config, out: Path) -> list[str]:
-    """The months the snapshot covers, each with its incidents and monthly report, in words."""
+def months_html(
+    months: pd.DataFrame, snapshot: Snapshot, config: Config, out: Path, pages: list[Page]
+) -> list[str]:
+    """The months the snapshot covers, each with its incidents and its pages (`pages`, those
+    of review.pages.reports.PAGES there is one of per month: the monthly report), in words."""
     coverage = snapshot.coverage
     parts = ["<h2>Months</h2>"]
     if coverage is None:
@@ -225,11 +229,11 @@ def months_html(months: pd.DataFrame, snapshot: Snapshot, config: Config, out: P
         return [*parts, "<p>No months: the snapshot holds no incidents.</p>"]
     parts.append('<ul id="months">')
     for month, count, covered, start, end in months.itertuples(index=False):
-        report = out / str(month) / "monthly.html"
-        link = (
-            f' · <a href="{_esc(month)}/monthly.html">Monthly report</a>'
-            if report.is_file()
-            else ""
+        shown = [(Path(p.where(month=str(month))).with_suffix(".html"), p.title) for p in pages]
+        link = "".join(
+            f' · <a href="{_esc(page.as_posix())}">{_esc(title)}</a>'
+            for page, title in shown
+            if (out / page).is_file()
         )
         if count:
             said = f"{count} incident{'s' if count != 1 else ''} opened"

@@ -273,7 +273,7 @@ def test_publishing_does_not_change_the_reviewed_data(
     incident's data digest (what a sign-off keeps) and its metrics are as before."""
     from datetime import UTC, datetime
 
-    from review.analysis.metrics import metrics_for_snapshot
+    from review.context import Context
     from review.rt.pull import Window, pull
     from review.settings.config import load_config
     from review.snapshot import load_snapshot
@@ -300,4 +300,4 @@ def test_publishing_does_not_change_the_reviewed_data(
     assert review_data_digests(after, "Review status").equals(
         review_data_digests(before, "Review status")
     )
-    assert metrics_for_snapshot(after, config).equals(metrics_for_snapshot(before, config))
+    assert Context(after, config).metrics.equals(Context(before, config).metrics)

@@ -12,9 +12,8 @@ import httpx2
 import pandas as pd
 import pytest
 
-from review.analysis.metrics import metrics_for_snapshot
-from review.analysis.sla import sla_table
 from review.cli import main
+from review.context import Context
 from review.errors import RTUnreachable
 from review.rt.client import RTClient, RTNotFound
 from review.rt.pull import PullReport, Window, pull
@@ -66,8 +65,8 @@ def test_metrics_equal_the_generators_incident_by_incident(
     snapshot, report = pulled
     assert (report.mode, report.history, report.warnings) == ("full", "bulk", [])
     wanted = closed_in_window(generated)
-    got = metrics_for_snapshot(load_snapshot(snapshot), CONFIG).set_index("ticket_id")
-    expected = metrics_for_snapshot(load_snapshot(generated), CONFIG).set_index("ticket_id")
+    got = Context(load_snapshot(snapshot), CONFIG).metrics.set_index("ticket_id")
+    expected = Context(load_snapshot(generated), CONFIG).metrics.set_index("ticket_id")
     assert set(got.index) == wanted
     pd.testing.assert_frame_equal(got.sort_index(), expected.loc[sorted(wanted)].sort_index())
 
@@ -124,8 +123,8 @@ def test_review_sla_with_default_config_equals_the_generators(
     pulled: tuple[Path, PullReport], generated: Path
 ) -> None:
     """With no levels in the config, `review sla` reads RT's SLA field and Due history alone."""
-    got = sla_table(load_snapshot(pulled[0]), CONFIG).set_index("ticket_id")
-    expected = sla_table(load_snapshot(generated), CONFIG).set_index("ticket_id")
+    got = Context(load_snapshot(pulled[0]), CONFIG).sla.set_index("ticket_id")
+    expected = Context(load_snapshot(generated), CONFIG).sla.set_index("ticket_id")
     assert set(got["source"]) == {"rt"}
     assert set(got["sla"]) == {"standard", "urgent"}
     pd.testing.assert_frame_equal(got, expected.loc[got.index])

@@ -18,8 +18,9 @@ import pandas as pd
 import pytest
 from conftest import RTServer, start_copy
 
-from review.analysis.sla import compare_due, due_history, rt_due_history, sla_table
+from review.analysis.sla import compare_due, due_history, rt_due_history
 from review.analysis.timeline import build_events
+from review.context import Context
 from review.rt.pull import Window, pull
 from review.settings.calendar import BusinessClock
 from review.settings.config import load_config
@@ -85,8 +86,9 @@ def test_rt_wrote_due_for_every_replayed_ticket(pulled: Snapshot) -> None:
 
 
 def test_rebuilt_due_equals_rt_after_every_trigger(pulled: Snapshot) -> None:
-    events = build_events(pulled, CONFIG)
-    check = compare_due(due_history(events, pulled, CONFIG), rt_due_history(events))
+    context = Context(pulled, CONFIG)
+    history = due_history(context.events, pulled, CONFIG, context.clock, context.segments)
+    check = compare_due(history, rt_due_history(context.events))
     assert sorted(check["ticket_id"].unique()) == [1, 2, 3, 4, 5, 6, 7]
     wrong = check.loc[~check["agrees"]]
     assert wrong.empty, wrong.to_string()
@@ -109,7 +111,7 @@ def test_rt_due_values_hand_computed(pulled: Snapshot) -> None:
 
 
 def test_review_sla_on_the_pull_agrees_with_rt(pulled: Snapshot) -> None:
-    table = sla_table(pulled, CONFIG).set_index("ticket_id")
+    table = Context(pulled, CONFIG).sla.set_index("ticket_id")
     assert list(table.index) == [1, 2, 3, 4, 5, 6, 7]
     assert set(table["source"]) == {"config+rt"}
     assert table["rt_due_agrees"].all(), table["rt_due_note"].to_string()

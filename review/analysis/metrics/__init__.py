@@ -16,7 +16,6 @@ import pandas as pd
 from review.analysis import facts
 from review.analysis.incidents import Incidents
 from review.analysis.metric import CLOCKS, Metric
-from review.analysis.timeline import build_events, state_segments
 from review.settings.calendar import BusinessClock, calendar_text
 from review.settings.config import Config
 from review.settings.registries import Registry
@@ -51,13 +50,12 @@ def compute_metrics(
     events: pd.DataFrame,
     snapshot: Snapshot,
     config: Config,
-    clock: BusinessClock | None = None,
-    segments: pd.DataFrame | None = None,
+    clock: BusinessClock,
+    segments: pd.DataFrame,
 ) -> pd.DataFrame:
-    """One row per incident with the columns of METRIC_COLUMNS (timestamps as UTC Timestamps)."""
-    clock = clock or BusinessClock(config.calendar)
-    if segments is None:
-        segments = state_segments(events, snapshot)
+    """One row per incident with the columns of METRIC_COLUMNS (timestamps as UTC Timestamps).
+
+    The inputs are the stages of a review.context.Context, which computes each once."""
     computes = {m.key: m.compute for m in METRICS.values()}
     inc = Incidents(events, snapshot, config, clock, segments, computes)
     tickets, index = inc.tickets, inc.index
@@ -79,12 +77,6 @@ def compute_metrics(
         .sort_values("ticket_id", kind="stable")
         .reset_index(drop=True)
     )
-
-
-def metrics_for_snapshot(snapshot: Snapshot, config: Config) -> pd.DataFrame:
-    """The metrics table straight from a loaded snapshot."""
-    events = build_events(snapshot, config)
-    return compute_metrics(events, snapshot, config)
 
 
 def format_metrics(metrics: pd.DataFrame, digits: int | None = 2) -> pd.DataFrame:

@@ -4,38 +4,43 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import get_args
 
 from review.errors import ReviewError
 from review.pages import library
 from review.pages.display import local_time
+from review.pages.page import Page, Per
 from review.pages.render.files import write_atomic
 from review.pages.render.plan import Inputs
 from review.pages.render.run import BatchResult, Failure, failed_path
+from review.pages.reports import PAGES
 from review.text import visible
 
 
 def write_index(out: Path, inputs: Inputs, result: BatchResult | None = None) -> Path:
     """`index.html`, the review library (review.pages.library): every incident of the
-    snapshot with its review's status and its pages, the months covered, the reports.
+    snapshot with its review's status and its pages, the months covered, the reports; the
+    pages as PAGES declares them (the snapshot's own first, in their order).
 
     Replaced atomically; if it cannot be written, the reason goes to `result.errors`
     (the batch's failures are still reported) and the previous index stays.
     """
-    from review.context import load_context
-
     failed = {Path(f.output).resolve(): f for f in (result.failures if result else ())}
-    context = load_context(inputs.snapshot_dir, inputs.config_path, derived=inputs.derived)
+    context = inputs.context
     frame = library.library_frame(context, out)
-    links, extra = _pages(out, failed, set(frame["ticket_id"].astype(int)))
+    pages = {per: [p for p in PAGES.values() if p.per == per] for per in get_args(Per)}
+    links, extra = _pages(out, failed, set(frame["ticket_id"].astype(int)), pages["incident"])
     taken = local_time(inputs.snapshot.pulled_at, inputs.config) or "at an unknown time"
     head = [
         "<h1>Incident reviews and reports</h1>",
         f"<p>Snapshot: {_esc(str(inputs.snapshot_dir))}, taken {_esc(taken)}.</p>",
     ]
-    if (out / "support-gaps.html").is_file():
-        head.append('<p><a href="support-gaps.html">Support-assignment gap report</a></p>')
+    for page in pages["snapshot"]:
+        html_page = Path(page.where()).with_suffix(".html").as_posix()
+        if (out / html_page).is_file():
+            head.append(f'<p><a href="{_esc(html_page)}">{_esc(page.title)}</a></p>')
     months = library.months_frame(inputs.snapshot, inputs.config, context.metrics)
-    body = library.months_html(months, inputs.snapshot, inputs.config, out)
+    body = library.months_html(months, inputs.snapshot, inputs.config, out, pages["month"])
     body += library.table_html(frame, inputs.config, links, extra)
     target = out / "index.html"
     try:
@@ -52,16 +57,21 @@ def _esc(text: str) -> str:
 
 
 def _pages(
-    out: Path, failed: dict[Path, Failure], known: set[int]
+    out: Path, failed: dict[Path, Failure], known: set[int], pages: list[Page]
 ) -> tuple[dict[int, str], list[str]]:
     """Each rendered incident's Pages cell (HTML, notebook, partial notebook, the failure),
     and a row for each one whose incident is not in this snapshot."""
     cells: dict[int, str] = {}
     extra = []
-    for month_dir in sorted((p for p in out.iterdir() if p.is_dir()), reverse=True):
-        numbers = {_ticket_number(p) for p in month_dir.glob("incident-*.ipynb")} - {-1}
+    for page, month_dir in (
+        (page, month_dir)
+        for page in pages
+        for month_dir in sorted((p for p in out.iterdir() if p.is_dir()), reverse=True)
+    ):
+        prefix = page.output.rsplit("/", 1)[-1].partition("{ticket}")[0]  # "incident-"
+        numbers = {_ticket_number(p, prefix) for p in month_dir.glob(f"{prefix}*.ipynb")} - {-1}
         for number in sorted(numbers):
-            notebook = month_dir / f"incident-{number}.ipynb"
+            notebook = out / page.where(number, month_dir.name)
             base = _esc(f"{month_dir.name}/{notebook.stem}")
             links = []
             if notebook.with_suffix(".html").is_file():
@@ -74,7 +84,7 @@ def _pages(
             if notebook.resolve() in failed:
                 reason = _esc(str(failed[notebook.resolve()]))
                 cell = f'<span class="failed">failed: {reason}</span> {cell}'
-            cells[number] = cell
+            cells[number] = " · ".join(c for c in (cells.get(number), cell) if c)
             if number not in known:
                 extra.append(
                     f'<tr data-review=""><td class="n" data-sort="{number}">{number}</td>'
@@ -84,9 +94,9 @@ def _pages(
     return cells, extra
 
 
-def _ticket_number(path: Path) -> int:
-    """N of incident-N.ipynb and of incident-N.failed.ipynb; -1 for other names."""
+def _ticket_number(path: Path, prefix: str) -> int:
+    """N of PREFIXN.ipynb and of PREFIXN.failed.ipynb (incident-N...); -1 for other names."""
     try:
-        return int(path.name.split(".", 1)[0].split("-", 1)[1])
-    except (IndexError, ValueError):
+        return int(path.name.split(".", 1)[0].removeprefix(prefix))
+    except ValueError:
         return -1

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,12 @@ import pandas as pd
 
 from review.analysis.incidents import incidents
 from review.closeout.followups import followups_digest
-from review.context import derive_into, derived_dir, open_snapshot, registry_path
+from review.context import Context, derive_into, derived_dir, open_context, open_snapshot
 from review.errors import ReviewError, SnapshotError
 from review.pages import written
+from review.pages.page import DEPENDS, Page
+from review.pages.reports import PAGES
+from review.pages.reports.monthly import COMPARE_MONTHS
 from review.pages.signoff import content_digest, review_files_digest
 from review.settings.config import Config, load_config, templates_dir, with_registry
 from review.settings.months import month_of
@@ -35,14 +38,6 @@ from review.snapshot.fingerprint import (
     source_digest,
     ticket_digests,
 )
-
-INCIDENT_TEMPLATE = "incident_review.ipynb"
-
-
-MONTHLY_TEMPLATE = "monthly_report.ipynb"
-
-
-SUPPORT_TEMPLATE = "support_gaps.ipynb"
 
 
 def template_path(name: str) -> Path:
@@ -66,16 +61,35 @@ class Job:
 
 @dataclass
 class Inputs:
-    """A loaded snapshot with what every job's fingerprint shares."""
+    """A loaded snapshot with what every job's fingerprint shares, and its pipeline."""
 
     snapshot_dir: Path
     derived: Path  # the derived cache of this version of the snapshot
     config_path: Path | None
-    config: Config
-    snapshot: Snapshot
+    snapshot: Snapshot  # as read, for the fingerprints
+    context: Context  # the batch's pipeline, read back from `derived` (what the kernels read)
     metrics_month: pd.Series  # ticket_id -> YYYY-MM opened (local), incidents only
     tickets: pd.Series  # ticket_id -> digest
     common: str  # config, registry, package, shared frames
+    by_registry: dict[Path, Context] = field(default_factory=dict)  # see context_with
+
+    @property
+    def config(self) -> Config:
+        return self.context.config
+
+    def context_with(self, registry: Path | None) -> Context:
+        """The batch's context read with another service registry file (`--registry`; None:
+        the batch's own), derived into a cache of its own once."""
+        if registry is None:
+            return self.context
+        registry = registry.resolve()
+        if registry not in self.by_registry:
+            config = with_registry(self.config, registry)
+            derived = derive_into(
+                derived_dir(self.snapshot_dir, config), self.snapshot_dir, self.snapshot, config
+            )
+            self.by_registry[registry] = open_context(self.snapshot_dir, config, derived=derived)
+        return self.by_registry[registry]
 
 
 def load_inputs(snapshot_dir: Path, config_path: Path | None) -> Inputs:
@@ -100,7 +114,7 @@ def load_inputs(snapshot_dir: Path, config_path: Path | None) -> Inputs:
     derive_into(derived, real, snapshot, config)
     common = digest(
         config_digest(config),
-        file_digest(registry_path(config)),
+        file_digest(Path(config.gaps.registry)),
         package_digest(),
         shared_digest(snapshot),
         followups_digest(snapshot),
@@ -109,8 +123,8 @@ def load_inputs(snapshot_dir: Path, config_path: Path | None) -> Inputs:
         snapshot_dir=real,
         derived=derived,
         config_path=config_path.resolve() if config_path else None,
-        config=config,
         snapshot=snapshot,
+        context=open_context(real, config, derived=derived),
         metrics_month=months,
         tickets=ticket_digests(snapshot),
         common=common,
@@ -132,14 +146,116 @@ def _parameters(inputs: Inputs, derived: Path | None = None, **extra: Any) -> di
     }
 
 
+def page_job(
+    inputs: Inputs,
+    page: Page,
+    out: Path,
+    key: int | str | None = None,
+    *,
+    html: bool = True,
+    template: Path | None = None,
+    **options: Any,
+) -> Job:
+    """One job of `page`: for the incident `key`, the month `key`, or the snapshot (`page.per`).
+
+    `options` are the page's own notebook parameters (the support-gap report's since, today
+    and registry); a `registry` file replaces the config's, in a derived cache of its own.
+    `template` replaces the page's (a site's own incident template).
+    """
+    ticket = int(key) if page.per == "incident" and key is not None else None
+    month = str(inputs.metrics_month[ticket]) if ticket is not None else key
+    named: dict[str, dict[str, Any]] = {
+        "incident": {"ticket_id": ticket},
+        "month": {"month": month},
+        "snapshot": {},
+    }
+    registry = options.get("registry")
+    shown = {k: str(v.resolve()) if isinstance(v, Path) else v for k, v in options.items()}
+    template = template or template_path(page.template)
+    fingerprint = digest(
+        page.name,
+        inputs.common,
+        source_digest(template),
+        key,
+        sorted(shown.items()),
+        html,
+        [_DEPENDS[name](inputs, out, ticket, month, options) for name in page.depends],
+    )
+    account = written.review_path(out, ticket) if "written" in page.depends and ticket else None
+    if account is not None:
+        named["incident"]["written"] = str(account)
+    if "reviews" in page.depends:  # where its incidents' review files are
+        named[page.per]["reports_dir"] = str(out.absolute())
+    return Job(
+        name=page.job.format(ticket=ticket, month=month),
+        template=template,
+        output=out / page.where(ticket, str(month)),
+        parameters=_parameters(inputs, _derived_with(inputs, registry), **named[page.per], **shown),
+        fingerprint=fingerprint,
+        html=html,
+        ticket_id=ticket,
+        written=account,
+    )
+
+
+def _incident(inputs: Inputs, out: Path, ticket: int | None, month: Any, options: Any) -> list[Any]:
+    number = int(str(ticket))
+    related = [inputs.tickets.get(t, "") for t in _linked(inputs.snapshot, number)]
+    resolved = inputs.snapshot.tickets.set_index("ticket_id")["resolved"]
+    still_open = pd.isna(resolved.get(number))
+    pulled = str(inputs.snapshot.manifest.get("pulled_at", ""))
+    return [inputs.tickets[number], related, pulled if still_open else ""]
+
+
+def _months(inputs: Inputs, out: Path, ticket: int | None, month: Any, options: Any) -> list[Any]:
+    period = pd.Period(str(month), freq="M")
+    months = {str(period - n) for n in range(COMPARE_MONTHS + 1)}
+    ids = sorted(int(t) for t in inputs.metrics_month.index[inputs.metrics_month.isin(months)])
+    return [
+        str(inputs.snapshot.coverage),  # its banner and "not covered" months
+        str(inputs.snapshot.pulled_at),  # time so far of incidents still open
+        [(t, inputs.tickets[t]) for t in ids],
+    ]
+
+
+def _today(inputs: Inputs, out: Path, ticket: int | None, month: Any, options: Any) -> str:
+    return str(options.get("today") or time.strftime("%Y-%m-%d"))
+
+
+def _registry(inputs: Inputs, out: Path, ticket: int | None, month: Any, options: Any) -> str:
+    registry = options.get("registry")
+    return file_digest(Path(registry)) if registry else ""
+
+
+def _reviews(inputs: Inputs, out: Path, ticket: int | None, month: Any, options: Any) -> str:
+    if ticket is not None:
+        about = [ticket]
+    else:
+        about = month_ticket_ids(inputs, str(month)) if month else list(inputs.tickets.index)
+    return review_files_digest(out, about)  # each incident's review status and sign-offs
+
+
+def _written(inputs: Inputs, out: Path, ticket: int | None, month: Any, options: Any) -> str:
+    # what the team wrote and saved, its status and sign-offs (not its publication record)
+    return content_digest(written.review_path(out, int(str(ticket))))
+
+
+_DEPENDS: dict[str, Callable[[Inputs, Path, int | None, Any, Any], Any]] = {
+    "incident": _incident,
+    "months": _months,
+    "tickets": lambda inputs, *_: sorted(inputs.tickets.items()),
+    "today": _today,
+    "registry": _registry,
+    "written": _written,
+    "reviews": _reviews,
+}
+assert set(_DEPENDS) == set(DEPENDS), "every name a page may depend on is computed here"
+
+
 def incident_jobs(
     inputs: Inputs, ticket_ids: Iterable[int], out: Path, html: bool, template: Path | None = None
 ) -> list[Job]:
     """One job per incident; unknown or merged ticket ids are a ReviewError naming them."""
-    template = template or template_path(INCIDENT_TEMPLATE)
-    template_digest = source_digest(template)
-    pulled = str(inputs.snapshot.manifest.get("pulled_at", ""))
-    resolved = inputs.snapshot.tickets.set_index("ticket_id")["resolved"]
     wanted = list(dict.fromkeys(int(t) for t in ticket_ids))
     missing = [t for t in wanted if t not in inputs.metrics_month.index]
     if missing:
@@ -152,35 +268,8 @@ def incident_jobs(
         if merged:
             parts.append(f"merged into other tickets: {', '.join(map(str, merged))}")
         raise ReviewError(f"cannot review tickets {'; '.join(parts)} ({inputs.snapshot_dir})")
-    jobs = []
-    for ticket_id in wanted:
-        related = [inputs.tickets.get(t, "") for t in _linked(inputs.snapshot, ticket_id)]
-        still_open = pd.isna(resolved.get(ticket_id))
-        account = written.review_path(out, ticket_id)
-        fingerprint = digest(
-            "incident",
-            inputs.common,
-            template_digest,
-            inputs.tickets[ticket_id],
-            related,
-            pulled if still_open else "",
-            html,
-            content_digest(account),  # what the team wrote and saved, status, sign-offs
-        )
-        month = inputs.metrics_month[ticket_id]
-        jobs.append(
-            Job(
-                name=f"incident {ticket_id}",
-                template=template,
-                output=out / month / f"incident-{ticket_id}.ipynb",
-                parameters=_parameters(inputs, ticket_id=ticket_id, written=str(account)),
-                fingerprint=fingerprint,
-                html=html,
-                ticket_id=ticket_id,
-                written=account,
-            )
-        )
-    return jobs
+    page = PAGES["incident"]
+    return [page_job(inputs, page, out, t, html=html, template=template) for t in wanted]
 
 
 def month_ticket_ids(inputs: Inputs, month: str) -> list[int]:
@@ -188,74 +277,20 @@ def month_ticket_ids(inputs: Inputs, month: str) -> list[int]:
     return sorted(int(t) for t in months.index[months == month])
 
 
-def monthly_job(inputs: Inputs, month: str, out: Path, compare: int = 3) -> Job:
-    """The monthly report: depends on every incident of the month and the months compared."""
-    period = pd.Period(month, freq="M")
-    months = {str(period - n) for n in range(compare + 1)}
-    ids = sorted(int(t) for t in inputs.metrics_month.index[inputs.metrics_month.isin(months)])
-    fingerprint = digest(
-        "monthly",
-        inputs.common,
-        source_digest(template_path(MONTHLY_TEMPLATE)),
-        month,
-        str(inputs.snapshot.coverage),  # its banner and "not covered" months
-        str(inputs.snapshot.pulled_at),  # time so far of incidents still open
-        [(t, inputs.tickets[t]) for t in ids],
-        review_files_digest(out, month_ticket_ids(inputs, month)),  # its incidents' reviews
-    )
-    return Job(
-        name=f"monthly report {month}",
-        template=template_path(MONTHLY_TEMPLATE),
-        output=out / month / "monthly.ipynb",
-        parameters=_parameters(inputs, month=month, reports_dir=str(out.absolute())),
-        fingerprint=fingerprint,
-        html=True,
-    )
-
-
-def support_job(
-    inputs: Inputs,
-    out: Path,
-    since: str | None = None,
-    today: str | None = None,
-    registry: Path | None = None,
-) -> Job:
-    """The support-gap report: depends on the whole snapshot and the registry (and the date).
-
-    `today` (default: the real date) is the day gap ages count to; `registry` replaces the
-    config's registry file."""
-    fingerprint = digest(
-        "support",
-        inputs.common,
-        source_digest(template_path(SUPPORT_TEMPLATE)),
-        since,
-        sorted(inputs.tickets.items()),
-        today or time.strftime("%Y-%m-%d"),  # "how long the gap has stood" counts to today
-        file_digest(registry) if registry else "",
-        review_files_digest(out, inputs.tickets.index),  # each incident's review status
-    )
-    return Job(
-        name="support-gap report",
-        template=template_path(SUPPORT_TEMPLATE),
-        output=out / "support-gaps.ipynb",
-        parameters=_parameters(
-            inputs,
-            _derived_with(inputs, registry),
-            since=since,
-            today=today,
-            registry=str(registry.resolve()) if registry else None,
-            reports_dir=str(out.absolute()),
-        ),
-        fingerprint=fingerprint,
-        html=True,
-    )
+def all_jobs(inputs: Inputs, out: Path) -> list[Job]:
+    """Every page of PAGES for everything in the snapshot (`review demo`): each incident's,
+    each month's, and the snapshot's own, in the registry's order."""
+    keys: dict[str, list[Any]] = {
+        "incident": sorted(int(t) for t in inputs.metrics_month.index),
+        "month": sorted(set(inputs.metrics_month)),
+        "snapshot": [None],
+    }
+    pages = sorted(PAGES.values(), key=lambda p: list(keys).index(p.per))  # incidents first
+    return [page_job(inputs, page, out, key) for page in pages for key in keys[page.per]]
 
 
 def _derived_with(inputs: Inputs, registry: Path | None) -> Path:
     """The derived cache of the batch's snapshot with another registry file (`--registry`)."""
     if registry is None:
         return inputs.derived
-    config = with_registry(inputs.config, registry.resolve())
-    return derive_into(
-        derived_dir(inputs.snapshot_dir, config), inputs.snapshot_dir, inputs.snapshot, config
-    )
+    return derived_dir(inputs.snapshot_dir, inputs.context_with(registry).config)

@@ -2,45 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
 from review.analysis.metrics import REPORT_ORDER, definitions
-from review.closeout.gaps import support_gaps
-from review.closeout.registry import load_registry
+from review.closeout.registry import Registry
 from review.context import Context, PathLike
 from review.errors import ReviewError
-from review.pages.display import Prose as Prose
 from review.pages.display import business_hours_text, local_time
-from review.pages.display import notebook_setup as notebook_setup
-from review.pages.display import safe_table as safe_table
 from review.settings.config import NEW_SNAPSHOT, Config, is_bundled_sample
 from review.settings.months import month_span, previous_months
 from review.snapshot import Snapshot, covers
 
 
-def support_gaps_table(context: Context, since: date | None, today: date | None) -> pd.DataFrame:
-    """`review support-gaps`'s per-service table."""
-    if context.registry is None:
-        context.registry = load_registry(context.config.gaps.registry)
-    return support_gaps(
-        context.findings,
-        context.metrics,
-        context.registry,
-        context.config,
-        since=since,
-        today=today,
-        unobservable=context.unobservable,
-    )
-
-
-def registry_frame(context: Context) -> pd.DataFrame:
+def registry_frame(registry: Registry) -> pd.DataFrame:
     """The service registry as a table, lists joined into text, with its file and line."""
-    if context.registry is None:
-        context.registry = load_registry(context.config.gaps.registry)
-    frame = context.registry.frame().copy()
+    frame = registry.frame().copy()
     for column in frame.columns:
         if frame[column].map(lambda v: isinstance(v, list | tuple)).any():
             frame[column] = frame[column].map(

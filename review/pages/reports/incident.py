@@ -14,19 +14,19 @@ from review.analysis.incidents import incidents
 from review.analysis.metrics import REPORT_ORDER, definitions
 from review.analysis.moments import key_moments
 from review.analysis.problems import DataProblem
-from review.analysis.sla import deadlines, sla_table
+from review.analysis.sla import deadlines
 from review.analysis.timeline import NOBODY
 from review.closeout.checklist import differences
 from review.closeout.followups import attach_followups, followup_links
 from review.closeout.recurrence import recurrence_text
-from review.closeout.registry import load_registry
-from review.context import PathLike, load_context
+from review.context import Context, PathLike, open_context
 from review.errors import TicketError
 from review.pages import what_happened
 from review.pages.display import (
     DataQuality,
     Note,
     PageHeader,
+    Prose,
     Stack,
     business_hours_text,
     hours_text,
@@ -35,10 +35,9 @@ from review.pages.display import (
     local_times_in_text,
     parameter_paths,
     rt_ticket_url,
+    safe_table,
 )
-from review.pages.display import Prose as Prose
-from review.pages.display import notebook_setup as notebook_setup
-from review.pages.display import safe_table as safe_table
+from review.pages.page import Page
 from review.pages.reports.common import clock_definitions, definitions_table
 from review.pages.signoff import status_lines
 from review.pages.written import load as load_written
@@ -175,30 +174,91 @@ def incident_review_data(
     derived: PathLike | None = None,
     written: PathLike | None = None,
 ) -> IncidentReview:
-    """Everything the post-incident review of one ticket shows (`derived`: see load_context;
-    `written`: the team's review file, for the key moments they added)."""
+    """The incident review notebook's one call: `incident_review` of the ticket's context
+    (`derived`: see review.context.open_context; `written`: the team's review file)."""
     ticket_id = int(ticket_id)
     snapshot_dir, config_path = parameter_paths(snapshot_dir, config_path)
-    context = load_context(snapshot_dir, config_path, ticket_ids={ticket_id}, derived=derived)
+    context = open_context(snapshot_dir, config_path, tickets={ticket_id}, derived=derived)
+    return incident_review(context, ticket_id, Path(written) if written else None)
+
+
+def incident_review(
+    context: Context, ticket_id: int, written: Path | None = None
+) -> IncidentReview:
+    """Everything the post-incident review of one ticket shows (`written`: the team's review
+    file, for the key moments they added)."""
     snapshot, config = context.snapshot, context.config
+    ticket = _incident(snapshot, ticket_id)
+    metrics_row = context.metrics.set_index("ticket_id").loc[ticket_id]
+    row: dict[str, Any] = {str(k): v for k, v in metrics_row.items()}
+    segments = context.segments.loc[context.segments["ticket_id"] == ticket_id]
+    events = context.events.loc[context.events["ticket_id"] == ticket_id].reset_index(drop=True)
+    checklist = context.checklist.loc[context.checklist["ticket_id"] == ticket_id]
+    checklist = checklist.assign(
+        evidence=local_times_in_text(checklist["evidence"], config)
+    ).reset_index(drop=True)
+    findings = attach_followups(
+        context.findings.loc[context.findings["ticket_id"] == ticket_id], snapshot, config
+    )
+    findings = findings.assign(
+        evidence=local_times_in_text(findings["evidence"], config)
+    ).reset_index(drop=True)
+    sla_row = context.sla.loc[context.sla["ticket_id"] == ticket_id]
+    account = load_written(written, ticket_id) if written else None
+    return IncidentReview(
+        ticket_id=ticket_id,
+        title=f"Ticket {ticket_id}: {visible(str(ticket['subject']))}",  # printed: a stream output
+        who_what=_who_what(context, ticket, row, segments),
+        metrics=incident_metrics_table(row, config),
+        definitions=definitions_table(config),
+        events=events,
+        segments=segments.reset_index(drop=True),
+        end=_timeline_end(row, events, snapshot),
+        checklist=checklist.drop(columns="ticket_id"),
+        findings=findings.drop(columns="ticket_id"),
+        communication=_communication(events, snapshot, config),
+        config=config,
+        row=row,
+        followup_links=followup_links(snapshot),
+        deadlines=deadlines(context.sla, ticket_id),
+        rt_url=rt_ticket_url(snapshot.manifest.get("source", ""), ticket_id),
+        sla={str(k): v for k, v in sla_row.iloc[0].items()} if len(sla_row) else None,
+        moments=key_moments(events, config, context.registry.operations_staff),
+        team_moments=team_moments(account),
+        differences=differences(checklist, findings),
+        clocks=clock_definitions(config),
+        pulled_at=snapshot.pulled_at,
+        status=status_lines(account, _review_data(context.review_data, ticket_id)),
+        problems=data.about(context.problems, ticket_id),
+        unobservable=context.unobservable,
+    )
+
+
+def _incident(snapshot: Snapshot, ticket_id: int) -> pd.Series:
+    """The ticket's row; a TicketError when it is not in the snapshot or not an incident."""
     tickets = snapshot.tickets.set_index("ticket_id")
     if ticket_id not in tickets.index:
         raise TicketError(f"not in the snapshot {snapshot.path}", ticket_id)
     if ticket_id not in set(incidents(snapshot)["ticket_id"]):
         survivor = tickets["effective_id"].to_dict().get(ticket_id)
         raise TicketError(f"was merged into ticket {survivor}; review that one", ticket_id)
-    ticket = tickets.loc[ticket_id]
-    metrics_row = context.metrics.set_index("ticket_id").loc[ticket_id]
-    row: dict[str, Any] = {str(k): v for k, v in metrics_row.items()}
-    fields = config.fields
-    segments = context.segments.loc[context.segments["ticket_id"] == ticket_id]
+    ticket: pd.Series = tickets.loc[[ticket_id]].iloc[0]
+    return ticket
+
+
+def _who_what(
+    context: Context, ticket: pd.Series, row: dict[str, Any], segments: pd.DataFrame
+) -> pd.DataFrame:
+    """The review's first table: the ticket, its people and fields, its times."""
+    snapshot, config, fields = context.snapshot, context.config, context.config.fields
+    ticket_id = int(str(ticket.name))
     owners = [o for o in segments["owner"].dropna().drop_duplicates() if o != NOBODY]
     who_what = pd.DataFrame(
         [
             ("ticket", str(ticket_id)),
             ("subject", str(ticket["subject"])),
             ("status now", str(ticket["status"])),
-            ("queue now", str(facts.queue_now(snapshot, tickets.loc[[ticket_id]]).iloc[0])),
+            ("queue now", str(facts.queue_now(snapshot, ticket.to_frame().T).iloc[0])),
             ("owner now", _person(snapshot, str(ticket["owner"]))),
             ("owners over time", " -> ".join(owners) or "nobody"),
             ("service", _field(snapshot, ticket_id, fields.service)),
@@ -219,11 +279,15 @@ def incident_review_data(
         columns=["", "value"],
     )
     who_what["value"] = who_what["value"].replace("", "none recorded")
-    events = context.events.loc[context.events["ticket_id"] == ticket_id].reset_index(drop=True)
-    end = _timeline_end(row, events, snapshot)
+    return who_what
+
+
+def _communication(events: pd.DataFrame, snapshot: Snapshot, config: Config) -> pd.DataFrame:
+    """Who told whom what, when: the ticket's create, replies and comments."""
     comms = events.loc[events["kind"].isin(["create", "reply", "comment"])]
-    text = snapshot.messages([ticket_id]).drop_duplicates("txn_id").set_index("txn_id")["data"]
-    communication = pd.DataFrame(
+    ids = comms["ticket_id"].drop_duplicates().tolist()
+    text = snapshot.messages(ids).drop_duplicates("txn_id").set_index("txn_id")["data"]
+    return pd.DataFrame(
         {
             "when": local_times(comms["at"], config).to_numpy(),
             "what": comms["kind"]
@@ -233,55 +297,6 @@ def incident_review_data(
             "as": comms["actor"].to_numpy(),
             "text": comms["txn_id"].map(text).fillna("").to_numpy(),
         }
-    )
-    checklist = context.checklist.loc[context.checklist["ticket_id"] == ticket_id]
-    checklist = checklist.assign(
-        evidence=local_times_in_text(checklist["evidence"], config)
-    ).reset_index(drop=True)
-    findings = attach_followups(
-        context.findings.loc[context.findings["ticket_id"] == ticket_id], snapshot, config
-    )
-    findings = findings.assign(
-        evidence=local_times_in_text(findings["evidence"], config)
-    ).reset_index(drop=True)
-    sla = sla_table(
-        snapshot,
-        config,
-        context.events,
-        context.metrics.loc[context.metrics["ticket_id"] == ticket_id],
-        segments=context.segments,
-    )
-    sla_row = sla.loc[sla["ticket_id"] == ticket_id]
-    if context.registry is None:
-        context.registry = load_registry(config.gaps.registry)
-    operations = context.registry.operations_staff
-    account = load_written(Path(written), ticket_id) if written else None
-    return IncidentReview(
-        ticket_id=ticket_id,
-        title=f"Ticket {ticket_id}: {visible(str(ticket['subject']))}",  # printed: a stream output
-        who_what=who_what,
-        metrics=incident_metrics_table(row, config),
-        definitions=definitions_table(config),
-        events=events,
-        segments=segments.reset_index(drop=True),
-        end=end,
-        checklist=checklist.drop(columns="ticket_id"),
-        findings=findings.drop(columns="ticket_id"),
-        communication=communication,
-        config=config,
-        row=row,
-        followup_links=followup_links(snapshot),
-        deadlines=deadlines(sla, ticket_id),
-        rt_url=rt_ticket_url(snapshot.manifest.get("source", ""), ticket_id),
-        sla={str(k): v for k, v in sla_row.iloc[0].items()} if len(sla_row) else None,
-        moments=key_moments(events, config, operations),
-        team_moments=team_moments(account),
-        differences=differences(checklist, findings),
-        clocks=clock_definitions(config),
-        pulled_at=snapshot.pulled_at,
-        status=status_lines(account, _review_data(context.review_data, ticket_id)),
-        problems=data.about(context.problems, ticket_id),
-        unobservable=context.unobservable,
     )
 
 
@@ -322,3 +337,16 @@ def incident_metrics_table(row: dict[str, Any], config: Config) -> pd.DataFrame:
     return pd.DataFrame(
         rows, columns=["metric", "value (wall-clock h)", "business h", "definition"]
     )
+
+
+PAGE = Page(
+    name="incident",
+    title="Post-incident review",
+    template="incident_review.ipynb",
+    data=incident_review_data,
+    per="incident",
+    output="{month}/incident-{ticket}.ipynb",
+    job="incident {ticket}",
+    depends=("incident", "written"),
+    order=30,
+)

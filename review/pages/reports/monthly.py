@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -11,7 +12,6 @@ from review.analysis.attainment import attainment
 from review.analysis.metric import CLOCKS
 from review.analysis.metrics import DURATIONS, definitions
 from review.analysis.problems import DataProblem
-from review.analysis.sla import sla_table
 from review.analysis.stats import (
     MDC_METHOD,
     METHOD,
@@ -23,7 +23,7 @@ from review.analysis.stats import (
 from review.closeout.followups import followups_by_service
 from review.closeout.gaps import NOT_OBSERVABLE
 from review.closeout.recurrence import recurrences_by_service
-from review.context import PathLike, empty_frame, load_context
+from review.context import Context, PathLike, open_context
 from review.pages.display import (
     Banner,
     DataQuality,
@@ -32,10 +32,9 @@ from review.pages.display import (
     business_hours_text,
     local_time,
     parameter_paths,
+    safe_table,
 )
-from review.pages.display import Prose as Prose
-from review.pages.display import notebook_setup as notebook_setup
-from review.pages.display import safe_table as safe_table
+from review.pages.page import Page
 from review.pages.reports.common import (
     coverage_text,
     definitions_table,
@@ -49,6 +48,9 @@ from review.settings.months import month_of, previous_months, resolve_month
 from review.snapshot import Snapshot
 
 NOT_COVERED = "not covered"  # a compared month the snapshot does not wholly cover: never 0
+
+
+COMPARE_MONTHS = 3  # the months before the report month it is compared with
 
 
 @dataclass
@@ -254,43 +256,102 @@ def monthly_report_data(
     snapshot_dir: PathLike | None,
     month: str,
     config_path: PathLike | None = None,
-    compare: int = 3,
+    compare: int = COMPARE_MONTHS,
     derived: PathLike | None = None,
     reports: PathLike | None = None,
 ) -> MonthlyReport:
-    """The month's incidents (opened in the month, local time) against the months before
-    (`reports`: the folder the review files are under, for each incident's review status)."""
-    month = resolve_month(month)
+    """The monthly report notebook's one call: `monthly_report` of the snapshot's context
+    (`derived`: see review.context.open_context; `reports`: the folder the review files are
+    under, for each incident's review status)."""
     snapshot_dir, config_path = parameter_paths(snapshot_dir, config_path)
-    context = load_context(snapshot_dir, config_path, derived=derived)
-    config = context.config
-    snapshot = context.snapshot
-    metrics = context.metrics.assign(month=month_of(context.metrics["opened_at"], config))
+    context = open_context(snapshot_dir, config_path, derived=derived)
+    return monthly_report(context, month, compare, reports_folder(reports, context.config))
+
+
+def monthly_report(
+    context: Context, month: str, compare: int = COMPARE_MONTHS, reports: Path | None = None
+) -> MonthlyReport:
+    """The month's incidents (opened in the month, local time) against the months before
+    (`reports`: the folder the review files are under; None: the config's)."""
+    month = resolve_month(month)
+    config, snapshot = context.config, context.snapshot
+    metrics = _with_months(context.metrics, snapshot, config)
     months = [*previous_months(month, compare), month]
     covered = month_coverage(snapshot, months, config)
+    current = metrics.loc[metrics["month"] == month].reset_index(drop=True)
+    history = metrics.loc[metrics["month"].isin(months)].reset_index(drop=True)
+    month_stats = report_statistics(metrics, months, month, snapshot, config)
+    findings = context.findings.loc[context.findings["ticket_id"].isin(current["ticket_id"])]
+    by_rule, by_service = _findings_tables(findings, context.unobservable)
+    in_month = context.sla["ticket_id"].isin(current["ticket_id"])
+    return MonthlyReport(
+        month=month,
+        incidents=current,
+        recurrences=recurrences_by_service(
+            context.recurrences.loc[context.recurrences["ticket_id"].isin(current["ticket_id"])]
+        ),
+        counts_by_classification=_counts(current, "classification"),
+        counts_by_service=_counts(current, "service").sort_values(
+            "incidents", ascending=False, kind="stable"
+        ),
+        statistics=duration_statistics(current, config),
+        comparison=_comparison(history, months, month, covered),
+        history=history,
+        findings_by_rule=by_rule,
+        findings_by_service=by_service,
+        incident_list=_incident_list(
+            context, current, findings, reports or reports_folder(None, config)
+        ),
+        definitions=pd.concat([definitions_table(config), method_table()], ignore_index=True),
+        config=config,
+        findings=findings.reset_index(drop=True),
+        months=months,
+        coverage=coverage_text(snapshot, config),
+        covered=covered[month],
+        pulled_at=snapshot.pulled_at,
+        month_stats=month_stats,
+        stats_sentences=sentences(month_stats, month),
+        sla_attainment=attainment(context.sla.loc[in_month]),
+        problems=context.problems,
+        unobservable=context.unobservable,
+        followups_by_service=followups_by_service(
+            snapshot,
+            context.findings.drop_duplicates("ticket_id").set_index("ticket_id")["service"],
+            config,
+        ),
+    )
+
+
+def _with_months(metrics: pd.DataFrame, snapshot: Snapshot, config: Config) -> pd.DataFrame:
+    """Metrics with the month each incident opened in, whether it is still open, and how
+    long it has been open at the pull."""
+    out = metrics.assign(month=month_of(metrics["opened_at"], config))
     pulled_at = snapshot.pulled_at
-    metrics["still_open"] = metrics["resolved_at"].isna()
-    metrics["open_so_far_h"] = (
-        ((pulled_at - metrics["opened_at"]).dt.total_seconds() / 3600).where(metrics["still_open"])
+    out["still_open"] = out["resolved_at"].isna()
+    out["open_so_far_h"] = (
+        ((pulled_at - out["opened_at"]).dt.total_seconds() / 3600).where(out["still_open"])
         if pulled_at is not None
         else float("nan")
     )
-    current = metrics.loc[metrics["month"] == month].reset_index(drop=True)
-    history = metrics.loc[metrics["month"].isin(months)].reset_index(drop=True)
-    by_class = (
-        current.groupby(current["classification"].replace("", "(none)"))
+    return out
+
+
+def _counts(current: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Incidents per value of `column` ('(none)' for an empty one)."""
+    return (
+        current.groupby([current[column].replace("", "(none)")])
         .size()
         .rename("incidents")
         .reset_index()
     )
-    by_service = (
-        current.groupby([current["service"].replace("", "(none)")])
-        .size()
-        .rename("incidents")
-        .reset_index()
-        .sort_values("incidents", ascending=False, kind="stable")
-    )
-    comparison_rows = []
+
+
+def _comparison(
+    history: pd.DataFrame, months: list[str], month: str, covered: dict[str, bool]
+) -> pd.DataFrame:
+    """Per month compared: incidents, and each duration's median and p90 on both clocks;
+    a month the snapshot does not wholly cover says so instead of a number."""
+    rows = []
     for m in months:
         part = history.loc[history["month"] == m]
         known = covered[m] or m == month  # the report month itself: shown, with its banner
@@ -305,35 +366,35 @@ def monthly_report_data(
                 for stat, value in quantiles(values).items():
                     shown = value if known and len(values) else None
                     row[spec.comparison_column(stat, clock)] = shown
-        comparison_rows.append(row)
-    comparison = pd.DataFrame(comparison_rows).round(2)
-    month_stats = report_statistics(metrics, months, month, snapshot, config)
-    findings = context.findings.loc[context.findings["ticket_id"].isin(current["ticket_id"])]
-    findings_by_rule = findings.groupby("rule").size().rename("findings").reset_index()
-    findings_by_service = (
+        rows.append(row)
+    return pd.DataFrame(rows).round(2)
+
+
+def _findings_tables(
+    findings: pd.DataFrame, unobservable: dict[str, str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Findings per rule, and per service (rows) and rule (columns); a rule that could not
+    see says so, never a clean 0."""
+    by_rule = findings.groupby("rule").size().rename("findings").reset_index()
+    by_service = (
         findings.pivot_table(index="service", columns="rule", aggfunc="size", fill_value=0)
         .reset_index()
         .rename_axis(columns=None)
         if len(findings)
-        else empty_frame(["service"])
+        else pd.DataFrame({"service": pd.Series(dtype="object")})
     )
-    if context.unobservable:  # never a clean 0 for a rule that could not see
-        findings_by_rule = pd.concat(
-            [
-                findings_by_rule.astype({"findings": object}),
-                pd.DataFrame(
-                    {
-                        "rule": list(context.unobservable),
-                        "findings": list(context.unobservable.values()),
-                    }
-                ),
-            ],
-            ignore_index=True,
-        )
-        if len(findings_by_service):
-            findings_by_service = findings_by_service.assign(
-                **dict.fromkeys(context.unobservable, NOT_OBSERVABLE)
-            )
+    if unobservable:
+        blind = pd.DataFrame({"rule": list(unobservable), "findings": list(unobservable.values())})
+        by_rule = pd.concat([by_rule.astype({"findings": object}), blind], ignore_index=True)
+        if len(by_service):
+            by_service = by_service.assign(**dict.fromkeys(unobservable, NOT_OBSERVABLE))
+    return by_rule, by_service
+
+
+def _incident_list(
+    context: Context, current: pd.DataFrame, findings: pd.DataFrame, reports: Path
+) -> pd.DataFrame:
+    """The month's incidents, one line each: state, time to resolve, findings, review."""
     per_ticket = findings.groupby("ticket_id").size()
     incident_list = pd.DataFrame(
         {
@@ -341,50 +402,17 @@ def monthly_report_data(
             "subject": current["subject"],
             "service": current["service"],
             "classification": current["classification"],
-            "opened": [local_time(a, config) for a in current["opened_at"]],
+            "opened": [local_time(a, context.config) for a in current["opened_at"]],
             "state": current["still_open"].map({True: "still open", False: "resolved"}),
             "time to resolve (h)": current["time_to_resolve_h"].round(2),
             "open so far (h)": current["open_so_far_h"].round(2),
             "findings": current["ticket_id"].map(per_ticket).fillna(0).astype(int),
         }
     )
-    states = review_states(context, reports_folder(reports, config), current["ticket_id"])
+    states = review_states(context, reports, current["ticket_id"])
     incident_list["review"] = current["ticket_id"].map(review_words(states)).to_numpy()
     incident_list["signed off"] = current["ticket_id"].map(states["review_signed"]).to_numpy()
-    return MonthlyReport(
-        month=month,
-        incidents=current,
-        recurrences=recurrences_by_service(
-            context.recurrences.loc[context.recurrences["ticket_id"].isin(current["ticket_id"])]
-        ),
-        counts_by_classification=by_class,
-        counts_by_service=by_service,
-        statistics=duration_statistics(current, config),
-        comparison=comparison,
-        history=history,
-        findings_by_rule=findings_by_rule,
-        findings_by_service=findings_by_service,
-        incident_list=incident_list,
-        definitions=pd.concat([definitions_table(config), method_table()], ignore_index=True),
-        config=config,
-        findings=findings.reset_index(drop=True),
-        months=months,
-        coverage=coverage_text(snapshot, config),
-        covered=covered[month],
-        pulled_at=pulled_at,
-        month_stats=month_stats,
-        stats_sentences=sentences(month_stats, month),
-        sla_attainment=attainment(
-            sla_table(snapshot, config, context.events, current, segments=context.segments)
-        ),
-        problems=context.problems,
-        unobservable=context.unobservable,
-        followups_by_service=followups_by_service(
-            context.snapshot,
-            context.findings.drop_duplicates("ticket_id").set_index("ticket_id")["service"],
-            config,
-        ),
-    )
+    return incident_list
 
 
 def report_statistics(
@@ -406,3 +434,16 @@ def method_table() -> pd.DataFrame:
         [("intervals, change and verdict", METHOD), ("smallest detectable change", MDC_METHOD)],
         columns=["term", "definition"],
     )
+
+
+PAGE = Page(
+    name="monthly",
+    title="Monthly report",
+    template="monthly_report.ipynb",
+    data=monthly_report_data,
+    per="month",
+    output="{month}/monthly.ipynb",
+    job="monthly report {month}",
+    depends=("months", "reviews"),
+    order=20,
+)

@@ -12,9 +12,10 @@ import pandas as pd
 from review.analysis.problems import DataProblem
 from review.closeout import recurrence
 from review.closeout.followups import attach_followups, followup_links
+from review.closeout.gaps import support_gaps
 from review.closeout.recurrence import recurrences_by_service
 from review.closeout.rules import RULES
-from review.context import PathLike, load_context
+from review.context import Context, PathLike, open_context
 from review.pages.display import (
     DataQuality,
     Note,
@@ -22,18 +23,17 @@ from review.pages.display import (
     ServiceGaps,
     Table,
     parameter_paths,
+    safe_table,
 )
-from review.pages.display import Prose as Prose
-from review.pages.display import notebook_setup as notebook_setup
-from review.pages.display import safe_table as safe_table
+from review.pages.page import Page
 from review.pages.reports.common import (
     registry_frame,
     reports_folder,
     review_states,
     review_words,
-    support_gaps_table,
 )
-from review.settings.config import Config, project_dir
+from review.pages.reports.incident import PAGE as INCIDENT
+from review.settings.config import Config, load_config, project_dir, with_registry
 from review.settings.months import month_of, parse_date
 
 
@@ -130,22 +130,37 @@ def support_gaps_data(
     derived: PathLike | None = None,
     reports: PathLike | None = None,
 ) -> SupportGapsReport:
-    """`review support-gaps` as a report: the per-service table, the findings behind it.
-
-    `today` is the day gap ages count to (default: today); `registry` replaces the config's
-    service registry; `reports` is the folder the review files are under (each incident's
-    review status beside it)."""
-    since_date = parse_date(since, "since")
-    today_date = parse_date(today, "today")
+    """The support-gap notebook's one call: `support_gaps_report` of the snapshot's context
+    (`derived`: see review.context.open_context). `registry` replaces the config's service
+    registry; `reports` is the folder the review files are under."""
     snapshot_dir, config_path = parameter_paths(snapshot_dir, config_path)
     if registry is not None and not Path(registry).expanduser().is_absolute():
         registry = project_dir() / registry  # as parameter_paths reads snapshot and config
-    context = load_context(snapshot_dir, config_path, registry=registry, derived=derived)
+    config = with_registry(load_config(config_path), Path(registry) if registry else None)
+    context = open_context(snapshot_dir, config, derived=derived)
+    return support_gaps_report(
+        context,
+        parse_date(since, "since"),
+        parse_date(today, "today"),
+        reports_folder(reports, context.config),
+    )
+
+
+def support_gaps_report(
+    context: Context,
+    since: date | None = None,
+    today: date | None = None,
+    reports: Path | None = None,
+) -> SupportGapsReport:
+    """`review support-gaps` as a report: the per-service table, the findings behind it.
+
+    `today` is the day gap ages count to (default: today); `reports` the folder the review
+    files are under (each incident's review status beside it; None: the config's)."""
     findings = context.findings
-    if since_date is not None and len(findings):
+    if since is not None and len(findings):
         opened = context.metrics.set_index("ticket_id")["opened_at"]
         when = findings["ticket_id"].map(opened)
-        findings = findings.loc[when >= pd.Timestamp(since_date, tz="UTC")]
+        findings = findings.loc[when >= pd.Timestamp(since, tz="UTC")]
     by_service = (
         findings.pivot_table(
             index="service", columns="rule", aggfunc="size", fill_value=0
@@ -153,26 +168,24 @@ def support_gaps_data(
         if len(findings)
         else pd.DataFrame()
     )
-    table = support_gaps_table(context, since_date, today_date)
-    folder = reports_folder(reports, context.config)
+    table = support_table(context, since, today)
+    folder = reports or reports_folder(None, context.config)
     states = review_states(context, folder, findings["ticket_id"])
     rules = [c for c in table.columns if c in RULES]
-    found = recurrence.opened_since(context.recurrences, since_date)
-    table = recurrence.with_recurrence_counts(table, found)
     return SupportGapsReport(
-        recurring=recurrences_by_service(found),
+        recurring=recurrences_by_service(recurrence.opened_since(context.recurrences, since)),
         table=table.drop(columns=rules),
         rule_counts=table[["service", *rules]],
         findings=attach_followups(
             findings.reset_index(drop=True), context.snapshot, context.config
         ),
         findings_by_service=by_service,
-        registry=registry_frame(context),
-        since=since_date,
+        registry=registry_frame(context.registry),
+        since=since,
         config=context.config,
         incidents=int(
-            (context.metrics["opened_at"] >= pd.Timestamp(since_date, tz="UTC")).sum()
-            if since_date is not None
+            (context.metrics["opened_at"] >= pd.Timestamp(since, tz="UTC")).sum()
+            if since is not None
             else len(context.metrics)
         ),
         followup_links=followup_links(context.snapshot),
@@ -185,8 +198,36 @@ def support_gaps_data(
     )
 
 
+def support_table(context: Context, since: date | None, today: date | None) -> pd.DataFrame:
+    """`review support-gaps`'s per-service table (review.closeout.gaps.support_gaps), with
+    each service's recurrences among the incidents opened since `since`."""
+    table = support_gaps(
+        context.findings, context.metrics, context.registry, context.config,
+        since=since, today=today, unobservable=context.unobservable,
+    )  # fmt: skip
+    found = recurrence.opened_since(context.recurrences, since)
+    return recurrence.with_recurrence_counts(table, found)
+
+
 def review_pages(metrics: pd.DataFrame, config: Config) -> dict[int, str]:
-    """Where `review render` puts each incident's review, from the top of the reports folder."""
+    """Where `review render` puts each incident's review (the incident page's HTML), from the
+    top of the reports folder."""
     months = month_of(metrics["opened_at"], config).astype(str)
-    pages = months + "/incident-" + metrics["ticket_id"].astype(str) + ".html"
-    return dict(zip(metrics["ticket_id"].astype(int), pages, strict=True))
+    ids = metrics["ticket_id"].astype(int)
+    return {
+        t: Path(INCIDENT.where(t, m)).with_suffix(".html").as_posix()
+        for t, m in zip(ids, months, strict=True)
+    }
+
+
+PAGE = Page(
+    name="support-gaps",
+    title="Support-assignment gap report",
+    template="support_gaps.ipynb",
+    data=support_gaps_data,
+    per="snapshot",
+    output="support-gaps.ipynb",
+    job="support-gap report",
+    depends=("tickets", "today", "registry", "reviews"),
+    order=10,
+)
