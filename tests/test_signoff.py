@@ -261,14 +261,15 @@ def test_the_monthly_and_support_reports_show_each_reviews_state(tmp_path: Path)
 
 def test_a_reports_fingerprint_follows_its_incidents_reviews(tmp_path: Path) -> None:
     from review.pages import render as rendering
+    from review.pages.reports import PAGES
 
     out = tmp_path / "reports"
     inputs = rendering.load_inputs(sample_snapshot(), None)
 
     def prints() -> tuple[str, str]:
         return (
-            rendering.monthly_job(inputs, "2026-10", out).fingerprint,
-            rendering.support_job(inputs, out, today="2026-11-30").fingerprint,
+            rendering.page_job(inputs, PAGES["monthly"], out, "2026-10").fingerprint,
+            rendering.page_job(inputs, PAGES["support-gaps"], out, today="2026-11-30").fingerprint,
         )
 
     before = prints()
