@@ -28,9 +28,13 @@ from review.settings.config import (
 )
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from review.closeout.followups import Plan
     from review.context import Context
+    from review.delivery.remind import Digest
     from review.rt.client import RTClient
+    from review.settings.config import Config
 
 
 @cli.command("follow-ups")
@@ -193,9 +197,7 @@ def remind(
     """
     from datetime import UTC, datetime
 
-    from review.delivery import mail
-    from review.delivery.remind import LOCK_FILE, STATE_FILE, deliver, delivered, digests
-    from review.locks import exclusive
+    from review.delivery.remind import STATE_FILE, digests
     from review.text import one_line
 
     context = open_context(snapshot_dir, with_registry(load_config(config_path), registry_path))
@@ -205,34 +207,8 @@ def remind(
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     unsent = [d for d in plan if not d.to]
-    out = config.paths.reports
-    for digest in plan:
-        what = digest.subject.split(": ", 1)[1]
-        if not digest.to:
-            click.echo(f"no address {one_line(digest.owner)}: {what}")
-        elif not do_apply:
-            owner = one_line(digest.owner)
-            before = delivered(digest, config, day, out)
-            if before:
-                click.echo(f"already sent {', '.join(before)} ({owner}) today: {what}")
-            if len(before) < len(digest.to):
-                rest = [a for a in digest.to if a not in before]
-                click.echo(f"would send {', '.join(rest)} ({owner}): {what}")
-    failed = 0
-    if do_apply and len(unsent) < len(plan):
-        mail.check_sender(config.mail)
-        busy = f"another `review remind --apply` is sending ({out / LOCK_FILE}); wait for it"
-        with exclusive(out / LOCK_FILE, busy):
-            for outcome in deliver(plan, config, day, out):
-                owner = one_line(outcome.digest.owner)
-                what = outcome.digest.subject.split(": ", 1)[1]
-                if outcome.before:
-                    click.echo(f"already sent {', '.join(outcome.before)} ({owner}) today: {what}")
-                if outcome.sent:
-                    click.echo(f"sent {', '.join(outcome.sent)} ({owner}): {what}")
-                if outcome.error:
-                    failed += 1
-                    click.echo(f"error: {owner}: {outcome.error}", err=True)
+    _show_digests(plan, config, day, do_apply)
+    failed = _send_digests(plan, config, day) if do_apply and len(unsent) < len(plan) else 0
     if not plan:
         click.echo("nothing to remind: no overdue follow-ups, no registry entry due", err=True)
     elif not do_apply:
@@ -251,6 +227,50 @@ def remind(
         )
     if problems:
         raise ReviewError("; ".join(problems))
+
+
+def _show_digests(plan: list[Digest], config: Config, day: date, do_apply: bool) -> None:
+    """One line per digest: no address; or, on a dry run, who had it today and who would."""
+    from review.delivery.remind import delivered
+    from review.text import one_line
+
+    for digest in plan:
+        what = digest.subject.split(": ", 1)[1]
+        if not digest.to:
+            click.echo(f"no address {one_line(digest.owner)}: {what}")
+        elif not do_apply:
+            owner = one_line(digest.owner)
+            before = delivered(digest, config, day, config.paths.reports)
+            if before:
+                click.echo(f"already sent {', '.join(before)} ({owner}) today: {what}")
+            if len(before) < len(digest.to):
+                rest = [a for a in digest.to if a not in before]
+                click.echo(f"would send {', '.join(rest)} ({owner}): {what}")
+
+
+def _send_digests(plan: list[Digest], config: Config, day: date) -> int:
+    """Send the digests (one run at a time), one line each; returns how many failed."""
+    from review.delivery import mail
+    from review.delivery.remind import LOCK_FILE, deliver
+    from review.locks import exclusive
+    from review.text import one_line
+
+    out = config.paths.reports
+    mail.check_sender(config.mail)
+    failed = 0
+    busy = f"another `review remind --apply` is sending ({out / LOCK_FILE}); wait for it"
+    with exclusive(out / LOCK_FILE, busy):
+        for outcome in deliver(plan, config, day, out):
+            owner = one_line(outcome.digest.owner)
+            what = outcome.digest.subject.split(": ", 1)[1]
+            if outcome.before:
+                click.echo(f"already sent {', '.join(outcome.before)} ({owner}) today: {what}")
+            if outcome.sent:
+                click.echo(f"sent {', '.join(outcome.sent)} ({owner}): {what}")
+            if outcome.error:
+                failed += 1
+                click.echo(f"error: {owner}: {outcome.error}", err=True)
+    return failed
 
 
 @cli.command()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import matplotlib
@@ -193,111 +194,162 @@ def incident_timeline(
     "response due") are drawn as red dash-dot lines; the axis widens to show them.
     """
     deadlines = {k: pd.Timestamp(v) for k, v in (deadlines or {}).items() if not pd.isna(v)}
-    tz = config.calendar.timezone
     start = pd.Timestamp(segments["start"].min())
     end = max(pd.Timestamp(end), start + pd.Timedelta(minutes=10))
-    view_end = max([end, *deadlines.values()])
-    span = view_end - start
-    pad = span * 0.03
+    view = _View(config.calendar.timezone, start, end, max([end, *deadlines.values()]))
     lanes = [*LANES, *MARKS]
     height = 0.5 * len(lanes) + 2.2
     fig = _figure(11, height, layout=None)  # fixed margins: one draw instead of two
     fig.subplots_adjust(left=0.11, right=0.985, top=1 - 0.45 / height, bottom=1.25 / height)
     with matplotlib.rc_context(_RC):
         ax = fig.add_subplot()
-        ax.set_xlim(
-            mdates.date2num((start - pad).tz_convert(tz)),
-            mdates.date2num((view_end + pad).tz_convert(tz)),
-        )
+        ax.set_xlim(view.x(start - view.pad), view.x(view.stop + view.pad))
         ys = {lane: len(lanes) - 1 - i for i, lane in enumerate(lanes)}
-        axis_px = fig.get_figwidth() * fig.dpi * 0.82
-        unlabelled: dict[str, dict[str, str]] = {lane: {} for lane in LANES}
-        for lane in LANES:
-            runs = _merge_runs(segments, lane, end)
-            colors: dict[str, str] = {}
-            for run_start, run_end, value in zip(
-                runs["start"], runs["end"], runs["value"], strict=True
-            ):
-                begin, finish = pd.Timestamp(run_start), pd.Timestamp(run_end)
-                if finish <= begin:
-                    continue  # the state reached at the end (e.g. resolved) has no length
-                color = _lane_color(lane, str(value), colors, config)
-                left = mdates.date2num(begin.tz_convert(tz))
-                width = mdates.date2num(finish.tz_convert(tz)) - left
-                ax.broken_barh(
-                    [(left, width)], (ys[lane] - 0.35, 0.7), facecolors=color, edgecolor="white"
-                )
-                fraction = (finish - begin) / (span + 2 * pad)
-                label = str(value)
-                if fraction * axis_px > 6.5 * len(label) + 6:
-                    ax.text(
-                        left + width / 2, ys[lane], label, ha="center", va="center",
-                        fontsize=8, color=_ink(color), fontweight="bold", clip_on=True, **_TEXT,
-                    )  # fmt: skip
-                else:
-                    unlabelled[lane][label] = color
-            for label in list(unlabelled[lane]):
-                if any(
-                    t.get_text() == label and abs(t.get_position()[1] - ys[lane]) < 0.1
-                    for t in ax.texts
-                ):
-                    del unlabelled[lane][label]
-        groups = _event_groups(events)
-        for lane, (key, marker) in MARKS.items():
-            color = EVENT_COLORS[lane]
-            times = pd.to_datetime(groups[key], utc=True).dt.tz_convert(tz)
-            ax.plot(
-                mdates.date2num(times), np.full(len(times), ys[lane]), linestyle="none",
-                marker=marker, markersize=8, color=color, alpha=0.85,
-            )  # fmt: skip
-        for moment, label, style, align in (
-            (triaged_at, " triaged", ":", "left"),
-            (resolved_at, "resolved ", "--", "right"),
-        ):
-            if moment is not None and not pd.isna(moment):
-                x = mdates.date2num(pd.Timestamp(moment).tz_convert(tz))
-                ax.axvline(x, color="black", linestyle=style, linewidth=1)
-                ax.text(x, len(lanes) - 0.45, label, fontsize=8, va="bottom", ha=align, **_TEXT)
-        for number, (label, moment) in enumerate(sorted(deadlines.items(), key=lambda d: d[1])):
-            x = mdates.date2num(moment.tz_convert(tz))
-            ax.axvline(x, color=DEADLINE_COLOR, linestyle="-.", linewidth=1)
-            near_right = moment >= view_end - span * 0.15
-            ax.text(
-                x, -0.65 + 0.3 * (number % 2), f"{label} " if near_right else f" {label}",
-                fontsize=8, va="bottom", ha="right" if near_right else "left", color=DEADLINE_COLOR,
-                **_TEXT,
-            )  # fmt: skip
-        if span <= pd.Timedelta(days=45):
-            for off_start, off_end in _off_hours(start - pad, view_end + pad, config):
+        unlabelled = _state_lanes(
+            ax, segments, ys, view, fig.get_figwidth() * fig.dpi * 0.82, config
+        )
+        _event_marks(ax, events, ys, view)
+        _moments(ax, view, len(lanes), triaged_at, resolved_at, deadlines)
+        if view.span <= pd.Timedelta(days=45):
+            for off_start, off_end in _off_hours(start - view.pad, view.stop + view.pad, config):
                 ax.axvspan(
                     mdates.date2num(off_start), mdates.date2num(off_end),
                     color="#000000", alpha=0.06, linewidth=0, zorder=0,
                 )  # fmt: skip
-        ax.set_yticks(list(ys.values()), list(ys.keys()))
-        ax.set_ylim(-0.7, len(lanes) - 0.1)
-        locator = mdates.AutoDateLocator(tz=tz, minticks=5, maxticks=12)
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=tz))
-        ax.grid(axis="x", color="#cccccc", linewidth=0.6)
-        ax.set_axisbelow(True)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-        zones = "/".join(dict.fromkeys(t.tz_convert(tz).strftime("%Z") for t in (start, end)))
-        ax.set_xlabel(f"time ({zones}, {tz}); shaded: outside business hours", **_TEXT)
-        ax.set_title(title or "Timeline", loc="left", fontsize=10, **_TEXT)
-        handles: list[Any] = []
-        for lane, values in unlabelled.items():
-            handles += [Patch(facecolor=c, label=f"{lane}: {v}") for v, c in values.items()]
-        if not handles:  # no key below the axes: give its room back
-            fig.set_figheight(height - 0.45)
-            fig.subplots_adjust(top=1 - 0.45 / (height - 0.45), bottom=0.8 / (height - 0.45))
-        if handles:
-            fig.legend(
-                handles=handles, loc="lower left", fontsize=8, frameon=False,
-                ncols=min(len(handles), 5), title="too short to label in the bars:",
-                title_fontsize=8, alignment="left",
-            )  # fmt: skip
+        _timeline_axes(ax, ys, len(lanes), view, title)
+        _lane_key(fig, unlabelled, height)
     return fig
+
+
+@dataclass(frozen=True)
+class _View:
+    """The time a timeline shows: its zone, the ticket's start and end, where the axis stops
+    (the end, or a later deadline), and a margin either side."""
+
+    tz: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    stop: pd.Timestamp
+
+    @property
+    def span(self) -> pd.Timedelta:
+        return self.stop - self.start
+
+    @property
+    def pad(self) -> pd.Timedelta:
+        return self.span * 0.03
+
+    def x(self, moment: Any) -> float:
+        """An instant as the axis' number, in the view's zone."""
+        return float(mdates.date2num(pd.Timestamp(moment).tz_convert(self.tz)))
+
+
+def _state_lanes(
+    ax: Any, segments: pd.DataFrame, ys: dict[str, int], view: _View, axis_px: float,
+    config: Config,
+) -> dict[str, dict[str, str]]:  # fmt: skip
+    """The queue, owner and status bars, labelled where the label fits; returns, per lane, the
+    values too short to label (label -> colour) for the key."""
+    unlabelled: dict[str, dict[str, str]] = {lane: {} for lane in LANES}
+    for lane in LANES:
+        runs = _merge_runs(segments, lane, view.end)
+        colors: dict[str, str] = {}
+        for run_start, run_end, value in zip(
+            runs["start"], runs["end"], runs["value"], strict=True
+        ):
+            begin, finish = pd.Timestamp(run_start), pd.Timestamp(run_end)
+            if finish <= begin:
+                continue  # the state reached at the end (e.g. resolved) has no length
+            color = _lane_color(lane, str(value), colors, config)
+            left = view.x(begin)
+            width = view.x(finish) - left
+            ax.broken_barh(
+                [(left, width)], (ys[lane] - 0.35, 0.7), facecolors=color, edgecolor="white"
+            )
+            fraction = (finish - begin) / (view.span + 2 * view.pad)
+            label = str(value)
+            if fraction * axis_px > 6.5 * len(label) + 6:
+                ax.text(
+                    left + width / 2, ys[lane], label, ha="center", va="center",
+                    fontsize=8, color=_ink(color), fontweight="bold", clip_on=True, **_TEXT,
+                )  # fmt: skip
+            else:
+                unlabelled[lane][label] = color
+        for label in list(unlabelled[lane]):
+            if any(
+                t.get_text() == label and abs(t.get_position()[1] - ys[lane]) < 0.1
+                for t in ax.texts
+            ):
+                del unlabelled[lane][label]
+    return unlabelled
+
+
+def _event_marks(ax: Any, events: pd.DataFrame, ys: dict[str, int], view: _View) -> None:
+    """Replies, comments and other changes, one marker each on their lanes."""
+    groups = _event_groups(events)
+    for lane, (key, marker) in MARKS.items():
+        times = pd.to_datetime(groups[key], utc=True).dt.tz_convert(view.tz)
+        ax.plot(
+            mdates.date2num(times), np.full(len(times), ys[lane]), linestyle="none",
+            marker=marker, markersize=8, color=EVENT_COLORS[lane], alpha=0.85,
+        )  # fmt: skip
+
+
+def _moments(
+    ax: Any, view: _View, lanes: int, triaged_at: Any, resolved_at: Any,
+    deadlines: dict[str, pd.Timestamp],
+) -> None:  # fmt: skip
+    """Triage and resolution as black lines, deadlines as red dash-dot ones, each labelled."""
+    for moment, label, style, align in (
+        (triaged_at, " triaged", ":", "left"),
+        (resolved_at, "resolved ", "--", "right"),
+    ):
+        if moment is not None and not pd.isna(moment):
+            x = view.x(moment)
+            ax.axvline(x, color="black", linestyle=style, linewidth=1)
+            ax.text(x, lanes - 0.45, label, fontsize=8, va="bottom", ha=align, **_TEXT)
+    for number, (label, moment) in enumerate(sorted(deadlines.items(), key=lambda d: d[1])):
+        x = view.x(moment)
+        ax.axvline(x, color=DEADLINE_COLOR, linestyle="-.", linewidth=1)
+        near_right = moment >= view.stop - view.span * 0.15
+        ax.text(
+            x, -0.65 + 0.3 * (number % 2), f"{label} " if near_right else f" {label}",
+            fontsize=8, va="bottom", ha="right" if near_right else "left", color=DEADLINE_COLOR,
+            **_TEXT,
+        )  # fmt: skip
+
+
+def _timeline_axes(ax: Any, ys: dict[str, int], lanes: int, view: _View, title: str) -> None:
+    """Lane names, a date axis in the view's zone with a grid, and the title."""
+    tz = view.tz
+    ax.set_yticks(list(ys.values()), list(ys.keys()))
+    ax.set_ylim(-0.7, lanes - 0.1)
+    locator = mdates.AutoDateLocator(tz=tz, minticks=5, maxticks=12)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=tz))
+    ax.grid(axis="x", color="#cccccc", linewidth=0.6)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    zones = "/".join(dict.fromkeys(t.tz_convert(tz).strftime("%Z") for t in (view.start, view.end)))
+    ax.set_xlabel(f"time ({zones}, {tz}); shaded: outside business hours", **_TEXT)
+    ax.set_title(title or "Timeline", loc="left", fontsize=10, **_TEXT)
+
+
+def _lane_key(fig: Figure, unlabelled: dict[str, dict[str, str]], height: float) -> None:
+    """Below the axes, the colours of the stretches too short to label; else its room back."""
+    handles: list[Any] = []
+    for lane, values in unlabelled.items():
+        handles += [Patch(facecolor=c, label=f"{lane}: {v}") for v, c in values.items()]
+    if not handles:  # no key below the axes: give its room back
+        fig.set_figheight(height - 0.45)
+        fig.subplots_adjust(top=1 - 0.45 / (height - 0.45), bottom=0.8 / (height - 0.45))
+        return
+    fig.legend(
+        handles=handles, loc="lower left", fontsize=8, frameon=False,
+        ncols=min(len(handles), 5), title="too short to label in the bars:",
+        title_fontsize=8, alignment="left",
+    )  # fmt: skip
 
 
 def _ecdf(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
