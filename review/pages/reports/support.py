@@ -26,13 +26,13 @@ from review.pages.display import (
     safe_table,
 )
 from review.pages.page import Page
+from review.pages.reports import incident
 from review.pages.reports.common import (
     registry_frame,
     reports_folder,
     review_states,
     review_words,
 )
-from review.pages.reports.incident import PAGE as INCIDENT
 from review.settings.config import Config, load_config, project_dir, with_registry
 from review.settings.months import month_of, parse_date
 
@@ -215,7 +215,7 @@ def review_pages(metrics: pd.DataFrame, config: Config) -> dict[int, str]:
     months = month_of(metrics["opened_at"], config).astype(str)
     ids = metrics["ticket_id"].astype(int)
     return {
-        t: Path(INCIDENT.where(t, m)).with_suffix(".html").as_posix()
+        t: Path(incident.PAGE.where(t, m)).with_suffix(".html").as_posix()
         for t, m in zip(ids, months, strict=True)
     }
 
