@@ -12,7 +12,7 @@ about 25 transactions each, written once under --work and not timed):
   metrics events, state stretches and metrics of every part from that cache (with the parse:
           the cold run as issue 24 measures it, load + events + metrics)
   derive  everything every report reads (events, stretches, metrics, findings, checklist,
-          recurrences, data problems) from that cache: `review.context.prepare_derived`
+          recurrences, SLA, data problems) from that cache: `review.context.derive_into`
 `month` derives a snapshot of MONTHS months cold, then the same snapshot one month longer (the
 month before's tickets partly touched, as a monthly pull finds them) with the cache the first
 left, and, for scale, one month alone, cold.
@@ -85,7 +85,10 @@ def _child(kind: str, snapshot: Path, cache: Path) -> None:
         segments = set(os.listdir(cache / "segments")) if (cache / "segments").is_dir() else set()
         store = cache / "derived-parts"
         parts = set(os.listdir(store)) if store.is_dir() else set()
-        context.prepare_derived(snapshot)
+        from review.settings.config import load_config
+
+        config = load_config(None)
+        context.derive_into(context.derived_dir(snapshot, config), snapshot, None, config)
         extra["segments parsed"] = len(set(os.listdir(cache / "segments")) - segments)
         extra["parts derived"] = len(set(os.listdir(store)) - parts)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -103,16 +106,11 @@ def _child(kind: str, snapshot: Path, cache: Path) -> None:
 
 
 def events_and_metrics(snapshot: object, config: object, found: object) -> object:
-    """What the `metrics` step derives of a part: events, stretches, metrics."""
-    from types import SimpleNamespace
+    """What the `metrics` step derives of a part: the context's events, stretches and metrics
+    (only the stages asked for are computed)."""
+    from review.context import Context
 
-    from review.analysis.metrics import compute_metrics
-    from review.analysis.timeline import build_events, state_segments
-
-    events = build_events(snapshot, config)  # type: ignore[arg-type]
-    segments = state_segments(events, snapshot)  # type: ignore[arg-type]
-    metrics = compute_metrics(events, snapshot, config, segments=segments)  # type: ignore[arg-type]
-    return SimpleNamespace(events=events, segments=segments, metrics=metrics)
+    return Context(snapshot, config)  # type: ignore[arg-type]
 
 
 def snapshot_of(work: Path, per_month: int, months: int, touch: bool = False) -> Path:
