@@ -127,7 +127,11 @@ def test_ticket_text_is_escaped_and_the_page_runs_only_its_own_script(
 
 
 def test_an_empty_snapshot_says_so(sample: Context, tmp_path: Path) -> None:
-    stages = {"metrics": sample.metrics.iloc[0:0], "findings": sample.findings}
+    stages = {
+        "metrics": sample.metrics.iloc[0:0],
+        "findings": sample.findings,
+        "review_data": sample.review_data,
+    }
     empty = Context(sample.snapshot, sample.config, stages=stages)
     frame = library.library_frame(empty, tmp_path)
     assert frame.empty

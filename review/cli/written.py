@@ -40,11 +40,12 @@ def _update(path: Path, ticket: int, change: Any, then: str = "") -> Any:
 
 
 def _data_digest(ticket: int, snapshot_dir: Path, config: Config) -> str:
+    """The incident's data digest, as the pages read it (Context.review_data)."""
     from review.pages import signoff as so
 
-    return so.data_digest(
-        open_context(snapshot_dir, config).snapshot, ticket, config.publish.status_field
-    )
+    context = open_context(snapshot_dir, config)
+    digests = context.review_data.set_index("ticket_id")["data"]
+    return so.digest_in(digests, ticket, context.snapshot.path)
 
 
 @cli.command()

@@ -46,11 +46,15 @@ STATE_COLUMNS = ["ticket_id", "review", "review_waited_days", "review_signed", "
 def data_digest(snapshot: Snapshot, ticket_id: int, status_field: str = "") -> str:
     """The digest of one incident's data (review.snapshot.fingerprint.review_data_digests);
     a ReviewError if it is not there."""
-    digests = review_data_digests(snapshot, status_field)
+    return digest_in(review_data_digests(snapshot, status_field), ticket_id, snapshot.path)
+
+
+def digest_in(digests: pd.Series, ticket_id: int, where: Path) -> str:
+    """One incident's entry of `digests` (ticket_id -> data digest, as review_data_digests
+    or Context.review_data give them); a ReviewError naming the snapshot if it is not there."""
     if int(ticket_id) not in digests.index:
         raise ReviewError(
-            f"ticket {ticket_id} is not in the snapshot {snapshot.path}: give the --snapshot "
-            "that holds it"
+            f"ticket {ticket_id} is not in the snapshot {where}: give the --snapshot that holds it"
         )
     return str(digests[int(ticket_id)])
 
