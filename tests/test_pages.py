@@ -11,8 +11,9 @@ from typing import Any
 import pandas as pd
 from matplotlib.colors import to_hex
 
-from review.pages import figures, reports
-from review.pages.display import PageHeader, html_table, local_times_in_text, rt_ticket_url
+from review.pages import figures, palette, reports
+from review.pages.display import PageHeader, html_table, rt_ticket_url
+from review.pages.times import local_times_in_text
 from review.settings.config import Config, sample_snapshot
 
 
@@ -113,8 +114,8 @@ def test_a_rule_has_the_same_colour_in_every_findings_chart() -> None:
     two = pd.DataFrame({"service": ["c"], "rule": ["not-validated"]})
     first = _bar_colors(figures.findings_chart(one).axes[0])
     second = _bar_colors(figures.findings_chart(two).axes[0])
-    assert first["not-validated"] == second["not-validated"] == figures.RULE_COLORS["not-validated"]
-    assert first["never-triaged"] == figures.RULE_COLORS["never-triaged"]
+    assert first["not-validated"] == second["not-validated"] == palette.RULE_COLORS["not-validated"]
+    assert first["never-triaged"] == palette.RULE_COLORS["never-triaged"]
     assert first["never-triaged"] != first["not-validated"]
 
 
@@ -126,10 +127,10 @@ def test_a_classification_and_a_queue_keep_their_colour(config: Config) -> None:
     ax = figures.counts_chart(by_class, by_service, config).axes[0]
     colors = [to_hex(p.get_facecolor()) for p in ax.patches]
     # bars bottom-up: the last row first
-    assert colors == [figures.CLASSIFICATION_COLORS["urgent_outage"],
-                      figures.CLASSIFICATION_COLORS["handoff"]]  # fmt: skip
-    assert figures.queue_color("dev-storage", config) == figures.DEV_QUEUE_COLORS[2]
-    assert figures.queue_color("ops-help", config) == figures.OPS_QUEUE_COLORS[0]
+    assert colors == [palette.CLASSIFICATION_COLORS["urgent_outage"],
+                      palette.CLASSIFICATION_COLORS["handoff"]]  # fmt: skip
+    assert palette.queue_color("dev-storage", config) == palette.DEV_QUEUE_COLORS[2]
+    assert palette.queue_color("ops-help", config) == palette.OPS_QUEUE_COLORS[0]
 
 
 def test_an_empty_chart_says_so_without_axes() -> None:

@@ -215,7 +215,7 @@ def test_the_review_data_reads_the_teams_moments(tmp_path: Path) -> None:
 
 
 def test_local_times_for_a_whole_column_match_one_at_a_time() -> None:
-    from review.pages.display import local_time, local_times
+    from review.pages.times import local_time, local_times
     from review.settings.config import load_config
 
     config = load_config(None)

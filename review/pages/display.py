@@ -19,9 +19,7 @@ import pandas as pd
 
 from review.analysis.problems import DataProblem
 from review.errors import ReviewError
-from review.settings.calendar import calendar_text
-from review.settings.config import Config, project_dir
-from review.settings.utc import ISO_UTC_IN_TEXT
+from review.settings.config import project_dir
 from review.text import visible, visible_frame
 
 
@@ -430,47 +428,6 @@ def safe_table(
     if empty is not None and frame.empty:
         return Note(empty)
     return Table(frame, links, caption)
-
-
-def local_times_in_text(texts: pd.Series, config: Config) -> pd.Series:
-    """Text (findings' evidence ...) with each UTC time written in it ('2026-10-15T16:40:00Z')
-    shown in the business calendar's zone, as every time on a page is; files keep UTC."""
-
-    def local(match: Any) -> str:
-        return local_time(pd.Timestamp(f"{match[1]} {match[2]}", tz="UTC"), config)
-
-    return texts.astype(str).str.replace(ISO_UTC_IN_TEXT, local, regex=True)
-
-
-def local_time(moment: Any, config: Config) -> str:
-    """An instant as local time of the business calendar (empty when missing)."""
-    if moment is None or pd.isna(moment):
-        return ""
-    stamp = pd.Timestamp(moment).tz_convert(config.calendar.timezone)
-    return stamp.strftime("%Y-%m-%d %H:%M %Z")
-
-
-def local_times(moments: pd.Series, config: Config) -> pd.Series:
-    """`local_time` for a whole column at once (empty where missing). The zone's
-    abbreviation is looked up once per UTC offset (strftime's %Z per row is slow)."""
-    utc = pd.to_datetime(pd.Series(moments), utc=True)
-    local = utc.dt.tz_convert(config.calendar.timezone)
-    naive = local.dt.tz_localize(None)
-    offset = naive - utc.dt.tz_localize(None)
-    names = {o: local[offset == o].iloc[0].strftime("%Z") for o in offset.dropna().unique()}
-    zone = offset.map(names).astype("object").fillna("")
-    text = naive.dt.strftime("%Y-%m-%d %H:%M").astype("object").fillna("") + " " + zone
-    return text.str.strip()
-
-
-def hours_text(value: Any) -> str:
-    """Hours to two decimals (empty when missing)."""
-    return "" if value is None or pd.isna(value) else f"{float(value):.2f}"
-
-
-def business_hours_text(config: Config) -> str:
-    """The configured business-hours calendar in words."""
-    return f"business hours: {calendar_text(config.calendar)}"
 
 
 class ServiceGaps:

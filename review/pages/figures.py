@@ -24,45 +24,24 @@ from review.analysis import facts
 from review.analysis.metric import CLOCKS
 from review.analysis.metrics import DURATIONS
 from review.closeout.rules import RULES
+from review.pages.palette import (
+    BAR_COLOR,
+    CLOCK_COLORS,
+    DEADLINE_COLOR,
+    EVENT_COLORS,
+    OTHER,
+    OTHERS,
+    OWNER_COLORS,
+    STATUS_COLORS,
+    classification_color,
+    queue_color,
+    rule_color,
+)
 from review.settings.config import Config
 from review.settings.sections import WEEKDAYS
 
 mdates: Any = importlib.import_module("matplotlib.dates")  # untyped in matplotlib's stubs
 
-# ---------------------------------------------------------------- the palette (defined once)
-# The same status, rule, classification, clock and queue have the same colour in every figure
-# of every report; every figure takes its colours from here.
-GREY = "#c7c7c7"
-OTHER = "#bab0ac"  # a value the palette does not know
-STATUS_COLORS = {
-    "new": GREY,
-    "open": "#4e79a7",
-    "stalled": "#edc948",
-    "resolved": "#59a14f",
-    "rejected": "#9c755f",
-}
-OWNER_COLORS = {"Nobody": GREY}
-CLOCK_COLORS = {"wall-clock": "#4e79a7", "business": "#f28e2b"}  # wall-clock and business hours
-CLASSIFICATION_COLORS = {  # by the role a classification plays (config [classification])
-    "urgent_outage": "#e15759",
-    "urgent_degraded": "#f28e2b",
-    "handoff": "#76b7b2",
-}
-_RULE_ORDER = [
-    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
-    "#b07aa1", "#ff9da7", "#9c755f",
-]  # fmt: skip
-RULE_COLORS = {rule: _RULE_ORDER[i % len(_RULE_ORDER)] for i, rule in enumerate(RULES)}
-OPS_QUEUE_COLORS = ["#4e79a7", "#76b7b2"]  # blues: where problems arrive
-DEV_QUEUE_COLORS = ["#f28e2b", "#e15759", "#b07aa1", "#9c755f", "#ff9da7"]  # warm: developers
-BAR_COLOR = "#4e79a7"  # a plain count (incidents, days)
-DEADLINE_COLOR = "#b2182b"  # a service-level deadline (review.analysis.sla) on the timeline
-EVENT_COLORS = {
-    "staff reply": "#1f77b4",
-    "requestor reply": "#d62728",
-    "comment": "#7f7f7f",
-    "fields, links": "#9467bd",
-}
 LANES = ("queue", "owner", "status")
 MARKS = {
     # lane label: (event filter, marker)
@@ -71,7 +50,6 @@ MARKS = {
     "comment": ("comment", "o"),
     "fields, links": ("change", "D"),
 }
-_OTHERS = ["#86bcb6", "#f1ce63", "#d37295", "#a0cbe8", "#ffbe7d", "#8cd17d", "#d4a6c8"]
 _TEXT: dict[str, Any] = {"parse_math": False, "usetex": False}
 _RC: Any = {"text.parse_math": False, "text.usetex": False, "font.size": 9}
 
@@ -79,28 +57,6 @@ _RC: Any = {"text.parse_math": False, "text.usetex": False, "font.size": 9}
 def _figure(width: float, height: float, layout: Any = "constrained") -> Figure:
     with matplotlib.rc_context(_RC):
         return Figure(figsize=(width, height), layout=layout)
-
-
-def queue_color(name: str, config: Config) -> str:
-    """A queue's colour, the same in every figure: blues for ops queues, warm colours for the
-    developer queues, by their place in the config's lists."""
-    for names, pool in (
-        (config.queues.ops, OPS_QUEUE_COLORS),
-        (config.queues.developer, DEV_QUEUE_COLORS),
-    ):
-        if name in names:
-            return pool[list(names).index(name) % len(pool)]
-    return OTHER
-
-
-def classification_color(value: str, config: Config) -> str:
-    """A classification's colour, by the role it plays in the config; grey-brown if unknown."""
-    roles = {getattr(config.classification, role): c for role, c in CLASSIFICATION_COLORS.items()}
-    return roles.get(value, OTHER)
-
-
-def rule_color(rule: str) -> str:
-    return RULE_COLORS.get(rule, OTHER)
 
 
 def _lane_color(lane: str, value: str, seen: dict[str, str], config: Config) -> str:
@@ -114,8 +70,8 @@ def _lane_color(lane: str, value: str, seen: dict[str, str], config: Config) -> 
     elif value in OWNER_COLORS:
         color = OWNER_COLORS[value]
     else:
-        used = [c for c in seen.values() if c in _OTHERS]
-        color = _OTHERS[len(used) % len(_OTHERS)]
+        used = [c for c in seen.values() if c in OTHERS]
+        color = OTHERS[len(used) % len(OTHERS)]
     seen[value] = color
     return color
 

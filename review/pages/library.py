@@ -27,8 +27,8 @@ import pandas as pd
 from review.closeout.followups import read_followups
 from review.context import Context
 from review.pages import signoff
-from review.pages.display import local_time
 from review.pages.page import Page
+from review.pages.times import local_time
 from review.settings.config import Config
 from review.settings.months import month_of, month_span
 from review.snapshot import Snapshot, covers

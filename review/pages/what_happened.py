@@ -19,7 +19,8 @@ import pandas as pd
 
 from review.analysis.moments import with_team_moments
 from review.closeout.rules import RULES
-from review.pages.display import Note, Table, local_time
+from review.pages.display import Note, Table
+from review.pages.times import local_time
 from review.settings.config import Config
 
 LOG_ENDS = 10  # a long communication log shows its first and last this many messages

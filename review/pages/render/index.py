@@ -8,12 +8,12 @@ from typing import get_args
 
 from review.errors import ReviewError
 from review.pages import library
-from review.pages.display import local_time
 from review.pages.page import Page, Per
 from review.pages.render.files import write_atomic
 from review.pages.render.plan import Inputs
 from review.pages.render.run import BatchResult, Failure, failed_path
 from review.pages.reports import PAGES
+from review.pages.times import local_time
 from review.text import visible
 
 

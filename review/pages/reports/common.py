@@ -10,7 +10,7 @@ from review.analysis.metrics import REPORT_ORDER, definitions
 from review.closeout.registry import Registry
 from review.context import Context, PathLike
 from review.errors import ReviewError
-from review.pages.display import business_hours_text, local_time
+from review.pages.times import business_hours_text, local_time
 from review.settings.config import NEW_SNAPSHOT, Config, is_bundled_sample
 from review.settings.months import month_span, previous_months
 from review.snapshot import Snapshot, covers

@@ -28,11 +28,6 @@ from review.pages.display import (
     PageHeader,
     Prose,
     Stack,
-    business_hours_text,
-    hours_text,
-    local_time,
-    local_times,
-    local_times_in_text,
     parameter_paths,
     rt_ticket_url,
     safe_table,
@@ -40,6 +35,13 @@ from review.pages.display import (
 from review.pages.page import Page
 from review.pages.reports.common import clock_definitions, definitions_table
 from review.pages.signoff import status_lines
+from review.pages.times import (
+    business_hours_text,
+    hours_text,
+    local_time,
+    local_times,
+    local_times_in_text,
+)
 from review.pages.written import load as load_written
 from review.pages.written import team_moments
 from review.settings.config import Config

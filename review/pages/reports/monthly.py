@@ -29,8 +29,6 @@ from review.pages.display import (
     DataQuality,
     Note,
     PageHeader,
-    business_hours_text,
-    local_time,
     parameter_paths,
     safe_table,
 )
@@ -43,6 +41,7 @@ from review.pages.reports.common import (
     review_states,
     review_words,
 )
+from review.pages.times import business_hours_text, local_time
 from review.settings.config import Config
 from review.settings.months import month_of, previous_months, resolve_month
 from review.snapshot import Snapshot
