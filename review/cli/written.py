@@ -125,8 +125,6 @@ def publish(
 
     Connection: RT_URL (or [rt] url), and RT_TOKEN or RT_USER/RT_PASSWORD.
     """
-    from review import context as pipeline
-    from review.closeout.followups import attach_followups
     from review.delivery import publish as pub
     from review.pages import render as rendering
     from review.pages import signoff as so
@@ -140,7 +138,6 @@ def publish(
     out = out or config.paths.reports
     job = rendering.incident_jobs(inputs, [ticket], out, html=True)[0]
     html = job.output.with_suffix(".html")
-    name = f"incident-{ticket}-review.html"
     path = written.review_path(out, ticket)
     field = config.publish.status_field
     lock = pub.publishing(path) if do_apply else nullcontext()  # a dry run writes nothing
@@ -158,30 +155,7 @@ def publish(
             return
         comment = plan.last.comment if plan.last is not None else None
         if plan.comment:
-            with rendering.batch_lock(out):
-                result = rendering.run_batch([job], out, workers=1)
-                rendering.write_index(out, inputs, result)
-            finish(result, out, quiet=True)
-            context = pipeline.open_context(
-                inputs.snapshot_dir, config, tickets={ticket}, derived=inputs.derived
-            )
-            findings = attach_followups(context.findings, context.snapshot, config)
-            text = pub.comment_text(
-                plan, pub.incident_facts(context.metrics, findings, ticket), review, name
-            )
-            if html.stat().st_size > pub.ATTACHMENT_WARN_BYTES:
-                click.echo(
-                    f"warning: {html} is over 10 MB, RT's default $MaxAttachmentSize", err=True
-                )
-            comment = pub.post(client, plan, text, html, name)
-            _update(
-                path, ticket, lambda r: pub.with_record(r, version, comment, client.conn.url),
-                f": the comment is in RT (#{ticket}); once it can be written, run again, which "
-                "finds the comment there and records it without commenting again",
-            )  # fmt: skip
-            if comment is None:
-                raise pub.unseen(client, ticket, path)
-            click.echo(f"commented on #{ticket}: transaction {comment}", err=True)
+            _comment(client, plan, inputs, job, out, review, version)
         elif comment is not None:  # found in RT: the review file learns of it too
             recorded = pub.local_record(written.load(path, ticket))
             if recorded is None or recorded.digest != version.digest:
@@ -192,3 +166,41 @@ def publish(
             pub.set_status_field(client, plan)
             click.echo(f"set #{ticket}'s '{field}' to '{version.status}'", err=True)
     click.echo("done" if not plan.nothing else "nothing to publish: RT has this version", err=True)
+
+
+def _comment(
+    client: Any, plan: Any, inputs: Any, job: Any, out: Path, review: Any, version: Any
+) -> None:
+    """Render the review (so the comment carries the page as it is now), comment on the ticket
+    with the page attached, and record the comment in the review file."""
+    from review import context as pipeline
+    from review.closeout.followups import attach_followups
+    from review.delivery import publish as pub
+    from review.pages import render as rendering
+    from review.pages import written
+
+    ticket, config = int(job.ticket_id), inputs.config
+    html, name = job.output.with_suffix(".html"), f"incident-{ticket}-review.html"
+    path = written.review_path(out, ticket)
+    with rendering.batch_lock(out):
+        result = rendering.run_batch([job], out, workers=1)
+        rendering.write_index(out, inputs, result)
+    finish(result, out, quiet=True)
+    context = pipeline.open_context(
+        inputs.snapshot_dir, config, tickets={ticket}, derived=inputs.derived
+    )
+    findings = attach_followups(context.findings, context.snapshot, config)
+    text = pub.comment_text(
+        plan, pub.incident_facts(context.metrics, findings, ticket), review, name
+    )
+    if html.stat().st_size > pub.ATTACHMENT_WARN_BYTES:
+        click.echo(f"warning: {html} is over 10 MB, RT's default $MaxAttachmentSize", err=True)
+    comment = pub.post(client, plan, text, html, name)
+    _update(
+        path, ticket, lambda r: pub.with_record(r, version, comment, client.conn.url),
+        f": the comment is in RT (#{ticket}); once it can be written, run again, which "
+        "finds the comment there and records it without commenting again",
+    )  # fmt: skip
+    if comment is None:
+        raise pub.unseen(client, ticket, path)
+    click.echo(f"commented on #{ticket}: transaction {comment}", err=True)
