@@ -8,11 +8,12 @@ process (peak memory is the step's largest resident set, its worker processes in
 `cold` times, on a snapshot of PER_MONTH x MONTHS synthetic tickets (benchmarks/synthetic.py,
 about 25 transactions each, written once under --work and not timed):
   floor   pyarrow.json.read_json of tickets.jsonl and transactions.jsonl (the parse floor)
-  parse   review's parse into the month-partitioned parquet cache (an empty cache)
-  metrics events, state stretches and metrics of every part from that cache (with the parse:
-          the cold run as issue 24 measures it, load + events + metrics)
+  cold    the parse into the month-partitioned parquet cache, then events, state stretches
+          and metrics of every part (the cold run as issue 24 measures it: load + events +
+          metrics), from an empty cache, in one process
   derive  everything every report reads (events, stretches, metrics, findings, checklist,
-          recurrences, SLA, data problems) from that cache: `review.context.derive_into`
+          recurrences, SLA, data problems, review data): `review.context.derive_into`, from
+          an empty cache
 `month` derives a snapshot of MONTHS months cold, then the same snapshot one month longer (the
 month before's tickets partly touched, as a monthly pull finds them) with the cache the first
 left, and, for scale, one month alone, cold.
@@ -69,18 +70,18 @@ def _child(kind: str, snapshot: Path, cache: Path) -> None:
             for n in ("tickets.jsonl", "transactions.jsonl")
         )
         extra["rows"] = rows
-    elif kind == "parse":
-        catalog = open_catalog(snapshot, cache)
-        extra["parts"] = len(catalog.parts)
-    elif kind == "metrics":
+    elif kind == "cold":  # parse, then events and metrics, in one process as a run does
         import tempfile
 
         from review.derive import derive_parts
         from review.settings.config import load_config
 
+        catalog = open_catalog(snapshot, cache)
+        extra["parse s"] = round(time.perf_counter() - began, 2)
+        extra["parts"] = len(catalog.parts)
         staging = Path(tempfile.mkdtemp(dir=cache))
-        derive_parts(open_catalog(snapshot, cache), load_config(None), staging,
-                     cache / "metrics-parts", events_and_metrics, ("events", "segments", "metrics"))  # fmt: skip
+        derive_parts(catalog, load_config(None), staging, cache / "metrics-parts",
+                     events_and_metrics, ("events", "segments", "metrics"))  # fmt: skip
     else:
         segments = set(os.listdir(cache / "segments")) if (cache / "segments").is_dir() else set()
         store = cache / "derived-parts"
@@ -156,22 +157,16 @@ def main() -> None:
         print(f"{args.per_month * args.months:,} tickets, {size:.2f} GB of JSON", flush=True)
         floor = step("floor", snapshot, cache)
         show("floor: pyarrow.json.read_json, both files", floor)
-        parse = step("parse", snapshot, cache)
-        show("parse into the month-partitioned cache", parse)
-        metrics = step("metrics", snapshot, cache)
-        show("events + metrics from the cache", metrics)
-        derive = step("derive", snapshot, cache)
-        show("derive from the cache (prepare_derived)", derive)
-        for name, second in (
-            ("cold run (parse + events + metrics)", metrics),
-            ("whole derive (parse + derive)", derive),
-        ):
-            wall = float(parse["seconds"]) + float(second["seconds"])
-            cpu = float(parse["cpu"]) + float(second["cpu"])
+        cold = step("cold", snapshot, cache)
+        show("cold run: parse, events, metrics (empty cache)", cold)
+        shutil.rmtree(cache, ignore_errors=True)
+        whole = step("derive", snapshot, cache)
+        show("whole derive: prepare_derived (empty cache)", whole)
+        for name, found in (("cold run", cold), ("whole derive", whole)):
             print(
-                f"{name}: {wall:.2f} s = {wall / float(floor['seconds']):.2f} x the floor; "
-                f"cpu {cpu:.2f} s = {cpu / float(floor['cpu']):.2f} x the floor's; peak "
-                f"{max(float(parse['peak_mb']), float(second['peak_mb'])):.0f} MB", flush=True,
+                f"{name}: {found['seconds']} s = {float(found['seconds']) / float(floor['seconds']):.2f} x "
+                f"the floor; cpu {found['cpu']} s = {float(found['cpu']) / float(floor['cpu']):.2f} x the "
+                f"floor's; peak {found['peak_mb']} MB", flush=True,
             )  # fmt: skip
         return
     decade = snapshot_of(args.work, args.per_month, args.months)

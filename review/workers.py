@@ -7,6 +7,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 WORKERS_ENV = "REVIEW_WORKERS"  # how many processes (default: up to 2, one per core)
@@ -24,10 +25,24 @@ def workers() -> int:
 
 def run_all(jobs: Sequence[Callable[[], Result]], count: int | None = None) -> list[Result]:
     """Every job's result, in order; in worker processes when there is more than one job
-    and more than one worker (spawned: no thread of this process is copied into them)."""
+    and more than one worker. The workers are spawned (no thread of this process is copied
+    into them) once and kept for the next call: parsing and deriving share them."""
     count = min(count or workers(), len(jobs))
     if count <= 1:
         return [job() for job in jobs]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+    pool = _pool(count)
+    try:
         return [future.result() for future in [pool.submit(job) for job in jobs]]
+    except BrokenProcessPool:
+        _POOLS.pop(count, None)  # a worker died (killed, out of memory): not used again
+        raise
+
+
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def _pool(count: int) -> ProcessPoolExecutor:
+    if count not in _POOLS:
+        context = multiprocessing.get_context("spawn")
+        _POOLS[count] = ProcessPoolExecutor(max_workers=count, mp_context=context)
+    return _POOLS[count]

@@ -15,6 +15,7 @@ from review.settings.config import Config, load_config, with_registry
 from review.snapshot import (
     DATA_FILES,
     TICKETS,
+    fingerprint,
     load_snapshot,
     read_jsonl,
     read_manifest,
@@ -191,3 +192,20 @@ def test_a_cached_part_needs_its_files(cache: Path) -> None:
     assert len(load_snapshot(SAMPLE, cache).messages(None)) == len(
         load_snapshot(SAMPLE).messages(None)
     )
+
+
+@pytest.mark.parametrize(
+    "times",
+    [
+        ["2026-01-01T00:00:01Z", None, "1969-12-31T23:59:59Z"],
+        ["2026-01-01T00:00:01Z", "2026-01-01T00:00:01.5Z"],  # a fraction: pandas writes it
+        [],
+    ],
+)
+def test_digests_read_times_as_pandas_writes_them(times: list[str | None]) -> None:
+    """Digests hash text; Arrow writes the times (fast), exactly as pandas would."""
+    frame = pd.DataFrame(
+        {"at": pd.to_datetime(pd.Series(times, dtype="object"), utc=True, format="ISO8601"),
+         "n": range(len(times))}
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(fingerprint.as_text(frame), frame.astype("string"))
