@@ -1,0 +1,128 @@
+"""Snapshots by month: written in parts the manifest checks, read a part and a block at a time."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from review.errors import SnapshotError
+from review.snapshot import (
+    DATA_FILES,
+    TICKETS,
+    TRANSACTIONS,
+    load_snapshot,
+    read_jsonl,
+    read_manifest,
+    write_snapshot,
+)
+from review.snapshot import parse as parsing
+from review.snapshot.layout import month_of
+
+SAMPLE = Path(__file__).parent.parent / "data" / "sample"
+EXAMPLE = Path(__file__).parent / "fixtures" / "rt-example"
+
+
+def sample_rows() -> tuple[list[dict], list[dict], list[dict], list[dict]]:
+    tickets, transactions, queues, users = (read_jsonl(SAMPLE / n) for n in DATA_FILES)
+    return tickets, transactions, queues, users
+
+
+def write(target: Path, tickets: list[dict], transactions: list[dict]) -> Path:
+    _, _, queues, users = sample_rows()
+    return write_snapshot(
+        target, tickets, transactions, queues, users, source="t", query="q",
+        pulled_at="2026-11-01T06:00:00Z",
+    )  # fmt: skip
+
+
+def test_each_month_is_one_part_with_its_checksum(tmp_path: Path) -> None:
+    tickets, transactions, _, _ = sample_rows()
+    snap = write(tmp_path / "s", tickets, transactions)
+    parts = read_manifest(snap)["parts"]
+    assert [p["month"] for p in parts[TICKETS]] == ["2026-08", "2026-09", "2026-10"]
+    months = {str(t["id"]): month_of(t) for t in tickets}
+    for name in (TICKETS, TRANSACTIONS):
+        data = (snap / name).read_bytes()
+        assert sum(p["length"] for p in parts[name]) == len(data)
+        for part in parts[name]:
+            piece = data[part["offset"] : part["offset"] + part["length"]]
+            assert hashlib.sha256(piece).hexdigest() == part["sha256"]
+            rows = [json.loads(line) for line in piece.splitlines()]
+            assert len(rows) == part["rows"]
+            ids = [str(r["id"]) if name == TICKETS else r["ObjectId"] for r in rows]
+            assert {months[i] for i in ids} == {part["month"]}  # a ticket's history with it
+    pd.testing.assert_frame_equal(load_snapshot(snap).tickets, load_snapshot(SAMPLE).tickets)
+
+
+def test_blocks_smaller_than_a_file_read_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = load_snapshot(SAMPLE)
+    monkeypatch.setattr(parsing, "BLOCK_BYTES", 4096)  # lines cross many block ends
+    blocks = load_snapshot(SAMPLE)
+    for name in ("tickets", "transactions", "watchers", "custom_fields", "links"):
+        pd.testing.assert_frame_equal(getattr(blocks, name), getattr(whole, name))
+    lines = (EXAMPLE / TRANSACTIONS).read_text().splitlines()
+    row = json.loads(lines[30])
+    row["ObjectId"] = "99"
+    (tmp_path / "e").mkdir()
+    for name in DATA_FILES:
+        (tmp_path / "e" / name).write_bytes((EXAMPLE / name).read_bytes())
+    (tmp_path / "e" / TRANSACTIONS).write_text(
+        "\n".join([*lines[:30], json.dumps(row), *lines[31:]]) + "\n"
+    )
+    manifest = json.loads((EXAMPLE / "manifest.json").read_text())
+    manifest["sha256"].pop(TRANSACTIONS)
+    (tmp_path / "e" / "manifest.json").write_text(json.dumps(manifest))
+    found = load_snapshot(tmp_path / "e")
+    assert [(p.file, p.line) for p in found.problems] == [(TRANSACTIONS, 31)]  # line of the file
+
+
+def test_a_file_changed_after_the_pull_is_checked_before_its_cache_is_used(tmp_path: Path) -> None:
+    tickets, transactions, _, _ = sample_rows()
+    snap = write(tmp_path / "s", tickets, transactions)
+    load_snapshot(snap, tmp_path / "cache")
+    data = bytearray((snap / TRANSACTIONS).read_bytes())
+    at = data.index(b'"Type": "Comment"')
+    data[at + 9 : at + 16] = b"Commenz"  # same length: only the checksum can tell
+    (snap / TRANSACTIONS).write_bytes(bytes(data))
+    later = (snap / "manifest.json").stat().st_mtime_ns + 1_000_000_000
+    os.utime(snap / TRANSACTIONS, ns=(later, later))
+    with pytest.raises(SnapshotError, match=r"checksum does not match manifest\.json"):
+        load_snapshot(snap, tmp_path / "cache")
+
+
+def test_parts_that_do_not_add_up_are_refused(tmp_path: Path) -> None:
+    tickets, transactions, _, _ = sample_rows()
+    snap = write(tmp_path / "s", tickets, transactions)
+    manifest = json.loads((snap / "manifest.json").read_text())
+    manifest["parts"][TICKETS][1]["offset"] += 1
+    (snap / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(SnapshotError, match=r"manifest.json: parts must list each month"):
+        load_snapshot(snap)
+
+
+def test_a_ticket_filed_under_two_months_is_refused(tmp_path: Path) -> None:
+    tickets, transactions, _, _ = sample_rows()
+    again = dict(tickets[0], LastUpdated="2026-10-30T00:00:00Z")  # ticket 1, a month later
+    snap = write(tmp_path / "s", [*tickets, again], transactions)
+    with pytest.raises(SnapshotError, match=r"ticket 1 is in the parts of two months"):
+        load_snapshot(snap)
+
+
+def test_messages_are_read_for_the_tickets_asked(tmp_path: Path) -> None:
+    cached = load_snapshot(SAMPLE, tmp_path / "cache")
+    held = load_snapshot(SAMPLE)
+    texts = cached.messages([5, 7])
+    assert set(texts["ticket_id"]) == {5, 7}
+    assert list(texts.columns) == ["ticket_id", "txn_id", "data"]
+    pd.testing.assert_frame_equal(
+        texts.sort_values("txn_id", ignore_index=True),
+        held.messages([5, 7]).sort_values("txn_id", ignore_index=True),
+    )
+    assert "data" not in cached.transactions  # the history analysed never holds the texts
