@@ -46,3 +46,9 @@ def _pool(count: int) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("spawn")
         _POOLS[count] = ProcessPoolExecutor(max_workers=count, mp_context=context)
     return _POOLS[count]
+
+
+def shutdown() -> None:
+    """End the kept workers (they end with this process anyway)."""
+    while _POOLS:
+        _POOLS.popitem()[1].shutdown()
