@@ -15,6 +15,7 @@ part, hard links into the part cache: pandas and Arrow read such a directory as 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from collections.abc import Callable, Iterable, Sequence
@@ -32,7 +33,13 @@ from review.closeout.registry import load_registry
 from review.settings.config import Config
 from review.snapshot import Snapshot, cache
 from review.snapshot.cache import MESSAGES, REFS, Part
-from review.snapshot.fingerprint import derive_digest, digest, frame_digest, part_key
+from review.snapshot.fingerprint import (
+    derive_digest,
+    digest,
+    frame_digest,
+    part_key,
+    ticket_digests,
+)
 from review.snapshot.load import Catalog
 from review.snapshot.manifest import utc
 from review.workers import run_all
@@ -40,7 +47,7 @@ from review.workers import run_all
 Compute = Callable[[Snapshot, Config, pd.DataFrame], Any]  # a Context: a frame per name
 TICKET_FRAMES = ("tickets", "watchers", "custom_fields", "links")  # of the snapshot, per ticket
 GLOBAL = ("recurrences",)  # found once over every incident, written whole
-UNSETTLED = "unsettled.json"  # a part's incidents left to the run's "now" part
+ABOUT = "part.json"  # a part's incidents left to the run's "now" part, and its rows per frame
 PARTS = "parts.json"  # the part keys a derived directory links to
 # recurrences are found once over all incidents: a part's compute need not find them again
 NO_RECURRENCES = pd.DataFrame(columns=RECURRENCE_COLUMNS)
@@ -84,20 +91,24 @@ def derive_parts(
         )  # fmt: skip
     run_all(jobs, workers)
     files: dict[str, list[Path]] = {name: [] for name in [*per_ticket, *TICKET_FRAMES]}
-    unsettled: list[int] = []
-    for key in keys:
-        unsettled += cache.read_json(store / key / UNSETTLED)
-        for name in files:
-            files[name].append(cache.file_of(store / key, name))
+    filled: set[Path] = set()  # the files with rows (an empty one's columns may lack types)
+    homes = [store / key for key in keys]
+    unsettled = {int(t) for home in homes for t in cache.read_json(home / ABOUT)["unsettled"]}
     if unsettled:
-        home = run.now(set(unsettled), ids, per_ticket, compute, store)
-        for name in per_ticket:
-            files[name].append(cache.file_of(home, name))
+        homes.append(run.now(unsettled, ids, per_ticket, compute, store))
+    for home in homes:
+        rows = cache.read_json(home / ABOUT)["rows"]
+        for name in files:
+            if name in rows:
+                files[name].append(cache.file_of(home, name))
+                if rows[name]:
+                    filled.add(cache.file_of(home, name))
     files[MESSAGES] = [p.path(MESSAGES) for p in catalog.parts]
+    filled.update(p.path(MESSAGES) for p in catalog.parts if p.transactions)
     frames = {"recurrences": found, "queues": catalog.queues, "users": catalog.users}
     if catalog.parts:
         for name, paths in files.items():
-            _link_all(paths, cache.file_of(staging, name))
+            _link_all(paths, filled, cache.file_of(staging, name))
     else:  # no ticket at all (a quiet month): the empty frames, typed as full ones
         empty = compute(light, config, NO_RECURRENCES)
         frames.update({name: getattr(empty, name) for name in per_ticket})
@@ -168,6 +179,23 @@ class _Run:
         if self.fallback is not None:
             self.manifest["pulled_at"] = self.fallback
         self.names = digest(catalog.field_names.values.tolist())
+        # every link to a ticket, and a digest of each linked ticket's rows (what a part reads)
+        links = light.links.loc[~light.links["external"]]
+        target = pd.to_numeric(links["target"], errors="coerce")
+        pairs = pd.DataFrame({"ticket_id": links["ticket_id"], "target": target}).dropna()
+        self.pairs = pairs.astype("int64")
+        linked = set(self.pairs["target"])
+        rows = self.ticket_rows(linked)
+        found = dataclasses.replace(
+            light,
+            tickets=rows["tickets"],
+            transactions=light.transactions.iloc[0:0],
+            watchers=rows["watchers"],
+            custom_fields=rows["custom_fields"],
+            links=rows["links"],
+        )
+        digests = ticket_digests(found) if linked else pd.Series(dtype="string")
+        self.targets = dict(zip(digests.index.astype("int64"), digests.astype(str), strict=True))
 
     def key(self, part: str, parts: Iterable[int], linked: str, now: str | None) -> str:
         """A part's key: its parse, what it reads of users, queues, field names and the
@@ -188,11 +216,9 @@ class _Run:
 
     def linked(self, ids: set[int]) -> tuple[set[int], str]:
         """The tickets these link to (not among them), and a digest of what is read of them."""
-        links = self.light.links
-        targets = links.loc[links["ticket_id"].isin(ids) & ~links["external"], "target"]
-        extra = set(pd.to_numeric(targets, errors="coerce").dropna().astype("int64")) - ids
-        rows = [frame_digest(frame) for frame in self.ticket_rows(extra).values()]
-        return extra, digest(sorted(extra), rows)
+        pairs = self.pairs.loc[self.pairs["ticket_id"].isin(ids)]
+        extra = set(pairs["target"]) - ids
+        return extra, digest([(t, self.targets.get(t, "")) for t in sorted(extra)])
 
     def now(
         self, wanted: set[int], ids: list[set[int]], names: list[str], compute: Compute, store: Path
@@ -232,7 +258,8 @@ def _write(home: Path, frames: dict[str, pd.DataFrame], unsettled: list[int]) ->
     staging = cache.staging_for(home)
     try:
         cache.write_frames(staging, frames)
-        cache.write_json(staging / UNSETTLED, unsettled)
+        rows = {name: len(frame) for name, frame in frames.items()}
+        cache.write_json(staging / ABOUT, {"unsettled": unsettled, "rows": rows})
         cache.publish(staging, home)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -254,25 +281,18 @@ def _last_event(catalog: Catalog) -> str | None:
     return None if last is None else last.isoformat()
 
 
-def _link_all(paths: list[Path], directory: Path) -> None:
+def _link_all(paths: list[Path], filled: set[Path], directory: Path) -> None:
     """A directory of the files (hard links; copies where links fail), read as one table.
 
     Files without rows are left out (their columns may lack types), unless all are empty.
     """
     directory.mkdir()
-    filled = [p for p in paths if _rows_in(p)] or paths[:1]
-    for number, path in enumerate(filled):
+    for number, path in enumerate([p for p in paths if p in filled] or paths[:1]):
         target = cache.file_of(directory, f"{number:05d}")
         try:
             os.link(path, target)
         except OSError:
             shutil.copyfile(path, target)
-
-
-def _rows_in(path: Path) -> int:
-    import pyarrow.parquet as pq
-
-    return int(pq.ParquetFile(path).metadata.num_rows)
 
 
 def prune(store: Path, derived: Path) -> None:
