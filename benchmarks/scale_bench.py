@@ -197,7 +197,7 @@ def main() -> None:
         show("cold run: parse, events, metrics (empty cache)", cold)
         shutil.rmtree(cache, ignore_errors=True)
         whole = step("derive", snapshot, cache)
-        show("whole derive: prepare_derived (empty cache)", whole)
+        show("whole derive: derive_into (empty cache)", whole)
         for name, found in (("cold run", cold), ("whole derive", whole)):
             print(
                 f"{name}: {found['seconds']} s = {float(found['seconds']) / float(floor['seconds']):.2f} x "
