@@ -298,7 +298,10 @@ def derive_into(target: Path, path: Path, snapshot: Snapshot | None, config: Con
         staging.mkdir(parents=True)
         light = derive_parts(catalog, config, staging, store, _compute, _DERIVED)
         # what the data holds as a whole: the survey reads status and queue moves only
-        whole = Context(dataclasses.replace(light, transactions=catalog.surveyed()), config)
+        whole = Context(
+            dataclasses.replace(light, transactions=_of(catalog.surveyed(), light.tickets)),
+            config,
+        )
         _to_parquet(data.to_frame(whole.problems), staging / "problems.parquet")
         _to_parquet(light.field_names, staging / "field_names.parquet")
         about = {
@@ -323,6 +326,11 @@ def derive_into(target: Path, path: Path, snapshot: Snapshot | None, config: Con
     _prune_derived(target, str(path))
     prune_parts(store, target.parent)
     return target
+
+
+def _of(frame: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
+    """The rows of `frame` about these tickets (those the snapshot keeps)."""
+    return frame.loc[frame["ticket_id"].isin(tickets["ticket_id"])].reset_index(drop=True)
 
 
 def _prune_derived(keep: Path, snapshot_path: str) -> None:

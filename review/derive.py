@@ -24,7 +24,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from review.analysis.timeline import IGNORED_TYPES
 from review.closeout.recurrence import COLUMNS as RECURRENCE_COLUMNS
@@ -71,13 +74,17 @@ def derive_parts(
     `workers` processes (review.workers) when there is more than one batch."""
     light = catalog.snapshot(transactions=False)
     found = recurrences(light, config, load_registry(config.gaps.registry))
-    ids = [set(p.read("tickets", ["ticket_id"])["ticket_id"]) for p in catalog.parts]
+    # each part's tickets as the snapshot keeps them (one read may leave out a ticket another
+    # keeps, e.g. by the pull's time): the part's key names the tickets kept
+    kept = set(light.tickets["ticket_id"])
+    ids = [set(p.read("tickets", ["ticket_id"])["ticket_id"]) & kept for p in catalog.parts]
     run = _Run(catalog, config, light, derive_digest(config))
     per_ticket = [name for name in derived if name not in GLOBAL]
     keys, extras = [], []
     for number, found_ids in enumerate(ids):
         extra, linked = run.linked(found_ids)
-        keys.append(run.key(catalog.parts[number].key, [number], linked, run.fallback))
+        part = digest(catalog.parts[number].key, sorted(found_ids))
+        keys.append(run.key(part, [number], linked, run.fallback))
         extras.append(extra)
     missing = [n for n, key in enumerate(keys) if not cache.done(store / key)]
     jobs = []
@@ -204,8 +211,8 @@ class _Run:
             [self.catalog.parts[i].read(REFS)["value"] for i in parts], ignore_index=True
         )
         users, queues = self.catalog.users, self.catalog.queues
-        named = users["user_id"].isin(refs) | users["name"].isin(refs)
-        queued = queues["queue_id"].isin(refs) | queues["name"].isin(refs)
+        named = _among(users["user_id"], refs) | _among(users["name"], refs)
+        queued = _among(queues["queue_id"], refs) | _among(queues["name"], refs)
         lookups = digest(
             frame_digest(users.loc[named]), frame_digest(queues.loc[queued]), self.names
         )
@@ -263,6 +270,14 @@ def _write(home: Path, frames: dict[str, pd.DataFrame], unsettled: list[int]) ->
         cache.publish(staging, home)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _among(values: pd.Series, candidates: pd.Series) -> np.ndarray:
+    """values.isin(candidates) for text, in Arrow (pandas compares them one by one)."""
+    found = pc.is_in(
+        pa.array(values.astype("string").array), pa.array(candidates.astype("string").array)
+    )
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _rows(frame: pd.DataFrame, ids: set[int]) -> pd.DataFrame:

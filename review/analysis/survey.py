@@ -195,7 +195,7 @@ def _queues(snapshot: Snapshot, tx: pd.DataFrame, names: pd.Series) -> tuple[Que
         pd.Series(now.to_numpy(), index=tickets["ticket_id"])
     )
     lifecycles = snapshot.queues.set_index("name")["lifecycle"]
-    every = sorted(set(names) | set(now) | set(old) | set(new))
+    every = sorted(set(names) | set(now.unique()) | set(old.unique()) | set(new.unique()))
     count = {
         "now": now.value_counts(),
         "created": created.value_counts(),
@@ -241,7 +241,7 @@ def _statuses(
             pd.DataFrame(
                 {
                     "ticket_id": t.index,
-                    "at": t["created"].to_numpy(),
+                    "at": t["created"].array,  # kept typed: no Python object per ticket
                     "seq": -1,  # creation comes before any change of the same second
                     "status": created_in.to_numpy(),
                 }

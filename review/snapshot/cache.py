@@ -8,7 +8,8 @@ Under the cache directory:
         MONTH/               the frames of the tickets last updated in MONTH (UTC):
             tickets.parquet transactions.parquet watchers.parquet custom_fields.parquet
             links.parquet messages.parquet (the message bodies, read only for a review)
-            refs.parquet (the user and queue names and ids it mentions)
+            refs.parquet (the user and queue names and ids it mentions), moves.parquet (its
+            status and Set transactions: what the survey of the whole snapshot reads)
     snapshots/KEY/           one snapshot: which segments, its queues, users and problems
         catalog.json queues.parquet users.parquet
 
@@ -32,11 +33,12 @@ import pandas as pd
 
 from review.snapshot.frames import Problem
 
-CACHE_LAYOUT = 4  # bump when the cached frames change shape or place
+CACHE_LAYOUT = 6  # bump when the cached frames change shape or place
 PER_TICKET = ("tickets", "transactions", "watchers", "custom_fields", "links")
 SHARED = ("queues", "users", "field_names")
 MESSAGES = "messages"  # ticket_id, txn_id, data: RT's Data, the text of each transaction
 REFS = "refs"  # value: every value of a part that may name a user or a queue (a derived key's)
+MOVES = "moves"  # the part's transactions the survey of a whole snapshot reads (status, Set)
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class Part:
 
     def whole(self) -> bool:
         """Whether every file of the part is there (a cache someone pruned by hand is not)."""
-        names = (*PER_TICKET, MESSAGES, REFS)
+        names = (*PER_TICKET, MESSAGES, REFS, MOVES)
         return self.held is not None or all(self.path(name).is_file() for name in names)
 
     def read(

@@ -28,7 +28,7 @@ import pyarrow as pa
 from review import __version__
 from review.errors import SnapshotError
 from review.snapshot import cache
-from review.snapshot.cache import MESSAGES, Part
+from review.snapshot.cache import MESSAGES, MOVES, Part
 from review.snapshot.fingerprint import digest, snapshot_key
 from review.snapshot.frames import MESSAGE_COLUMNS, Problem, Snapshot
 from review.snapshot.layout import FOLLOWUPS, MANIFEST, PARTED, QUEUES, TICKETS, TRANSACTIONS, USERS
@@ -38,7 +38,6 @@ from review.snapshot.segment import SEQ, Rows, parse_segment, placed, typed_empt
 from review.workers import run_all
 
 _WHAT = {QUEUES: "queue", USERS: "user"}
-SURVEYED = ("Status", "Set")  # the transaction types review.analysis.survey reads
 PARALLEL_BYTES = 1 << 28  # parts of larger snapshots are parsed in worker processes
 # The order rows of several months' parts are put in: as one file the pull writes (sorted by
 # id) is read, watchers by role first (see parse.flatten_tickets)
@@ -48,6 +47,7 @@ _PULL_ORDER = {
     "watchers": ["role", "ticket_id"],
     "custom_fields": ["ticket_id"],
     "links": ["ticket_id"],
+    MOVES: ["txn_id"],
 }
 _ROLES = {"Requestor": 0, "Cc": 1, "AdminCc": 2}
 
@@ -264,11 +264,8 @@ class Catalog:
 
     def surveyed(self) -> pd.DataFrame:
         """The history review.analysis.survey reads of every part: status and queue moves
-        (its types, SURVEYED), not the whole history."""
-        wanted = [("type", "in", list(SURVEYED))]
-        found = [p.read("transactions", filters=wanted) for p in self.parts]
-        frame = cache.concat(found) if found else typed_empty("transactions")
-        return frame.drop(columns=SEQ, errors="ignore")
+        (its types, segment.SURVEYED), not the whole history."""
+        return self.frame(MOVES) if self.parts else typed_empty("transactions")
 
 
 def _write_catalog(home: Path, catalog: Catalog, segments: list[str]) -> None:

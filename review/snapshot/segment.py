@@ -47,6 +47,7 @@ NESTED_COLUMNS = {
     "links": ["ticket_id", "ref", "target", "external"],
 }
 SEQ = "seq"  # a row's place in its segment: whole snapshots come back in file order
+SURVEYED = ("Status", "Set")  # the transactions review.analysis.survey reads (cache.MOVES)
 MESSAGE_SCHEMA = pa.schema(
     [("ticket_id", pa.int64()), ("txn_id", pa.int64()), ("data", pa.string())]
 )
@@ -319,6 +320,8 @@ def parse_segment(spans: dict[str, Span], target: Path | None) -> Parsed:
         }
         frames = {k: v.rename(columns={"pos": SEQ}) for k, v in frames.items()}
         frames[cache.REFS] = _refs(frames)
+        history = frames["transactions"]
+        frames[cache.MOVES] = history.loc[history["type"].isin(SURVEYED)]
         parsed.months[name] = frames
         counts.append(
             {"month": name, "tickets": len(frames["tickets"]),
