@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ CHANGED = (
     "snapshots are immutable, pull again instead of editing"
 )
 REPULL = "the file was not written by `review pull` or was altered: pull the snapshot again"
+_NOT_AN_OBJECT = re.compile(rb"(?m)^[ \t\r]*[^{\s]")  # a line that does not start an object
 
 _REF = pa.struct([("id", pa.string())])
 _REFS = pa.list_(_REF)
@@ -287,31 +289,34 @@ def tables(span: Span) -> Iterator[pa.Table]:
     for offset, data in span.blocks():
         if failure is not None:
             continue  # read on: a checksum that does not match says more than a parse error
+        stray = _stray_line(data)  # Arrow crashes the process on some lines that are no object
+        if stray is not None:
+            line = span.lines_before(offset) + bytes(data[:stray]).count(b"\n") + 1
+            failure = SnapshotError(
+                f"expected one JSON object per line; {REPULL}", str(span.path), line
+            )
+            continue
         try:
-            table = parse_json(data, options)
+            yield parse_json(data, options)
         except pa.ArrowInvalid:
             failure = span.refuse(offset, bytes(data), options)
-            continue
-        if table.column("id").null_count:  # a bare `null` line reads as a row of nulls
-            failure = _null_line(span, offset, bytes(data), table)
-            if failure is not None:
-                continue
-        yield table
     if failure is not None:
         raise failure
 
 
-def _null_line(span: Span, offset: int, data: bytes, table: pa.Table) -> SnapshotError | None:
-    """The error for the first line of a block that is JSON's `null`, not an object."""
-    lines = data.split(b"\n")
-    rows = [number for number, line in enumerate(lines) if line.strip()]
-    for index in np.flatnonzero(table.column("id").is_null().to_numpy(zero_copy_only=False)):
-        if lines[rows[index]].strip() == b"null":
-            line = span.lines_before(offset) + rows[index] + 1
-            return SnapshotError(
-                f"expected one JSON object per line; {REPULL}", str(span.path), line
-            )
-    return None
+def _stray_line(data: memoryview) -> int | None:
+    """Where the first line that does not start a JSON object is (blank lines are fine).
+
+    `data` is the start of a buffer (as Span.blocks gives it): it is searched in place.
+    """
+    buffer, end = data.obj, data.nbytes
+    assert isinstance(buffer, bytearray | bytes)
+    first = bytes(buffer[: min(1, end)])
+    starts = buffer.count(b"\n", 0, end) - (end > 0 and buffer[end - 1] == ord("\n"))
+    if first in (b"{", b"") and buffer.count(b"\n{", 0, end) == starts:
+        return None  # the usual case: every line starts with `{` (two counts, no regex)
+    found = _NOT_AN_OBJECT.search(buffer, 0, end)  # blank or indented lines: look closely
+    return None if found is None else found.start()
 
 
 # --------------------------------------------------------------------------- flat columns
