@@ -105,6 +105,21 @@ def _fields(survey: Survey, config: Config, uses: dict[str, Sequence[str]]) -> l
 
 
 def _statuses(survey: Survey, config: Config) -> list[DataProblem]:
+    seen = {st.name for st in survey.statuses}
+    return (
+        _status_roles(survey, config)
+        + _inactive_unseen(survey, config, seen)
+        + _initial_unseen(survey, config, seen)
+        + [
+            DataProblem("status-unseen", f"[statuses] active '{n}' is on no ticket", (), False)
+            for n in config.statuses.active
+            if n not in seen
+        ]
+    )
+
+
+def _status_roles(survey: Survey, config: Config) -> list[DataProblem]:
+    """A status RT uses that [statuses] does not name, or names with a role RT's dates deny."""
     s = config.statuses
     found = []
     role_of = {s.initial: "initial", **dict.fromkeys(s.active, "active")}
@@ -128,44 +143,48 @@ def _statuses(survey: Survey, config: Config) -> list[DataProblem]:
                     f"[statuses] {role_of[status.name]} names '{status.name}', but {said}",
                 )
             )
-    seen = {st.name for st in survey.statuses}
-    if not any(name in seen for name in s.inactive):
-        metrics = [m.key for m in METRICS.values() if "statuses.inactive" in m.reads]
-        closed = [st.name for st in survey.statuses if st.role == INACTIVE]
-        found.append(
-            DataProblem(
-                "inactive-unseen",
-                f"[statuses] inactive = {', '.join(s.inactive)}: no ticket is or was in any of "
-                f"them, so {_listed(metrics)} cannot be computed (every incident reads as still "
-                f"open); statuses now: {survey.statuses_text()}"
-                + (f"; RT's dates say these are inactive: {', '.join(closed)}" if closed else ""),
-            )
-        )
-    else:
-        found += [
+    return found
+
+
+def _inactive_unseen(survey: Survey, config: Config, seen: set[str]) -> list[DataProblem]:
+    """No configured inactive status on any ticket blocks resolution; one unseen is a note."""
+    inactive = config.statuses.inactive
+    if any(name in seen for name in inactive):
+        return [
             DataProblem("status-unseen", f"[statuses] inactive '{n}' is on no ticket", (), False)
-            for n in s.inactive
+            for n in inactive
             if n not in seen
         ]
-    if s.initial not in seen:
-        metrics = [m.key for m in METRICS.values() if "statuses.initial" in m.reads]
-        created = sorted(
-            (st for st in survey.statuses if st.at_creation), key=lambda st: -st.at_creation
+    metrics = [m.key for m in METRICS.values() if "statuses.inactive" in m.reads]
+    closed = [st.name for st in survey.statuses if st.role == INACTIVE]
+    return [
+        DataProblem(
+            "inactive-unseen",
+            f"[statuses] inactive = {', '.join(inactive)}: no ticket is or was in any of "
+            f"them, so {_listed(metrics)} cannot be computed (every incident reads as still "
+            f"open); statuses now: {survey.statuses_text()}"
+            + (f"; RT's dates say these are inactive: {', '.join(closed)}" if closed else ""),
         )
-        found.append(
-            DataProblem(
-                "initial-unseen",
-                f"[statuses] initial = '{s.initial}' is on no ticket, so {_listed(metrics)} "
-                "cannot count a staff move out of it; tickets were created in: "
-                + (", ".join(f"{st.name} ({st.at_creation})" for st in created) or "none"),
-            )
-        )
-    found += [
-        DataProblem("status-unseen", f"[statuses] active '{n}' is on no ticket", (), False)
-        for n in s.active
-        if n not in seen
     ]
-    return found
+
+
+def _initial_unseen(survey: Survey, config: Config, seen: set[str]) -> list[DataProblem]:
+    """The configured initial status on no ticket: name the statuses tickets were created in."""
+    initial = config.statuses.initial
+    if initial in seen:
+        return []
+    metrics = [m.key for m in METRICS.values() if "statuses.initial" in m.reads]
+    created = sorted(
+        (st for st in survey.statuses if st.at_creation), key=lambda st: -st.at_creation
+    )
+    return [
+        DataProblem(
+            "initial-unseen",
+            f"[statuses] initial = '{initial}' is on no ticket, so {_listed(metrics)} "
+            "cannot count a staff move out of it; tickets were created in: "
+            + (", ".join(f"{st.name} ({st.at_creation})" for st in created) or "none"),
+        )
+    ]
 
 
 def _contradicts(configured: str, evidence: str) -> bool:

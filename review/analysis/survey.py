@@ -271,6 +271,18 @@ def _statuses(
             INITIAL: unstarted.groupby(created_in).sum(),
         }
     )
+    return _status_surveys(t["status"], entries, moves, created_in, evidence)
+
+
+def _status_surveys(
+    now_in: pd.Series,
+    entries: pd.DataFrame,
+    moves: pd.DataFrame,
+    created_in: pd.Series,
+    evidence: pd.DataFrame,
+) -> tuple[StatusSurvey, ...]:
+    """One survey per status any ticket was ever in: tickets in it now, ever and at creation,
+    and the role RT's dates give it."""
     held = pd.concat(
         [
             entries[["ticket_id", "status"]],
@@ -278,7 +290,7 @@ def _statuses(
         ]
     )
     held = held.loc[held["status"].notna() & (held["status"] != "")]
-    now = t["status"].value_counts()
+    now = now_in.value_counts()
     ever = held.drop_duplicates().groupby("status")["ticket_id"].nunique()
     at_creation = created_in.value_counts()
     return tuple(

@@ -156,7 +156,23 @@ def parse(data: dict[str, Any], path: Path, ticket_id: int | None = None) -> Wri
         raise _problem(path, "ticket_id must be a ticket number")
     if ticket_id is not None and number != int(ticket_id):
         raise _problem(path, f"holds the review of ticket {number}, not {ticket_id}")
-    sections = data.get("sections", [])
+    found = _sections(data.get("sections", []), path)
+    status = data.get("status", "draft")
+    if status not in STATUSES:
+        raise _problem(path, f"status must be one of {', '.join(STATUSES)}, got {status!r}")
+    status_at = data.get("status_at")
+    return WrittenReview(
+        ticket_id=number,
+        sections=found,
+        status=str(status),
+        status_at=None if status_at is None else _text(status_at, path, "status_at"),
+        signoffs=_signoffs(data.get("signoffs", []), path),
+        extra={k: v for k, v in data.items() if k not in _KNOWN},
+    )
+
+
+def _sections(sections: Any, path: Path) -> tuple[Section, ...]:
+    """A review file's sections, checked: objects with a unique id."""
     if not isinstance(sections, list):
         raise _problem(path, "sections must be a list")
     found: list[Section] = []
@@ -176,11 +192,11 @@ def parse(data: dict[str, Any], path: Path, ticket_id: int | None = None) -> Wri
     ids = [s.id for s in found]
     if len(set(ids)) != len(ids):
         raise _problem(path, f"section ids repeat: {sorted({i for i in ids if ids.count(i) > 1})}")
-    status = data.get("status", "draft")
-    if status not in STATUSES:
-        raise _problem(path, f"status must be one of {', '.join(STATUSES)}, got {status!r}")
-    status_at = data.get("status_at")
-    signoffs = data.get("signoffs", [])
+    return tuple(found)
+
+
+def _signoffs(signoffs: Any, path: Path) -> tuple[SignOff, ...]:
+    """A review file's sign-offs, checked: a known role, who and when."""
     if not isinstance(signoffs, list):
         raise _problem(path, "signoffs must be a list")
     signed: list[SignOff] = []
@@ -198,14 +214,7 @@ def parse(data: dict[str, Any], path: Path, ticket_id: int | None = None) -> Wri
                 data=_text(item.get("data", ""), path, f"sign-off {n}'s data"),
             )
         )
-    return WrittenReview(
-        ticket_id=number,
-        sections=tuple(found),
-        status=str(status),
-        status_at=None if status_at is None else _text(status_at, path, "status_at"),
-        signoffs=tuple(signed),
-        extra={k: v for k, v in data.items() if k not in _KNOWN},
-    )
+    return tuple(signed)
 
 
 def load(path: Path, ticket_id: int | None = None) -> WrittenReview | None:

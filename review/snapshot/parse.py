@@ -425,6 +425,18 @@ def flatten_tickets(table: pa.Table, start: int) -> TicketRows:
         }
     )
     field_names = pd.DataFrame({"pos": pos[cf_parent], "field_id": field_ids, "field": field})
+    # an entry without its id or name (null in RT's list) says nothing: not a watcher or value
+    return TicketRows(
+        tickets=tickets,
+        watchers=watchers.dropna(subset=["user"]).reset_index(drop=True),
+        custom_fields=custom_fields.dropna(subset=["field", "value"]).reset_index(drop=True),
+        field_names=field_names.dropna(subset=["field"]).reset_index(drop=True),
+        links=_links(table, pos),
+    )
+
+
+def _links(table: pa.Table, pos: np.ndarray) -> pd.DataFrame:
+    """A block's links between tickets (RT's _hyperlinks): ref, target ticket or URL, external."""
     links_raw = table.column("_hyperlinks").combine_chunks()
     link_rows = links_raw.flatten()
     links = pd.DataFrame(
@@ -439,14 +451,7 @@ def flatten_tickets(table: pa.Table, start: int) -> TicketRows:
     links["external"] = links["type"] != "ticket"
     target = links["url"].str.extract(r"/ticket/(\d+)$", expand=False)
     links["target"] = target.where(~links["external"], links["url"])
-    # an entry without its id or name (null in RT's list) says nothing: not a watcher or value
-    return TicketRows(
-        tickets=tickets,
-        watchers=watchers.dropna(subset=["user"]).reset_index(drop=True),
-        custom_fields=custom_fields.dropna(subset=["field", "value"]).reset_index(drop=True),
-        field_names=field_names.dropna(subset=["field"]).reset_index(drop=True),
-        links=links[["pos", "ref", "target", "external"]],
-    )
+    return links[["pos", "ref", "target", "external"]]
 
 
 def flatten_transactions(table: pa.Table, start: int) -> tuple[pd.DataFrame, pd.DataFrame]:
