@@ -329,14 +329,9 @@ def open_catalog(
     manifest = read_manifest(path)
     root = None if cache_dir is None else Path(cache_dir)
     home = None if root is None else root / "snapshots" / snapshot_key(path, manifest)
-    if home is not None and cache.done(home):
-        try:
-            catalog = _read_catalog(home, path, manifest)
-        except (OSError, ValueError, KeyError, TypeError):
-            pass  # a damaged cache is made again
-        else:
-            if all(part.whole() for part in catalog.parts):
-                return catalog
+    cached = None if home is None else _cached_catalog(home, path, manifest)
+    if cached is not None:
+        return cached
     segments = _segments(path, manifest)
     size = sum(s.length or 0 for segment in segments for s in segment.spans.values())
     side_by_side = root is not None and size > PARALLEL_BYTES
@@ -346,17 +341,7 @@ def open_catalog(
     except OSError:  # a cache that cannot be written is only slower: parsed into memory
         root = home = None
         results = [_parsed(segment, None) for segment in segments]
-    parts, order, names, last = [], [], [], []
-    problems: dict[str, list[Problem]] = {TICKETS: [], TRANSACTIONS: []}
-    for number, (segment, (found, about)) in enumerate(zip(segments, results, strict=True)):
-        parts += found
-        order += [number] * len(found)
-        names += about["field_names"]
-        last += [about["last_event"]] if about["last_event"] else []
-        for name in problems:
-            if about["problems"][name]:
-                span = segment.spans[name]
-                problems[name] += placed(about["problems"][name], span.lines_before(span.offset))
+    parts, order, names, last, problems = _combined(segments, results)
     follow = manifest.get("sha256", {}).get(FOLLOWUPS)
     if follow is not None and (path / FOLLOWUPS).is_file():
         Span(path, FOLLOWUPS, sha256=follow).verify()
@@ -372,7 +357,7 @@ def open_catalog(
         .astype("string")
         .drop_duplicates()
         .reset_index(drop=True),
-        problems=problems[TICKETS] + problems[TRANSACTIONS] + shared_problems,
+        problems=problems + shared_problems,
         last_event=utc(max(last)) if last else None,
     )
     _refuse_repeats_across(catalog)
@@ -383,6 +368,40 @@ def open_catalog(
         except OSError:
             pass  # a cache that cannot be written is only slower
     return catalog
+
+
+def _cached_catalog(home: Path, path: Path, manifest: dict[str, Any]) -> Catalog | None:
+    """The catalog cached at `home` when it is there whole; None for none or a damaged one
+    (made again)."""
+    if not cache.done(home):
+        return None
+    try:
+        catalog = _read_catalog(home, path, manifest)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return catalog if all(part.whole() for part in catalog.parts) else None
+
+
+def _combined(
+    segments: list[Segment], results: list[tuple[list[Part], dict[str, Any]]]
+) -> tuple[list[Part], list[int], list[Any], list[str], list[Problem]]:
+    """The parsed segments put together: their parts, each part's segment number, field
+    names, last events, and problems placed at their line in the snapshot's files."""
+    parts: list[Part] = []
+    order: list[int] = []
+    names: list[Any] = []
+    last: list[str] = []
+    problems: dict[str, list[Problem]] = {TICKETS: [], TRANSACTIONS: []}
+    for number, (segment, (found, about)) in enumerate(zip(segments, results, strict=True)):
+        parts += found
+        order += [number] * len(found)
+        names += about["field_names"]
+        last += [about["last_event"]] if about["last_event"] else []
+        for name in problems:
+            if about["problems"][name]:
+                span = segment.spans[name]
+                problems[name] += placed(about["problems"][name], span.lines_before(span.offset))
+    return parts, order, names, last, problems[TICKETS] + problems[TRANSACTIONS]
 
 
 def _refuse_repeats_across(catalog: Catalog) -> None:
