@@ -97,21 +97,11 @@ def derive_parts(
                  run.ticket_rows(outside))
         )  # fmt: skip
     run_all(jobs, workers)
-    files: dict[str, list[Path]] = {name: [] for name in [*per_ticket, *TICKET_FRAMES]}
-    filled: set[Path] = set()  # the files with rows (an empty one's columns may lack types)
     homes = [store / key for key in keys]
     unsettled = {int(t) for home in homes for t in cache.read_json(home / ABOUT)["unsettled"]}
     if unsettled:
         homes.append(run.now(unsettled, ids, per_ticket, compute, store))
-    for home in homes:
-        rows = cache.read_json(home / ABOUT)["rows"]
-        for name in files:
-            if name in rows:
-                files[name].append(cache.file_of(home, name))
-                if rows[name]:
-                    filled.add(cache.file_of(home, name))
-    files[MESSAGES] = [p.path(MESSAGES) for p in catalog.parts]
-    filled.update(p.path(MESSAGES) for p in catalog.parts if p.transactions)
+    files, filled = _frame_files(homes, [*per_ticket, *TICKET_FRAMES], catalog.parts)
     frames = {"recurrences": found, "queues": catalog.queues, "users": catalog.users}
     if catalog.parts:
         for name, paths in files.items():
@@ -127,6 +117,25 @@ def derive_parts(
     cache.write_frames(staging, frames)
     cache.write_json(staging / PARTS, sorted({p.parent.name for p in files[per_ticket[0]]}))
     return light
+
+
+def _frame_files(
+    homes: list[Path], names: list[str], parts: list[Part]
+) -> tuple[dict[str, list[Path]], set[Path]]:
+    """Each frame's files in the derived parts at `homes` (and the messages of the snapshot's
+    parts), and which of them have rows (an empty one's columns may lack types)."""
+    files: dict[str, list[Path]] = {name: [] for name in names}
+    filled: set[Path] = set()
+    for home in homes:
+        rows = cache.read_json(home / ABOUT)["rows"]
+        for name in names:
+            if name in rows:
+                files[name].append(cache.file_of(home, name))
+                if rows[name]:
+                    filled.add(cache.file_of(home, name))
+    files[MESSAGES] = [p.path(MESSAGES) for p in parts]
+    filled.update(p.path(MESSAGES) for p in parts if p.transactions)
+    return files, filled
 
 
 def _batches(numbers: list[int], parts: list[Part]) -> list[list[int]]:
