@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from review.cli.common import (
+    DAY,
     check_data,
     cli,
     config_option,
@@ -148,7 +149,7 @@ def gaps(
 @registry_option
 @click.option(
     "--since",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=DAY,
     default=None,
     help="Count only incidents opened on or after this date (YYYY-MM-DD).",
 )

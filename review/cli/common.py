@@ -16,6 +16,7 @@ import pandas as pd
 from review import __version__
 from review.errors import ReviewError
 from review.pages.terminal import fit_table
+from review.settings import utc
 from review.settings.config import Config, sample_snapshot
 from review.snapshot import Snapshot
 from review.text import spreadsheet_safe
@@ -79,9 +80,11 @@ registry_option = click.option(
 )
 
 
+DAY = click.DateTime(formats=[utc.DAY_FORMAT])  # a date option: YYYY-MM-DD
+
 today_option = click.option(
     "--today",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=DAY,
     default=None,
     help="Date the gaps' ages and registry reviews are measured at (default: today, UTC).",
 )

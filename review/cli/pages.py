@@ -25,6 +25,7 @@ from review.cli.common import (
 )
 from review.errors import ReviewError
 from review.settings.config import Config, load_config, sample_snapshot
+from review.settings.utc import DAY_FORMAT
 
 
 def _mail_recipients(mail_to: tuple[str, ...], config: Config) -> list[str]:
@@ -215,7 +216,7 @@ def support_report(
     if registry_path is not None and not registry_path.is_file():
         raise ReviewError(f"--registry {registry_path}: no such file")
     check_data(inputs.context_with(registry_path))
-    day = today.strftime("%Y-%m-%d") if today else None
+    day = today.strftime(DAY_FORMAT) if today else None
     job = rendering.page_job(
         inputs, PAGES["support-gaps"], out, since=since, today=day, registry=registry_path
     )

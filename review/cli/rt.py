@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 import click
 
 from review.cli.common import (
+    DAY,
     cli,
     config_option,
     from_cwd,
@@ -26,6 +27,7 @@ from review.settings.config import (
     project_dir,
     with_registry,
 )
+from review.settings.utc import DAY_FORMAT
 
 if TYPE_CHECKING:
     from datetime import date
@@ -52,7 +54,7 @@ if TYPE_CHECKING:
 )
 @click.option(
     "--since",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=DAY,
     default=None,
     help="Only incidents opened on or after this date (YYYY-MM-DD, UTC).",
 )
@@ -181,7 +183,7 @@ def review_actions(out: Path, incidents: set[int]) -> tuple[Any, set[int]]:
 @click.option("--apply", "do_apply", is_flag=True, help="Send the mail (default: print the plan).")
 @click.option(
     "--today",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=DAY,
     default=None,
     help="Date registry reviews are due at (default: today, UTC).",
 )
@@ -276,13 +278,13 @@ def _send_digests(plan: list[Digest], config: Config, day: date) -> int:
 @cli.command()
 @click.option(
     "--since",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=DAY,
     required=True,
     help="First day (UTC) of the window in which tickets reached an inactive status.",
 )
 @click.option(
     "--until",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=DAY,
     required=True,
     help="Day after the window (exclusive, UTC).",
 )
@@ -333,7 +335,8 @@ def pull(
         start, end, queues or config.queues.ops + config.queues.developer, config.statuses.inactive
     )
     target = (
-        snapshot_dir or project_dir() / "data" / "interim" / f"rt-{start:%Y-%m-%d}_{end:%Y-%m-%d}"
+        snapshot_dir
+        or project_dir() / "data" / "interim" / f"rt-{start:{DAY_FORMAT}}_{end:{DAY_FORMAT}}"
     )
     if is_bundled_sample(target):
         raise ReviewError(

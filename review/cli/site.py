@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from review.cli.common import cli, config_option, from_cwd, registry_option, snapshot_option
+from review.cli.common import DAY, cli, config_option, from_cwd, registry_option, snapshot_option
 from review.errors import ReviewError
 from review.settings.config import cache_dir, load_config
 
@@ -28,7 +28,7 @@ INIT_DAYS = 90  # `review init` against RT reads the tickets of this many days b
 )
 @click.option(
     "--since",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=DAY,
     default=None,
     help="From RT: the tickets created or resolved since this day "
     f"(default: {INIT_DAYS} days ago).",

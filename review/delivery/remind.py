@@ -30,6 +30,7 @@ from review.closeout.registry import Registry
 from review.delivery import mail
 from review.settings.config import Config
 from review.settings.sections import is_address
+from review.settings.utc import DAY_FORMAT
 from review.snapshot import Snapshot
 from review.text import one_line, visible
 
@@ -118,7 +119,7 @@ def digests(
             address = str(row.owner_email) or emails.get(owner, "")
             digest(owner, address).followups.append(
                 f"- #{row.followup_id} {visible(str(row.subject))} ({row.status}, opened "
-                f"{row.created:%Y-%m-%d}, {row.age} days): {web}Ticket/Display.html?id="
+                f"{row.created:{DAY_FORMAT}}, {row.age} days): {web}Ticket/Display.html?id="
                 f"{row.followup_id}"
             )
     frame = registry.frame()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -26,6 +26,7 @@ from review.rt.history import TRANSACTION_FIELDS, chunks
 from review.rt.pull import search_tickets
 from review.rt.window import INACTIVE, sql_any, sql_quote, sql_time
 from review.settings.config import Config
+from review.settings.utc import now_utc
 from review.snapshot import Snapshot, write_snapshot
 
 ACTIVE = "__Active__"  # TicketSQL: an initial or active status of the ticket's own lifecycle
@@ -89,7 +90,7 @@ def scan(
     write_snapshot(
         directory, tickets, transactions, queue_json, [],
         source=client.conn.url, query=f"review init: tickets created or resolved since {when}",
-        pulled_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        pulled_at=now_utc(),
     )  # fmt: skip
     return Scan(
         snapshot=directory,

@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 
 from review.errors import ReviewError
+from review.settings import utc
 from review.settings.config import Config
 
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
@@ -16,7 +17,7 @@ MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 def month_of(stamps: pd.Series, config: Config) -> pd.Series:
     """YYYY-MM of each instant in the configured time zone."""
     local = pd.to_datetime(stamps, utc=True).dt.tz_convert(config.calendar.timezone)
-    return local.dt.strftime("%Y-%m")
+    return local.dt.strftime(utc.MONTH_FORMAT)
 
 
 def month_span(month: str, config: Config) -> tuple[pd.Timestamp, pd.Timestamp]:

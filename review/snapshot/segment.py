@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from review.errors import SnapshotError
+from review.settings.utc import MONTH_FORMAT
 from review.snapshot import cache
 from review.snapshot.cache import MESSAGES
 from review.snapshot.frames import MESSAGE_COLUMNS, Problem
@@ -251,7 +252,7 @@ def _refs(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def _months(tickets: pd.DataFrame) -> pd.Series:
     """The month each ticket is filed under: last updated, else created (layout.month_of)."""
     at = tickets["last_updated"].fillna(tickets["created"])
-    months: pd.Series = at.dt.strftime("%Y-%m").fillna("")
+    months: pd.Series = at.dt.strftime(MONTH_FORMAT).fillna("")
     return months
 
 

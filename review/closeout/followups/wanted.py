@@ -26,6 +26,7 @@ from review.closeout.followups.keys import (
 )
 from review.closeout.rules import RULES
 from review.settings.config import Config
+from review.settings.utc import DAY_FORMAT
 from review.text import visible
 
 
@@ -75,7 +76,7 @@ def wanted_followups(
         ]
         for ticket, evidence in zip(ids, group["evidence"].astype(str), strict=True):
             when = opened.get(ticket)
-            stamp = f", opened {when:%Y-%m-%d}" if isinstance(when, pd.Timestamp) else ""
+            stamp = f", opened {when:{DAY_FORMAT}}" if isinstance(when, pd.Timestamp) else ""
             lines.append(f"- incident #{ticket}{stamp} ({rt_web}Ticket/Display.html?id={ticket})")
             lines.append(f"  {visible(evidence)}")
             lines.append(f"  review: {review_links.get(ticket, '(not rendered)')}")
