@@ -9,7 +9,7 @@ import pandas as pd
 
 from review.settings.calendar import calendar_text
 from review.settings.config import Config
-from review.settings.utc import ISO_UTC_IN_TEXT
+from review.settings.utc import ISO_UTC_IN_TEXT, MINUTE_FORMAT
 
 
 def local_times_in_text(texts: pd.Series, config: Config) -> pd.Series:
@@ -27,7 +27,7 @@ def local_time(moment: Any, config: Config) -> str:
     if moment is None or pd.isna(moment):
         return ""
     stamp = pd.Timestamp(moment).tz_convert(config.calendar.timezone)
-    return stamp.strftime("%Y-%m-%d %H:%M %Z")
+    return stamp.strftime(f"{MINUTE_FORMAT} %Z")
 
 
 def local_times(moments: pd.Series, config: Config) -> pd.Series:
@@ -39,7 +39,7 @@ def local_times(moments: pd.Series, config: Config) -> pd.Series:
     offset = naive - utc.dt.tz_localize(None)
     names = {o: local[offset == o].iloc[0].strftime("%Z") for o in offset.dropna().unique()}
     zone = offset.map(names).astype("object").fillna("")
-    text = naive.dt.strftime("%Y-%m-%d %H:%M").astype("object").fillna("") + " " + zone
+    text = naive.dt.strftime(MINUTE_FORMAT).astype("object").fillna("") + " " + zone
     return text.str.strip()
 
 

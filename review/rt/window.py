@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from review.settings.utc import iso_utc_text
+from review.settings.utc import SECOND_FORMAT, iso_utc_text
 
 # The account's timezone shapes how RT reads dates in a query, so the server-side
 # window is widened by a day and the exact window applied here, in UTC.
@@ -106,7 +106,7 @@ def sql_quote(value: str) -> str:
 
 
 def sql_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return moment.astimezone(UTC).strftime(SECOND_FORMAT)
 
 
 def parse_time(value: Any) -> datetime | None:

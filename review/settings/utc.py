@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"
 DAY_FORMAT = "%Y-%m-%d"  # a date, as the command line takes it and file names carry it
 MONTH_FORMAT = "%Y-%m"  # a month, as reports, snapshot parts and the command line name it
+MINUTE_FORMAT = "%Y-%m-%d %H:%M"  # a time to the minute, as pages and coverage show it
+SECOND_FORMAT = "%Y-%m-%d %H:%M:%S"  # to the second: RT's TicketSQL dates, pandas' text
 # an ISO_UTC time inside text (seconds optional): groups date ('2026-08-03') and time ('14:00')
 ISO_UTC_IN_TEXT = r"\b(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::\d{2})?Z\b"
 

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from review.errors import ReviewError
+from review.settings.utc import SECOND_FORMAT
 from review.snapshot.cache import CACHE_LAYOUT
 from review.snapshot.layout import DATA_FILES
 from review.snapshot.manifest import read_manifest
@@ -151,7 +152,7 @@ def as_text(frame: pd.DataFrame) -> pd.DataFrame:
             if not (values.astype("int64") % 1_000_000).any():  # NaT is a whole second too
                 text = pc.strftime(
                     pa.array(values.astype("datetime64[s]"), type=pa.timestamp("s")),
-                    format="%Y-%m-%d %H:%M:%S",
+                    format=SECOND_FORMAT,
                 )
                 times[name] = pd.Series(pd.arrays.ArrowStringArray(pc.binary_join_element_wise(
                     text, "+00:00", ""

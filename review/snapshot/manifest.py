@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from review.errors import SnapshotError
+from review.settings.utc import MINUTE_FORMAT
 from review.snapshot.layout import DATA_FILES, FOLLOWUPS, FORMAT, MANIFEST, PARTED
 from review.snapshot.store import recover_snapshot
 
@@ -39,7 +40,7 @@ class Coverage:
         return min(self.until, self.pulled_at) if self.pulled_at is not None else self.until
 
     def __str__(self) -> str:
-        return f"{self.since:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M} UTC"
+        return f"{self.since:{MINUTE_FORMAT}} to {self.end:{MINUTE_FORMAT}} UTC"
 
 
 def covers(coverage: Coverage | None, start: pd.Timestamp, end: pd.Timestamp) -> bool:
