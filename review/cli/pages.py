@@ -45,7 +45,8 @@ def _mail_report(
     from review.delivery import mail
 
     html = notebook.with_suffix(".html")
-    if not to or not html.is_file() or not mail.is_new(out, html, to):
+    to = mail.pending(out, html, to) if html.is_file() else []
+    if not to:
         return
     message = mail.report_message(
         subject=subject, summary=summary(), html_path=html, notebook_path=notebook,
@@ -54,6 +55,8 @@ def _mail_report(
     try:
         mail.send(message, config.mail)
     except mail.MailError as exc:
+        if exc.accepted:  # those who got it are not mailed again by the re-run
+            mail.record_sent(out, html, exc.accepted)
         raise mail.MailError(f"{exc}; the rendered report stays in {html}") from None
     mail.record_sent(out, html, to)
 

@@ -3,10 +3,11 @@
 A report message is the rendered HTML inline (scripts removed, figures carried as
 inline image parts, so opening it asks nothing of the network), a plain-text part
 with the report's summary sentences, and the notebook attached. The SMTP password
-comes only from the SMTP_PASSWORD environment variable. A report is mailed only
-when it is new: the last HTML mailed (its SHA-256 and recipients) is recorded in
-the output directory, so a cron job mails once per change, and again after a
-failed send.
+comes only from the SMTP_PASSWORD environment variable. A report is mailed to
+each recipient once per version: the last HTML mailed (its SHA-256) and the
+recipients who got it are recorded in the output directory, so a cron job mails
+once per change, and after a failed or partly refused send the re-run mails
+only those who did not get it.
 """
 
 from __future__ import annotations
@@ -195,19 +196,28 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def is_new(out: Path, html_path: Path, to: Sequence[str]) -> bool:
-    """Whether this HTML has not yet been mailed to exactly these recipients."""
-    state = read_state(out / STATE_FILE)
-    key = html_path.resolve().relative_to(out.resolve()).as_posix()
-    return state.get(key) != {"sha256": _digest(html_path), "to": sorted(to)}
+def pending(out: Path, html_path: Path, to: Sequence[str]) -> list[str]:
+    """The recipients this HTML has not been mailed to yet: all of `to` when the HTML changed,
+    else those the record does not list (a partly refused send goes on where it stopped)."""
+    entry = read_state(out / STATE_FILE).get(_key(out, html_path)) or {}
+    if entry.get("sha256") != _digest(html_path):
+        return list(to)
+    done = set(entry.get("to", []))
+    return [address for address in to if address not in done]
 
 
 def record_sent(out: Path, html_path: Path, to: Sequence[str]) -> None:
-    """Remember that this HTML went to these recipients (written atomically)."""
+    """Remember that this HTML went to these recipients too (written atomically)."""
     state = read_state(out / STATE_FILE)
-    key = html_path.resolve().relative_to(out.resolve()).as_posix()
-    state[key] = {"sha256": _digest(html_path), "to": sorted(to)}
+    key, sha = _key(out, html_path), _digest(html_path)
+    entry = state.get(key) or {}
+    before = entry.get("to", []) if entry.get("sha256") == sha else []
+    state[key] = {"sha256": sha, "to": sorted({*before, *to})}
     write_state(out / STATE_FILE, state)
+
+
+def _key(out: Path, html_path: Path) -> str:
+    return html_path.resolve().relative_to(out.resolve()).as_posix()
 
 
 def read_state(path: Path) -> dict[str, Any]:
