@@ -117,8 +117,6 @@ def pull(
         snapshot, tickets, transactions, queues, users, client.conn.url, window, started,
         followups,
     )  # fmt: skip
-    for warning in warnings:
-        log.warning(warning)
     return PullReport(
         snapshot, got.mode, read.how, len(tickets), len(transactions), len(read.wanted),
         client.requests, warnings,

@@ -298,7 +298,7 @@ def test_a_queue_the_account_may_not_create_in_is_one_line(
 
 def test_a_pull_that_cannot_see_the_follow_up_queue_says_so(
     fu_rt: RTServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
     from review.closeout.followups import read_followups
 
@@ -315,6 +315,9 @@ def test_a_pull_that_cannot_see_the_follow_up_queue_says_so(
         "warning: the follow-up queue 'no-such-queue' does not exist or this account may not see "
         "it (SeeQueue, ShowTicket): the snapshot holds no follow-ups ([followups] queue)\n"
     ) in err
+    # said once: not logged as well (Python's last-resort handler would print it a second time)
+    assert err.count("does not exist or this account may not see") == 1
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == []
     assert read_followups(snapshot) is None  # not an empty list: unknown, not "none"
 
 
