@@ -2,7 +2,7 @@
 a month added to a long snapshot; wall and CPU seconds and peak memory, each step in its own
 process (peak memory is the step's largest resident set, its worker processes included).
 
-    python benchmarks/scale_bench.py cold --per-month 25000 --months 12     # 300,000 tickets
+    python benchmarks/scale_bench.py cold --per-month 25000 --months 4 12  # 100,000 then 300,000
     python benchmarks/scale_bench.py month --per-month 8334 --months 120    # ten years + 1 month
 
 `cold` times, on a snapshot of PER_MONTH x MONTHS synthetic tickets (benchmarks/synthetic.py,
@@ -171,6 +171,27 @@ def show(name: str, found: dict[str, float | str]) -> None:
     )  # fmt: skip
 
 
+def cold_run(work: Path, cache: Path, per_month: int, months: int) -> None:
+    """The floor, the cold run and the whole derive of one snapshot, one after the other."""
+    snapshot = snapshot_of(work, per_month, months)
+    size = sum(f.stat().st_size for f in snapshot.iterdir()) / 1e9
+    print(f"{per_month * months:,} tickets, {size:.2f} GB of JSON", flush=True)
+    shutil.rmtree(cache, ignore_errors=True)
+    floor = step("floor", snapshot, cache)
+    show("floor: pyarrow.json.read_json, both files", floor)
+    cold = step("cold", snapshot, cache)
+    show("cold run: parse, events, metrics (empty cache)", cold)
+    shutil.rmtree(cache, ignore_errors=True)
+    whole = step("derive", snapshot, cache)
+    show("whole derive: derive_into (empty cache)", whole)
+    for name, found in (("cold run", cold), ("whole derive", whole)):
+        print(
+            f"{name}: {found['seconds']} s = {float(found['seconds']) / float(floor['seconds']):.2f} x "
+            f"the floor; cpu {found['cpu']} s = {float(found['cpu']) / float(floor['cpu']):.2f} x the "
+            f"floor's; peak {found['together_mb']} MB", flush=True,
+        )  # fmt: skip
+
+
 def main() -> None:
     if sys.argv[1:2] == ["_step"]:
         _child(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))
@@ -180,7 +201,7 @@ def main() -> None:
     )
     parser.add_argument("mode", choices=["cold", "month"])
     parser.add_argument("--per-month", type=int, default=25_000)
-    parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--months", type=int, nargs="+", default=[12])
     parser.add_argument("--work", type=Path, default=HERE / "_work")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -188,27 +209,14 @@ def main() -> None:
     shutil.rmtree(cache, ignore_errors=True)
     print(f"{os.cpu_count()} cores; load average {load()}", flush=True)
     if args.mode == "cold":
-        snapshot = snapshot_of(args.work, args.per_month, args.months)
-        size = sum(f.stat().st_size for f in snapshot.iterdir()) / 1e9
-        print(f"{args.per_month * args.months:,} tickets, {size:.2f} GB of JSON", flush=True)
-        floor = step("floor", snapshot, cache)
-        show("floor: pyarrow.json.read_json, both files", floor)
-        cold = step("cold", snapshot, cache)
-        show("cold run: parse, events, metrics (empty cache)", cold)
-        shutil.rmtree(cache, ignore_errors=True)
-        whole = step("derive", snapshot, cache)
-        show("whole derive: derive_into (empty cache)", whole)
-        for name, found in (("cold run", cold), ("whole derive", whole)):
-            print(
-                f"{name}: {found['seconds']} s = {float(found['seconds']) / float(floor['seconds']):.2f} x "
-                f"the floor; cpu {found['cpu']} s = {float(found['cpu']) / float(floor['cpu']):.2f} x the "
-                f"floor's; peak {found['together_mb']} MB", flush=True,
-            )  # fmt: skip
+        for months in args.months:
+            cold_run(args.work, cache, args.per_month, months)
         return
-    decade = snapshot_of(args.work, args.per_month, args.months)
-    longer = snapshot_of(args.work, args.per_month, args.months + 1, touch=True)
+    months = args.months[0]
+    decade = snapshot_of(args.work, args.per_month, months)
+    longer = snapshot_of(args.work, args.per_month, months + 1, touch=True)
     alone = snapshot_of(args.work, args.per_month, 1)
-    show(f"cold derive, {args.months} months", step("derive", decade, cache))
+    show(f"cold derive, {months} months", step("derive", decade, cache))
     show("the same, one month longer (cache kept)", step("derive", longer, cache))
     single = args.work / "cache-one-month"
     shutil.rmtree(single, ignore_errors=True)
