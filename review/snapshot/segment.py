@@ -49,6 +49,7 @@ NESTED_COLUMNS = {
 }
 SEQ = "seq"  # a row's place in its segment: whole snapshots come back in file order
 SURVEYED = ("Status", "Set")  # the transactions review.analysis.survey reads (cache.MOVES)
+IDS = ["ticket_id", "txn_id"]  # what a read of messages filters on: their statistics are kept
 MESSAGE_SCHEMA = pa.schema(
     [("ticket_id", pa.int64()), ("txn_id", pa.int64()), ("data", pa.string())]
 )
@@ -186,7 +187,7 @@ def _parse_transactions(
                 held.append(text)
             else:
                 batch = pa.Table.from_pandas(text, preserve_index=False)
-                writer = writer or pq.ParquetWriter(bodies, batch.schema)
+                writer = writer or pq.ParquetWriter(bodies, batch.schema, write_statistics=False)
                 writer.write_table(batch)
             start += table.num_rows
     finally:
@@ -274,7 +275,11 @@ def _write_messages(bodies: Path, where: pd.DataFrame, months: list[str], target
                 )
                 if name not in writers:
                     path = cache.file_of(target / (str(name) or "none"), MESSAGES)
-                    writers[str(name)] = pq.ParquetWriter(path, table.schema)  # with pandas types
+                    writers[str(name)] = pq.ParquetWriter(
+                        path,
+                        table.schema,
+                        write_statistics=IDS,  # with pandas types
+                    )
                 writers[str(name)].write_table(table)
     finally:
         for writer in writers.values():
