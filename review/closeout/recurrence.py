@@ -27,8 +27,14 @@ COLUMNS = [
 
 
 def root_cause_key(text: pd.Series) -> pd.Series:
-    """The form root causes are compared in: case folded, spaces collapsed, trimmed."""
-    key: pd.Series = text.fillna("").str.casefold().str.split().str.join(" ")
+    """The form root causes are compared in: case folded, spaces collapsed, trimmed.
+
+    Each distinct text is folded once (a history repeats a few hundred root causes: folding
+    every row one by one was a third of a monthly run's recurrence step at 1,000,000 tickets).
+    """
+    codes, distinct = pd.factorize(text.fillna(""))
+    folded = pd.Series(distinct, dtype=text.dtype).str.casefold().str.split().str.join(" ")
+    key: pd.Series = folded.take(codes).set_axis(text.index)
     return key
 
 
@@ -73,7 +79,7 @@ def recurrences(snapshot: Snapshot, config: Config, registry: Registry) -> pd.Da
             "ticket_id": ids,
             "service": incident_services(named, registry)["service"].to_numpy(),
             "root_cause": field_values(snapshot, config.fields.root_cause, ids).to_numpy(),
-            "opened_at": tickets["created"].to_numpy(),
+            "opened_at": tickets["created"].array,  # to_numpy: a Timestamp object per row
         }
     )
     return find_recurrences(found, config.gaps.recurrence_days)
