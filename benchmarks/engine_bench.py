@@ -5,6 +5,11 @@ status change). Each engine in its own process; wall and CPU seconds and peak me
 
     pip install duckdb polars      # only for this comparison: not dependencies of the kit
     python benchmarks/engine_bench.py [--snapshot benchmarks/_work/synthetic-25000x4]
+    python benchmarks/engine_bench.py --snapshot S --cache C   # the kit's parquet cache of S
+
+With --cache, the same step reads the transactions of every month's part from the kit's
+parquet cache of the snapshot under C (made by `scale_bench.py`, or any `review` run with
+REVIEW_CACHE_DIR=C): what a site beyond one machine, or an analyst, would point an engine at.
 """
 
 from __future__ import annotations
@@ -81,9 +86,79 @@ def polars_engine(path: Path) -> int:
 ENGINES = {"pandas+pyarrow": pandas_pyarrow, "duckdb": duckdb_engine, "polars": polars_engine}
 
 
+def _files(listing: Path) -> list[str]:
+    return listing.read_text().split("\n")
+
+
+def pandas_parts(listing: Path) -> int:
+    """The kit's way: one month's part at a time, only the columns the step reads."""
+    import pandas as pd
+
+    found = []
+    for path in _files(listing):
+        tx = pd.read_parquet(path, columns=["ticket_id", "type", "created", "creator"])
+        replies = tx.loc[(tx["type"] == "Correspond") & (tx["creator"] != "RT_System")]
+        status = tx.loc[tx["type"] == "Status"]
+        found.append(
+            replies.groupby("ticket_id")
+            .agg(replies=("created", "size"), first_reply=("created", "min"))
+            .join(status.groupby("ticket_id")["created"].max().rename("last_status"), how="outer")
+        )
+    return len(pd.concat(found))
+
+
+def duckdb_parts(listing: Path) -> int:
+    import duckdb
+
+    files = ", ".join(f"'{f}'" for f in _files(listing))
+    found = duckdb.sql(
+        f"""
+        with tx as (select ticket_id, type, creator, created from read_parquet([{files}]))
+        select coalesce(r.ticket_id, s.ticket_id), r.replies, r.first_reply, s.last_status
+        from (select ticket_id, count(*) as replies, min(created) as first_reply from tx
+              where type = 'Correspond' and creator <> 'RT_System' group by ticket_id) r
+        full outer join (select ticket_id, max(created) as last_status from tx
+              where type = 'Status' group by ticket_id) s using (ticket_id)
+        """
+    ).fetchall()
+    return len(found)
+
+
+def polars_parts(listing: Path) -> int:
+    import polars as pl
+
+    tx = pl.scan_parquet(_files(listing)).select("ticket_id", "type", "creator", "created")
+    replies = (
+        tx.filter((pl.col("type") == "Correspond") & (pl.col("creator") != "RT_System"))
+        .group_by("ticket_id")
+        .agg(pl.len().alias("replies"), pl.col("created").min().alias("first_reply"))
+    )
+    status = (
+        tx.filter(pl.col("type") == "Status")
+        .group_by("ticket_id")
+        .agg(pl.col("created").max().alias("last_status"))
+    )
+    return replies.join(status, on="ticket_id", how="full").collect().height
+
+
+ON_CACHE = {"pandas+pyarrow": pandas_parts, "duckdb": duckdb_parts, "polars": polars_parts}
+
+
+def part_files(snapshot: Path, cache: Path) -> Path:
+    """A file listing the transactions file of every month's part of the snapshot's cache."""
+    sys.path.insert(0, str(HERE.parent))
+    from review.snapshot.load import open_catalog
+
+    catalog = open_catalog(snapshot, cache)
+    listing = cache / "engine-bench-parts.txt"
+    listing.write_text("\n".join(str(p.path("transactions")) for p in catalog.parts))
+    return listing
+
+
 def main() -> None:
     if sys.argv[1:2] == ["_run"]:
-        engine, path = ENGINES[sys.argv[2]], Path(sys.argv[3])
+        on_cache = sys.argv[4:5] == ["cache"]
+        engine, path = (ON_CACHE if on_cache else ENGINES)[sys.argv[2]], Path(sys.argv[3])
         began, cpu = time.perf_counter(), time.process_time()
         rows = engine(path)
         me = resource.getrusage(resource.RUSAGE_SELF)
@@ -95,12 +170,21 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--snapshot", type=Path, default=HERE / "_work" / "synthetic-25000x4")
+    parser.add_argument("--cache", type=Path, help="read the kit's parquet cache under this")
     args = parser.parse_args()
     path = args.snapshot / "transactions.jsonl"
     print(f"{path}: {path.stat().st_size / 1e9:.2f} GB; load average {os.getloadavg()[0]:.1f}")
+    extra = []
+    if args.cache is not None:
+        path, extra = part_files(args.snapshot, args.cache), ["cache"]
+        files = _files(path)
+        size = sum(Path(f).stat().st_size for f in files) / 1e9
+        print(f"its parquet cache: {len(files)} month parts, {size:.2f} GB of transactions")
     for name in ENGINES:
         out = subprocess.run(
-            [sys.executable, __file__, "_run", name, str(path)], capture_output=True, text=True
+            [sys.executable, __file__, "_run", name, str(path), *extra],
+            capture_output=True,
+            text=True,
         )
         if out.returncode:
             print(f"{name:<16} failed: {out.stderr.strip().splitlines()[-1]}")
