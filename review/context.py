@@ -3,7 +3,8 @@
 A `Context` is opened one way, `open_context(snapshot, config)`, by the commands, the
 renderer and the notebooks alike. Its stages follow the flow of the data:
 
-    snapshot -> events -> segments (state stretches) -> metrics (with the business clock)
+    snapshot -> lost (what the data cannot back: review.analysis.quality)
+             -> events -> segments (state stretches) -> metrics (with the business clock)
              -> audit -> findings -> checklist;  recurrences, sla, problems, unobservable,
              review_data
 
@@ -37,6 +38,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from review.analysis import problems as data
+from review.analysis import quality
 from review.analysis.fit import config_problems
 from review.analysis.metrics import compute_metrics
 from review.analysis.problems import DataProblem
@@ -100,6 +102,15 @@ class Context:
         return BusinessClock(self.config.calendar)
 
     @cached_property
+    def lost(self) -> pd.DataFrame:
+        """Per ticket, what the data cannot back (review.analysis.quality): impossible times,
+        unknown queues and users, merges into tickets the whole snapshot does not hold."""
+        if self._whole is not None:
+            whole = self._whole.lost
+            return whole.loc[whole["ticket_id"].isin(self.snapshot.tickets["ticket_id"])]
+        return quality.lost_inputs(self.snapshot, self.config)
+
+    @cached_property
     def events(self) -> pd.DataFrame:
         """Who did what, when (review.analysis.timeline)."""
         return build_events(self.snapshot, self.config)
@@ -112,7 +123,9 @@ class Context:
     @cached_property
     def metrics(self) -> pd.DataFrame:
         """One row per incident (review.analysis.metrics)."""
-        return compute_metrics(self.events, self.snapshot, self.config, self.clock, self.segments)
+        return compute_metrics(
+            self.events, self.snapshot, self.config, self.clock, self.segments, self.lost
+        )
 
     @cached_property
     def registry(self) -> Registry:
@@ -125,7 +138,13 @@ class Context:
     def audit(self) -> Audit:
         """What every close-out rule and checklist step reads, computed once for all."""
         return Audit(
-            self.events, self.snapshot, self.config, self.registry, self.metrics, self.segments
+            self.events,
+            self.snapshot,
+            self.config,
+            self.registry,
+            self.metrics,
+            self.segments,
+            self.lost,
         )
 
     @cached_property
@@ -162,7 +181,7 @@ class Context:
             registry: Registry | None = self.registry
         except RegistryError:
             registry = None  # the commands that need it say what is wrong with it
-        return data_problems(self.snapshot, self.config, registry)
+        return data_problems(self.snapshot, self.config, registry, self.lost)
 
     @cached_property
     def review_data(self) -> pd.DataFrame:
@@ -187,15 +206,22 @@ STAGES = tuple(n for n, v in vars(Context).items() if isinstance(v, cached_prope
 
 
 def data_problems(
-    snapshot: Snapshot, config: Config, registry: Registry | None = None
+    snapshot: Snapshot,
+    config: Config,
+    registry: Registry | None = None,
+    lost: pd.DataFrame | None = None,
 ) -> list[DataProblem]:
     """Every data problem of a snapshot read with `config` (and `registry`), mismatches first
-    (`Context.problems`; `review check` without a registry)."""
+    (`Context.problems`; `review check` without a registry): where the config does not fit
+    the data, and what the data cannot back (`lost`: review.analysis.quality.lost_inputs of
+    the snapshot, found here when not given)."""
     found = survey(snapshot)
     problems = config_problems(found, config, uses())
     if registry is not None:
         problems += registry_problems(found, config, registry)
-    return data.ordered(problems)
+    if lost is None:
+        lost = quality.lost_inputs(snapshot, config)
+    return data.ordered(problems + quality.data_problems(lost))
 
 
 def open_snapshot(snapshot_dir: PathLike | None, config: Config) -> Snapshot:
@@ -247,6 +273,7 @@ def open_context(
 # them). The clock, the registry and the audit are rebuilt from these when asked.
 _DERIVED = (
     "events", "segments", "metrics", "findings", "checklist", "recurrences", "sla", "review_data",
+    "lost",
 )  # fmt: skip
 _SNAPSHOT_FRAMES = ("tickets", "watchers", "custom_fields", "links", "queues", "users")
 _PER_TICKET_FRAMES = {*_DERIVED, "tickets", "watchers", "custom_fields", "links"}
@@ -271,8 +298,10 @@ class CachedSnapshot(Snapshot):
 
 
 def _compute(snapshot: Snapshot, config: Config, found: pd.DataFrame) -> Context:
-    """A part's context for review.derive, with the recurrences found once over all."""
-    return Context(snapshot, config, stages={"recurrences": found})
+    """A part's context for review.derive, with the recurrences found once over all (and no
+    merges followed: a part may lack a survivor the snapshot holds; derive_into adds them)."""
+    lost = quality.lost_inputs(snapshot, config, merges=False)
+    return Context(snapshot, config, stages={"recurrences": found, "lost": lost})
 
 
 def derived_dir(snapshot_dir: Path, config: Config) -> Path:
@@ -297,10 +326,15 @@ def derive_into(target: Path, path: Path, snapshot: Snapshot | None, config: Con
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         light = derive_parts(catalog, config, staging, store, _compute, _DERIVED)
-        # what the data holds as a whole: the survey reads status and queue moves only
+        # what the data holds as a whole: the survey reads status and queue moves only; what
+        # it cannot back, from every part, and the merges the whole snapshot can follow
+        lost = pd.concat(
+            [_read(staging / "lost.parquet"), quality.merged_away(light)], ignore_index=True
+        ).drop_duplicates(ignore_index=True)
         whole = Context(
             dataclasses.replace(light, transactions=_of(catalog.surveyed(), light.tickets)),
             config,
+            stages={"lost": lost},
         )
         _to_parquet(data.to_frame(whole.problems), staging / "problems.parquet")
         _to_parquet(light.field_names, staging / "field_names.parquet")

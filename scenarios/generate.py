@@ -420,7 +420,9 @@ def _iso(rt_text: str) -> str:
     return UNSET_DATE if rt_text == UNSET_DUE else rt_text.replace(" ", "T") + "Z"
 
 
-def _sla_actions(scenarios: ScenarioSet, base_url: str) -> dict[int, dict[str, str]]:
+def _sla_actions(
+    scenarios: ScenarioSet, base_url: str, pulled_at: str
+) -> dict[int, dict[str, str]]:
     """Starts and Due after every action, as RT's SLA scrips set them with the site's levels.
 
     The history without them is generated first; review.analysis.sla replays SLA_SetDue on it (the
@@ -443,7 +445,7 @@ def _sla_actions(scenarios: ScenarioSet, base_url: str) -> dict[int, dict[str, s
     with tempfile.TemporaryDirectory(prefix="review-generate-") as scratch:
         snapshot = load_snapshot(
             write_snapshot(Path(scratch) / "s", tickets, transactions, queues, users,
-                           source="sample", query=SAMPLE_QUERY, pulled_at=SAMPLE_PULLED_AT),
+                           source="sample", query=SAMPLE_QUERY, pulled_at=pulled_at),
             cache_dir=Path(scratch) / "cache",
         )  # fmt: skip
         known = Context(snapshot, config, stages={"clock": clock})  # the scenarios' calendar
@@ -465,21 +467,33 @@ def _sla_actions(scenarios: ScenarioSet, base_url: str) -> dict[int, dict[str, s
     return actions
 
 
+def pull_time(scenarios: ScenarioSet) -> str:
+    """When a pull of the scenarios ran: the bundled sample's time, or for scenarios that go
+    on later, the hour after their last step (a snapshot holds nothing later than its pull:
+    review.snapshot.plausible)."""
+    last = max((at for at, *_ in scenarios.timeline()), default=None)
+    if last is None or pd.Timestamp(last) <= pd.Timestamp(SAMPLE_PULLED_AT):
+        return SAMPLE_PULLED_AT
+    return f"{pd.Timestamp(last).floor('h') + pd.Timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}"
+
+
 def generate_snapshot(
     scenario_dir: str | Path,
     out_dir: str | Path,
     *,
     base_url: str = SAMPLE_BASE_URL,
-    pulled_at: str = SAMPLE_PULLED_AT,
+    pulled_at: str | None = None,
     since: str = SAMPLE_SINCE,
 ) -> Path:
     """Generate the snapshot of every incident in `scenario_dir` into `out_dir`.
 
     It holds every scenario incident, open or closed, so its coverage is every ticket
-    opened or closed from `since` to the pull in the queues it names.
+    opened or closed from `since` to the pull (`pulled_at`, default `pull_time`) in the
+    queues it names.
     """
     scenarios = load_scenarios(scenario_dir)
-    sla = _sla_actions(scenarios, base_url)
+    pulled_at = pulled_at or pull_time(scenarios)
+    sla = _sla_actions(scenarios, base_url, pulled_at)
     tickets, transactions, queues, users = _Generator(scenarios, base_url, sla).run()
     coverage = {
         "since": since, "until": pulled_at, "queues": [q["Name"] for q in queues],

@@ -83,6 +83,13 @@ def owner_taken(events: pd.DataFrame) -> pd.Series:
     return mask
 
 
+def triage(events: pd.DataFrame, initial: str) -> pd.Series:
+    """What triages a ticket: the owner taken from Nobody, a staff reply, or staff moving
+    the status out of `initial` (metrics' triaged_at is the first of them)."""
+    mask: pd.Series = owner_taken(events) | staff_reply(events) | staff_left_status(events, initial)
+    return mask
+
+
 def last_close(events: pd.DataFrame, inactive: Iterable[str]) -> pd.DataFrame:
     """The last close per ticket: index ticket_id; txn_id, at, new (the inactive status)."""
     closes = events.loc[closing(events, inactive)]
@@ -121,6 +128,24 @@ def extra_cc(watchers: pd.DataFrame) -> pd.DataFrame:
     cc = cc.merge(requestors(watchers), how="left", indicator=True)
     found: pd.DataFrame = cc.loc[cc["_merge"] == "left_only", ["ticket_id", "user"]]
     return found.sort_values(["ticket_id", "user"]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- tickets
+
+
+def survivors(tickets: pd.DataFrame) -> pd.Series:
+    """For each ticket merged into another (EffectiveId not its own id), the ticket it lives
+    on as: RT's EffectiveId followed through the snapshot's own rows, so a chain left by
+    merges on merged tickets (A into B, then B into C) ends at C. Index ticket_id."""
+    effective = tickets.set_index("ticket_id")["effective_id"].dropna().astype("int64")
+    merged = effective.loc[effective != effective.index]
+    found = merged.copy()
+    for _ in range(len(merged)):  # one step per link of the longest chain, all tickets at once
+        step = found.map(merged).fillna(found).astype("int64")
+        if step.equals(found) or (step == step.index).any():  # done, or a loop: stop where it is
+            break
+        found = step
+    return found
 
 
 # --------------------------------------------------------------------------- custom fields

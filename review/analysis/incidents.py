@@ -7,7 +7,7 @@ computed once on first use.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 import pandas as pd
 
@@ -47,6 +47,7 @@ class Incidents:
         clock: BusinessClock,
         segments: pd.DataFrame,
         computes: Mapping[str, Callable[[Incidents], Value]],
+        unmeasured: Mapping[str, Collection[int]] | None = None,
     ) -> None:
         self.snapshot = snapshot
         self.config = config
@@ -57,12 +58,19 @@ class Incidents:
         self.events = events.loc[events["ticket_id"].isin(self.index)]
         self.inactive = list(config.statuses.inactive)
         self._computes = computes
+        self._unmeasured = unmeasured or {}
         self._values: dict[str, Value] = {}
 
     def value(self, key: str) -> Value:
-        """Metric `key` per incident (a frame for a duration)."""
+        """Metric `key` per incident (a frame for a duration), empty for the incidents in
+        `unmeasured[key]` (whose data cannot back it: review.analysis.quality); a count is a
+        nullable integer."""
         if key not in self._values:
-            self._values[key] = self._computes[key](self)
+            found = self._computes[key](self)
+            if isinstance(found, pd.Series) and pd.api.types.is_integer_dtype(found.dtype):
+                found = found.astype("Int64")
+            blank = pd.Series(found.index.isin(list(self._unmeasured.get(key, ()))), found.index)
+            self._values[key] = found.mask(blank)
         return self._values[key]
 
     def __getitem__(self, key: str) -> pd.Series:

@@ -8,7 +8,10 @@ computes it for all incidents at once from an Incidents (review.analysis.inciden
 duration's `includes` says which incidents its statistics count, filled with {missing}
 (incidents without a value), {total} and {still_open} ('; N still open left out').
 `reads` names the config keys it cannot be computed without ('statuses.inactive'), so a
-config that does not fit the data names the metrics it takes away (review.analysis.fit)::
+config that does not fit the data names the metrics it takes away (review.analysis.fit).
+`inputs` names the data it is computed from (event kinds whose times it uses, and
+review.analysis.quality's TRIAGE and *_NAMES): where the data cannot back one of them for
+an incident, its value there is empty, never a number computed without it::
 
     \"\"\"reopens: moves from an inactive status back to an active one.\"\"\"
 
@@ -66,6 +69,7 @@ class Metric:
     includes: str = "resolved incidents{still_open}"
     doc: str = field(default="", repr=False)
     reads: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.unit not in UNITS:
@@ -98,6 +102,7 @@ def metric(
     unit: Unit,
     includes: str | None = None,
     reads: tuple[str, ...] = (),
+    inputs: tuple[str, ...] = (),
 ) -> Callable[[Compute], Metric]:
     """Declare a metric around its compute function (a decorator); `doc` is the metric
     module's docstring, whose first paragraph reads 'label: definition.'."""
@@ -105,7 +110,9 @@ def metric(
     def declare(compute: Compute) -> Metric:
         text = docstring(doc, compute.__module__)
         label, definition = heading(text, f"metric {key!r}")
-        spec = Metric(key, label, unit, definition, compute, order, doc=text, reads=reads)
+        spec = Metric(
+            key, label, unit, definition, compute, order, doc=text, reads=reads, inputs=inputs
+        )
         return spec if includes is None else replace(spec, includes=includes)
 
     return declare

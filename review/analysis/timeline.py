@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from review.settings.config import Config
-from review.snapshot import Snapshot
+from review.snapshot import Snapshot, plausible
 
 SYSTEM_USER = "RT_System"
 NOBODY = "Nobody"
@@ -30,7 +30,8 @@ EVENT_COLUMNS = [
 ]  # fmt: skip
 
 
-def _kind(tx: pd.DataFrame) -> pd.Series:
+def kinds(tx: pd.DataFrame) -> pd.Series:
+    """What each transaction is, as the `kind` of an event (create, reply, queue, ...)."""
     kind = pd.Series("other", index=tx.index, dtype="object")
     kind = kind.mask(tx["type"] == "Create", "create")
     kind = kind.mask(tx["type"] == "Correspond", "reply")
@@ -46,17 +47,33 @@ def _kind(tx: pd.DataFrame) -> pd.Series:
     return kind.astype("string")
 
 
-def build_events(snapshot: Snapshot, config: Config) -> pd.DataFrame:
+def time_problems(snapshot: Snapshot) -> pd.Series:
+    """Per transaction of the snapshot, why its time cannot be true ('' when it can; the
+    keys of review.snapshot.plausible.REASONS)."""
+    tx = snapshot.transactions
+    born = snapshot.tickets[["ticket_id", "created"]].rename(columns={"created": "born"})
+    created = tx[["ticket_id"]].merge(born, on="ticket_id", how="left")["born"]
+    created.index = tx.index
+    return plausible.why_implausible(tx["created"], created, snapshot.pulled_at)
+
+
+def build_events(snapshot: Snapshot, config: Config, *, implausible: bool = False) -> pd.DataFrame:
     """One row per meaningful transaction, sorted by ticket, time and transaction id.
 
     Owner values become user names, queue values queue names, and custom-field
     ids field names. `actor` is `system` for RT_System, `requestor` for a current
     requestor of the ticket, `staff` for anyone else. `handoff` marks a queue move
     from an ops queue into a developer queue (the process's hand-off).
+
+    A transaction whose time cannot be true (`time_problems`) is left out: no time,
+    order or gap is computed from it. `implausible=True` gives only those instead, with
+    a `reason` column (review.analysis.quality says what each takes away).
     """
     tx = snapshot.transactions
-    tx = tx.loc[~tx["type"].isin(IGNORED_TYPES)].copy()
-    tx["kind"] = _kind(tx)
+    why = time_problems(snapshot)
+    wanted = ((why != "") if implausible else (why == "")) & ~tx["type"].isin(IGNORED_TYPES)
+    tx = tx.loc[wanted].assign(reason=why.loc[wanted])
+    tx["kind"] = kinds(tx)
     users = snapshot.users.set_index("user_id")["name"]
     cf_names = snapshot.field_names
     for column in ("old", "new"):
@@ -76,7 +93,7 @@ def build_events(snapshot: Snapshot, config: Config) -> pd.DataFrame:
         requestors.rename(columns={"user": "creator"}), on=["ticket_id", "creator"], how="left"
     )
     actor = np.where(
-        tx["creator"] == SYSTEM_USER,
+        (tx["creator"] == SYSTEM_USER).fillna(False).to_numpy(dtype=bool),
         SYSTEM,
         np.where(tx["is_requestor"].fillna(False).astype(bool), REQUESTOR, STAFF),
     )
@@ -87,7 +104,8 @@ def build_events(snapshot: Snapshot, config: Config) -> pd.DataFrame:
         & tx["new"].isin(config.queues.developer)
     )
     tx = tx.rename(columns={"created": "at"})
-    return tx.sort_values(["ticket_id", "at", "txn_id"], kind="stable")[EVENT_COLUMNS].reset_index(
+    columns = [*EVENT_COLUMNS, "reason"] if implausible else EVENT_COLUMNS
+    return tx.sort_values(["ticket_id", "at", "txn_id"], kind="stable")[columns].reset_index(
         drop=True
     )
 
@@ -100,8 +118,10 @@ def _initial(events: pd.DataFrame, tickets: pd.DataFrame, kind: str, current: st
 
 
 def queue_names(snapshot: Snapshot, ids: pd.Series) -> pd.Series:
-    """RT queue ids as names; an id RT's queue list lacks stays as it is, so it still shows."""
-    names: pd.Series = ids.map(snapshot.queues.set_index("queue_id")["name"]).fillna(ids)
+    """RT queue ids as names; an id RT's queue list lacks shows as '#9 (unknown queue)'
+    (review.analysis.quality warns about it)."""
+    known = ids.map(snapshot.queues.set_index("queue_id")["name"])
+    names: pd.Series = known.fillna("#" + ids.astype("string") + " (unknown queue)")
     return names
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from review.analysis import facts
+from review.analysis import facts, quality
 from review.analysis.timeline import NOBODY
 from review.closeout.registry import Registry
 from review.settings.calendar import BusinessClock
@@ -75,8 +75,11 @@ class Audit:
         registry: Registry,
         metrics: pd.DataFrame,
         segments: pd.DataFrame,
+        lost: pd.DataFrame | None = None,
     ) -> None:
         self.events = events
+        # where the data cannot back an input a rule or step reads (review.analysis.quality)
+        self.lost = quality.lost_inputs(snapshot, config) if lost is None else lost
         self.snapshot = snapshot
         self.config = config
         self.registry = registry

@@ -10,19 +10,39 @@ from __future__ import annotations
 
 import pandas as pd
 
+from review.analysis import quality
 from review.closeout.audit import Audit
-from review.closeout.step import MISSING, Checklist
+from review.closeout.step import MISSING, NA, UNSEEN, Checklist
 from review.closeout.steps import STEPS
 
 CHECKLIST_COLUMNS = ["ticket_id", "step", "state", "evidence", "how_to_observe"]
+LOST_DATA = (
+    "the data RT gave cannot back this step (see the data-quality note): correct it in RT "
+    "and pull again"
+)
 
 
 def audit_checklist(audit: Audit, findings: pd.DataFrame) -> pd.DataFrame:
     """One row per incident per process step (in STEPS order), columns CHECKLIST_COLUMNS, from
-    the Audit and the findings of the same incidents (review.context.Context.checklist)."""
+    the Audit and the findings of the same incidents (review.context.Context.checklist).
+
+    A step that reads an input the data cannot back (its `inputs`, review.analysis.quality)
+    is not observable, with the evidence of why, unless it does not apply and what decides
+    that (its `decides`) is backed."""
     checklist = Checklist(audit, findings)
     frames = [step(checklist).assign(order=number) for number, step in enumerate(STEPS.values())]
     out = pd.concat(frames, ignore_index=True)
+    unseen = quality.unmeasured(audit.lost, {s.label: s.inputs for s in STEPS.values()})
+    decides = quality.unmeasured(audit.lost, {s.label: s.decides for s in STEPS.values()})
+    keys = ["ticket_id", "step"]
+    out = out.merge(unseen.rename(columns={"item": "step"}), on=keys, how="left").merge(
+        decides.rename(columns={"item": "step", "reason": "undecided"}), on=keys, how="left"
+    )
+    blind = out["undecided"].notna() | (out["reason"].notna() & (out["state"] != NA))
+    why = out["reason"].fillna(out["undecided"])
+    out.loc[blind, "state"] = UNSEEN
+    out.loc[blind, "evidence"] = "not observable: " + why[blind]
+    out.loc[blind, "how_to_observe"] = LOST_DATA
     out = out.sort_values(["ticket_id", "order"], kind="stable").reset_index(drop=True)
     result: pd.DataFrame = out[CHECKLIST_COLUMNS]
     return result

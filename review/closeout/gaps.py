@@ -13,6 +13,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from review.analysis import quality
 from review.closeout.audit import NO_SERVICE, Audit, incident_services
 from review.closeout.registry import Registry
 from review.closeout.rule import SERVICE_OWNER, SEVERITY_RANK, unobservable
@@ -38,14 +39,19 @@ def audit_findings(audit: Audit) -> pd.DataFrame:
     A finding's action_owner is the rule's own column when it returns one, else each
     incident's service owner (else senior staff) for SERVICE_OWNER rules, else the
     rule's declared owner. A rule in `unobservable_rules` is not run: it finds nothing
-    because it cannot see, which the reports say (never a clean 0).
+    because it cannot see, which the reports say (never a clean 0). A finding on data that
+    cannot back it (the rule's `inputs`, review.analysis.quality) is left out: the checklist
+    says "not observable" and why.
     """
     frames: list[pd.DataFrame] = []
     blind = unobservable_rules(audit.snapshot, audit.config)
+    unseen = quality.unmeasured(audit.lost, {r.id: r.inputs for r in RULES.values()})
     for declared in RULES.values():
         if declared.id in blind:
             continue
         found = declared(audit)
+        lost = unseen.loc[unseen["item"] == declared.id, "ticket_id"]
+        found = found.loc[~found["ticket_id"].isin(lost)]
         if "action_owner" not in found:
             owner = (
                 audit.inc["action_owner"].reindex(found["ticket_id"]).to_numpy()
@@ -53,14 +59,9 @@ def audit_findings(audit: Audit) -> pd.DataFrame:
                 else declared.action_owner
             )
             found = found.assign(action_owner=owner)
-        frames.append(
-            found.assign(
-                rule=declared.id,
-                severity=declared.severity,
-                action=declared.action,
-                order=len(frames),
-            )
-        )
+        if "action" not in found:
+            found = found.assign(action=declared.action)
+        frames.append(found.assign(rule=declared.id, severity=declared.severity, order=len(frames)))
     out = pd.concat(frames, ignore_index=True)
     out["ticket_id"] = out["ticket_id"].astype("int64")
     out["service"] = audit.inc["service"].reindex(out["ticket_id"]).to_numpy()
@@ -106,8 +107,8 @@ def support_gaps(
     worst_severity of those; last_incident (date opened); gap_since/gap_days: the
     first incident with a finding and how long before `today` that was;
     recommended_action: the action of the service-level rule (unknown owner, ad-hoc
-    team, channels) found, else of the most severe and frequent rule, else the
-    registry review; last_reviewed and review_overdue (older than
+    team, channels) found, else of the most severe and frequent rule, as its findings for
+    the service state it, else the registry review; last_reviewed and review_overdue (older than
     gaps.registry_review_days, or not registered). Sorted by the first of SERVICE_RULES
     found (unknown owner, ad-hoc team, channels), then the worst finding, the number of
     findings and the gap's age. The count of a rule in `unobservable` (rule id -> why,
@@ -128,7 +129,13 @@ def support_gaps(
         ["svc", "service_order", "rank", "n", "order"], ascending=[True, True, True, False, True]
     )
     top = ranked.groupby("svc")["rule"].first()
-    action = top.map({r.id: r.action for r in RULES.values()}).reindex(out.index)
+    # that rule's actions as its findings for the service state them (a rule may say more
+    # precisely what to do for some findings than its declared action)
+    said = found.groupby(["svc", "rule"])["action"].agg(lambda a: " ".join(dict.fromkeys(a)))
+    action = pd.Series(
+        said.reindex(pd.MultiIndex.from_arrays([top.index, top.to_numpy()])).to_numpy(),
+        index=top.index,
+    ).reindex(out.index)
     out["last_reviewed"] = reg["last_reviewed"].reindex(out.index)
     out["review_overdue"] = review_overdue(out["last_reviewed"], config, today_ts)
     fallback = np.where(out["review_overdue"], REVIEW_ACTION, "")

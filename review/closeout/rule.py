@@ -6,7 +6,7 @@ service (scope), what to do and who does it (action, action_owner), where it sit
 the rules (order: findings, report columns and the per-service ranking follow it), and
 the function that finds it over all incidents at once: it takes the Audit
 (review.closeout.audit) and returns ticket_id and evidence rows, plus an action_owner
-column when the owner differs per finding::
+column when the owner differs per finding and an action column when the action does::
 
     \"\"\"No owner at close: closed while its owner was Nobody.\"\"\"
 
@@ -51,6 +51,8 @@ class Rule:
     # the [fields] keys it cannot observe without: with one of them absent from every ticket
     # it is not run, and reports say "not observable" rather than a clean 0 (`unobservable`)
     reads: tuple[str, ...] = ()
+    # the data it reads (review.analysis.quality): not observable where the data cannot back it
+    inputs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES or self.scope not in ("incident", "service"):
@@ -71,6 +73,7 @@ def rule(
     action_owner: str = SERVICE_OWNER,
     followup_satisfies: bool = False,
     reads: tuple[str, ...] = (),
+    inputs: tuple[str, ...] = (),
 ) -> Callable[[Check], Rule]:
     """Declare a rule around its check function (a decorator); `doc` is the rule module's
     docstring, whose first paragraph reads 'Title: meaning.'."""
@@ -91,6 +94,7 @@ def rule(
             followup_satisfies=followup_satisfies,
             doc=text,
             reads=reads,
+            inputs=inputs,
         )
 
     return declare

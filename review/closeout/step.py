@@ -123,6 +123,10 @@ class Step:
     # the close-out rules that report this step as a finding (none: the checklist alone
     # follows it); where the two differ, the incident review says why
     reports: tuple[Rule, ...] = ()
+    # the data it reads (review.analysis.quality): not observable where one is lost, unless
+    # the step does not apply and the inputs that decide that (`decides`) are not lost
+    inputs: tuple[str, ...] = ()
+    decides: tuple[str, ...] = ()
 
     def __call__(self, checklist: Checklist) -> pd.DataFrame:
         return self.check(checklist, self.label)
@@ -134,6 +138,8 @@ def step(
     order: int,
     reads: tuple[str, ...] = (),
     reports: tuple[Rule, ...] = (),
+    inputs: tuple[str, ...] = (),
+    decides: tuple[str, ...] = (),
 ) -> Callable[[Check], Step]:
     """Declare a process step around its check (a decorator); `doc` is the step module's
     docstring, whose first paragraph reads 'label: when it is done.'; `reports`: the rules
@@ -142,6 +148,9 @@ def step(
     def declare(check: Check) -> Step:
         text = docstring(doc, check.__module__)
         label, done_when = heading(text, f"the process step of {check.__module__}")
-        return Step(label, done_when, check, order, doc=text, reads=reads, reports=reports)
+        return Step(
+            label, done_when, check, order, doc=text, reads=reads, reports=reports,
+            inputs=inputs, decides=decides,
+        )  # fmt: skip
 
     return declare

@@ -162,17 +162,32 @@ class DataQuality:
     one line saying so. The same lines `review check` prints."""
 
     def __init__(self, problems: Sequence[DataProblem], unobservable: Mapping[str, str]) -> None:
+        from review.analysis.quality import KINDS  # what the data itself cannot back
+
         self.mismatches = [visible(p.text) for p in problems if p.mismatch]
         self.notes = [visible(p.text) for p in problems if not p.mismatch]
         self.unobservable = [f"rule {r}: {visible(why)}" for r, why in unobservable.items()]
+        self.unbacked = sum(p.mismatch and p.kind in KINDS for p in problems)
 
     @property
     def heading(self) -> str:
-        if self.mismatches:
+        misfits = len(self.mismatches) - self.unbacked
+        if misfits:
+            unbacked = (
+                f", and the data cannot back some numbers in {self.unbacked} way(s)"
+                if self.unbacked
+                else ""
+            )
             return (
-                f"Data quality: the config does not fit this data in {len(self.mismatches)} "
-                "way(s), so numbers below may be wrong or missing (`review check` lists the "
-                "same; fix the config and render again):"
+                f"Data quality: the config does not fit this data in {misfits} way(s)"
+                f"{unbacked}, so numbers below may be wrong or missing (`review check` lists "
+                "the same; fix the config and render again):"
+            )
+        if self.unbacked:
+            return (
+                f"Data quality: the config fits the data, but the data cannot back some numbers "
+                f"in {self.unbacked} way(s): those are empty or not observable below, never "
+                "computed without it (`review check` lists the same):"
             )
         return "Data quality: the config fits the data (`review check`)."
 
@@ -346,13 +361,15 @@ _LEFT = "text-align:left;"
 _RIGHT = "text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap;"
 
 
-def html_table(
-    frame: pd.DataFrame, links: dict[str, str] | None = None, caption: str | None = None
-) -> str:
+Links = Mapping[str, str | Mapping[int, str]]
+
+
+def html_table(frame: pd.DataFrame, links: Links | None = None, caption: str | None = None) -> str:
     """A frame as an HTML table people read: human headers, text left, numbers right.
 
     Every cell is escaped; `links` maps a column to an href template with `{}` for its
-    integer value (only integers go into the markup). Registry line numbers are left out.
+    integer value, or to each value's own href (a value without one is not a link); only
+    integers go into the markup. Registry line numbers are left out.
     """
     frame = visible_frame(frame.drop(columns=[c for c in HIDDEN if c in frame.columns]))
     numeric = {c: _is_number(frame[c]) for c in frame.columns}
@@ -367,10 +384,12 @@ def html_table(
         cells = []
         for column, value in zip(frame.columns, values, strict=True):
             text = html.escape(_cell(value, whole[column]))
-            template = (links or {}).get(str(column))
-            if template and text:
+            target = (links or {}).get(str(column))
+            if target and text:
                 number = int(value)
-                text = f'<a href="{html.escape(template.format(number), quote=True)}">{number}</a>'
+                href = target.format(number) if isinstance(target, str) else target.get(number)
+                if href:
+                    text = f'<a href="{html.escape(href, quote=True)}">{number}</a>'
             align = _RIGHT if numeric[column] else _LEFT
             if len(text) <= 12:  # a short word, a date, a month: never split
                 align += "white-space:nowrap;"
@@ -395,7 +414,7 @@ class Table:
     def __init__(
         self,
         frame: pd.DataFrame,
-        links: dict[str, str] | None = None,
+        links: Links | None = None,
         caption: str | None = None,
     ) -> None:
         self.frame = frame
@@ -414,7 +433,7 @@ class Table:
 
 def safe_table(
     frame: pd.DataFrame,
-    links: dict[str, str] | None = None,
+    links: Links | None = None,
     caption: str | None = None,
     empty: str | None = None,
 ) -> Any:
@@ -428,6 +447,28 @@ def safe_table(
     if empty is not None and frame.empty:
         return Note(empty)
     return Table(frame, links, caption)
+
+
+def existing_pages(pages: Mapping[int, str], root: Path | None = None) -> dict[int, str]:
+    """Of `pages` (ticket -> where its review's HTML goes, from `root`: by default the
+    current directory, which is the folder a rendered notebook runs in), the links that lead
+    somewhere: the HTML, else the notebook of a review rendered without HTML; a review not
+    rendered at all has none (the page shows its number without a link)."""
+    base = Path.cwd() if root is None else root
+    found = {}
+    for ticket, page in pages.items():
+        for candidate in (page, str(Path(page).with_suffix(".ipynb"))):
+            if (base / candidate).is_file():
+                found[ticket] = candidate
+                break
+    return found
+
+
+def _rule_title(rule_id: str) -> str:
+    """A close-out rule as senior staff read it: its title ('Service owner unknown')."""
+    from review.closeout.rules import RULES
+
+    return RULES[rule_id].title if rule_id in RULES else rule_id
 
 
 class ServiceGaps:
@@ -498,11 +539,11 @@ class ServiceGaps:
                     for n in numbers
                 )
             cells = [
-                html.escape(str(rule)),
+                html.escape(_rule_title(str(rule))),
                 html.escape(str(group["severity"].iloc[0])),
                 str(len(group)),
                 tickets,
-                html.escape(str(group["action"].iloc[0])),
+                html.escape(" ".join(dict.fromkeys(str(a) for a in group["action"]))),
                 html.escape(owners),
             ]
             if self.followup_links.get("followup"):
@@ -544,8 +585,10 @@ class ServiceGaps:
             )
             if row.get("review_overdue") is True:
                 reviewed += " (review overdue)"
+            registered = row["support_assignment"] != "unregistered"
+            nobody = "none in the registry" if registered else "unknown (not in the registry)"
             facts = [
-                f"owner: {row['service_owner'] or 'unknown'}",
+                f"owner: {row['service_owner'] or nobody}",
                 f"support: {row['support_assignment'] or 'not recorded'}",
                 f"{row['incidents']} incident(s), {row['findings']} finding(s)"
                 + (f", worst {row['worst_severity']}" if row["worst_severity"] else ""),

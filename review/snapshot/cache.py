@@ -33,7 +33,7 @@ import pandas as pd
 
 from review.snapshot.frames import Problem
 
-CACHE_LAYOUT = 6  # bump when the cached frames change shape or place
+CACHE_LAYOUT = 7  # bump when the cached frames change shape or place
 PER_TICKET = ("tickets", "transactions", "watchers", "custom_fields", "links")
 SHARED = ("queues", "users", "field_names")
 MESSAGES = "messages"  # ticket_id, txn_id, data: RT's Data, the text of each transaction

@@ -13,6 +13,7 @@ them one at a time); `load_snapshot` gives it whole, as one Snapshot.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from collections.abc import Iterable
@@ -27,7 +28,7 @@ import pyarrow as pa
 
 from review import __version__
 from review.errors import SnapshotError
-from review.snapshot import cache
+from review.snapshot import cache, plausible
 from review.snapshot.cache import MESSAGES, MOVES, Part
 from review.snapshot.fingerprint import digest, snapshot_key
 from review.snapshot.frames import MESSAGE_COLUMNS, Problem, Snapshot
@@ -241,15 +242,17 @@ class Catalog:
             else typed_empty(name)
             for name in cache.PER_TICKET
         }  # fmt: skip
-        return Snapshot(
-            path=self.path,
-            manifest=self.manifest,
-            queues=self.queues,
-            users=self.users,
-            field_names=self.field_names,
-            problems=self.problems,
-            messages=partial(self.messages, parts=chosen),
-            **per_ticket,
+        return _created_plausibly(
+            Snapshot(
+                path=self.path,
+                manifest=self.manifest,
+                queues=self.queues,
+                users=self.users,
+                field_names=self.field_names,
+                problems=self.problems,
+                messages=partial(self.messages, parts=chosen),
+                **per_ticket,
+            )
         )
 
     def messages(
@@ -420,6 +423,30 @@ def _refuse_repeats_across(catalog: Catalog) -> None:
             "inconsistent: pull it again",
             str(catalog.path / TICKETS),
         )
+
+
+def _created_plausibly(snapshot: Snapshot) -> Snapshot:
+    """The snapshot without the tickets created at a time that cannot be true (before RT
+    existed, after the pull: review.snapshot.plausible), each named in one problem line, as
+    a ticket whose Created is unset is (a month, an age, every duration would rest on it)."""
+    tickets = snapshot.tickets
+    why = plausible.why_implausible(tickets["created"], None, snapshot.pulled_at)
+    bad = why != ""
+    if not bad.any():
+        return snapshot
+    stamps = tickets.loc[bad, "created"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    problems = [
+        Problem(TICKETS, None, f"ticket {ticket}: Created {at} is {words}; ticket left out")
+        for ticket, at, words in zip(
+            tickets.loc[bad, "ticket_id"], stamps, plausible.describe(why[bad]), strict=True
+        )
+    ]
+    gone = set(tickets.loc[bad, "ticket_id"])
+    kept = {
+        name: getattr(snapshot, name).loc[lambda f: ~f["ticket_id"].isin(gone)]
+        for name in cache.PER_TICKET
+    }
+    return dataclasses.replace(snapshot, problems=[*snapshot.problems, *problems], **kept)
 
 
 def load_snapshot(

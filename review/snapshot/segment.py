@@ -206,10 +206,10 @@ def _parse_transactions(
         ~rows.frame["ticket_id"].isin(tickets),
         "transaction of a ticket that is not in tickets.jsonl; left out",
     )
-    rows.drop(
-        rows.frame["created"].isna() | rows.frame["txn_id"].isna(),
-        "id is not a number or Created is not an RT date; left out",
-    )
+    # one whose Created is not an RT date is kept: review.analysis.quality says what its
+    # missing time takes away (review.snapshot.plausible), rather than its ticket's numbers
+    # being computed without it
+    rows.drop(rows.frame["txn_id"].isna(), "id is not a number; left out")
     return rows
 
 

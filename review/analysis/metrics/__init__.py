@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from review.analysis import facts
+from review.analysis import facts, quality
 from review.analysis.incidents import Incidents
 from review.analysis.metric import CLOCKS, Metric
 from review.settings.calendar import BusinessClock, calendar_text
@@ -46,18 +46,30 @@ DURATIONS = {k: m for k, m in METRICS.items() if m.unit == "hours"}
 REPORT_ORDER = sorted(METRICS.values(), key=lambda m: {"time": 0, "hours": 1}.get(m.unit, 2))
 
 
+def unmeasured(lost: pd.DataFrame) -> pd.DataFrame:
+    """Per incident, each metric the data cannot back (`item`: its key) and why, from
+    review.analysis.quality.lost_inputs: where compute_metrics leaves it empty."""
+    return quality.unmeasured(lost, {m.key: m.inputs for m in METRICS.values()})
+
+
 def compute_metrics(
     events: pd.DataFrame,
     snapshot: Snapshot,
     config: Config,
     clock: BusinessClock,
     segments: pd.DataFrame,
+    lost: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per incident with the columns of METRIC_COLUMNS (timestamps as UTC Timestamps).
 
-    The inputs are the stages of a review.context.Context, which computes each once."""
+    The inputs are the stages of a review.context.Context, which computes each once. A
+    metric is empty for an incident where the data cannot back an input it reads (`lost`:
+    review.analysis.quality.lost_inputs of the snapshot, found here when not given)."""
+    if lost is None:
+        lost = quality.lost_inputs(snapshot, config)
+    blank = {str(k): set(g["ticket_id"]) for k, g in unmeasured(lost).groupby("item")}
     computes = {m.key: m.compute for m in METRICS.values()}
-    inc = Incidents(events, snapshot, config, clock, segments, computes)
+    inc = Incidents(events, snapshot, config, clock, segments, computes, blank)
     tickets, index = inc.tickets, inc.index
     columns: dict[str, pd.Series] = {
         "subject": tickets["subject"],

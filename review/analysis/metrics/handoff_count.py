@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from review.analysis import quality
 from review.analysis.incidents import Incidents
 from review.analysis.metric import metric
 
@@ -18,6 +19,7 @@ from review.analysis.metric import metric
     order=50,
     unit="count",
     reads=("queues.ops", "queues.developer"),
+    inputs=("queue", quality.QUEUE_NAMES),
 )
 def handoff_count(inc: Incidents) -> pd.Series:
     return inc.count(inc.handoffs)

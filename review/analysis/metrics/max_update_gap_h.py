@@ -20,6 +20,7 @@ from review.analysis.metric import metric
     order=100,
     unit="wall hours",
     reads=("statuses.inactive",),
+    inputs=("reply", "status"),
 )
 def max_update_gap_h(inc: Incidents) -> pd.Series:
     """The longest silence towards the Recipient List."""

@@ -18,6 +18,7 @@ from review.analysis.metric import metric
     order=90,
     unit="count",
     reads=("statuses.inactive",),
+    inputs=("status",),
 )
 def reopen_count(inc: Incidents) -> pd.Series:
     return inc.count(inc.events.loc[facts.reopening(inc.events, inc.inactive)])

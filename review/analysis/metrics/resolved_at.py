@@ -20,6 +20,7 @@ from review.analysis.metric import metric
     order=30,
     unit="time",
     reads=("statuses.inactive",),
+    inputs=("status",),
 )
 def resolved_at(inc: Incidents) -> pd.Series:
     closes = inc.events.loc[facts.closing(inc.events, inc.inactive)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from review.analysis import facts
+from review.analysis import facts, quality
 from review.analysis.incidents import Incidents
 from review.analysis.metric import metric
 from review.analysis.timeline import NOBODY
@@ -20,6 +20,7 @@ from review.analysis.timeline import NOBODY
     "tech_lead_handoffs",
     order=80,
     unit="count",
+    inputs=("owner", quality.USER_NAMES),
 )
 def tech_lead_handoffs(inc: Incidents) -> pd.Series:
     owners = facts.at_creation(inc.segments).reset_index()[

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from review.analysis import quality
 from review.analysis.incidents import Incidents, hours
 from review.analysis.metric import CLOCKS, metric
 
@@ -21,6 +22,7 @@ from review.analysis.metric import CLOCKS, metric
     unit="hours",
     includes="resolved incidents that were handed off{still_open}",
     reads=("statuses.inactive", "queues.ops", "queues.developer"),
+    inputs=("queue", "status", quality.QUEUE_NAMES),
 )
 def time_in_handoff(inc: Incidents) -> pd.DataFrame:
     first_handoff = inc.handoffs.groupby("ticket_id")["at"].min()
@@ -35,5 +37,5 @@ def time_in_handoff(inc: Incidents) -> pd.DataFrame:
         h=hours(seg["end"] - seg["start"]), bh=inc.clock.hours_between(seg["start"], seg["end"])
     )
     sums = seg.groupby("ticket_id")[["h", "bh"]].sum(min_count=1)
-    handed = (inc["handoff_count"] > 0) & inc["resolved_at"].notna()  # open: nothing to end at
+    handed = (inc["handoff_count"].fillna(0) > 0) & inc["resolved_at"].notna()  # open: no end
     return pd.DataFrame({c: inc.per_ticket(sums[c], 0.0).where(handed) for c in CLOCKS})

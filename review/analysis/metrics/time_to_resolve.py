@@ -17,6 +17,7 @@ from review.analysis.metric import metric
     order=70,
     unit="hours",
     reads=("statuses.inactive",),
+    inputs=("status",),
 )
 def time_to_resolve(inc: Incidents) -> pd.DataFrame:
     return inc.between("opened_at", "resolved_at")

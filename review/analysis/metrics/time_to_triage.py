@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from review.analysis import quality
 from review.analysis.incidents import Incidents
 from review.analysis.metric import metric
 
@@ -19,6 +20,7 @@ from review.analysis.metric import metric
     unit="hours",
     includes="triaged incidents ({missing} of {total} not triaged)",
     reads=("statuses.initial",),
+    inputs=(quality.TRIAGE, quality.USER_NAMES),
 )
 def time_to_triage(inc: Incidents) -> pd.DataFrame:
     return inc.between("opened_at", "triaged_at")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from review.analysis import facts
+from review.analysis import facts, quality
 from review.analysis.incidents import Incidents
 from review.analysis.metric import metric
 
@@ -22,12 +22,9 @@ from review.analysis.metric import metric
     order=20,
     unit="time",
     reads=("statuses.initial",),
+    inputs=(quality.TRIAGE, quality.USER_NAMES),
 )
 def triaged_at(inc: Incidents) -> pd.Series:
     ev = inc.events
-    triage = (
-        facts.owner_taken(ev)
-        | facts.staff_reply(ev)
-        | facts.staff_left_status(ev, inc.config.statuses.initial)
-    )
+    triage = facts.triage(ev, inc.config.statuses.initial)
     return inc.per_ticket(ev.loc[triage].groupby("ticket_id")["at"].min())

@@ -8,7 +8,8 @@ permanent support responsibilities. Operations needs a record of these assignmen
 Evidence names the registry entry's support_assignment, or each person who owned the ticket
 (at creation or by a Set/Owner transaction) and the support team they are not in. Operations
 staff may own a ticket during triage without counting. Senior staff act on it once per
-service.
+service. The action says which it is: a weak assignment is made permanent; on a permanent
+team, the people outside it who owned incidents join it or hand such incidents to it.
 """
 
 from __future__ import annotations
@@ -16,11 +17,23 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from review.analysis import facts
+from review.analysis import facts, quality
 from review.analysis.facts import AT_CREATION
 from review.analysis.timeline import NOBODY
 from review.closeout.audit import NO_SERVICE, Audit, join_evidence, txn_text
 from review.closeout.rule import rule
+
+# the support assignment itself is temporary, unassigned or unrecorded
+ACTION = (
+    "Service owner and managers establish permanent support responsibilities; Operations "
+    "records them in the registry (support_team, support_assignment: permanent)."
+)
+# the assignment is permanent, but someone outside the team owned the incident
+OUTSIDERS_ACTION = (
+    "Someone outside the service's support team owned the incident: the service owner and "
+    "managers either make them part of the permanent support team (Operations records it in "
+    "the registry) or see that the team takes such incidents."
+)
 
 
 @rule(
@@ -29,13 +42,17 @@ from review.closeout.rule import rule
     order=20,
     severity="medium",
     scope="service",
-    action="Service owner and managers establish permanent support responsibilities; Operations "
-    "records them in the registry (support_team, support_assignment: permanent).",
+    action=ACTION,
+    inputs=("owner", quality.USER_NAMES),
 )
 def ad_hoc_support_team(audit: Audit) -> pd.DataFrame:
     parts = [*_unrecorded(audit), _outsiders(audit)]
     found = pd.concat(parts, ignore_index=True).sort_values(["ticket_id", "order"], kind="stable")
-    return join_evidence(found).reset_index()
+    out = join_evidence(found).reset_index()
+    # the assignment itself is weak: establish permanent support; else the team is permanent
+    # and the finding is about the people outside it who owned the incident
+    weak_ticket = found.groupby("ticket_id")["order"].min().reindex(out["ticket_id"]) == 0
+    return out.assign(action=np.where(weak_ticket.to_numpy(), ACTION, OUTSIDERS_ACTION))
 
 
 def _unrecorded(audit: Audit) -> list[pd.DataFrame]:

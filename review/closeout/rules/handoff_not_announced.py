@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from review.analysis import quality
 from review.closeout.audit import Audit, join_evidence
 from review.closeout.rule import rule
 
@@ -24,6 +25,7 @@ from review.closeout.rule import rule
     action="Tech Lead notifies the Recipient List that the problem moved into longer-term "
     "resolution, with estimates.",
     action_owner="the Tech Lead at the hand-off",
+    inputs=("queue", "reply", quality.QUEUE_NAMES),
 )
 def handoff_not_announced(audit: Audit) -> pd.DataFrame:
     late = audit.handoffs()

@@ -27,6 +27,7 @@ from review.closeout.rule import rule
     action="During an extended outage the service owner updates the Recipient List and 3Down at "
     "least daily.",
     reads=("classification",),
+    inputs=("create", "reply", "status"),
 )
 def missed_daily_update(audit: Audit) -> pd.DataFrame:
     inc = audit.inc

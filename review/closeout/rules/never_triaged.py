@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from review.analysis import facts
+from review.analysis import facts, quality
 from review.closeout.audit import Audit, txn_text
 from review.closeout.rule import rule
 
@@ -24,6 +24,7 @@ from review.closeout.rule import rule
     action="The recipient contacts ops-help and the service owner; the service owner (or a "
     "designate) takes the ticket as Tech Lead and triages it.",
     action_owner="Operations (ops-help)",
+    inputs=(quality.TRIAGE, quality.USER_NAMES),
 )
 def never_triaged(audit: Audit) -> pd.DataFrame:
     flagged = audit.ids[audit.inc["triaged_at"].isna()]

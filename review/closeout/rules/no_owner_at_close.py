@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from review.analysis import quality
 from review.analysis.facts import AT_CREATION
 from review.analysis.timeline import NOBODY
 from review.closeout.audit import Audit
@@ -22,6 +23,7 @@ from review.closeout.rule import rule
     severity="low",
     action="Name the Tech Lead (the service owner or a designate) as the ticket's owner before "
     "closing.",
+    inputs=("owner", "status", quality.USER_NAMES),
 )
 def no_owner_at_close(audit: Audit) -> pd.DataFrame:
     closes = audit.closes.loc[audit.closed]

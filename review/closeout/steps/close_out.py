@@ -14,7 +14,12 @@ from review.closeout.step import DONE, MISSING, Checklist, pick, rows, step
 from review.snapshot import join_per_key
 
 
-@step(__doc__, order=120, reports=tuple(RULES[r] for r in SERVICE_RULES))
+@step(
+    __doc__,
+    order=120,
+    reports=tuple(RULES[r] for r in SERVICE_RULES),
+    inputs=tuple(dict.fromkeys(t for r in SERVICE_RULES for t in RULES[r].inputs)),
+)
 def close_out(checklist: Checklist, label: str) -> pd.DataFrame:
     parts = [
         (rule.id + ": " + checklist.finding(rule)).dropna().rename("text").reset_index()

@@ -14,7 +14,14 @@ from review.closeout.rules.missed_daily_update import missed_daily_update
 from review.closeout.step import DONE, MISSING, NA, Checklist, pick, rows, step
 
 
-@step(__doc__, order=70, reads=("classification",), reports=(missed_daily_update,))
+@step(
+    __doc__,
+    order=70,
+    reads=("classification",),
+    reports=(missed_daily_update,),
+    inputs=missed_daily_update.inputs,
+    decides=("status",),
+)
 def daily_updates(checklist: Checklist, label: str) -> pd.DataFrame:
     unseen = checklist.unseen_field("classification", label)  # which incidents are urgent
     if unseen is not None:

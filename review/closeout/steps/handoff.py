@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import pandas as pd
 
+from review.analysis import quality
 from review.closeout.rules.handoff_not_announced import handoff_not_announced
 from review.closeout.step import DONE, MISSING, NA, Checklist, pick, rows, step
 from review.snapshot import join_per_key
 
 
-@step(__doc__, order=110, reports=(handoff_not_announced,))
+@step(
+    __doc__,
+    order=110,
+    reports=(handoff_not_announced,),
+    inputs=handoff_not_announced.inputs,
+    decides=("queue", quality.QUEUE_NAMES),
+)
 def handoff(checklist: Checklist, label: str) -> pd.DataFrame:
     moves = checklist.audit.handoffs()
     text = join_per_key(moves["ticket_id"], moves["evidence"], "; ").reindex(checklist.ids)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from review.analysis import facts
+from review.analysis import facts, quality
 from review.closeout.step import DONE, MISSING, Checklist, pick, rows, step
 
 
-@step(__doc__, order=30)
+@step(__doc__, order=30, inputs=("queue", quality.QUEUE_NAMES))
 def ops_help(checklist: Checklist, label: str) -> pd.DataFrame:
     ops = list(checklist.config.queues.ops)
     first = facts.at_creation(checklist.audit.segments)["queue"]

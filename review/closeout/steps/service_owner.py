@@ -13,7 +13,7 @@ from review.closeout.rules.unknown_service_owner import unknown_service_owner
 from review.closeout.step import DONE, MISSING, Checklist, pick, rows, step
 
 
-@step(__doc__, order=20, reports=(unknown_service_owner,))
+@step(__doc__, order=20, reports=(unknown_service_owner,), inputs=unknown_service_owner.inputs)
 def service_owner(checklist: Checklist, label: str) -> pd.DataFrame:
     inc = checklist.inc
     name = checklist.config.fields.service_owner

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from review.analysis import facts
+from review.analysis import facts, quality
 from review.analysis.timeline import NOBODY
 from review.closeout.rules.never_triaged import never_triaged
 from review.closeout.rules.no_owner_at_close import no_owner_at_close
@@ -22,6 +22,7 @@ from review.closeout.step import DONE, MISSING, Checklist, pick, rows, step
         never_triaged,
         no_owner_at_close,
     ),
+    inputs=("owner", quality.USER_NAMES),
 )
 def tech_lead(checklist: Checklist, label: str) -> pd.DataFrame:
     ev = checklist.audit.events

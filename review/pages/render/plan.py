@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from review.analysis import facts
 from review.analysis.incidents import incidents
 from review.closeout.followups import followups_digest
 from review.context import Context, derive_into, derived_dir, open_context, open_snapshot
@@ -57,6 +58,9 @@ class Job:
     html: bool
     ticket_id: int | None = None
     written: Path | None = None  # an incident's review file (review.pages.written)
+    # it links to other pages (the reviews): rendered after the batch's other jobs, so its
+    # links go only to pages that exist
+    links: bool = False
 
 
 @dataclass
@@ -172,6 +176,10 @@ def page_job(
     registry = options.get("registry")
     shown = {k: str(v.resolve()) if isinstance(v, Path) else v for k, v in options.items()}
     template = template or template_path(page.template)
+    output = out / page.where(ticket, str(month))
+    # a page that has HTML keeps it, current: the monthly and support-gap reports link to a
+    # review's, so a render without --html must not take it away
+    html = html or output.with_suffix(".html").is_file()
     fingerprint = digest(
         page.name,
         inputs.common,
@@ -189,12 +197,13 @@ def page_job(
     return Job(
         name=page.job.format(ticket=ticket, month=month),
         template=template,
-        output=out / page.where(ticket, str(month)),
+        output=output,
         parameters=_parameters(inputs, _derived_with(inputs, registry), **named[page.per], **shown),
         fingerprint=fingerprint,
         html=html,
         ticket_id=ticket,
         written=account,
+        links=page.per != "incident",  # the monthly and snapshot pages list incidents
     )
 
 
@@ -266,7 +275,11 @@ def incident_jobs(
         if absent:
             parts.append(f"not in the snapshot: {', '.join(map(str, absent))}")
         if merged:
-            parts.append(f"merged into other tickets: {', '.join(map(str, merged))}")
+            into = facts.survivors(inputs.snapshot.tickets)
+            parts.append(
+                "merged into other tickets: "
+                + ", ".join(f"{t} (into {into.get(t, '?')})" for t in merged)
+            )
         raise ReviewError(f"cannot review tickets {'; '.join(parts)} ({inputs.snapshot_dir})")
     page = PAGES["incident"]
     return [page_job(inputs, page, out, t, html=html, template=template) for t in wanted]

@@ -11,7 +11,7 @@ import pandas as pd
 from review.analysis import facts
 from review.analysis import problems as data
 from review.analysis.incidents import incidents
-from review.analysis.metrics import REPORT_ORDER, definitions
+from review.analysis.metrics import REPORT_ORDER, definitions, unmeasured
 from review.analysis.moments import key_moments
 from review.analysis.problems import DataProblem
 from review.analysis.sla import deadlines
@@ -190,7 +190,7 @@ def incident_review(
     """Everything the post-incident review of one ticket shows (`written`: the team's review
     file, for the key moments they added)."""
     snapshot, config = context.snapshot, context.config
-    ticket = _incident(snapshot, ticket_id)
+    ticket = _incident(snapshot, ticket_id, context.lost)
     metrics_row = context.metrics.set_index("ticket_id").loc[ticket_id]
     row: dict[str, Any] = {str(k): v for k, v in metrics_row.items()}
     segments = context.segments.loc[context.segments["ticket_id"] == ticket_id]
@@ -211,7 +211,9 @@ def incident_review(
         ticket_id=ticket_id,
         title=f"Ticket {ticket_id}: {visible(str(ticket['subject']))}",  # printed: a stream output
         who_what=_who_what(context, ticket, row, segments),
-        metrics=incident_metrics_table(row, config),
+        metrics=incident_metrics_table(
+            row, config, unmeasured(context.lost.loc[context.lost["ticket_id"] == ticket_id])
+        ),
         definitions=definitions_table(config),
         events=events,
         segments=segments.reset_index(drop=True),
@@ -236,13 +238,17 @@ def incident_review(
     )
 
 
-def _incident(snapshot: Snapshot, ticket_id: int) -> pd.Series:
-    """The ticket's row; a TicketError when it is not in the snapshot or not an incident."""
+def _incident(snapshot: Snapshot, ticket_id: int, lost: pd.DataFrame) -> pd.Series:
+    """The ticket's row; a TicketError when it is not in the snapshot or not an incident
+    (merged into another: which, and whether the snapshot holds it, from `lost`)."""
     tickets = snapshot.tickets.set_index("ticket_id")
     if ticket_id not in tickets.index:
         raise TicketError(f"not in the snapshot {snapshot.path}", ticket_id)
     if ticket_id not in set(incidents(snapshot)["ticket_id"]):
-        survivor = tickets["effective_id"].to_dict().get(ticket_id)
+        away = lost.loc[(lost["ticket_id"] == ticket_id) & (lost["kind"] == "merged-away")]
+        if len(away):  # "ticket N was merged into ticket M, which is not in the snapshot"
+            raise TicketError(str(away["detail"].iloc[0]).split(" was ", 1)[1], ticket_id)
+        survivor = facts.survivors(snapshot.tickets).get(ticket_id)
         raise TicketError(f"was merged into ticket {survivor}; review that one", ticket_id)
     ticket: pd.Series = tickets.loc[[ticket_id]].iloc[0]
     return ticket
@@ -320,12 +326,19 @@ def _timeline_end(row: dict[str, Any], events: pd.DataFrame, snapshot: Snapshot)
     return max(found) if found else pd.Timestamp(row["opened_at"])
 
 
-def incident_metrics_table(row: dict[str, Any], config: Config) -> pd.DataFrame:
-    """One incident's metrics: value, wall-clock and business hours, definition."""
+def incident_metrics_table(
+    row: dict[str, Any], config: Config, lost: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One incident's metrics: value, wall-clock and business hours, definition. A metric
+    the data cannot back (`lost`: metrics.unmeasured of the incident) says why instead."""
     bh = business_hours_text(config)
     words = definitions(config)
+    why = {} if lost is None else dict(zip(lost["item"], lost["reason"], strict=True))
     rows: list[tuple[str, str, str, str]] = []
     for m in REPORT_ORDER:
+        if m.key in why:
+            rows.append((m.label, f"not measured: {why[m.key]}", "", words[m.key]))
+            continue
         if m.unit == "hours":
             wall, business = (hours_text(row[c]) for c in m.columns)
             rows.append((m.label, wall, business, f"{words[m.key]} Wall-clock hours and {bh}."))
@@ -333,6 +346,8 @@ def incident_metrics_table(row: dict[str, Any], config: Config) -> pd.DataFrame:
         value = row[m.key]
         if m.unit == "time":
             shown = local_time(value, config)
+        elif pd.isna(value):
+            shown = ""
         else:
             shown = hours_text(value) if m.unit == "wall hours" else str(value)
         rows.append((m.label, shown, "", words[m.key]))

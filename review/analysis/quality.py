@@ -1,0 +1,194 @@
+"""What the data cannot back, per ticket, and what that takes away from the numbers.
+
+Three kinds of bad data change a number without a word unless they are caught here:
+
+- a time that cannot be true (review.snapshot.plausible: before RT existed, before its
+  ticket was created, after the pull): build_events leaves the transaction out, so what
+  is computed from that kind of event is unknown for the ticket;
+- a reference to a queue, user or custom field that the snapshot does not list (deleted
+  in RT, or hidden from the pull's account): its name is unknown, so is whether a queue
+  move is a hand-off or an owner change takes the ticket from Nobody;
+- a ticket merged into one the snapshot does not hold: it is no incident of its own and
+  its survivor is not there to count it.
+
+`lost_inputs` lists them per ticket (`input`: what is lost, an event kind whose times
+are lost, TRIAGE or one of the *_NAMES). A metric, close-out rule or checklist step
+declares the data it reads (its `inputs`); where one is lost it is empty or "not
+observable" with the evidence as its reason (`unmeasured`), never a clean 0.
+`data_problems` says it once per kind, naming the tickets, as review.analysis.problems
+lines (commands print them, pages show them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import pandas as pd
+
+from review.analysis import facts
+from review.analysis.problems import DataProblem
+from review.analysis.timeline import build_events, kinds
+from review.settings.config import Config
+from review.snapshot import Snapshot, plausible
+
+QUEUE_NAMES, USER_NAMES, FIELD_NAMES = "queue names", "user names", "field names"
+TRIAGE = "triage"  # the time of an event that triages the ticket (facts.triage), whatever its kind
+LOST_COLUMNS = ["ticket_id", "kind", "input", "detail"]
+UNMEASURED_COLUMNS = ["ticket_id", "item", "reason"]
+# kind -> (what is wrong, per affected ticket; what the kit does about it)
+KINDS: dict[str, tuple[str, str]] = {
+    f"time-{key}": (
+        f"transaction times {words.replace('its ticket', 'their ticket')}",
+        "left out; what depends on them is not measured for those tickets (their reviews say "
+        "which)",
+    )
+    for key, words in plausible.REASONS.items()
+}
+KINDS |= {
+    "unknown-queue": (
+        "queues that queues.jsonl does not list",
+        "hand-offs and queue checks are not observable for those tickets",
+    ),
+    "unknown-user": (
+        "owners that users.jsonl does not list",
+        "triage, Tech Lead and owner checks are not observable for those tickets",
+    ),
+    "unknown-field": (
+        "custom fields that no ticket of the snapshot names",
+        "their changes are shown by id",
+    ),
+    "merged-away": (
+        "tickets merged into a ticket the snapshot does not hold",
+        "left out of metrics and findings: pull the survivors' queues or window to count them",
+    ),
+}
+
+
+def _lost(ticket_id: pd.Series, kind: str | pd.Series, lost: str | pd.Series,
+          detail: pd.Series | pd.Index) -> pd.DataFrame:  # fmt: skip
+    def column(value: str | pd.Series | pd.Index) -> object:
+        return value if isinstance(value, str) else value.to_numpy()
+
+    return pd.DataFrame(
+        {"ticket_id": ticket_id.astype("int64").to_numpy(), "kind": column(kind),
+         "input": column(lost), "detail": column(detail)},
+        index=range(len(ticket_id)),
+    )  # fmt: skip
+
+
+def _txn(events: pd.DataFrame) -> pd.Series:
+    return "txn " + events["txn_id"].astype("int64").astype(str)
+
+
+def _implausible_times(snapshot: Snapshot, config: Config) -> pd.DataFrame:
+    bad = build_events(snapshot, config, implausible=True)
+    detail = (
+        _txn(bad) + " (" + bad["kind"].astype(str) + ") at " + facts.iso_utc(bad["at"]) + " is "
+        + plausible.describe(bad["reason"])
+    )  # fmt: skip
+    kind = "time-" + bad["reason"]
+    triage = facts.triage(bad, config.statuses.initial).to_numpy(dtype=bool)
+    return pd.concat(
+        [
+            _lost(bad["ticket_id"], kind, bad["kind"].astype(str), detail),
+            _lost(bad["ticket_id"][triage], kind[triage], TRIAGE, detail[triage]),
+        ],
+        ignore_index=True,
+    )
+
+
+def _unknown_references(snapshot: Snapshot) -> pd.DataFrame:
+    tx = snapshot.transactions
+    kind = kinds(tx)
+    queues = set(snapshot.queues["queue_id"])
+    users = set(snapshot.users["user_id"]) | set(snapshot.users["name"])
+    fields = set(snapshot.field_names["field_id"])
+    parts = []
+    for event_kind, known, what, names, listed, change in (
+        ("queue", queues, "queue", QUEUE_NAMES, "queues.jsonl", "moves the ticket"),
+        ("owner", users, "user", USER_NAMES, "users.jsonl", "changes the owner"),
+    ):
+        rows = tx.loc[(kind == event_kind) & (tx["type"] == "Set")]
+        for column, verb in (("old", "from"), ("new", "to")):
+            value = rows[column]
+            unknown = rows.loc[(value != "") & ~value.isin(known)]
+            detail = (
+                _txn(unknown) + f" {change} {verb} {what} #" + unknown[column]
+                + f", which {listed} does not list"
+            )  # fmt: skip
+            parts.append(_lost(unknown["ticket_id"], f"unknown-{what}", names, detail))
+    field_rows = tx.loc[(kind == "field") & (tx["field"] != "") & ~tx["field"].isin(fields)]
+    parts.append(
+        _lost(
+            field_rows["ticket_id"], "unknown-field", FIELD_NAMES,
+            _txn(field_rows) + " changes custom field #" + field_rows["field"]
+            + ", which no ticket of the snapshot names",
+        )
+    )  # fmt: skip
+    tickets = snapshot.tickets
+    strays = tickets.loc[tickets["queue_id"].notna() & ~tickets["queue_id"].isin(queues)]
+    parts.append(
+        _lost(
+            strays["ticket_id"], "unknown-queue", QUEUE_NAMES,
+            "its queue now is #" + strays["queue_id"].astype(str)
+            + ", which queues.jsonl does not list",
+        )
+    )  # fmt: skip
+    return pd.concat(parts, ignore_index=True)
+
+
+def merged_away(snapshot: Snapshot) -> pd.DataFrame:
+    """The tickets merged into a ticket the snapshot does not hold (LOST_COLUMNS); only the
+    whole snapshot can say (a month's part may lack a survivor the snapshot has)."""
+    found = facts.survivors(snapshot.tickets)
+    held = set(snapshot.tickets["ticket_id"]) - set(found.index)
+    away = found.loc[~found.isin(held)]
+    detail = (
+        "ticket " + away.index.astype(str) + " was merged into ticket " + away.astype(str)
+        + ", which is not in the snapshot"
+    )  # fmt: skip
+    return _lost(away.index.to_series(), "merged-away", "", detail)
+
+
+def lost_inputs(snapshot: Snapshot, config: Config, merges: bool = True) -> pd.DataFrame:
+    """Per ticket, each input the data cannot back (LOST_COLUMNS), in ticket order; with
+    `merges` off, without `merged_away` (for a part of a snapshot)."""
+    parts = [_implausible_times(snapshot, config), _unknown_references(snapshot)]
+    if merges:
+        parts.append(merged_away(snapshot))
+    lost = pd.concat(parts, ignore_index=True)
+    return lost.sort_values(["ticket_id", "kind"], kind="stable").reset_index(drop=True)
+
+
+def unmeasured(lost: pd.DataFrame, inputs: Mapping[str, Iterable[str]]) -> pd.DataFrame:
+    """Per ticket, each item (a metric key, a rule id, a checklist step: `inputs` maps it to
+    the data it reads) that the data cannot back, with the evidence: UNMEASURED_COLUMNS."""
+    wanted = pd.DataFrame(
+        [(item, tag) for item, tags in inputs.items() for tag in tags], columns=["item", "input"]
+    )
+    hit = lost.merge(wanted, on="input")
+    reason = hit.groupby(["ticket_id", "item"], sort=True)["detail"].agg(
+        lambda d: "; ".join(dict.fromkeys(d))
+    )
+    return reason.rename("reason").reset_index()[UNMEASURED_COLUMNS]
+
+
+def data_problems(lost: pd.DataFrame) -> list[DataProblem]:
+    """One problem line per kind: what is wrong, on which tickets, and what the kit does."""
+    found = []
+    order = {kind: number for number, kind in enumerate(KINDS)}
+    for kind, rows in sorted(lost.groupby("kind"), key=lambda group: order[str(group[0])]):
+        what, consequence = KINDS[str(kind)]
+        tickets = tuple(sorted({int(t) for t in rows["ticket_id"]}))
+        details = list(dict.fromkeys(rows["detail"]))
+        shown = "; ".join(details[:3])
+        more = f"; and {len(details) - 3} more" if len(details) > 3 else ""
+        found.append(
+            DataProblem(
+                str(kind),
+                f"{what} on ticket(s) {', '.join(map(str, tickets))} ({shown}{more}): "
+                f"{consequence}",
+                tickets,
+            )
+        )
+    return found
