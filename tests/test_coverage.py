@@ -190,8 +190,8 @@ def test_a_partial_month_carries_a_banner(october: Path) -> None:
     assert isinstance(banner, Banner)
     assert "Partial report: the snapshot" in banner._repr_html_()
     assert "does not wholly cover 2026-10" in banner.text
-    assert report.comparison.set_index("month").loc["2026-10", "incidents"] == 2  # shown, marked
-    assert report.comparison.set_index("month").loc["2026-10", "covered"] == "no"
+    assert report.comparison.set_index("month").loc["2026-10", "incidents"] == "2 (partial)"
+    assert report.comparison.set_index("month").loc["2026-10", "covered"] == "partial"
 
 
 @pytest.mark.slow

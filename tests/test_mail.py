@@ -323,8 +323,8 @@ def test_monthly_report_mail_carries_its_summary(
         "Monthly report 2026-10: 20 incident(s) opened in the month (America/New_York), "
         "20 resolved and 0 still open at the pull (2026-11-01 01:00 EST); "
         f"{october_findings()} close-out "
-        "finding(s); 2 recurrence(s) of an earlier incident. Compared with 2026-07, 2026-08, "
-        "2026-09.\n"
+        "finding(s); 2 recurrence(s) of an earlier incident. Compared with 2026-08 and 2026-09 "
+        "(2026-07 is not covered by the snapshot).\n"
     )
     assert attachment.get_filename() == "monthly.ipynb"
     assert run(args, capsys) == (0, "") and len(inbox.envelopes) == 1  # unchanged: no mail

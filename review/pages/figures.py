@@ -392,10 +392,16 @@ def monthly_comparison(
     x = np.arange(len(months))
     with matplotlib.rc_context(_RC):
         axes = fig.subplots(1, 1 + len(DURATIONS))
-        counts = pd.to_numeric(comparison["incidents"], errors="coerce")  # "not covered": NaN
+        # "12 (partial)": the partial month's count so far; "not covered": no bar
+        counts = pd.to_numeric(
+            comparison["incidents"].astype(str).str.extract(r"^(\d+)", expand=False),
+            errors="coerce",
+        )
         axes[0].bar(x, counts, color=BAR_COLOR)
-        for i in np.flatnonzero(counts.isna().to_numpy()):
-            axes[0].text(x[i], 0, "not covered", rotation=90, ha="center", va="bottom",
+        partial = comparison["covered"].eq("partial").to_numpy() if "covered" in comparison else ()
+        for i in np.flatnonzero(counts.isna().to_numpy() | partial):
+            label = "partial" if counts.notna().iloc[i] else "not covered"
+            axes[0].text(x[i], 0, label, rotation=90, ha="center", va="bottom",
                          fontsize=8, color="#666666", **_TEXT)  # fmt: skip
         axes[0].set_title("incidents", fontsize=10)
         for ax, spec in zip(axes[1:], DURATIONS.values(), strict=True):

@@ -411,7 +411,8 @@ def _execute(
     progress: bool | None,
     runner: Callable[[Job], Failure | Staged],
 ) -> None:
-    """Run the jobs in a process pool and commit each outcome as it arrives."""
+    """Run the jobs in a process pool and commit each outcome as it arrives; the jobs that
+    link to others (Job.links) start once the others are in place."""
     from tqdm import tqdm
 
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
@@ -431,25 +432,8 @@ def _execute(
     )
     try:
         with interrupts.installed():
-            futures = {pool.submit(runner, job): job for job in todo}
-            for future in as_completed(futures):
-                job = futures[future]
-                try:
-                    outcome = future.result()
-                except Exception as exc:  # the worker process itself died
-                    outcome = Failure(
-                        job.name,
-                        str(job.output),
-                        f"{type(exc).__name__}: {_one_line(str(exc))}",
-                        job.ticket_id,
-                    )
-                with interrupts.held():  # the files and the state change together
-                    failure = commit(out, job, outcome, state)
-                    if failure is None:
-                        result.rendered.append(job)
-                    else:
-                        result.failures.append(failure)
-                bar.update()
+            for wave in ([j for j in todo if not j.links], [j for j in todo if j.links]):
+                _run_wave(pool, wave, runner, out, state, result, interrupts, bar)
     except BaseException:
         _stop_workers(pool)
         raise
@@ -457,6 +441,38 @@ def _execute(
         pool.shutdown()
     finally:
         bar.close()
+
+
+def _run_wave(
+    pool: ProcessPoolExecutor,
+    wave: list[Job],
+    runner: Callable[[Job], Failure | Staged],
+    out: Path,
+    state: dict[str, str],
+    result: BatchResult,
+    interrupts: _Interrupts,
+    bar: Any,
+) -> None:
+    """Run jobs in the pool and commit each outcome as it arrives."""
+    futures = {pool.submit(runner, job): job for job in wave}
+    for future in as_completed(futures):
+        job = futures[future]
+        try:
+            outcome = future.result()
+        except Exception as exc:  # the worker process itself died
+            outcome = Failure(
+                job.name,
+                str(job.output),
+                f"{type(exc).__name__}: {_one_line(str(exc))}",
+                job.ticket_id,
+            )
+        with interrupts.held():  # the files and the state change together
+            failure = commit(out, job, outcome, state)
+            if failure is None:
+                result.rendered.append(job)
+            else:
+                result.failures.append(failure)
+        bar.update()
 
 
 class _Interrupts:

@@ -20,6 +20,7 @@ from review.analysis.stats import (
     quantiles,
     sentences,
 )
+from review.analysis.stats import NOT_COVERED as STATS_NOT_COVERED
 from review.closeout.followups import followups_by_service
 from review.closeout.gaps import NOT_OBSERVABLE
 from review.closeout.recurrence import recurrences_by_service
@@ -29,6 +30,7 @@ from review.pages.display import (
     DataQuality,
     Note,
     PageHeader,
+    existing_pages,
     parameter_paths,
     safe_table,
 )
@@ -74,6 +76,8 @@ class MonthlyReport:
     followups_by_service: pd.DataFrame | None = None
     coverage: str = ""  # what the snapshot covers, in words
     covered: bool = True  # every incident opened in the month is in the snapshot
+    # each of `months`: is every incident opened in it in the snapshot?
+    month_covered: dict[str, bool] = field(default_factory=dict)
     pulled_at: pd.Timestamp | None = None  # "now" for incidents still open
     # analysis.stats: per month, metric and clock, n, intervals, change, verdict (`review stats`)
     month_stats: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -137,7 +141,7 @@ class MonthlyReport:
             f"{len(self.findings)} close-out finding(s){blind}; "
             f"{int(self.recurrences['recurrences'].sum()) if len(self.recurrences) else 0} "
             "recurrence(s) of an earlier incident. "
-            f"Compared with {', '.join(self.months[:-1])}.{followups}"
+            f"{self.compared_text()}{followups}"
         )
 
     def header(self) -> PageHeader:
@@ -184,7 +188,12 @@ class MonthlyReport:
                 "change in median h (95% interval)": _with_interval(
                     stats, "change_median_h", "change_ci"
                 ),
-                "verdict": stats["verdict"],
+                # a covered month after one that is not: say which, never a bare 'not
+                # covered' beside a month the comparison table calls covered
+                "verdict": stats["verdict"].mask(
+                    stats["n"].notna() & (stats["verdict"] == STATS_NOT_COVERED),
+                    "no comparison: " + stats["previous"].astype(str) + " is not covered",
+                ),
                 "ratio of geometric means (95% interval)": _with_interval(
                     stats, "ratio_geomean", "ratio_ci", digits=2
                 ),
@@ -193,11 +202,29 @@ class MonthlyReport:
             }
         )
 
+    def compared_text(self) -> str:
+        """Which months this one is compared with: only those the snapshot covers."""
+        earlier = self.months[:-1]
+        compared = [m for m in earlier if self.month_covered.get(m, False)]
+        missing = [m for m in earlier if m not in compared]
+        if not earlier:
+            return "No earlier month is compared."
+        verb = "is" if len(missing) == 1 else "are"
+        if not compared:
+            return (
+                f"No month before it is covered by the snapshot ({_listed(missing)} {verb} "
+                "not), so it is compared with none."
+            )
+        gaps = f" ({_listed(missing)} {verb} not covered by the snapshot)" if missing else ""
+        return f"Compared with {_listed(compared)}{gaps}."
+
     def incident_links(self) -> Any:
-        """The incident list as an escaped table whose ticket ids link to the reviews."""
+        """The incident list as an escaped table whose ticket ids link to the reviews that
+        exist beside the report (display.existing_pages)."""
+        pages = {int(t): f"incident-{int(t)}.html" for t in self.incident_list["ticket"]}
         return safe_table(
             self.incident_list,
-            links={"ticket": "incident-{}.html"},
+            links={"ticket": existing_pages(pages)},
             empty=f"No incidents opened in {self.month}.",
         )
 
@@ -217,6 +244,11 @@ def _with_interval(stats: pd.DataFrame, value: str, interval: str, digits: int =
     high = _number(stats[f"{interval}_high"], digits)
     both = (low != "") & (high != "")
     return figure.where(~both | (figure == ""), figure + " (" + low + "\u2013" + high + ")")
+
+
+def _listed(months: list[str]) -> str:
+    """'2026-08', '2026-08 and 2026-09', '2026-08, 2026-09 and 2026-10'."""
+    return months[0] if len(months) == 1 else f"{', '.join(months[:-1])} and {months[-1]}"
 
 
 def duration_statistics(metrics: pd.DataFrame, config: Config) -> pd.DataFrame:
@@ -307,6 +339,7 @@ def monthly_report(
         months=months,
         coverage=coverage_text(snapshot, config),
         covered=covered[month],
+        month_covered=covered,
         pulled_at=snapshot.pulled_at,
         month_stats=month_stats,
         stats_sentences=sentences(month_stats, month),
@@ -353,11 +386,14 @@ def _comparison(
     rows = []
     for m in months:
         part = history.loc[history["month"] == m]
-        known = covered[m] or m == month  # the report month itself: shown, with its banner
+        partial = m == month and not covered[m]  # the report month itself, with its banner
+        known = covered[m] or partial
         row: dict[str, Any] = {
             "month": m,
-            "covered": "yes" if covered[m] else "no",
-            "incidents": len(part) if known else NOT_COVERED,
+            "covered": "yes" if covered[m] else "partial" if partial else "no",
+            "incidents": (
+                f"{len(part)} (partial)" if partial else len(part) if known else NOT_COVERED
+            ),
         }
         for spec in DURATIONS.values():
             for clock, column in zip(CLOCKS, spec.columns, strict=True):

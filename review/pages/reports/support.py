@@ -22,6 +22,7 @@ from review.pages.display import (
     PageHeader,
     ServiceGaps,
     Table,
+    existing_pages,
     parameter_paths,
     safe_table,
 )
@@ -210,14 +211,17 @@ def support_table(context: Context, since: date | None, today: date | None) -> p
 
 
 def review_pages(metrics: pd.DataFrame, config: Config) -> dict[int, str]:
-    """Where `review render` puts each incident's review (the incident page's HTML), from the
-    top of the reports folder."""
+    """The incidents' reviews that exist, from the top of the reports folder (the support
+    report's own folder): where `review render` puts them (the incident page's HTML), kept
+    by display.existing_pages."""
     months = month_of(metrics["opened_at"], config).astype(str)
     ids = metrics["ticket_id"].astype(int)
-    return {
-        t: Path(incident.PAGE.where(t, m)).with_suffix(".html").as_posix()
-        for t, m in zip(ids, months, strict=True)
-    }
+    return existing_pages(
+        {
+            t: Path(incident.PAGE.where(t, m)).with_suffix(".html").as_posix()
+            for t, m in zip(ids, months, strict=True)
+        }
+    )
 
 
 PAGE = Page(
