@@ -37,7 +37,10 @@ class FakeRT:
     Collections are paged ``per_page`` rows at a time with RT's page, pages and total
     (or, with ``counted`` off, as RT pages for an account that may not see every row:
     pages and total null). ``repeat[(collection, n)] = k``: the next k requests for page
-    n get page n - 1 instead, as from a cache that ignores the page number.
+    n get page n - 1 instead, as from a cache that ignores the page number. Data an RT can
+    hold that cannot be true: ``stamp[txn_id] = created`` serves a transaction with that
+    Created (a clock that was wrong, a restore), ``edit[txn_id] = {...}`` changes its fields
+    (a queue move to a queue since deleted); a path in ``gone`` answers 404.
     """
 
     def __init__(self, snapshot: Path, per_page: int = 10) -> None:
@@ -58,14 +61,19 @@ class FakeRT:
         self.per_page = per_page
         self.counted = True
         self.repeat: dict[tuple[str, int], int] = {}
+        self.stamp: dict[str, str] = {}
+        self.edit: dict[str, dict[str, Any]] = {}
+        self.gone: set[str] = set()
         self._lock = threading.Lock()
 
     def answer(self, target: str) -> Answer:
         parts = urlsplit(target)
         name = unquote(parts.path.split("/REST/2.0/", 1)[-1])
         query = parse_qs(parts.query)
+        if name in self.gone:
+            return answer(404, {"message": "Not found"})
         if name in self.collections:
-            rows = self.collections[name]
+            rows = [self._as_served(r) for r in self.collections[name]]
             if "Field = 'MergedInto'" in query.get("query", [""])[0]:  # the one query it reads
                 rows = [r for r in rows if (r["Type"], r["Field"]) == ("AddLink", "MergedInto")]
             page = int(query.get("page", ["1"])[0])
@@ -77,6 +85,13 @@ class FakeRT:
         if name in self.objects:
             return answer(200, self.objects[name])
         return answer(404, {"message": "Not found"})
+
+    def _as_served(self, row: dict[str, Any]) -> dict[str, Any]:
+        key = str(row.get("id"))
+        if row.get("type") != "transaction" or (key not in self.stamp and key not in self.edit):
+            return row
+        served = {**row, **self.edit.get(key, {})}
+        return {**served, "Created": self.stamp[key]} if key in self.stamp else served
 
     def _page(self, rows: list[dict[str, Any]], page: int) -> dict[str, Any]:
         items = rows[(page - 1) * self.per_page : page * self.per_page]

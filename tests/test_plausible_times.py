@@ -65,8 +65,8 @@ def test_the_one_definition() -> None:
                                   utc=True))  # fmt: skip
     created = pd.Series(pd.Timestamp("2026-09-08T13:05:00Z"), index=at.index)
     why = plausible.why_implausible(at, created, pd.Timestamp("2026-11-27T10:49:12Z"))
-    assert list(why) == ["before-rt", "before-creation", "", "after-pull", ""]
-    assert list(plausible.why_implausible(at, None, None)) == ["before-rt", "", "", "", ""]
+    assert list(why) == ["before-rt", "before-creation", "", "after-pull", "missing"]
+    assert list(plausible.why_implausible(at, None, None)) == ["before-rt", "", "", "", "missing"]
 
 
 def test_a_reply_before_the_ticket_was_created_leaves_triage_empty_not_negative(
@@ -109,6 +109,18 @@ def test_a_reply_in_the_year_9999_is_no_gap_of_70_million_hours(tmp_path: Path) 
     assert_values(found.loc[1], TICKET_1)
     events = load_context(snap).events
     assert events["at"].max() < pd.Timestamp("2026-11-27T10:49:12Z")  # no 9999 on a timeline
+
+
+def test_a_reply_at_rts_unset_date_is_no_reply_at_all(tmp_path: Path) -> None:
+    """RT's unset date (1970-01-01) was read as no time and the reply left out at load with a
+    line, so triage silently moved to the owner taken at 13:26Z (0.35 h)."""
+    snap = edited(EXAMPLE, tmp_path / "s", stamp(60, "1970-01-01T00:00:00Z"))
+    found = metrics(snap)
+    assert_empty(found.loc[1], ["triaged_at", "time_to_triage_h", "max_update_gap_h"])
+    assert_values(found.loc[1], TICKET_1)
+    [problem] = ours(load_context(snap).problems)
+    assert problem.kind == "time-missing" and problem.tickets == (1,)
+    assert "txn 60 (reply) has a Created that is not a time" in problem.text
 
 
 def test_a_comment_before_rt_existed_is_reported_and_changes_no_number(tmp_path: Path) -> None:

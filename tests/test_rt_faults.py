@@ -17,6 +17,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from review.cli import main
@@ -347,3 +348,58 @@ def test_an_incremental_pull_with_a_page_served_twice_loses_nothing(
     _pull(server, tmp_path / "s", monkeypatch)  # every ticket "changed": the fake has no SQL
     assert _ids(tmp_path / "s", "tickets.jsonl") == _sample_ids("tickets.jsonl")
     assert len(_ids(tmp_path / "s", "transactions.jsonl")) == 1038
+
+
+# --------------------------------------------------------------------------- data that cannot be true
+
+
+def _metrics_of(
+    snapshot: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[pd.DataFrame, list[str]]:
+    main(["metrics", "--snapshot", str(snapshot), "--format", "json"])
+    out, err = capsys.readouterr()
+    table = pd.DataFrame(json.loads(out)).set_index("ticket_id")
+    return table, [line for line in err.splitlines() if line.startswith("warning: mismatch")]
+
+
+def test_times_an_rt_clock_got_wrong_are_pulled_and_named_never_counted(
+    server: FaultServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """RT served ticket 3's staff reply (txn 136) stamped 9999 and ticket 10's creation
+    (txn 231) an hour before the ticket: the pull keeps RT's data as it is; every number
+    from it is the sample's or empty, and one line per kind names the tickets."""
+    server.rt = FakeRT(SAMPLE, per_page=40)
+    server.rt.stamp = {"136": "9999-01-01T00:00:00Z", "231": "2026-08-10T12:30:00Z"}
+    _pull(server, tmp_path / "s", monkeypatch)
+    capsys.readouterr()
+    got, warnings = _metrics_of(tmp_path / "s", capsys)
+    expected, clean = _metrics_of(SAMPLE, capsys)
+    assert clean == []
+    assert len(warnings) == 2
+    assert "after the snapshot was pulled on ticket(s) 3 (txn 136 (reply)" in warnings[1]
+    assert "before their ticket was created on ticket(s) 10 (txn 231 (create)" in warnings[0]
+    for ticket in expected.index:
+        for column, value in expected.loc[ticket].items():
+            if not pd.isna(got.loc[ticket, column]):
+                assert got.loc[ticket, column] == value, (ticket, column)
+    assert pd.isna(got.loc[3, "max_update_gap_h"]) and not pd.isna(
+        expected.loc[3, "max_update_gap_h"]
+    )
+
+
+def test_a_move_to_a_queue_rt_no_longer_has_is_one_line_and_nothing_written(
+    server: FaultServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    server.rt = FakeRT(SAMPLE, per_page=40)
+    server.rt.edit = {"128": {"NewValue": "9"}}  # ticket 2's hand-off, now to a deleted queue
+    server.rt.gone = {"queue/9"}
+    with pytest.raises(SystemExit) as exited:
+        _pull(server, tmp_path / "s", monkeypatch)
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == (
+        f"error: RT at {server.url} has no queue/9 (404): check RT_URL and the name asked for"
+    )
+    assert not (tmp_path / "s").exists()

@@ -107,3 +107,16 @@ def test_each_unknown_reference_is_one_line_naming_it_and_the_tickets(
         "(txn 69 changes custom field #17, which no ticket of the snapshot names): their "
         "changes are shown by id",
     ]
+
+
+def test_no_queue_list_at_all_is_warned_about_not_a_traceback(tmp_path: Path) -> None:
+    """An account that may see no queue: queues.jsonl is empty (the analysis crashed)."""
+
+    def edit(rows: Rows) -> None:
+        rows["queues.jsonl"] = []
+
+    snap = edited(EXAMPLE, tmp_path / "s", edit)
+    found = metrics_for_snapshot(load_snapshot(snap), CONFIG).set_index("ticket_id")
+    assert list(found["queue"]) == ["#4 (unknown queue)", "#3 (unknown queue)"]
+    assert found["handoff_count"].isna().all()
+    assert found.loc[2, "time_to_resolve_h"] == pytest.approx(45.0)

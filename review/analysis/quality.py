@@ -38,7 +38,9 @@ UNMEASURED_COLUMNS = ["ticket_id", "item", "reason"]
 # kind -> (what is wrong, per affected ticket; what the kit does about it)
 KINDS: dict[str, tuple[str, str]] = {
     f"time-{key}": (
-        f"transaction times {words.replace('its ticket', 'their ticket')}",
+        "transactions without a time"
+        if key == plausible.MISSING
+        else f"transaction times {words.replace('its ticket', 'their ticket')}",
         "left out; what depends on them is not measured for those tickets (their reviews say "
         "which)",
     )
@@ -82,8 +84,10 @@ def _txn(events: pd.DataFrame) -> pd.Series:
 
 def _implausible_times(snapshot: Snapshot, config: Config) -> pd.DataFrame:
     bad = build_events(snapshot, config, implausible=True)
+    stamped = " at " + facts.iso_utc(bad["at"]) + " is "
     detail = (
-        _txn(bad) + " (" + bad["kind"].astype(str) + ") at " + facts.iso_utc(bad["at"]) + " is "
+        _txn(bad) + " (" + bad["kind"].astype(str) + ")"
+        + stamped.where(bad["at"].notna(), " has a Created that is ")
         + plausible.describe(bad["reason"])
     )  # fmt: skip
     kind = "time-" + bad["reason"]

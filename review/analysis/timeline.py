@@ -120,7 +120,7 @@ def _initial(events: pd.DataFrame, tickets: pd.DataFrame, kind: str, current: st
 def queue_names(snapshot: Snapshot, ids: pd.Series) -> pd.Series:
     """RT queue ids as names; an id RT's queue list lacks shows as '#9 (unknown queue)'
     (review.analysis.quality warns about it)."""
-    known = ids.map(snapshot.queues.set_index("queue_id")["name"])
+    known = ids.map(snapshot.queues.set_index("queue_id")["name"]).astype("string")
     names: pd.Series = known.fillna("#" + ids.astype("string") + " (unknown queue)")
     return names
 
