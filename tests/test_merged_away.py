@@ -15,7 +15,7 @@ import pytest
 from review.analysis import facts, quality
 from review.analysis.problems import DataProblem
 from review.cli import main
-from review.context import load_context
+from review.context import open_context
 from review.errors import ReviewError, TicketError
 from review.pages.reports import incident_review_data
 from tests.edited import EXAMPLE, Rows, edited
@@ -66,14 +66,14 @@ def test_a_ticket_merged_into_one_not_in_the_snapshot_is_reported_in_one_line(
 def test_a_chain_ends_at_the_ticket_that_lives_on(tmp_path: Path) -> None:
     # ticket 2 merged into 1 whose own EffectiveId points on to 77 (not held): both are lost
     snap = edited(EXAMPLE, tmp_path / "s", merge((2, 1), (1, 77)))
-    problems = ours(load_context(snap).problems)
+    problems = ours(open_context(snap).problems)
     assert [(p.kind, p.tickets) for p in problems] == [("merged-away", (1, 2))]
     assert "ticket 2 was merged into ticket 77" in problems[0].text
 
 
 def test_a_ticket_merged_into_one_in_the_snapshot_is_reviewed_there(tmp_path: Path) -> None:
     snap = edited(EXAMPLE, tmp_path / "s", merge((2, 1)))
-    context = load_context(snap)
+    context = open_context(snap)
     assert list(context.metrics["ticket_id"]) == [1]
     assert ours(context.problems) == []
     with pytest.raises(TicketError, match="was merged into ticket 1; review that one"):

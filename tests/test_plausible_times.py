@@ -20,11 +20,10 @@ import pandas as pd
 import pytest
 
 from review.analysis import quality
-from review.analysis.metrics import metrics_for_snapshot
 from review.analysis.problems import DataProblem
 from review.cli import main
-from review.context import load_context
-from review.pages.reports import incident_review_data
+from review.context import Context, open_context
+from review.pages.reports import incident_review_data, monthly_report_data
 from review.settings.config import load_config, sample_snapshot
 from review.snapshot import load_snapshot, plausible
 from tests.edited import EXAMPLE, Rows, edited, stamp, txn
@@ -43,7 +42,7 @@ def ours(problems: list[DataProblem]) -> list[DataProblem]:
 
 
 def metrics(snapshot_dir: Path) -> pd.DataFrame:
-    return metrics_for_snapshot(load_snapshot(snapshot_dir), CONFIG).set_index("ticket_id")
+    return Context(load_snapshot(snapshot_dir), CONFIG).metrics.set_index("ticket_id")
 
 
 def assert_values(row: pd.Series, expected: dict[str, object]) -> None:
@@ -79,7 +78,7 @@ def test_a_reply_before_the_ticket_was_created_leaves_triage_empty_not_negative(
                                 "max_update_gap_h"])  # fmt: skip
     assert_values(found.loc[1], TICKET_1)
     assert_values(found.loc[2], TICKET_2)
-    context = load_context(snap)
+    context = open_context(snap)
     rules = set(context.findings.loc[context.findings["ticket_id"] == 1, "rule"])
     assert "never-triaged" not in rules  # it was triaged; when is unknown
     assert "missed-daily-update" not in rules  # not observable: a reply's time is unknown
@@ -107,7 +106,7 @@ def test_a_reply_in_the_year_9999_is_no_gap_of_70_million_hours(tmp_path: Path) 
     found = metrics(snap)
     assert_empty(found.loc[1], ["max_update_gap_h", "triaged_at", "time_to_triage_h"])
     assert_values(found.loc[1], TICKET_1)
-    events = load_context(snap).events
+    events = open_context(snap).events
     assert events["at"].max() < pd.Timestamp("2026-11-27T10:49:12Z")  # no 9999 on a timeline
 
 
@@ -118,7 +117,7 @@ def test_a_reply_at_rts_unset_date_is_no_reply_at_all(tmp_path: Path) -> None:
     found = metrics(snap)
     assert_empty(found.loc[1], ["triaged_at", "time_to_triage_h", "max_update_gap_h"])
     assert_values(found.loc[1], TICKET_1)
-    [problem] = ours(load_context(snap).problems)
+    [problem] = ours(open_context(snap).problems)
     assert problem.kind == "time-missing" and problem.tickets == (1,)
     assert "txn 60 (reply) has a Created that is not a time" in problem.text
 
@@ -126,7 +125,7 @@ def test_a_reply_at_rts_unset_date_is_no_reply_at_all(tmp_path: Path) -> None:
 def test_a_comment_before_rt_existed_is_reported_and_changes_no_number(tmp_path: Path) -> None:
     snap = edited(EXAMPLE, tmp_path / "s", stamp(63, "1995-06-30T12:00:00Z"))
     pd.testing.assert_frame_equal(metrics(snap), metrics(EXAMPLE))
-    problems = ours(load_context(snap).problems)
+    problems = ours(open_context(snap).problems)
     assert [(p.kind, p.tickets) for p in problems] == [("time-before-rt", (1,))]
     assert "txn 63 (comment) at 1995-06-30T12:00:00Z is before RT existed (1996)" in (
         problems[0].text
@@ -224,3 +223,10 @@ def test_review_stats_median_leaves_out_an_impossible_triage(
     before, after = stats(sample_snapshot()), stats(snap)
     assert after["n"] == before["n"] - 1 == len(others)
     assert after["median_h"] == pytest.approx(float(np.median(others)))
+    report = monthly_report_data(snap, "2026-08")
+    triage = report.statistics.set_index(["metric", "hours"]).loc[
+        ("time to triage", "wall-clock hours")
+    ]
+    assert triage["incidents"] == len(others)
+    assert triage["includes"].endswith("; 1 not measured (data the note above names)")
+    assert f"on ticket(s) {rows_before['ticket']} (" in repr(report.data_quality())

@@ -170,13 +170,13 @@ def test_a_time_that_cannot_be_true_never_changes_a_number(  # type: ignore[no-u
     without the fault or empty (never a negative or a 70-million-hour gap), the ticket is
     named as one whose data cannot back every number, and findings only go, never appear."""
     from review.analysis import quality
-    from review.context import load_context
+    from review.context import open_context
 
     tmp = tmp_path_factory.mktemp("bad-time")
     write_scenarios(tmp / "scen", incidents)
     good = generate_snapshot(tmp / "scen", tmp / "snapshot")
     snapshot = load_snapshot(good)
-    expected = metrics_for_snapshot(snapshot, CONFIG)
+    expected = Context(snapshot, CONFIG).metrics
     pulled = snapshot.pulled_at
     created = snapshot.tickets.set_index("ticket_id")["created"]
     victim: dict[str, int] = {}
@@ -195,17 +195,17 @@ def test_a_time_that_cannot_be_true_never_changes_a_number(  # type: ignore[no-u
             txn["Created"] = value
 
     edited = _edited(good, tmp, edit)
-    got = metrics_for_snapshot(load_snapshot(edited), CONFIG)
+    got = Context(load_snapshot(edited), CONFIG).metrics
     _same_or_empty(got, expected)
     for column in [c for c in got.columns if c.endswith(("_h", "_bh"))]:
         assert (got[column].dropna() >= -1e-9).all(), column
-    context = load_context(edited)
+    context = open_context(edited)
     lost = quality.lost_inputs(context.snapshot, CONFIG)
     ignored = {"EmailRecord", "CommentEmailRecord", "SetWatcher"}
     types = {t["ObjectId"]: t["Type"] for t in read_jsonl(edited / "transactions.jsonl")}
     if types.get(str(victim["ticket"])) not in ignored:
         assert victim["ticket"] in set(lost["ticket_id"]) or got.equals(expected)
-    before = set(map(tuple, load_context(good).findings[["ticket_id", "rule"]].to_numpy()))
+    before = set(map(tuple, open_context(good).findings[["ticket_id", "rule"]].to_numpy()))
     after = set(map(tuple, context.findings[["ticket_id", "rule"]].to_numpy()))
     assert after <= before
 
@@ -226,10 +226,10 @@ def test_an_unknown_queue_or_user_never_changes_a_number(  # type: ignore[no-unt
     tmp = tmp_path_factory.mktemp("unknown")
     write_scenarios(tmp / "scen", incidents)
     good = generate_snapshot(tmp / "scen", tmp / "snapshot")
-    expected = metrics_for_snapshot(load_snapshot(good), CONFIG)
+    expected = Context(load_snapshot(good), CONFIG).metrics
 
     def edit(rows: dict[str, list[dict[str, object]]]) -> None:
         rows[table].pop(pick % len(rows[table]))
 
-    got = metrics_for_snapshot(load_snapshot(_edited(good, tmp, edit)), CONFIG)
+    got = Context(load_snapshot(_edited(good, tmp, edit)), CONFIG).metrics
     _same_or_empty(got, expected)

@@ -15,10 +15,9 @@ import pandas as pd
 import pytest
 
 from review.analysis import quality
-from review.analysis.metrics import metrics_for_snapshot
 from review.analysis.problems import DataProblem
 from review.cli import main
-from review.context import load_context
+from review.context import Context, open_context
 from review.settings.config import load_config
 from review.snapshot import load_snapshot
 from tests.edited import EXAMPLE, Rows, edited, txn
@@ -40,14 +39,14 @@ def without(file: str, row_id: int):  # type: ignore[no-untyped-def]
 
 def test_a_missing_developer_queue_makes_hand_offs_unknown_not_zero(tmp_path: Path) -> None:
     snap = edited(EXAMPLE, tmp_path / "s", without("queues.jsonl", 4))  # dev-web
-    found = metrics_for_snapshot(load_snapshot(snap), CONFIG).set_index("ticket_id")
+    found = Context(load_snapshot(snap), CONFIG).metrics.set_index("ticket_id")
     # before: handoff_count 0, time in hand-off empty as if never handed off
     assert pd.isna(found.loc[1, "handoff_count"])
     assert pd.isna(found.loc[1, "time_in_handoff_h"])
     assert found.loc[1, "queue"] == "#4 (unknown queue)"
     assert found.loc[1, "time_to_resolve_h"] == pytest.approx(46.92, abs=0.01)
     assert found.loc[2, "handoff_count"] == 0  # ticket 2 never left ops-help (queue 3)
-    context = load_context(snap)
+    context = open_context(snap)
     steps = context.checklist.set_index(["ticket_id", "step"])
     handoff = steps.loc[(1, "hand-off announced with estimates")]
     assert handoff["state"] == "not observable"  # before: "not applicable" (never moved)
@@ -62,14 +61,14 @@ def test_a_missing_developer_queue_makes_hand_offs_unknown_not_zero(tmp_path: Pa
 
 def test_a_missing_nobody_user_makes_triage_unknown_not_later(tmp_path: Path) -> None:
     snap = edited(EXAMPLE, tmp_path / "s", without("users.jsonl", 6))  # Nobody
-    found = metrics_for_snapshot(load_snapshot(snap), CONFIG).set_index("ticket_id")
+    found = Context(load_snapshot(snap), CONFIG).metrics.set_index("ticket_id")
     # before: ticket 2's take from Nobody (txn 94, 15:00Z) is not seen as one, so triage moves
     # to alice's status change at 15:30Z (1.5 h) and "6" counts as a tech lead
     for ticket in (1, 2):
         assert pd.isna(found.loc[ticket, "triaged_at"])
         assert pd.isna(found.loc[ticket, "tech_lead_handoffs"])
     assert found.loc[2, "time_to_resolve_h"] == pytest.approx(45.0)
-    context = load_context(snap)
+    context = open_context(snap)
     assert not {"never-triaged", "no-owner-at-close", "ad-hoc-support-team"} & set(
         context.findings["rule"]
     )
@@ -116,7 +115,7 @@ def test_no_queue_list_at_all_is_warned_about_not_a_traceback(tmp_path: Path) ->
         rows["queues.jsonl"] = []
 
     snap = edited(EXAMPLE, tmp_path / "s", edit)
-    found = metrics_for_snapshot(load_snapshot(snap), CONFIG).set_index("ticket_id")
+    found = Context(load_snapshot(snap), CONFIG).metrics.set_index("ticket_id")
     assert list(found["queue"]) == ["#4 (unknown queue)", "#3 (unknown queue)"]
     assert found["handoff_count"].isna().all()
     assert found.loc[2, "time_to_resolve_h"] == pytest.approx(45.0)

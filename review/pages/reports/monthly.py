@@ -10,7 +10,7 @@ import pandas as pd
 
 from review.analysis.attainment import attainment
 from review.analysis.metric import CLOCKS
-from review.analysis.metrics import DURATIONS, definitions
+from review.analysis.metrics import DURATIONS, definitions, unmeasured
 from review.analysis.problems import DataProblem
 from review.analysis.stats import (
     MDC_METHOD,
@@ -251,28 +251,39 @@ def _listed(months: list[str]) -> str:
     return months[0] if len(months) == 1 else f"{', '.join(months[:-1])} and {months[-1]}"
 
 
-def duration_statistics(metrics: pd.DataFrame, config: Config) -> pd.DataFrame:
+def duration_statistics(
+    metrics: pd.DataFrame, config: Config, lost: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Median, 90th percentile and mean of each duration, wall-clock and business hours.
 
     Each row says which incidents it includes: a duration that ends at resolution
     (hand-off, resolve) counts resolved incidents only, never the time so far of
-    one still open.
+    one still open; one the data cannot back (`lost`: metrics.unmeasured) is counted apart,
+    never as "not triaged".
     """
     rows = []
+    blind = pd.DataFrame(columns=["ticket_id", "item"]) if lost is None else lost
+    blind = blind.loc[blind["ticket_id"].isin(metrics["ticket_id"])]
     still_open = int(metrics["resolved_at"].isna().sum())
     words = definitions(config)
     for key, m in DURATIONS.items():
         for clock, column in zip(CLOCKS.values(), m.columns, strict=True):
             values = metrics[column].dropna().astype(float)
+            unmeasured = int((blind["item"] == key).sum())
             rows.append(
                 {
                     "metric": m.label,
                     "hours": clock.hours,
                     "incidents": len(values),
                     "includes": m.includes.format(
-                        missing=len(metrics) - len(values),
+                        missing=len(metrics) - len(values) - unmeasured,
                         total=len(metrics),
                         still_open=f"; {still_open} still open left out" if still_open else "",
+                    )
+                    + (
+                        f"; {unmeasured} not measured (data the note above names)"
+                        if unmeasured
+                        else ""
                     ),
                     **quantiles(values),
                     "mean": values.mean() if len(values) else float("nan"),
@@ -325,7 +336,7 @@ def monthly_report(
         counts_by_service=_counts(current, "service").sort_values(
             "incidents", ascending=False, kind="stable"
         ),
-        statistics=duration_statistics(current, config),
+        statistics=duration_statistics(current, config, unmeasured(context.lost)),
         comparison=_comparison(history, months, month, covered),
         history=history,
         findings_by_rule=by_rule,
@@ -344,13 +355,18 @@ def monthly_report(
         month_stats=month_stats,
         stats_sentences=sentences(month_stats, month),
         sla_attainment=attainment(context.sla.loc[in_month]),
-        problems=context.problems,
         unobservable=context.unobservable,
         followups_by_service=followups_by_service(
             snapshot,
             context.findings.drop_duplicates("ticket_id").set_index("ticket_id")["service"],
             config,
         ),
+        # the data's problems as a whole, and those of the month's own incidents
+        problems=[
+            p
+            for p in context.problems
+            if not p.tickets or set(p.tickets) & set(current["ticket_id"].astype(int))
+        ],
     )
 
 
