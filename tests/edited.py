@@ -39,3 +39,16 @@ def stamp(txn_id: int, when: str) -> Callable[[Rows], None]:
         txn(rows, txn_id)["Created"] = when
 
     return edit
+
+
+def unbacked_lines(stderr: str) -> list[str]:
+    """The warning lines about data the numbers cannot rest on (review.analysis.quality), not
+    those about the config's fit to the data."""
+    from review.analysis.quality import KINDS
+
+    heads = [what for what, _ in KINDS.values()]
+    return [
+        line
+        for line in stderr.splitlines()
+        if line.startswith("warning:") and any(f"mismatch: {head} " in line for head in heads)
+    ]

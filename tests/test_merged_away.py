@@ -18,7 +18,7 @@ from review.cli import main
 from review.context import open_context
 from review.errors import ReviewError, TicketError
 from review.pages.reports import incident_review_data
-from tests.edited import EXAMPLE, Rows, edited
+from tests.edited import EXAMPLE, Rows, edited, unbacked_lines
 
 
 def ours(problems: list[DataProblem]) -> list[DataProblem]:
@@ -54,7 +54,7 @@ def test_a_ticket_merged_into_one_not_in_the_snapshot_is_reported_in_one_line(
     assert done.value.code == 0
     out, err = capsys.readouterr()
     assert [line.split(",")[0] for line in out.splitlines()[1:]] == ["1"]
-    assert [x for x in err.splitlines() if x.startswith("warning:")] == [
+    assert unbacked_lines(err) == [
         "warning: mismatch: tickets merged into a ticket the snapshot does not hold on "
         "ticket(s) 2 (ticket 2 was merged into ticket 77, which is not in the snapshot): left "
         "out of metrics and findings: pull the survivors' queues or window to count them"

@@ -26,7 +26,7 @@ from review.context import Context, open_context
 from review.pages.reports import incident_review_data, monthly_report_data
 from review.settings.config import load_config, sample_snapshot
 from review.snapshot import load_snapshot, plausible
-from tests.edited import EXAMPLE, Rows, edited, stamp, txn
+from tests.edited import EXAMPLE, Rows, edited, stamp, txn, unbacked_lines
 
 CONFIG = load_config(None)
 TICKET_1 = {"resolved_at": pd.Timestamp("2026-09-10T12:00:00Z"), "time_to_resolve_h": 46.92,
@@ -164,7 +164,7 @@ def test_the_command_prints_one_line_per_kind_naming_the_tickets(
         raise SystemExit(0)
     assert done.value.code == 0
     out, err = capsys.readouterr()
-    lines = [line for line in err.splitlines() if line.startswith("warning:")]
+    lines = unbacked_lines(err)
     assert len(lines) == 2
     assert lines[0].startswith(
         "warning: mismatch: transaction times before their ticket was created on ticket(s) 1, 2 "

@@ -24,6 +24,7 @@ from review.cli import main
 from review.errors import RTError, RTUnreachable
 from review.rt.client import REFUSED_DELAYS, RETRY_DELAYS, Connection, RTClient
 from tests import fault_server
+from tests.edited import unbacked_lines
 from tests.fault_server import FakeRT, FaultServer, answer
 
 
@@ -359,7 +360,7 @@ def _metrics_of(
     main(["metrics", "--snapshot", str(snapshot), "--format", "json"])
     out, err = capsys.readouterr()
     table = pd.DataFrame(json.loads(out)).set_index("ticket_id")
-    return table, [line for line in err.splitlines() if line.startswith("warning: mismatch")]
+    return table, unbacked_lines(err)
 
 
 def test_times_an_rt_clock_got_wrong_are_pulled_and_named_never_counted(

@@ -20,7 +20,7 @@ from review.cli import main
 from review.context import Context, open_context
 from review.settings.config import load_config
 from review.snapshot import load_snapshot
-from tests.edited import EXAMPLE, Rows, edited, txn
+from tests.edited import EXAMPLE, Rows, edited, txn, unbacked_lines
 
 CONFIG = load_config(None)
 
@@ -93,7 +93,7 @@ def test_each_unknown_reference_is_one_line_naming_it_and_the_tickets(
         main(["gaps", "--snapshot", str(snap), "--format", "csv"])
         raise SystemExit(0)
     assert done.value.code == 0
-    lines = [x for x in capsys.readouterr().err.splitlines() if x.startswith("warning:")]
+    lines = unbacked_lines(capsys.readouterr().err)
     assert lines == [
         "warning: mismatch: queues that queues.jsonl does not list on ticket(s) 1 (txn 66 moves "
         "the ticket to queue #4, which queues.jsonl does not list; its queue now is #4, which "
