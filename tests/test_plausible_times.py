@@ -145,9 +145,10 @@ def test_a_ticket_created_at_an_impossible_time_is_left_out_with_a_line(
 
     snapshot = load_snapshot(edited(EXAMPLE, tmp_path / "s", edit))
     assert list(snapshot.tickets["ticket_id"]) == [1]
-    assert f"Created {created} is {why}; ticket left out" in [
+    assert f"ticket 2: Created {created} is {why}; ticket left out" in [
         p.message for p in snapshot.problems if p.file == "tickets.jsonl"
     ]
+    assert list(snapshot.transactions["ticket_id"].unique()) == [1]
 
 
 def test_the_command_prints_one_line_per_kind_naming_the_tickets(
