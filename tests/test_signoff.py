@@ -255,8 +255,17 @@ def test_the_monthly_and_support_reports_show_each_reviews_state(tmp_path: Path)
 
     gaps = support_gaps_data(None, reports=reports)
     assert gaps.review_states[54] == "draft, waited 11 days"
+    # a review not rendered is no link (issue 22: links only to pages that exist)
+    assert "#54 <small>(review draft, waited 11 days)</small>" in gaps.services()._repr_html_()
+    (reports / "2026-10").mkdir()
+    (reports / "2026-10" / "incident-54.html").write_text("rendered")
+    gaps = support_gaps_data(None, reports=reports)
     page = gaps.services()._repr_html_()
-    assert ">#54</a> <small>(review draft, waited 11 days)</small>" in page
+    assert (
+        '<a href="2026-10/incident-54.html">#54</a> <small>(review draft, waited 11 days)' in page
+    )
+    monthly = monthly_report_data(None, "2026-10", reports=reports)
+    assert monthly.review_pages == {54: "incident-54.html"}
 
 
 def test_a_reports_fingerprint_follows_its_incidents_reviews(tmp_path: Path) -> None:

@@ -449,21 +449,6 @@ def safe_table(
     return Table(frame, links, caption)
 
 
-def existing_pages(pages: Mapping[int, str], root: Path | None = None) -> dict[int, str]:
-    """Of `pages` (ticket -> where its review's HTML goes, from `root`: by default the
-    current directory, which is the folder a rendered notebook runs in), the links that lead
-    somewhere: the HTML, else the notebook of a review rendered without HTML; a review not
-    rendered at all has none (the page shows its number without a link)."""
-    base = Path.cwd() if root is None else root
-    found = {}
-    for ticket, page in pages.items():
-        for candidate in (page, str(Path(page).with_suffix(".ipynb"))):
-            if (base / candidate).is_file():
-                found[ticket] = candidate
-                break
-    return found
-
-
 def _rule_title(rule_id: str) -> str:
     """A close-out rule as senior staff read it: its title ('Service owner unknown')."""
     from review.closeout.rules import RULES

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,20 @@ from review.pages.times import business_hours_text, local_time
 from review.settings.config import NEW_SNAPSHOT, Config, is_bundled_sample
 from review.settings.months import month_span, previous_months
 from review.snapshot import Snapshot, covers
+
+
+def existing_pages(pages: Mapping[int, str], root: Path) -> dict[int, str]:
+    """Of `pages` (ticket -> where its review's HTML goes, relative to the page that links to
+    it, which is in `root`), the links that lead somewhere: the HTML, else the notebook of a
+    review rendered without HTML; a review not rendered at all has none (the page shows its
+    number without a link)."""
+    found = {}
+    for ticket, page in pages.items():
+        for candidate in (page, Path(page).with_suffix(".ipynb").as_posix()):
+            if (root / candidate).is_file():
+                found[ticket] = candidate
+                break
+    return found
 
 
 def registry_frame(registry: Registry) -> pd.DataFrame:

@@ -30,7 +30,6 @@ from review.pages.display import (
     DataQuality,
     Note,
     PageHeader,
-    existing_pages,
     parameter_paths,
     safe_table,
 )
@@ -38,6 +37,7 @@ from review.pages.page import Page
 from review.pages.reports.common import (
     coverage_text,
     definitions_table,
+    existing_pages,
     month_coverage,
     reports_folder,
     review_states,
@@ -90,6 +90,7 @@ class MonthlyReport:
     # where the config does not fit the data, and rules that could not see (the data note)
     problems: list[DataProblem] = field(default_factory=list)
     unobservable: dict[str, str] = field(default_factory=dict)
+    review_pages: dict[int, str] = field(default_factory=dict)  # ticket -> its review's page
 
     def data_quality(self) -> DataQuality:
         """The data-quality note: where the config does not fit the data, what it costs."""
@@ -220,11 +221,10 @@ class MonthlyReport:
 
     def incident_links(self) -> Any:
         """The incident list as an escaped table whose ticket ids link to the reviews that
-        exist beside the report (display.existing_pages)."""
-        pages = {int(t): f"incident-{int(t)}.html" for t in self.incident_list["ticket"]}
+        exist beside the report (`review_pages`)."""
         return safe_table(
             self.incident_list,
-            links={"ticket": existing_pages(pages)},
+            links={"ticket": self.review_pages},
             empty=f"No incidents opened in {self.month}.",
         )
 
@@ -326,6 +326,7 @@ def monthly_report(
     findings = context.findings.loc[context.findings["ticket_id"].isin(current["ticket_id"])]
     by_rule, by_service = _findings_tables(findings, context.unobservable)
     in_month = context.sla["ticket_id"].isin(current["ticket_id"])
+    folder = reports or reports_folder(None, config)
     return MonthlyReport(
         month=month,
         incidents=current,
@@ -341,9 +342,7 @@ def monthly_report(
         history=history,
         findings_by_rule=by_rule,
         findings_by_service=by_service,
-        incident_list=_incident_list(
-            context, current, findings, reports or reports_folder(None, config)
-        ),
+        incident_list=_incident_list(context, current, findings, folder),
         definitions=pd.concat([definitions_table(config), method_table()], ignore_index=True),
         config=config,
         findings=findings.reset_index(drop=True),
@@ -367,7 +366,14 @@ def monthly_report(
             for p in context.problems
             if not p.tickets or set(p.tickets) & set(current["ticket_id"].astype(int))
         ],
+        review_pages=_reviews_beside(current["ticket_id"], folder / month),
     )
+
+
+def _reviews_beside(ticket_ids: pd.Series, month_folder: Path) -> dict[int, str]:
+    """The incidents' reviews rendered beside the month's report (`review render` puts both
+    in the month's folder), as links from it."""
+    return existing_pages({int(t): f"incident-{int(t)}.html" for t in ticket_ids}, month_folder)
 
 
 def _with_months(metrics: pd.DataFrame, snapshot: Snapshot, config: Config) -> pd.DataFrame:

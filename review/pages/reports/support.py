@@ -22,13 +22,13 @@ from review.pages.display import (
     PageHeader,
     ServiceGaps,
     Table,
-    existing_pages,
     parameter_paths,
     safe_table,
 )
 from review.pages.page import Page
 from review.pages.reports import incident
 from review.pages.reports.common import (
+    existing_pages,
     registry_frame,
     reports_folder,
     review_states,
@@ -192,7 +192,7 @@ def support_gaps_report(
         followup_links=followup_links(context.snapshot),
         problems=context.problems,
         unobservable=context.unobservable,
-        review_pages=review_pages(context.metrics, context.config),
+        review_pages=review_pages(context.metrics, context.config, folder),
         review_states=dict(
             zip(states.index.astype("int64").tolist(), review_words(states).tolist(), strict=True)
         ),
@@ -210,17 +210,18 @@ def support_table(context: Context, since: date | None, today: date | None) -> p
     return recurrence.with_recurrence_counts(table, found)
 
 
-def review_pages(metrics: pd.DataFrame, config: Config) -> dict[int, str]:
-    """The incidents' reviews that exist, from the top of the reports folder (the support
-    report's own folder): where `review render` puts them (the incident page's HTML), kept
-    by display.existing_pages."""
+def review_pages(metrics: pd.DataFrame, config: Config, reports: Path) -> dict[int, str]:
+    """The incidents' reviews that exist under the reports folder (the support report's own
+    folder): where `review render` puts them (the incident page's HTML), kept by
+    common.existing_pages."""
     months = month_of(metrics["opened_at"], config).astype(str)
     ids = metrics["ticket_id"].astype(int)
     return existing_pages(
         {
             t: Path(incident.PAGE.where(t, m)).with_suffix(".html").as_posix()
             for t, m in zip(ids, months, strict=True)
-        }
+        },
+        reports,
     )
 
 
