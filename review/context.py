@@ -328,9 +328,9 @@ def derive_into(target: Path, path: Path, snapshot: Snapshot | None, config: Con
         light = derive_parts(catalog, config, staging, store, _compute, _DERIVED)
         # what the data holds as a whole: the survey reads status and queue moves only; what
         # it cannot back, from every part, and the merges the whole snapshot can follow
-        lost = pd.concat(
-            [_read(staging / "lost.parquet"), quality.merged_away(light)], ignore_index=True
-        ).drop_duplicates(ignore_index=True)
+        lost = quality.with_merges(_read(staging / "lost.parquet"), light)
+        _remove(staging / "lost.parquet")  # a part's links: kept whole, as one pass finds it
+        _to_parquet(lost, staging / "lost.parquet")
         whole = Context(
             dataclasses.replace(light, transactions=_of(catalog.surveyed(), light.tickets)),
             config,
@@ -360,6 +360,14 @@ def derive_into(target: Path, path: Path, snapshot: Snapshot | None, config: Con
     _prune_derived(target, str(path))
     prune_parts(store, target.parent)
     return target
+
+
+def _remove(path: Path) -> None:
+    """A derived frame: a file, or a directory of a file per part."""
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
 
 
 def _of(frame: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:

@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from review.analysis import quality
 from review.analysis.timeline import IGNORED_TYPES
 from review.closeout.recurrence import COLUMNS as RECURRENCE_COLUMNS
 from review.closeout.recurrence import recurrences
@@ -176,6 +177,8 @@ class _Job:
         status = snapshot.tickets.set_index("ticket_id")["status"].reindex(metrics["ticket_id"])
         open_ = ~status.isin(self.inactive).to_numpy() | metrics["resolved_at"].isna().to_numpy()
         unsettled = set(metrics.loc[open_, "ticket_id"].astype("int64"))
+        # a time after the pull may be true at a later pull of the same rows: by its time too
+        unsettled |= quality.on_pull_time(context.lost)
         for key, ids in self.parts.values():
             frames = {name: _rows(getattr(context, name), ids - unsettled) for name in self.names}
             frames.update({name: _rows(getattr(snapshot, name), ids) for name in TICKET_FRAMES})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -23,11 +24,14 @@ from review.snapshot import (
 )
 from review.snapshot.layout import month_of
 from scenarios.generate import generate_snapshot
+from tests import edited
+from tests.edited import Rows, stamp
 
 SAMPLE = Path(__file__).parent.parent / "data" / "sample"
 GAPS = Path(__file__).parent / "fixtures" / "gaps"
 FRAMES = (
     "events", "segments", "metrics", "findings", "checklist", "recurrences", "sla", "review_data",
+    "lost",
 )  # fmt: skip
 
 
@@ -167,6 +171,51 @@ def test_a_ticket_is_derived_again_when_a_ticket_it_links_to_changes(
     ]
     assert any(26 in ids for ids in again)  # September's part, for what 26 reads of 27
     assert not any(1 in ids for ids in again)  # not a part that links to neither
+
+
+def _edited_sample(target: Path, edit: Callable[[Rows], None], pulled_at: str) -> Path:
+    rows = {name: read_jsonl(SAMPLE / name) for name in DATA_FILES}
+    edit(rows)
+    return write_snapshot(
+        target, *(rows[name] for name in DATA_FILES), source="sample", query="q",
+        pulled_at=pulled_at,
+    )  # fmt: skip
+
+
+def test_impossible_data_is_derived_month_by_month_as_in_one_pass(
+    cache: Path, tmp_path: Path
+) -> None:
+    def edit(rows: Rows) -> None:
+        tickets = {t["id"]: t for t in rows["tickets.jsonl"]}
+        tickets[60]["EffectiveId"] = {"id": "1", "type": "ticket"}  # October's, into August's
+        tickets[61]["EffectiveId"] = {"id": "999", "type": "ticket"}  # into one not held
+        tickets[2]["Created"] = "1994-05-01T00:00:00Z"  # before RT: left out
+        edited.txn(rows, 106)["Created"] = "9999-01-01T00:00:00Z"  # ticket 1's reply
+        edited.txn(rows, 129)["Created"] = "2026-08-01T00:00:00Z"  # before ticket 2... gone with it
+        rows["queues.jsonl"] = [q for q in rows["queues.jsonl"] if q["Name"] != "dev-web"]
+
+    path = _edited_sample(tmp_path / "s", edit, read_manifest(SAMPLE)["pulled_at"])
+    config = load_config(None)
+    whole = context.Context(load_snapshot(path), config)
+    assert {"time-after-pull", "merged-away", "unknown-queue"} <= set(whole.lost["kind"])
+    assert set(whole.lost.loc[whole.lost["kind"] == "merged-away", "ticket_id"]) == {61}
+    assert 60 not in set(whole.metrics["ticket_id"]) and 2 not in set(whole.metrics["ticket_id"])
+    assert_same(whole, derived(path, config))
+
+
+def test_a_time_after_the_pull_is_judged_by_each_pulls_own_time(
+    cache: Path, tmp_path: Path
+) -> None:
+    """A later pull of the same rows (no part changed) may find a time true that the first
+    pull could not: the ticket is not left as the first derive found it."""
+    config = load_config(None)
+    late = stamp(106, "2026-11-15T00:00:00Z")  # ticket 1 (August, resolved): its first reply
+    first = _edited_sample(tmp_path / "first", late, "2026-11-01T06:00:00Z")
+    assert set(derived(first, config).lost["ticket_id"]) == {1}
+    later = _edited_sample(tmp_path / "later", late, "2026-12-01T06:00:00Z")
+    whole = context.Context(load_snapshot(later), config)
+    assert whole.lost.empty
+    assert_same(whole, derived(later, config))
 
 
 def test_batches_in_worker_processes_give_the_same(

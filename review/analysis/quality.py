@@ -30,6 +30,7 @@ from review.analysis.problems import DataProblem
 from review.analysis.timeline import build_events, kinds
 from review.settings.config import Config
 from review.snapshot import Snapshot, plausible
+from review.snapshot.layout import QUEUES, USERS
 
 QUEUE_NAMES, USER_NAMES, FIELD_NAMES = "queue names", "user names", "field names"
 TRIAGE = "triage"  # the time of an event that triages the ticket (facts.triage), whatever its kind
@@ -48,11 +49,11 @@ KINDS: dict[str, tuple[str, str]] = {
 }
 KINDS |= {
     "unknown-queue": (
-        "queues that queues.jsonl does not list",
+        f"queues that {QUEUES} does not list",
         "hand-offs and queue checks are not observable for those tickets",
     ),
     "unknown-user": (
-        "owners that users.jsonl does not list",
+        f"owners that {USERS} does not list",
         "triage, Tech Lead and owner checks are not observable for those tickets",
     ),
     "unknown-field": (
@@ -109,8 +110,8 @@ def _unknown_references(snapshot: Snapshot) -> pd.DataFrame:
     fields = set(snapshot.field_names["field_id"])
     parts = []
     for event_kind, known, what, names, listed, change in (
-        ("queue", queues, "queue", QUEUE_NAMES, "queues.jsonl", "moves the ticket"),
-        ("owner", users, "user", USER_NAMES, "users.jsonl", "changes the owner"),
+        ("queue", queues, "queue", QUEUE_NAMES, QUEUES, "moves the ticket"),
+        ("owner", users, "user", USER_NAMES, USERS, "changes the owner"),
     ):
         rows = tx.loc[(kind == event_kind) & (tx["type"] == "Set")]
         for column, verb in (("old", "from"), ("new", "to")):
@@ -135,7 +136,7 @@ def _unknown_references(snapshot: Snapshot) -> pd.DataFrame:
         _lost(
             strays["ticket_id"], "unknown-queue", QUEUE_NAMES,
             "its queue now is #" + strays["queue_id"].astype(str)
-            + ", which queues.jsonl does not list",
+            + f", which {QUEUES} does not list",
         )
     )  # fmt: skip
     return pd.concat(parts, ignore_index=True)
@@ -156,11 +157,31 @@ def merged_away(snapshot: Snapshot) -> pd.DataFrame:
 
 def lost_inputs(snapshot: Snapshot, config: Config, merges: bool = True) -> pd.DataFrame:
     """Per ticket, each input the data cannot back (LOST_COLUMNS), in ticket order; with
-    `merges` off, without `merged_away` (for a part of a snapshot)."""
+    `merges` off, without `merged_away` (for a part of a snapshot: see `with_merges`)."""
     parts = [_implausible_times(snapshot, config), _unknown_references(snapshot)]
     if merges:
         parts.append(merged_away(snapshot))
-    lost = pd.concat(parts, ignore_index=True)
+    return _in_order(pd.concat(parts, ignore_index=True))
+
+
+def with_merges(parts: pd.DataFrame, snapshot: Snapshot) -> pd.DataFrame:
+    """The lost inputs of a snapshot's parts (found with `merges` off) and the merges only the
+    whole `snapshot` (its tickets) can follow: its `lost_inputs`, as one pass finds them."""
+    return _in_order(pd.concat([parts, merged_away(snapshot)], ignore_index=True))
+
+
+def on_pull_time(lost: pd.DataFrame) -> set[int]:
+    """The tickets whose lost inputs depend on the pull's time (a time after it, which a
+    later pull of the same rows may find true): review.derive keys them by that time."""
+    after = lost.loc[lost["kind"] == f"time-{plausible.AFTER_PULL}", "ticket_id"]
+    return {int(t) for t in after}
+
+
+def _in_order(lost: pd.DataFrame) -> pd.DataFrame:
+    """Sorted and typed one way (text as text when empty too: the derived cache keeps it)."""
+    lost = lost.drop_duplicates(ignore_index=True).astype(
+        {"ticket_id": "int64", "kind": "str", "input": "str", "detail": "str"}
+    )
     return lost.sort_values(["ticket_id", "kind"], kind="stable").reset_index(drop=True)
 
 

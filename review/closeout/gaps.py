@@ -118,31 +118,14 @@ def support_gaps(
     metrics, found = _in_window(findings, metrics, registry, since)
     reg = registry.frame().set_index("service")
     out, worst = _per_service(metrics, found, reg, today_ts)
-    # the first service-level rule found; else the most severe, then most frequent rule
-    service_order = {r: float(i) for i, r in enumerate(SERVICE_RULES)}
-    unranked = float(len(SERVICE_RULES))
-    tally = found.groupby(["svc", "rule"]).agg(rank=("rank", "first"), n=("rule", "size"))
-    tally = tally.reset_index()
-    tally["order"] = tally["rule"].map({r: i for i, r in enumerate(RULES)})
-    tally["service_order"] = tally["rule"].map(service_order).astype("float64").fillna(unranked)
-    ranked = tally.sort_values(
-        ["svc", "service_order", "rank", "n", "order"], ascending=[True, True, True, False, True]
-    )
-    top = ranked.groupby("svc")["rule"].first()
-    # that rule's actions as its findings for the service state them (a rule may say more
-    # precisely what to do for some findings than its declared action)
-    said = found.groupby(["svc", "rule"])["action"].agg(lambda a: " ".join(dict.fromkeys(a)))
-    action = pd.Series(
-        said.reindex(pd.MultiIndex.from_arrays([top.index, top.to_numpy()])).to_numpy(),
-        index=top.index,
-    ).reindex(out.index)
+    action, service_rank = _top_actions(found)
+    action = action.reindex(out.index)
     out["last_reviewed"] = reg["last_reviewed"].reindex(out.index)
     out["review_overdue"] = review_overdue(out["last_reviewed"], config, today_ts)
     fallback = np.where(out["review_overdue"], REVIEW_ACTION, "")
     out["recommended_action"] = np.where(action.notna(), action.astype(object), fallback)
     out = _dates_as_text(out)
-    out["_service_rank"] = tally.groupby("svc")["service_order"].min().reindex(out.index)
-    out["_service_rank"] = out["_service_rank"].fillna(unranked)
+    out["_service_rank"] = service_rank.reindex(out.index).fillna(float(len(SERVICE_RULES)))
     out["_rank"] = worst.fillna(len(SEVERITY_RANK))
     out = out.reset_index().sort_values(
         ["_service_rank", "_rank", "findings", "gap_days", "review_overdue", "service"],
@@ -153,6 +136,30 @@ def support_gaps(
     for rule_id in unobservable or {}:
         out[rule_id] = NOT_OBSERVABLE
     return out[SUPPORT_COLUMNS].reset_index(drop=True)
+
+
+def _top_actions(found: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Per service (`svc`) with findings: the action of its first service-level rule found,
+    else of its most severe, then most frequent rule, as that rule's findings for the
+    service state it (a rule may say more precisely what to do for some findings than its
+    declared action); and the place of its first service-level rule in SERVICE_RULES."""
+    service_order = {r: float(i) for i, r in enumerate(SERVICE_RULES)}
+    tally = found.groupby(["svc", "rule"]).agg(rank=("rank", "first"), n=("rule", "size"))
+    tally = tally.reset_index()
+    tally["order"] = tally["rule"].map({r: i for i, r in enumerate(RULES)})
+    tally["service_order"] = (
+        tally["rule"].map(service_order).astype("float64").fillna(float(len(SERVICE_RULES)))
+    )
+    ranked = tally.sort_values(
+        ["svc", "service_order", "rank", "n", "order"], ascending=[True, True, True, False, True]
+    )
+    top = ranked.groupby("svc")["rule"].first()
+    said = found.groupby(["svc", "rule"])["action"].agg(lambda a: " ".join(dict.fromkeys(a)))
+    action = pd.Series(
+        said.reindex(pd.MultiIndex.from_arrays([top.index, top.to_numpy()])).to_numpy(),
+        index=top.index,
+    )
+    return action, tally.groupby("svc")["service_order"].min()
 
 
 def _utc(value: date | pd.Timestamp | str) -> pd.Timestamp:

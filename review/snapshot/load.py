@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from review import __version__
 from review.errors import SnapshotError
+from review.settings.utc import ISO_UTC
 from review.snapshot import cache, plausible
 from review.snapshot.cache import MESSAGES, MOVES, Part
 from review.snapshot.fingerprint import digest, snapshot_key
@@ -434,7 +435,7 @@ def _created_plausibly(snapshot: Snapshot) -> Snapshot:
     bad = why != ""
     if not bad.any():
         return snapshot
-    stamps = tickets.loc[bad, "created"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamps = tickets.loc[bad, "created"].dt.strftime(ISO_UTC)
     problems = [
         Problem(TICKETS, None, f"ticket {ticket}: Created {at} is {words}; ticket left out")
         for ticket, at, words in zip(
