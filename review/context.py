@@ -57,6 +57,7 @@ from review.errors import RegistryError, ReviewError, SnapshotError
 from review.settings.calendar import BusinessClock
 from review.settings.config import CACHE_ENV, Config, cache_dir, load_config, sample_snapshot
 from review.snapshot import Snapshot, load_snapshot
+from review.snapshot.cache import file_of
 from review.snapshot.fingerprint import derived_key, review_data_digests
 from review.snapshot.frames import Problem
 from review.snapshot.load import open_catalog
@@ -328,16 +329,16 @@ def derive_into(target: Path, path: Path, snapshot: Snapshot | None, config: Con
         light = derive_parts(catalog, config, staging, store, _compute, _DERIVED)
         # what the data holds as a whole: the survey reads status and queue moves only; what
         # it cannot back, from every part, and the merges the whole snapshot can follow
-        lost = quality.with_merges(_read(staging / "lost.parquet"), light)
-        _remove(staging / "lost.parquet")  # a part's links: kept whole, as one pass finds it
-        _to_parquet(lost, staging / "lost.parquet")
+        lost = quality.with_merges(_read(file_of(staging, "lost")), light)
+        _remove(file_of(staging, "lost"))  # a part's links: kept whole, as one pass finds it
+        _to_parquet(lost, file_of(staging, "lost"))
         whole = Context(
             dataclasses.replace(light, transactions=_of(catalog.surveyed(), light.tickets)),
             config,
             stages={"lost": lost},
         )
-        _to_parquet(data.to_frame(whole.problems), staging / "problems.parquet")
-        _to_parquet(light.field_names, staging / "field_names.parquet")
+        _to_parquet(data.to_frame(whole.problems), file_of(staging, "problems"))
+        _to_parquet(light.field_names, file_of(staging, "field_names"))
         about = {
             "path": str(path),
             "manifest": catalog.manifest,
@@ -397,15 +398,15 @@ def _read_derived(directory: Path, tickets: set[int] | None, config: Config) -> 
     tickets' (the whole snapshot's data problems and unobservable rules)."""
     keep: list[int] | None = None
     if tickets is not None:
-        links = _read(directory / "links.parquet", sorted(tickets))
+        links = _read(file_of(directory, "links"), sorted(tickets))
         linked = links.loc[~links["external"], "target"].dropna()
         keep = sorted(set(tickets) | {int(t) for t in linked if str(t).isdigit()})
 
     def read(name: str) -> pd.DataFrame:
-        return _read(directory / f"{name}.parquet", keep if name in _PER_TICKET_FRAMES else None)
+        return _read(file_of(directory, name), keep if name in _PER_TICKET_FRAMES else None)
 
     def messages(ids: Iterable[int] | None = None) -> pd.DataFrame:
-        return _read(directory / "messages.parquet", None if ids is None else sorted(set(ids)))
+        return _read(file_of(directory, "messages"), None if ids is None else sorted(set(ids)))
 
     about = json.loads((directory / _ABOUT).read_text())
     snapshot = CachedSnapshot(
@@ -418,7 +419,7 @@ def _read_derived(directory: Path, tickets: set[int] | None, config: Config) -> 
         **{name: read(name) for name in _SNAPSHOT_FRAMES},
     )
     stages: dict[str, Any] = {name: read(name) for name in _DERIVED}
-    stages["problems"] = data.from_frame(pd.read_parquet(directory / "problems.parquet"))
+    stages["problems"] = data.from_frame(pd.read_parquet(file_of(directory, "problems")))
     stages["unobservable"] = about["unobservable"]
     return Context(snapshot, config, stages=stages)
 

@@ -19,6 +19,7 @@ from review.closeout.registry import Registry
 from review.closeout.rule import SERVICE_OWNER, SEVERITY_RANK, unobservable
 from review.closeout.rules import RULES, SERVICE_RULES
 from review.settings.config import Config
+from review.settings.utc import DAY_FORMAT
 from review.snapshot import Snapshot
 
 FINDING_COLUMNS = ["ticket_id", "service", "rule", "severity", "evidence", "action", "action_owner"]
@@ -223,7 +224,7 @@ def _dates_as_text(out: pd.DataFrame) -> pd.DataFrame:
     """The last incident, the gap's start and the last registry review as YYYY-MM-DD ('')."""
     out = out.copy()
     for column in ("last_incident", "gap_since"):
-        out[column] = out[column].dt.strftime("%Y-%m-%d")
+        out[column] = out[column].dt.strftime(DAY_FORMAT)
     out["last_reviewed"] = out["last_reviewed"].map(
         lambda d: d.isoformat() if isinstance(d, date) else ""
     )

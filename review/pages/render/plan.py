@@ -29,6 +29,7 @@ from review.pages.reports.monthly import COMPARE_MONTHS
 from review.pages.signoff import content_digest, review_files_digest
 from review.settings.config import Config, load_config, templates_dir, with_registry
 from review.settings.months import month_of
+from review.settings.utc import DAY_FORMAT
 from review.snapshot import Snapshot
 from review.snapshot.fingerprint import (
     config_digest,
@@ -228,7 +229,7 @@ def _months(inputs: Inputs, out: Path, ticket: int | None, month: Any, options: 
 
 
 def _today(inputs: Inputs, out: Path, ticket: int | None, month: Any, options: Any) -> str:
-    return str(options.get("today") or time.strftime("%Y-%m-%d"))
+    return str(options.get("today") or time.strftime(DAY_FORMAT))
 
 
 def _registry(inputs: Inputs, out: Path, ticket: int | None, month: Any, options: Any) -> str:

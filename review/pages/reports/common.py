@@ -14,6 +14,7 @@ from review.errors import ReviewError
 from review.pages.times import business_hours_text, local_time
 from review.settings.config import NEW_SNAPSHOT, Config, is_bundled_sample
 from review.settings.months import month_span, previous_months
+from review.settings.utc import DAY_FORMAT
 from review.snapshot import Snapshot, covers
 
 
@@ -100,7 +101,9 @@ def pull_command(snapshot: Snapshot, months: list[str], config: Config) -> str:
     until = end.ceil("D")
     # The bundled sample is never a pull's target (`review pull` refuses it): name a new one.
     target = NEW_SNAPSHOT if is_bundled_sample(snapshot.path) else snapshot.path
-    return f"review pull --since {since:%Y-%m-%d} --until {until:%Y-%m-%d} --snapshot {target}"
+    return (
+        f"review pull --since {since:{DAY_FORMAT}} --until {until:{DAY_FORMAT}} --snapshot {target}"
+    )
 
 
 def require_covered(snapshot: Snapshot, month: str, config: Config, compare: int = 3) -> None:
