@@ -10,8 +10,11 @@ first hour.
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
+from review.cli import main
 from review.pages.reports import monthly_report_data
+from review.settings.config import sample_snapshot
 
 NOT_COMPARED = "no comparison: 2026-07 is not covered"
 
@@ -52,3 +55,24 @@ def test_a_partial_month_is_marked_partial_not_a_bare_zero() -> None:
     assert report.summary.startswith("PARTIAL")
     assert report.summary.endswith("Compared with 2026-08, 2026-09 and 2026-10.")
     assert pd.to_numeric(report.comparison["incidents"], errors="coerce").notna().sum() == 3
+
+
+def test_stats_on_a_partial_month_says_so_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def stats(*extra: str) -> tuple[int, list[str]]:
+        with pytest.raises(SystemExit) as done:
+            main(["stats", "--month", "2026-11", "--compare", "1", "--format", "csv", *extra])
+            raise SystemExit(0)
+        return int(done.value.code or 0), capsys.readouterr().err.splitlines()
+
+    code, err = stats()  # refused: the figures would be silently short
+    assert code == 1 and len(err) == 1 and err[0].startswith("error: 2026-11 is not wholly covered")
+    code, err = stats("--partial")
+    assert code == 0
+    assert err == [
+        "warning: 2026-11 is partial: the snapshot "
+        f"{sample_snapshot()} holds the tickets opened and closed from 2026-08-01 00:00 to "
+        "2026-11-01 06:00 UTC in ops-help, dev-web, dev-identity, dev-storage, dev-network; its "
+        "figures count only the incidents the snapshot holds so far (pages mark it partial)"
+    ]

@@ -21,6 +21,7 @@ from review.cli.common import (
     snapshot_option,
     strict_option,
     today_option,
+    warn_partial,
 )
 from review.pages.terminal import fit_text
 from review.settings.config import load_config, with_registry
@@ -84,8 +85,7 @@ def stats(
     month = resolve_month(month)
     context = open_context(snapshot_dir, load_config(config_path))
     check_data(context)
-    if not partial:
-        require_covered(context.snapshot, month, context.config, compare)
+    warn_partial(require_covered(context.snapshot, month, context.config, compare, partial))
     report = monthly_report(context, month, compare)
     table = report.month_stats[[*COLUMNS, *ADDED]]
     if fmt == "table":

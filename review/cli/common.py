@@ -127,6 +127,12 @@ def check_data(context: Context) -> None:
     data.enforce(context.problems, strict)
 
 
+def warn_partial(line: str) -> None:
+    """The one line saying a month given with --partial is partial (none when it is not)."""
+    if line:
+        click.echo(f"warning: {line}", err=True)
+
+
 def warn_problems(snapshot: Snapshot, snapshot_dir: Path) -> None:
     """One warning line per row left out of the snapshot (the first 20), on stderr."""
     for problem in snapshot.problems[:20]:

@@ -21,6 +21,7 @@ from review.cli.common import (
     snapshot_option,
     strict_option,
     today_option,
+    warn_partial,
     warn_problems,
 )
 from review.errors import ReviewError
@@ -117,8 +118,7 @@ def render(
     out = out or inputs.config.paths.reports
     if month is not None:
         month = resolve_month(month)
-        if not partial:
-            require_covered(inputs.snapshot, month, inputs.config)
+        warn_partial(require_covered(inputs.snapshot, month, inputs.config, partial=partial))
         ids = rendering.month_ticket_ids(inputs, month)
     elif all_incidents:
         ids = sorted(int(t) for t in inputs.metrics_month.index)
@@ -175,8 +175,7 @@ def report(
     inputs = rendering.load_inputs(snapshot_dir, config_path)
     warn_problems(inputs.snapshot, snapshot_dir)
     check_data(inputs.context)
-    if not partial:
-        require_covered(inputs.snapshot, month, inputs.config)
+    warn_partial(require_covered(inputs.snapshot, month, inputs.config, partial=partial))
     out = out or inputs.config.paths.reports
     batch = rendering.incident_jobs(inputs, rendering.month_ticket_ids(inputs, month), out, True)
     monthly = rendering.page_job(inputs, PAGES["monthly"], out, month)

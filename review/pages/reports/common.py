@@ -106,10 +106,19 @@ def pull_command(snapshot: Snapshot, months: list[str], config: Config) -> str:
     )
 
 
-def require_covered(snapshot: Snapshot, month: str, config: Config, compare: int = 3) -> None:
-    """Refuse a month the snapshot does not wholly cover: its report would be silently short."""
+def require_covered(
+    snapshot: Snapshot, month: str, config: Config, compare: int = 3, partial: bool = False
+) -> str:
+    """Refuse a month the snapshot does not wholly cover: its report would be silently short.
+    With `partial` (the user's --partial), the line that says it is partial instead ('' when
+    the month is covered)."""
     if covers(snapshot.coverage, *month_span(month, config)):
-        return
+        return ""
+    if partial:
+        return (
+            f"{month} is partial: {coverage_text(snapshot)}; its figures count only the "
+            "incidents the snapshot holds so far (pages mark it partial)"
+        )
     raise ReviewError(
         f"{month} is not wholly covered: {coverage_text(snapshot)}. To cover it (and the "
         f"{compare} months it is compared with): "
