@@ -192,6 +192,21 @@ def test_the_incident_page_says_what_is_not_measured_and_why(tmp_path: Path) -> 
     assert ours(incident_review_data(EXAMPLE, 1).problems) == []
 
 
+def test_what_happened_says_triage_is_not_measured_not_never_triaged(tmp_path: Path) -> None:
+    # the example's ticket 2: triaged when its owner was set (txn 94); stamped before creation
+    snap = edited(EXAMPLE, tmp_path / "s", stamp(94, "2026-09-14T13:00:00Z"))
+    said = " ".join(incident_review_data(snap, 2).what_happened().sentences)
+    assert "Never triaged" not in said  # before: "Never triaged: no staff owner, ..."
+    assert (
+        "Time to triage not measured: txn 94 (owner) at 2026-09-14T13:00:00Z is before its "
+        "ticket was created." in said
+    )
+    assert "the response deadline" not in said or "cannot be judged" in said
+    assert "Triaged 1.0 h after it was opened" in " ".join(
+        incident_review_data(EXAMPLE, 2).what_happened().sentences
+    )
+
+
 def test_review_stats_median_leaves_out_an_impossible_triage(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

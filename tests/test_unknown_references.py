@@ -59,6 +59,20 @@ def test_a_missing_developer_queue_makes_hand_offs_unknown_not_zero(tmp_path: Pa
     assert problem.kind == "unknown-queue" and problem.tickets == (1,)
 
 
+def test_the_review_of_a_ticket_moved_to_an_unknown_queue_says_hand_offs_are_not_measured(
+    tmp_path: Path,
+) -> None:
+    from review.pages.reports import incident_review_data
+
+    snap = edited(EXAMPLE, tmp_path / "s", without("queues.jsonl", 4))  # dev-web
+    said = incident_review_data(snap, 1).what_happened().sentences  # before: a TypeError on NA
+    assert (
+        "Hand-offs not measured: txn 66 moves the ticket to queue #4, which queues.jsonl does "
+        "not list" in " ".join(said)
+    )
+    assert not any(s.startswith(("Never handed off", "Handed off")) for s in said)
+
+
 def test_a_missing_nobody_user_makes_triage_unknown_not_later(tmp_path: Path) -> None:
     snap = edited(EXAMPLE, tmp_path / "s", without("users.jsonl", 6))  # Nobody
     found = Context(load_snapshot(snap), CONFIG).metrics.set_index("ticket_id")

@@ -13,6 +13,7 @@ review.pages.display (escaped), never as Markdown or HTML.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -53,17 +54,30 @@ def summary_sentences(
     differences: pd.DataFrame,
     config: Config,
     pulled_at: pd.Timestamp | None = None,
+    not_measured: Mapping[str, str] | None = None,
 ) -> list[str]:
     """What happened, one sentence per fact (see the module docstring).
 
     `who` is the who-and-what table as label -> value; `row` the incident's metrics;
-    `sla` its row of review.analysis.sla.sla_table (None: no service level applies)."""
-    sentences = [_what(who), _duration(row, config, pulled_at), _triage(row, sla, config)]
-    sentences.append(_handoff(row, sla, config))
-    sentences.append(_deadlines(sla, config))
+    `sla` its row of review.analysis.sla.sla_table (None: no service level applies);
+    `not_measured` the metrics the data cannot back (key -> why: review.analysis.quality),
+    said so rather than read as "never" or "still open"."""
+    why = dict(not_measured or {})
+    sentences = [
+        _what(who),
+        _unmeasured("Time to resolve", why.get("resolved_at")) or _duration(row, config, pulled_at),
+        _unmeasured("Time to triage", why.get("triaged_at")) or _triage(row, sla, config),
+        _unmeasured("Hand-offs", why.get("handoff_count")) or _handoff(row, sla, config),
+    ]
+    sentences.append(_deadlines(sla, config, unjudged="triaged_at" in why))
     sentences.append(_findings(findings))
     sentences.append(_checklist(checklist, differences))
     return [s for s in sentences if s]
+
+
+def _unmeasured(what: str, why: str | None) -> str:
+    """The sentence for a figure the data cannot back ('' when it can)."""
+    return f"{what} not measured: {why}." if why else ""
 
 
 def _what(who: dict[str, str]) -> str:
@@ -88,7 +102,7 @@ def _what(who: dict[str, str]) -> str:
 
 def _duration(row: dict[str, Any], config: Config, pulled_at: pd.Timestamp | None) -> str:
     opened = local_time(row["opened_at"], config)
-    reopens = int(row.get("reopen_count") or 0)
+    reopens = 0 if _missing(row.get("reopen_count")) else int(row["reopen_count"])
     again = {0: "", 1: ", reopened once"}.get(reopens, f", reopened {reopens} times")
     if _missing(row.get("resolved_at")):
         if pulled_at is None:
@@ -139,7 +153,9 @@ def _triage(row: dict[str, Any], sla: dict[str, Any] | None, config: Config) -> 
 
 
 def _handoff(row: dict[str, Any], sla: dict[str, Any] | None, config: Config) -> str:
-    count = int(row.get("handoff_count") or 0)
+    if _missing(row.get("handoff_count")):
+        return "Hand-offs not measured."
+    count = int(row["handoff_count"])
     if not count:
         return "Never handed off to a developer queue."
     times = "once" if count == 1 else f"{count} times"
@@ -159,15 +175,31 @@ def _handoff(row: dict[str, Any], sla: dict[str, Any] | None, config: Config) ->
     return f"{text}; {target} was {'missed' if bool(breached) else 'met'}."
 
 
-def _deadlines(sla: dict[str, Any] | None, config: Config) -> str:
+def _response(sla: dict[str, Any], config: Config, unjudged: bool) -> str:
+    """The response deadline met or missed ('' without one)."""
+    due = sla.get("response_due_at")
+    if _missing(due):
+        return ""
+    if unjudged:
+        return (
+            f"the response deadline ({local_time(due, config)}) cannot be judged (time to "
+            "triage not measured)"
+        )
+    if _missing(sla.get("responded_at")) and _no(sla.get("response_breached")):
+        return (
+            "no staff reply came, and it was closed before the response deadline "
+            f"({local_time(due, config)})"
+        )
+    return _met(sla.get("response_breached"), "response", due, config)
+
+
+def _deadlines(sla: dict[str, Any] | None, config: Config, unjudged: bool = False) -> str:
+    """The deadlines met or missed; `unjudged`: the response deadline rests on data that
+    cannot be backed (the time to triage is not measured), so it is not judged."""
     if sla is None:
         return "No service level applies to this ticket, so it had no deadlines."
-    no_reply = _missing(sla.get("responded_at")) and not _missing(sla.get("response_due_at"))
     parts = [
-        f"no staff reply came, and it was closed before the response deadline "
-        f"({local_time(sla['response_due_at'], config)})"
-        if no_reply and _no(sla.get("response_breached"))
-        else _met(sla.get("response_breached"), "response", sla.get("response_due_at"), config),
+        _response(sla, config, unjudged),
         _met(sla.get("resolve_breached"), "resolve", sla.get("resolve_due_at"), config),
     ]
     text = "; ".join(p for p in parts if p)

@@ -78,6 +78,7 @@ class IncidentReview:
     clocks: pd.DataFrame = field(default_factory=pd.DataFrame)  # wall-clock and business hours
     pulled_at: pd.Timestamp | None = None
     status: list[str] = field(default_factory=list)  # the review's status (review.pages.signoff)
+    not_measured: dict[str, str] = field(default_factory=dict)  # metric key -> why (quality)
 
     def review_status(self) -> Prose:
         """The review's status, its sign-offs and what changed since (review signoff)."""
@@ -95,6 +96,7 @@ class IncidentReview:
             self.differences,
             self.config,
             self.pulled_at,
+            self.not_measured,
         )
         return Prose(*sentences)
 
@@ -207,13 +209,12 @@ def incident_review(
     ).reset_index(drop=True)
     sla_row = context.sla.loc[context.sla["ticket_id"] == ticket_id]
     account = load_written(written, ticket_id) if written else None
+    lost = unmeasured(context.lost.loc[context.lost["ticket_id"] == ticket_id])
     return IncidentReview(
         ticket_id=ticket_id,
         title=f"Ticket {ticket_id}: {visible(str(ticket['subject']))}",  # printed: a stream output
         who_what=_who_what(context, ticket, row, segments),
-        metrics=incident_metrics_table(
-            row, config, unmeasured(context.lost.loc[context.lost["ticket_id"] == ticket_id])
-        ),
+        metrics=incident_metrics_table(row, config, lost),
         definitions=definitions_table(config),
         events=events,
         segments=segments.reset_index(drop=True),
@@ -228,6 +229,7 @@ def incident_review(
         rt_url=rt_ticket_url(snapshot.manifest.get("source", ""), ticket_id),
         sla={str(k): v for k, v in sla_row.iloc[0].items()} if len(sla_row) else None,
         moments=key_moments(events, config, context.registry.operations_staff),
+        not_measured=dict(zip(lost["item"], lost["reason"], strict=True)),
         team_moments=team_moments(account),
         differences=differences(checklist, findings),
         clocks=clock_definitions(config),
