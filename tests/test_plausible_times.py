@@ -179,6 +179,39 @@ def test_the_command_prints_one_line_per_kind_naming_the_tickets(
     assert "-0.25" not in out and "-27.0" not in out
 
 
+def test_check_and_summaries_call_bad_data_bad_data_not_a_config_misfit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from review.settings.config import sample_snapshot
+
+    def last_line(snap: Path) -> str:
+        with pytest.raises(SystemExit) as done:
+            main(["check", "--snapshot", str(snap)])
+        assert done.value.code == 1
+        return capsys.readouterr().err.splitlines()[-1]
+
+    # the sample fits the config: its one mismatch is ticket 2's reply stamped 9999
+    snap = edited(sample_snapshot(), tmp_path / "s", stamp(129, "9999-01-01T00:00:00Z"))
+    # before: "the config does not fit the data: ... (`review init` drafts a config ...)"
+    assert last_line(snap) == (
+        "error: the data cannot back some numbers: 1 mismatch(es) above (fix them in RT and "
+        "pull again; until then the numbers they take away are empty)"
+    )
+    assert monthly_report_data(snap, "2026-08").summary.startswith(
+        "The data cannot back some numbers in 1 way(s): see the data-quality note. "
+    )
+    # the example also misfits the default config once: both said, each with its fix
+    example = edited(EXAMPLE, tmp_path / "e", stamp(71, "9999-01-01T00:00:00Z"))
+    assert last_line(example) == (
+        "error: the config does not fit the data: 2 mismatch(es) above (`review init` drafts a "
+        "config from the data; fix the data's own problems in RT)"
+    )
+    assert (
+        "The config does not fit the data in 1 way(s), and the data cannot back some numbers in "
+        "1 way(s): see the data-quality note. "
+    ) in monthly_report_data(example, "2026-09").summary
+
+
 def test_the_incident_page_says_what_is_not_measured_and_why(tmp_path: Path) -> None:
     snap = edited(EXAMPLE, tmp_path / "s", stamp(60, "2026-09-08T12:50:00Z"))
     review = incident_review_data(snap, 1)

@@ -198,6 +198,18 @@ def unmeasured(lost: pd.DataFrame, inputs: Mapping[str, Iterable[str]]) -> pd.Da
     return reason.rename("reason").reset_index()[UNMEASURED_COLUMNS]
 
 
+def mismatch_words(problems: Iterable[DataProblem]) -> str:
+    """The mismatches among `problems` in words a summary starts with: how many ways the
+    config does not fit the data, and how many the data itself cannot back ('' for none)."""
+    wrong = [p for p in problems if p.mismatch]
+    unbacked = sum(p.kind in KINDS for p in wrong)
+    misfits = len(wrong) - unbacked
+    return ", and ".join(
+        [f"the config does not fit the data in {misfits} way(s)"] * bool(misfits)
+        + [f"the data cannot back some numbers in {unbacked} way(s)"] * bool(unbacked)
+    )
+
+
 def data_problems(lost: pd.DataFrame) -> list[DataProblem]:
     """One problem line per kind: what is wrong, on which tickets, and what the kit does."""
     found = []

@@ -178,9 +178,24 @@ def check(
         click.echo(problem.line())
     wrong = data.mismatches(found)
     if wrong:
-        raise data.DataMismatch(
-            f"the config does not fit the data: {len(wrong)} mismatch(es) above "
-            "(`review init` drafts a config from the data)"
-        )
+        raise data.DataMismatch(_mismatched(wrong))
     notes = f" ({len(found)} note(s) above)" if found else ""
     click.echo(f"the config fits the data{notes}", err=True)
+
+
+def _mismatched(wrong: list[Any]) -> str:
+    """`review check`'s last line: what the mismatches are and how to fix them (a config
+    drafted from the data fits it; data the numbers cannot rest on is fixed in RT)."""
+    from review.analysis import quality
+
+    unbacked = [p for p in wrong if p.kind in quality.KINDS]
+    if len(unbacked) == len(wrong):
+        return (
+            f"the data cannot back some numbers: {len(wrong)} mismatch(es) above (fix them in "
+            "RT and pull again; until then the numbers they take away are empty)"
+        )
+    fix = "; fix the data's own problems in RT" if unbacked else ""
+    return (
+        f"the config does not fit the data: {len(wrong)} mismatch(es) above (`review init` "
+        f"drafts a config from the data{fix})"
+    )

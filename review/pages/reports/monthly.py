@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from review.analysis import quality
 from review.analysis.attainment import attainment
 from review.analysis.metric import CLOCKS
 from review.analysis.metrics import DURATIONS, definitions, unmeasured
@@ -131,12 +132,8 @@ class MonthlyReport:
             if self.unobservable
             else ""
         )
-        misfit = sum(p.mismatch for p in self.problems)
-        warning = (
-            f"The config does not fit the data in {misfit} way(s): see the data-quality note. "
-            if misfit
-            else ""
-        )
+        wrong = quality.mismatch_words(self.problems)
+        warning = f"{wrong[:1].upper()}{wrong[1:]}: see the data-quality note. " if wrong else ""
         return (
             f"{partial}{warning}Monthly report {self.month}: {opened}; "
             f"{len(self.findings)} close-out finding(s){blind}; "

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from review.analysis import quality
 from review.analysis.problems import DataProblem
 from review.closeout import recurrence
 from review.closeout.followups import attach_followups, followup_links
@@ -96,12 +97,8 @@ class SupportGapsReport:
     @property
     def summary(self) -> str:
         window = f"incidents opened since {self.since}" if self.since else "all incidents"
-        misfit = sum(p.mismatch for p in self.problems)
-        warning = (
-            f"The config does not fit the data in {misfit} way(s): see the data-quality note. "
-            if misfit
-            else ""
-        )
+        wrong = quality.mismatch_words(self.problems)
+        warning = f"{wrong[:1].upper()}{wrong[1:]}: see the data-quality note. " if wrong else ""
         blind = (
             f" ({len(self.unobservable)} rule(s) not observable: {', '.join(self.unobservable)})"
             if self.unobservable
