@@ -161,9 +161,10 @@ class Context:
     @cached_property
     def sla(self) -> pd.DataFrame:
         """Service levels after the fact, one row per incident with a level."""
-        return sla_table(
+        found = sla_table(
             self.snapshot, self.config, self.events, self.metrics, self.clock, self.segments
         )
+        return quality.unbacked_sla(found, self.lost)
 
     @cached_property
     def recurrences(self) -> pd.DataFrame:

@@ -179,6 +179,24 @@ def test_the_command_prints_one_line_per_kind_naming_the_tickets(
     assert "-0.25" not in out and "-27.0" not in out
 
 
+def test_no_deadline_is_met_or_missed_on_a_history_that_lacks_its_reply(tmp_path: Path) -> None:
+    from review.settings.config import sample_snapshot
+
+    def sla(snap: Path) -> pd.DataFrame:
+        return open_context(snap).sla.set_index("ticket_id")
+
+    # the sample's ticket 1: replied 16:00Z (txn 106), an hour after it was created
+    snap = edited(sample_snapshot(), tmp_path / "s", stamp(106, "2026-08-01T14:00:00Z"))
+    before, after = sla(sample_snapshot()).loc[1], sla(snap).loc[1]
+    assert not before["response_breached"] and not before["resolve_breached"]
+    for column in quality.SLA_VERDICTS:  # was: response not breached, with no reply at all
+        assert pd.isna(after[column]), column
+    assert sla(snap).drop(index=1).equals(sla(sample_snapshot()).drop(index=1))
+    said = " ".join(incident_review_data(snap, 1).what_happened().sentences)
+    assert "is still running" not in said and "deadline" in said
+    assert "cannot be judged" in said
+
+
 def test_check_and_summaries_call_bad_data_bad_data_not_a_config_misfit(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

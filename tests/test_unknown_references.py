@@ -73,6 +73,19 @@ def test_the_review_of_a_ticket_moved_to_an_unknown_queue_says_hand_offs_are_not
     assert not any(s.startswith(("Never handed off", "Handed off")) for s in said)
 
 
+def test_the_hand_off_ola_of_a_ticket_moved_through_an_unknown_queue_is_not_judged(
+    tmp_path: Path,
+) -> None:
+    from review.settings.config import sample_snapshot
+
+    snap = edited(sample_snapshot(), tmp_path / "s", without("queues.jsonl", 4))  # dev-web
+    sla = open_context(snap).sla.set_index("ticket_id")
+    sample = open_context(sample_snapshot()).sla.set_index("ticket_id")
+    assert not sample.loc[2, "handoff_ola_breached"]  # the sample's ticket 2: met
+    assert pd.isna(sla.loc[2, "handoff_ola_breached"])  # was: met, through a queue not known
+    assert sla.loc[2, "response_breached"] == sample.loc[2, "response_breached"]
+
+
 def test_a_missing_nobody_user_makes_triage_unknown_not_later(tmp_path: Path) -> None:
     snap = edited(EXAMPLE, tmp_path / "s", without("users.jsonl", 6))  # Nobody
     found = Context(load_snapshot(snap), CONFIG).metrics.set_index("ticket_id")

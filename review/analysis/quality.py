@@ -198,6 +198,27 @@ def unmeasured(lost: pd.DataFrame, inputs: Mapping[str, Iterable[str]]) -> pd.Da
     return reason.rename("reason").reset_index()[UNMEASURED_COLUMNS]
 
 
+# review.analysis.sla's verdicts, and the inputs its clocks read (the events it orders: replies,
+# comments, owner and status changes, the level's field, and what triages): where one is lost,
+# whether a deadline was met is not known
+SLA_VERDICTS = ("responded_at", "response_breached", "response_breaches", "resolve_breached",
+                "keep_in_loop_breaches", "handoff_ola_breached")  # fmt: skip
+SLA_INPUTS = ("reply", "comment", "owner", "status", "field", TRIAGE)
+
+
+def unbacked_sla(table: pd.DataFrame, lost: pd.DataFrame) -> pd.DataFrame:
+    """review.analysis.sla's table with its verdicts empty where the data cannot back them
+    (never "met" on a history that lacks the reply): every verdict of an incident that lost
+    an input of SLA_INPUTS, the hand-off OLA of one moved through a queue the snapshot does
+    not list. The breach count is a nullable integer, as the others are."""
+    blind = table["ticket_id"].isin(lost.loc[lost["input"].isin(SLA_INPUTS), "ticket_id"])
+    moved = table["ticket_id"].isin(lost.loc[lost["input"] == QUEUE_NAMES, "ticket_id"])
+    out = table.astype({"response_breaches": "Int64"})
+    for column in SLA_VERDICTS:
+        out[column] = out[column].mask(blind | (moved & (column == "handoff_ola_breached")))
+    return out
+
+
 def mismatch_words(problems: Iterable[DataProblem]) -> str:
     """The mismatches among `problems` in words a summary starts with: how many ways the
     config does not fit the data, and how many the data itself cannot back ('' for none)."""

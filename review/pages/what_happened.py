@@ -69,7 +69,8 @@ def summary_sentences(
         _unmeasured("Time to triage", why.get("triaged_at")) or _triage(row, sla, config),
         _unmeasured("Hand-offs", why.get("handoff_count")) or _handoff(row, sla, config),
     ]
-    sentences.append(_deadlines(sla, config, unjudged="triaged_at" in why))
+    settled = not _missing(row.get("resolved_at")) or "resolved_at" in why
+    sentences.append(_deadlines(sla, config, unjudged="triaged_at" in why, settled=settled))
     sentences.append(_findings(findings))
     sentences.append(_checklist(checklist, differences))
     return [s for s in sentences if s]
@@ -119,10 +120,14 @@ def _duration(row: dict[str, Any], config: Config, pulled_at: pd.Timestamp | Non
     )
 
 
-def _met(breached: Any, what: str, due: Any, config: Config) -> str:
+def _met(breached: Any, what: str, due: Any, config: Config, settled: bool = False) -> str:
+    """A deadline met or missed; not known yet while the incident is open, and not known at
+    all once it is `settled` (closed) without a verdict: the data cannot back one."""
     if _missing(due):
         return ""
     when = local_time(due, config)
+    if _missing(breached) and settled:
+        return f"the {what} deadline ({when}) cannot be judged (the data-quality note says why)"
     if _missing(breached):
         return f"the {what} deadline ({when}) is still running"
     return f"the {what} deadline ({when}) was {'missed' if bool(breached) else 'met'}"
@@ -148,7 +153,8 @@ def _triage(row: dict[str, Any], sla: dict[str, Any] | None, config: Config) -> 
     )
     if _missing(replied) and _no(sla.get("response_breached")):
         return f"{text}; {reply} before it was closed, within the response deadline."
-    verdict = _met(sla["response_breached"], "response", sla["response_due_at"], config)
+    closed = not _missing(row.get("resolved_at"))
+    verdict = _met(sla["response_breached"], "response", sla["response_due_at"], config, closed)
     return f"{text}; {reply}, so {verdict}."
 
 
@@ -175,7 +181,7 @@ def _handoff(row: dict[str, Any], sla: dict[str, Any] | None, config: Config) ->
     return f"{text}; {target} was {'missed' if bool(breached) else 'met'}."
 
 
-def _response(sla: dict[str, Any], config: Config, unjudged: bool) -> str:
+def _response(sla: dict[str, Any], config: Config, unjudged: bool, settled: bool) -> str:
     """The response deadline met or missed ('' without one)."""
     due = sla.get("response_due_at")
     if _missing(due):
@@ -190,17 +196,19 @@ def _response(sla: dict[str, Any], config: Config, unjudged: bool) -> str:
             "no staff reply came, and it was closed before the response deadline "
             f"({local_time(due, config)})"
         )
-    return _met(sla.get("response_breached"), "response", due, config)
+    return _met(sla.get("response_breached"), "response", due, config, settled)
 
 
-def _deadlines(sla: dict[str, Any] | None, config: Config, unjudged: bool = False) -> str:
+def _deadlines(
+    sla: dict[str, Any] | None, config: Config, unjudged: bool = False, settled: bool = False
+) -> str:
     """The deadlines met or missed; `unjudged`: the response deadline rests on data that
     cannot be backed (the time to triage is not measured), so it is not judged."""
     if sla is None:
         return "No service level applies to this ticket, so it had no deadlines."
     parts = [
-        _response(sla, config, unjudged),
-        _met(sla.get("resolve_breached"), "resolve", sla.get("resolve_due_at"), config),
+        _response(sla, config, unjudged, settled),
+        _met(sla.get("resolve_breached"), "resolve", sla.get("resolve_due_at"), config, settled),
     ]
     text = "; ".join(p for p in parts if p)
     if not text:
