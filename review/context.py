@@ -22,7 +22,6 @@ is an error that says so, never an empty frame (`CachedSnapshot`).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import shutil
@@ -43,7 +42,7 @@ from review.analysis.fit import config_problems
 from review.analysis.metrics import compute_metrics
 from review.analysis.problems import DataProblem
 from review.analysis.sla import sla_table
-from review.analysis.survey import survey
+from review.analysis.survey import Survey, survey
 from review.analysis.timeline import build_events, state_segments
 from review.closeout.audit import Audit
 from review.closeout.checklist import audit_checklist
@@ -183,7 +182,14 @@ class Context:
             registry: Registry | None = self.registry
         except RegistryError:
             registry = None  # the commands that need it say what is wrong with it
-        return data_problems(self.snapshot, self.config, registry, self.lost)
+        return data_problems(self.snapshot, self.config, registry, self.lost, self.survey)
+
+    @cached_property
+    def survey(self) -> Survey:
+        """What the whole snapshot holds, whatever the config says (review.analysis.survey)."""
+        if self._whole is not None:
+            return self._whole.survey
+        return survey(self.snapshot)
 
     @cached_property
     def review_data(self) -> pd.DataFrame:
@@ -212,12 +218,14 @@ def data_problems(
     config: Config,
     registry: Registry | None = None,
     lost: pd.DataFrame | None = None,
+    found: Survey | None = None,
 ) -> list[DataProblem]:
     """Every data problem of a snapshot read with `config` (and `registry`), mismatches first
     (`Context.problems`; `review check` without a registry): where the config does not fit
     the data, and what the data cannot back (`lost`: review.analysis.quality.lost_inputs of
-    the snapshot, found here when not given)."""
-    found = survey(snapshot)
+    the snapshot, and `found`, its survey: each found here when not given)."""
+    if found is None:
+        found = survey(snapshot)
     problems = config_problems(found, config, uses())
     if registry is not None:
         problems += registry_problems(found, config, registry)
@@ -327,16 +335,15 @@ def derive_into(target: Path, path: Path, snapshot: Snapshot | None, config: Con
     try:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        light = derive_parts(catalog, config, staging, store, _compute, _DERIVED)
-        # what the data holds as a whole: the survey reads status and queue moves only; what
-        # it cannot back, from every part, and the merges the whole snapshot can follow
+        light, tallied = derive_parts(catalog, config, staging, store, _compute, _DERIVED)
+        # what the data holds as a whole: the survey's counts of the history, each part's
+        # added up; what it cannot back, from every part, and the merges the whole snapshot
+        # can follow
         lost = quality.with_merges(_read(file_of(staging, "lost")), light)
         _remove(file_of(staging, "lost"))  # a part's links: kept whole, as one pass finds it
         _to_parquet(lost, file_of(staging, "lost"))
         whole = Context(
-            dataclasses.replace(light, transactions=_of(catalog.surveyed(), light.tickets)),
-            config,
-            stages={"lost": lost},
+            light, config, stages={"lost": lost, "survey": survey(light, tallied=tallied)}
         )
         _to_parquet(data.to_frame(whole.problems), file_of(staging, "problems"))
         _to_parquet(light.field_names, file_of(staging, "field_names"))
@@ -370,11 +377,6 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path)
     else:
         path.unlink()
-
-
-def _of(frame: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
-    """The rows of `frame` about these tickets (those the snapshot keeps)."""
-    return frame.loc[frame["ticket_id"].isin(tickets["ticket_id"])].reset_index(drop=True)
 
 
 def _prune_derived(keep: Path, snapshot_path: str) -> None:

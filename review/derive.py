@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from review.analysis import quality
+from review.analysis.survey import add_tallies, tally
 from review.analysis.timeline import IGNORED_TYPES
 from review.closeout.recurrence import COLUMNS as RECURRENCE_COLUMNS
 from review.closeout.recurrence import recurrences
@@ -51,6 +52,7 @@ from review.workers import run_all
 Compute = Callable[[Snapshot, Config, pd.DataFrame], Any]  # a Context: a frame per name
 TICKET_FRAMES = ("tickets", "watchers", "custom_fields", "links")  # of the snapshot, per ticket
 GLOBAL = ("recurrences",)  # found once over every incident, written whole
+TALLY = "tally"  # a part's counts for the survey of the whole snapshot (survey.tally)
 ABOUT = "part.json"  # a part's incidents left to the run's "now" part, and its rows per frame
 PARTS = "parts.json"  # the part keys a derived directory links to
 # recurrences are found once over all incidents: a part's compute need not find them again
@@ -68,11 +70,12 @@ def derive_parts(
     compute: Compute,
     derived: Sequence[str],
     workers: int | None = None,
-) -> Snapshot:
+) -> tuple[Snapshot, pd.DataFrame]:
     """Fill `staging` with the `derived` frames of every part (cached in `store`) and the
     snapshot frames a review reads (tickets, watchers, custom fields, links, messages,
     queues, users). Parts not cached yet are derived in batches of consecutive months, in
-    `workers` processes (review.workers) when there is more than one batch."""
+    `workers` processes (review.workers) when there is more than one batch. Returns the
+    snapshot without its history, and the survey's tally: each part's, kept with it, added."""
     light = catalog.snapshot(transactions=False)
     found = recurrences(light, config, load_registry(config.gaps.registry))
     # each part's tickets as the snapshot keeps them (one read may leave out a ticket another
@@ -99,6 +102,7 @@ def derive_parts(
         )  # fmt: skip
     run_all(jobs, workers)
     homes = [store / key for key in keys]
+    tallied = add_tallies(pd.read_parquet(cache.file_of(h, TALLY)) for h in homes)
     unsettled = {int(t) for home in homes for t in cache.read_json(home / ABOUT)["unsettled"]}
     if unsettled:
         homes.append(run.now(unsettled, ids, per_ticket, compute, store))
@@ -117,7 +121,7 @@ def derive_parts(
         )  # fmt: skip
     cache.write_frames(staging, frames)
     cache.write_json(staging / PARTS, sorted({p.parent.name for p in files[per_ticket[0]]}))
-    return light
+    return light, tallied
 
 
 def _frame_files(
@@ -179,10 +183,20 @@ class _Job:
         unsettled = set(metrics.loc[open_, "ticket_id"].astype("int64"))
         # a time after the pull may be true at a later pull of the same rows: by its time too
         unsettled |= quality.on_pull_time(context.lost)
-        for key, ids in self.parts.values():
+        for number, (key, ids) in self.parts.items():
             frames = {name: _rows(getattr(context, name), ids - unsettled) for name in self.names}
             frames.update({name: _rows(getattr(snapshot, name), ids) for name in TICKET_FRAMES})
+            frames[TALLY] = self.tally(snapshot, number, ids)
             _write(self.store / key, frames, sorted(int(t) for t in unsettled & ids))
+
+    def tally(self, snapshot: Snapshot, number: int, ids: set[int]) -> pd.DataFrame:
+        """The survey's tally of a part's tickets (those the whole snapshot keeps)."""
+        moves = self.catalog.surveyed(number)
+        return tally(
+            dataclasses.replace(
+                snapshot, tickets=_rows(snapshot.tickets, ids), transactions=_rows(moves, ids)
+            )
+        )
 
 
 class _Run:
@@ -198,6 +212,8 @@ class _Run:
         if self.fallback is not None:
             self.manifest["pulled_at"] = self.fallback
         self.names = digest(catalog.field_names.values.tolist())
+        # the users and queues every part's values are looked up in (Run.named)
+        self.lookups = digest(frame_digest(catalog.users), frame_digest(catalog.queues))[:16]
         # every link to a ticket, and a digest of each linked ticket's rows (what a part reads)
         links = light.links.loc[~light.links["external"]]
         target = pd.to_numeric(links["target"], errors="coerce")
@@ -219,16 +235,41 @@ class _Run:
     def key(self, part: str, parts: Iterable[int], linked: str, now: str | None) -> str:
         """A part's key: its parse, what it reads of users, queues, field names and the
         tickets it links to, config, registry and code (and the pull's time, if `now`)."""
-        refs = pd.concat(
-            [self.catalog.parts[i].read(REFS)["value"] for i in parts], ignore_index=True
-        )
         users, queues = self.catalog.users, self.catalog.queues
-        named = _among(users["user_id"], refs) | _among(users["name"], refs)
-        queued = _among(queues["queue_id"], refs) | _among(queues["name"], refs)
+        named = np.zeros(len(users), dtype=bool)
+        queued = np.zeros(len(queues), dtype=bool)
+        for number in parts:
+            found = self.named(number)
+            named[found["users"]] = True
+            queued[found["queues"]] = True
         lookups = digest(
             frame_digest(users.loc[named]), frame_digest(queues.loc[queued]), self.names
         )
         return part_key(part, self.common, lookups, linked, now)
+
+    def named(self, number: int) -> dict[str, list[int]]:
+        """The rows of the users and queues a part's values name (positions), kept beside the
+        part for these users and queues: a later run reads them instead of the part's values."""
+        part = self.catalog.parts[number]
+        kept = part.directory / f"named-{self.lookups}.json"
+        try:
+            found: dict[str, list[int]] = cache.read_json(kept)
+            return found
+        except (OSError, ValueError):
+            pass
+        refs = part.read(REFS)["value"]
+        users, queues = self.catalog.users, self.catalog.queues
+        named = _among(users["user_id"], refs) | _among(users["name"], refs)
+        queued = _among(queues["queue_id"], refs) | _among(queues["name"], refs)
+        found = {"users": np.flatnonzero(named).tolist(), "queues": np.flatnonzero(queued).tolist()}
+        if part.held is None:
+            staging = kept.with_name(f"{kept.name}.{os.getpid()}")
+            try:
+                cache.write_json(staging, found)
+                os.replace(staging, kept)
+            except OSError:
+                staging.unlink(missing_ok=True)  # a cache that cannot be written is only slower
+        return found
 
     def ticket_rows(self, ids: set[int]) -> dict[str, pd.DataFrame]:
         return {name: _rows(getattr(self.light, name), ids) for name in TICKET_FRAMES}

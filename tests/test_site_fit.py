@@ -3,12 +3,13 @@ config gets wrong there, and that the site's own config fits and gives the sampl
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from review.analysis.survey import Survey, survey
+from review.analysis.survey import Survey, add_tallies, survey, tally
 from review.closeout.registry import load_registry
 from review.context import data_problems, open_context, open_snapshot
 from review.settings.config import load_config
@@ -231,3 +232,28 @@ def test_with_the_sites_config_metrics_and_findings_are_the_samples(
         other.findings["rule"].value_counts().to_dict()
         == sample.findings["rule"].value_counts().to_dict()
     )
+
+
+def test_the_survey_adds_up_from_tallies_of_tickets_apart(snapshot: Snapshot) -> None:
+    """review.derive keeps a tally per month's part and adds them up: the same survey, roles
+    and queue moves included, as one pass over the whole history."""
+    ids = snapshot.tickets["ticket_id"]
+    tallies = []
+    for kept in (ids.iloc[::3], ids.drop(ids.index[::3])):  # a ticket lives in one part
+        apart = dataclasses.replace(
+            snapshot,
+            tickets=snapshot.tickets.loc[ids.isin(kept)],
+            transactions=snapshot.transactions.loc[snapshot.transactions["ticket_id"].isin(kept)],
+        )
+        tallies.append(tally(apart))
+    no_history = dataclasses.replace(snapshot, transactions=snapshot.transactions.iloc[0:0])
+    added = survey(no_history, tallied=add_tallies(tallies))
+    assert added == survey(snapshot)
+    found = {s.name: (s.now, s.ever, s.at_creation, s.role) for s in added.statuses}
+    assert found["finished"] == (60, 60, 1, "inactive")
+    assert found["received"] == (0, 60, 60, "initial")
+    frontline = added.queue("frontline")
+    assert frontline is not None
+    assert (frontline.created, frontline.now, frontline.moved_in, frontline.moved_out) == (
+        60, 50, 2, 12,
+    )  # fmt: skip

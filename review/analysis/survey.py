@@ -27,6 +27,10 @@ from review.snapshot import Snapshot
 
 INITIAL, ACTIVE, INACTIVE = "initial", "active", "inactive"
 ROLES = (INITIAL, ACTIVE, INACTIVE)
+QUEUE, STATUS = "queue", "status"  # a tally's kinds of rows
+# a tally's counts: queues' now, created, moved_in, moved_out; statuses' now, ever, created
+# (at creation) and the tickets whose dates show each role
+TALLIED = ("now", "created", "moved_in", "moved_out", "ever", INACTIVE, ACTIVE, INITIAL)
 # RT writes Resolved and the status change in the same request: allow for a second ticking over
 _SAME_MOMENT = pd.Timedelta(seconds=2)
 
@@ -127,8 +131,15 @@ class Survey:
         return replace(self, statuses=tuple(statuses))
 
 
-def survey(snapshot: Snapshot, source: str = "") -> Survey:
-    """The survey of a snapshot (see the module docstring)."""
+_EMPTY_TALLY = pd.DataFrame(
+    {"kind": pd.Series(dtype=object), "name": pd.Series(dtype=object)}
+    | {name: pd.Series(dtype="int64") for name in TALLIED}
+)
+
+
+def survey(snapshot: Snapshot, source: str = "", tallied: pd.DataFrame | None = None) -> Survey:
+    """The survey of a snapshot (see the module docstring); `tallied`, when given, is the
+    `tally` of its history (summed over its parts: `add_tallies`), which is then not read."""
     tickets = snapshot.tickets
     if tickets.empty:  # a quiet window: its queues, and nothing else to tell
         return Survey(
@@ -142,19 +153,47 @@ def survey(snapshot: Snapshot, source: str = "") -> Survey:
             statuses=(),
             sla_levels=(),
         )
-    tx = snapshot.transactions
-    moves = _status_moves(tx)
-    created_in = _status_at_creation(tickets, moves)
-    queue_names = snapshot.queues.set_index("queue_id")["name"]
+    counts = tally(snapshot) if tallied is None else tallied
     return Survey(
         source=source or f"the snapshot {snapshot.path}",
         tickets=len(tickets),
-        queues=_queues(snapshot, tx, queue_names),
+        queues=_queues(snapshot.queues, _of_kind(counts, QUEUE)),
         fields=_fields(snapshot.custom_fields),
-        statuses=_statuses(tickets, moves, created_in),
+        statuses=_statuses(_of_kind(counts, STATUS)),
         sla_levels=_counts(tickets.loc[tickets["sla"] != "", "sla"]),
         defined_fields=frozenset(snapshot.field_names["field"].dropna()),
     )
+
+
+def tally(snapshot: Snapshot) -> pd.DataFrame:
+    """What the survey counts of the history (status and queue moves), per queue and status:
+    kind ('queue' or 'status'), name and TALLIED counts. Every count is of tickets or of one
+    ticket's moves, so the tallies of snapshots without a ticket in common add up
+    (`add_tallies`): review.derive keeps one per month's part."""
+    tickets, tx = snapshot.tickets, snapshot.transactions
+    moves = _status_moves(tx)
+    created_in = _status_at_creation(tickets, moves)
+    queue_names = snapshot.queues.set_index("queue_id")["name"]
+    queues = _queue_counts(tickets, tx, queue_names).assign(kind=QUEUE)
+    statuses = _status_counts(tickets, moves, created_in).assign(kind=STATUS)
+    found = pd.concat([queues, statuses]).rename_axis("name").reset_index()
+    return (
+        found.reindex(columns=["kind", "name", *TALLIED])
+        .fillna(0)
+        .astype(dict.fromkeys(TALLIED, "int64"))
+    )
+
+
+def _of_kind(counts: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """A tally's counts of queues or of statuses, by name."""
+    return counts.loc[counts["kind"] == kind].set_index("name")[list(TALLIED)]
+
+
+def add_tallies(tallies: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """The tally of snapshots without a ticket in common: their counts added up."""
+    found = pd.concat([_EMPTY_TALLY, *tallies], ignore_index=True)
+    summed = found.groupby(["kind", "name"], sort=False)[list(TALLIED)].sum().reset_index()
+    return summed.astype(dict.fromkeys(TALLIED, "int64"))
 
 
 def _counts(values: pd.Series) -> tuple[tuple[str, int], ...]:
@@ -180,8 +219,8 @@ def _status_at_creation(tickets: pd.DataFrame, moves: pd.DataFrame) -> pd.Series
     return first.reindex(now.index).where(lambda s: s.notna() & (s != ""), now)
 
 
-def _queues(snapshot: Snapshot, tx: pd.DataFrame, names: pd.Series) -> tuple[QueueSurvey, ...]:
-    tickets = snapshot.tickets
+def _queue_counts(tickets: pd.DataFrame, tx: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
+    """Per queue: tickets now in it, created in it, moves into and out of it."""
     queue_moves = tx.loc[(tx["type"] == "Set") & (tx["field"] == "Queue")]
     old = queue_moves["old"].map(names).fillna(queue_moves["old"])
     new = queue_moves["new"].map(names).fillna(queue_moves["new"])
@@ -194,22 +233,29 @@ def _queues(snapshot: Snapshot, tx: pd.DataFrame, names: pd.Series) -> tuple[Que
     created = first_old.reindex(tickets["ticket_id"]).fillna(
         pd.Series(now.to_numpy(), index=tickets["ticket_id"])
     )
-    lifecycles = snapshot.queues.set_index("name")["lifecycle"]
-    every = sorted(set(names) | set(now.unique()) | set(old.unique()) | set(new.unique()))
-    count = {
-        "now": now.value_counts(),
-        "created": created.value_counts(),
-        "in": new.value_counts(),
-        "out": old.value_counts(),
-    }
+    return pd.DataFrame(
+        {
+            "now": now.value_counts(),
+            "created": created.value_counts(),
+            "moved_in": new.value_counts(),
+            "moved_out": old.value_counts(),
+        }
+    ).fillna(0)
+
+
+def _queues(queues: pd.DataFrame, count: pd.DataFrame) -> tuple[QueueSurvey, ...]:
+    """Every queue the snapshot lists or a ticket was ever in, with its counts (a tally's)."""
+    lifecycles = queues.set_index("name")["lifecycle"]
+    every = sorted(set(queues["name"]) | set(count.index))
+    rows = count.reindex(every, fill_value=0).to_dict("index")
     return tuple(
         QueueSurvey(
             name=str(q),
             lifecycle=str(lifecycles.get(q, "")),
-            now=int(count["now"].get(q, 0)),
-            created=int(count["created"].get(q, 0)),
-            moved_in=int(count["in"].get(q, 0)),
-            moved_out=int(count["out"].get(q, 0)),
+            now=int(rows[q]["now"]),
+            created=int(rows[q]["created"]),
+            moved_in=int(rows[q]["moved_in"]),
+            moved_out=int(rows[q]["moved_out"]),
         )
         for q in every
     )
@@ -229,9 +275,11 @@ def _fields(custom_fields: pd.DataFrame) -> tuple[FieldSurvey, ...]:
     return tuple(sorted(found, key=lambda f: (-f.filled, f.name)))
 
 
-def _statuses(
+def _status_counts(
     tickets: pd.DataFrame, moves: pd.DataFrame, created_in: pd.Series
-) -> tuple[StatusSurvey, ...]:
+) -> pd.DataFrame:
+    """Per status: tickets in it now, ever in it, created in it, and the tickets whose dates
+    show each role (INACTIVE, ACTIVE, INITIAL)."""
     t = tickets.set_index("ticket_id")
     created_in = created_in.reindex(t.index)
     # every entry into a status: creation, then each move; Resolved is the last entry into an
@@ -264,25 +312,6 @@ def _statuses(
     )
     after = entries["resolved"].isna() | (gap > _SAME_MOMENT)
     unstarted = t["started"].isna() | (t["started"] > t["created"] + _SAME_MOMENT)
-    evidence = pd.DataFrame(
-        {
-            INACTIVE: at_resolved.groupby(entries["status"]).sum(),
-            ACTIVE: after.groupby(entries["status"]).sum(),
-            INITIAL: unstarted.groupby(created_in).sum(),
-        }
-    )
-    return _status_surveys(t["status"], entries, moves, created_in, evidence)
-
-
-def _status_surveys(
-    now_in: pd.Series,
-    entries: pd.DataFrame,
-    moves: pd.DataFrame,
-    created_in: pd.Series,
-    evidence: pd.DataFrame,
-) -> tuple[StatusSurvey, ...]:
-    """One survey per status any ticket was ever in: tickets in it now, ever and at creation,
-    and the role RT's dates give it."""
     held = pd.concat(
         [
             entries[["ticket_id", "status"]],
@@ -290,18 +319,31 @@ def _status_surveys(
         ]
     )
     held = held.loc[held["status"].notna() & (held["status"] != "")]
-    now = now_in.value_counts()
-    ever = held.drop_duplicates().groupby("status")["ticket_id"].nunique()
-    at_creation = created_in.value_counts()
+    return pd.DataFrame(
+        {
+            "now": t["status"].value_counts(),
+            "ever": held.drop_duplicates().groupby("status")["ticket_id"].nunique(),
+            "created": created_in.value_counts(),
+            INACTIVE: at_resolved.groupby(entries["status"]).sum(),
+            ACTIVE: after.groupby(entries["status"]).sum(),
+            INITIAL: unstarted.groupby(created_in).sum(),
+        }
+    ).fillna(0)
+
+
+def _statuses(count: pd.DataFrame) -> tuple[StatusSurvey, ...]:
+    """One survey per status any ticket was ever in (counts: a tally's): tickets in it now,
+    ever and at creation, and the role RT's dates give it."""
+    rows = count.loc[count["ever"] > 0].to_dict("index")
     return tuple(
         StatusSurvey(
             name=str(name),
-            now=int(now.get(name, 0)),
-            ever=int(ever.get(name, 0)),
-            at_creation=int(at_creation.get(name, 0)),
-            **_role(evidence.reindex([name]).fillna(0).iloc[0]),
+            now=int(rows[name]["now"]),
+            ever=int(rows[name]["ever"]),
+            at_creation=int(rows[name]["created"]),
+            **_role(pd.Series(rows[name])),
         )
-        for name in sorted(ever.index)
+        for name in sorted(rows, key=str)
     )
 
 

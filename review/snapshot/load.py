@@ -266,10 +266,14 @@ class Catalog:
         found = [self.parts[i].read(MESSAGES, ticket_ids=wanted) for i in chosen]
         return cache.concat(found) if found else pd.DataFrame(columns=MESSAGE_COLUMNS)
 
-    def surveyed(self) -> pd.DataFrame:
-        """The history review.analysis.survey reads of every part: status and queue moves
-        (its types, segment.SURVEYED), not the whole history."""
-        return self.frame(MOVES) if self.parts else typed_empty("transactions")
+    def surveyed(self, part: int) -> pd.DataFrame:
+        """The history review.analysis.survey reads of one part: status and queue moves (its
+        types, segment.SURVEYED), not the whole history, in the order a read of every part
+        gives them (by txn_id when the parts come from more than one segment)."""
+        moves = self.frame(MOVES, [part])
+        if len(set(self.order)) > 1:
+            moves = moves.sort_values("txn_id", kind="stable", ignore_index=True)
+        return moves
 
 
 def _write_catalog(home: Path, catalog: Catalog, segments: list[str]) -> None:
