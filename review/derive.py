@@ -3,11 +3,13 @@
 A snapshot's parts (review.snapshot.load.Catalog: the tickets last updated in one month, with
 their history) are derived one at a time by the context's compute step (events, stretches,
 metrics, findings, checklist), each with what it reads of the rest: the ticket rows of the
-tickets it links to, and the recurrences, found once over every incident (a recurrence needs
-the earlier incidents). A part's frames are cached under a key of all they depend on
+tickets it links to. A part's frames are cached under a key of all they depend on
 (fingerprint.part_key), so a snapshot pulled again derives only the months that changed and
-those linking to them. An incident still open (or closed without a close transaction) has
-figures that run to the pull's time: those are derived together, at every run.
+those linking to them. What the whole snapshot needs of a part is kept with it: its incidents
+as recurrence reads them (the recurrences are found once over every incident: a recurrence
+needs the earlier ones), the survey's tally of its history, and what its values name among
+the users and queues (for its key). An incident still open (or closed without a close
+transaction) has figures that run to the pull's time: those are derived together, at every run.
 
 The derived directory holds one directory per frame (events.parquet/, ...) with a file per
 part, hard links into the part cache: pandas and Arrow read such a directory as one table.
@@ -30,11 +32,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from review.analysis import quality
-from review.analysis.survey import add_tallies, tally
+from review.analysis.survey import TALLIED, add_tallies, tally
 from review.analysis.timeline import IGNORED_TYPES
 from review.closeout.recurrence import COLUMNS as RECURRENCE_COLUMNS
-from review.closeout.recurrence import recurrences
-from review.closeout.registry import load_registry
+from review.closeout.recurrence import find_recurrences, opened
+from review.closeout.registry import Registry, load_registry
 from review.settings.config import Config
 from review.snapshot import Snapshot, cache
 from review.snapshot.cache import MESSAGES, REFS, Part
@@ -52,8 +54,11 @@ from review.workers import run_all
 Compute = Callable[[Snapshot, Config, pd.DataFrame], Any]  # a Context: a frame per name
 TICKET_FRAMES = ("tickets", "watchers", "custom_fields", "links")  # of the snapshot, per ticket
 GLOBAL = ("recurrences",)  # found once over every incident, written whole
-TALLY = "tally"  # a part's counts for the survey of the whole snapshot (survey.tally)
-ABOUT = "part.json"  # a part's incidents left to the run's "now" part, and its rows per frame
+# a part's incidents left to the run's "now" part, its rows per frame, and its counts for the
+# survey of the whole snapshot (survey.tally, as rows of TALLY)
+ABOUT = "part.json"
+OPENED = "opened"  # a part's incidents as recurrence reads them (recurrence.opened)
+TALLY = ["kind", "name", *TALLIED]
 PARTS = "parts.json"  # the part keys a derived directory links to
 # recurrences are found once over all incidents: a part's compute need not find them again
 NO_RECURRENCES = pd.DataFrame(columns=RECURRENCE_COLUMNS)
@@ -77,7 +82,7 @@ def derive_parts(
     `workers` processes (review.workers) when there is more than one batch. Returns the
     snapshot without its history, and the survey's tally: each part's, kept with it, added."""
     light = catalog.snapshot(transactions=False)
-    found = recurrences(light, config, load_registry(config.gaps.registry))
+    registry = load_registry(config.gaps.registry)
     # each part's tickets as the snapshot keeps them (one read may leave out a ticket another
     # keeps, e.g. by the pull's time): the part's key names the tickets kept
     kept = set(light.tickets["ticket_id"])
@@ -98,12 +103,11 @@ def derive_parts(
         todo = {n: (keys[n], ids[n]) for n in batch}
         jobs.append(
             _Job(catalog, config, compute, per_ticket, run.manifest, run.inactive, store, todo,
-                 run.ticket_rows(outside))
+                 run.ticket_rows(outside), registry)
         )  # fmt: skip
     run_all(jobs, workers)
     homes = [store / key for key in keys]
-    tallied = add_tallies(pd.read_parquet(cache.file_of(h, TALLY)) for h in homes)
-    unsettled = {int(t) for home in homes for t in cache.read_json(home / ABOUT)["unsettled"]}
+    found, tallied, unsettled = _gathered(homes, light, config, registry)
     if unsettled:
         homes.append(run.now(unsettled, ids, per_ticket, compute, store))
     files, filled = _frame_files(homes, [*per_ticket, *TICKET_FRAMES], catalog.parts)
@@ -122,6 +126,21 @@ def derive_parts(
     cache.write_frames(staging, frames)
     cache.write_json(staging / PARTS, sorted({p.parent.name for p in files[per_ticket[0]]}))
     return light, tallied
+
+
+def _gathered(
+    homes: list[Path], light: Snapshot, config: Config, registry: Registry
+) -> tuple[pd.DataFrame, pd.DataFrame, set[int]]:
+    """What the parts at `homes` keep for the whole snapshot: the recurrences of every
+    incident (found over each part's OPENED rows: a recurrence needs the earlier incidents),
+    the survey's tally, and the tickets left to the run's "now" part."""
+    about = [cache.read_json(home / ABOUT) for home in homes]
+    tallied = add_tallies(pd.DataFrame(found["tally"], columns=TALLY) for found in about)
+    unsettled = {int(t) for found in about for t in found["unsettled"]}
+    every = cache.concat([pd.read_parquet(cache.file_of(home, OPENED)) for home in homes])
+    if every.empty:  # no incident (or no part): typed as the snapshot's
+        every = opened(light, config, registry)
+    return find_recurrences(every, config.gaps.recurrence_days), tallied, unsettled
 
 
 def _frame_files(
@@ -170,6 +189,7 @@ class _Job:
     store: Path
     parts: dict[int, tuple[str, set[int]]]
     extra: dict[str, pd.DataFrame]
+    registry: Registry
 
     def __call__(self) -> None:
         snapshot = self.catalog.snapshot(parts=list(self.parts))
@@ -186,8 +206,10 @@ class _Job:
         for number, (key, ids) in self.parts.items():
             frames = {name: _rows(getattr(context, name), ids - unsettled) for name in self.names}
             frames.update({name: _rows(getattr(snapshot, name), ids) for name in TICKET_FRAMES})
-            frames[TALLY] = self.tally(snapshot, number, ids)
-            _write(self.store / key, frames, sorted(int(t) for t in unsettled & ids))
+            mine = dataclasses.replace(snapshot, tickets=_rows(snapshot.tickets, ids))
+            frames[OPENED] = opened(mine, self.config, self.registry)
+            left = sorted(int(t) for t in unsettled & ids)
+            _write(self.store / key, frames, left, self.tally(snapshot, number, ids))
 
     def tally(self, snapshot: Snapshot, number: int, ids: set[int]) -> pd.DataFrame:
         """The survey's tally of a part's tickets (those the whole snapshot keeps)."""
@@ -214,6 +236,7 @@ class _Run:
         self.names = digest(catalog.field_names.values.tolist())
         # the users and queues every part's values are looked up in (Run.named)
         self.lookups = digest(frame_digest(catalog.users), frame_digest(catalog.queues))[:16]
+        self.seen: dict[tuple[tuple[int, ...], tuple[int, ...]], str] = {}  # digests of those
         # every link to a ticket, and a digest of each linked ticket's rows (what a part reads)
         links = light.links.loc[~light.links["external"]]
         target = pd.to_numeric(links["target"], errors="coerce")
@@ -242,10 +265,12 @@ class _Run:
             found = self.named(number)
             named[found["users"]] = True
             queued[found["queues"]] = True
-        lookups = digest(
-            frame_digest(users.loc[named]), frame_digest(queues.loc[queued]), self.names
-        )
-        return part_key(part, self.common, lookups, linked, now)
+        at = (tuple(np.flatnonzero(named).tolist()), tuple(np.flatnonzero(queued).tolist()))
+        if at not in self.seen:  # most parts name the same users and queues
+            self.seen[at] = digest(
+                frame_digest(users.loc[named]), frame_digest(queues.loc[queued]), self.names
+            )
+        return part_key(part, self.common, self.seen[at], linked, now)
 
     def named(self, number: int) -> dict[str, list[int]]:
         """The rows of the users and queues a part's values name (positions), kept beside the
@@ -314,12 +339,20 @@ class _Run:
         return home
 
 
-def _write(home: Path, frames: dict[str, pd.DataFrame], unsettled: list[int]) -> None:
+def _write(
+    home: Path,
+    frames: dict[str, pd.DataFrame],
+    unsettled: list[int],
+    tallied: pd.DataFrame | None = None,
+) -> None:
     staging = cache.staging_for(home)
     try:
         cache.write_frames(staging, frames)
         rows = {name: len(frame) for name, frame in frames.items()}
-        cache.write_json(staging / ABOUT, {"unsettled": unsettled, "rows": rows})
+        about = {"unsettled": unsettled, "rows": rows}
+        if tallied is not None:
+            about["tally"] = tallied[TALLY].to_numpy().tolist()
+        cache.write_json(staging / ABOUT, about)
         cache.publish(staging, home)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

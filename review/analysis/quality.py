@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
 from review.analysis import facts
@@ -237,8 +238,9 @@ def data_problems(lost: pd.DataFrame) -> list[DataProblem]:
     order = {kind: number for number, kind in enumerate(KINDS)}
     for kind, rows in sorted(lost.groupby("kind"), key=lambda group: order[str(group[0])]):
         what, consequence = KINDS[str(kind)]
-        tickets = tuple(sorted({int(t) for t in rows["ticket_id"]}))
-        details = list(dict.fromkeys(rows["detail"]))
+        # in Arrow and numpy: a synthetic decade has a problem on each of its 1,000,000 tickets
+        tickets = tuple(np.unique(rows["ticket_id"].to_numpy(dtype="int64")).tolist())
+        details = rows["detail"].drop_duplicates().tolist()
         shown = "; ".join(details[:3])
         more = f"; and {len(details) - 3} more" if len(details) > 3 else ""
         found.append(

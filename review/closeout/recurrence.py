@@ -61,10 +61,16 @@ def find_recurrences(incidents: pd.DataFrame, window_days: float) -> pd.DataFram
 
 
 def recurrences(snapshot: Snapshot, config: Config, registry: Registry) -> pd.DataFrame:
-    """`find_recurrences` of the snapshot's incidents: opened when created in RT (as the
+    """`find_recurrences` of the snapshot's incidents (`opened`). Needs the whole snapshot: an
+    earlier incident left out would hide a recurrence."""
+    return find_recurrences(opened(snapshot, config, registry), config.gaps.recurrence_days)
+
+
+def opened(snapshot: Snapshot, config: Config, registry: Registry) -> pd.DataFrame:
+    """What `find_recurrences` reads of each incident: opened when created in RT (as the
     metrics' opened_at), the service as the close-out audit names it (the registry's name for
-    RT's spelling, or for the queue), the root cause from its custom field. Needs the whole
-    snapshot: an earlier incident left out would hide a recurrence."""
+    RT's spelling, or for the queue), the root cause from its custom field. Each row is of one
+    ticket's own data: review.derive keeps a month's part's with it."""
     tickets = incidents(snapshot)
     ids = pd.Index(tickets["ticket_id"])
     named = pd.DataFrame(
@@ -74,7 +80,7 @@ def recurrences(snapshot: Snapshot, config: Config, registry: Registry) -> pd.Da
             "queue": queue_now(snapshot, tickets).to_numpy(),
         }
     )
-    found = pd.DataFrame(
+    return pd.DataFrame(
         {
             "ticket_id": ids,
             "service": incident_services(named, registry)["service"].to_numpy(),
@@ -82,7 +88,6 @@ def recurrences(snapshot: Snapshot, config: Config, registry: Registry) -> pd.Da
             "opened_at": tickets["created"].array,  # to_numpy: a Timestamp object per row
         }
     )
-    return find_recurrences(found, config.gaps.recurrence_days)
 
 
 def opened_since(found: pd.DataFrame, day: date | None) -> pd.DataFrame:
