@@ -146,3 +146,23 @@ def test_no_queue_list_at_all_is_warned_about_not_a_traceback(tmp_path: Path) ->
     assert list(found["queue"]) == ["#4 (unknown queue)", "#3 (unknown queue)"]
     assert found["handoff_count"].isna().all()
     assert found.loc[2, "time_to_resolve_h"] == pytest.approx(45.0)
+
+
+def test_a_problem_on_many_tickets_is_still_one_readable_line() -> None:
+    from review.analysis import quality
+
+    lost = pd.DataFrame(
+        {
+            "ticket_id": range(1, 601),
+            "kind": "unknown-field",
+            "input": "field_names",
+            "detail": [f"txn {100 * t} changes custom field #7" for t in range(1, 601)],
+        }
+    )
+    (problem,) = quality.data_problems(lost)
+    assert problem.tickets == tuple(range(1, 601))  # all kept: each incident's page names its own
+    assert problem.text.startswith(
+        "custom fields that no ticket of the snapshot names on 600 tickets: "
+        "1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 590 more (txn 100 changes custom field #7; txn 200 "
+        "changes custom field #7; txn 300 changes custom field #7; and 597 more): "
+    )

@@ -246,9 +246,17 @@ def data_problems(lost: pd.DataFrame) -> list[DataProblem]:
         found.append(
             DataProblem(
                 str(kind),
-                f"{what} on ticket(s) {', '.join(map(str, tickets))} ({shown}{more}): "
-                f"{consequence}",
+                f"{what} on {_tickets_text(tickets)} ({shown}{more}): {consequence}",
                 tickets,
             )
         )
     return found
+
+
+def _tickets_text(tickets: tuple[int, ...], shown: int = 10) -> str:
+    """'ticket(s) 1, 2' or, past `shown` of them, the first few and how many more: a line
+    stays a line at a million tickets (each incident's own page names its problem)."""
+    if len(tickets) <= shown:
+        return f"ticket(s) {', '.join(map(str, tickets))}"
+    first = ", ".join(map(str, tickets[:shown]))
+    return f"{len(tickets)} tickets: {first} and {len(tickets) - shown} more"
