@@ -66,7 +66,7 @@ def _ticket(
             ("EmailRecord", "RT_System", "", "", "", "<m>"),
         ]
         steps.append(("Comment", owner, "", "", "", "note"))
-    steps.append(("CustomField", owner, "7", "", "Permanent", ""))
+    steps.append(("CustomField", owner, "5", "", "Permanent", ""))  # Resolution Type
     steps += [
         ("Status", owner, "Status", "open", "resolved", ""),
         ("EmailRecord", "RT_System", "", "", "", "<m>"),
@@ -93,7 +93,8 @@ def _ticket(
         "Resolved": f"{resolved:{RT_TIME}}", "LastUpdated": history[-1]["Created"],
         "Due": "1970-01-01T00:00:00Z",
         "CustomFields": [{"id": "1", "name": "Service", "type": "customfield", "values": [f"svc{tid % 12}"]},
-                         {"id": "4", "name": "Classification", "type": "customfield", "values": ["Hand-off"]}],
+                         {"id": "4", "name": "Classification", "type": "customfield", "values": ["Hand-off"]},
+                         {"id": "5", "name": "Resolution Type", "type": "customfield", "values": ["Permanent"]}],
         "_hyperlinks": [{"_url": f"{BASE}ticket/{tid}", "id": tid, "ref": "self", "type": "ticket"}],
     }  # fmt: skip
     return ticket, history
