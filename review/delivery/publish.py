@@ -26,19 +26,18 @@ instead of commenting on every run. Two runs at once on one reports folder are r
 from __future__ import annotations
 
 import base64
-import fcntl
 import hashlib
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from review.errors import ReviewError, RTAuthError, RTError
+from review.errors import RTAuthError, RTError
+from review.locks import exclusive
 from review.pages.signoff import PUBLISHED_KEY, signed_text
 from review.pages.written import WrittenReview
 from review.rt.client import RTClient, RTNotFound
@@ -494,23 +493,9 @@ def set_status_field(client: RTClient, plan: Plan) -> None:
         )
 
 
-@contextmanager
-def publishing(path: Path) -> Iterator[None]:
+def publishing(path: Path) -> AbstractContextManager[None]:
     """One publish at a time per review (two runs would both see 'not published yet')."""
-    lock = path.parent / f".{path.stem}.publish.lock"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = lock.open("a")
-    except OSError as exc:
-        raise ReviewError(f"cannot write {lock} ({exc.strerror}): --out must be writable") from None
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ReviewError(
-                f"another review publish of {path.stem} is running; wait for it and run again"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return exclusive(
+        path.parent / f".{path.stem}.publish.lock",
+        f"another review publish of {path.stem} is running; wait for it and run again",
+    )

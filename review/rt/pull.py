@@ -254,12 +254,18 @@ def _previous(snapshot: Path, source: str, query: str) -> _Previous | None:
     return _Previous(pulled_at, tickets, transactions, queues, users)
 
 
-def _check_queues(client: RTClient, names: Sequence[str]) -> dict[str, str]:
-    """Queue name -> id for the wanted queues, in one request; unknown names are an error."""
+def visible_queues(client: RTClient) -> dict[str, str]:
+    """Queue name -> id of every queue RT shows this account (SeeQueue)."""
     found: dict[str, str] = {}
     for page in client.pages("queues/all", {"fields": "Name"}):
         for item in page.items:
             found[str(item.get("Name"))] = str(item["id"])
+    return found
+
+
+def _check_queues(client: RTClient, names: Sequence[str]) -> dict[str, str]:
+    """Queue name -> id for the wanted queues, in one request; unknown names are an error."""
+    found = visible_queues(client)
     missing = [n for n in names if n not in found]
     if missing:
         raise RTError(

@@ -23,7 +23,7 @@ from urllib.parse import quote
 from review.errors import RTError
 from review.rt.client import Page, RTClient, RTNotFound
 from review.rt.history import TRANSACTION_FIELDS, chunks
-from review.rt.pull import search_tickets
+from review.rt.pull import search_tickets, visible_queues
 from review.rt.window import INACTIVE, sql_any, sql_quote, sql_time
 from review.settings.config import Config
 from review.settings.utc import now_utc
@@ -45,15 +45,6 @@ class Scan:
     offered_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # statuses the tickets' lifecycles offer moves to or from (the `lifecycle` links)
     offered_statuses: tuple[str, ...] = ()
-
-
-def visible_queues(client: RTClient) -> dict[str, str]:
-    """Queue name -> id of every queue RT shows this account (SeeQueue)."""
-    found: dict[str, str] = {}
-    for page in client.pages("queues/all", {"fields": "Name"}):
-        for item in page.items:
-            found[str(item.get("Name"))] = str(item["id"])
-    return found
 
 
 def scan(
