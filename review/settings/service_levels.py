@@ -68,9 +68,10 @@ class Agreements:
 
     def default_for(self, queue: pd.Series) -> pd.Series:
         """RT's GetDefaultServiceLevel: the queue's default, else the global one."""
-        by_queue = dict(self.queue_defaults)
-        found = queue.astype(object).map(lambda name: by_queue.get(name, self.default))
-        return found.astype("string")
+        names = queue.astype("string")
+        by_queue = pd.Series(dict(self.queue_defaults), dtype="string")
+        found = pd.Series(by_queue.reindex(names).to_numpy(), index=queue.index, dtype="string")
+        return found.fillna(self.default)
 
 
 def _target(raw: Any, key: str, path: str) -> Target:

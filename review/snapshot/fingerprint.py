@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -182,7 +183,8 @@ def ticket_digests(snapshot: Snapshot) -> pd.Series:
         total = total + counts.reindex(total.index, fill_value=0) * pd.Series(
             1_000_003 * number, index=total.index, dtype="uint64"
         )
-    return total.map(lambda value: f"{int(value):016x}")
+    hexes = np.frombuffer(total.to_numpy().astype(">u8").tobytes().hex().encode(), dtype="S16")
+    return pd.Series(hexes.astype(str), index=total.index, dtype="str")
 
 
 def shared_digest(snapshot: Snapshot) -> str:
