@@ -3,20 +3,21 @@ a month added to a long snapshot; wall and CPU seconds and peak memory, each ste
 process (peak memory is the step's largest resident set, its worker processes included).
 
     python benchmarks/scale_bench.py cold --per-month 25000 --months 4 12  # 100,000 then 300,000
-    python benchmarks/scale_bench.py month --per-month 8334 --months 120    # ten years + 1 month
+    python benchmarks/scale_bench.py month --per-month 8334 --months 60 120  # 5 and 10 years + 1 month
 
 `cold` times, on a snapshot of PER_MONTH x MONTHS synthetic tickets (benchmarks/synthetic.py,
 about 25 transactions each, written once under --work and not timed):
   floor   pyarrow.json.read_json of tickets.jsonl and transactions.jsonl (the parse floor)
   cold    the parse into the month-partitioned parquet cache, then events, state stretches
           and metrics of every part (the cold run as issue 24 measures it: load + events +
-          metrics), from an empty cache, in one process
+          metrics), from an empty cache, in worker processes as a run does (REVIEW_WORKERS)
   derive  everything every report reads (events, stretches, metrics, findings, checklist,
           recurrences, SLA, data problems, review data): `review.context.derive_into`, from
           an empty cache
-`month` derives a snapshot of MONTHS months cold, then the same snapshot one month longer (the
-month before's tickets partly touched, as a monthly pull finds them) with the cache the first
-left, and, for scale, one month alone, cold.
+`month` derives, for scale, one month alone, cold; then, for each MONTHS, a snapshot of MONTHS
+months cold and the same snapshot one month longer (the month before's tickets partly touched,
+as a monthly pull finds them) with the cache the first left. Two lengths (`--months 60 120`)
+show whether the month added grows with the history.
 """
 
 from __future__ import annotations
@@ -212,15 +213,16 @@ def main() -> None:
         for months in args.months:
             cold_run(args.work, cache, args.per_month, months)
         return
-    months = args.months[0]
-    decade = snapshot_of(args.work, args.per_month, months)
-    longer = snapshot_of(args.work, args.per_month, months + 1, touch=True)
     alone = snapshot_of(args.work, args.per_month, 1)
-    show(f"cold derive, {months} months", step("derive", decade, cache))
-    show("the same, one month longer (cache kept)", step("derive", longer, cache))
     single = args.work / "cache-one-month"
     shutil.rmtree(single, ignore_errors=True)
     show("one month alone, cold", step("derive", alone, single))
+    for months in args.months:  # several lengths: does the month added grow with the history?
+        decade = snapshot_of(args.work, args.per_month, months)
+        longer = snapshot_of(args.work, args.per_month, months + 1, touch=True)
+        shutil.rmtree(cache, ignore_errors=True)
+        show(f"cold derive, {months} months", step("derive", decade, cache))
+        show("the same, one month longer (cache kept)", step("derive", longer, cache))
 
 
 if __name__ == "__main__":
