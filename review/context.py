@@ -56,7 +56,7 @@ from review.errors import RegistryError, ReviewError, SnapshotError
 from review.settings.calendar import BusinessClock
 from review.settings.config import CACHE_ENV, Config, cache_dir, load_config, sample_snapshot
 from review.snapshot import Snapshot, load_snapshot
-from review.snapshot.cache import file_of
+from review.snapshot.cache import STAGING, clear_leftovers, file_of, staging_for
 from review.snapshot.fingerprint import derived_key, review_data_digests
 from review.snapshot.frames import Problem
 from review.snapshot.load import open_catalog
@@ -330,11 +330,10 @@ def derive_into(target: Path, path: Path, snapshot: Snapshot | None, config: Con
         raise SnapshotError(
             "was replaced while it was read (a pull swapped it in): run again", str(path)
         )
-    staging = target.with_name(f"{target.name}.tmp-{os.getpid()}")
     store = cache_dir(config) / "derived-parts"
+    staging: Path | None = None
     try:
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
+        staging = staging_for(target)
         light, tallied = derive_parts(catalog, config, staging, store, _compute, _DERIVED)
         # what the data holds as a whole: the survey's counts of the history, each part's
         # added up; what it cannot back, from every part, and the merges the whole snapshot
@@ -359,7 +358,8 @@ def derive_into(target: Path, path: Path, snapshot: Snapshot | None, config: Con
             shutil.rmtree(target, ignore_errors=True)
         os.replace(staging, target)
     except BaseException as exc:  # a full disk, or Ctrl-C: no half-written cache is left
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
         if not isinstance(exc, OSError):
             raise
         raise ReviewError(
@@ -380,10 +380,12 @@ def _remove(path: Path) -> None:
 
 
 def _prune_derived(keep: Path, snapshot_path: str) -> None:
-    """Drop older derived caches of the same snapshot directory (other inputs, older code)."""
+    """Drop older derived caches of the same snapshot directory (other inputs, older code),
+    and what a killed derive left half written."""
+    clear_leftovers(keep.parent)
     for other in keep.parent.iterdir():
-        if other == keep or not (other / "done").is_file():
-            continue
+        if other == keep or STAGING in other.name or not (other / "done").is_file():
+            continue  # a staging directory is another derive's, about to be renamed in
         try:
             about = json.loads((other / _ABOUT).read_text())
         except (OSError, ValueError):

@@ -39,6 +39,7 @@ SHARED = ("queues", "users", "field_names")
 MESSAGES = "messages"  # ticket_id, txn_id, data: RT's Data, the text of each transaction
 REFS = "refs"  # value: every value of a part that may name a user or a queue (a derived key's)
 MOVES = "moves"  # the part's transactions the survey of a whole snapshot reads (status, Set)
+STAGING = ".tmp-"  # in a directory's name: one being written (then renamed into place) by a pid
 
 
 @dataclass(frozen=True)
@@ -109,10 +110,31 @@ def counted(frame: pd.DataFrame) -> list[str]:
 
 def staging_for(target: Path) -> Path:
     """A fresh directory beside `target` to fill and then `publish`."""
-    staging = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    staging = target.with_name(f".{target.name}{STAGING}{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     return staging
+
+
+def clear_leftovers(directory: Path) -> None:
+    """Remove the staging directories a killed run left in `directory` (its process gone,
+    and nothing written there for an hour): at a million tickets one holds gigabytes."""
+    settled = time.time() - 3600
+    for entry in directory.iterdir() if directory.is_dir() else ():
+        owner = entry.name.rpartition(STAGING)[2]
+        dead = STAGING in entry.name and owner.isdigit() and not _running(int(owner))
+        if dead and entry.stat().st_mtime < settled:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def publish(staging: Path, target: Path) -> None:
@@ -181,11 +203,14 @@ def prune(cache: Path, keep: Path, snapshot_path: str) -> None:
             about = read_json(other / "catalog.json")
         except (OSError, ValueError):
             continue
-        if other != keep and about.get("path") == snapshot_path:
+        being_written = STAGING in other.name  # by another run: not this one's to remove
+        if other != keep and not being_written and about.get("path") == snapshot_path:
             shutil.rmtree(other, ignore_errors=True)
             continue
         used.update(about.get("segments", []))
     segments = cache / "segments"
+    clear_leftovers(catalogs)
+    clear_leftovers(segments)
     settled = time.time() - 3600  # a segment this young may be for a catalog still being made
     for segment in segments.iterdir() if segments.is_dir() else ():
         if segment.name not in used and done(segment) and segment.stat().st_mtime < settled:
