@@ -86,7 +86,7 @@ def derive_parts(
     # each part's tickets as the snapshot keeps them (one read may leave out a ticket another
     # keeps, e.g. by the pull's time): the part's key names the tickets kept
     kept = set(light.tickets["ticket_id"])
-    ids = [set(p.read("tickets", ["ticket_id"])["ticket_id"]) & kept for p in catalog.parts]
+    ids = [set(found) & kept for found in _ticket_ids(catalog)]
     run = _Run(catalog, config, light, derive_digest(config))
     per_ticket = [name for name in derived if name not in GLOBAL]
     keys, extras = [], []
@@ -128,6 +128,15 @@ def derive_parts(
     return light, tallied
 
 
+def _ticket_ids(catalog: Catalog) -> list[list[int]]:
+    """Each part's tickets (one read of every part's ids, made into pandas once)."""
+    if not catalog.parts:
+        return []
+    every, rows = catalog.read("tickets", list(range(len(catalog.parts))), ["ticket_id"])
+    split = np.split(every["ticket_id"].to_numpy(dtype="int64"), np.cumsum(rows)[:-1])
+    return [found.tolist() for found in split]
+
+
 def _gathered(
     homes: list[Path], light: Snapshot, config: Config, registry: Registry
 ) -> tuple[pd.DataFrame, pd.DataFrame, set[int]]:
@@ -135,9 +144,10 @@ def _gathered(
     incident (found over each part's OPENED rows: a recurrence needs the earlier incidents),
     the survey's tally, and the tickets left to the run's "now" part."""
     about = [cache.read_json(home / ABOUT) for home in homes]
-    tallied = add_tallies(pd.DataFrame(found["tally"], columns=TALLY) for found in about)
+    rows = [row for found in about for row in found["tally"]]  # one frame: not one a part
+    tallied = add_tallies([pd.DataFrame(rows, columns=TALLY)])
     unsettled = {int(t) for found in about for t in found["unsettled"]}
-    every = cache.concat([pd.read_parquet(cache.file_of(home, OPENED)) for home in homes])
+    every = cache.read_files([cache.file_of(home, OPENED) for home in homes])[0]
     if every.empty:  # no incident (or no part): typed as the snapshot's
         every = opened(light, config, registry)
     return find_recurrences(every, config.gaps.recurrence_days), tallied, unsettled

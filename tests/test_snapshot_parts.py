@@ -126,3 +126,38 @@ def test_messages_are_read_for_the_tickets_asked(tmp_path: Path) -> None:
         held.messages([5, 7]).sort_values("txn_id", ignore_index=True),
     )
     assert "data" not in cached.transactions  # the history analysed never holds the texts
+
+
+def test_parts_read_from_the_cache_as_one_are_the_parts_read_one_by_one(tmp_path: Path) -> None:
+    from review.snapshot.cache import MOVES, PER_TICKET
+    from review.snapshot.load import open_catalog
+
+    tickets, transactions, _, _ = sample_rows()
+    snap = write(tmp_path / "s", tickets, transactions)
+    cached, held = open_catalog(snap, tmp_path / "cache"), open_catalog(snap, None)
+    assert len(cached.parts) == 3 and all(p.held is None for p in cached.parts)
+    for name in (*PER_TICKET, MOVES):
+        for parts in (None, [1], [0, 2]):
+            pd.testing.assert_frame_equal(cached.frame(name, parts), held.frame(name, parts))
+
+
+def test_files_read_as_one_keep_their_order_rows_and_types(tmp_path: Path) -> None:
+    from review.snapshot.cache import read_files
+
+    first = pd.DataFrame({"ticket_id": [3, 1], "name": pd.Series(["c", "a"], dtype="string")})
+    empty = first.iloc[0:0]
+    last = pd.DataFrame({"ticket_id": [2], "name": pd.Series(["b"], dtype="string")})
+    paths = [tmp_path / f"{n}.parquet" for n in range(3)]
+    for frame, path in zip((first, empty, last), paths, strict=True):
+        frame.to_parquet(path, index=False)
+    found, rows = read_files(paths)
+    assert rows == [2, 0, 1]
+    assert found["ticket_id"].tolist() == [3, 1, 2] and found["name"].tolist() == ["c", "a", "b"]
+    assert str(found["name"].dtype) == "string"
+    found, rows = read_files(paths, ["name"], ticket_ids={1, 2})
+    assert rows == [1, 0, 1] and found.columns.tolist() == ["name"]
+    assert found["name"].tolist() == ["a", "b"]
+    # typed unlike the others (a float id): read one by one, as pandas puts them together
+    pd.DataFrame({"ticket_id": [4.5], "name": ["d"]}).to_parquet(paths[1], index=False)
+    found, rows = read_files(paths)
+    assert rows == [2, 1, 1] and found["ticket_id"].tolist() == [3.0, 1.0, 4.5, 2.0]

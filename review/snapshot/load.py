@@ -225,14 +225,23 @@ class Catalog:
             return empty if columns is None else empty[columns]
         keys = _PULL_ORDER[name] if len({self.order[i] for i in chosen}) > 1 else []
         read = None if columns is None else list(dict.fromkeys([*columns, *keys, SEQ]))
-        frames = [self.parts[i].read(name, read).assign(_segment=self.order[i]) for i in chosen]
-        whole = cache.concat(frames)
+        whole, rows = self.read(name, chosen, read)
+        whole["_segment"] = np.repeat([self.order[i] for i in chosen], rows)
         if len(chosen) > 1:  # one segment: file order; months' parts: the order of one file
             whole = whole.sort_values(
                 [*keys, "_segment", SEQ], kind="stable", ignore_index=True, key=_rank
             )
         whole = whole.drop(columns=["_segment", SEQ])
         return whole if columns is None else whole[columns]
+
+    def read(
+        self, name: str, parts: list[int], columns: list[str] | None = None
+    ) -> tuple[pd.DataFrame, list[int]]:
+        """One frame of these parts as one (in their order), and each one's number of rows."""
+        if any(self.parts[i].held is not None for i in parts):  # parsed into memory
+            frames = [self.parts[i].read(name, columns) for i in parts]
+            return cache.concat(frames), [len(frame) for frame in frames]
+        return cache.read_files([self.parts[i].path(name) for i in parts], columns)
 
     def snapshot(self, parts: Iterable[int] | None = None, transactions: bool = True) -> Snapshot:
         """The parts chosen (all by default) as one Snapshot; `transactions` False leaves the
