@@ -105,6 +105,7 @@ def _implausible_times(snapshot: Snapshot, config: Config) -> pd.DataFrame:
 
 def _unknown_references(snapshot: Snapshot) -> pd.DataFrame:
     tx = snapshot.transactions
+    tx = tx.loc[tx["type"].isin(["Set", "CustomField"])]  # the only ones that name these
     kind = kinds(tx)
     queues = set(snapshot.queues["queue_id"])
     users = set(snapshot.users["user_id"]) | set(snapshot.users["name"])
