@@ -4,6 +4,7 @@ process (peak memory is the step's largest resident set, its worker processes in
 
     python benchmarks/scale_bench.py cold --per-month 25000 --months 4 12  # 100,000 then 300,000
     python benchmarks/scale_bench.py month --per-month 8334 --months 60 120  # 5 and 10 years + 1 month
+    python benchmarks/scale_bench.py budget --per-month 25000 --months 4    # where the CPU goes
 
 `cold` times, on a snapshot of PER_MONTH x MONTHS synthetic tickets (benchmarks/synthetic.py,
 about 25 transactions each, written once under --work and not timed):
@@ -14,6 +15,8 @@ about 25 transactions each, written once under --work and not timed):
   derive  everything every report reads (events, stretches, metrics, findings, checklist,
           recurrences, SLA, data problems, review data): `review.context.derive_into`, from
           an empty cache
+`budget` runs the cold step in one process with one worker under a profile (CPU clock) and
+prints where its CPU goes, beside the floor's (see BUDGET).
 `month` derives, for scale, one month alone, cold; then, for each MONTHS, a snapshot of MONTHS
 months cold and the same snapshot one month longer (the month before's tickets partly touched,
 as a monthly pull finds them) with the cache the first left. Two lengths (`--months 60 120`)
@@ -193,6 +196,83 @@ def cold_run(work: Path, cache: Path, per_month: int, months: int) -> None:
         )  # fmt: skip
 
 
+PARSE_STEPS = (  # (what, module file, function): where a cold run's CPU goes, from its profile
+    ("Arrow's JSON parse (the floor's own work)", "parse.py", "parse_json"),
+    ("the line check before it (Arrow crashes on some lines)", "parse.py", "_stray_line"),
+    ("reading the blocks", "parse.py", "blocks"),
+    ("flattening tickets and transactions", "parse.py", "flatten_tickets"),
+    ("", "parse.py", "flatten_transactions"),
+    ("message bodies filed by month", "segment.py", "_write_messages"),
+    ("the parsed parts written", "cache.py", "write_frames<load.py"),
+)
+DERIVE_STEPS = (
+    ("events", "timeline.py", "build_events"),
+    ("state stretches", "timeline.py", "state_segments"),
+    ("metrics", "__init__.py", "compute_metrics"),
+    ("what the data cannot back", "quality.py", "lost_inputs"),
+    ("the survey's tally of each part", "derive.py", "tally"),
+    ("the derived parts written", "derive.py", "_write"),
+)
+
+
+def budget(snapshot: Path, cache: Path) -> None:
+    """The cold run in this process, one worker, under a profile with a CPU clock: CPU
+    seconds of the floor, of the parse and the derive, and of their steps."""
+    import cProfile
+    import pstats
+    import tempfile
+
+    import pyarrow.json as pa_json
+
+    os.environ.update(REVIEW_CACHE_DIR=str(cache), REVIEW_WORKERS="1")
+    from review.derive import derive_parts
+    from review.settings.config import load_config
+    from review.snapshot.load import open_catalog
+
+    began = time.process_time()
+    for name in ("tickets.jsonl", "transactions.jsonl"):
+        pa_json.read_json(snapshot / name)
+    floor = time.process_time() - began
+    profile = cProfile.Profile(time.process_time)
+    began = time.process_time()
+    profile.enable()
+    catalog = open_catalog(snapshot, cache)
+    parsed = time.process_time()
+    staging = Path(tempfile.mkdtemp(dir=cache))
+    derive_parts(catalog, load_config(None), staging, cache / "metrics-parts",
+                 events_and_metrics, ("events", "segments", "metrics"))  # fmt: skip
+    profile.disable()
+    done = time.process_time()
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+
+    def spent(file: str, function: str) -> float:
+        """CPU seconds in `function` of `file` (`function<caller.py`: only when called from
+        that file)."""
+        function, _, caller = function.partition("<")
+        called = [k for k in stats if k[0].endswith("/" + file) and k[2] == function]
+        if not caller:
+            return float(sum(stats[k][3] for k in called))
+        by = [v for k in called for c, v in stats[k][4].items() if c[0].endswith("/" + caller)]
+        return float(sum(v[3] for v in by))
+
+    rows = [("floor: pyarrow.json.read_json, both files", floor),
+            ("cold run, one worker", done - began)]  # fmt: skip
+    for stage, total, steps in (("parse", parsed - began, PARSE_STEPS),
+                                ("derive: events, stretches, metrics", done - parsed,
+                                 DERIVE_STEPS)):  # fmt: skip
+        rows.append((f"  {stage}", total))
+        found: dict[str, float] = {}
+        for what, file, function in steps:
+            what = what or list(found)[-1]  # a second function of the step above
+            found[what] = found.get(what, 0.0) + spent(file, function)
+        rows += [(f"    {what}", seconds) for what, seconds in found.items()]
+        rows.append(
+            ("    the rest (reading, checks, keys; threads' hashing)", total - sum(found.values()))
+        )
+    for what, seconds in rows:
+        print(f"{what:<62} {seconds:7.2f} s CPU  {seconds / floor:5.2f} x the floor", flush=True)
+
+
 def main() -> None:
     if sys.argv[1:2] == ["_step"]:
         _child(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))
@@ -200,7 +280,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("mode", choices=["cold", "month"])
+    parser.add_argument("mode", choices=["cold", "month", "budget"])
     parser.add_argument("--per-month", type=int, default=25_000)
     parser.add_argument("--months", type=int, nargs="+", default=[12])
     parser.add_argument("--work", type=Path, default=HERE / "_work")
@@ -209,6 +289,9 @@ def main() -> None:
     cache = args.work / "cache"
     shutil.rmtree(cache, ignore_errors=True)
     print(f"{os.cpu_count()} cores; load average {load()}", flush=True)
+    if args.mode == "budget":
+        budget(snapshot_of(args.work, args.per_month, args.months[0]), cache)
+        return
     if args.mode == "cold":
         for months in args.months:
             cold_run(args.work, cache, args.per_month, months)
