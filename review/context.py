@@ -335,15 +335,14 @@ def derive_into(target: Path, path: Path, snapshot: Snapshot | None, config: Con
     try:
         staging = staging_for(target)
         light, tallied = derive_parts(catalog, config, staging, store, _compute, _DERIVED)
-        # what the data holds as a whole: the survey's counts of the history, each part's
-        # added up; what it cannot back, from every part, and the merges the whole snapshot
-        # can follow
+        # what the data holds as a whole: the survey's counts of the history and the custom
+        # fields, each part's added up; what it cannot back, from every part, and the merges
+        # the whole snapshot can follow
         lost = quality.with_merges(_read(file_of(staging, "lost")), light)
         _remove(file_of(staging, "lost"))  # a part's links: kept whole, as one pass finds it
         _to_parquet(lost, file_of(staging, "lost"))
-        whole = Context(
-            light, config, stages={"lost": lost, "survey": survey(light, tallied=tallied)}
-        )
+        surveyed = survey(light, tallied=tallied.history, fields=tallied.fields)
+        whole = Context(light, config, stages={"lost": lost, "survey": surveyed})
         _to_parquet(data.to_frame(whole.problems), file_of(staging, "problems"))
         _to_parquet(light.field_names, file_of(staging, "field_names"))
         about = {

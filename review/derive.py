@@ -7,9 +7,11 @@ tickets it links to. A part's frames are cached under a key of all they depend o
 (fingerprint.part_key), so a snapshot pulled again derives only the months that changed and
 those linking to them. What the whole snapshot needs of a part is kept with it: its incidents
 as recurrence reads them (the recurrences are found once over every incident: a recurrence
-needs the earlier ones), the survey's tally of its history, and what its values name among
-the users and queues (for its key). An incident still open (or closed without a close
-transaction) has figures that run to the pull's time: those are derived together, at every run.
+needs the earlier ones), the survey's tallies of its history and custom fields, and what
+its values name among the users and queues (for its key). Of every part, the whole snapshot
+reads only a few columns of its tickets, and its links (LIGHT); the other rows only of the
+tickets it needs. An incident still open (or closed without a close transaction) has figures
+that run to the pull's time: those are derived together, at every run.
 
 The derived directory holds one directory per frame (events.parquet/, ...) with a file per
 part, hard links into the part cache: pandas and Arrow read such a directory as one table.
@@ -32,7 +34,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from review.analysis import quality
-from review.analysis.survey import TALLIED, add_tallies, tally
+from review.analysis.survey import (
+    FIELD_TALLY,
+    TALLIED,
+    add_field_tallies,
+    add_tallies,
+    field_tally,
+    tally,
+)
 from review.analysis.timeline import IGNORED_TYPES
 from review.closeout.recurrence import COLUMNS as RECURRENCE_COLUMNS
 from review.closeout.recurrence import find_recurrences, opened
@@ -53,6 +62,11 @@ from review.workers import run_all
 
 Compute = Callable[[Snapshot, Config, pd.DataFrame], Any]  # a Context: a frame per name
 TICKET_FRAMES = ("tickets", "watchers", "custom_fields", "links")  # of the snapshot, per ticket
+# what the whole snapshot's steps read of every part (frame: columns, None for all): the
+# tickets' ids, creation (to keep the plausible ones), merges (quality.merged_away) and SLA
+# levels (the survey), and every link. Other rows are read only for the tickets linked to or
+# still open, and the survey adds up each part's tallies (Tallies).
+LIGHT = {"tickets": ["ticket_id", "created", "effective_id", "sla"], "links": None}
 GLOBAL = ("recurrences",)  # found once over every incident, written whole
 # a part's incidents left to the run's "now" part, its rows per frame, and its counts for the
 # survey of the whole snapshot (survey.tally, as rows of TALLY)
@@ -62,6 +76,15 @@ TALLY = ["kind", "name", *TALLIED]
 PARTS = "parts.json"  # the part keys a derived directory links to
 # recurrences are found once over all incidents: a part's compute need not find them again
 NO_RECURRENCES = pd.DataFrame(columns=RECURRENCE_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Tallies:
+    """What the survey of the whole snapshot counts of a part (review.analysis.survey): its
+    history's `tally` and its custom fields' `field_tally`; the parts' add up to the whole's."""
+
+    history: pd.DataFrame
+    fields: pd.DataFrame
 
 
 BATCH = 1_500_000  # transactions derived in one go: about 1.5 GB of working memory
@@ -75,19 +98,20 @@ def derive_parts(
     compute: Compute,
     derived: Sequence[str],
     workers: int | None = None,
-) -> tuple[Snapshot, pd.DataFrame]:
+) -> tuple[Snapshot, Tallies]:
     """Fill `staging` with the `derived` frames of every part (cached in `store`) and the
     snapshot frames a review reads (tickets, watchers, custom fields, links, messages,
     queues, users). Parts not cached yet are derived in batches of consecutive months, in
     `workers` processes (review.workers) when there is more than one batch. Returns the
-    snapshot without its history, and the survey's tally: each part's, kept with it, added."""
-    light = catalog.snapshot(transactions=False)
+    snapshot as LIGHT reads it (not its history, watchers or custom fields), and the
+    survey's tallies of history and custom fields: each part's, kept with it, added."""
+    light = catalog.snapshot(frames=LIGHT)
     registry = load_registry(config.gaps.registry)
     # each part's tickets as the snapshot keeps them (one read may leave out a ticket another
     # keeps, e.g. by the pull's time): the part's key names the tickets kept
     kept = set(light.tickets["ticket_id"])
     ids = [set(found) & kept for found in _ticket_ids(catalog)]
-    run = _Run(catalog, config, light, derive_digest(config))
+    run = _Run(catalog, config, light, derive_digest(config), ids)
     per_ticket = [name for name in derived if name not in GLOBAL]
     keys, extras = [], []
     for number, found_ids in enumerate(ids):
@@ -107,7 +131,7 @@ def derive_parts(
         )  # fmt: skip
     run_all(jobs, workers)
     homes = [store / key for key in keys]
-    found, tallied, unsettled = _gathered(homes, light, config, registry)
+    found, tallied, unsettled = _gathered(homes, run, registry)
     if unsettled:
         homes.append(run.now(unsettled, ids, per_ticket, compute, store))
     files, filled = _frame_files(homes, [*per_ticket, *TICKET_FRAMES], catalog.parts)
@@ -116,7 +140,7 @@ def derive_parts(
         for name, paths in files.items():
             _link_all(paths, filled, cache.file_of(staging, name))
     else:  # no ticket at all (a quiet month): the empty frames, typed as full ones
-        empty = compute(light, config, NO_RECURRENCES)
+        empty = compute(catalog.snapshot(), config, NO_RECURRENCES)
         frames.update({name: getattr(empty, name) for name in per_ticket})
         frames.update({name: getattr(light, name) for name in TICKET_FRAMES})
         frames[MESSAGES] = pd.DataFrame(
@@ -138,19 +162,24 @@ def _ticket_ids(catalog: Catalog) -> list[list[int]]:
 
 
 def _gathered(
-    homes: list[Path], light: Snapshot, config: Config, registry: Registry
-) -> tuple[pd.DataFrame, pd.DataFrame, set[int]]:
+    homes: list[Path], run: _Run, registry: Registry
+) -> tuple[pd.DataFrame, Tallies, set[int]]:
     """What the parts at `homes` keep for the whole snapshot: the recurrences of every
     incident (found over each part's OPENED rows: a recurrence needs the earlier incidents),
-    the survey's tally, and the tickets left to the run's "now" part."""
+    the survey's tallies, and the tickets left to the run's "now" part."""
     about = [cache.read_json(home / ABOUT) for home in homes]
     rows = [row for found in about for row in found["tally"]]  # one frame: not one a part
-    tallied = add_tallies([pd.DataFrame(rows, columns=TALLY)])
+    held = [row for found in about for row in found["fields"]]
+    tallied = Tallies(
+        add_tallies([pd.DataFrame(rows, columns=TALLY)]),
+        add_field_tallies([pd.DataFrame(held, columns=FIELD_TALLY)]),
+    )
     unsettled = {int(t) for found in about for t in found["unsettled"]}
     every = cache.read_files([cache.file_of(home, OPENED) for home in homes])[0]
-    if every.empty:  # no incident (or no part): typed as the snapshot's
-        every = opened(light, config, registry)
-    return find_recurrences(every, config.gaps.recurrence_days), tallied, unsettled
+    if every.empty:  # no incident (or no part): typed as the whole snapshot's
+        whole = run.catalog.snapshot(frames=dict.fromkeys(TICKET_FRAMES))
+        every = opened(whole, run.config, registry)
+    return find_recurrences(every, run.config.gaps.recurrence_days), tallied, unsettled
 
 
 def _frame_files(
@@ -204,7 +233,9 @@ class _Job:
     def __call__(self) -> None:
         snapshot = self.catalog.snapshot(parts=list(self.parts))
         for name, rows in self.extra.items():
-            setattr(snapshot, name, pd.concat([getattr(snapshot, name), rows], ignore_index=True))
+            if len(rows):
+                frame = pd.concat([getattr(snapshot, name), rows], ignore_index=True)
+                setattr(snapshot, name, frame)
         snapshot.manifest = self.manifest
         context = self.compute(snapshot, self.config, NO_RECURRENCES)
         metrics = context.metrics
@@ -221,21 +252,23 @@ class _Job:
             left = sorted(int(t) for t in unsettled & ids)
             _write(self.store / key, frames, left, self.tally(snapshot, number, ids))
 
-    def tally(self, snapshot: Snapshot, number: int, ids: set[int]) -> pd.DataFrame:
-        """The survey's tally of a part's tickets (those the whole snapshot keeps)."""
+    def tally(self, snapshot: Snapshot, number: int, ids: set[int]) -> Tallies:
+        """The survey's tallies of a part's tickets (those the whole snapshot keeps)."""
         moves = self.catalog.surveyed(number)
-        return tally(
-            dataclasses.replace(
-                snapshot, tickets=_rows(snapshot.tickets, ids), transactions=_rows(moves, ids)
-            )
+        mine = dataclasses.replace(
+            snapshot, tickets=_rows(snapshot.tickets, ids), transactions=_rows(moves, ids)
         )
+        return Tallies(tally(mine), field_tally(_rows(snapshot.custom_fields, ids)))
 
 
 class _Run:
     """One derive of a catalog: what the keys of its parts share."""
 
-    def __init__(self, catalog: Catalog, config: Config, light: Snapshot, common: str) -> None:
+    def __init__(
+        self, catalog: Catalog, config: Config, light: Snapshot, common: str, ids: list[set[int]]
+    ) -> None:
         self.catalog, self.config, self.light, self.common = catalog, config, light, common
+        self.ids, self.kept = ids, set().union(*ids)  # each part's tickets, all of them
         self.inactive = list(config.statuses.inactive)
         pulled = utc(catalog.manifest.get("pulled_at"))
         # the Audit's "now" without a pull time: the last event of the whole snapshot
@@ -307,7 +340,18 @@ class _Run:
         return found
 
     def ticket_rows(self, ids: set[int]) -> dict[str, pd.DataFrame]:
-        return {name: _rows(getattr(self.light, name), ids) for name in TICKET_FRAMES}
+        """These tickets' rows in the per-ticket frames: those LIGHT holds whole from the
+        whole snapshot's, the others read from the parts holding them, in the whole's order."""
+        whole = [name for name, columns in LIGHT.items() if columns is None]
+        rows = {name: _rows(getattr(self.light, name), ids) for name in whole}
+        held = ids & self.kept
+        parts = [n for n, found in enumerate(self.ids) if found & held]
+        if not parts and self.ids:  # no rows: typed as a part's
+            parts = [0]
+        for name in TICKET_FRAMES:
+            if name not in rows:
+                rows[name] = self.catalog.frame(name, parts, ticket_ids=held)
+        return {name: rows[name] for name in TICKET_FRAMES}
 
     def linked(self, ids: set[int]) -> tuple[set[int], str]:
         """The tickets these link to (not among them), and a digest of what is read of them."""
@@ -353,7 +397,7 @@ def _write(
     home: Path,
     frames: dict[str, pd.DataFrame],
     unsettled: list[int],
-    tallied: pd.DataFrame | None = None,
+    tallied: Tallies | None = None,
 ) -> None:
     staging = cache.staging_for(home)
     try:
@@ -361,7 +405,8 @@ def _write(
         rows = {name: len(frame) for name, frame in frames.items()}
         about = {"unsettled": unsettled, "rows": rows}
         if tallied is not None:
-            about["tally"] = tallied[TALLY].to_numpy().tolist()
+            about["tally"] = tallied.history[TALLY].to_numpy().tolist()
+            about["fields"] = tallied.fields[FIELD_TALLY].to_numpy().tolist()
         cache.write_json(staging / ABOUT, about)
         cache.publish(staging, home)
     finally:

@@ -9,7 +9,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from review.analysis.survey import Survey, add_tallies, survey, tally
+from review.analysis.survey import (
+    FieldSurvey,
+    Survey,
+    add_field_tallies,
+    add_tallies,
+    field_tally,
+    survey,
+    tally,
+)
 from review.closeout.registry import load_registry
 from review.context import data_problems, open_context, open_snapshot
 from review.settings.config import load_config
@@ -238,7 +246,7 @@ def test_the_survey_adds_up_from_tallies_of_tickets_apart(snapshot: Snapshot) ->
     """review.derive keeps a tally per month's part and adds them up: the same survey, roles
     and queue moves included, as one pass over the whole history."""
     ids = snapshot.tickets["ticket_id"]
-    tallies = []
+    tallies, fields = [], []
     for kept in (ids.iloc[::3], ids.drop(ids.index[::3])):  # a ticket lives in one part
         apart = dataclasses.replace(
             snapshot,
@@ -246,8 +254,14 @@ def test_the_survey_adds_up_from_tallies_of_tickets_apart(snapshot: Snapshot) ->
             transactions=snapshot.transactions.loc[snapshot.transactions["ticket_id"].isin(kept)],
         )
         tallies.append(tally(apart))
-    no_history = dataclasses.replace(snapshot, transactions=snapshot.transactions.iloc[0:0])
-    added = survey(no_history, tallied=add_tallies(tallies))
+        custom = snapshot.custom_fields
+        fields.append(field_tally(custom.loc[custom["ticket_id"].isin(kept)]))
+    no_history = dataclasses.replace(
+        snapshot,
+        transactions=snapshot.transactions.iloc[0:0],
+        custom_fields=snapshot.custom_fields.iloc[0:0],  # the field tallies stand for them
+    )
+    added = survey(no_history, tallied=add_tallies(tallies), fields=add_field_tallies(fields))
     assert added == survey(snapshot)
     found = {s.name: (s.now, s.ever, s.at_creation, s.role) for s in added.statuses}
     assert found["finished"] == (60, 60, 1, "inactive")
@@ -256,4 +270,39 @@ def test_the_survey_adds_up_from_tallies_of_tickets_apart(snapshot: Snapshot) ->
     assert frontline is not None
     assert (frontline.created, frontline.now, frontline.moved_in, frontline.moved_out) == (
         60, 50, 2, 12,
+    )  # fmt: skip
+
+
+def test_field_tallies_count_tickets_so_two_parts_add_up_to_the_whole() -> None:
+    """review.derive keeps each part's field tally: per field, the tickets that fill it (value
+    "") and the tickets holding each value, so parts without a ticket in common add up."""
+    rows = [
+        (1, "Kind", "P1"), (1, "Kind", " P1 "), (1, "Team", "net"),  # P1 twice: one ticket
+        (2, "Kind", "P2"), (2, "Team", ""),  # an empty value fills nothing
+        (3, "Kind", "P1"), (3, "Kind", "P2"),  # two values of one field
+    ]  # fmt: skip
+    fields = pd.DataFrame(rows, columns=["ticket_id", "field", "value"])
+    first, second = fields.loc[fields["ticket_id"] < 3], fields.loc[fields["ticket_id"] == 3]
+    assert sorted(field_tally(first).itertuples(index=False, name=None)) == [
+        ("Kind", "", 2), ("Kind", "P1", 1), ("Kind", "P2", 1), ("Team", "", 1), ("Team", "net", 1),
+    ]  # fmt: skip
+    assert sorted(field_tally(second).itertuples(index=False, name=None)) == [
+        ("Kind", "", 1), ("Kind", "P1", 1), ("Kind", "P2", 1),
+    ]  # fmt: skip
+    added = add_field_tallies([field_tally(first), field_tally(second)])
+    assert added.values.tolist() == [
+        ["Kind", "", 3], ["Kind", "P1", 2], ["Kind", "P2", 2], ["Team", "", 1], ["Team", "net", 1],
+    ]  # fmt: skip
+    whole = field_tally(fields).sort_values(["field", "value"], ignore_index=True)
+    pd.testing.assert_frame_equal(added, whole)
+    no_fields = Snapshot(
+        path=Path("x"), manifest={}, tickets=pd.DataFrame({"ticket_id": [1, 2, 3], "sla": ""}),
+        transactions=pd.DataFrame(), watchers=pd.DataFrame(), custom_fields=fields.iloc[0:0],
+        field_names=pd.DataFrame({"field": []}), links=pd.DataFrame(),
+        queues=pd.DataFrame({"queue_id": [], "name": [], "lifecycle": []}),
+        users=pd.DataFrame(),
+    )  # fmt: skip
+    found = survey(no_fields, tallied=add_tallies([]), fields=added).fields
+    assert found == (
+        FieldSurvey("Kind", 3, (("P1", 2), ("P2", 2))), FieldSurvey("Team", 1, (("net", 1),)),
     )  # fmt: skip

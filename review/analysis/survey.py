@@ -31,6 +31,9 @@ QUEUE, STATUS = "queue", "status"  # a tally's kinds of rows
 # a tally's counts: queues' now, created, moved_in, moved_out; statuses' now, ever, created
 # (at creation) and the tickets whose dates show each role
 TALLIED = ("now", "created", "moved_in", "moved_out", "ever", INACTIVE, ACTIVE, INITIAL)
+# a field tally's columns: per custom field and value, the tickets holding it (value "": the
+# tickets that fill the field at all)
+FIELD_TALLY = ["field", "value", "tickets"]
 # RT writes Resolved and the status change in the same request: allow for a second ticking over
 _SAME_MOMENT = pd.Timedelta(seconds=2)
 
@@ -137,9 +140,15 @@ _EMPTY_TALLY = pd.DataFrame(
 )
 
 
-def survey(snapshot: Snapshot, source: str = "", tallied: pd.DataFrame | None = None) -> Survey:
+def survey(
+    snapshot: Snapshot,
+    source: str = "",
+    tallied: pd.DataFrame | None = None,
+    fields: pd.DataFrame | None = None,
+) -> Survey:
     """The survey of a snapshot (see the module docstring); `tallied`, when given, is the
-    `tally` of its history (summed over its parts: `add_tallies`), which is then not read."""
+    `tally` of its history (summed over its parts: `add_tallies`), which is then not read;
+    `fields`, the `field_tally` of its custom fields (summed: `add_field_tallies`), likewise."""
     tickets = snapshot.tickets
     if tickets.empty:  # a quiet window: its queues, and nothing else to tell
         return Survey(
@@ -158,7 +167,7 @@ def survey(snapshot: Snapshot, source: str = "", tallied: pd.DataFrame | None = 
         source=source or f"the snapshot {snapshot.path}",
         tickets=len(tickets),
         queues=_queues(snapshot.queues, _of_kind(counts, QUEUE)),
-        fields=_fields(snapshot.custom_fields),
+        fields=_fields(field_tally(snapshot.custom_fields) if fields is None else fields),
         statuses=_statuses(_of_kind(counts, STATUS)),
         sla_levels=_counts(tickets.loc[tickets["sla"] != "", "sla"]),
         defined_fields=frozenset(snapshot.field_names["field"].dropna()),
@@ -194,6 +203,50 @@ def add_tallies(tallies: Iterable[pd.DataFrame]) -> pd.DataFrame:
     found = pd.concat([_EMPTY_TALLY, *tallies], ignore_index=True)
     summed = found.groupby(["kind", "name"], sort=False)[list(TALLIED)].sum().reset_index()
     return summed.astype(dict.fromkeys(TALLIED, "int64"))
+
+
+def field_tally(custom_fields: pd.DataFrame) -> pd.DataFrame:
+    """What the survey counts of the custom fields (FIELD_TALLY): per field, the tickets that
+    fill it and those holding each of its values. Counts of tickets, so the field tallies of
+    snapshots without a ticket in common add up (`add_field_tallies`)."""
+    values = custom_fields.assign(value=custom_fields["value"].astype(str).str.strip())
+    values = values.loc[values["value"] != ""].drop_duplicates(["field", "ticket_id", "value"])
+    held = values.groupby(["field", "value"], sort=True).size()
+    filled = values.groupby("field", sort=True)["ticket_id"].nunique()
+    found = pd.concat(
+        [
+            held.rename("tickets").reset_index(),
+            filled.rename("tickets").reset_index().assign(value=""),
+        ],
+        ignore_index=True,
+    )
+    return found[FIELD_TALLY].astype({"field": str, "value": str, "tickets": "int64"})
+
+
+def add_field_tallies(tallies: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """The field tally of snapshots without a ticket in common: their counts added up."""
+    empty = pd.DataFrame(columns=FIELD_TALLY).astype({"tickets": "int64"})
+    found = pd.concat([empty, *tallies], ignore_index=True)
+    summed = found.groupby(["field", "value"], sort=True)["tickets"].sum().reset_index()
+    return summed.astype({"field": str, "value": str, "tickets": "int64"})
+
+
+def _fields(counts: pd.DataFrame) -> tuple[FieldSurvey, ...]:
+    """Every field a ticket fills, most filled first, from a field tally."""
+    found = []
+    for name, group in counts.groupby("field", sort=True):
+        held = group.loc[group["value"] != ""]
+        ordered = sorted(
+            zip(held["value"], held["tickets"], strict=True), key=lambda i: (-i[1], i[0])
+        )
+        found.append(
+            FieldSurvey(
+                name=str(name),
+                filled=int(group.loc[group["value"] == "", "tickets"].sum()),
+                values=tuple((str(v), int(n)) for v, n in ordered),
+            )
+        )
+    return tuple(sorted(found, key=lambda f: (-f.filled, f.name)))
 
 
 def _counts(values: pd.Series) -> tuple[tuple[str, int], ...]:
@@ -259,20 +312,6 @@ def _queues(queues: pd.DataFrame, count: pd.DataFrame) -> tuple[QueueSurvey, ...
         )
         for q in every
     )
-
-
-def _fields(custom_fields: pd.DataFrame) -> tuple[FieldSurvey, ...]:
-    values = custom_fields.assign(value=custom_fields["value"].astype(str).str.strip())
-    values = values.loc[values["value"] != ""]
-    found = [
-        FieldSurvey(
-            name=str(name),
-            filled=int(group["ticket_id"].nunique()),
-            values=_counts(group.drop_duplicates(["ticket_id", "value"])["value"]),
-        )
-        for name, group in values.groupby("field", sort=True)
-    ]
-    return tuple(sorted(found, key=lambda f: (-f.filled, f.name)))
 
 
 def _status_counts(

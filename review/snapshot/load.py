@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -216,16 +216,22 @@ class Catalog:
     last_event: pd.Timestamp | None  # the latest transaction
 
     def frame(
-        self, name: str, parts: Iterable[int] | None = None, columns: list[str] | None = None
+        self,
+        name: str,
+        parts: Iterable[int] | None = None,
+        columns: list[str] | None = None,
+        ticket_ids: Iterable[int] | None = None,
     ) -> pd.DataFrame:
-        """One per-ticket frame of the parts chosen (all by default), in file order."""
+        """One per-ticket frame of the parts chosen (all by default), in file order; with
+        `ticket_ids`, only their rows, in the order a read of every part gives them."""
         chosen = list(range(len(self.parts)) if parts is None else parts)
         if not chosen:
             empty = typed_empty(name)
             return empty if columns is None else empty[columns]
-        keys = _PULL_ORDER[name] if len({self.order[i] for i in chosen}) > 1 else []
+        spanned = self.order if ticket_ids is not None else [self.order[i] for i in chosen]
+        keys = _PULL_ORDER[name] if len(set(spanned)) > 1 else []
         read = None if columns is None else list(dict.fromkeys([*columns, *keys, SEQ]))
-        whole, rows = self.read(name, chosen, read)
+        whole, rows = self.read(name, chosen, read, ticket_ids)
         whole["_segment"] = np.repeat([self.order[i] for i in chosen], rows)
         if len(chosen) > 1:  # one segment: file order; months' parts: the order of one file
             whole = whole.sort_values(
@@ -235,23 +241,35 @@ class Catalog:
         return whole if columns is None else whole[columns]
 
     def read(
-        self, name: str, parts: list[int], columns: list[str] | None = None
+        self,
+        name: str,
+        parts: list[int],
+        columns: list[str] | None = None,
+        ticket_ids: Iterable[int] | None = None,
     ) -> tuple[pd.DataFrame, list[int]]:
         """One frame of these parts as one (in their order), and each one's number of rows."""
         if any(self.parts[i].held is not None for i in parts):  # parsed into memory
-            frames = [self.parts[i].read(name, columns) for i in parts]
+            frames = [self.parts[i].read(name, columns, ticket_ids) for i in parts]
             return cache.concat(frames), [len(frame) for frame in frames]
-        return cache.read_files([self.parts[i].path(name) for i in parts], columns)
+        return cache.read_files([self.parts[i].path(name) for i in parts], columns, ticket_ids)
 
-    def snapshot(self, parts: Iterable[int] | None = None, transactions: bool = True) -> Snapshot:
-        """The parts chosen (all by default) as one Snapshot; `transactions` False leaves the
-        history out (what recurrence and linked tickets need is the rest)."""
+    def snapshot(
+        self,
+        parts: Iterable[int] | None = None,
+        frames: Mapping[str, list[str] | None] | None = None,
+    ) -> Snapshot:
+        """The parts chosen (all by default) as one Snapshot; with `frames`, only those
+        per-ticket frames are read, each with the columns it names (None: all), and the others
+        are left empty (review.derive reads some columns of every part's tickets, and the rest
+        only of the tickets it needs)."""
         chosen = list(range(len(self.parts)) if parts is None else parts)
-        per_ticket = {
-            name: self.frame(name, chosen) if name != "transactions" or transactions
-            else typed_empty(name)
-            for name in cache.PER_TICKET
-        }  # fmt: skip
+        wanted = dict.fromkeys(cache.PER_TICKET) if frames is None else frames
+        per_ticket = {}
+        for name in cache.PER_TICKET:
+            if name in wanted:
+                per_ticket[name] = self.frame(name, chosen, wanted[name])
+            else:  # no row of the first part, typed as its (typed_empty takes longer)
+                per_ticket[name] = self.frame(name, chosen[:1], ticket_ids=())
         return _created_plausibly(
             Snapshot(
                 path=self.path,
