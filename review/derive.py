@@ -285,23 +285,18 @@ class _Run:
         target = pd.to_numeric(links["target"], errors="coerce")
         pairs = pd.DataFrame({"ticket_id": links["ticket_id"], "target": target}).dropna()
         self.pairs = pairs.astype("int64")
-        self.targets = self.digests(set(self.pairs["target"]))
-
-    def digests(self, linked: set[int]) -> dict[int, str]:
-        """A digest of each linked ticket's rows (fingerprint.ticket_digests)."""
-        if not linked:
-            return {}
+        linked = set(self.pairs["target"])
         rows = self.ticket_rows(linked)
         found = dataclasses.replace(
-            self.light,
+            light,
             tickets=rows["tickets"],
-            transactions=self.light.transactions.iloc[0:0],
+            transactions=light.transactions.iloc[0:0],
             watchers=rows["watchers"],
             custom_fields=rows["custom_fields"],
             links=rows["links"],
         )
-        digests = ticket_digests(found)
-        return dict(zip(digests.index.astype("int64"), digests.astype(str), strict=True))
+        digests = ticket_digests(found) if linked else pd.Series(dtype="string")
+        self.targets = dict(zip(digests.index.astype("int64"), digests.astype(str), strict=True))
 
     def key(self, part: str, parts: Iterable[int], linked: str, now: str | None) -> str:
         """A part's key: its parse, what it reads of users, queues, field names and the
@@ -360,8 +355,6 @@ class _Run:
 
     def linked(self, ids: set[int]) -> tuple[set[int], str]:
         """The tickets these link to (not among them), and a digest of what is read of them."""
-        if self.pairs.empty:  # no link between tickets: one digest, not a search a part
-            return set(), digest([])
         pairs = self.pairs.loc[self.pairs["ticket_id"].isin(ids)]
         extra = set(pairs["target"]) - ids
         return extra, digest([(t, self.targets.get(t, "")) for t in sorted(extra)])

@@ -116,3 +116,21 @@ def test_a_time_written_as_iso_utc_is_found_again_in_text() -> None:
     assert datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) == eastern
     found = re.search(ISO_UTC_IN_TEXT, f"moved by txn 12 at {text}; ...")
     assert found is not None and found.groups() == ("2026-08-03", "14:00")
+
+
+def test_utc_times_are_written_to_the_second_as_strftime_writes_them() -> None:
+    at = pd.Series(
+        pd.to_datetime(
+            ["2026-08-03 14:00:00", "1969-12-31 23:59:59.5", None, "0001-01-01 00:00:00.999"],
+            format="ISO8601",
+        ).tz_localize("UTC"),
+        index=[7, 3, 5, 1],
+        name="at",
+    )
+    text = facts.iso_utc(at)
+    expected = ["2026-08-03T14:00:00Z", "1969-12-31T23:59:59Z", "", "0001-01-01T00:00:00Z"]
+    assert text.tolist() == expected
+    assert text.index.tolist() == [7, 3, 5, 1] and text.name == "at"
+    assert facts.iso_utc(at, missing=None).isna().tolist() == [False, False, True, False]
+    local = at.iloc[:1].dt.tz_convert("America/New_York")  # not UTC: written as strftime does
+    assert facts.iso_utc(local).tolist() == ["2026-08-03T10:00:00Z"]

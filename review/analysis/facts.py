@@ -11,16 +11,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pandas as pd
+import pyarrow.compute as pc
 
 from review.analysis.timeline import AT_CREATION as AT_CREATION  # re-exported: read it from here
 from review.analysis.timeline import NOBODY, REQUESTOR, STAFF, queue_names
 from review.settings.utc import ISO_UTC
 from review.snapshot import Snapshot
+from review.snapshot.parse import seconds_text
 
 
 def iso_utc(at: pd.Series, missing: str | None = "") -> pd.Series:
     """UTC times as '2026-08-03T14:00:00Z' text; `missing` (None: NaN) where there is none."""
-    text: pd.Series = at.dt.strftime(ISO_UTC)
+    seconds = seconds_text(at)
+    if seconds is None:
+        text: pd.Series = at.dt.strftime(ISO_UTC)
+    else:
+        iso = pc.replace_substring(seconds, " ", "T", max_replacements=1)
+        iso = pc.binary_join_element_wise(iso, "Z", "")
+        text = pd.Series(iso.to_pandas().array, index=at.index, name=at.name)
     return text if missing is None else text.fillna(missing)
 
 

@@ -148,8 +148,7 @@ def merged_away(snapshot: Snapshot) -> pd.DataFrame:
     """The tickets merged into a ticket the snapshot does not hold (LOST_COLUMNS); only the
     whole snapshot can say (a month's part may lack a survivor the snapshot has)."""
     found = facts.survivors(snapshot.tickets)
-    ids = snapshot.tickets["ticket_id"]
-    held = ids.loc[~ids.isin(found.index)]  # vectorised: a set of a million ids took 0.1 s
+    held = set(snapshot.tickets["ticket_id"]) - set(found.index)
     away = found.loc[~found.isin(held)]
     detail = (
         "ticket " + away.index.astype(str) + " was merged into ticket " + away.astype(str)

@@ -29,10 +29,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from review.errors import ReviewError
-from review.settings.utc import SECOND_FORMAT
 from review.snapshot.cache import CACHE_LAYOUT
 from review.snapshot.layout import DATA_FILES
 from review.snapshot.manifest import read_manifest
+from review.snapshot.parse import seconds_text
 
 if TYPE_CHECKING:
     from review.settings.config import Config
@@ -147,17 +147,16 @@ def as_text(frame: pd.DataFrame) -> pd.DataFrame:
     writes each one in Python: most of a digest's time)."""
     times = {}
     for name, column in frame.items():
-        dtype = column.dtype
-        if isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) == "UTC":
-            values = column.to_numpy(dtype="datetime64[us]")
-            if not (values.astype("int64") % 1_000_000).any():  # NaT is a whole second too
-                text = pc.strftime(
-                    pa.array(values.astype("datetime64[s]"), type=pa.timestamp("s")),
-                    format=SECOND_FORMAT,
-                )
-                times[name] = pd.Series(pd.arrays.ArrowStringArray(pc.binary_join_element_wise(
-                    text, "+00:00", ""
-                )), index=frame.index)  # fmt: skip
+        seconds = seconds_text(column)
+        if seconds is None:
+            continue
+        values = column.to_numpy(dtype="datetime64[us]")
+        stamped = values[~np.isnat(values)].astype("int64")
+        if not (stamped % 1_000_000).any():  # whole seconds: pandas writes no fraction
+            text = pc.binary_join_element_wise(seconds, "+00:00", "")
+            times[name] = pd.Series(
+                pd.arrays.ArrowStringArray(pa.chunked_array([text])), index=frame.index
+            )
     rest = frame.drop(columns=list(times)).astype("string")
     return pd.concat([rest, pd.DataFrame(times, index=frame.index)], axis=1)[frame.columns]
 
