@@ -443,9 +443,9 @@ def _refuse_repeats_across(catalog: Catalog) -> None:
     """A ticket in two months' parts: the parts were altered (a pull files each ticket once)."""
     if len(catalog.parts) < 2:
         return
-    ids = [p.read("tickets", ["ticket_id"])["ticket_id"] for p in catalog.parts]
-    months = np.repeat([p.month for p in catalog.parts], [len(i) for i in ids])
-    both = pd.Series(months, index=pd.concat(ids, ignore_index=True).to_numpy())
+    ids, rows = catalog.read("tickets", list(range(len(catalog.parts))), ["ticket_id"])
+    months = np.repeat([p.month for p in catalog.parts], rows)
+    both = pd.Series(months, index=ids["ticket_id"].to_numpy())
     twice = both.index.duplicated(keep=False)
     if twice.any():
         ticket = both.index[twice][0]
