@@ -140,9 +140,10 @@ def derive_parts(
         for name, paths in files.items():
             _link_all(paths, filled, cache.file_of(staging, name))
     else:  # no ticket at all (a quiet month): the empty frames, typed as full ones
-        empty = compute(catalog.snapshot(), config, NO_RECURRENCES)
+        whole = catalog.snapshot()  # every column: LIGHT's tickets lack most
+        empty = compute(whole, config, NO_RECURRENCES)
         frames.update({name: getattr(empty, name) for name in per_ticket})
-        frames.update({name: getattr(light, name) for name in TICKET_FRAMES})
+        frames.update({name: getattr(whole, name) for name in TICKET_FRAMES})
         frames[MESSAGES] = pd.DataFrame(
             {"ticket_id": pd.Series(dtype="int64"), "txn_id": pd.Series(dtype="int64"),
              "data": pd.Series(dtype="string")}
