@@ -258,3 +258,22 @@ def test_digests_read_times_as_pandas_writes_them(times: list[str | None]) -> No
          "n": range(len(times))}
     )  # fmt: skip
     pd.testing.assert_frame_equal(fingerprint.as_text(frame), frame.astype("string"))
+
+
+def test_a_snapshot_without_tickets_derives_every_column(cache: Path, tmp_path: Path) -> None:
+    """A quiet window (or every row left out): the derived frames are empty but typed as a
+    snapshot's, so the pages that read them (the library: status) find their columns."""
+    path = write_snapshot(
+        tmp_path / "quiet", [], [], read_jsonl(SAMPLE / "queues.jsonl"),
+        read_jsonl(SAMPLE / "users.jsonl"), source="t", query="q",
+        pulled_at="2026-11-01T06:00:00Z",
+    )  # fmt: skip
+    config = load_config(None)
+    whole = context.Context(load_snapshot(path), config)
+    parted = derived(path, config)
+    assert_same(whole, parted)
+    for name in derive.TICKET_FRAMES:
+        found, expected = getattr(parted.snapshot, name), getattr(whole.snapshot, name)
+        assert found.empty and expected.empty
+        assert dict(found.dtypes) == dict(expected.dtypes), name
+    assert list(parted.snapshot.tickets.columns)[:3] == ["ticket_id", "subject", "status"]
