@@ -22,6 +22,7 @@ is an error that says so, never an empty frame (`CachedSnapshot`).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -359,8 +360,8 @@ def derive_into(target: Path, path: Path, snapshot: Snapshot | None, config: Con
     except BaseException as exc:  # a full disk, or Ctrl-C: no half-written cache is left
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
-        if not isinstance(exc, OSError):
-            raise
+        if not isinstance(exc, OSError) or exc.errno not in _UNWRITABLE:
+            raise  # not the disk or its permissions: a fault of the kit, with its traceback
         raise ReviewError(
             f"cannot write the derived cache {target.parent} ({exc.strerror}): give "
             f"{CACHE_ENV} or [paths] cache a directory you may write"
@@ -368,6 +369,14 @@ def derive_into(target: Path, path: Path, snapshot: Snapshot | None, config: Con
     _prune_derived(target, str(path))
     prune_parts(store, target.parent)
     return target
+
+
+# what makes a cache one cannot write: a full disk or quota, no permission, a read-only
+# file system, a file where the cache's directory should be
+_UNWRITABLE = {
+    errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR,
+    errno.EISDIR,
+}  # fmt: skip
 
 
 def _remove(path: Path) -> None:

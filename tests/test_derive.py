@@ -260,11 +260,15 @@ def test_digests_read_times_as_pandas_writes_them(times: list[str | None]) -> No
     pd.testing.assert_frame_equal(fingerprint.as_text(frame), frame.astype("string"))
 
 
-def test_a_snapshot_without_tickets_derives_every_column(cache: Path, tmp_path: Path) -> None:
-    """A quiet window (or every row left out): the derived frames are empty but typed as a
-    snapshot's, so the pages that read them (the library: status) find their columns."""
+@pytest.mark.parametrize("tickets", [[], read_jsonl(SAMPLE / "tickets.jsonl")[:3]])
+def test_a_snapshot_without_history_derives_as_one_pass(
+    tickets: list[dict[str, object]], cache: Path, tmp_path: Path
+) -> None:
+    """A quiet window (or every row left out), or tickets without their transactions: the
+    derived frames are typed as one pass gives them (the library reads the tickets' status)
+    and each month has its (empty) messages (what a review is about reads them)."""
     path = write_snapshot(
-        tmp_path / "quiet", [], [], read_jsonl(SAMPLE / "queues.jsonl"),
+        tmp_path / "quiet", tickets, [], read_jsonl(SAMPLE / "queues.jsonl"),
         read_jsonl(SAMPLE / "users.jsonl"), source="t", query="q",
         pulled_at="2026-11-01T06:00:00Z",
     )  # fmt: skip
@@ -274,6 +278,8 @@ def test_a_snapshot_without_tickets_derives_every_column(cache: Path, tmp_path: 
     assert_same(whole, parted)
     for name in derive.TICKET_FRAMES:
         found, expected = getattr(parted.snapshot, name), getattr(whole.snapshot, name)
-        assert found.empty and expected.empty
+        assert len(found) == len(expected)
         assert dict(found.dtypes) == dict(expected.dtypes), name
     assert list(parted.snapshot.tickets.columns)[:3] == ["ticket_id", "subject", "status"]
+    assert parted.snapshot.messages().empty
+    assert len(parted.review_data) == len(tickets)  # each review's data, from no messages

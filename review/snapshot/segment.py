@@ -265,10 +265,12 @@ def _messages(text: pd.DataFrame, where: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_messages(bodies: Path, where: pd.DataFrame, months: list[str], target: Path) -> None:
-    """The bodies of the kept transactions, each in its month: MONTH/messages.parquet."""
+    """The bodies of the kept transactions, each in its month: MONTH/messages.parquet (no
+    `bodies` file: no history was parsed)."""
     writers: dict[str, pq.ParquetWriter] = {}
+    batches = pq.ParquetFile(bodies).iter_batches(batch_size=1 << 17) if bodies.is_file() else ()
     try:
-        for batch in pq.ParquetFile(bodies).iter_batches(batch_size=1 << 17):
+        for batch in batches:
             for name, part in _messages(batch.to_pandas(), where).groupby("month", sort=False):
                 table = pa.Table.from_pandas(
                     part[MESSAGE_COLUMNS], schema=MESSAGE_SCHEMA, preserve_index=False
@@ -338,12 +340,11 @@ def parse_segment(spans: dict[str, Span], target: Path | None) -> Parsed:
          "month": txn_month.to_numpy()},
         index=txns["pos"].to_numpy(),
     )  # fmt: skip
-    if bodies is not None and target is not None:
-        if bodies.is_file():
-            for name in parsed.months:
-                (target / (name or "none")).mkdir(parents=True, exist_ok=True)
-            _write_messages(bodies, where, list(parsed.months), target)
-            bodies.unlink()
+    if bodies is not None and target is not None:  # every month gets its messages file,
+        for name in parsed.months:  # empty when the segment has no history
+            (target / (name or "none")).mkdir(parents=True, exist_ok=True)
+        _write_messages(bodies, where, list(parsed.months), target)
+        bodies.unlink(missing_ok=True)
     else:
         text = pd.concat(held, ignore_index=True) if held else pd.DataFrame(columns=["pos", "data"])
         found = _messages(text, where)
