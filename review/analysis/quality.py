@@ -1,6 +1,6 @@
 """What the data cannot back, per ticket, and what that takes away from the numbers.
 
-Three kinds of bad data change a number without a word unless they are caught here:
+Four kinds of bad data change a number without a word unless they are caught here:
 
 - a time that cannot be true (review.snapshot.plausible: before RT existed, before its
   ticket was created, after the pull): build_events leaves the transaction out, so what
@@ -9,7 +9,10 @@ Three kinds of bad data change a number without a word unless they are caught he
   in RT, or hidden from the pull's account): its name is unknown, so is whether a queue
   move is a hand-off or an owner change takes the ticket from Nobody;
 - a ticket merged into one the snapshot does not hold: it is no incident of its own and
-  its survivor is not there to count it.
+  its survivor is not there to count it;
+- a ticket without its history (no Create transaction, which RT writes for every ticket):
+  the pull did not bring it whole, and a ticket with no status change would seem resolved
+  the moment it was opened.
 
 `lost_inputs` lists them per ticket (`input`: what is lost, an event kind whose times
 are lost, TRIAGE or one of the *_NAMES). A metric, close-out rule or checklist step
@@ -60,6 +63,10 @@ KINDS |= {
     "unknown-field": (
         "custom fields that no ticket of the snapshot names",
         "their changes are shown by id",
+    ),
+    "no-history": (
+        "tickets without their history (no Create transaction)",
+        "what depends on their history is not measured for them: pull them again",
     ),
     "merged-away": (
         "tickets merged into a ticket the snapshot does not hold",
@@ -144,6 +151,23 @@ def _unknown_references(snapshot: Snapshot) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+# every input a ticket's history gives: the kinds of its events (timeline.kinds) and triage
+HISTORY = ("create", "reply", "comment", "status", "owner", "queue", "field", "link", "watcher",
+           TRIAGE)  # fmt: skip
+
+
+def without_history(snapshot: Snapshot) -> pd.DataFrame:
+    """The tickets of their own (not merged into another) that have no Create transaction
+    (LOST_COLUMNS): every input of their history is lost."""
+    tickets, tx = snapshot.tickets, snapshot.transactions
+    own = tickets["effective_id"].isna() | (tickets["effective_id"] == tickets["ticket_id"])
+    created = tx.loc[tx["type"] == "Create", "ticket_id"]
+    bare = tickets.loc[own.fillna(True).to_numpy(dtype=bool), "ticket_id"]
+    bare = bare.loc[~bare.isin(created)]
+    detail = "ticket " + bare.astype("int64").astype(str) + " has no Create transaction"
+    return pd.concat([_lost(bare, "no-history", tag, detail) for tag in HISTORY], ignore_index=True)
+
+
 def merged_away(snapshot: Snapshot) -> pd.DataFrame:
     """The tickets merged into a ticket the snapshot does not hold (LOST_COLUMNS); only the
     whole snapshot can say (a month's part may lack a survivor the snapshot has)."""
@@ -160,7 +184,10 @@ def merged_away(snapshot: Snapshot) -> pd.DataFrame:
 def lost_inputs(snapshot: Snapshot, config: Config, merges: bool = True) -> pd.DataFrame:
     """Per ticket, each input the data cannot back (LOST_COLUMNS), in ticket order; with
     `merges` off, without `merged_away` (for a part of a snapshot: see `with_merges`)."""
-    parts = [_implausible_times(snapshot, config), _unknown_references(snapshot)]
+    parts = [
+        _implausible_times(snapshot, config), _unknown_references(snapshot),
+        without_history(snapshot),
+    ]  # fmt: skip
     if merges:
         parts.append(merged_away(snapshot))
     return _in_order(pd.concat(parts, ignore_index=True))
