@@ -128,6 +128,21 @@ def test_messages_are_read_for_the_tickets_asked(tmp_path: Path) -> None:
     assert "data" not in cached.transactions  # the history analysed never holds the texts
 
 
+def test_a_message_longer_than_a_parse_block_is_read_whole(tmp_path: Path) -> None:
+    """Arrow parses JSON in 16 MB blocks and refused a line across more than two of them (a
+    pasted log): the whole snapshot was refused as 'not written by review pull'."""
+    tickets, transactions, _, _ = sample_rows()
+    reply = next(t for t in transactions if t["Type"] == "Correspond")
+    reply["Data"] = "log line\n" * 4_000_000  # 36,000,000 characters: 40 MB of JSON
+    snap = write(tmp_path / "s", tickets, transactions)
+    texts = load_snapshot(snap, tmp_path / "cache").messages([int(reply["ObjectId"])])
+    said = texts.set_index("txn_id")["data"][int(reply["id"])]
+    assert said == reply["Data"]
+    assert load_snapshot(snap).transactions["txn_id"].tolist() == [
+        int(t["id"]) for t in transactions
+    ]
+
+
 def test_parts_read_from_the_cache_as_one_are_the_parts_read_one_by_one(tmp_path: Path) -> None:
     from review.snapshot.cache import MOVES, PER_TICKET
     from review.snapshot.load import open_catalog

@@ -270,10 +270,19 @@ class Span:
 
 def parse_json(data: bytes | memoryview, options: pa_json.ParseOptions) -> pa.Table:
     """JSON lines as a table (a line that is not an object is an error, or a row of nulls
-    for `null`)."""
-    reading = pa_json.ReadOptions(block_size=1 << 24)
-    with pa.BufferReader(data) as source:
-        table = pa_json.read_json(source, read_options=reading, parse_options=options)
+    for `null`). Arrow parses in blocks of 16 MB, side by side; a line longer than that (a
+    message with a long log pasted in) is parsed with the data as one block."""
+    size = 1 << 24
+    while True:
+        reading = pa_json.ReadOptions(block_size=size)
+        try:
+            with pa.BufferReader(data) as source:
+                table = pa_json.read_json(source, read_options=reading, parse_options=options)
+            break
+        except pa.ArrowInvalid as exc:
+            if "straddl" not in str(exc) or size >= len(data):
+                raise
+            size = len(data)
     table.validate(full=True)  # Arrow takes bytes that are not UTF-8 into text columns as they are
     return table
 
