@@ -198,6 +198,22 @@ def test_a_long_communication_log_shows_its_ends_and_counts_the_rest() -> None:
     assert len(short) == 1 and "message 24<" in short[0]._repr_html_()
 
 
+def test_a_long_message_is_cut_on_the_page_and_kept_whole_in_the_frame() -> None:
+    pasted = "log line\n" * 1_000  # 9,000 characters
+    log = pd.DataFrame(
+        {"when": ["t0", "t1"], "what": ["opened", "comment"], "who": "x", "as": "staff",
+         "text": ["short", pasted]}
+    )  # fmt: skip
+    (table,) = what_happened.communication_log(log, 77)
+    assert isinstance(table, Table)
+    assert table.frame["text"].tolist() == [
+        "short",
+        pasted[:2_000] + " [... 7,000 more characters: the whole message is in RT and in the "
+        "notebook's review.communication]",
+    ]
+    assert len(log.loc[1, "text"]) == 9_000  # the frame itself is not cut
+
+
 def _review_at(tmp_path: Path, text: str) -> Any:
     from review.pages import written
 

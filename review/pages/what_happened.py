@@ -26,6 +26,7 @@ from review.settings.config import Config
 
 LOG_ENDS = 10  # a long communication log shows its first and last this many messages
 MOMENTS_SHOWN = 40  # a history with more key moments (a reopen storm) shows this many
+TEXT_SHOWN = 2_000  # characters of one message a page shows (a pasted log can be megabytes)
 
 
 def _hours(value: Any, unit: str = "h") -> str:
@@ -330,9 +331,11 @@ def action_items(findings: pd.DataFrame, followup_links: dict[str, str]) -> Any:
 
 def communication_log(communication: pd.DataFrame, ticket_id: int) -> list[Any]:
     """The replies and comments; a long log is cut to its first and last LOG_ENDS, with
-    counts of the rest (the whole log stays in the notebook's `review.communication`)."""
+    counts of the rest, and a long message to its first TEXT_SHOWN characters (the whole
+    log stays in the notebook's `review.communication`)."""
     if communication.empty:
         return [Note("No replies or comments.")]
+    communication = _texts_cut(communication)
     if len(communication) <= 2 * LOG_ENDS + 5:
         return [Table(communication)]
     kinds = communication["what"].value_counts()
@@ -348,3 +351,17 @@ def communication_log(communication: pd.DataFrame, ticket_id: int) -> list[Any]:
         Table(communication.head(LOG_ENDS), caption=f"The first {LOG_ENDS}"),
         Table(communication.tail(LOG_ENDS), caption=f"The last {LOG_ENDS}"),
     ]
+
+
+def _texts_cut(communication: pd.DataFrame) -> pd.DataFrame:
+    """Each text longer than TEXT_SHOWN cut there, saying how much more there is and where."""
+    text = communication["text"].astype(str)
+    more = text.str.len() - TEXT_SHOWN
+    if not (more > 0).any():
+        return communication
+    cut = (
+        text.str.slice(0, TEXT_SHOWN) + " [... "
+        + more.map("{:,}".format) + " more characters: the whole message is in RT and in the "
+        "notebook's review.communication]"
+    )  # fmt: skip
+    return communication.assign(text=text.where(more <= 0, cut))
