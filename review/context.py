@@ -362,9 +362,11 @@ def derive_into(target: Path, path: Path, snapshot: Snapshot | None, config: Con
             shutil.rmtree(staging, ignore_errors=True)
         if not isinstance(exc, OSError) or exc.errno not in _UNWRITABLE:
             raise  # not the disk or its permissions: a fault of the kit, with its traceback
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
         raise ReviewError(
-            f"cannot write the derived cache {target.parent} ({exc.strerror}): give "
-            f"{CACHE_ENV} or [paths] cache a directory you may write"
+            f"cannot write the derived cache {target.parent} ({exc.strerror}): "
+            + ("free space there, or " if full else "")
+            + f"give {CACHE_ENV} or [paths] cache a directory you may write"
         ) from None
     _prune_derived(target, str(path))
     prune_parts(store, target.parent)

@@ -4,13 +4,18 @@ written is one line."""
 
 from __future__ import annotations
 
+import errno
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
 
+from review import context
 from review.cli import main
 from review.context import derived_dir
+from review.errors import ReviewError
 from review.pages import render as rendering
 from review.settings.config import load_config
 from review.snapshot import fingerprint
@@ -97,6 +102,45 @@ def test_a_derived_cache_that_cannot_be_written_is_one_line(
         f"error: cannot write the derived cache {blocked / 'derived'} (Not a directory): "
         "give REVIEW_CACHE_DIR or [paths] cache a directory you may write\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (OSError(errno.ENOSPC, "No space left on device"),
+         "(No space left on device): free space there, or give REVIEW_CACHE_DIR"),
+        (OSError(errno.EROFS, "Read-only file system"),
+         "(Read-only file system): give REVIEW_CACHE_DIR"),
+    ],
+)  # fmt: skip
+def test_a_full_or_read_only_cache_is_one_line_and_leaves_nothing_half_written(
+    error: OSError, said: str, snapshot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REVIEW_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(context, "derive_parts", _raises(error))
+    config = load_config(None)
+    target = derived_dir(snapshot, config)
+    with pytest.raises(ReviewError) as raised:
+        context.derive_into(target, snapshot, None, config)
+    assert f"cannot write the derived cache {target.parent} {said}" in str(raised.value)
+    assert list(target.parent.iterdir()) == []  # no staging directory left behind
+
+
+def test_another_fault_while_deriving_is_not_called_a_full_disk(
+    snapshot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REVIEW_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(context, "derive_parts", _raises(FileNotFoundError("a part's file")))
+    config = load_config(None)
+    with pytest.raises(FileNotFoundError):
+        context.derive_into(derived_dir(snapshot, config), snapshot, None, config)
+
+
+def _raises(error: Exception) -> Callable[..., Any]:
+    def derive_parts(*args: object) -> Any:
+        raise error
+
+    return derive_parts
 
 
 def test_render_and_derived_build_no_key_of_their_own() -> None:
