@@ -4,7 +4,10 @@ side by side on a machine's cores, each with its own memory (bounded by one job'
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
+import signal
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -44,8 +47,26 @@ _POOLS: dict[int, ProcessPoolExecutor] = {}
 def _pool(count: int) -> ProcessPoolExecutor:
     if count not in _POOLS:
         context = multiprocessing.get_context("spawn")
-        _POOLS[count] = ProcessPoolExecutor(max_workers=count, mp_context=context)
+        _POOLS[count] = ProcessPoolExecutor(
+            max_workers=count, mp_context=context, initializer=end_with_parent
+        )
     return _POOLS[count]
+
+
+def end_with_parent() -> None:
+    """In a worker process: end it (SIGTERM: a render worker shuts its kernel down) once the
+    process that started it is gone, even killed with SIGKILL. A pool's worker holds both
+    ends of its job queue, so it never sees the parent go: it would wait for work for ever,
+    with its kernel, after every killed cron run."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
 
 
 def shutdown() -> None:

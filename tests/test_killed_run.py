@@ -95,3 +95,53 @@ def test_what_a_dead_run_left_is_removed_after_an_hour(
                         None, config)  # fmt: skip
     gone = {key for key, path in made.items() if not path.exists()}
     assert gone == {("segments", "old-dead"), ("snapshots", "old-dead"), ("derived", "old-dead")}
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and b"spawn_main" in command:
+                found.add(int(entry.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Whether the process runs (a zombie has ended: whoever adopted it may not reap it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_workers_end_with_a_killed_parent() -> None:
+    """A run killed with SIGKILL (cron's timeout, the out-of-memory killer) leaves no worker
+    behind: each held its job queue's both ends and waited for work for ever (and a render
+    worker its kernel), one more set after every killed monthly run."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", "import functools, time; from review.workers import run_all; "
+         "run_all([functools.partial(time.sleep, 600)] * 2, 2)"],
+        cwd=ROOT,
+    )  # fmt: skip
+    workers: set[int] = set()
+    for _ in range(600):  # both workers started (spawning takes a second or two)
+        workers = _children(parent.pid)
+        if len(workers) == 2:
+            break
+        time.sleep(0.1)
+    assert len(workers) == 2
+    parent.kill()
+    parent.wait()
+    alive = workers
+    for _ in range(600):  # each notices within moments: a minute is only a bound
+        alive = {pid for pid in workers if _running(pid)}
+        if not alive:
+            break
+        time.sleep(0.1)
+    assert alive == set()

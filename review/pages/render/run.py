@@ -36,6 +36,7 @@ from review.pages.render.files import (
     write_temp,
 )
 from review.pages.render.plan import Job
+from review.workers import end_with_parent
 
 STATE_FILE = ".render-state.json"
 
@@ -163,6 +164,7 @@ def _init_worker(env: dict[str, str], warm_kernel: bool = False) -> None:
     (`warm_kernel`) one kernel for all of this worker's notebooks (review.pages.warm)."""
     os.environ.clear()
     os.environ.update(env)
+    end_with_parent()
     if warm_kernel:
         warm.start_worker(KERNEL_NAME)
     devnull = os.open(os.devnull, os.O_WRONLY)
