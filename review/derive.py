@@ -139,18 +139,27 @@ def derive_parts(
     if catalog.parts:
         for name, paths in files.items():
             _link_all(paths, filled, cache.file_of(staging, name))
-    else:  # no ticket at all (a quiet month): the empty frames, typed as full ones
-        whole = catalog.snapshot()  # every column: LIGHT's tickets lack most
-        empty = compute(whole, config, NO_RECURRENCES)
-        frames.update({name: getattr(empty, name) for name in per_ticket})
-        frames.update({name: getattr(whole, name) for name in TICKET_FRAMES})
-        frames[MESSAGES] = pd.DataFrame(
-            {"ticket_id": pd.Series(dtype="int64"), "txn_id": pd.Series(dtype="int64"),
-             "data": pd.Series(dtype="string")}
-        )  # fmt: skip
+    else:  # no ticket at all (a quiet month)
+        frames.update(_empty_frames(catalog, config, compute, per_ticket))
     cache.write_frames(staging, frames)
     cache.write_json(staging / PARTS, sorted({p.parent.name for p in files[per_ticket[0]]}))
     return light, tallied
+
+
+def _empty_frames(
+    catalog: Catalog, config: Config, compute: Compute, per_ticket: list[str]
+) -> dict[str, pd.DataFrame]:
+    """The frames of a snapshot without a ticket: empty, typed as full ones (the whole
+    snapshot's columns: LIGHT's tickets lack most)."""
+    whole = catalog.snapshot()
+    empty = compute(whole, config, NO_RECURRENCES)
+    frames = {name: getattr(empty, name) for name in per_ticket}
+    frames.update({name: getattr(whole, name) for name in TICKET_FRAMES})
+    frames[MESSAGES] = pd.DataFrame(
+        {"ticket_id": pd.Series(dtype="int64"), "txn_id": pd.Series(dtype="int64"),
+         "data": pd.Series(dtype="string")}
+    )  # fmt: skip
+    return frames
 
 
 def _ticket_ids(catalog: Catalog) -> list[list[int]]:
