@@ -22,7 +22,6 @@ is an error that says so, never an empty frame (`CachedSnapshot`).
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import shutil
@@ -57,7 +56,14 @@ from review.errors import RegistryError, ReviewError, SnapshotError
 from review.settings.calendar import BusinessClock
 from review.settings.config import CACHE_ENV, Config, cache_dir, load_config, sample_snapshot
 from review.snapshot import Snapshot, load_snapshot
-from review.snapshot.cache import STAGING, clear_leftovers, file_of, staging_for
+from review.snapshot.cache import (
+    FULL,
+    STAGING,
+    UNWRITABLE,
+    clear_leftovers,
+    file_of,
+    staging_for,
+)
 from review.snapshot.fingerprint import derived_key, review_data_digests
 from review.snapshot.frames import Problem
 from review.snapshot.load import open_catalog
@@ -360,25 +366,16 @@ def derive_into(target: Path, path: Path, snapshot: Snapshot | None, config: Con
     except BaseException as exc:  # a full disk, or Ctrl-C: no half-written cache is left
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
-        if not isinstance(exc, OSError) or exc.errno not in _UNWRITABLE:
+        if not isinstance(exc, OSError) or exc.errno not in UNWRITABLE:
             raise  # not the disk or its permissions: a fault of the kit, with its traceback
-        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
         raise ReviewError(
             f"cannot write the derived cache {target.parent} ({exc.strerror}): "
-            + ("free space there, or " if full else "")
+            + ("free space there, or " if exc.errno in FULL else "")
             + f"give {CACHE_ENV} or [paths] cache a directory you may write"
         ) from None
     _prune_derived(target, str(path))
     prune_parts(store, target.parent)
     return target
-
-
-# what makes a cache one cannot write: a full disk or quota, no permission, a read-only
-# file system, a file where the cache's directory should be
-_UNWRITABLE = {
-    errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR,
-    errno.EISDIR,
-}  # fmt: skip
 
 
 def _remove(path: Path) -> None:

@@ -99,8 +99,10 @@ def test_a_derived_cache_that_cannot_be_written_is_one_line(
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err
     assert err == (
-        f"error: cannot write the derived cache {blocked / 'derived'} (Not a directory): "
-        "give REVIEW_CACHE_DIR or [paths] cache a directory you may write\n"
+        f"warning: cannot write the snapshot cache {blocked} (Not a directory): read without "
+        "it, slower and in more memory; give REVIEW_CACHE_DIR or [paths] cache a directory you "
+        f"may write\nerror: cannot write the derived cache {blocked / 'derived'} (Not a "
+        "directory): give REVIEW_CACHE_DIR or [paths] cache a directory you may write\n"
     )
 
 

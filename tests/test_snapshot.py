@@ -116,6 +116,39 @@ def test_cache_returns_the_same_frames(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(first.tickets, second.tickets)
 
 
+def test_a_cache_that_cannot_be_written_is_said_once_and_the_snapshot_read_without(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    whole = load_snapshot(EXAMPLE)
+    for _ in range(2):
+        found = load_snapshot(EXAMPLE, cache_dir=blocked)
+        pd.testing.assert_frame_equal(found.transactions, whole.transactions)
+        pd.testing.assert_frame_equal(found.tickets, whole.tickets)
+    assert capsys.readouterr().err == (
+        f"warning: cannot write the snapshot cache {blocked} (Not a directory): read without "
+        "it, slower and in more memory; give REVIEW_CACHE_DIR or [paths] cache a directory you "
+        "may write\n"
+    )  # once a process: a run reads its snapshot more than once
+
+
+def test_a_race_while_caching_only_costs_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another run may prune a file this one looks at: read all the same, and not called a
+    full disk."""
+    from review.snapshot import load
+
+    def pruned_meanwhile(*args: object) -> None:
+        raise FileNotFoundError("a part's file")
+
+    monkeypatch.setattr(load, "_write_catalog", pruned_meanwhile)
+    found = load_snapshot(EXAMPLE, cache_dir=tmp_path)
+    pd.testing.assert_frame_equal(found.tickets, load_snapshot(EXAMPLE).tickets)
+    assert capsys.readouterr().err == ""
+
+
 def test_write_replaces_atomically_and_keeps_the_old_one_on_failure(tmp_path: Path) -> None:
     target = tmp_path / "snap"
     write_snapshot(target, [{"id": 1}], [], [], [], source="t", query="q", pulled_at="now")

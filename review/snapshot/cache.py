@@ -20,6 +20,7 @@ so a reader sees it whole or not at all; a cache that cannot be written is only 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -42,6 +43,13 @@ MESSAGES = "messages"  # ticket_id, txn_id, data: RT's Data, the text of each tr
 REFS = "refs"  # value: every value of a part that may name a user or a queue (a derived key's)
 MOVES = "moves"  # the part's transactions the survey of a whole snapshot reads (status, Set)
 STAGING = ".tmp-"  # in a directory's name: one being written (then renamed into place) by a pid
+# what makes a cache one cannot write: a full disk or quota, no permission, a read-only file
+# system, a file where a directory should be (any other OSError is a fault, not the disk)
+UNWRITABLE = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR,
+     errno.EISDIR}
+)  # fmt: skip
+FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -28,6 +29,7 @@ import pyarrow as pa
 
 from review import __version__
 from review.errors import SnapshotError
+from review.settings.config import CACHE_ENV
 from review.settings.utc import ISO_UTC
 from review.snapshot import cache, plausible
 from review.snapshot.cache import MESSAGES, MOVES, Part
@@ -373,7 +375,8 @@ def open_catalog(
     jobs = [partial(_parsed, segment, root) for segment in segments]
     try:
         results = run_all(jobs) if side_by_side else [job() for job in jobs]
-    except OSError:  # a cache that cannot be written is only slower: parsed into memory
+    except OSError as exc:  # a cache that cannot be written: parsed into memory
+        _uncached(root, exc)
         root = home = None
         results = [_parsed(segment, None) for segment in segments]
     parts, order, names, last, problems = _combined(segments, results)
@@ -400,9 +403,28 @@ def open_catalog(
         try:
             _write_catalog(home, catalog, [s.key for s in segments])
             cache.prune(root, home, str(path))
-        except OSError:
-            pass  # a cache that cannot be written is only slower
+        except OSError as exc:
+            _uncached(root, exc)
     return catalog
+
+
+_SAID: set[Path] = set()  # the caches `_uncached` has warned about in this process
+
+
+def _uncached(root: Path | None, exc: OSError) -> None:
+    """Say once that the cache under `root` cannot be written: the run goes on without it,
+    slower and holding the whole snapshot in memory (a cron run should say why). Other
+    errors (a file another run pruned meanwhile) only cost this run the cache: not said."""
+    if root is None or exc.errno not in cache.UNWRITABLE or root in _SAID:
+        return
+    _SAID.add(root)
+    free = "free space there, or " if exc.errno in cache.FULL else ""
+    print(
+        f"warning: cannot write the snapshot cache {root} ({exc.strerror}): read without it, "
+        f"slower and in more memory; {free}give {CACHE_ENV} or [paths] cache a directory you "
+        "may write",
+        file=sys.stderr,
+    )
 
 
 def _cached_catalog(home: Path, path: Path, manifest: dict[str, Any]) -> Catalog | None:
