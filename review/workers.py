@@ -13,6 +13,8 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
+from review.errors import ReviewError
+
 WORKERS_ENV = "REVIEW_WORKERS"  # how many processes (default: up to 2, one per core)
 Result = TypeVar("Result")
 
@@ -37,8 +39,13 @@ def run_all(jobs: Sequence[Callable[[], Result]], count: int | None = None) -> l
     try:
         return [future.result() for future in [pool.submit(job) for job in jobs]]
     except BrokenProcessPool:
-        _POOLS.pop(count, None)  # a worker died (killed, out of memory): not used again
-        raise
+        _POOLS.pop(count, None)  # a worker died: the pool is not used again
+        raise ReviewError(
+            "a worker process ended before its work was done (killed, out of memory, or "
+            'started by a script that calls the kit without `if __name__ == "__main__":`, '
+            f"which each worker runs again); run again, with {WORKERS_ENV}=1 to work in this "
+            "one process (less memory)"
+        ) from None
 
 
 _POOLS: dict[int, ProcessPoolExecutor] = {}

@@ -3,6 +3,7 @@ frames, and what the killed one left half written is removed once it is surely d
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -145,3 +146,17 @@ def test_workers_end_with_a_killed_parent() -> None:
             break
         time.sleep(0.1)
     assert alive == set()
+
+
+def test_a_worker_that_dies_is_one_line_and_its_pool_not_used_again() -> None:
+    """A worker killed (the out-of-memory killer) or never started (a script without
+    `if __name__ == "__main__":`) was a BrokenProcessPool traceback."""
+    from review import workers
+    from review.errors import ReviewError
+
+    with pytest.raises(ReviewError) as raised:
+        workers.run_all([functools.partial(os._exit, 3)] * 2, 2)
+    assert str(raised.value).startswith("a worker process ended before its work was done")
+    assert "REVIEW_WORKERS=1" in str(raised.value)
+    assert workers.run_all([functools.partial(abs, -2)] * 2, 2) == [2, 2]  # a new pool
+    workers.shutdown()
