@@ -54,14 +54,14 @@ from review.derive import derive_parts
 from review.derive import prune as prune_parts
 from review.errors import RegistryError, ReviewError, SnapshotError
 from review.settings.calendar import BusinessClock
-from review.settings.config import CACHE_ENV, Config, cache_dir, load_config, sample_snapshot
+from review.settings.config import Config, cache_dir, load_config, sample_snapshot
 from review.snapshot import Snapshot, load_snapshot
 from review.snapshot.cache import (
-    FULL,
     STAGING,
     UNWRITABLE,
     clear_leftovers,
     file_of,
+    how_to_write,
     staging_for,
 )
 from review.snapshot.fingerprint import derived_key, review_data_digests
@@ -369,9 +369,7 @@ def derive_into(target: Path, path: Path, snapshot: Snapshot | None, config: Con
         if not isinstance(exc, OSError) or exc.errno not in UNWRITABLE:
             raise  # not the disk or its permissions: a fault of the kit, with its traceback
         raise ReviewError(
-            f"cannot write the derived cache {target.parent} ({exc.strerror}): "
-            + ("free space there, or " if exc.errno in FULL else "")
-            + f"give {CACHE_ENV} or [paths] cache a directory you may write"
+            f"cannot write the derived cache {target.parent} ({exc.strerror}): " + how_to_write(exc)
         ) from None
     _prune_derived(target, str(path))
     prune_parts(store, target.parent)

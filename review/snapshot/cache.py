@@ -34,6 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from review.settings.config import CACHE_ENV
 from review.snapshot.frames import Problem
 
 CACHE_LAYOUT = 7  # bump when the cached frames change shape or place
@@ -49,7 +50,13 @@ UNWRITABLE = frozenset(
     {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR,
      errno.EISDIR}
 )  # fmt: skip
-FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def how_to_write(exc: OSError) -> str:
+    """How to fix a cache that cannot be written (`exc`'s errno is in UNWRITABLE)."""
+    free = "free space there, or " if exc.errno in _FULL else ""
+    return f"{free}give {CACHE_ENV} or [paths] cache a directory you may write"
 
 
 @dataclass(frozen=True)

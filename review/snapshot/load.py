@@ -29,7 +29,6 @@ import pyarrow as pa
 
 from review import __version__
 from review.errors import SnapshotError
-from review.settings.config import CACHE_ENV
 from review.settings.utc import ISO_UTC
 from review.snapshot import cache, plausible
 from review.snapshot.cache import MESSAGES, MOVES, Part
@@ -418,11 +417,9 @@ def _uncached(root: Path | None, exc: OSError) -> None:
     if root is None or exc.errno not in cache.UNWRITABLE or root in _SAID:
         return
     _SAID.add(root)
-    free = "free space there, or " if exc.errno in cache.FULL else ""
     print(
         f"warning: cannot write the snapshot cache {root} ({exc.strerror}): read without it, "
-        f"slower and in more memory; {free}give {CACHE_ENV} or [paths] cache a directory you "
-        "may write",
+        f"slower and in more memory; {cache.how_to_write(exc)}",
         file=sys.stderr,
     )
 
