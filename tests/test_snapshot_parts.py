@@ -83,6 +83,30 @@ def test_blocks_smaller_than_a_file_read_the_same(
     assert [(p.file, p.line) for p in found.problems] == [(TRANSACTIONS, 31)]  # line of the file
 
 
+def test_a_read_buffer_kept_from_a_longer_file_shows_the_next_only_its_own_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parsing, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(parsing, "_SPARE", [])
+    long_rows = [{"id": n, "Name": "x" * 50} for n in range(1, 200)]  # many blocks
+    (tmp_path / "long.jsonl").write_text("".join(json.dumps(r) + "\n" for r in long_rows))
+    (tmp_path / "short.jsonl").write_text('{"id": 7, "Name": "seven"}\n{"id": 8}')  # no last \n
+
+    def rows(name: str) -> list[dict]:
+        span = parsing.Span(tmp_path, name)
+        options = parsing.pa_json.ParseOptions(explicit_schema=parsing.SCHEMAS["queues.jsonl"])
+        return [
+            r for _, data in span.blocks() for r in parsing.parse_json(data, options).to_pylist()
+        ]
+
+    assert len(rows("long.jsonl")) == 199
+    assert [len(b) for b in parsing._SPARE] == [4096, 4096]  # kept for the next file
+    assert rows("short.jsonl") == [
+        {"id": 7, "Name": "seven", "Lifecycle": None},
+        {"id": 8, "Name": None, "Lifecycle": None},
+    ]
+
+
 def test_a_file_changed_after_the_pull_is_checked_before_its_cache_is_used(tmp_path: Path) -> None:
     tickets, transactions, _, _ = sample_rows()
     snap = write(tmp_path / "s", tickets, transactions)

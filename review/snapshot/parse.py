@@ -32,6 +32,9 @@ from review.snapshot.layout import QUEUES, TICKETS, TRANSACTIONS, UNSET_DATE, US
 from review.snapshot.manifest import NOT_UTF8
 
 BLOCK_BYTES = 1 << 26  # JSON parsed at a time: what one block costs in memory, about 4 x this
+# the two read buffers of the last stretch, kept for the next: a fresh buffer's memory costs its
+# page faults, 0.35 s of CPU a GB of JSON read stretch by stretch
+_SPARE: list[bytearray] = []
 
 CHANGED = (
     "checksum does not match manifest.json: the file was changed after the pull; "
@@ -39,6 +42,7 @@ CHANGED = (
 )
 REPULL = "the file was not written by `review pull` or was altered: pull the snapshot again"
 _NOT_AN_OBJECT = re.compile(rb"(?m)^[ \t\r]*[^{\s]")  # a line that does not start an object
+_NOT_AFTER_NEWLINE = re.compile(rb"\n[^{]")  # a line that may not (or an empty last one)
 
 _REF = pa.struct([("id", pa.string())])
 _REFS = pa.list_(_REF)
@@ -131,8 +135,18 @@ class Span:
                 "missing file: the snapshot is incomplete; pull it again", str(self.path)
             )
         digest = hashlib.sha256()
+        size = self.path.stat().st_size - self.offset if self.length is None else self.length
+        buffers = [_buffer(size), _buffer(size)]
+        try:
+            yield from self._read(buffers, digest)
+        finally:
+            _SPARE[:] = [b for b in buffers if len(b) == BLOCK_BYTES][:2]
+        self.check(digest)
+
+    def _read(
+        self, buffers: list[bytearray], digest: hashlib._Hash
+    ) -> Iterator[tuple[int, memoryview]]:
         hashing: Future[None] | None = None
-        buffers = [bytearray(BLOCK_BYTES), bytearray(BLOCK_BYTES)]
         with self.path.open("rb") as handle, ThreadPoolExecutor(1) as hasher:
             handle.seek(self.offset)
             left = self.length
@@ -167,7 +181,6 @@ class Span:
                 yield at, memoryview(buffers[turn])[:kept]
             if hashing is not None:
                 hashing.result()
-        self.check(digest)
 
     def check(self, digest: hashlib._Hash) -> None:
         if self.sha256 is not None and digest.hexdigest() != self.sha256:
@@ -268,6 +281,13 @@ class Span:
         return SnapshotError(f"cannot parse; {REPULL}", str(self.path), line)
 
 
+def _buffer(size: int) -> bytearray:
+    """A read buffer for a stretch of `size` bytes: a spare one, else one no bigger than needed."""
+    if _SPARE and len(_SPARE[-1]) == BLOCK_BYTES:
+        return _SPARE.pop()
+    return bytearray(max(1, min(BLOCK_BYTES, size)))
+
+
 def parse_json(data: bytes | memoryview, options: pa_json.ParseOptions) -> pa.Table:
     """JSON lines as a table (a line that is not an object is an error, or a row of nulls
     for `null`). Arrow parses in blocks of 16 MB, side by side; a line longer than that (a
@@ -320,11 +340,9 @@ def _stray_line(data: memoryview) -> int | None:
     """
     buffer, end = data.obj, data.nbytes
     assert isinstance(buffer, bytearray | bytes)
-    octets = np.frombuffer(buffer, dtype=np.uint8, count=end)
-    # the usual case: every line starts with `{` (the byte after each newline, found by
-    # numpy: bytes.count(b"\n{") takes 3-6 x as long and holds the interpreter)
-    after = np.flatnonzero(octets[:-1] == ord("\n")) + 1
-    if end == 0 or (octets[0] == ord("{") and bool((octets[after] == ord("{")).all())):
+    # the usual case: every line starts with `{` (a search for a newline followed by anything
+    # else is one pass at memchr's speed, a third less CPU than comparing every byte in numpy)
+    if end == 0 or (buffer[0] == ord("{") and _NOT_AFTER_NEWLINE.search(buffer, 0, end) is None):
         return None
     found = _NOT_AN_OBJECT.search(buffer, 0, end)  # blank or indented lines: look closely
     return None if found is None else found.start()

@@ -73,9 +73,11 @@ class Rows:
         """Leave out `rows` (a mask over the kept rows), each noted with its line and
         `message` (None: rows that are not problems, only not wanted)."""
         mask = np.asarray(rows, dtype=bool)
+        if not mask.any():
+            return
         if message is None:
             self.frame = self.frame.loc[~mask].reset_index(drop=True)
-        elif mask.any():
+        else:
             self._drop_each(mask, [message] * int(mask.sum()), [0] * int(mask.sum()))
 
     def drop_repeats(self, ids: pd.Series, what: str) -> None:
@@ -187,7 +189,9 @@ def _parse_transactions(
                 held.append(text)
             else:
                 batch = pa.Table.from_pandas(text, preserve_index=False)
-                writer = writer or pq.ParquetWriter(bodies, batch.schema, write_statistics=False)
+                writer = writer or pq.ParquetWriter(
+                    bodies, batch.schema, write_statistics=False, use_dictionary=cache.DICTIONARY
+                )
                 writer.write_table(batch)
             start += table.num_rows
     finally:
@@ -281,6 +285,7 @@ def _write_messages(bodies: Path, where: pd.DataFrame, months: list[str], target
                         path,
                         table.schema,
                         write_statistics=IDS,  # with pandas types
+                        use_dictionary=cache.DICTIONARY,
                     )
                 writers[str(name)].write_table(table)
     finally:
