@@ -282,10 +282,13 @@ class Span:
 
 
 def _buffer(size: int) -> bytearray:
-    """A read buffer for a stretch of `size` bytes: a spare one, else one no bigger than needed."""
-    if _SPARE and len(_SPARE[-1]) == BLOCK_BYTES:
-        return _SPARE.pop()
-    return bytearray(max(1, min(BLOCK_BYTES, size)))
+    """A read buffer for a stretch of `size` bytes: a spare one, else one no bigger than needed
+    (one pop: two threads reading at once never share one)."""
+    try:
+        spare = _SPARE.pop()
+    except IndexError:
+        spare = bytearray()
+    return spare if len(spare) == BLOCK_BYTES else bytearray(max(1, min(BLOCK_BYTES, size)))
 
 
 def parse_json(data: bytes | memoryview, options: pa_json.ParseOptions) -> pa.Table:
