@@ -74,6 +74,44 @@ def test_text_where_json_belongs_is_one_line(server: FaultServer) -> None:
     )
 
 
+def test_json_cut_short_is_retried_and_said_as_such(server: FaultServer) -> None:
+    """A proxy that cuts an answer: it was JSON, is not whole; a passing fault, not a wrong
+    RT_URL (the advice to fix RT_URL sent people to a setting that was right)."""
+    whole = json.dumps(PAGE).encode()
+    cut = (200, {"Content-Type": "application/json; charset=utf-8"}, whole[:20])
+    server.script = [cut, answer(200, PAGE)]
+    waits: list[float] = []
+    with client_for(server, waits) as client:
+        assert client.get("tickets") == PAGE
+    assert waits == [RETRY_DELAYS[0]]
+    server.script = [cut]
+    with client_for(server, waits, delays=(0.0, 0.0)) as client, pytest.raises(RTError) as caught:
+        client.get("tickets")
+    assert str(caught.value) == (
+        f"RT at {server.url} answered tickets with JSON cut short (20 bytes), 3 times: "
+        "something between (a proxy) cuts or replaces RT's answers: try again later, or have "
+        "RT_URL reach RT directly"
+    )
+
+
+def test_a_proxy_page_after_rt_answered_json_is_retried(server: FaultServer) -> None:
+    """Mid-pull, a proxy's maintenance page (HTML) in place of page 2: RT answered JSON
+    before, so RT_URL is right; the page is asked for again."""
+    rows = [{"id": str(i)} for i in (1, 2, 3, 4)]
+    page = {"per_page": 2, "pages": 2, "total": 4}
+    maintenance = (200, {"Content-Type": "text/html"}, b"<html>back soon</html>")
+    server.script = [
+        answer(200, {**page, "page": 1, "items": rows[0:2]}),
+        maintenance,
+        answer(200, {**page, "page": 2, "items": rows[2:4]}),
+    ]
+    waits: list[float] = []
+    with client_for(server, waits) as client:
+        got = [item["id"] for p in client.pages("tickets", {}) for item in p.items]
+    assert got == ["1", "2", "3", "4"] and waits == [RETRY_DELAYS[0]]
+    assert len(server.paths) == 3
+
+
 @pytest.mark.parametrize(
     ("body", "kind"), [([1, 2], "JSON list"), ("ok", "JSON string"), (None, "JSON null")]
 )

@@ -3,7 +3,8 @@
 python-rt (``rt.rest2.Rt``) owns the HTTP session and authentication. Its own
 paging is fixed at 20 per page and it has no retries, so collections are read
 here through its authenticated session: 100 per page, independent pages fetched
-concurrently, bounded retries with backoff on timeouts, resets, 429 and 5xx,
+concurrently, bounded retries with backoff on timeouts, resets, 429 and 5xx
+(and answers cut short or replaced by something between),
 and every failure turned into a one-line error that names the server (never
 the credentials) and says what to do. Each HTTP request is counted.
 """
@@ -167,6 +168,7 @@ class RTClient:
         self.workers = workers
         self.requests = 0
         self._lock = threading.Lock()
+        self._answered_json = False  # a later answer that is not JSON is then a passing fault
         auth = httpx2.BasicAuth(conn.user, conn.password) if conn.user and conn.password else None
         self.rt = rt.rest2.Rt(
             conn.url,
@@ -264,6 +266,7 @@ class RTClient:
             attempt += 1
             problem: str
             asked: float | None = None
+            garbled = False  # a 200 that is not JSON
             try:
                 answer = self._fetch(url, params or {})
             except (httpx2.TimeoutException, _TooSlow):
@@ -279,17 +282,30 @@ class RTClient:
             else:
                 code = answer.status
                 if code in (200, 201):
-                    if attempt > 1:
-                        self._tell("")
-                    return _json(answer, where, path)
-                if code not in RETRY_STATUS:
+                    try:
+                        data = json.loads(answer.body)
+                    except ValueError:
+                        problem, garbled = self._not_json(answer, where, path), True
+                    else:
+                        self._answered_json = True
+                        if attempt > 1:
+                            self._tell("")
+                        return data
+                elif code not in RETRY_STATUS:
                     raise _status_error(where, code, path, answer, self.conn) from None
-                problem = f"answered HTTP {code}"
-                asked = _retry_after(answer.headers)
+                else:
+                    problem = f"answered HTTP {code}"
+                    asked = _retry_after(answer.headers)
             schedule, tries = (
                 (self.refused_delays, refused) if refused == attempt else (self.delays, attempt)
             )
             if tries > len(schedule):
+                if garbled:
+                    raise RTError(
+                        f"{where} {problem}, {attempt} times: something between (a proxy) cuts "
+                        "or replaces RT's answers: try again later, or have RT_URL reach RT "
+                        "directly"
+                    )
                 if problem.startswith("answered"):
                     raise RTError(
                         f"{where} {problem} for {_short(path)} after {attempt} tries: "
@@ -302,6 +318,21 @@ class RTClient:
             log.info("%s %s; retry %d in %.1f s", where, problem, attempt, wait)
             self._tell(f"{where} {problem}; retry {tries} of {len(schedule)} in {wait:.3g} s")
             self.sleep(wait)
+
+    def _not_json(self, answer: _Answer, where: str, path: str) -> str:
+        """The retry's problem for a 200 that is not JSON: JSON cut short, or (after RT has
+        answered JSON) a page from something between, such as a proxy's maintenance page.
+        Raises at once when nothing here has been JSON yet (RT_URL is not RT's address)."""
+        kind = answer.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if kind == "application/json" or kind.endswith("+json"):
+            return f"answered {_short(path)} with JSON cut short ({len(answer.body)} bytes)"
+        if not self._answered_json:
+            raise RTError(
+                f"{where} answered {_short(path)} with {kind or 'no content type'}, not JSON: "
+                "RT_URL must be RT's address (https://rt.example.edu/) or its REST2 URL "
+                "(.../REST/2.0/)"
+            ) from None
+        return f"answered {_short(path)} with {kind or 'no content type'}, not JSON"
 
     def get_object(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """GET a REST2 resource that must be a JSON object (a ticket, a queue, a page)."""
@@ -463,18 +494,6 @@ class _Answer:
     status: int
     headers: httpx2.Headers
     body: bytes
-
-
-def _json(answer: _Answer, where: str, path: str) -> Any:
-    """The JSON of a 200 answer, or one line saying what RT sent instead."""
-    try:
-        return json.loads(answer.body)
-    except ValueError:
-        kind = answer.headers.get("Content-Type", "").split(";")[0].strip() or "no content type"
-        raise RTError(
-            f"{where} answered {_short(path)} with {kind}, not JSON: RT_URL must be RT's "
-            "address (https://rt.example.edu/) or its REST2 URL (.../REST/2.0/)"
-        ) from None
 
 
 def _json_kind(data: Any) -> str:
