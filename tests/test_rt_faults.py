@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import pytest
@@ -376,6 +377,30 @@ def test_a_short_read_is_read_again_then_refused(server: FaultServer) -> None:
         "twice: something between (a proxy or cache) may be repeating pages; nothing was "
         "written: pull again, or have RT_URL reach RT directly"
     )
+
+
+def test_a_count_behind_the_rows_is_read_past_not_trusted(server: FaultServer) -> None:
+    """RT's count out of date (a cache's first page, a count taken before rows came): 61
+    tickets at 7 a page are 9 pages, but every page says 8 pages and 51 rows. The 8 pages
+    held 56 rows, more than counted, and ended full: the pull read on and got all 61 (it
+    kept 56 as complete before, losing tickets 57-62 without a word)."""
+    server.rt = FakeRT(SAMPLE, per_page=7)
+    stated = server.rt._page
+
+    def behind(rows: list[dict[str, Any]], page: int) -> dict[str, Any]:
+        return {**stated(rows, page), "pages": 8, "total": 51}
+
+    server.rt._page = behind  # type: ignore[method-assign]
+    with client_for(server, []) as client:
+        got = [int(item["id"]) for p in client.pages("tickets", {}) for item in p.items]
+    assert got == _sample_ids("tickets.jsonl") and len(got) == 61
+    asked = sorted(int(parse_qs(urlsplit(p).query)["page"][0]) for p in server.paths)
+    assert asked == list(range(1, 11))  # pages 9 (5 rows) and 10 (empty) past the count
+    server.paths.clear()
+    server.rt._page = stated  # type: ignore[method-assign]
+    with client_for(server, []) as client:  # a true count: its 9 pages, nothing more
+        assert len([i for p in client.pages("tickets", {}) for i in p.items]) == 61
+    assert len(server.paths) == 9
 
 
 def test_an_incremental_pull_with_a_page_served_twice_loses_nothing(

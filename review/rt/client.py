@@ -399,7 +399,8 @@ class RTClient:
         serving the same page twice) is asked for again; rows already seen are
         dropped. When RT stated a ``total`` and the pages hold fewer distinct rows,
         the collection is read once more, then refused: a short read is never
-        returned as complete.
+        returned as complete. When the stated pages end on a full page and hold more
+        rows than ``total`` (a count out of date), pages are read on to an empty one.
         """
         for attempt in (1, 2):
             pages = self._read_pages(path, params, on_page)
@@ -454,7 +455,9 @@ class RTClient:
                     if on_page:
                         on_page(got)
                     pages.append(checked(number, got))
-            return pages
+            if not _beyond_count(pages):
+                return pages
+            log.info("%s: RT's count is behind its rows; reading on", _short(path))
         while pages[-1].received or pages[-1].next_page:
             number = pages[-1].page + 1
             got = self.page(path, params, number)
@@ -475,6 +478,17 @@ def _row_id(item: dict[str, Any]) -> str:
     """A row's id as text ("" when it has none: such rows are never taken for repeats)."""
     value = item.get("id")
     return "" if value is None else str(value)
+
+
+def _beyond_count(pages: list[Page]) -> bool:
+    """The stated page count ended on a full page while the rows disagree with RT's count
+    (more rows than `total`, or fewer pages than `total` needs): a count out of date (a
+    cache's first page), so rows may follow that no stated page holds."""
+    first, last = pages[0], pages[-1]
+    if first.total is None or last.received < last.per_page:
+        return False
+    held = sum(len(p.items) for p in pages)
+    return held > first.total or len(pages) * last.per_page < first.total
 
 
 def _repeats(page: Page, seen: set[str]) -> bool:
