@@ -130,6 +130,18 @@ def test_a_cleared_follow_up_that_fires_again_is_retitled_and_commented() -> Non
     ]
 
 
+def test_a_follow_up_filed_but_never_linked_is_linked_without_a_second_comment() -> None:
+    """A run created #7 and stopped before its RefersTo link (killed, or RT refused the link
+    until the rights were fixed). The re-run links it; before, it also commented "the finding
+    now also fires for incident(s) #9", posting the finding's text a second time."""
+    w = wanted("ad-hoc-support-team:service/wiki", (5, 9))
+    lines = plan_lines([w], [ticket(7, w.subject)], {5, 9}, {"wiki"})
+    assert lines == [
+        "update  #7     ad-hoc-support-team:service/wiki  link #5, #9; not linked yet: the run "
+        "that filed it stopped before linking it"
+    ]
+
+
 def test_findings_show_their_follow_up_and_whether_it_is_overdue(config: Config) -> None:
     tickets = [
         ticket(

@@ -134,7 +134,10 @@ def _still_wanted(
     w: Wanted, have: dict[str, Any], inactive: Sequence[str], snapshot_label: str
 ) -> Step:
     """The step for a follow-up RT holds whose finding still fires: left when closed or up to
-    date, else linked to new incidents, retitled, and commented when it fires again or more."""
+    date, else linked to new incidents, retitled, and commented when it fires again or more.
+
+    One linked to no incident was filed by a run that stopped before linking it (killed, or
+    RT refused the link): it is linked, not commented, since its text says it all already."""
     number = int(have["followup_id"])
     if have["status"] in inactive:
         return Step("leave", w.key, number, why=f"{have['status']}; the finding still fires")
@@ -144,6 +147,8 @@ def _still_wanted(
         step.subject = w.subject
     if have["cleared"]:
         step.comment = f"The finding fires again in {snapshot_label}.\n\n{w.body}"
+    elif new and not have["incidents"]:
+        step.why = "not linked yet: the run that filed it stopped before linking it"
     elif new:
         step.comment = (
             f"The finding now also fires for incident(s) "
