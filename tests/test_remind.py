@@ -210,3 +210,40 @@ def test_a_second_run_while_one_is_sending_stops_with_one_line(
         f"error: another `review remind --apply` is sending ({lock}); wait for it"
     ])  # fmt: skip
     assert inbox.envelopes == []
+
+
+class HangsUpBadly(Refusing):
+    """Takes each message (250 after the data), then answers QUIT with 421, as a server
+    shutting down does: the message is delivered all the same."""
+
+    async def handle_QUIT(self, server: Any, session: Session, envelope: Envelope) -> str:
+        return "421 4.3.2 shutting down"
+
+
+def test_a_quit_refused_after_the_message_was_taken_counts_as_sent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before, the 421 at QUIT made the run say 'refused the message' and record nothing, so
+    every re-run mailed the same digests again."""
+    inbox, port = HangsUpBadly(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        snapshot = make_snapshot(tmp_path, [followup(100, "wendy", "2026-09-01T10:00:00Z")])
+        args = ["remind", "--snapshot", str(snapshot), "--config",
+                str(make_config(tmp_path, port)), "--today", "2026-11-01", "--apply"]  # fmt: skip
+        wendy, nobody = "1 overdue follow-up(s)", "3 registry entries to review"
+        code, out, err = run(args, capsys)
+        assert (code, out, err) == (0, [
+            f"sent wendy@example.edu (wendy): {wendy}",
+            f"sent ops-lead@example.edu, oncall@example.edu ((no owner)): {nobody}",
+        ], [])  # fmt: skip
+        code, out, err = run(args, capsys)  # the re-run finds both recorded: nothing again
+        assert (code, out, err) == (0, [
+            f"already sent wendy@example.edu (wendy) today: {wendy}",
+            f"already sent ops-lead@example.edu, oncall@example.edu ((no owner)) today: {nobody}",
+        ], [])  # fmt: skip
+    finally:
+        controller.stop()
+    assert inbox.received() == {a: 1 for a in
+                                ("wendy@example.edu", "ops-lead@example.edu", "oncall@example.edu")}  # fmt: skip

@@ -146,7 +146,8 @@ def send(message: EmailMessage, mail: Mail, env: Mapping[str, str] | None = None
     server = f"{mail.host}:{mail.port}"
     to = message["To"]
     try:
-        with smtplib.SMTP(mail.host, mail.port, timeout=30) as smtp:
+        smtp = smtplib.SMTP(mail.host, mail.port, timeout=30)
+        try:
             if mail.starttls:
                 smtp.starttls(context=ssl.create_default_context())
             if mail.user:
@@ -157,6 +158,8 @@ def send(message: EmailMessage, mail: Mail, env: Mapping[str, str] | None = None
                     )
                 smtp.login(mail.user, password)
             refused = smtp.send_message(message)
+        finally:
+            _hang_up(smtp)
     except MailError:
         raise
     except smtplib.SMTPAuthenticationError as exc:
@@ -187,6 +190,15 @@ def send(message: EmailMessage, mail: Mail, env: Mapping[str, str] | None = None
             f"the SMTP server {server} refused {', '.join(sorted(refused))}; the others got it",
             accepted=[a for a in addresses if a not in refused],
         )
+
+
+def _hang_up(smtp: smtplib.SMTP) -> None:
+    """QUIT and close. Once the server answered the data the message is its own: a QUIT it
+    refuses (421) or does not answer is no failure to send (the re-run would mail it again)."""
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
 
 
 # --------------------------------------------------------------------------- mail only what is new
