@@ -181,6 +181,37 @@ def test_failed_send_is_one_line_keeps_the_files_and_is_retried(
     assert {k: v for k, v in after.items() if k != ".mail-state.json"} == kept
 
 
+def test_a_mail_sent_but_not_recorded_is_one_line_saying_so(
+    smtp: tuple[Inbox, int], rendered: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """The record of what was mailed cannot be written (here a directory where its temporary
+    file goes; a full disk alike) after the server took the report: one line saying it was
+    mailed and not recorded, not a traceback that leaves the user guessing."""
+    inbox, port = smtp
+    out = tmp_path / "out"
+    shutil.copytree(rendered, out)
+    (out / "..mail-state.json.tmp").mkdir()
+    monkeypatch.setenv("SMTP_PASSWORD", SECRET)
+    args = ["support-report", "--out", str(out), "--config", str(config_for(tmp_path, port)),
+            "--mail-to", "ops@example.edu"]  # fmt: skip
+    code, output = run(args, capsys)
+    assert (code, output.splitlines()[-1]) == (1, (
+        f"error: mailed support-gaps.html to ops@example.edu but could not record it in "
+        f"{out / '.mail-state.json'} (Is a directory): fix that before the next run, which "
+        "would mail it to them again"
+    ))  # fmt: skip
+    assert len(inbox.envelopes) == 1
+    (out / "..mail-state.json.tmp").rmdir()
+    (out / ".mail-state.json").mkdir()  # the record itself unreadable: nothing is sent
+    code, output = run(args, capsys)
+    assert (code, output.splitlines()[-1]) == (1, (
+        f"error: cannot read the delivery record {out / '.mail-state.json'} (Is a directory): "
+        "make it a readable file, then run again"
+    ))  # fmt: skip
+    assert len(inbox.envelopes) == 1
+
+
 @pytest.mark.slow
 def test_unreachable_server_and_bad_address_are_one_line(
     rendered: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -225,7 +225,14 @@ def record_sent(out: Path, html_path: Path, to: Sequence[str]) -> None:
     entry = state.get(key) or {}
     before = entry.get("to", []) if entry.get("sha256") == sha else []
     state[key] = {"sha256": sha, "to": sorted({*before, *to})}
-    write_state(out / STATE_FILE, state)
+    try:
+        write_state(out / STATE_FILE, state)
+    except OSError as exc:  # sent all the same: say so, not a traceback
+        raise MailError(
+            f"mailed {html_path.name} to {', '.join(to)} but could not record it in "
+            f"{out / STATE_FILE} ({exc.strerror}): fix that before the next run, which would "
+            "mail it to them again"
+        ) from None
 
 
 def _key(out: Path, html_path: Path) -> str:
@@ -236,8 +243,13 @@ def read_state(path: Path) -> dict[str, Any]:
     """A delivery record: what was mailed to whom (empty when there is none yet)."""
     try:
         state = json.loads(path.read_text("utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+    except (FileNotFoundError, ValueError):
         return {}
+    except OSError as exc:  # unreadable: taken for empty, everything would be sent again
+        raise ReviewError(
+            f"cannot read the delivery record {path} ({exc.strerror}): make it a readable "
+            "file, then run again"
+        ) from None
     return state if isinstance(state, dict) else {}
 
 
