@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -401,6 +402,44 @@ def test_a_count_behind_the_rows_is_read_past_not_trusted(server: FaultServer) -
     with client_for(server, []) as client:  # a true count: its 9 pages, nothing more
         assert len([i for p in client.pages("tickets", {}) for i in p.items]) == 61
     assert len(server.paths) == 9
+
+
+class Refusing(FakeRT):
+    """RT that answers page 2 of `refuse` with 401 (a password changed mid-pull, a token
+    revoked), and the pages of `slow` a little late (a long collection still being read)."""
+
+    def __init__(self, refuse: str, slow: str) -> None:
+        super().__init__(SAMPLE, per_page=7)
+        self.refuse, self.slow = refuse, slow
+
+    def answer(self, target: str) -> fault_server.Answer:
+        parts = urlsplit(target)
+        name = parts.path.split("/REST/2.0/", 1)[-1]
+        if name == self.refuse and parse_qs(parts.query)["page"] == ["2"]:
+            return answer(401, {"message": "Unauthorized"})
+        if name == self.slow:
+            time.sleep(0.2)
+        return super().answer(target)
+
+
+def test_a_401_in_the_ticket_search_stops_the_history_read_beside_it(
+    server: FaultServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """A full pull reads the window's history (149 pages here) beside the ticket search. The
+    search's page 2 answers 401: the pull ends with that line, and the history read stops at
+    its next request; it went on through all 149 pages before (minutes of a large window,
+    each request one more failed login)."""
+    server.rt = Refusing(refuse="tickets", slow="transactions")
+    with pytest.raises(SystemExit) as exited:
+        _pull(server, tmp_path / "s", monkeypatch)
+    assert (exited.value.code, capsys.readouterr().err) == (1, (
+        f"error: RT at {server.url} rejected the credentials (401): check RT_USER and "
+        "RT_PASSWORD\n"
+    ))  # fmt: skip
+    history = [p for p in server.paths if p.startswith("/REST/2.0/transactions?")]
+    assert 1 <= len(history) <= 5  # its first page, and at most the 4 pages a pool starts
+    assert not (tmp_path / "s").exists()
 
 
 def test_an_incremental_pull_with_a_page_served_twice_loses_nothing(

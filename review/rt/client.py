@@ -51,6 +51,11 @@ class RTNotFound(RTError):
     """RT answered 404: the resource, or on RT < 5.0.2 the bulk transactions search, is missing."""
 
 
+class RTAbandoned(RTError):
+    """A request not made: another request of the same job failed or was interrupted
+    (RTClient.abandon); says what that was."""
+
+
 # the environment variables that hold the connection (never a command line or notebook parameter)
 URL_ENV, TOKEN_ENV, USER_ENV, PASSWORD_ENV = "RT_URL", "RT_TOKEN", "RT_USER", "RT_PASSWORD"
 
@@ -169,6 +174,7 @@ class RTClient:
         self.requests = 0
         self._lock = threading.Lock()
         self._answered_json = False  # a later answer that is not JSON is then a passing fault
+        self._abandoned: BaseException | None = None
         auth = httpx2.BasicAuth(conn.user, conn.password) if conn.user and conn.password else None
         self.rt = rt.rest2.Rt(
             conn.url,
@@ -208,6 +214,12 @@ class RTClient:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+    def abandon(self, reason: BaseException) -> None:
+        """Ask RT nothing more: a request not yet made raises RTAbandoned instead. For a job
+        whose requests run side by side (a pull's ticket search and history read), so that
+        when one fails (a 401, Ctrl-C) the others stop at once, not after reading everything."""
+        self._abandoned = reason
 
     def url(self, path: str) -> str:
         """Absolute URL of a REST2 path such as ``tickets`` (absolute URLs pass through)."""
@@ -263,6 +275,8 @@ class RTClient:
         where = f"RT at {self.conn.url}"
         attempt = refused = 0
         while True:
+            if self._abandoned is not None:
+                raise RTAbandoned(str(self._abandoned) or "stopped") from None
             attempt += 1
             problem: str
             asked: float | None = None

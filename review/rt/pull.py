@@ -23,7 +23,7 @@ from urllib.parse import quote
 from tqdm import tqdm
 
 from review.errors import RTError, SnapshotError
-from review.rt.client import Page, RTClient
+from review.rt.client import Page, RTClient, RTNotFound
 from review.rt.history import Bulk, Histories, History, bulk, chunks, merged_away, read_transactions
 from review.rt.window import SLACK, Window, parse_time
 from review.settings.utc import iso_utc_text
@@ -97,12 +97,17 @@ def pull(
         if previous is None and history != "per-ticket":
             # The window's history does not depend on the ticket search: read both at once.
             early = side.submit(bulk, client, [window.transaction_sql()], on_page)
-        got = (
-            _select_window(client, window, queue_names, on_page)
-            if previous is None
-            else _select_changes(client, window, previous, started, queue_names, on_page)
-        )
-        read = _read_histories(client, got, history, on_page, early, previous is not None)
+            early.add_done_callback(lambda done: _abandon_if_failed(client, done))
+        try:
+            got = (
+                _select_window(client, window, queue_names, on_page)
+                if previous is None
+                else _select_changes(client, window, previous, started, queue_names, on_page)
+            )
+            read = _read_histories(client, got, history, on_page, early, previous is not None)
+        except BaseException as exc:  # the history read beside stops too (a 401, Ctrl-C)
+            client.abandon(exc)
+            raise
     transactions = sorted(
         got.transactions + [t for t in read.fetched if int(t["ObjectId"]) in got.keep],
         key=lambda t: int(t["id"]),
@@ -121,6 +126,16 @@ def pull(
         snapshot, got.mode, read.how, len(tickets), len(transactions), len(read.wanted),
         client.requests, warnings,
     )  # fmt: skip
+
+
+def _abandon_if_failed(client: RTClient, done: Future[Bulk]) -> None:
+    """The history read beside the ticket search failed: the search stops too (but for RT
+    without the bulk search, RTNotFound: the history is then read per ticket)."""
+    if done.cancelled():
+        return
+    failure = done.exception()
+    if failure is not None and not isinstance(failure, RTNotFound):
+        client.abandon(failure)
 
 
 @dataclass
