@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 
 from review.closeout.followups import (
     CLEARED,
@@ -297,3 +298,36 @@ def test_an_action_that_left_the_review_is_commented_only_when_the_review_was_re
         "review's Actions section. Check whether it was done or dropped, then resolve this "
         "follow-up (the tool never closes it).; subject"
     )
+
+
+def test_a_server_error_on_a_write_is_not_called_a_missing_right(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 502 from a proxy (RT restarting) to a write: before, the create said it 'did not
+    create' the follow-up (RT may well have) and the link, subject and comment blamed the
+    account's rights (ModifyTicket), sending people to grant a right the account had."""
+    from review.closeout.followups import Step, apply
+    from review.errors import RTAuthError, RTError
+    from review.rt.client import Connection, RTClient
+
+    client = RTClient(Connection(url="http://rt.invalid/REST/2.0/", token="t"))
+    monkeypatch.setattr(client, "send", lambda *_: (502, None))
+    monkeypatch.setattr(apply, "tagged", lambda *_: None)
+    w = wanted("not-validated:ticket/9", (9,))
+    again = (
+        "it may have been done all the same: run again once RT is well (the re-run finds what "
+        "was done, by the follow-ups' tags and links, and does only the rest)"
+    )
+    where = "RT at http://rt.invalid/REST/2.0/ answered HTTP 502 to"
+    for step, said in [
+        (Step("create", w.key, wanted=w), f"the create of follow-up {w.key}; {again}"),
+        (Step("update", w.key, 7, link=(9,)), f"the RefersTo link from follow-up #7; {again}"),
+        (Step("update", w.key, 7, subject="s"), f"the new subject of follow-up #7; {again}"),
+        (Step("update", w.key, 7, comment="c"), "a comment on follow-up #7; it may have been "
+         "done all the same: look at #7 in RT, and add the comment by hand if it is not there "
+         "(a re-run does not post it again: the links and subject it goes with are written)"),
+    ]:  # fmt: skip
+        with pytest.raises(RTError) as caught:
+            apply.apply_step(client, step, "follow-ups", [])
+        assert not isinstance(caught.value, RTAuthError)
+        assert str(caught.value) == f"{where} {said}"

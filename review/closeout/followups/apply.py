@@ -54,11 +54,26 @@ def apply_step(client: RTClient, step: Step, queue: str, log: list[str]) -> int:
 
 class _Followup:
     """The writes to one follow-up in RT, each logged, each refusal one error naming the right
-    the account lacks on the follow-up queue."""
+    the account lacks on the follow-up queue; a server error (5xx) is not a refusal."""
 
     def __init__(self, client: RTClient, queue: str, log: list[str]) -> None:
         self.client, self.queue, self.log = client, queue, log
         self.where = f"RT at {client.conn.url}"
+
+    def failed(self, code: int, what: str, after: str = "") -> None:
+        """RT (or a proxy before it) failed a write with a 5xx: no right is missing, and the
+        write may have been done all the same. A re-run finds follow-ups by their tags and
+        links (`after` says otherwise, for a comment)."""
+        if code >= 500:
+            raise RTError(
+                f"{self.where} answered HTTP {code} to {what}; it may have been done all the "
+                "same: "
+                + (
+                    after
+                    or "run again once RT is well (the re-run finds what was done, by the "
+                    "follow-ups' tags and links, and does only the rest)"
+                )
+            )
 
     def create(self, key: str, w: Wanted) -> int:
         body: dict[str, Any] = {
@@ -71,6 +86,7 @@ class _Followup:
             body["Owner"] = w.owner
             body["Requestor"] = [w.owner]
         code, answer = self.client.send("POST", "ticket", body)
+        self.failed(code, f"the create of follow-up {key}")
         if code == 403:
             raise RTAuthError(
                 f"{self.where} refused to create a ticket in queue '{self.queue}' (403): the "
@@ -89,6 +105,7 @@ class _Followup:
 
     def link(self, number: int, links: tuple[int, ...]) -> None:
         code, answer = self.client.send("PUT", f"ticket/{number}", {"AddRefersTo": list(links)})
+        self.failed(code, f"the RefersTo link from follow-up #{number}")
         refused = _refused(answer)
         if code != 200 or refused:
             raise RTAuthError(
@@ -101,6 +118,7 @@ class _Followup:
 
     def retitle(self, number: int, subject: str) -> None:
         code, answer = self.client.send("PUT", f"ticket/{number}", {"Subject": subject})
+        self.failed(code, f"the new subject of follow-up #{number}")
         if code != 200 or _refused(answer):
             raise RTAuthError(
                 f"{self.where} refused to change the subject of follow-up #{number}: the "
@@ -111,6 +129,12 @@ class _Followup:
     def comment(self, number: int, text: str) -> None:
         code, _ = self.client.send(
             "POST", f"ticket/{number}/comment", {"Content": text, "ContentType": "text/plain"}
+        )
+        self.failed(
+            code,
+            f"a comment on follow-up #{number}",
+            f"look at #{number} in RT, and add the comment by hand if it is not there (a re-run "
+            "does not post it again: the links and subject it goes with are written)",
         )
         if code not in (200, 201):
             raise RTAuthError(
