@@ -128,3 +128,26 @@ def test_two_publishes_of_one_review_at_once_are_refused_in_one_line(
     assert capsys.readouterr().err == (
         "error: another review publish of incident-10 is running; wait for it and run again\n"
     )
+
+
+def test_a_server_error_to_the_comment_is_not_called_a_missing_right(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 502 from a proxy to the comment: before, 'the account needs CommentOnTicket', a right
+    it had; RT may have taken the comment, which the re-run finds."""
+    from review.errors import RTAuthError, RTError
+    from review.rt.client import Connection, RTClient
+
+    client = RTClient(Connection(url="http://rt.invalid/REST/2.0/", token="t"))
+    monkeypatch.setattr(client, "send", lambda *_: (502, None))
+    html = tmp_path / "incident-10.html"
+    html.write_text("<p>review</p>")
+    plan = publish.Plan(publish.version_of(_review(), 10, "d1"), None, comment=True)
+    with pytest.raises(RTError) as caught:
+        publish.post(client, plan, "text", html, "incident-10-review.html")
+    assert not isinstance(caught.value, RTAuthError)
+    assert str(caught.value) == (
+        "RT at http://rt.invalid/REST/2.0/ answered HTTP 502 to the comment on #10; it may have "
+        "been posted all the same: run again once RT is well (the re-run finds it in RT and "
+        "does not post it twice)"
+    )

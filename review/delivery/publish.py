@@ -456,6 +456,12 @@ def post(client: RTClient, plan: Plan, text: str, html: Path, html_name: str) ->
         ],
     }
     code, answer = client.send("POST", f"ticket/{ticket}/comment", body)
+    if code >= 500:  # RT (or a proxy before it) failed: no right is missing
+        raise RTError(
+            f"RT at {client.conn.url} answered HTTP {code} to the comment on #{ticket}; it may "
+            "have been posted all the same: run again once RT is well (the re-run finds it in "
+            "RT and does not post it twice)"
+        )
     if code not in (200, 201):
         said = answer.get("message") if isinstance(answer, dict) else None
         raise RTAuthError(
