@@ -355,8 +355,9 @@ def merge(
     cell it followed when it was saved, else at the end. The notebook's metadata
     (`META`) records what the save hook needs: the review file (`file`, relative to the
     notebook's folder), the ticket, a digest of every template cell (a template cell
-    saved unchanged is not written text) and the sections this notebook was given (a
-    section missing from a later save was deleted by the team; one not given is kept).
+    saved unchanged is not written text), the sections this notebook was given (a
+    section missing from a later save was deleted by the team; one not given is kept)
+    and a digest of each one's text (`unsaved`).
     """
     import uuid
 
@@ -385,6 +386,7 @@ def merge(
         "ticket_id": int(ticket_id),
         "template": {str(c.get("id")): _digest(_source(c)) for c in template.get("cells", [])},
         "given": [s.id for s in sections],
+        "texts": {s.id: _digest(s.text) for s in sections},
     }
     return notebook
 
@@ -453,7 +455,24 @@ def save_from_notebook(notebook: dict[str, Any], notebook_path: Path, user: str)
     given = [str(i) for i in meta.get("given", [])]
     update(path, ticket_id, lambda review: keep_sections(review, saved, given))
     meta["given"] = [s.id for s in saved]
+    meta["texts"] = {s.id: _digest(s.text) for s in saved}
     return path
+
+
+def unsaved(notebook: dict[str, Any], review: WrittenReview | None) -> list[str]:
+    """The written cells of a rendered notebook whose text is nowhere else: neither in its
+    review file (`review`) nor the text the render or the last save gave it. Such text was
+    written without the save hook (an editor or a Jupyter that does not run it), so a
+    render must not replace that notebook. A notebook `merge` did not prepare has none."""
+    import copy
+
+    if not isinstance(notebook.get("metadata", {}).get(META), dict):
+        return []
+    meta = notebook["metadata"][META]
+    texts = meta.get("texts") if isinstance(meta.get("texts"), dict) else {}
+    kept = {s.id: s.text for s in review.sections} if review else {}
+    found = sections_of(copy.deepcopy(notebook), "", "")
+    return [s.id for s in found if kept.get(s.id) != s.text and texts.get(s.id) != _digest(s.text)]
 
 
 # --------------------------------------------------------------------------- on the page

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import review
-from review.errors import Interrupted
+from review.errors import Interrupted, ReviewError
 from review.locks import exclusive
 from review.pages import warm, written
 from review.pages.render.files import (
@@ -313,6 +313,13 @@ def commit(out: Path, job: Job, outcome: Failure | Staged, state: dict[str, str]
             kept = failed_path(job.output)
             commit_file(Path(outcome.partial), kept)
             return replace(outcome, partial=str(kept))
+        held = unsaved_text(job)
+        if held:
+            state.pop(key, None)
+            for temp in (outcome.notebook, outcome.html):
+                if temp is not None:
+                    temp.unlink(missing_ok=True)
+            return Failure(job.name, str(job.output), held, job.ticket_id)
         if outcome.html is not None:
             commit_file(outcome.html, html_path)
         else:
@@ -324,6 +331,40 @@ def commit(out: Path, job: Job, outcome: Failure | Staged, state: dict[str, str]
         return Failure(job.name, str(job.output), f"cannot write: {exc}", job.ticket_id)
     state[key] = job.fingerprint
     return None
+
+
+def unsaved_text(job: Job) -> str:
+    """Why `job`'s notebook must not be replaced ('' when it may): it holds written text its
+    review file lacks (review.pages.written.unsaved), or is not a notebook the kit can read.
+    The text stays where it is; the message says how to keep it."""
+    if job.written is None or job.ticket_id is None or not job.output.is_file():
+        return ""
+    import nbformat
+
+    reads: Any = nbformat.reads
+    try:
+        node = reads(job.output.read_text("utf-8"), as_version=nbformat.NO_CONVERT)
+        nbformat.validate(node)
+    except (ValueError, OSError, nbformat.ValidationError) as exc:  # not JSON, not UTF-8 ...
+        reason = exc.strerror if isinstance(exc, OSError) else "not valid JSON"
+        if isinstance(exc, UnicodeDecodeError | nbformat.ValidationError):
+            reason = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else "not a valid notebook"
+        return (
+            f"not replaced: it is not a notebook the kit can read ({reason}) and "
+            "may hold written text; fix it or move it aside, then render again"
+        )
+    try:
+        review = written.load(job.written, job.ticket_id)
+    except ReviewError as exc:
+        return f"not replaced: {exc}"
+    sections = written.unsaved(node, review)
+    if not sections:
+        return ""
+    return (
+        f"not replaced: it holds written text that is not in {job.written} (cells "
+        f"{', '.join(sections)}: saved without the kit's save hook?); open it with `review lab "
+        f"{job.ticket_id}` and save it, or move it aside, then render again"
+    )
 
 
 def _one_line(text: str, limit: int = 300) -> str:
