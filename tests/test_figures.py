@@ -143,6 +143,19 @@ def test_findings_chart_stacks_rules_per_service(tmp_path: Path) -> None:
     assert labels[-1] == "vpn" and "$pay<roll>" in labels  # most findings on top
 
 
+def test_a_month_whose_incidents_are_all_open_does_not_say_no_incidents() -> None:
+    """Three incidents, triaged, none handed off or resolved at the pull: the hand-off and
+    resolve panels say none of the three counted and that all three are open."""
+    metrics = pd.DataFrame(
+        {f"{k}_{u}": [0.5, 1.0, 2.0] if k == "time_to_triage" else [float("nan")] * 3
+         for k in figures_durations() for u in ("h", "bh")}
+    ).assign(resolved_at=pd.Series([pd.NaT] * 3, dtype="datetime64[ns, UTC]"))  # fmt: skip
+    texts = _texts(figures.duration_distributions(metrics))
+    assert "no incidents" not in texts
+    assert texts.count("none of the month's 3 incident(s) counted\n(3 still open)") == 2
+    assert "wall-clock hours (n=3)" in texts  # time to triage is drawn
+
+
 def figures_durations() -> list[str]:
     from review.analysis.metrics import DURATIONS
 

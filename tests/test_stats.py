@@ -261,6 +261,23 @@ def test_incidents_still_open_are_left_out_of_resolved_time() -> None:
     assert _row(frame, "2026-10")["median_h"] == 3.0
 
 
+def test_a_month_whose_incidents_have_no_value_says_so_not_no_incidents() -> None:
+    """October: four incidents, all still open (no time to resolve); November: none."""
+    metrics = _metrics({"2026-10": [float("nan")] * 4})
+    frame = month_statistics(metrics, ["2026-10", "2026-11"], {"2026-10": True, "2026-11": True})
+    october, november = _row(frame, "2026-10"), _row(frame, "2026-11")
+    assert october["n"] == 0 and pd.isna(october["median_h"])
+    assert october["median_ci_withheld"] == "none of the month's 4 incident(s) counted"
+    assert october["p90_ci_withheld"] == "none of the month's 4 incident(s) counted"
+    assert november["median_ci_withheld"] == "no incidents"
+    said = sentences(frame, "2026-10").set_index("metric")["sentence"]
+    assert said["time to resolve"] == (
+        "time to resolve: not measured: none of the month's 4 incident(s) counted (n=0)"
+    )
+    said = sentences(frame, "2026-11").set_index("metric")["sentence"]
+    assert said["time to resolve"] == "time to resolve: no incidents to measure (n=0)"
+
+
 def test_months_not_covered_are_not_covered_never_zero() -> None:
     samples = {"2026-09": [1.0, 2.0, 3.0, 4.0, 5.0], "2026-10": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]}
     frame = month_statistics(

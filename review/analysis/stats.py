@@ -262,6 +262,9 @@ def quantiles(durations_h: Durations) -> dict[str, float]:
     }
 
 
+NO_INCIDENTS = "no incidents"  # why a month without incidents has no interval
+
+
 def _summary(values: FloatArray) -> dict[str, Any]:
     out: dict[str, Any] = {"n": len(values)}
     points = quantiles(values)
@@ -269,7 +272,7 @@ def _summary(values: FloatArray) -> dict[str, Any]:
         point = points[name]
         low, high, reason = quantile_interval(values, q, name=name)
         out.update({f"{name}_h": point, f"{name}_ci_low": low, f"{name}_ci_high": high})
-        out[f"{name}_ci_withheld"] = reason if len(values) else "no incidents"
+        out[f"{name}_ci_withheld"] = reason if len(values) else NO_INCIDENTS
     logs = log_durations(values)
     out["geomean_h"] = float(np.exp(logs.mean())) if len(values) else math.nan
     out["log_sd"] = float(logs.std(ddof=1)) if len(values) > 1 else math.nan
@@ -411,6 +414,12 @@ _BLANK: dict[str, Any] = {
 }
 
 
+def none_counted(incidents: int) -> str:
+    """Why a month with `incidents` has no number for a duration: none of them has one (all
+    still open, never handed off ...); never 'no incidents', which they are not."""
+    return f"none of the month's {incidents} incident(s) counted"
+
+
 def month_statistics(
     metrics: pd.DataFrame, months: list[str], covered: Mapping[str, bool]
 ) -> pd.DataFrame:
@@ -431,6 +440,7 @@ def month_statistics(
         for column in (c.column(metric) for metric in DURATIONS for c in CLOCKS.values())
     }
     squares = {key: _squares(values) for key, values in samples.items()}
+    opened = metrics.groupby("month", sort=False).size()
     empty = np.array([], dtype=float)
 
     def spread(months: list[str], column: str) -> float:
@@ -456,6 +466,9 @@ def month_statistics(
                     continue
                 values = samples.get((month, column), empty)
                 row.update({k: v for k, v in _summary(values).items() if k in row})
+                if not len(values) and opened.get(month, 0):  # incidents, none counted
+                    uncounted = none_counted(int(opened[month]))
+                    row.update(median_ci_withheld=uncounted, p90_ci_withheld=uncounted)
                 pooled = spread(window, column)
                 mdc = _detectable(len(values), pooled, row["median_h"])
                 row.update(log_spread=pooled, mdc_pct=mdc["mdc_pct"])
@@ -543,6 +556,8 @@ def sentences(statistics: pd.DataFrame, month: str, clock: str = "wall") -> pd.D
         before = pd.Period(str(row.previous), freq="M").strftime("%B")
         if pd.isna(row.n):
             text = f"{label}: the snapshot does not cover {month}"
+        elif not row.n and row.median_ci_withheld != NO_INCIDENTS:
+            text = f"{label}: not measured: {row.median_ci_withheld} (n=0)"
         elif not row.n:
             text = f"{label}: no incidents to measure (n=0)"
         else:

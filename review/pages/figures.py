@@ -23,6 +23,7 @@ from matplotlib.patches import Patch
 from review.analysis import facts
 from review.analysis.metric import CLOCKS
 from review.analysis.metrics import DURATIONS
+from review.analysis.stats import none_counted
 from review.closeout.rules import RULES
 from review.pages.palette import (
     BAR_COLOR,
@@ -365,7 +366,8 @@ def duration_distributions(metrics: pd.DataFrame, title: str = "") -> Figure:
                 )  # fmt: skip
                 ax.legend(fontsize=7, loc="lower right")
             else:
-                ax.text(0.5, 0.5, "no incidents", ha="center", transform=ax.transAxes, **_TEXT)
+                ax.text(0.5, 0.5, _nothing_counted(metrics), ha="center", transform=ax.transAxes,
+                        **_TEXT)  # fmt: skip
             _duration_axis(ax, largest if largest == largest else 1.0)
             ax.set_title(spec.label, fontsize=10, **_TEXT)
             ax.set_xlabel("hours (linear to 1 h, log beyond)", **_TEXT)
@@ -377,6 +379,16 @@ def duration_distributions(metrics: pd.DataFrame, title: str = "") -> Figure:
         if title:
             fig.suptitle(title, fontsize=11, **_TEXT)
     return fig
+
+
+def _nothing_counted(metrics: pd.DataFrame) -> str:
+    """An empty distribution panel's sentence: no incidents, or incidents none of which has
+    the duration (still open, never handed off), never 'no incidents' then."""
+    if not len(metrics):
+        return "no incidents"
+    words = none_counted(len(metrics))
+    still_open = int(metrics["resolved_at"].isna().sum()) if "resolved_at" in metrics else 0
+    return words + (f"\n({still_open} still open)" if still_open else "")
 
 
 def monthly_comparison(
