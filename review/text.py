@@ -21,6 +21,9 @@ import pandas as pd
 _CONTROL = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]"
 )
+# A run of characters without a space wider than a table column should be (a pasted URL, a
+# hash, a log line): a page shows it breaking anywhere, or it pushes the page sideways.
+_UNBROKEN = re.compile(r"\S{24,}")
 # OWASP CSV injection: a spreadsheet evaluates a cell that starts with one of these.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -33,6 +36,13 @@ def _escape(match: re.Match[str]) -> str:
 def visible(text: str) -> str:
     """`text` with every control character written as an escape (``\\x1b``, ``\\u202e``)."""
     return _CONTROL.sub(_escape, text)
+
+
+def unbroken(text: str) -> bool:
+    """Whether `text` holds a run too long for a table column (24 characters without a
+    space): shown in HTML, it gets ``overflow-wrap:anywhere``, so a table or a page stays as
+    wide as the window; text with only ordinary words keeps breaking between them."""
+    return _UNBROKEN.search(text) is not None
 
 
 def one_line(text: str) -> str:

@@ -20,7 +20,7 @@ import pandas as pd
 from review.analysis.problems import DataProblem
 from review.errors import ReviewError
 from review.settings.config import project_dir
-from review.text import visible, visible_frame
+from review.text import unbroken, visible, visible_frame
 
 
 def notebook_setup() -> None:
@@ -245,7 +245,8 @@ class PageHeader:
             )
         return (
             f'<nav style="margin:0 0 0.4em 0">{" · ".join(items)}</nav>'
-            f'<h1 style="font-size:2.1em;font-weight:bold;margin:0.2em 0 0.6em 0">'
+            '<h1 style="font-size:2.1em;font-weight:bold;margin:0.2em 0 0.6em 0;'
+            'overflow-wrap:anywhere">'
             f"{html.escape(self.title)}</h1>"
         )
 
@@ -393,6 +394,8 @@ def html_table(frame: pd.DataFrame, links: Links | None = None, caption: str | N
             align = _RIGHT if numeric[column] else _LEFT
             if len(text) <= 12:  # a short word, a date, a month: never split
                 align += "white-space:nowrap;"
+            elif unbroken(_cell(value, whole[column])):  # a pasted URL or log line: split it
+                align += "overflow-wrap:anywhere;"
             cells.append(f'<td style="{_TD}{align}">{text}</td>')
         rows.append(f"<tr>{''.join(cells)}</tr>")
     title = (

@@ -32,7 +32,7 @@ from review.pages.times import local_time
 from review.settings.config import Config
 from review.settings.months import month_of, month_span
 from review.snapshot import Snapshot, covers
-from review.text import visible
+from review.text import unbroken, visible
 
 COLUMNS = [
     "ticket_id", "month", "opened_at", "subject", "service", "classification", "status",
@@ -121,7 +121,7 @@ _STYLE = (
     "th[aria-sort=ascending] button::after{content:' \\25B2'}"
     "th[aria-sort=descending] button::after{content:' \\25BC'}"
     ".missing,.draft{color:#b00}.final{color:#060}.note{font-size:90%;color:#555}"
-    ".d,.n{white-space:nowrap}"
+    ".d,.n{white-space:nowrap}p,li,h1,.w{overflow-wrap:anywhere}"
     "#tools{margin:1em 0}#tools label{margin-right:1.5em}"
 )
 
@@ -195,6 +195,12 @@ _HEADERS = [
 
 def _esc(value: object) -> str:
     return html.escape(visible("" if value is None or value is pd.NA else str(value)))
+
+
+def _td(value: object) -> str:
+    """A text cell, escaped; one holding a run too long for a line may break anywhere."""
+    text = _esc(value)
+    return f'<td class="w">{text}</td>' if unbroken(html.unescape(text)) else f"<td>{text}</td>"
 
 
 def _missing(value: Any) -> bool:
@@ -283,10 +289,10 @@ def table_html(
             f'<td class="n" data-sort="{ticket}">{ticket}</td>',
             f'<td class="d" data-sort="{_esc(row["opened_at"])}">'
             f"{_esc(local_time(row['opened_at'], config)[:10])}</td>",
-            f"<td>{_esc(row['subject'])}</td>",
-            f"<td>{_esc(row['service'] or '')}</td>",
-            f"<td>{_esc(row['classification'] or '')}</td>",
-            f"<td>{_esc(row['status'])}</td>",
+            _td(row["subject"]),
+            _td(row["service"] or ""),
+            _td(row["classification"] or ""),
+            _td(row["status"]),
             f'<td class="n" data-sort="{"" if _missing(hours) else f"{float(hours):.4f}"}">'
             + ("open" if _missing(hours) else f"{float(hours):.1f} h")
             + "</td>",
@@ -295,7 +301,8 @@ def table_html(
             f'<td class="{_esc(row["review"]).replace(" ", "-")}">{_esc(row["review"])}</td>',
             f'<td class="n" data-sort="{"" if _missing(waited) else int(waited)}">'
             f"{'' if _missing(waited) else int(waited)}</td>",
-            f'<td class="note">{"<br>".join(n for n in notes if n)}</td>',
+            f'<td class="note{" w" if any(unbroken(html.unescape(n)) for n in notes) else ""}">'
+            f"{'<br>'.join(n for n in notes if n)}</td>",
             f"<td>{links.get(ticket, 'not rendered')}</td>",
         ]
         parts.append(f'<tr data-review="{_esc(row["review"])}">{"".join(cells)}</tr>')

@@ -20,6 +20,10 @@ _HTML_TEMPLATE = (
     "{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}"
     "{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}"
     "{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}"
+    # a word longer than the line (a pasted URL or log line in ticket or written text)
+    # breaks, so the page never scrolls sideways; tables do it per cell (display.html_table)
+    "{%- block extra_css -%}<style>.jp-RenderedHTMLCommon :is(p, li, h1, h2, h3, h4, h5, h6, "
+    "blockquote, [role=alert]) {overflow-wrap: anywhere}</style>{%- endblock extra_css -%}"
 )
 
 
