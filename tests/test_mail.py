@@ -212,6 +212,26 @@ def test_a_mail_sent_but_not_recorded_is_one_line_saying_so(
     assert len(inbox.envelopes) == 1
 
 
+def test_a_report_rendered_again_unchanged_is_not_mailed_again(
+    rendered: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A report rendered again without a change (--force here; a kit upgrade alike) differs
+    from the one mailed only in the random id papermill gives its parameters cell: before,
+    that made it a new version, mailed to everyone again. A change in what it says is one."""
+    from review.delivery import mail
+
+    out = tmp_path / "out"
+    shutil.copytree(rendered, out)
+    html, to = out / "support-gaps.html", ["ops@example.edu", "lead@example.edu"]
+    mail.record_sent(out, html, to)
+    before = html.read_bytes()
+    assert run(["support-report", "--out", str(out), "--force"], capsys)[0] == 0
+    assert html.read_bytes() != before  # rendered again: the bytes differ ...
+    assert mail.pending(out, html, to) == []  # ... but not the report: nobody is mailed again
+    html.write_text(html.read_text().replace("Support-assignment gaps", "Support gaps", 1))
+    assert mail.pending(out, html, to) == to
+
+
 @pytest.mark.slow
 def test_unreachable_server_and_bad_address_are_one_line(
     rendered: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]

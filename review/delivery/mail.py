@@ -30,6 +30,7 @@ from review.settings.sections import Mail, is_address
 
 PASSWORD_ENV = "SMTP_PASSWORD"
 STATE_FILE = ".mail-state.json"
+_CELL_ID = re.compile(rb'\sid="cell-id=[^"]*"')
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script\s*>", re.IGNORECASE | re.DOTALL)
 _DATA_IMAGE = re.compile(r"""src=(["'])data:image/(png|jpeg|gif|svg\+xml);base64,([^"']+)\1""")
 _REMOTE = re.compile(
@@ -205,7 +206,10 @@ def _hang_up(smtp: smtplib.SMTP) -> None:
 
 
 def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """The SHA-256 of a report as people read it: its HTML without the cells' ids. papermill
+    gives the cell it adds for the parameters a new random id at each render, so a report
+    rendered again without a change (--force, a kit upgrade) was mailed to everyone again."""
+    return hashlib.sha256(_CELL_ID.sub(b"", path.read_bytes())).hexdigest()
 
 
 def pending(out: Path, html_path: Path, to: Sequence[str]) -> list[str]:
