@@ -191,8 +191,8 @@ def page_job(
         [_DEPENDS[name](inputs, out, ticket, month, options) for name in page.depends],
     )
     account = written.review_path(out, ticket) if "written" in page.depends and ticket else None
-    if account is not None:
-        named["incident"]["written"] = str(account)
+    if account is not None:  # absolute: the kernel runs in the notebook's folder
+        named["incident"]["written"] = str(account.absolute())
     if "reviews" in page.depends:  # where its incidents' review files are
         named[page.per]["reports_dir"] = str(out.absolute())
     return Job(
