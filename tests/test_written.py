@@ -330,3 +330,24 @@ def test_team_moments_are_read_from_their_section() -> None:
         (300, "Fixed: cert renewed"),
     ]
     assert written.team_moments(None) == []
+
+
+def test_text_written_in_any_template_cell_is_kept_and_put_back() -> None:
+    """The Tech Lead writes under the template's 'Lessons' heading (no `written` tag): the
+    save keeps it, the next render puts it back there, and a cell left as the template has
+    it is not written text."""
+    notebook = merge(_template(), _template(), None, 10, "../reviews/incident-10.json")
+    lessons = next(c for c in notebook["cells"] if c["id"] == "lessons")
+    lessons["source"] = "## Lessons\\n\\nAlert on the certificate's expiry, not on the outage."
+
+    found = sections_of(notebook, "alice", "t")
+
+    assert [(s.id, s.text, s.after) for s in found] == [
+        ("lessons", "## Lessons\\n\\nAlert on the certificate's expiry, not on the outage.",
+         "contributing-factors"),
+    ]  # fmt: skip
+    assert "written" in lessons["metadata"]["tags"]  # the team sees it is kept
+    again = merge(_template(), _template(), WrittenReview(10, tuple(found)), 10, "x")
+    cell = next(c for c in again["cells"] if c["id"] == "lessons")
+    assert cell["source"] == "## Lessons\\n\\nAlert on the certificate's expiry, not on the outage."
+    assert _ids(again) == _ids(_template())  # in its place, nothing added

@@ -394,9 +394,10 @@ def merge(
 def sections_of(notebook: dict[str, Any], user: str, at: str) -> list[Section]:
     """The written sections of a saved notebook, in its order.
 
-    Written: a markdown cell tagged `written` whose text differs from the template's,
-    and any markdown cell the template does not have (the team added it: it gets the
-    tag, so the team sees it is kept). A cell without an id gets one.
+    Written: every markdown cell whose text differs from the template's: a `written` cell
+    filled in, any other template cell the team wrote in (the Lessons heading, a
+    section's explanation), a cell the team added. Each gets the tag, so the team sees it
+    is kept. A cell without an id gets one.
     """
     import uuid
 
@@ -407,7 +408,7 @@ def sections_of(notebook: dict[str, Any], user: str, at: str) -> list[Section]:
     for cell in notebook.get("cells", []):
         cell_id = cell.get("id") or uuid.uuid4().hex[:12]
         cell["id"] = cell_id
-        if cell.get("cell_type") == "markdown" and (TAG in _tags(cell) or cell_id not in template):
+        if cell.get("cell_type") == "markdown":
             text = _source(cell)
             if template.get(cell_id) != _digest(text):
                 if TAG not in _tags(cell):
