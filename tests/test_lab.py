@@ -356,6 +356,30 @@ def test_a_broken_review_file_fails_the_save_with_its_reason(tmp_path: Path) -> 
     assert broken.read_text() == "{not json"
 
 
+def test_half_a_character_fails_the_save_with_where_it_is(tmp_path: Path) -> None:
+    """An emoji cut in two (a lone surrogate, which JSON carries and UTF-8 cannot): the save
+    was an HTTP 500 about a codec; now a 409 naming the cell and line, and nothing written."""
+    from jupyter_server.services.contents.filemanager import FileContentsManager
+    from tornado.web import HTTPError
+
+    path = _review_notebook(tmp_path)
+    manager = FileContentsManager(root_dir=str(tmp_path), pre_save_hook=lab.HOOK)
+    model = manager.get(path)
+    before = (tmp_path / path).read_bytes()
+    cell = next(c for c in model["content"]["cells"] if c["id"] == "impact")
+    cell["source"] = "## Impact\n\nMail was down \ud83d for 6 hours."
+
+    with pytest.raises(HTTPError) as error:
+        manager.save(model, path)
+
+    assert error.value.status_code == 409
+    assert str(error.value.log_message % error.value.args) == (
+        "cell impact, line 3, holds half of a character (\\ud83d, often half of an emoji cut "
+        "in two): delete it and save again"
+    )
+    assert not (tmp_path / "reviews").exists() and (tmp_path / path).read_bytes() == before
+
+
 def test_a_copy_saved_under_another_name_is_just_a_notebook(tmp_path: Path) -> None:
     from jupyter_server.services.contents.filemanager import FileContentsManager
 

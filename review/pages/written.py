@@ -56,7 +56,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from review.errors import FileLineError
+from review.errors import FileLineError, ReviewError
 from review.settings.utc import now_utc
 
 FORMAT = 1
@@ -319,7 +319,7 @@ def _source(cell: dict[str, Any]) -> str:
 def _digest(text: str) -> str:
     import hashlib
 
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def _tags(cell: dict[str, Any]) -> list[str]:
@@ -418,6 +418,22 @@ def sections_of(notebook: dict[str, Any], user: str, at: str) -> list[Section]:
     return found
 
 
+_HALF = re.compile("[\ud800-\udfff]")  # a surrogate JSON left unpaired: not a character
+
+
+def _check_text(section: Section) -> None:
+    """A section's text can be stored (UTF-8), or one line saying where it cannot: half of
+    a character (an emoji cut in two by a copy) fails every save, the notebook's too."""
+    half = _HALF.search(section.text)
+    if half is not None:
+        line = section.text.count("\n", 0, half.start()) + 1
+        raise ReviewError(
+            f"cell {section.id}, line {line}, holds half of a character "
+            f"(\\u{ord(half.group()):04x}, often half of an emoji cut in two): delete it and "
+            "save again"
+        )
+
+
 def keep_sections(review: WrittenReview, saved: list[Section], given: list[str]) -> WrittenReview:
     """The review after a notebook save: its written sections as saved.
 
@@ -453,6 +469,8 @@ def save_from_notebook(notebook: dict[str, Any], notebook_path: Path, user: str)
         return None
     path = Path(os.path.normpath(notebook_path.parent / str(meta["file"])))
     saved = sections_of(notebook, user, now_utc())
+    for section in saved:
+        _check_text(section)
     given = [str(i) for i in meta.get("given", [])]
     update(path, ticket_id, lambda review: keep_sections(review, saved, given))
     meta["given"] = [s.id for s in saved]
