@@ -153,13 +153,18 @@ def events_and_metrics(snapshot: object, config: object, found: object) -> objec
     return Context(snapshot, config)  # type: ignore[arg-type]
 
 
-def snapshot_of(work: Path, per_month: int, months: int, touch: bool = False) -> Path:
+def snapshot_of(
+    work: Path, per_month: int, months: int, touch: bool = False, links: bool = False
+) -> Path:
     import synthetic
 
-    directory = work / f"synthetic-{per_month}x{months}{'-touched' if touch else ''}"
+    name = (
+        f"synthetic-{per_month}x{months}{'-touched' if touch else ''}{'-linked' if links else ''}"
+    )
+    directory = work / name
     if not (directory / "manifest.json").is_file():
         began = time.perf_counter()
-        synthetic.write(directory, per_month, months, touch)
+        synthetic.write(directory, per_month, months, touch, links)
         print(
             f"generated {directory} in {time.perf_counter() - began:.0f} s (not timed)", flush=True
         )
@@ -175,9 +180,9 @@ def show(name: str, found: dict[str, float | str]) -> None:
     )  # fmt: skip
 
 
-def cold_run(work: Path, cache: Path, per_month: int, months: int) -> None:
+def cold_run(work: Path, cache: Path, per_month: int, months: int, links: bool) -> None:
     """The floor, the cold run and the whole derive of one snapshot, one after the other."""
-    snapshot = snapshot_of(work, per_month, months)
+    snapshot = snapshot_of(work, per_month, months, links=links)
     size = sum(f.stat().st_size for f in snapshot.iterdir()) / 1e9
     print(f"{per_month * months:,} tickets, {size:.2f} GB of JSON", flush=True)
     shutil.rmtree(cache, ignore_errors=True)
@@ -284,25 +289,28 @@ def main() -> None:
     parser.add_argument("--per-month", type=int, default=25_000)
     parser.add_argument("--months", type=int, nargs="+", default=[12])
     parser.add_argument("--work", type=Path, default=HERE / "_work")
+    parser.add_argument(
+        "--links", action="store_true", help="tickets link to earlier ones (synthetic.write)"
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     cache = args.work / "cache"
     shutil.rmtree(cache, ignore_errors=True)
     print(f"{os.cpu_count()} cores; load average {load()}", flush=True)
     if args.mode == "budget":
-        budget(snapshot_of(args.work, args.per_month, args.months[0]), cache)
+        budget(snapshot_of(args.work, args.per_month, args.months[0], links=args.links), cache)
         return
     if args.mode == "cold":
         for months in args.months:
-            cold_run(args.work, cache, args.per_month, months)
+            cold_run(args.work, cache, args.per_month, months, args.links)
         return
-    alone = snapshot_of(args.work, args.per_month, 1)
+    alone = snapshot_of(args.work, args.per_month, 1, links=args.links)
     single = args.work / "cache-one-month"
     shutil.rmtree(single, ignore_errors=True)
     show("one month alone, cold", step("derive", alone, single))
     for months in args.months:  # several lengths: does the month added grow with the history?
-        decade = snapshot_of(args.work, args.per_month, months)
-        longer = snapshot_of(args.work, args.per_month, months + 1, touch=True)
+        decade = snapshot_of(args.work, args.per_month, months, links=args.links)
+        longer = snapshot_of(args.work, args.per_month, months + 1, touch=True, links=args.links)
         shutil.rmtree(cache, ignore_errors=True)
         show(f"cold derive, {months} months", step("derive", decade, cache))
         show("the same, one month longer (cache kept)", step("derive", longer, cache))

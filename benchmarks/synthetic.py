@@ -5,9 +5,12 @@ about 25 transactions in RT's REST2 JSON shapes: create, mail records, triage, c
 owner and queue moves, replies, custom fields, resolve. Each ticket is drawn from its own
 random stream (seeded by its id), so a snapshot one month longer holds the same tickets plus
 that month's, and `touch` makes a share of the month before's tickets get a comment and a
-reply in the new month, as a monthly pull finds them. Written with the kit's own
-`write_snapshot_lines` (the lines made by format strings, for speed), so the files are laid
-out by month as a pull lays them out.
+reply in the new month, as a monthly pull finds them. With `links`, tickets link as a
+site's do: each problem ticket (one in PROBLEM_EVERY) is depended on by the incidents after
+it, and a share of incidents (REFERS) refers to an earlier one up to half a year back, across
+months' parts (only the forward link is written: RT's reverse one is read the same way).
+Written with the kit's own `write_snapshot_lines` (the lines made by format strings, for
+speed), so the files are laid out by month as a pull lays them out.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ QUEUES = {"3": "ops-help", "4": "dev-web", "5": "dev-identity", "6": "dev-storag
 START = datetime(2016, 1, 1, tzinfo=UTC)
 TOUCHED = 0.05  # the share of the month before's tickets a new month touches
 RT_TIME = "%Y-%m-%dT%H:%M:%SZ"
+PROBLEM_EVERY = 50  # with links: ticket 50, 100, ... is a problem the next 49 depend on
+REFERS = 0.3  # with links: the share of incidents that refer to an earlier one
 
 
 def _month(number: int) -> datetime:
@@ -35,8 +40,23 @@ def _month(number: int) -> datetime:
     return START.replace(year=START.year + number // 12, month=number % 12 + 1)
 
 
+def _links(tid: int, per_month: int) -> list[dict[str, Any]]:
+    """Ticket `tid`'s links to other tickets, as RT's _hyperlinks lists them."""
+    rng = random.Random(9_000_011 + tid)
+    found = []
+    problem = tid - tid % PROBLEM_EVERY
+    if problem and problem != tid:
+        found.append(("depends-on", problem))
+    if tid > 1 and rng.random() < REFERS:
+        found.append(("refers-to", max(1, tid - rng.randrange(1, 6 * per_month))))
+    return [
+        {"_url": f"{BASE}ticket/{t}", "id": str(t), "ref": ref, "type": "ticket"}
+        for ref, t in found
+    ]
+
+
 def _ticket(
-    tid: int, per_month: int, touch: int | None
+    tid: int, per_month: int, touch: int | None, links: bool = False
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Ticket `tid` and its history; `touch`: the month whose pull found it touched, if any."""
     rng = random.Random(7_000_003 + tid)
@@ -95,7 +115,8 @@ def _ticket(
         "CustomFields": [{"id": "1", "name": "Service", "type": "customfield", "values": [f"svc{tid % 12}"]},
                          {"id": "4", "name": "Classification", "type": "customfield", "values": ["Hand-off"]},
                          {"id": "5", "name": "Resolution Type", "type": "customfield", "values": ["Permanent"]}],
-        "_hyperlinks": [{"_url": f"{BASE}ticket/{tid}", "id": tid, "ref": "self", "type": "ticket"}],
+        "_hyperlinks": [{"_url": f"{BASE}ticket/{tid}", "id": tid, "ref": "self", "type": "ticket"},
+                        *(_links(tid, per_month) if links else [])],
     }  # fmt: skip
     return ticket, history
 
@@ -116,15 +137,18 @@ def _txn_line(t: dict[str, Any]) -> bytes:
     ).encode()
 
 
-def write(directory: Path, per_month: int, months: int, touch: bool = False) -> Path:
+def write(
+    directory: Path, per_month: int, months: int, touch: bool = False, links: bool = False
+) -> Path:
     """A snapshot of `months` months of `per_month` tickets; with `touch`, the last month also
-    touches a share of the month before's tickets (as a monthly pull finds them)."""
+    touches a share of the month before's tickets (as a monthly pull finds them); with
+    `links`, tickets link to earlier ones."""
     count = per_month * months
     last = months - 1 if touch else None
 
     def lines() -> Iterator[tuple[str, str, bytes]]:
         for tid in range(1, count + 1):
-            ticket, history = _ticket(tid, per_month, last)
+            ticket, history = _ticket(tid, per_month, last, links)
             month = ticket["LastUpdated"][:7]
             yield TICKETS, month, json.dumps(ticket, sort_keys=True).encode() + b"\n"
             for txn in history:
