@@ -20,6 +20,7 @@ part, hard links into the part cache: pandas and Arrow read such a directory as 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import shutil
 from collections.abc import Callable, Iterable, Sequence
@@ -32,6 +33,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from review.analysis import quality
 from review.analysis.survey import (
@@ -74,6 +76,7 @@ ABOUT = "part.json"
 OPENED = "opened"  # a part's incidents as recurrence reads them (recurrence.opened)
 TALLY = ["kind", "name", *TALLIED]
 PARTS = "parts.json"  # the part keys a derived directory links to
+DIGESTS = "ticket-digests.parquet"  # kept beside a parsed part: its tickets' rows' digests
 # recurrences are found once over all incidents: a part's compute need not find them again
 NO_RECURRENCES = pd.DataFrame(columns=RECURRENCE_COLUMNS)
 
@@ -115,7 +118,7 @@ def derive_parts(
     per_ticket = [name for name in derived if name not in GLOBAL]
     keys, extras = [], []
     for number, found_ids in enumerate(ids):
-        extra, linked = run.linked(found_ids)
+        extra, linked = run.linked(found_ids, number)
         part = digest(catalog.parts[number].key, sorted(found_ids))
         keys.append(run.key(part, [number], linked, run.fallback))
         extras.append(extra)
@@ -295,18 +298,17 @@ class _Run:
         target = pd.to_numeric(links["target"], errors="coerce")
         pairs = pd.DataFrame({"ticket_id": links["ticket_id"], "target": target}).dropna()
         self.pairs = pairs.astype("int64")
-        linked = set(self.pairs["target"])
-        rows = self.ticket_rows(linked)
-        found = dataclasses.replace(
-            light,
-            tickets=rows["tickets"],
-            transactions=light.transactions.iloc[0:0],
-            watchers=rows["watchers"],
-            custom_fields=rows["custom_fields"],
-            links=rows["links"],
-        )
-        digests = ticket_digests(found) if linked else pd.Series(dtype="string")
-        self.targets = dict(zip(digests.index.astype("int64"), digests.astype(str), strict=True))
+        self.targets = self.digests(set(self.pairs["target"]) & self.kept)
+        # each part's links, found once (a search of every link for each part grew with the
+        # square of the history)
+        sizes = [len(found) for found in ids]
+        every = np.fromiter(itertools.chain.from_iterable(ids), dtype="int64", count=sum(sizes))
+        owner = pd.Series(np.repeat(np.arange(len(ids)), sizes), index=every)
+        part = owner.reindex(self.pairs["ticket_id"]).to_numpy()  # NaN: a ticket not kept
+        order = np.argsort(part, kind="stable")  # by part, in file order within one
+        bounds = np.searchsorted(part[order], np.arange(len(ids) + 1))
+        by_part = self.pairs.iloc[order]
+        self.by_part = [by_part.iloc[bounds[n] : bounds[n + 1]] for n in range(len(ids))]
 
     def key(self, part: str, parts: Iterable[int], linked: str, now: str | None) -> str:
         """A part's key: its parse, what it reads of users, queues, field names and the
@@ -349,6 +351,53 @@ class _Run:
                 staging.unlink(missing_ok=True)  # a cache that cannot be written is only slower
         return found
 
+    def digests(self, ids: set[int]) -> dict[int, str]:
+        """A digest of each of these tickets' rows (what a part linking to one reads of it),
+        from the digests each part keeps of its tickets: a site whose tickets link across
+        the years would otherwise read most of the history's rows at every run."""
+        holding = [n for n, held in enumerate(self.ids) if not held.isdisjoint(ids)]
+        if not holding:
+            return {}
+        every = pa.concat_tables([self.part_digests(n) for n in holding])
+        mine = every.filter(pc.is_in(every["ticket_id"], pa.array(sorted(ids), pa.int64())))
+        return dict(zip(mine["ticket_id"].to_pylist(), mine["digest"].to_pylist(), strict=True))
+
+    def part_digests(self, number: int) -> pa.Table:
+        """ticket_id, digest: fingerprint.ticket_digests of a part's ticket rows (not its
+        history), kept beside the part: its directory is named by its content, so they never
+        go stale."""
+        part = self.catalog.parts[number]
+        kept = part.directory / DIGESTS
+        if part.held is None:
+            try:
+                return pq.ParquetFile(kept).read().select(["ticket_id", "digest"])
+            except (OSError, ValueError, KeyError):
+                pass  # not there yet (or damaged): made again
+        rows = {name: self.catalog.frame(name, [number]) for name in TICKET_FRAMES}
+        mine = dataclasses.replace(
+            self.light,
+            tickets=rows["tickets"],  # every ticket of the part, whatever a snapshot keeps
+            transactions=self.light.transactions.iloc[0:0],  # not what a link reads
+            watchers=rows["watchers"],
+            custom_fields=rows["custom_fields"],
+            links=rows["links"],
+        )
+        digests = ticket_digests(mine)
+        found = pa.table(
+            {
+                "ticket_id": pa.array(digests.index.to_numpy(dtype="int64")),
+                "digest": pa.array(digests.astype(str).tolist(), pa.string()),
+            }
+        )
+        if part.held is None:
+            staging = kept.with_name(f"{kept.name}.{os.getpid()}")
+            try:
+                pq.write_table(found, staging)
+                os.replace(staging, kept)
+            except OSError:
+                staging.unlink(missing_ok=True)  # a cache that cannot be written is only slower
+        return found
+
     def ticket_rows(self, ids: set[int]) -> dict[str, pd.DataFrame]:
         """These tickets' rows in the per-ticket frames: those LIGHT holds whole from the
         whole snapshot's, the others read from the parts holding them, in the whole's order."""
@@ -363,9 +412,13 @@ class _Run:
                 rows[name] = self.catalog.frame(name, parts, ticket_ids=held)
         return {name: rows[name] for name in TICKET_FRAMES}
 
-    def linked(self, ids: set[int]) -> tuple[set[int], str]:
-        """The tickets these link to (not among them), and a digest of what is read of them."""
-        pairs = self.pairs.loc[self.pairs["ticket_id"].isin(ids)]
+    def linked(self, ids: set[int], part: int | None = None) -> tuple[set[int], str]:
+        """The tickets these link to (not among them), and a digest of what is read of them
+        (`part`: the ids are that part's tickets)."""
+        if part is None:
+            pairs = self.pairs.loc[self.pairs["ticket_id"].isin(ids)]
+        else:
+            pairs = self.by_part[part]
         extra = set(pairs["target"]) - ids
         return extra, digest([(t, self.targets.get(t, "")) for t in sorted(extra)])
 

@@ -3,6 +3,7 @@ snapshot, and a later pull or an added month derives only what changed."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from review.snapshot import (
     write_snapshot,
 )
 from review.snapshot.layout import month_of
+from review.snapshot.load import open_catalog
 from scenarios.generate import generate_snapshot
 from tests import edited
 from tests.edited import Rows, stamp
@@ -283,3 +285,30 @@ def test_a_snapshot_without_history_derives_as_one_pass(
     assert list(parted.snapshot.tickets.columns)[:3] == ["ticket_id", "subject", "status"]
     assert parted.snapshot.messages().empty
     assert len(parted.review_data) == len(tickets)  # each review's data, from no messages
+
+
+def test_a_linked_tickets_digest_is_kept_beside_its_part(cache: Path, tmp_path: Path) -> None:
+    """What a part reads of the tickets it links to is known by their digests, each made once
+    from its own part's rows and read back at later runs (not every linked ticket's rows)."""
+    config = gaps_config()
+    path = generate_snapshot(GAPS / "scenarios", tmp_path / "gaps")  # links across months
+    catalog = open_catalog(path, cache)
+    light = catalog.snapshot(frames=derive.LIGHT)
+    ids = [set(found) for found in derive._ticket_ids(catalog)]
+    run = derive._Run(catalog, config, light, "", ids)
+    linked = set(run.pairs["target"]) & run.kept
+    assert len(linked) == 4
+    whole = load_snapshot(path)  # the linked tickets' rows as one snapshot, no history
+    rows = {
+        name: getattr(whole, name).loc[getattr(whole, name)["ticket_id"].isin(linked)]
+        for name in derive.TICKET_FRAMES
+    }
+    one_pass = fingerprint.ticket_digests(
+        dataclasses.replace(whole, transactions=whole.transactions.iloc[0:0], **rows)
+    )
+    assert run.targets == dict(one_pass)
+    kept = sorted(cache.glob(f"segments/*/*/{derive.DIGESTS}"))
+    assert len(kept) == len({n for n, found in enumerate(ids) if found & linked}) == 1
+    kept[0].write_bytes(b"not parquet")  # damaged: made again, the same
+    assert derive._Run(catalog, config, light, "", ids).targets == run.targets
+    assert pd.read_parquet(kept[0]).shape[1] == 2
