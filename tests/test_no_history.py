@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from review.analysis import quality
@@ -83,3 +84,21 @@ def test_a_merged_ticket_keeps_its_history_with_its_survivor(
     rows, err = metrics_csv(edited(EXAMPLE, tmp_path / "s", merged_without_history), capsys)
     assert [row.split(",")[0] for row in rows[1:]] == ["1"]
     assert unbacked_lines(err) == []
+
+
+def test_each_items_reasons_are_joined_once_in_the_order_first_found() -> None:
+    lost = pd.DataFrame(
+        {"ticket_id": [5, 3, 5, 5, 3, 9], "kind": "time-after-pull",
+         "input": ["reply", "owner", "owner", "reply", "reply", "status"],
+         "detail": ["b", "x", "a", "b", "y", "z"]}
+    )  # fmt: skip
+    inputs = {"m1": ["reply", "owner"], "m2": ["status"], "m0": ["owner"]}
+    found = quality.unmeasured(lost, inputs)
+    assert found.values.tolist() == [
+        [3, "m0", "x"], [3, "m1", "x; y"], [5, "m0", "a"], [5, "m1", "b; a"], [9, "m2", "z"],
+    ]  # fmt: skip
+    assert quality.unmeasured(lost.iloc[0:0], inputs).columns.tolist() == [
+        "ticket_id",
+        "item",
+        "reason",
+    ]

@@ -220,10 +220,11 @@ def unmeasured(lost: pd.DataFrame, inputs: Mapping[str, Iterable[str]]) -> pd.Da
     wanted = pd.DataFrame(
         [(item, tag) for item, tags in inputs.items() for tag in tags], columns=["item", "input"]
     )
-    hit = lost.merge(wanted, on="input")
-    reason = hit.groupby(["ticket_id", "item"], sort=True)["detail"].agg(
-        lambda d: "; ".join(dict.fromkeys(d))
-    )
+    keys = ["ticket_id", "item"]
+    hit = lost.merge(wanted, on="input").drop_duplicates([*keys, "detail"])
+    alone = ~hit.duplicated(keys, keep=False)  # most have one reason: joined only where not
+    joined = hit.loc[~alone].groupby(keys, sort=False)["detail"].agg("; ".join)
+    reason = pd.concat([hit.loc[alone].set_index(keys)["detail"], joined]).sort_index()
     return reason.rename("reason").reset_index()[UNMEASURED_COLUMNS]
 
 
