@@ -76,7 +76,8 @@ ABOUT = "part.json"
 OPENED = "opened"  # a part's incidents as recurrence reads them (recurrence.opened)
 TALLY = ["kind", "name", *TALLIED]
 PARTS = "parts.json"  # the part keys a derived directory links to
-DIGESTS = "ticket-digests.parquet"  # kept beside a parsed part: its tickets' rows' digests
+DIGESTS = "ticket-digests.parquet"  # kept beside a parsed part: its linked tickets' digests
+_NO_DIGESTS = {"ticket_id": pa.array([], pa.int64()), "digest": pa.array([], pa.string())}
 # recurrences are found once over all incidents: a part's compute need not find them again
 NO_RECURRENCES = pd.DataFrame(columns=RECURRENCE_COLUMNS)
 
@@ -257,21 +258,33 @@ class _Job:
         unsettled = set(metrics.loc[open_, "ticket_id"].astype("int64"))
         # a time after the pull may be true at a later pull of the same rows: by its time too
         unsettled |= quality.on_pull_time(context.lost)
+        every = {number: ids for number, (_, ids) in self.parts.items()}
+        derived = _split(
+            {name: getattr(context, name) for name in self.names},
+            {number: ids - unsettled for number, ids in every.items()},
+        )
+        kept = _rows(snapshot.tickets, set().union(*every.values()))  # not the ones linked to
+        mine = dataclasses.replace(snapshot, tickets=kept)
+        held = _split(
+            {**{name: getattr(snapshot, name) for name in TICKET_FRAMES},
+             OPENED: opened(mine, self.config, self.registry)},
+            every,
+        )  # fmt: skip
         for number, (key, ids) in self.parts.items():
-            frames = {name: _rows(getattr(context, name), ids - unsettled) for name in self.names}
-            frames.update({name: _rows(getattr(snapshot, name), ids) for name in TICKET_FRAMES})
-            mine = dataclasses.replace(snapshot, tickets=_rows(snapshot.tickets, ids))
-            frames[OPENED] = opened(mine, self.config, self.registry)
             left = sorted(int(t) for t in unsettled & ids)
-            _write(self.store / key, frames, left, self.tally(snapshot, number, ids))
+            tallied = self.tally(snapshot, number, ids, held[number])
+            _write(self.store / key, {**derived[number], **held[number]}, left, tallied)
 
-    def tally(self, snapshot: Snapshot, number: int, ids: set[int]) -> Tallies:
-        """The survey's tallies of a part's tickets (those the whole snapshot keeps)."""
+    def tally(
+        self, snapshot: Snapshot, number: int, ids: set[int], rows: dict[str, pd.DataFrame]
+    ) -> Tallies:
+        """The survey's tallies of a part's tickets (those the whole snapshot keeps; `rows`:
+        the part's rows of its per-ticket frames)."""
         moves = self.catalog.surveyed(number)
         mine = dataclasses.replace(
-            snapshot, tickets=_rows(snapshot.tickets, ids), transactions=_rows(moves, ids)
+            snapshot, tickets=rows["tickets"], transactions=_rows(moves, ids)
         )
-        return Tallies(tally(mine), field_tally(_rows(snapshot.custom_fields, ids)))
+        return Tallies(tally(mine), field_tally(rows["custom_fields"]))
 
 
 class _Run:
@@ -352,51 +365,62 @@ class _Run:
         return found
 
     def digests(self, ids: set[int]) -> dict[int, str]:
-        """A digest of each of these tickets' rows (what a part linking to one reads of it),
-        from the digests each part keeps of its tickets: a site whose tickets link across
-        the years would otherwise read most of the history's rows at every run."""
+        """A digest of each of these tickets' rows (what a part linking to one reads of it).
+        Each part keeps those it has made (DIGESTS), so a run reads the rows only of tickets
+        first linked to since: a site whose tickets link across the years read most of the
+        history's rows at every run."""
         holding = [n for n, held in enumerate(self.ids) if not held.isdisjoint(ids)]
-        if not holding:
-            return {}
-        every = pa.concat_tables([self.part_digests(n) for n in holding])
-        mine = every.filter(pc.is_in(every["ticket_id"], pa.array(sorted(ids), pa.int64())))
-        return dict(zip(mine["ticket_id"].to_pylist(), mine["digest"].to_pylist(), strict=True))
-
-    def part_digests(self, number: int) -> pa.Table:
-        """ticket_id, digest: fingerprint.ticket_digests of a part's ticket rows (not its
-        history), kept beside the part: its directory is named by its content, so they never
-        go stale."""
-        part = self.catalog.parts[number]
-        kept = part.directory / DIGESTS
-        if part.held is None:
-            try:
-                return pq.ParquetFile(kept).read().select(["ticket_id", "digest"])
-            except (OSError, ValueError, KeyError):
-                pass  # not there yet (or damaged): made again
-        rows = {name: self.catalog.frame(name, [number]) for name in TICKET_FRAMES}
-        mine = dataclasses.replace(
+        known = {n: self.kept_digests(n) for n in holding}
+        wanted = pa.array(sorted(ids), pa.int64())
+        every = pa.concat_tables([pa.table(_NO_DIGESTS), *known.values()])
+        mine = every.filter(pc.is_in(every["ticket_id"], wanted))
+        found = dict(zip(mine["ticket_id"].to_pylist(), mine["digest"].to_pylist(), strict=True))
+        missing = ids - set(found)
+        if not missing:
+            return found
+        rows = self.ticket_rows(missing)
+        snapshot = dataclasses.replace(
             self.light,
-            tickets=rows["tickets"],  # every ticket of the part, whatever a snapshot keeps
             transactions=self.light.transactions.iloc[0:0],  # not what a link reads
+            tickets=rows["tickets"],
             watchers=rows["watchers"],
             custom_fields=rows["custom_fields"],
             links=rows["links"],
         )
-        digests = ticket_digests(mine)
-        found = pa.table(
-            {
-                "ticket_id": pa.array(digests.index.to_numpy(dtype="int64")),
-                "digest": pa.array(digests.astype(str).tolist(), pa.string()),
-            }
-        )
-        if part.held is None:
-            staging = kept.with_name(f"{kept.name}.{os.getpid()}")
-            try:
-                pq.write_table(found, staging)
-                os.replace(staging, kept)
-            except OSError:
-                staging.unlink(missing_ok=True)  # a cache that cannot be written is only slower
+        made = ticket_digests(snapshot)
+        made = pd.Series(made.astype(str).to_numpy(), index=made.index.astype("int64"))
+        found.update(made.to_dict())
+        for number in holding:
+            new = made.loc[made.index.isin(list(self.ids[number] & missing))]
+            if len(new):
+                self.keep_digests(number, known[number], new)
         return found
+
+    def kept_digests(self, number: int) -> pa.Table:
+        """ticket_id, digest: those a part keeps (none when it keeps none, or a damaged file)."""
+        part = self.catalog.parts[number]
+        if part.held is not None:
+            return pa.table(_NO_DIGESTS)
+        try:
+            found = pq.ParquetFile(part.directory / DIGESTS).read().select(list(_NO_DIGESTS))
+            return found.cast(pa.table(_NO_DIGESTS).schema)
+        except (OSError, ValueError, KeyError):
+            return pa.table(_NO_DIGESTS)
+
+    def keep_digests(self, number: int, known: pa.Table, new: pd.Series) -> None:
+        """Keep a part's digests, `new` added: its directory is named by its content, so
+        they never go stale."""
+        part = self.catalog.parts[number]
+        if part.held is not None:
+            return
+        added = pa.table({"ticket_id": new.index.to_numpy(), "digest": new.to_numpy(dtype=str)})
+        kept = part.directory / DIGESTS
+        staging = kept.with_name(f"{kept.name}.{os.getpid()}")
+        try:
+            pq.write_table(pa.concat_tables([known, added.cast(known.schema)]), staging)
+            os.replace(staging, kept)
+        except OSError:
+            staging.unlink(missing_ok=True)  # a cache that cannot be written is only slower
 
     def ticket_rows(self, ids: set[int]) -> dict[str, pd.DataFrame]:
         """These tickets' rows in the per-ticket frames: those LIGHT holds whole from the
@@ -486,6 +510,30 @@ def _among(values: pd.Series, candidates: pd.Series) -> np.ndarray:
 
 def _rows(frame: pd.DataFrame, ids: set[int]) -> pd.DataFrame:
     return frame.loc[frame["ticket_id"].isin(ids)].reset_index(drop=True)
+
+
+def _split(
+    frames: dict[str, pd.DataFrame], ids: dict[int, set[int]]
+) -> dict[int, dict[str, pd.DataFrame]]:
+    """Each part's rows of these frames (`ids`: each part's tickets), in the frames' order, as
+    `_rows` gives them: one pass a frame, where `_rows` for each part of a batch of small
+    months was a pass a part (three quarters of a cold derive at 1,000 tickets a month)."""
+    numbers = list(ids)
+    sizes = [len(ids[number]) for number in numbers]
+    tickets = itertools.chain.from_iterable(ids[number] for number in numbers)
+    owner = pd.Series(
+        np.repeat(np.arange(len(numbers)), sizes),
+        index=np.fromiter(tickets, dtype="int64", count=sum(sizes)),
+    )
+    found: dict[int, dict[str, pd.DataFrame]] = {number: {} for number in numbers}
+    for name, frame in frames.items():
+        part = owner.reindex(frame["ticket_id"].to_numpy()).to_numpy()  # NaN: another's
+        order = np.argsort(part, kind="stable")
+        bounds = np.searchsorted(part[order], np.arange(len(numbers) + 1))
+        for place, number in enumerate(numbers):
+            chosen = order[bounds[place] : bounds[place + 1]]
+            found[number][name] = frame.take(chosen).reset_index(drop=True)
+    return found
 
 
 def _last_event(catalog: Catalog) -> str | None:

@@ -225,7 +225,8 @@ def unmeasured(lost: pd.DataFrame, inputs: Mapping[str, Iterable[str]]) -> pd.Da
     alone = ~hit.duplicated(keys, keep=False)  # most have one reason: joined only where not
     joined = hit.loc[~alone].groupby(keys, sort=False)["detail"].agg("; ".join)
     reason = pd.concat([hit.loc[alone].set_index(keys)["detail"], joined]).sort_index()
-    return reason.rename("reason").reset_index()[UNMEASURED_COLUMNS]
+    found: pd.DataFrame = reason.rename("reason").reset_index()[UNMEASURED_COLUMNS]
+    return found
 
 
 # review.analysis.sla's verdicts, and the inputs its clocks read (the events it orders: replies,
