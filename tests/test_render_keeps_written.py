@@ -131,7 +131,25 @@ def test_a_notebook_broken_by_hand_is_not_replaced(
 
     assert failure is not None
     assert failure.message == (
-        f"not replaced: it is not a notebook the kit can read ({reason}) and may hold written "
-        "text; fix it or move it aside, then render again"
+        f"not replaced: {job.output}: not a notebook the kit can read ({reason}) and may hold "
+        "written text; fix it or move it aside, then render again"
     )
     assert job.output.read_bytes() == content
+
+
+def test_review_lab_on_a_notebook_broken_by_hand_is_one_line(tmp_path: Path) -> None:
+    from review.errors import ReviewError
+    from review.pages import lab
+
+    job = _job(tmp_path / "reports")
+    job.output.parent.mkdir(parents=True)
+    job.output.write_bytes(b'{"cells": [')
+
+    with pytest.raises(ReviewError) as error:  # was nbformat's NotJSONError, a traceback
+        lab.working_copy(job)
+
+    assert str(error.value) == (
+        f"{job.output}: not a notebook the kit can read (not valid JSON) and may hold written "
+        "text; fix it or move it aside"
+    )
+    assert job.output.read_bytes() == b'{"cells": ['

@@ -178,12 +178,12 @@ def working_copy(job: Any) -> tuple[Path, bool]:
 
     from review.pages import written
     from review.pages.render import KERNEL_NAME, with_written
+    from review.pages.render.files import read_notebook
 
     output: Path = job.output
     fresh = not output.is_file()
     if not fresh:
-        read: Any = nbformat.read
-        node = read(output, as_version=4)
+        node = read_notebook(output)  # one line when broken by hand: fix it or move it aside
         if job.written is None or written.META in node.metadata:
             return output, False
     else:

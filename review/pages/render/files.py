@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from review.errors import ReviewError
 from review.pages import written
 from review.snapshot import umask_mode
 
@@ -80,6 +81,28 @@ def html_from_node(node: Any, name: str) -> bytes:
         node.metadata["title"] = str(titles[0])
     body, _ = _html_exporter().from_notebook_node(node, resources={"metadata": {"name": name}})
     return str(body).encode("utf-8")
+
+
+def read_notebook(path: Path) -> Any:
+    """The notebook at `path` (nbformat node, version 4), checked; one line naming it and
+    what is wrong otherwise (a notebook broken by hand may hold written text: never replaced
+    or opened as if it were empty)."""
+    import nbformat
+
+    reads: Any = nbformat.reads
+    try:
+        node = reads(path.read_text("utf-8"), as_version=nbformat.NO_CONVERT)
+        nbformat.validate(node)
+    except (ValueError, OSError, nbformat.ValidationError) as exc:  # not JSON, not UTF-8 ...
+        reason = exc.strerror if isinstance(exc, OSError) else "not valid JSON"
+        if isinstance(exc, UnicodeDecodeError | nbformat.ValidationError):
+            reason = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else "not a valid notebook"
+        raise ReviewError(
+            f"{path}: not a notebook the kit can read ({reason}) and may hold written text; fix "
+            "it or move it aside"
+        ) from None
+    convert: Any = nbformat.convert
+    return convert(node, 4)
 
 
 def temp_beside(target: Path, suffix: str = "") -> Path:

@@ -31,6 +31,7 @@ from review.pages.render.files import (
     commit_file,
     fsync_file,
     html_from_node,
+    read_notebook,
     temp_beside,
     write_atomic,
     write_temp,
@@ -335,24 +336,14 @@ def commit(out: Path, job: Job, outcome: Failure | Staged, state: dict[str, str]
 
 def unsaved_text(job: Job) -> str:
     """Why `job`'s notebook must not be replaced ('' when it may): it holds written text its
-    review file lacks (review.pages.written.unsaved), or is not a notebook the kit can read.
-    The text stays where it is; the message says how to keep it."""
+    review file lacks (review.pages.written.unsaved), or is not a notebook the kit can read
+    (files.read_notebook). The text stays where it is; the message says how to keep it."""
     if job.written is None or job.ticket_id is None or not job.output.is_file():
         return ""
-    import nbformat
-
-    reads: Any = nbformat.reads
     try:
-        node = reads(job.output.read_text("utf-8"), as_version=nbformat.NO_CONVERT)
-        nbformat.validate(node)
-    except (ValueError, OSError, nbformat.ValidationError) as exc:  # not JSON, not UTF-8 ...
-        reason = exc.strerror if isinstance(exc, OSError) else "not valid JSON"
-        if isinstance(exc, UnicodeDecodeError | nbformat.ValidationError):
-            reason = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else "not a valid notebook"
-        return (
-            f"not replaced: it is not a notebook the kit can read ({reason}) and "
-            "may hold written text; fix it or move it aside, then render again"
-        )
+        node = read_notebook(job.output)
+    except ReviewError as exc:
+        return f"not replaced: {exc}, then render again"
     try:
         review = written.load(job.written, job.ticket_id)
     except ReviewError as exc:
