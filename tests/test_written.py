@@ -210,6 +210,18 @@ def test_written_markdown_becomes_inert_html_and_keeps_every_word() -> None:
         assert words in html, words
 
 
+def test_entities_show_the_character_they_name_and_stay_text() -> None:
+    """As JupyterLab shows them: 'AT&amp;T' is AT&T, '&lt;b&gt;' the text <b>; the page
+    showed '&amp;' and '&lt;b&gt;' literally. An entity never makes markup or a control."""
+    html = written.safe_html("AT&amp;T &lt;b&gt;x&lt;/b&gt; &copy; &#x202e;rtl &#0; `&amp;`")
+
+    assert html == (
+        '<div class="review-written"><p>AT&amp;T &lt;b&gt;x&lt;/b&gt; \u00a9 \\u202ertl \ufffd '
+        "<code>&amp;amp;</code></p>&#10;</div>"
+    )
+    _inert(html)
+
+
 @pytest.mark.parametrize(
     ("url", "safe"),
     [

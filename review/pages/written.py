@@ -530,7 +530,11 @@ def safe_html(markdown: str) -> str:
     http(s), mailto and the reports (any other address shown as text beside its words),
     images as links (a page loads nothing from outside),
     control characters shown escaped; then every tag and attribute checked against an
-    allow-list. One line (a single HTML block, so Markdown never reads it again)."""
+    allow-list. Entities (``&amp;``, ``&lt;``) show the character they name, as in
+    JupyterLab, and stay text. One line (a single HTML block, so Markdown never reads it
+    again)."""
+    import html as html_module
+
     import bleach
     import mistune
     from mistune.renderers.html import HTMLRenderer
@@ -538,6 +542,9 @@ def safe_html(markdown: str) -> str:
     from review.text import visible
 
     class Renderer(HTMLRenderer):
+        def text(self, text: str) -> str:  # entities read as CommonMark (and JupyterLab) do
+            return str(mistune.escape(visible(html_module.unescape(text))))
+
         def link(self, text: str, url: str, title: str | None = None) -> str:
             href = safe_url(url)
             if href is None:  # shown as text, so every written word stays on the page
