@@ -314,20 +314,7 @@ class RTClient:
                 (self.refused_delays, refused) if refused == attempt else (self.delays, attempt)
             )
             if tries > len(schedule):
-                if garbled:
-                    raise RTError(
-                        f"{where} {problem}, {attempt} times: something between (a proxy) cuts "
-                        "or replaces RT's answers: try again later, or have RT_URL reach RT "
-                        "directly"
-                    )
-                if problem.startswith("answered"):
-                    raise RTError(
-                        f"{where} {problem} for {_short(path)} after {attempt} tries: "
-                        "try again later, or check RT's log"
-                    )
-                raise RTUnreachable(
-                    f"{where} {problem} after {attempt} tries: check RT_URL and that RT is running"
-                )
+                raise _given_up(where, problem, path, attempt, garbled)
             wait = max(schedule[tries - 1], asked or 0.0)
             log.info("%s %s; retry %d in %.1f s", where, problem, attempt, wait)
             self._tell(f"{where} {problem}; retry {tries} of {len(schedule)} in {wait:.3g} s")
@@ -540,6 +527,24 @@ def _count_field(data: dict[str, Any], key: str) -> int | None:
     if isinstance(value, str) and value.isdigit():
         return int(value)
     return None
+
+
+def _given_up(where: str, problem: str, path: str, attempt: int, garbled: bool) -> RTError:
+    """The error once every retry of a GET failed: answers cut or replaced on the way (a
+    proxy), RT's own error answers, or no answer at all."""
+    if garbled:
+        return RTError(
+            f"{where} {problem}, {attempt} times: something between (a proxy) cuts "
+            "or replaces RT's answers: try again later, or have RT_URL reach RT directly"
+        )
+    if problem.startswith("answered"):
+        return RTError(
+            f"{where} {problem} for {_short(path)} after {attempt} tries: "
+            "try again later, or check RT's log"
+        )
+    return RTUnreachable(
+        f"{where} {problem} after {attempt} tries: check RT_URL and that RT is running"
+    )
 
 
 def _status_error(where: str, code: int, path: str, response: _Answer, conn: Connection) -> RTError:

@@ -23,7 +23,7 @@ from urllib.parse import quote
 from tqdm import tqdm
 
 from review.errors import RTError, SnapshotError
-from review.rt.client import Page, RTClient, RTNotFound
+from review.rt.client import Page, RTAbandoned, RTClient, RTNotFound
 from review.rt.history import Bulk, Histories, History, bulk, chunks, merged_away, read_transactions
 from review.rt.window import SLACK, Window, parse_time
 from review.settings.utc import iso_utc_text
@@ -86,28 +86,7 @@ def pull(
     snapshot_target(snapshot)  # refuse a directory that is not a snapshot before asking RT
     show = sys.stderr.isatty() if progress is None else progress
     previous = None if full else _previous(snapshot, client.conn.url, window.describe())
-    with (
-        tqdm(desc="pull", unit="page", disable=not show, leave=False) as bar,
-        ThreadPoolExecutor(max_workers=1) as side,
-    ):
-        client.notify = _retry_notice(bar, show, client.conn.url)
-        queue_names = {v: k for k, v in _check_queues(client, window.queues).items()}
-        on_page = _advance(bar)
-        early = None
-        if previous is None and history != "per-ticket":
-            # The window's history does not depend on the ticket search: read both at once.
-            early = side.submit(bulk, client, [window.transaction_sql()], on_page)
-            early.add_done_callback(lambda done: _abandon_if_failed(client, done))
-        try:
-            got = (
-                _select_window(client, window, queue_names, on_page)
-                if previous is None
-                else _select_changes(client, window, previous, started, queue_names, on_page)
-            )
-            read = _read_histories(client, got, history, on_page, early, previous is not None)
-        except BaseException as exc:  # the history read beside stops too (a 401, Ctrl-C)
-            client.abandon(exc)
-            raise
+    got, read = _select_and_read(client, window, previous, started, history, show)
     transactions = sorted(
         got.transactions + [t for t in read.fetched if int(t["ObjectId"]) in got.keep],
         key=lambda t: int(t["id"]),
@@ -126,6 +105,44 @@ def pull(
         snapshot, got.mode, read.how, len(tickets), len(transactions), len(read.wanted),
         client.requests, warnings,
     )  # fmt: skip
+
+
+def _select_and_read(
+    client: RTClient,
+    window: Window,
+    previous: _Previous | None,
+    started: datetime,
+    history: History,
+    show: bool,
+) -> tuple[_Selection, Histories]:
+    """The tickets to take (the window's, or what changed since `previous`) and the history
+    of those that changed; a full pull reads the window's history beside the ticket search."""
+    with (
+        tqdm(desc="pull", unit="page", disable=not show, leave=False) as bar,
+        ThreadPoolExecutor(max_workers=1) as side,
+    ):
+        client.notify = _retry_notice(bar, show, client.conn.url)
+        queue_names = {v: k for k, v in _check_queues(client, window.queues).items()}
+        on_page = _advance(bar)
+        early = None
+        if previous is None and history != "per-ticket":
+            # The window's history does not depend on the ticket search: read both at once.
+            early = side.submit(bulk, client, [window.transaction_sql()], on_page)
+            early.add_done_callback(lambda done: _abandon_if_failed(client, done))
+        try:
+            got = (
+                _select_window(client, window, queue_names, on_page)
+                if previous is None
+                else _select_changes(client, window, previous, started, queue_names, on_page)
+            )
+            return got, _read_histories(client, got, history, on_page, early, previous is not None)
+        except BaseException as exc:  # the history read beside stops too (a 401, Ctrl-C)
+            client.abandon(exc)
+            done = early is not None and early.done() and not early.cancelled()
+            beside = early.exception() if early is not None and done else None
+            if isinstance(exc, RTAbandoned) and beside is not None:
+                raise beside from None  # the search stopped for it: say what it was, as it was
+            raise
 
 
 def _abandon_if_failed(client: RTClient, done: Future[Bulk]) -> None:
