@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,21 @@ def test_full_disk_keeps_the_good_review_and_the_partial_beside_it(good: Path) -
     # the state is written and true: 4 was rendered, 2 and 3 are tried again next time
     state = json.loads((good / rendering.STATE_FILE).read_text())
     assert state == {"2026-10/incident-4.ipynb": "new-4"}
+
+
+def test_a_killed_runs_temps_go_even_beside_notebooks_not_rendered_again(good: Path) -> None:
+    """SIGKILL leaves `.incident-2.XXXX.ipynb` (and .html) beside the outputs; the next run
+    rendered only what changed, so a current notebook's temps stayed for good."""
+    left = [good / "2026-10" / ".incident-2.k1ll3d.ipynb", good / "2026-10" / ".incident-2.html.x"]
+    for temp in left:
+        temp.write_bytes(PARTIAL)
+    current = replace(_job(good, 2), fingerprint="old-2")
+
+    result = rendering.run_batch([current], good, workers=1, runner=_disk_full_runner)
+
+    assert result.skipped == [current] and not result.rendered
+    assert not any(temp.exists() for temp in left)
+    assert (good / "2026-10" / "incident-2.ipynb").read_bytes() == b"GOOD NOTEBOOK"
 
 
 def test_a_later_success_removes_the_partial(good: Path) -> None:

@@ -413,6 +413,7 @@ def run_batch(
             result.skipped.append(job)
         else:
             todo.append(job)
+    _remove_temps(result.skipped)  # a killed run's, beside notebooks not rendered again
     if todo:
         try:
             _execute(todo, out, state, result, workers, progress, runner)
