@@ -200,3 +200,22 @@ def test_files_read_as_one_keep_their_order_rows_and_types(tmp_path: Path) -> No
     pd.DataFrame({"ticket_id": [4.5], "name": ["d"]}).to_parquet(paths[1], index=False)
     found, rows = read_files(paths)
     assert rows == [2, 1, 1] and found["ticket_id"].tolist() == [3.0, 1.0, 4.5, 2.0]
+
+
+def test_a_cache_parsed_by_other_code_is_parsed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The snapshot cache is keyed by the source of review.snapshot too: a checkout between
+    versions never reads a parse made by other code as if it were its own."""
+    from review.snapshot import fingerprint
+    from review.snapshot import load as loading
+
+    cached = tmp_path / "cache"
+    first = load_snapshot(SAMPLE, cached)
+    parsed = set(os.listdir(cached / "segments"))
+    assert len(parsed) == 3  # a part a month
+    for module in (fingerprint, loading):
+        monkeypatch.setattr(module, "parse_version", lambda: "other code")
+    again = load_snapshot(SAMPLE, cached)
+    assert len(set(os.listdir(cached / "segments")) - parsed) == 3  # each part parsed again
+    pd.testing.assert_frame_equal(again.transactions, first.transactions)

@@ -17,6 +17,7 @@ from the command line or in a kernel, gives the same keys.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from collections.abc import Iterable
@@ -90,6 +91,21 @@ def package_digest() -> str:
     return sha.hexdigest()
 
 
+@functools.cache
+def parse_version() -> str:
+    """What a parse in the snapshot cache depends on besides the data: its layout, the
+    version and the source of review.snapshot, so that a cache parsed by other code (a
+    developer's checkout between versions) is parsed again rather than read as current."""
+    from review import __version__
+
+    root = Path(__file__).parent
+    sha = hashlib.sha256(f"{CACHE_LAYOUT}:{__version__}".encode())
+    for source in sorted(root.glob("*.py")):
+        sha.update(source.name.encode())
+        sha.update(source.read_bytes())
+    return sha.hexdigest()[:16]
+
+
 def file_stamps(directory: Path, names: Iterable[str]) -> list[tuple[str, int, int]]:
     """(name, size, mtime) of the files present: an edit after the pull changes them."""
     stamps = []
@@ -102,11 +118,9 @@ def file_stamps(directory: Path, names: Iterable[str]) -> list[tuple[str, int, i
 
 
 def snapshot_key(directory: Path, manifest: dict[str, Any]) -> str:
-    """The snapshot cache's key: the cache layout, the version, the checksums, the stamps."""
-    from review import __version__
-
+    """The snapshot cache's key: the parse's version, the checksums, the stamps."""
     stamps = file_stamps(directory, DATA_FILES)
-    return digest(CACHE_LAYOUT, __version__, manifest.get("sha256"), stamps)[:32]
+    return digest(parse_version(), manifest.get("sha256"), stamps)[:32]
 
 
 def derived_key(snapshot_dir: Path, config: Config) -> str:

@@ -27,12 +27,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from review import __version__
 from review.errors import SnapshotError
 from review.settings.utc import ISO_UTC
 from review.snapshot import cache, plausible
 from review.snapshot.cache import MESSAGES, MOVES, Part
-from review.snapshot.fingerprint import digest, snapshot_key
+from review.snapshot.fingerprint import digest, parse_version, snapshot_key
 from review.snapshot.frames import MESSAGE_COLUMNS, Problem, Snapshot
 from review.snapshot.layout import FOLLOWUPS, MANIFEST, PARTED, QUEUES, TICKETS, TRANSACTIONS, USERS
 from review.snapshot.manifest import parts_of, read_manifest, utc
@@ -92,13 +91,11 @@ def _segments(directory: Path, manifest: dict[str, Any]) -> list[Segment]:
                 for name, p in zip(PARTED, pair, strict=True)
             }
             material = [(p.sha256, p.length) for p in pair]
-            found.append(
-                Segment(spans, digest(cache.CACHE_LAYOUT, __version__, material)[:32], trusted)
-            )
+            found.append(Segment(spans, digest(parse_version(), material)[:32], trusted))
         return found
     spans = {name: Span(directory, name, sha256=sums.get(name)) for name in PARTED}
     stamps = [(name, _size(directory / name), _mtime(directory / name)) for name in PARTED]
-    key = digest(cache.CACHE_LAYOUT, __version__, [sums.get(n) for n in PARTED], stamps)[:32]
+    key = digest(parse_version(), [sums.get(n) for n in PARTED], stamps)[:32]
     return [Segment(spans, key, trusted=True)]
 
 
