@@ -442,13 +442,6 @@ def month_statistics(
     squares = {key: _squares(values) for key, values in samples.items()}
     opened = metrics.groupby("month", sort=False).size()
     empty = np.array([], dtype=float)
-
-    def spread(months: list[str], column: str) -> float:
-        """The pooled standard deviation of log durations over the known `months`."""
-        parts = [squares.get((m, column), (0.0, 0)) for m in months if covered.get(m, False)]
-        freedom = sum(f for _, f in parts)
-        return math.sqrt(sum(s for s, _ in parts) / freedom) if freedom else math.nan
-
     rows: list[dict[str, Any]] = []
     for month in months:
         period = pd.Period(month, freq="M")
@@ -456,20 +449,18 @@ def month_statistics(
         for metric in DURATIONS:
             for clock in CLOCKS.values():
                 column = clock.column(metric)
-                row = {**_BLANK, "month": month, "metric": metric, "clock": clock.name}
-                row["previous"] = window[1]
+                row = {**_BLANK, "month": month, "metric": metric, "clock": clock.name,
+                       "previous": window[1]}  # fmt: skip
                 rows.append(row)
                 if not covered.get(month, False):
-                    row.update(n=pd.NA, verdict=NOT_COVERED)
-                    for name in ("median", "p90", "change"):
-                        row[f"{name}_ci_withheld"] = f"the snapshot does not cover {month}"
+                    _not_covered(row, month)
                     continue
                 values = samples.get((month, column), empty)
                 row.update({k: v for k, v in _summary(values).items() if k in row})
                 if not len(values) and opened.get(month, 0):  # incidents, none counted
                     uncounted = none_counted(int(opened[month]))
                     row.update(median_ci_withheld=uncounted, p90_ci_withheld=uncounted)
-                pooled = spread(window, column)
+                pooled = _spread(squares, covered, window, column)
                 mdc = _detectable(len(values), pooled, row["median_h"])
                 row.update(log_spread=pooled, mdc_pct=mdc["mdc_pct"])
                 row["mdc_median_h"] = mdc["mdc_median_h"]
@@ -483,6 +474,25 @@ def month_statistics(
                 row.update(_compare(values, samples.get((row["previous"], column), empty)))
     frame = pd.DataFrame(rows, columns=[*COLUMNS, *ADDED, "previous"])
     return frame.astype({"n": "Int64"})
+
+
+def _spread(
+    squares: Mapping[tuple[str, str], tuple[float, int]],
+    covered: Mapping[str, bool],
+    months: list[str],
+    column: str,
+) -> float:
+    """The pooled standard deviation of log durations over the known `months`."""
+    parts = [squares.get((m, column), (0.0, 0)) for m in months if covered.get(m, False)]
+    freedom = sum(f for _, f in parts)
+    return math.sqrt(sum(s for s, _ in parts) / freedom) if freedom else math.nan
+
+
+def _not_covered(row: dict[str, Any], month: str) -> None:
+    """A month the snapshot does not cover: no n and no numbers, never 0, each saying why."""
+    row.update(n=pd.NA, verdict=NOT_COVERED)
+    for name in ("median", "p90", "change"):
+        row[f"{name}_ci_withheld"] = f"the snapshot does not cover {month}"
 
 
 def _hours(value: object) -> str:
