@@ -27,6 +27,7 @@ URL = "https://rt.example.edu/REST/2.0/"
         ("https://rt.example.edu/", URL),
         ("https://rt.example.edu/REST/2.0", URL),
         ("https://user:secret@rt.example.edu:8443/rt/", "https://rt.example.edu:8443/rt/REST/2.0/"),
+        ("https://[2001:db8::5]:8443/rt", "https://[2001:db8::5]:8443/rt/REST/2.0/"),  # IPv6
     ],
 )
 def test_rest2_url_is_normalised_without_user_info(given: str, expected: str) -> None:
@@ -39,6 +40,33 @@ def test_connection_prefers_the_token_and_hides_secrets() -> None:
     conn = connection_from(SETTINGS, env)
     assert (conn.url, conn.token, conn.user, conn.password) == (URL, "tok-123", None, None)
     assert "tok-123" not in repr(conn) and conn.credential_hint == "RT_TOKEN"
+
+
+@pytest.mark.parametrize(
+    ("url", "warned"),
+    [
+        ("http://rt.example.edu/", True),
+        ("http://10.0.0.5:8080/rt", True),
+        ("https://rt.example.edu/", False),
+        ("http://127.0.0.1:8080/", False),
+        ("http://localhost/", False),
+        ("http://[::1]:8080/", False),
+    ],
+)
+def test_plain_http_to_another_host_is_warned_about(
+    url: str, warned: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    connection_from(SETTINGS, {"RT_URL": url, "RT_USER": "u", "RT_PASSWORD": "pw-456"})
+    err = capsys.readouterr().err
+    if warned:
+        host = url.split("//")[1].split("/")[0].split(":")[0]
+        assert err == (
+            f"warning: RT_URL is plain http to {host}: the password or token crosses the "
+            "network unencrypted; use RT's https address\n"
+        )
+    else:
+        assert err == ""
+    assert "pw-456" not in err
 
 
 @pytest.mark.parametrize(

@@ -12,10 +12,12 @@ the credentials) and says what to do. Each HTTP request is counted.
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import json
 import logging
 import math
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -85,7 +87,8 @@ def rest2_url(url: str) -> str:
             f"{URL_ENV} must be an http(s) address such as https://rt.example.edu/ "
             "(or set [rt] url in the config)"
         )
-    netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname  # IPv6
+    netloc = host + (f":{parts.port}" if parts.port else "")
     path = parts.path.rstrip("/")
     if path.endswith("/REST/1.0"):  # RT's older API; this kit speaks REST2
         path = path.removesuffix("/REST/1.0")
@@ -105,6 +108,7 @@ def connection_from(settings: RTSettings, env: Mapping[str, str] | None = None) 
             "or [rt] url in the config"
         )
     url = rest2_url(raw)
+    _warn_if_in_clear(url)
     token = env.get(TOKEN_ENV) or None
     user = env.get(USER_ENV) or None
     password = env.get(PASSWORD_ENV) or None
@@ -123,6 +127,27 @@ def connection_from(settings: RTSettings, env: Mapping[str, str] | None = None) 
         verify=verify,
         timeout=settings.timeout,
     )
+
+
+def _warn_if_in_clear(url: str) -> None:
+    """Say on stderr when the credentials would cross the network unencrypted: plain http to
+    a host other than this machine (RT on 127.0.0.1 behind a local proxy is fine)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "http" or host == "localhost" or _loopback(host):
+        return
+    print(
+        f"warning: {URL_ENV} is plain http to {host}: the password or token crosses the "
+        "network unencrypted; use RT's https address",
+        file=sys.stderr,
+    )
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass
