@@ -77,7 +77,7 @@ OPENED = "opened"  # a part's incidents as recurrence reads them (recurrence.ope
 TALLY = ["kind", "name", *TALLIED]
 PARTS = "parts.json"  # the part keys a derived directory links to
 DIGESTS = "ticket-digests.parquet"  # kept beside a parsed part: its linked tickets' digests
-_NO_DIGESTS = {"ticket_id": pa.array([], pa.int64()), "digest": pa.array([], pa.string())}
+_DIGESTS = pa.schema([("ticket_id", pa.int64()), ("digest", pa.string())])
 # recurrences are found once over all incidents: a part's compute need not find them again
 NO_RECURRENCES = pd.DataFrame(columns=RECURRENCE_COLUMNS)
 
@@ -314,14 +314,8 @@ class _Run:
         self.targets = self.digests(set(self.pairs["target"]) & self.kept)
         # each part's links, found once (a search of every link for each part grew with the
         # square of the history)
-        sizes = [len(found) for found in ids]
-        every = np.fromiter(itertools.chain.from_iterable(ids), dtype="int64", count=sum(sizes))
-        owner = pd.Series(np.repeat(np.arange(len(ids)), sizes), index=every)
-        part = owner.reindex(self.pairs["ticket_id"]).to_numpy()  # NaN: a ticket not kept
-        order = np.argsort(part, kind="stable")  # by part, in file order within one
-        bounds = np.searchsorted(part[order], np.arange(len(ids) + 1))
-        by_part = self.pairs.iloc[order]
-        self.by_part = [by_part.iloc[bounds[n] : bounds[n + 1]] for n in range(len(ids))]
+        split = _split({"pairs": self.pairs}, dict(enumerate(ids)))
+        self.by_part = [split[number]["pairs"] for number in range(len(ids))]
 
     def key(self, part: str, parts: Iterable[int], linked: str, now: str | None) -> str:
         """A part's key: its parse, what it reads of users, queues, field names and the
@@ -356,12 +350,7 @@ class _Run:
         queued = _among(queues["queue_id"], refs) | _among(queues["name"], refs)
         found = {"users": np.flatnonzero(named).tolist(), "queues": np.flatnonzero(queued).tolist()}
         if part.held is None:
-            staging = kept.with_name(f"{kept.name}.{os.getpid()}")
-            try:
-                cache.write_json(staging, found)
-                os.replace(staging, kept)
-            except OSError:
-                staging.unlink(missing_ok=True)  # a cache that cannot be written is only slower
+            _keep_beside(kept, partial(cache.write_json, value=found))
         return found
 
     def digests(self, ids: set[int]) -> dict[int, str]:
@@ -372,7 +361,7 @@ class _Run:
         holding = [n for n, held in enumerate(self.ids) if not held.isdisjoint(ids)]
         known = {n: self.kept_digests(n) for n in holding}
         wanted = pa.array(sorted(ids), pa.int64())
-        every = pa.concat_tables([pa.table(_NO_DIGESTS), *known.values()])
+        every = pa.concat_tables([_DIGESTS.empty_table(), *known.values()])
         mine = every.filter(pc.is_in(every["ticket_id"], wanted))
         found = dict(zip(mine["ticket_id"].to_pylist(), mine["digest"].to_pylist(), strict=True))
         missing = ids - set(found)
@@ -387,40 +376,36 @@ class _Run:
             custom_fields=rows["custom_fields"],
             links=rows["links"],
         )
-        made = ticket_digests(snapshot)
-        made = pd.Series(made.astype(str).to_numpy(), index=made.index.astype("int64"))
-        found.update(made.to_dict())
-        for number in holding:
-            new = made.loc[made.index.isin(list(self.ids[number] & missing))]
-            if len(new):
-                self.keep_digests(number, known[number], new)
+        digests = ticket_digests(snapshot)
+        made = pd.DataFrame(
+            {"ticket_id": digests.index.astype("int64"), "digest": digests.astype(str).to_numpy()}
+        )
+        found.update(zip(made["ticket_id"].tolist(), made["digest"].tolist(), strict=True))
+        by_part = _split({DIGESTS: made}, {n: self.ids[n] & missing for n in holding})
+        for number, new in by_part.items():
+            if len(new[DIGESTS]):
+                self.keep_digests(number, known[number], new[DIGESTS])
         return found
 
     def kept_digests(self, number: int) -> pa.Table:
         """ticket_id, digest: those a part keeps (none when it keeps none, or a damaged file)."""
         part = self.catalog.parts[number]
         if part.held is not None:
-            return pa.table(_NO_DIGESTS)
+            return _DIGESTS.empty_table()
         try:
-            found = pq.ParquetFile(part.directory / DIGESTS).read().select(list(_NO_DIGESTS))
-            return found.cast(pa.table(_NO_DIGESTS).schema)
+            found = pq.ParquetFile(part.directory / DIGESTS).read().select(_DIGESTS.names)
+            return found.cast(_DIGESTS)
         except (OSError, ValueError, KeyError):
-            return pa.table(_NO_DIGESTS)
+            return _DIGESTS.empty_table()
 
-    def keep_digests(self, number: int, known: pa.Table, new: pd.Series) -> None:
-        """Keep a part's digests, `new` added: its directory is named by its content, so
-        they never go stale."""
+    def keep_digests(self, number: int, known: pa.Table, new: pd.DataFrame) -> None:
+        """Keep a part's digests, `new` (ticket_id, digest) added: its directory is named by
+        its content, so they never go stale."""
         part = self.catalog.parts[number]
-        if part.held is not None:
-            return
-        added = pa.table({"ticket_id": new.index.to_numpy(), "digest": new.to_numpy(dtype=str)})
-        kept = part.directory / DIGESTS
-        staging = kept.with_name(f"{kept.name}.{os.getpid()}")
-        try:
-            pq.write_table(pa.concat_tables([known, added.cast(known.schema)]), staging)
-            os.replace(staging, kept)
-        except OSError:
-            staging.unlink(missing_ok=True)  # a cache that cannot be written is only slower
+        if part.held is None:
+            added = pa.Table.from_pandas(new, schema=_DIGESTS, preserve_index=False)
+            table = pa.concat_tables([known, added])
+            _keep_beside(part.directory / DIGESTS, partial(pq.write_table, table))
 
     def ticket_rows(self, ids: set[int]) -> dict[str, pd.DataFrame]:
         """These tickets' rows in the per-ticket frames: those LIGHT holds whole from the
@@ -510,6 +495,17 @@ def _among(values: pd.Series, candidates: pd.Series) -> np.ndarray:
 
 def _rows(frame: pd.DataFrame, ids: set[int]) -> pd.DataFrame:
     return frame.loc[frame["ticket_id"].isin(ids)].reset_index(drop=True)
+
+
+def _keep_beside(kept: Path, write: Callable[[Path], None]) -> None:
+    """Write what a run keeps beside a parsed part (`write` to a path), whole or not at all:
+    a cache that cannot be written is only slower."""
+    staging = kept.with_name(f"{kept.name}.{os.getpid()}")
+    try:
+        write(staging)
+        os.replace(staging, kept)
+    except OSError:
+        staging.unlink(missing_ok=True)
 
 
 def _split(
