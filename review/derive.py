@@ -37,12 +37,13 @@ import pyarrow.parquet as pq
 
 from review.analysis import quality
 from review.analysis.survey import (
+    EMPTY_TALLY,
     FIELD_TALLY,
     TALLIED,
     add_field_tallies,
     add_tallies,
     field_tally,
-    tally,
+    tally_parts,
 )
 from review.analysis.timeline import IGNORED_TYPES
 from review.closeout.recurrence import COLUMNS as RECURRENCE_COLUMNS
@@ -270,21 +271,23 @@ class _Job:
              OPENED: opened(mine, self.config, self.registry)},
             every,
         )  # fmt: skip
+        history = self.tallies(mine, every)
         for number, (key, ids) in self.parts.items():
             left = sorted(int(t) for t in unsettled & ids)
-            tallied = self.tally(snapshot, number, ids, held[number])
+            tallied = Tallies(
+                history.get(number, EMPTY_TALLY), field_tally(held[number]["custom_fields"])
+            )
             _write(self.store / key, {**derived[number], **held[number]}, left, tallied)
 
-    def tally(
-        self, snapshot: Snapshot, number: int, ids: set[int], rows: dict[str, pd.DataFrame]
-    ) -> Tallies:
-        """The survey's tallies of a part's tickets (those the whole snapshot keeps; `rows`:
-        the part's rows of its per-ticket frames)."""
-        moves = self.catalog.surveyed(number)
-        mine = dataclasses.replace(
-            snapshot, tickets=rows["tickets"], transactions=_rows(moves, ids)
-        )
-        return Tallies(tally(mine), field_tally(rows["custom_fields"]))
+    def tallies(self, mine: Snapshot, every: dict[int, set[int]]) -> dict[int, pd.DataFrame]:
+        """The survey's history tally of each part's tickets (`mine`: the batch's snapshot of
+        them), all parts in one pass."""
+        numbers = list(every)
+        ticket = np.concatenate([np.fromiter(every[n], dtype="int64") for n in numbers])
+        part = np.repeat(numbers, [len(every[n]) for n in numbers])
+        moves = self.catalog.surveyed(numbers)
+        history = dataclasses.replace(mine, transactions=_rows(moves, set(ticket.tolist())))
+        return tally_parts(history, pd.Series(part, index=ticket))
 
 
 class _Run:

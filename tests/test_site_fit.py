@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -17,6 +18,7 @@ from review.analysis.survey import (
     field_tally,
     survey,
     tally,
+    tally_parts,
 )
 from review.closeout.registry import load_registry
 from review.context import data_problems, open_context, open_snapshot
@@ -271,6 +273,20 @@ def test_the_survey_adds_up_from_tallies_of_tickets_apart(snapshot: Snapshot) ->
     assert (frontline.created, frontline.now, frontline.moved_in, frontline.moved_out) == (
         60, 50, 2, 12,
     )  # fmt: skip
+    # the tallies of a batch's parts, counted in one pass: each the same as its part's alone
+    part_of = pd.Series(np.arange(len(ids)) % 3 != 0, index=ids.to_numpy()).astype("int64")
+    by_part = tally_parts(snapshot, part_of)
+    assert sorted(by_part) == [0, 1]
+    for number, alone in enumerate(tallies):
+        pd.testing.assert_frame_equal(_sorted(by_part[number]), _sorted(alone))
+    frontline_rows = [t.loc[t["name"] == "frontline", ["created", "moved_in"]] for t in tallies]
+    # every third of 61 tickets is 21, each created in frontline; of the other 40, 39 were (60
+    # in all); ticket 10 (in the first part) and 54 (in the second) moved back into it
+    assert [r.values.tolist() for r in frontline_rows] == [[[21, 1]], [[39, 1]]]
+
+
+def _sorted(tallied: pd.DataFrame) -> pd.DataFrame:
+    return tallied.sort_values(["kind", "name"], ignore_index=True)
 
 
 def test_field_tallies_count_tickets_so_two_parts_add_up_to_the_whole() -> None:

@@ -134,7 +134,7 @@ class Survey:
         return replace(self, statuses=tuple(statuses))
 
 
-_EMPTY_TALLY = pd.DataFrame(
+EMPTY_TALLY = pd.DataFrame(
     {"kind": pd.Series(dtype=object), "name": pd.Series(dtype=object)}
     | {name: pd.Series(dtype="int64") for name in TALLIED}
 )
@@ -179,18 +179,34 @@ def tally(snapshot: Snapshot) -> pd.DataFrame:
     kind ('queue' or 'status'), name and TALLIED counts. Every count is of tickets or of one
     ticket's moves, so the tallies of snapshots without a ticket in common add up
     (`add_tallies`): review.derive keeps one per month's part."""
+    ids = pd.concat([snapshot.tickets["ticket_id"], snapshot.transactions["ticket_id"]])
+    return tally_parts(snapshot, pd.Series(0, index=ids.unique())).get(0, EMPTY_TALLY)
+
+
+def tally_parts(snapshot: Snapshot, part_of: pd.Series) -> dict[int, pd.DataFrame]:
+    """`tally` of each part's tickets (`part_of`: a ticket's part, by ticket_id), in one pass:
+    a part is a month of tickets, and a pass for each of a batch's sixty small months cost more
+    than their counting. Parts without a ticket are left out."""
     tickets, tx = snapshot.tickets, snapshot.transactions
-    moves = _status_moves(tx)
+    moves = _status_moves(tx).assign(part=lambda m: part_of.reindex(m["ticket_id"]).to_numpy())
+    tickets = tickets.assign(part=part_of.reindex(tickets["ticket_id"]).to_numpy())
     created_in = _status_at_creation(tickets, moves)
     queue_names = snapshot.queues.set_index("queue_id")["name"]
-    queues = _queue_counts(tickets, tx, queue_names).assign(kind=QUEUE)
+    queues = _queue_counts(tickets, tx, queue_names, part_of).assign(kind=QUEUE)
     statuses = _status_counts(tickets, moves, created_in).assign(kind=STATUS)
-    found = pd.concat([queues, statuses]).rename_axis("name").reset_index()
-    return (
-        found.reindex(columns=["kind", "name", *TALLIED])
-        .fillna(0)
+    found = pd.concat([queues, statuses]).rename_axis(["part", "name"]).reset_index()
+    found = (
+        found.reindex(columns=["part", "kind", "name", *TALLIED])
+        .fillna(dict.fromkeys(TALLIED, 0))
         .astype(dict.fromkeys(TALLIED, "int64"))
     )
+    parts = found.pop("part").astype("int64")
+    return {int(n): rows.reset_index(drop=True) for n, rows in found.groupby(parts, sort=False)}
+
+
+def _by_part(part: object, values: object) -> pd.Series:
+    """How many of `values` there are in each part: counts indexed by (part, value)."""
+    return pd.DataFrame({"part": part, "name": values}).value_counts(sort=False)
 
 
 def _of_kind(counts: pd.DataFrame, kind: str) -> pd.DataFrame:
@@ -200,7 +216,7 @@ def _of_kind(counts: pd.DataFrame, kind: str) -> pd.DataFrame:
 
 def add_tallies(tallies: Iterable[pd.DataFrame]) -> pd.DataFrame:
     """The tally of snapshots without a ticket in common: their counts added up."""
-    found = pd.concat([_EMPTY_TALLY, *tallies], ignore_index=True)
+    found = pd.concat([EMPTY_TALLY, *tallies], ignore_index=True)
     summed = found.groupby(["kind", "name"], sort=False)[list(TALLIED)].sum().reset_index()
     return summed.astype(dict.fromkeys(TALLIED, "int64"))
 
@@ -272,9 +288,12 @@ def _status_at_creation(tickets: pd.DataFrame, moves: pd.DataFrame) -> pd.Series
     return first.reindex(now.index).where(lambda s: s.notna() & (s != ""), now)
 
 
-def _queue_counts(tickets: pd.DataFrame, tx: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
-    """Per queue: tickets now in it, created in it, moves into and out of it."""
+def _queue_counts(
+    tickets: pd.DataFrame, tx: pd.DataFrame, names: pd.Series, part_of: pd.Series
+) -> pd.DataFrame:
+    """Per part and queue: tickets now in it, created in it, moves into and out of it."""
     queue_moves = tx.loc[(tx["type"] == "Set") & (tx["field"] == "Queue")]
+    moved = part_of.reindex(queue_moves["ticket_id"]).to_numpy()
     old = queue_moves["old"].map(names).fillna(queue_moves["old"])
     new = queue_moves["new"].map(names).fillna(queue_moves["new"])
     now = tickets["queue_id"].map(names).fillna(tickets["queue_id"])
@@ -286,12 +305,13 @@ def _queue_counts(tickets: pd.DataFrame, tx: pd.DataFrame, names: pd.Series) -> 
     created = first_old.reindex(tickets["ticket_id"]).fillna(
         pd.Series(now.to_numpy(), index=tickets["ticket_id"])
     )
+    part = tickets["part"].to_numpy()
     return pd.DataFrame(
         {
-            "now": now.value_counts(),
-            "created": created.value_counts(),
-            "moved_in": new.value_counts(),
-            "moved_out": old.value_counts(),
+            "now": _by_part(part, now.to_numpy()),
+            "created": _by_part(part, created.to_numpy()),
+            "moved_in": _by_part(moved, new.to_numpy()),
+            "moved_out": _by_part(moved, old.to_numpy()),
         }
     ).fillna(0)
 
@@ -317,8 +337,8 @@ def _queues(queues: pd.DataFrame, count: pd.DataFrame) -> tuple[QueueSurvey, ...
 def _status_counts(
     tickets: pd.DataFrame, moves: pd.DataFrame, created_in: pd.Series
 ) -> pd.DataFrame:
-    """Per status: tickets in it now, ever in it, created in it, and the tickets whose dates
-    show each role (INACTIVE, ACTIVE, INITIAL)."""
+    """Per part and status: tickets in it now, ever in it, created in it, and the tickets whose
+    dates show each role (INACTIVE, ACTIVE, INITIAL)."""
     t = tickets.set_index("ticket_id")
     created_in = created_in.reindex(t.index)
     # every entry into a status: creation, then each move; Resolved is the last entry into an
@@ -328,12 +348,13 @@ def _status_counts(
             pd.DataFrame(
                 {
                     "ticket_id": t.index,
+                    "part": t["part"].to_numpy(),
                     "at": t["created"].array,  # kept typed: no Python object per ticket
                     "seq": -1,  # creation comes before any change of the same second
                     "status": created_in.to_numpy(),
                 }
             ),
-            moves[["ticket_id", "at", "txn_id", "new"]].rename(
+            moves[["ticket_id", "part", "at", "txn_id", "new"]].rename(
                 columns={"new": "status", "txn_id": "seq"}
             ),
         ],
@@ -353,19 +374,20 @@ def _status_counts(
     unstarted = t["started"].isna() | (t["started"] > t["created"] + _SAME_MOMENT)
     held = pd.concat(
         [
-            entries[["ticket_id", "status"]],
-            moves[["ticket_id", "old"]].rename(columns={"old": "status"}),
+            entries[["ticket_id", "part", "status"]],
+            moves[["ticket_id", "part", "old"]].rename(columns={"old": "status"}),
         ]
     )
-    held = held.loc[held["status"].notna() & (held["status"] != "")]
+    held = held.loc[held["status"].notna() & (held["status"] != "")].drop_duplicates()
+    by_entry, by_ticket = [entries["part"], entries["status"]], [t["part"], created_in]
     return pd.DataFrame(
         {
-            "now": t["status"].value_counts(),
-            "ever": held.drop_duplicates().groupby("status")["ticket_id"].nunique(),
-            "created": created_in.value_counts(),
-            INACTIVE: at_resolved.groupby(entries["status"]).sum(),
-            ACTIVE: after.groupby(entries["status"]).sum(),
-            INITIAL: unstarted.groupby(created_in).sum(),
+            "now": _by_part(t["part"].to_numpy(), t["status"].to_numpy()),
+            "ever": _by_part(held["part"].to_numpy(), held["status"].to_numpy()),
+            "created": _by_part(t["part"].to_numpy(), created_in.to_numpy()),
+            INACTIVE: at_resolved.groupby(by_entry).sum(),
+            ACTIVE: after.groupby(by_entry).sum(),
+            INITIAL: unstarted.groupby(by_ticket).sum(),
         }
     ).fillna(0)
 

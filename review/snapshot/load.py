@@ -291,11 +291,11 @@ class Catalog:
         found = [self.parts[i].read(MESSAGES, ticket_ids=wanted) for i in chosen]
         return cache.concat(found) if found else pd.DataFrame(columns=MESSAGE_COLUMNS)
 
-    def surveyed(self, part: int) -> pd.DataFrame:
-        """The history review.analysis.survey reads of one part: status and queue moves (its
+    def surveyed(self, parts: list[int]) -> pd.DataFrame:
+        """The history review.analysis.survey reads of some parts: status and queue moves (its
         types, segment.SURVEYED), not the whole history, in the order a read of every part
         gives them (by txn_id when the parts come from more than one segment)."""
-        moves = self.frame(MOVES, [part])
+        moves = self.frame(MOVES, parts)
         if len(set(self.order)) > 1:
             moves = moves.sort_values("txn_id", kind="stable", ignore_index=True)
         return moves
