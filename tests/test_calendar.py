@@ -1,11 +1,14 @@
 """Business hours, checked against values worked out by hand on a calendar."""
 
+from datetime import time
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from review.settings.calendar import BusinessClock
+from review.settings.calendar import BusinessClock, add_business_seconds
 from review.settings.config import load_config
+from review.settings.sections import WEEKDAYS, Calendar
 
 # (start UTC, end UTC, business hours by hand; America/New_York, Mon-Fri 09-17, US+MA holidays)
 CASES = [
@@ -52,3 +55,92 @@ def test_vectorised_over_many_pairs_and_missing_ends(clock: BusinessClock) -> No
 def test_holidays_include_labor_day_and_columbus_day(clock: BusinessClock) -> None:
     days = set(clock.holidays.astype(str))
     assert {"2026-09-07", "2026-10-12", "2026-04-20"} <= days  # Patriots' Day is a MA holiday
+
+
+# A night shift every day, 00:00-08:00 America/New_York: its hours span both DST changes.
+NIGHT = Calendar("America/New_York", WEEKDAYS, time(0, 0), time(8, 0), "", "")
+
+# (start UTC, end UTC, business hours by hand under NIGHT)
+DST_CASES = [
+    # Sun 2026-03-08: 00:00 EST (05Z) to 08:00 EDT (12Z) is 7 real hours (02:00 is skipped)
+    ("2026-03-08T05:00:00Z", "2026-03-08T12:00:00Z", 7.0),
+    # 01:00 EST (06Z) to 04:00 EDT (08Z): two hours on the wall clock's own watch
+    ("2026-03-08T06:00:00Z", "2026-03-08T08:00:00Z", 2.0),
+    # Sun 2026-11-01: 00:00 EDT (04Z) to 08:00 EST (13Z) is 9 real hours (01:00 twice)
+    ("2026-11-01T04:00:00Z", "2026-11-01T13:00:00Z", 9.0),
+    # the repeated hour: 01:00 EDT (05Z) to 01:00 EST (06Z) is one hour, not none
+    ("2026-11-01T05:00:00Z", "2026-11-01T06:00:00Z", 1.0),
+    # 01:30 EDT (05:30Z) to 01:10 EST (06:10Z): 40 minutes, not minus 20
+    ("2026-11-01T05:30:00Z", "2026-11-01T06:10:00Z", 40 / 60),
+    # Sat 23:00 EST to Mon 09:00 EDT across the change: Sun 7 h + Mon 8 h
+    ("2026-03-08T04:00:00Z", "2026-03-09T13:00:00Z", 15.0),
+]
+
+
+@pytest.mark.parametrize(("start", "end", "hours"), DST_CASES)
+def test_hours_across_a_dst_change_are_the_real_hours_worked(
+    start: str, end: str, hours: float
+) -> None:
+    got = BusinessClock(NIGHT).hours_between(
+        pd.Series(pd.to_datetime([start], utc=True)), pd.Series(pd.to_datetime([end], utc=True))
+    )
+    assert got[0] == hours
+
+
+def test_business_time_never_runs_backwards_or_faster_than_the_wall() -> None:
+    """Every 10 minutes over both DST weekends under NIGHT: business time moves by 0 or by
+    the 10 minutes, never less than nothing and never more than the wall clock."""
+    clock = BusinessClock(NIGHT)
+    for day in ("2026-03-07", "2026-10-31"):
+        at = pd.Series(pd.date_range(f"{day}T00:00Z", periods=3 * 144, freq="10min"))
+        step = np.diff(clock.working_us(at))
+        assert set(step) <= {0.0, 600e6}
+
+
+def test_a_deadline_across_a_dst_change_counts_real_working_time() -> None:
+    clock = BusinessClock(NIGHT)
+    start = pd.Series(pd.to_datetime(["2026-03-08T05:00:00Z"] * 2, utc=True))
+    due = add_business_seconds(clock, start, np.array([3 * 3600.0, 7 * 3600.0]))
+    # 3 h after 00:00 EST is 04:00 EDT (08Z), not 03:00 EDT; 7 h is the whole short day,
+    # so its closing, which is the next opening: Mon 00:00 EDT (04Z)
+    assert list(due) == [pd.Timestamp("2026-03-08T08:00Z"), pd.Timestamp("2026-03-09T04:00Z")]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        # Fri 1998-12-25, Christmas: RT existed, and the holiday is off whatever the year
+        ("1998-12-25T14:00:00Z", "1998-12-25T22:00:00Z"),
+        # Mon 2100-07-05, Independence Day observed
+        ("2100-07-05T13:00:00Z", "2100-07-05T21:00:00Z"),
+        # Mon 1960-07-04
+        ("1960-07-04T13:00:00Z", "1960-07-04T21:00:00Z"),
+    ],
+)
+def test_holidays_are_off_in_any_year(clock: BusinessClock, start: str, end: str) -> None:
+    got = clock.hours_between(
+        pd.Series(pd.to_datetime([start], utc=True)), pd.Series(pd.to_datetime([end], utc=True))
+    )
+    assert got[0] == 0.0  # was 8.0: holidays were known for 2000-2040 only
+
+
+def test_a_day_before_a_holiday_in_2100_is_a_working_day_as_in_2026(clock: BusinessClock) -> None:
+    starts = pd.Series(pd.to_datetime(["2100-07-02T13:00Z", "2026-07-02T13:00Z"], utc=True))
+    ends = pd.Series(pd.to_datetime(["2100-07-02T21:00Z", "2026-07-02T21:00Z"], utc=True))
+    assert list(clock.hours_between(starts, ends)) == [8.0, 8.0]
+
+
+def test_equal_and_reversed_instants(clock: BusinessClock) -> None:
+    a = pd.Series(pd.to_datetime(["2026-09-08T14:00:00Z", "2026-09-08T14:00:00Z"], utc=True))
+    b = pd.Series(pd.to_datetime(["2026-09-08T14:00:00Z", "2026-09-08T16:00:00Z"], utc=True))
+    assert list(clock.hours_between(a, b)) == [0.0, 2.0]
+    assert list(clock.hours_between(b, a)) == [0.0, -2.0]  # as wall-clock hours: signed
+
+
+def test_a_calendar_without_working_hours_is_refused() -> None:
+    for calendar in (
+        Calendar("UTC", (), time(9), time(17), "", ""),
+        Calendar("UTC", ("Mon",), time(9), time(9), "", ""),
+    ):
+        with pytest.raises(ValueError, match="has no working hours"):
+            BusinessClock(calendar)

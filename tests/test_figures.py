@@ -160,3 +160,35 @@ def figures_durations() -> list[str]:
     from review.analysis.metrics import DURATIONS
 
     return list(DURATIONS)
+
+
+def test_nights_are_shaded_across_a_dst_change_whatever_the_opening_hour() -> None:
+    """A calendar opening at 01:00, a time the end of DST repeats (and 02:30, one its start
+    skips): the shading is drawn from real openings and closings (it raised before)."""
+    import dataclasses
+    from datetime import time
+
+    from review.settings.config import load_config
+
+    config = load_config(None)
+    every_day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    calendar = dataclasses.replace(
+        config.calendar, start=time(1), end=time(9), workdays=every_day, holidays_country=""
+    )
+    night = dataclasses.replace(config, calendar=calendar)
+    utc = pd.Timestamp
+    off = figures._off_hours(utc("2026-10-31T12:00Z"), utc("2026-11-01T12:00Z"), night)
+    # Sat 01:00-09:00 EDT (05-13Z); Sun from the first 01:00 EDT (05Z) to 09:00 EST (14Z);
+    # the view runs from Sat 00:00 EDT (04Z) to Mon 00:00 EST (05Z)
+    assert [(a.tz_convert("UTC"), b.tz_convert("UTC")) for a, b in off] == [
+        (utc("2026-10-31T04:00Z"), utc("2026-10-31T05:00Z")),
+        (utc("2026-10-31T13:00Z"), utc("2026-11-01T05:00Z")),
+        (utc("2026-11-01T14:00Z"), utc("2026-11-02T05:00Z")),
+    ]
+    spring = dataclasses.replace(night, calendar=dataclasses.replace(calendar, start=time(2, 30)))
+    off = figures._off_hours(utc("2026-03-08T12:00Z"), utc("2026-03-08T12:00Z"), spring)
+    # Sun 2026-03-08: 02:30 does not exist, the day opens at 03:00 EDT (07Z), closes 09:00 (13Z)
+    assert [(a.tz_convert("UTC"), b.tz_convert("UTC")) for a, b in off] == [
+        (utc("2026-03-08T05:00Z"), utc("2026-03-08T07:00Z")),
+        (utc("2026-03-08T13:00Z"), utc("2026-03-09T04:00Z")),
+    ]

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from review.analysis import facts
+from review.analysis.incidents import hours
 from review.analysis.timeline import REQUESTOR, STAFF
 from review.settings.calendar import BusinessClock, add_business_seconds, business_second
 from review.settings.config import Config
@@ -534,9 +535,10 @@ def _paused_hours(
     stop = pd.concat(
         [seg["end"].fillna(now), _lookup(seg["ticket_id"], resolved_at).fillna(now)], axis=1
     ).min(axis=1)
-    hours = (stop - seg["start"]).dt.total_seconds().clip(lower=0) / 3600
-    paused: pd.Series = hours.groupby(seg["ticket_id"]).sum()
-    return paused
+    # summed exactly (a timedelta) and made hours once, however the pauses are cut
+    stay = stop - seg["start"]
+    paused = stay.where(stay > pd.Timedelta(0), pd.Timedelta(0)).groupby(seg["ticket_id"]).sum()
+    return hours(paused)
 
 
 def _count(breaches: pd.DataFrame, index: pd.Index) -> pd.Series:

@@ -39,7 +39,6 @@ from review.pages.palette import (
     rule_color,
 )
 from review.settings.config import Config
-from review.settings.sections import WEEKDAYS
 
 mdates: Any = importlib.import_module("matplotlib.dates")  # untyped in matplotlib's stubs
 
@@ -109,28 +108,14 @@ def _off_hours(start: pd.Timestamp, end: pd.Timestamp, config: Config) -> list[t
     """Stretches outside business hours between start and end (local days, holidays off)."""
     from review.settings.calendar import BusinessClock
 
-    cal = config.calendar
-    tz = cal.timezone
-    clock = BusinessClock(cal)
+    tz = config.calendar.timezone
+    hours = BusinessClock(config.calendar).working_hours(start, end)
     first = start.tz_convert(tz).normalize()
-    last = end.tz_convert(tz).normalize()
-    days = pd.date_range(first.tz_localize(None), last.tz_localize(None), freq="D")
-    weekmask = [d in cal.workdays for d in WEEKDAYS]
-    busy = np.is_busday(
-        days.values.astype("datetime64[D]"), weekmask=weekmask, holidays=clock.holidays
-    )
-    stretches: list[tuple[Any, Any]] = []
-    cursor = first
-    for day, working in zip(days, busy, strict=True):
-        if not working:
-            continue
-        open_at = pd.Timestamp.combine(day.date(), cal.start).tz_localize(tz)
-        close_at = pd.Timestamp.combine(day.date(), cal.end).tz_localize(tz)
-        if open_at > cursor:
-            stretches.append((cursor, open_at))
-        cursor = close_at
-    stretches.append((cursor, last + pd.Timedelta(days=1)))
-    return stretches
+    midnight = end.tz_convert(tz).tz_localize(None).normalize() + pd.Timedelta(days=1)
+    last = midnight.tz_localize(tz, ambiguous=False, nonexistent="shift_forward")
+    starts = [first, *hours["closing"]]
+    ends = [*hours["opening"], last]
+    return [(a, b) for a, b in zip(starts, ends, strict=True) if b > a]
 
 
 def incident_timeline(

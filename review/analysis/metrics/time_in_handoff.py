@@ -13,6 +13,7 @@ import pandas as pd
 from review.analysis import quality
 from review.analysis.incidents import Incidents, hours
 from review.analysis.metric import CLOCKS, metric
+from review.settings.calendar import as_hours
 
 
 @metric(
@@ -33,9 +34,12 @@ def time_in_handoff(inc: Incidents) -> pd.DataFrame:
         & (seg["start"] >= seg["first_handoff"])
     )
     seg = seg.loc[in_dev]
+    # summed exactly (whole microseconds) and made hours once: the same however the stay in
+    # developer queues is cut into stretches (by owner or status changes, or batches)
     seg = seg.assign(
-        h=hours(seg["end"] - seg["start"]), bh=inc.clock.hours_between(seg["start"], seg["end"])
+        h=seg["end"] - seg["start"], bh=inc.clock.micros_between(seg["start"], seg["end"])
     )
-    sums = seg.groupby("ticket_id")[["h", "bh"]].sum(min_count=1)
+    sums = seg.groupby("ticket_id").agg(h=("h", "sum"), bh=("bh", "sum"))
+    sums = pd.DataFrame({"h": hours(sums["h"]), "bh": as_hours(sums["bh"])})
     handed = (inc["handoff_count"].fillna(0) > 0) & inc["resolved_at"].notna()  # open: no end
     return pd.DataFrame({c: inc.per_ticket(sums[c], 0.0).where(handed) for c in CLOCKS})
