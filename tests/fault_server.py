@@ -1,6 +1,6 @@
 """A fault-injecting HTTP server on 127.0.0.1 that stands in for RT (or what is in front of it).
 
-``FaultServer`` answers each GET with the next fault of its ``script`` (the last one
+``FaultServer`` answers each request (a write once its body is in) with the next fault of its ``script`` (the last one
 repeats) and, once the script is empty, from its ``rt``: a ``FakeRT`` that answers
 REST2 reads from a snapshot's files, a few rows a page, as RT pages them, with the
 faults a proxy or cache between can add (a page served twice).
@@ -107,7 +107,7 @@ class FakeRT:
 
 
 class FaultServer(ThreadingHTTPServer):
-    """Answers each GET with the next fault of ``script`` (the last one repeats), or from
+    """Answers each request with the next fault of ``script`` (the last one repeats), or from
     ``rt`` once the script is empty."""
 
     daemon_threads = True
@@ -117,6 +117,7 @@ class FaultServer(ThreadingHTTPServer):
         self.script: list[str | Answer] = []
         self.rt: FakeRT | None = None
         self.paths: list[str] = []
+        self.bodies: list[bytes] = []  # of the writes (POST, PUT), in order
         self.stopped = threading.Event()
         self._lock = threading.Lock()
 
@@ -140,6 +141,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *_args: Any) -> None:
         pass
+
+    def do_POST(self) -> None:
+        """A write is played the same faults as a read, once its body is in."""
+        self.server.bodies.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+        self.do_GET()
+
+    do_PUT = do_POST
 
     def do_GET(self) -> None:
         fault = self.server.next_fault(self.path)

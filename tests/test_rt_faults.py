@@ -58,6 +58,43 @@ def test_a_slow_or_silent_server_ends_at_the_deadline(server: FaultServer, fault
     assert (len(server.paths), waits) == (2, [0.0])
 
 
+@pytest.mark.parametrize("fault", ["trickle-body", "trickle-headers", "hang"])
+def test_a_write_whose_answer_trickles_ends_at_the_deadline(
+    server: FaultServer, fault: str
+) -> None:
+    """A write (the follow-ups' creates and comments, a publication) had httpx's per-read
+    timeout only: a server sending a byte every 0.25 s held it until the server gave up
+    (20 s here; forever on a real one). Now the whole answer is due within the timeout, as
+    a GET's is; never retried, and said as possibly done (the re-run finds what was)."""
+    server.script = [fault]
+    waits: list[float] = []
+    started = time.monotonic()
+    with client_for(server, waits) as client, pytest.raises(RTUnreachable) as caught:
+        client.send("POST", "ticket/7/comment", {"Content": "c", "ContentType": "text/plain"})
+    took = time.monotonic() - started
+    assert str(caught.value) == (
+        f"RT at {server.url} did not answer POST ticket/7/comment in full within 1 s; it may "
+        "have been done all the same: run again once RT answers (the re-run finds what was "
+        "written and does not write it twice)"
+    )
+    assert took < fault_server.GIVE_UP / 2  # ended by the deadline, not by the server
+    assert (server.paths, waits) == (["/REST/2.0/ticket/7/comment"], [])  # one try, no wait
+    assert json.loads(server.bodies[0]) == {"Content": "c", "ContentType": "text/plain"}
+
+
+def test_a_write_to_a_server_that_is_not_there_was_not_done() -> None:
+    with socket.socket() as taken:  # a port nothing listens on
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+    conn = Connection(url=f"http://127.0.0.1:{port}/REST/2.0/", token="t", timeout=1.0)
+    with RTClient(conn) as client, pytest.raises(RTUnreachable) as caught:
+        client.send("PUT", "ticket/7", {"Subject": "s"})
+    assert str(caught.value) == (
+        f"RT at {conn.url} could not be reached (ConnectError) during PUT ticket/7: check that "
+        "RT is running, then run again"
+    )
+
+
 def test_rt_1_url_is_turned_into_rest2() -> None:
     from review.rt.client import rest2_url
 

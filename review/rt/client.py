@@ -250,8 +250,15 @@ class RTClient:
         """Absolute URL of a REST2 path such as ``tickets`` (absolute URLs pass through)."""
         return path if path.startswith(("http://", "https://")) else self.conn.url + path
 
-    def _fetch(self, url: str, params: Mapping[str, Any]) -> _Answer:
-        """One GET, whole, within ``conn.timeout`` seconds in all.
+    def _fetch(
+        self,
+        url: str,
+        params: Mapping[str, Any],
+        method: str = "GET",
+        body: Mapping[str, Any] | None = None,
+    ) -> _Answer:
+        """One request (a GET, or a write with a JSON `body`), whole, within ``conn.timeout``
+        seconds in all.
 
         httpx's timeout bounds each read, not the request: a server sending a byte
         every few seconds would hold it forever. The request runs in a daemon thread
@@ -260,16 +267,17 @@ class RTClient:
         """
         deadline = time.monotonic() + self.conn.timeout
         outcome: list[_Answer | BaseException] = []
+        sent = None if body is None else dict(body)
 
         def run() -> None:
             try:
-                with self.session.stream("GET", url, params=dict(params)) as response:
-                    body = bytearray()
+                with self.session.stream(method, url, params=dict(params), json=sent) as response:
+                    got = bytearray()
                     for chunk in response.iter_bytes():
-                        body += chunk
+                        got += chunk
                         if time.monotonic() > deadline:
                             raise _TooSlow
-                    outcome.append(_Answer(response.status_code, response.headers, bytes(body)))
+                    outcome.append(_Answer(response.status_code, response.headers, bytes(got)))
             except BaseException as exc:  # handed to the waiting caller
                 outcome.append(exc)
 
@@ -376,20 +384,35 @@ class RTClient:
 
         Never retried (a repeated create would file a second ticket) and not interpreted:
         RT answers a refused change with 200 and a message, so the caller reads the answer.
-        Only a server that cannot be reached raises (RTUnreachable).
+        Answered in full within ``conn.timeout`` seconds, as a GET is, or RTUnreachable; so
+        is a server that cannot be reached. A write whose answer did not come may have been
+        done all the same: each writer finds its writes again in RT before writing (the
+        follow-ups' tags, links and comment markers; a publication's marker), so a re-run
+        does what is missing and nothing twice.
         """
+        where = f"RT at {self.conn.url}"
         try:
-            response = self.session.request(method, self.url(path), json=dict(body))
-        except httpx2.TransportError as exc:
+            response = self._fetch(self.url(path), {}, method, body)
+        except (httpx2.ConnectError, httpx2.ConnectTimeout) as exc:  # nothing was sent
             raise RTUnreachable(
-                f"RT at {self.conn.url} could not be reached ({type(exc).__name__}) during "
+                f"{where} could not be reached ({type(exc).__name__}) during "
                 f"{method} {_short(path)}: check that RT is running, then run again"
             ) from None
+        except (httpx2.TransportError, _TooSlow) as exc:  # sent; the answer did not come whole
+            problem = (
+                f"did not answer {method} {_short(path)} in full within {self.conn.timeout:g} s"
+                if isinstance(exc, (httpx2.TimeoutException, _TooSlow))
+                else f"broke off its answer to {method} {_short(path)} ({type(exc).__name__})"
+            )
+            raise RTUnreachable(
+                f"{where} {problem}; it may have been done all the same: run again once RT "
+                "answers (the re-run finds what was written and does not write it twice)"
+            ) from None
         try:
-            answer = response.json()
+            answer = json.loads(response.body)
         except ValueError:
             answer = None
-        return response.status_code, answer
+        return response.status, answer
 
     def page(self, path: str, params: Mapping[str, Any], page: int = 1) -> Page:
         """One page of a collection, at 100 per page."""
