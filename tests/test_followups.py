@@ -131,6 +131,41 @@ def test_a_cleared_follow_up_that_fires_again_is_retitled_and_commented() -> Non
     ]
 
 
+def test_an_updates_comment_marker_is_the_same_until_every_write_is_done() -> None:
+    """An update writes a comment, links and a subject. The comment's marker names the update
+    by what it leaves (the follow-up, its incidents, its subject), so a run stopped after any
+    of the writes and its re-run mark the comment the same, and the re-run finds it."""
+    import hashlib
+
+    def note(tickets: list[dict[str, Any]], w: Wanted) -> str:
+        plan = make_plan([w], followup_frame(tickets), {5, 9, 20}, {"wiki"}, RULES, INACTIVE,
+                         "the snapshot")  # fmt: skip
+        return plan.steps[0].note
+
+    more = wanted("ad-hoc-support-team:service/wiki", (5, 9, 20))
+    was = subject_for(more.key, more.rule, "wiki", (5, 9))
+    expected = hashlib.sha256(f'[100, [5, 9, 20], "{more.subject}"]'.encode()).hexdigest()[:16]
+    assert note([ticket(100, was, refers=(5, 9))], more) == expected
+    # linked, not yet retitled: no comment is asked for any more (nothing new to link)
+    plan = make_plan([more], followup_frame([ticket(100, was, refers=(5, 9, 20))]), {5, 9, 20},
+                     {"wiki"}, RULES, INACTIVE, "the snapshot")  # fmt: skip
+    assert (plan.steps[0].comment, plan.steps[0].subject) == ("", more.subject)
+
+    again = wanted("not-validated:ticket/9", (9, 20))
+    cleared = again.subject.replace("incidents 9, 20", "incident 9") + CLEARED
+    first = note([ticket(7, cleared, refers=(9,))], again)
+    assert note([ticket(7, cleared, refers=(9, 20))], again) == first  # after the link
+    assert first != note([ticket(8, cleared, refers=(9,))], again)  # another follow-up
+
+    gone = [ticket(103, "[followup:not-validated:ticket/7] not-validated, wiki: incident 7",
+                   refers=(7,))]  # fmt: skip
+    plan = make_plan([], followup_frame(gone), {7}, set(), RULES, INACTIVE, "the snapshot")
+    subject = f"{gone[0]['Subject']}{CLEARED}"
+    assert (
+        plan.steps[0].note == hashlib.sha256(f'[103, [7], "{subject}"]'.encode()).hexdigest()[:16]
+    )
+
+
 def test_a_follow_up_filed_but_never_linked_is_linked_without_a_second_comment() -> None:
     """A run created #7 and stopped before its RefersTo link (killed, or RT refused the link
     until the rights were fixed). The re-run links it; before, it also commented "the finding
@@ -313,6 +348,7 @@ def test_a_server_error_on_a_write_is_not_called_a_missing_right(
     client = RTClient(Connection(url="http://rt.invalid/REST/2.0/", token="t"))
     monkeypatch.setattr(client, "send", lambda *_: (502, None))
     monkeypatch.setattr(apply, "tagged", lambda *_: None)
+    monkeypatch.setattr(apply, "notes", lambda *_: [])
     w = wanted("not-validated:ticket/9", (9,))
     again = (
         "it may have been done all the same: run again once RT is well (the re-run finds what "
@@ -324,8 +360,8 @@ def test_a_server_error_on_a_write_is_not_called_a_missing_right(
         (Step("update", w.key, 7, link=(9,)), f"the RefersTo link from follow-up #7; {again}"),
         (Step("update", w.key, 7, subject="s"), f"the new subject of follow-up #7; {again}"),
         (Step("update", w.key, 7, comment="c"), "a comment on follow-up #7; it may have been "
-         "done all the same: look at #7 in RT, and add the comment by hand if it is not there "
-         "(a re-run does not post it again: the links and subject it goes with are written)"),
+         "done all the same: run again once RT is well (the re-run finds the comment by its "
+         "marker if RT took it, and does not post it twice)"),
     ]:  # fmt: skip
         with pytest.raises(RTError) as caught:
             apply.apply_step(client, step, "follow-ups", [])

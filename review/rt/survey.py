@@ -326,7 +326,8 @@ def _rt_rights(
             Misfit(
                 "rt-right",
                 f"[followups] queue '{queue}' is not a queue RT shows the account: `review "
-                "follow-ups` needs it (with CreateTicket, ModifyTicket and ShowTicket there)",
+                "follow-ups` needs it (with CreateTicket, ModifyTicket, ShowTicket and "
+                "ShowTicketComments there)",
                 False,
             )
         )

@@ -1,14 +1,17 @@
-"""`review follow-ups` against a real RT 5: create, re-run files nothing, comment when cleared.
+"""`review follow-ups` against a real RT 5: create, re-run files nothing, comment when cleared,
+each comment once also when a run stops midway.
 
 The findings come from the bundled sample, whose incidents have the same ids as the replayed
 RT's. The follow-up queue and the `closeout` account (CreateTicket, ModifyTicket and ShowTicket
-on that queue only) come from data/scenarios/site.yaml. RT's $StrictLinkACL is 0 on this RT
+on that queue only) come from data/scenarios/site.yaml; ShowTicketComments there is granted to
+it in this module's copy of the replay (RIGHTS). RT's $StrictLinkACL is 0 on this RT
 (RefersTo then needs ModifyTicket on one side only), except where a test says otherwise.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,18 +54,49 @@ EXPECTED = {
 }
 
 
-def start(replayed_db: Path, directory: Path, strict_links: bool = False) -> RTServer:
+# Beside site.yaml's rights, loaded into this module's copy of the replay: `closeout` may see
+# comments on the follow-up queue (ShowTicketComments: it finds its own by their markers), and
+# `closeout-blind` has site.yaml's rights of `closeout` only.
+RIGHTS = f"""
+@Users = ({{Name => 'closeout-blind', EmailAddress => 'closeout-blind@example.edu',
+            Privileged => 1, Password => '{PASSWORD}'}});
+@ACL = ({{UserId => 'closeout', Queue => 'follow-ups', Right => ['ShowTicketComments']}},
+        {{UserId => 'closeout-blind', Queue => 'follow-ups',
+          Right => ['CreateTicket', 'ModifyTicket', 'ShowTicket']}});
+1;
+"""
+
+
+@pytest.fixture(scope="module")
+def fu_db(replayed_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The replayed database with RIGHTS loaded (once per module)."""
+    from conftest import start_copy
+
+    from scenarios.replay import SLA_CONFIG, load_initialdata
+
+    server = start_copy(replayed_db, tmp_path_factory.mktemp("followups") / "rt")
+    server.stop()  # the site config is written: load the rights into the stopped copy
+    load_initialdata(server.directory, RIGHTS)
+    base = server.directory / "base"
+    base.mkdir()
+    shutil.copy2(server.directory / "rt.sqlite", base / "rt.sqlite")
+    if (replayed_db.parent / SLA_CONFIG).exists():
+        shutil.copy2(replayed_db.parent / SLA_CONFIG, base / SLA_CONFIG)
+    return base / "rt.sqlite"
+
+
+def start(database: Path, directory: Path, strict_links: bool = False) -> RTServer:
     from conftest import start_copy
 
     (directory / "RT_SiteConfig.d").mkdir(parents=True)
     if not strict_links:
         (directory / "RT_SiteConfig.d" / "links.pm").write_text("Set($StrictLinkACL, 0);\n1;\n")
-    return start_copy(replayed_db, directory)
+    return start_copy(database, directory)
 
 
 @pytest.fixture
-def fu_rt(replayed_db: Path, tmp_path: Path) -> Iterator[RTServer]:
-    server = start(replayed_db, tmp_path / "rt")
+def fu_rt(fu_db: Path, tmp_path: Path) -> Iterator[RTServer]:
+    server = start(fu_db, tmp_path / "rt")
     yield server
     server.stop()
 
@@ -212,10 +246,10 @@ def test_an_account_without_show_ticket_is_one_line(
 
 
 def test_strict_link_acl_refusal_names_the_right(
-    replayed_db: Path, tmp_path: Path, config_file: Path, monkeypatch: pytest.MonkeyPatch,
+    fu_db: Path, tmp_path: Path, config_file: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    server = start(replayed_db, tmp_path / "strict", strict_links=True)
+    server = start(fu_db, tmp_path / "strict", strict_links=True)
     try:
         code, _, err = run([*ARGS, "--config", str(config_file), "--apply"], server,
                            monkeypatch, capsys)  # fmt: skip
@@ -509,3 +543,143 @@ def test_actions_a_review_lists_become_follow_ups_once(
     assert comments(fu_rt, storage["id"])[0].startswith("The action is no longer in the review")
     code, shown, _ = run([*args, "--apply"], fu_rt, monkeypatch, capsys)
     assert "cleared earlier; still clear" in shown and len(comments(fu_rt, storage["id"])) == 1
+
+
+def _comment_lost(real: Any) -> Any:
+    """RTClient.send where RT never gets a comment: a proxy answers 502 in its place."""
+
+    def send(client: Any, method: str, path: str, body: Any) -> tuple[int, Any]:
+        return (502, None) if path.endswith("/comment") else real(client, method, path, body)
+
+    return send
+
+
+def _answer_lost(real: Any) -> Any:
+    """RTClient.send where RT takes a comment but its answer is lost (a 502 on the way)."""
+
+    def send(client: Any, method: str, path: str, body: Any) -> tuple[int, Any]:
+        code, answer = real(client, method, path, body)
+        return (502, None) if path.endswith("/comment") else (code, answer)
+
+    return send
+
+
+def _stopped(*_: Any) -> None:
+    raise KeyboardInterrupt  # Ctrl-C, or the end of cron's timeout, between two writes
+
+
+@pytest.mark.parametrize(
+    "fault", ["killed before the subject", "killed before the link", "comment lost", "answer lost"]
+)
+def test_an_update_stopped_midway_posts_its_comment_exactly_once(
+    fu_rt: RTServer, config_file: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], fault: str,
+) -> None:  # fmt: skip
+    """An update is a comment, links and a new subject, each its own write. Before, a run
+    stopped after the link (or whose comment got a 5xx) left the comment unposted for good:
+    the re-run saw the links and subject and asked nothing more. Now the comment is posted
+    first with a marker, and the re-run, whose plan is the same, finds it instead of posting
+    it again: one comment in the end, whatever stopped the first run."""
+    from review.closeout.followups import apply
+    from review.rt.client import RTClient
+
+    rules = ["--rule", "ad-hoc-support-team", "--config", str(config_file), "--apply"]
+    code, _, err = run(["follow-ups", *rules, "--since", "2026-10-15"], fu_rt, monkeypatch,
+                       capsys)  # fmt: skip
+    assert code == 0, err
+    storage = next(t for t in queue_tickets(fu_rt) if "service/file-storage" in t["subject"])
+    with monkeypatch.context() as patched:
+        if fault == "killed before the subject":
+            patched.setattr(apply._Followup, "retitle", _stopped)
+        elif fault == "killed before the link":
+            patched.setattr(apply._Followup, "link", _stopped)
+        else:
+            wrap = _comment_lost if fault == "comment lost" else _answer_lost
+            patched.setattr(RTClient, "send", wrap(RTClient.send))
+        code, _, err = run(["follow-ups", *rules, "--since", "2026-10-01"], fu_rt, monkeypatch,
+                           capsys)  # fmt: skip
+    assert code in (1, 130), err  # an error line, or "interrupted"
+    code, out, err = run(["follow-ups", *rules, "--since", "2026-10-01"], fu_rt, monkeypatch,
+                         capsys)  # fmt: skip
+    assert code == 0, err
+    after = next(t for t in queue_tickets(fu_rt) if t["id"] == storage["id"])
+    assert after["refers"] == [47, 51, 56, 62]
+    assert after["subject"].endswith("ad-hoc-support-team, file-storage: incidents 47, 51, 56, 62")
+    notes = comments(fu_rt, storage["id"])
+    assert len(notes) == 1, notes
+    assert notes[0].startswith("The finding now also fires for incident(s) #47, #51 (the snapshot")
+    found = f"comment on #{storage['id']} found in RT (posted by an earlier run)"
+    assert (found in err.splitlines()) == (fault in ("killed before the link", "answer lost"))
+    code, out, _ = run(["follow-ups", *rules, "--since", "2026-10-01"], fu_rt, monkeypatch, capsys)
+    assert code == 0 and all(line.endswith("up to date") for line in out.splitlines())
+    assert len(comments(fu_rt, storage["id"])) == 1
+
+
+@pytest.mark.parametrize("fault", ["killed before the subject", "comment lost"])
+def test_a_follow_up_cleared_by_a_run_stopped_midway_gets_one_comment(
+    fu_rt: RTServer, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], fault: str,
+) -> None:  # fmt: skip
+    """The comment saying a finding no longer fires, and " (cleared)" on the subject. Before,
+    the subject went first: a comment lost to a 502 was never posted (the re-run saw the
+    subject cleared)."""
+    from review.closeout.followups import apply
+    from review.rt.client import RTClient
+
+    args = [*ARGS, "--config", str(config_file), "--apply"]
+    assert run(args, fu_rt, monkeypatch, capsys)[0] == 0
+    text = load_config(None).gaps.registry.read_text()
+    wiki_entry = "support_team: [walt]\n    support_assignment: temporary"
+    registry = tmp_path / "services.yaml"
+    registry.write_text(
+        text.replace(wiki_entry, "support_team: [walt]\n    support_assignment: permanent")
+    )
+    args += ["--registry", str(registry)]
+    wiki = next(t for t in queue_tickets(fu_rt) if "service/wiki" in t["subject"])
+    with monkeypatch.context() as patched:
+        if fault == "comment lost":
+            patched.setattr(RTClient, "send", _comment_lost(RTClient.send))
+        else:
+            patched.setattr(apply._Followup, "retitle", _stopped)
+        assert run(args, fu_rt, monkeypatch, capsys)[0] in (1, 130)
+    code, _, err = run(args, fu_rt, monkeypatch, capsys)
+    assert code == 0, err
+    after = next(t for t in queue_tickets(fu_rt) if t["id"] == wiki["id"])
+    assert after["subject"] == wiki["subject"] + " (cleared)"
+    notes = comments(fu_rt, wiki["id"])
+    assert len(notes) == 1 and notes[0].startswith("The finding no longer fires in the snapshot")
+
+
+def test_an_account_that_cannot_see_comments_is_told_and_never_posts_twice(
+    fu_rt: RTServer, config_file: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """Without ShowTicketComments the account cannot find its own comments: the run says so in
+    one line naming the right and the queue, after writing the links and subject the comment
+    goes with (so no run asks for that comment again)."""
+    rules = ["--rule", "ad-hoc-support-team", "--config", str(config_file), "--apply"]
+    blind = {"user": "closeout-blind"}
+    code, _, err = run(["follow-ups", *rules, "--since", "2026-10-15"], fu_rt, monkeypatch,
+                       capsys, **blind)  # fmt: skip
+    assert code == 0, err
+    storage = next(t for t in queue_tickets(fu_rt) if "service/file-storage" in t["subject"])
+    code, _, err = run(["follow-ups", *rules, "--since", "2026-10-01"], fu_rt, monkeypatch,
+                       capsys, **blind)  # fmt: skip
+    assert code == 1
+    assert err.splitlines()[-1] == (
+        f"error: RT at {fu_rt.url} took the comment on follow-up #{storage['id']} but does not "
+        "show it to this account: grant it ShowTicketComments on queue 'follow-ups' (without "
+        "it, a run stopped between a comment and its links would post the comment again); run "
+        "again then, for the rest of the plan"
+    )
+    after = next(t for t in queue_tickets(fu_rt) if t["id"] == storage["id"])
+    assert after["refers"] == [47, 51, 56, 62] and len(comments(fu_rt, storage["id"])) == 1
+    # the next run asks no comment of it again; it posts the next update's and stops likewise
+    code, out, err = run(["follow-ups", *rules, "--since", "2026-10-01"], fu_rt, monkeypatch,
+                         capsys, **blind)  # fmt: skip
+    assert f"leave   #{storage['id']:<5} ad-hoc-support-team:service/file-storage  up to date" in (
+        out.splitlines()
+    )
+    lists = next(t for t in queue_tickets(fu_rt) if "service/mail-lists" in t["subject"])
+    assert code == 1 and f"took the comment on follow-up #{lists['id']} but" in err
+    assert len(comments(fu_rt, storage["id"])) == len(comments(fu_rt, lists["id"])) == 1

@@ -293,7 +293,8 @@ def test_check_against_rt_passes_with_the_sites_config(
     assert out == (
         "note: [fields] business_owner is not set\n"
         "note: [followups] queue 'follow-ups' is not a queue RT shows the account: `review "
-        "follow-ups` needs it (with CreateTicket, ModifyTicket and ShowTicket there)\n"
+        "follow-ups` needs it (with CreateTicket, ModifyTicket, ShowTicket and "
+        "ShowTicketComments there)\n"
     )
     assert err == "the config fits the data (2 note(s) above)\n"
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from review.closeout.followups.keys import note_subject
 from review.closeout.followups.plan import Plan, Step
-from review.closeout.followups.queue import fetch_followups, followup_frame, tagged
+from review.closeout.followups.queue import fetch_followups, followup_frame, notes, tagged
 from review.closeout.followups.wanted import Wanted
 from review.errors import RTAuthError, RTError
 from review.rt.client import RTClient
@@ -24,7 +25,11 @@ def _refused(answer: Any) -> list[str]:
 def apply_step(client: RTClient, step: Step, queue: str, log: list[str]) -> int:
     """Carry out one create or update; returns the follow-up's ticket id.
 
-    A refusal raises RTAuthError naming the right the account lacks.
+    An update's comment is posted first, marked (keys.note_subject) and looked for before
+    posting, then the links and subject it goes with: a run stopped anywhere in between (or
+    a write not answered) is finished by the re-run, whose plan is the same until the links
+    and subject are written, and which finds the comment by its marker. A refusal raises
+    RTAuthError naming the right the account lacks.
     """
     rt = _Followup(client, queue, log)
     if step.verb == "create":
@@ -43,12 +48,18 @@ def apply_step(client: RTClient, step: Step, queue: str, log: list[str]) -> int:
         assert step.followup_id is not None
         links = step.link
     number = step.followup_id
+    unseen = bool(step.comment) and not rt.comment_once(number, step.comment, step.note)
     if links:
         rt.link(number, links)
     if step.subject is not None:
         rt.retitle(number, step.subject)
-    if step.comment:
-        rt.comment(number, step.comment)
+    if unseen:  # said once the links and subject are written, so the plan asks no comment again
+        raise RTAuthError(
+            f"{rt.where} took the comment on follow-up #{number} but does not show it to this "
+            f"account: grant it ShowTicketComments on queue '{queue}' (without it, a run "
+            "stopped between a comment and its links would post the comment again); run again "
+            "then, for the rest of the plan"
+        )
     return number
 
 
@@ -126,15 +137,23 @@ class _Followup:
             )
         self.log.append(f"retitled #{number}")
 
-    def comment(self, number: int, text: str) -> None:
+    def comment_once(self, number: int, text: str, note: str) -> bool:
+        """Post the comment unless the newest of the kit's comments on the follow-up carries
+        its marker already (posted by a run that stopped before the links and subject).
+        Returns whether RT shows it to this account afterwards."""
+        if notes(self.client, number)[-1:] == [note]:
+            self.log.append(f"comment on #{number} found in RT (posted by an earlier run)")
+            return True
         code, _ = self.client.send(
-            "POST", f"ticket/{number}/comment", {"Content": text, "ContentType": "text/plain"}
+            "POST",
+            f"ticket/{number}/comment",
+            {"Subject": note_subject(note), "Content": text, "ContentType": "text/plain"},
         )
         self.failed(
             code,
             f"a comment on follow-up #{number}",
-            f"look at #{number} in RT, and add the comment by hand if it is not there (a re-run "
-            "does not post it again: the links and subject it goes with are written)",
+            "run again once RT is well (the re-run finds the comment by its marker if RT took "
+            "it, and does not post it twice)",
         )
         if code not in (200, 201):
             raise RTAuthError(
@@ -142,6 +161,7 @@ class _Followup:
                 f"account needs ModifyTicket (or CommentOnTicket) on queue '{self.queue}'"
             )
         self.log.append(f"commented on #{number}")
+        return notes(self.client, number)[-1:] == [note]
 
 
 def check_after(client: RTClient, plan: Plan, queue: str) -> list[str]:

@@ -7,6 +7,8 @@ one search of the follow-up queue finds them all by it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Sequence
 
@@ -21,6 +23,10 @@ ACTION = "action"  # the rule part of a hand-added action's tag
 ACTIONS_SECTION = "actions"  # the written section (cell id) where the team lists them
 KEY = re.compile(r"^\[followup:(?P<rule>[a-z][a-z-]*):(?P<scope>ticket|service)/(?P<name>[^\]]+)\]")
 CLEARED = " (cleared)"
+# A comment the kit adds to a follow-up has the subject "[followup-note:DIGEST] ...": DIGEST
+# names the change it goes with (note_digest), so a re-run finds it and does not post it twice.
+NOTE = "followup-note"
+NOTE_SUBJECT = re.compile(r"^\[followup-note:(?P<digest>[0-9a-f]{16})\]")
 SUBJECT_MAX = 200  # RT's Subject column
 _BRACKETS = re.compile(r"[\[\]]+")
 
@@ -45,6 +51,19 @@ def finding_keys(findings: pd.DataFrame) -> pd.Series:
         )
     )
     return keys
+
+
+def note_digest(followup_id: int, incidents: Sequence[int], subject: str) -> str:
+    """What names one update of a follow-up: the ticket, and the incidents it refers to and
+    the subject it has once the update is done. The same before and after any of the
+    update's writes, so a run stopped between them and its re-run compute the same one."""
+    text = json.dumps([int(followup_id), sorted(int(i) for i in incidents), subject])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def note_subject(digest: str) -> str:
+    """The subject of the kit's comment on a follow-up: the marker, then words for people."""
+    return f"[{NOTE}:{digest}] follow-up updated by review follow-ups"
 
 
 def incident_of(name: str) -> int | None:

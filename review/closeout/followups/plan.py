@@ -9,7 +9,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from review.closeout.audit import NO_SERVICE
-from review.closeout.followups.keys import ACTION, CLEARED, clean, incident_of
+from review.closeout.followups.keys import ACTION, CLEARED, clean, incident_of, note_digest
 from review.closeout.followups.wanted import Wanted
 from review.closeout.rules import RULES
 
@@ -43,6 +43,7 @@ class Step:
     subject: str | None = None  # new subject, when it changes
     link: tuple[int, ...] = ()  # incidents to link (RefersTo)
     comment: str = ""
+    note: str = ""  # the comment's marker digest (keys.note_digest), when there is a comment
     why: str = ""
 
     def line(self) -> str:
@@ -156,6 +157,9 @@ def _still_wanted(
         )
     if not (step.link or step.comment or step.subject is not None):
         return Step("leave", w.key, number, why="up to date")
+    if step.comment:
+        incidents = sorted(set(have["incidents"]) | set(new))
+        step.note = note_digest(number, incidents, step.subject or str(have["subject"]))
     return step
 
 
@@ -198,4 +202,6 @@ def _no_longer_wanted(
         else f"The finding no longer fires in {snapshot_label}. Check that the "
         "action was taken, then resolve this follow-up (the tool never closes it)."
     )
-    return Step("update", key, number, subject=str(have["subject"]) + CLEARED, comment=comment)
+    subject = str(have["subject"]) + CLEARED
+    note = note_digest(number, have["incidents"], subject)
+    return Step("update", key, number, subject=subject, comment=comment, note=note)

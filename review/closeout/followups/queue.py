@@ -7,8 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from review.closeout.followups.keys import CLEARED, KEY, TAG
-from review.rt.client import RTClient
+from review.closeout.followups.keys import CLEARED, KEY, NOTE, NOTE_SUBJECT, TAG
+from review.rt.client import RTClient, RTNotFound
 
 SEARCH_FIELDS = "Subject,Status,Owner,Requestor,Created,Resolved,LastUpdated,_hyperlinks"
 FOLLOWUP_COLUMNS = [
@@ -46,6 +46,30 @@ def tagged(client: RTClient, queue: str, key: str) -> int | None:
     found = followup_frame(items)
     same = found.loc[found["key"] == key, "followup_id"]
     return int(same.iloc[0]) if len(same) else None
+
+
+def notes(client: RTClient, followup_id: int) -> list[str]:
+    """The marker digests of the kit's comments on a follow-up that this account sees, oldest
+    first. One TransactionSQL search on the comments' subjects (RT >= 5.0.2; older RTs: the
+    ticket's history). RT shows comments only with ShowTicketComments: without it, none."""
+    number = int(followup_id)
+    # without the "[": RT 5.0.3 reads any query holding one as JSON, not TransactionSQL
+    query = (
+        f"ObjectType = 'RT::Ticket' AND ObjectId = {number} AND Type = 'Comment' "
+        f"AND Data LIKE '{NOTE}:'"
+    )
+    try:
+        params = {"query": query, "fields": "Type,Data", "orderby": "id"}
+        rows = [i for p in client.pages("transactions", params) for i in p.items]
+    except RTNotFound:
+        history = client.pages(f"ticket/{number}/history", {"fields": "Type,Data"})
+        rows = [i for p in history for i in p.items]
+    found = [
+        (int(r["id"]), m["digest"])
+        for r in rows
+        if r.get("Type") == "Comment" and (m := NOTE_SUBJECT.match(str(r.get("Data", ""))))
+    ]
+    return [digest for _, digest in sorted(found)]
 
 
 def _id(item: dict[str, Any]) -> int:
