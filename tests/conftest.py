@@ -1,5 +1,7 @@
 """Fixtures shared by the close-out audit tests: the hand-made gap scenarios and their registry."""
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +16,22 @@ from tests.metric_cases import EXAMPLE, SCENARIOS
 from tests.rule_cases import audit
 
 GAP_FIXTURES = Path(__file__).parent / "fixtures" / "gaps"
+
+
+@pytest.fixture(autouse=True)
+def _umask_kept() -> Iterator[None]:
+    """Each `review` command run in this process adds 077 to its umask (review.private): put
+    the umask, and the starting one it records, back after each test."""
+    from review.private import UMASK_ENV
+
+    mask, recorded = os.umask(0o022), os.environ.get(UMASK_ENV)
+    os.umask(mask)
+    yield
+    os.umask(mask)
+    if recorded is None:
+        os.environ.pop(UMASK_ENV, None)
+    else:
+        os.environ[UMASK_ENV] = recorded
 
 
 @pytest.fixture(scope="session")

@@ -155,15 +155,15 @@ def test_layout_is_browsable(rendered: Path) -> None:
 
 
 @pytest.mark.slow
-def test_outputs_follow_the_umask_so_a_team_can_read_them(rendered: Path) -> None:
-    mask = os.umask(0o022)
-    os.umask(mask)
+def test_outputs_are_for_their_user_alone_by_default(rendered: Path) -> None:
+    """The pages show internal comments: private whatever the umask (review.private)."""
     for path in [
         rendered / "index.html",
         *rendered.glob("2026-*/*.html"),
         *rendered.glob("2026-*/*.ipynb"),
     ]:
-        assert path.stat().st_mode & 0o777 == 0o666 & ~mask, path
+        assert path.stat().st_mode & 0o777 == 0o600, path
+    assert {p.stat().st_mode & 0o777 for p in [rendered, *rendered.glob("2026-*")]} == {0o700}
 
 
 @pytest.mark.slow

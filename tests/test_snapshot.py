@@ -165,16 +165,17 @@ def test_write_replaces_atomically_and_keeps_the_old_one_on_failure(tmp_path: Pa
     assert [p.name for p in tmp_path.iterdir()] == ["snap"]
 
 
-def test_snapshot_follows_the_umask(tmp_path: Path) -> None:
-    mask = os.umask(0o027)
+def test_a_snapshot_is_private_whatever_the_umask(tmp_path: Path) -> None:
+    """It holds ticket text: its folder is 0700 (mkdtemp's, kept), so what is in it cannot be
+    reached by others even when written under umask 022 outside the `review` command."""
+    mask = os.umask(0o022)
     try:
         target = write_snapshot(
             tmp_path / "snap", [], [], [], [], source="t", query="q", pulled_at="t"
         )
     finally:
         os.umask(mask)
-    assert target.stat().st_mode & 0o777 == 0o750
-    assert (target / "tickets.jsonl").stat().st_mode & 0o777 == 0o640
+    assert target.stat().st_mode & 0o777 == 0o700
 
 
 def test_a_write_killed_between_its_renames_loses_nothing(tmp_path: Path) -> None:

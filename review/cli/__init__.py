@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from review import private
 from review.cli import analyse, pages, rt, site, written
 from review.cli.common import cli
 from review.errors import ReviewError
@@ -22,7 +23,10 @@ COMMANDS = (analyse, pages, rt, site, written)  # importing them registers their
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Run the command line; ReviewError becomes one line on stderr and exit status 1."""
+    """Run the command line; ReviewError becomes one line on stderr and exit status 1.
+
+    Whatever the umask, what it writes is for this user alone (review.private)."""
+    private.restrict()
     try:
         return cli.main(args=argv, prog_name="review", standalone_mode=False)
     except ReviewError as exc:

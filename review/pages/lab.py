@@ -36,7 +36,6 @@ from typing import Any
 
 from review.errors import ReviewError
 from review.settings.config import checkout, templates_dir
-from review.snapshot import umask_mode
 
 HOOK = "review.pages.lab.pre_save"
 HOOK_CONFIG = Path("jupyter-config") / "rt-incident-review.json"  # in a checkout
@@ -201,7 +200,6 @@ def working_copy(job: Any) -> tuple[Path, bool]:
             writes: Any = nbformat.writes
             stream.write(writes(node) + "\n")
         with_written(job, Path(temp))
-        os.chmod(temp, umask_mode(0o666))  # mkstemp makes 0600: as the reports, shared
         os.replace(temp, output)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

@@ -247,11 +247,8 @@ def dumps(review: WrittenReview) -> bytes:
 def save(path: Path, review: WrittenReview) -> None:
     """Write `review` to `path` atomically: a temp file beside it, synced, then renamed."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # 0600: as a page
     try:
-        mask = os.umask(0o022)
-        os.umask(mask)
-        os.fchmod(handle, 0o666 & ~mask)  # as the reports: shared by the team
         with os.fdopen(handle, "wb") as stream:
             stream.write(dumps(review))
             stream.flush()

@@ -235,6 +235,7 @@ def _build(tree: dict[str, Any], path: str, user: dict[str, Any], base: Path) ->
         paths=Paths(
             cache=own("paths", "cache"),
             reports=own("paths", "reports") or Path(tree["paths"]["reports"]),
+            share_reports=tree["paths"]["share_reports"],
         ),
         followups=parse_followups(tree["followups"], path),
         mail=parse_mail(tree["mail"], path),

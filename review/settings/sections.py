@@ -107,6 +107,7 @@ class Paths:
 
     cache: Path | None  # None: the default of `cache_dir`
     reports: Path
+    share_reports: bool = False  # pages readable as the umask allows (review.private)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from review.snapshot.store import (
     read_jsonl,
     recover_snapshot,
     snapshot_target,
-    umask_mode,
     write_snapshot,
 )
 
@@ -49,6 +48,5 @@ __all__ = [
     "read_manifest",
     "recover_snapshot",
     "snapshot_target",
-    "umask_mode",
     "write_snapshot",
 ]

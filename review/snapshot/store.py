@@ -190,7 +190,7 @@ def write_snapshot_lines(
     target.parent.mkdir(parents=True, exist_ok=True)
     recover_snapshot(target)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-{os.getpid()}-", dir=target.parent))
-    staging.chmod(umask_mode(0o777))  # mkdtemp makes 0700; a snapshot follows the umask
+    # mkdtemp makes 0700, kept: a snapshot holds ticket text (review.private)
     try:
         counts, sums, parts = _write_parted(staging, lines)
         for name, objects in ((QUEUES, queues), (USERS, users), (FOLLOWUPS, followups)):
@@ -263,13 +263,6 @@ def _is_snapshot(directory: Path, entries: list[str]) -> bool:
     except (OSError, ValueError):
         return False
     return isinstance(manifest, dict) and {"format", "pulled_at", "sha256"} <= manifest.keys()
-
-
-def umask_mode(base: int) -> int:
-    """`base` permissions less the process umask: what open() would give a new file."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return base & ~mask
 
 
 @contextmanager

@@ -14,7 +14,6 @@ from typing import Any
 
 from review.errors import ReviewError
 from review.pages import written
-from review.snapshot import umask_mode
 
 _HTML_TEMPLATE = (
     "{%- extends 'lab/index.html.j2' -%}"
@@ -109,7 +108,7 @@ def temp_beside(target: Path, suffix: str = "") -> Path:
     """A new empty file `.NAME.XXXX` beside `target` (same filesystem: os.replace is atomic)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
-    os.fchmod(handle, umask_mode(0o666))  # mkstemp makes 0600; reports are meant to be shared
+    # mkstemp makes 0600, kept: pages show ticket text; shared ones are settled after the batch
     os.close(handle)
     return Path(temp)
 

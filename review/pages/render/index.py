@@ -6,6 +6,7 @@ import html
 from pathlib import Path
 from typing import get_args
 
+from review import private
 from review.errors import ReviewError
 from review.pages import library
 from review.pages.page import Page, Per
@@ -23,7 +24,8 @@ def write_index(out: Path, inputs: Inputs, result: BatchResult | None = None) ->
     pages as PAGES declares them (the snapshot's own first, in their order).
 
     Replaced atomically; if it cannot be written, the reason goes to `result.errors`
-    (the batch's failures are still reported) and the previous index stays.
+    (the batch's failures are still reported) and the previous index stays. Then every
+    page under `out` gets the modes `[paths] share_reports` asks for (review.private).
     """
     failed = {Path(f.output).resolve(): f for f in (result.failures if result else ())}
     context = inputs.context
@@ -49,6 +51,7 @@ def write_index(out: Path, inputs: Inputs, result: BatchResult | None = None) ->
         if result is None:
             raise ReviewError(f"cannot write {target}: {exc.strerror}") from None
         result.errors.append(f"cannot write {target} ({exc.strerror}); the previous one stays")
+    private.settle(out, inputs.config.paths.share_reports)
     return target
 
 
