@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from review.analysis.attainment import attainment, wilson_interval
+from review.analysis.attainment import attainment, exact_interval
 from review.analysis.sla import (
     SLA_COLUMNS,
     compare_due,
@@ -246,15 +246,31 @@ def test_review_sla_command(
     )
 
 
-def test_wilson_interval_hand_computed() -> None:
-    # 8 of 10, z = 1.959964: centre (0.8 + z^2/20) / (1 + z^2/10) = 0.716740, half-width
-    # z / (1 + z^2/10) * sqrt(0.8 * 0.2 / 10 + z^2 / 400) = 0.226578
-    low, high = wilson_interval(np.array([8, 0, 3]), np.array([10, 0, 3]))
-    assert low[0] == pytest.approx(0.490162, abs=1e-6)
-    assert high[0] == pytest.approx(0.943318, abs=1e-6)
+def test_exact_interval_hand_computed() -> None:
+    # Clopper-Pearson: k of n met gives [B(0.025; k, n-k+1), B(0.975; k+1, n-k)]. 8 of 10:
+    # P(Bin(10, p) >= 8) = 0.025 at p = 0.443905, P(Bin(10, p) <= 8) = 0.025 at p = 0.974789
+    low, high = exact_interval(np.array([8, 0, 3, 0]), np.array([10, 0, 3, 10]))
+    assert low[0] == pytest.approx(0.443905, abs=1e-6)
+    assert high[0] == pytest.approx(0.974789, abs=1e-6)
     assert np.isnan(low[1]) and np.isnan(high[1])  # nothing decided: no interval
-    # 3 of 3: the upper bound is 1, the lower 3 / (3 + z^2) = 0.438503
-    assert (low[2], high[2]) == (pytest.approx(0.438503, abs=1e-6), pytest.approx(1.0))
+    # 3 of 3: p^3 = 0.025, p = 0.292402; 0 of 10: 1 - 0.025^(1/10) = 0.308497
+    assert (low[2], high[2]) == (pytest.approx(0.025 ** (1 / 3), abs=1e-12), 1.0)
+    assert (low[3], high[3]) == (0.0, pytest.approx(1 - 0.025 ** (1 / 10), abs=1e-12))
+
+
+def test_attainment_intervals_cover_95_percent_for_any_share_and_few_deadlines() -> None:
+    """Exact coverage, P(low <= p <= high) summed over the binomial, for n = 1..30 and shares
+    across (0, 1): at least 95% everywhere. The Wilson interval used before fell to 83.6%
+    at 10 deadlines and a share of 98.2% met (and 79.4% at one deadline)."""
+    from review.analysis.stats import binomial_pmf
+
+    shares = np.concatenate([np.linspace(0.001, 0.999, 999), [0.0177, 0.9823, 0.2063]])
+    for n in range(1, 31):
+        met = np.arange(n + 1)
+        low, high = exact_interval(met, np.full(n + 1, n))
+        for p in shares:
+            covered = binomial_pmf(n, p)[(low <= p) & (p <= high)].sum()
+            assert covered >= 0.95 - 1e-9, (n, p, covered)
 
 
 def test_attainment_per_level(table: pd.DataFrame) -> None:
@@ -264,7 +280,8 @@ def test_attainment_per_level(table: pd.DataFrame) -> None:
     assert got.loc[("urgent", "resolve"), ["n", "met"]].tolist() == [1, 0]
     assert got.loc[("hand-off OLA", "handoff"), ["n", "met"]].tolist() == [2, 1]
     low, high = got.loc[("standard", "response"), ["ci_low", "ci_high"]]
-    assert (low, high) == (pytest.approx(0.300642, abs=1e-6), pytest.approx(0.954413, abs=1e-6))
+    # 3 of 4: P(Bin(4, p) >= 3) = 0.025 at 0.194120; 0.975^(1/4) = 0.993691
+    assert (low, high) == (pytest.approx(0.194120, abs=1e-6), pytest.approx(0.993691, abs=1e-6))
     assert list(got.index.get_level_values("sla"))[-1] == "hand-off OLA"
 
 

@@ -84,7 +84,7 @@ class MonthlyReport:
     month_stats: pd.DataFrame = field(default_factory=pd.DataFrame)
     # one sentence per metric, with the smallest change in median this month's n could detect
     stats_sentences: pd.DataFrame = field(default_factory=pd.DataFrame)
-    # review.analysis.sla: share of deadlines met per level and target, 95% Wilson interval
+    # review.analysis.sla: share of deadlines met per level and target, 95% exact interval
     sla_attainment: pd.DataFrame = field(default_factory=pd.DataFrame)
     # review.closeout.recurrence: per service, the month's incidents that recur an earlier one
     recurrences: pd.DataFrame = field(default_factory=pd.DataFrame)
