@@ -303,3 +303,81 @@ def test_incident_review_and_monthly_report_show_the_levels(snapshot: Snapshot) 
     report = monthly_report_data(snapshot.path, "2026-11", CONFIG, compare=0)
     assert report.sla_attainment["n"].sum() == 7 + 7 + 2
     assert incident_review_data(snapshot.path, 3).deadlines == {}  # no levels, no RT Due
+
+
+def test_a_level_changed_while_a_deadline_runs_judges_it_by_the_new_level(
+    snapshot: Snapshot, tmp_path: Path
+) -> None:
+    """RT computes every Due with the level of its moment: a `Set SLA` while the response
+    deadline runs moves it (from the same base), and the ticket is judged by what RT showed
+    when the answer came. Ticket 3 (standard: response Thu 14:00Z, answered Thu 15:00Z,
+    late) is moved to `relaxed` (response 7 days, resolve 14 days, real time) on Wed 12:00Z."""
+    from tests.edited import edited
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        CONFIG.read_text() + "\n[sla.levels.relaxed]\nresponse = { real_minutes = 10080 }\n"
+        "resolve = { real_minutes = 20160 }\n"
+    )
+
+    def relax(rows: dict[str, list[dict[str, object]]]) -> None:
+        create = next(t for t in rows["transactions.jsonl"] if t["id"] == "117")
+        assert (str(create["ObjectId"]), create["Type"]) == ("3", "Create")
+        rows["transactions.jsonl"].append(
+            {**create, "id": "9000", "Type": "Set", "Field": "SLA", "OldValue": "standard",
+             "NewValue": "relaxed", "Created": "2026-11-11T12:00:00Z"}
+        )  # fmt: skip
+        next(t for t in rows["tickets.jsonl"] if t["id"] == 3)["SLA"] = "relaxed"
+
+    changed = load_snapshot(edited(snapshot.path, tmp_path / "relaxed", relax))
+    context = Context(changed, load_config(config))
+    row = context.sla.set_index("ticket_id").loc[3]
+    assert row["sla"] == "relaxed"
+    # created Tue 2026-11-10 20:00Z: + 7 days and + 14 days of real time
+    assert row["response_due_at"] == utc("2026-11-17 20:00")  # was standard's Thu 14:00Z
+    assert not row["response_breached"]  # answered Thu 15:00Z (was: breached)
+    assert row["resolve_due_at"] == utc("2026-11-24 20:00")
+    assert not row["resolve_breached"]
+    # the same Due the replay of RT's scrip gives after the change
+    history = _due_history(context)
+    after = history.loc[(history["ticket_id"] == 3) & (history["at"] == utc("2026-11-11 12:00"))]
+    assert list(after["response_due"]) == [utc("2026-11-17 20:00")]
+
+
+REOPENED = """
+incidents:
+  - key: reopened-after-ten-days
+    subject: Mail relay queue stuck (resolved, reopened ten days later)
+    created: 2026-11-23T14:00:00Z      # Monday 09:00 local, ops-help: level standard
+    queue: ops-help
+    requestor: ann
+    steps:
+      - {at: 2026-11-23T14:30:00Z, by: dave, reply: "Flushed the queue."}
+      - {at: 2026-11-23T15:00:00Z, by: dave, status: resolved}
+      - {at: 2026-12-03T15:00:00Z, by: ann, reply: "It is stuck again."}   # reopens it
+      - {at: 2026-12-03T15:30:00Z, by: dave, reply: "Flushed again; disk was full."}
+      - {at: 2026-12-03T16:00:00Z, by: dave, status: resolved}
+"""
+
+
+def test_a_reopened_ticket_owes_no_update_while_it_was_resolved(tmp_path: Path) -> None:
+    """RT unsets Due when a ticket closes: the ten days a ticket stayed resolved are not a
+    KeepInLoop breach (standard: 1440 real minutes), the reopening reply starts a new
+    Response deadline, and Resolve runs from creation to the last resolution."""
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    (scenarios / "site.yaml").write_text((FIXTURES / "site.yaml").read_text())
+    (scenarios / "reopened.yaml").write_text(REOPENED)
+    snapshot = load_snapshot(generate_snapshot(scenarios, tmp_path / "snap"))
+    row = Context(snapshot, load_config(CONFIG)).sla.iloc[0]
+    # KeepInLoop from the reply Mon 14:30Z ends at the close Mon 15:00Z (was: at the
+    # requestor's reply ten days later, one breach); from Thu 15:30Z to the close at 16:00Z
+    assert row["keep_in_loop_breaches"] == 0
+    # Response: Mon 09:00 local + 2 business h = 16:00Z, met at 14:30Z; the requestor's
+    # reply Thu 2026-12-03 10:00 local + 2 h = 17:00Z, met at 15:30Z
+    assert row["response_due_at"] == utc("2026-11-23 16:00")
+    assert row["response_breaches"] == 0
+    # Resolve: 16 business hours from Mon 09:00 local end Tue 17:00, the next opening Wed
+    # 09:00 local (14:00Z); the last resolution is Thu 2026-12-03: late
+    assert row["resolve_due_at"] == utc("2026-11-25 14:00")
+    assert row["resolve_breached"]

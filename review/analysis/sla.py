@@ -244,13 +244,15 @@ def compare_due(expected: pd.DataFrame, recorded: pd.DataFrame) -> pd.DataFrame:
 
 
 def _periods(
-    ev: pd.DataFrame, ends: pd.Series, now: pd.Timestamp
+    ev: pd.DataFrame, ends: pd.Series, now: pd.Timestamp, closes: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Response and KeepInLoop stretches: (ticket_id, level, base, end, met_at).
 
     A Response stretch runs from the first requestor act after a staff one to the next
-    staff act (met) or the resolution; a KeepInLoop stretch from a staff act to the next
-    act of anyone, or the resolution. Without either end it runs until `now`.
+    staff act (met) or the first close after it; a KeepInLoop stretch from a staff act to
+    the next act of anyone, or the first close after it (`closes`: ticket_id, at): RT
+    unsets Due when a ticket closes, so the days a ticket stayed resolved before a reopen
+    are no one's delay. Without either end it runs until the resolution, else `now`.
     """
 
     acts = ev.loc[ev["type"].isin(["Create", "Correspond"])].copy()
@@ -260,21 +262,60 @@ def _periods(
     next_inside = inside_at.groupby(acts["ticket_id"]).shift(-1)
     acts["next_inside"] = next_inside.groupby(acts["ticket_id"]).bfill()
     previous_outside = acts.groupby("ticket_id")["outside"].shift(fill_value=False)
-    resolution = _lookup(acts["ticket_id"], ends)
+    resolution = _first_close(closes, acts).fillna(_lookup(acts["ticket_id"], ends))
     starts = acts.loc[acts["outside"] & ~previous_outside.astype(bool)]
     response = starts.assign(
         base=starts["at"],
         met_at=starts["next_inside"],
-        end=starts["next_inside"].fillna(resolution.loc[starts.index]).fillna(now),
+        end=_earlier(starts["next_inside"], resolution.loc[starts.index]).fillna(now),
     )
     keep = acts.loc[~acts["outside"]]
     keep = keep.assign(
         base=keep["at"],
         met_at=keep["next_at"],
-        end=keep["next_at"].fillna(resolution.loc[keep.index]).fillna(now),
+        end=_earlier(keep["next_at"], resolution.loc[keep.index]).fillna(now),
     )
     columns = ["ticket_id", "level", "base", "end", "met_at"]
-    return response[columns].reset_index(drop=True), keep[columns].reset_index(drop=True)
+    response, keep = (
+        p.assign(level=_level_at(ev, p["ticket_id"], p["end"]))[columns].reset_index(drop=True)
+        for p in (response, keep)
+    )
+    return response, keep
+
+
+def _earlier(a: pd.Series, b: pd.Series) -> pd.Series:
+    """The earlier of two times, either where the other is missing."""
+    return a.where(b.isna() | (a <= b), b)
+
+
+def _first_close(closes: pd.DataFrame, acts: pd.DataFrame) -> pd.Series:
+    """Per act, the ticket's first close at or after it (NaT: none)."""
+    found = pd.merge_asof(
+        acts[["ticket_id", "at"]].reset_index(names="row").sort_values("at", kind="stable"),
+        closes.rename(columns={"at": "closed"}).sort_values("closed", kind="stable"),
+        left_on="at",
+        right_on="closed",
+        by="ticket_id",
+        direction="forward",
+    )
+    return found.set_index("row")["closed"].reindex(acts.index)
+
+
+def _level_at(ev: pd.DataFrame, ticket_id: pd.Series, at: pd.Series) -> pd.Series:
+    """The level in force at each (ticket_id, at): after the ticket's last event then. RT
+    computes every Due with the level of its moment, so a level changed while a deadline
+    runs moves it (from the same base): a stretch is judged by its level when it ended."""
+    asks = pd.DataFrame(
+        {"row": np.arange(len(at)), "ticket_id": ticket_id.to_numpy(),
+         "at": at.astype(ev["at"].dtype).array}
+    )  # fmt: skip
+    found = pd.merge_asof(
+        asks.sort_values("at", kind="stable"),
+        ev[["ticket_id", "at", "level"]].sort_values("at", kind="stable"),
+        on="at",
+        by="ticket_id",
+    ).sort_values("row")
+    return pd.Series(found["level"].to_numpy(), index=at.index, dtype="string")
 
 
 def _period_dues(
@@ -366,10 +407,10 @@ def sla_table(
     from_rt = pd.Series(index.isin(recorded["ticket_id"]), index=index)
     resolved_at = metrics.set_index("ticket_id")["resolved_at"].reindex(index)
     status = ev.loc[ev["kind"] == "status", ["ticket_id", "at", "seq", "old", "new"]]
-    dues = _Dues(clock, config.sla, status, configured, recorded)
+    dues = _Dues(clock, config.sla, status, configured, recorded, config.statuses.inactive)
     response, keep = dues.of_periods(ev, resolved_at, now, index)
     created = snapshot.tickets.set_index("ticket_id")["created"].reindex(index)
-    resolve = dues.of_resolution(index, level, created, resolved_at.fillna(now))
+    resolve = dues.of_resolution(ev, level, created, resolved_at.fillna(now))
     segments = segments.loc[segments["ticket_id"].isin(index)]
     both = configured & from_rt
     agree = _agreement(events, index[both.to_numpy()], snapshot, config, clock, segments, recorded)
@@ -461,13 +502,15 @@ class _Dues:
     status: pd.DataFrame
     configured: pd.Series  # by ticket_id: the ticket has a configured level
     recorded: pd.DataFrame
+    inactive: tuple[str, ...]  # the statuses a ticket is closed in
 
     def of_periods(
         self, ev: pd.DataFrame, resolved_at: pd.Series, now: pd.Timestamp, index: pd.Index
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The response periods of the incidents and the keep-in-loop periods, each with its
         due time and whether it was breached."""
-        response, keep = _periods(ev, resolved_at.copy(), now)
+        closes = ev.loc[facts.closing(ev, self.inactive), ["ticket_id", "at"]]
+        response, keep = _periods(ev, resolved_at.copy(), now, closes)
         response = self.of_responses(response.loc[response["ticket_id"].isin(index)])
         keep["due"] = _period_dues(self.clock, self.agreements, "keep_in_loop", keep, self.status)
         keep["breached"] = keep["end"] > keep["due"]
@@ -484,10 +527,12 @@ class _Dues:
         return response.assign(breached=response["end"] > response["due"])
 
     def of_resolution(
-        self, index: pd.Index, level: pd.Series, created: pd.Series, end: pd.Series
+        self, ev: pd.DataFrame, level: pd.Series, created: pd.Series, end: pd.Series
     ) -> pd.DataFrame:
-        """Per incident (index ticket_id): its level, base (created), end (resolved, else the
-        pull) and due time to resolve."""
+        """Per incident (`level`'s index: ticket_id): its level when it ended (else `level`,
+        its last), base (created), end (resolved, else the pull) and due time to resolve."""
+        index = level.index
+        level = _level_at(ev, pd.Series(index, index=index), end).fillna(level)
         resolve = pd.DataFrame(
             {"ticket_id": index, "level": level.to_numpy(), "base": created.to_numpy(),
              "end": end.to_numpy()}
