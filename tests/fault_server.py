@@ -9,6 +9,7 @@ faults a proxy or cache between can add (a page served twice).
 from __future__ import annotations
 
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -74,8 +75,13 @@ class FakeRT:
             return answer(404, {"message": "Not found"})
         if name in self.collections:
             rows = [self._as_served(r) for r in self.collections[name]]
-            if "Field = 'MergedInto'" in query.get("query", [""])[0]:  # the one query it reads
+            sql = query.get("query", [""])[0]
+            if "Field = 'MergedInto'" in sql:  # the queries it reads: merges,
                 rows = [r for r in rows if (r["Type"], r["Field"]) == ("AddLink", "MergedInto")]
+            if "Field = 'Queue'" in sql:  # and moves out of queues (by id; not where to)
+                olds = re.findall(r"OldValue = '([^']*)'", sql)
+                rows = [r for r in rows if (r["Type"], r["Field"]) == ("Set", "Queue")]
+                rows = [r for r in rows if r["OldValue"] in olds]
             page = int(query.get("page", ["1"])[0])
             with self._lock:
                 if self.repeat.get((name, page), 0) > 0:

@@ -227,3 +227,29 @@ def test_the_bundled_sample_is_never_the_pull_that_covers_a_month(
         f"error: --snapshot {sample} is the bundled sample, which a pull never replaces: "
         "give a new directory, e.g. --snapshot data/interim/rt-current"
     )
+
+
+def test_tickets_that_left_the_pulled_queues_are_a_mismatch_everywhere(
+    october: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The pull records the tickets of its window now in a queue it did not take
+    (coverage.moved_out); every number lacks them, so every command says so (a real RT:
+    tests/rt/test_realsite_rt.py)."""
+    with_coverage(october, {**OCTOBER, "moved_out": {"41": "Security", "7": "#12"}})
+    snapshot = load_snapshot(october)
+    assert snapshot.coverage is not None
+    assert snapshot.coverage.moved_out == ((7, "#12"), (41, "Security"))
+    with pytest.raises(SystemExit):
+        main(["check", "--no-rt", "--snapshot", str(october)])
+    line = (
+        "mismatch: tickets of the pull's window that left its queues for a queue the pull did "
+        "not take on ticket(s) 7, 41 (ticket 7 is in #12; ticket 41 is in Security): they are "
+        "in no number: add that queue to [queues] (or review pull --queue) and pull again"
+    )
+    assert line in capsys.readouterr().out.splitlines()
+    main(["metrics", "--snapshot", str(october), "--format", "csv"])
+    assert f"warning: {line}" in capsys.readouterr().err.splitlines()
+    for bad in (["41"], {"x": "Security"}, {"41": 12}):
+        with_coverage(october, {**OCTOBER, "moved_out": bad})
+        with pytest.raises(SnapshotError, match=r"coverage\.moved_out must map ticket ids"):
+            load_snapshot(october)

@@ -197,8 +197,20 @@ def test_window_is_exact_in_utc() -> None:
     )
     assert window.coverage() == {
         "since": "2026-10-01T00:00:00Z", "until": "2026-11-01T00:00:00Z", "queues": ["ops-help"],
-        "closed_in_window": True, "opened_in_window": True,
+        "closed_in_window": True, "opened_in_window": True, "moved_out": {},
     }  # fmt: skip
+    # what left the queues: moves out of them (by queue id, as RT records a move) of tickets
+    # now elsewhere, opened or resolved near the window; then exactly in it, whatever the queue
+    assert window.moved_out_sql(["3"]) == (
+        "ObjectType = 'RT::Ticket' AND Type = 'Set' AND Field = 'Queue' AND (OldValue = '3') "
+        "AND TicketQueue != 'ops-help' AND ((TicketCreated >= '2026-09-30 00:00:00' AND "
+        "TicketCreated < '2026-11-02 00:00:00') OR (TicketResolved >= '2026-09-30 00:00:00' "
+        "AND TicketResolved < '2026-11-02 00:00:00'))"
+    )
+    assert window.left(ticket("open", "9", UNSET, "2026-10-01T00:00:00Z"))
+    assert window.left(ticket("done", "9", "2026-10-31T23:59:59Z", "2026-09-01T00:00:00Z"))
+    assert not window.left(ticket("done", "9", "2026-11-01T00:00:00Z", "2026-09-01T00:00:00Z"))
+    assert window.coverage({12: "Security"})["moved_out"] == {"12": "Security"}
 
 
 UNSET = "1970-01-01T00:00:00Z"

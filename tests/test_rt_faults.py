@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 import pandas as pd
 import pytest
@@ -373,6 +373,7 @@ def test_a_page_served_twice_is_read_again_and_nothing_is_lost(
     transactions = _ids(tmp_path / "s", "transactions.jsonl")
     assert transactions == _sample_ids("transactions.jsonl") and len(transactions) == 1038
     asked = [p for p in server.paths if p.startswith(f"/REST/2.0/{collection}?")]
+    asked = [p for p in asked if "Field = 'Queue'" not in unquote_plus(p)]  # not moves out
     assert sum("page=3&" in p or p.endswith("page=3") for p in asked) == 3
 
 

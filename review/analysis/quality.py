@@ -72,6 +72,10 @@ KINDS |= {
         "tickets merged into a ticket the snapshot does not hold",
         "left out of metrics and findings: pull the survivors' queues or window to count them",
     ),
+    "moved-out": (
+        "tickets of the pull's window that left its queues for a queue the pull did not take",
+        "they are in no number: add that queue to [queues] (or review pull --queue) and pull again",
+    ),
 }
 
 
@@ -281,6 +285,21 @@ def data_problems(lost: pd.DataFrame) -> list[DataProblem]:
             )
         )
     return found
+
+
+def moved_out(snapshot: Snapshot) -> list[DataProblem]:
+    """The tickets the pull found opened or resolved in its window in its queues, but now in
+    a queue it did not take (manifest coverage.moved_out): the snapshot lacks them, so every
+    count and distribution of the window does too."""
+    coverage = snapshot.coverage
+    if coverage is None or not coverage.moved_out:
+        return []
+    what, consequence = KINDS["moved-out"]
+    tickets = tuple(t for t, _ in coverage.moved_out)
+    shown = "; ".join(f"ticket {t} is in {q}" for t, q in coverage.moved_out[:3])
+    more = f"; and {len(tickets) - 3} more" if len(tickets) > 3 else ""
+    text = f"{what} on {_tickets_text(tickets)} ({shown}{more}): {consequence}"
+    return [DataProblem("moved-out", text, tickets)]
 
 
 def _tickets_text(tickets: tuple[int, ...], shown: int = 10) -> str:

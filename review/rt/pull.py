@@ -2,7 +2,8 @@
 
 Request budget: one ticket search with every field at 100 per page, one bulk
 TransactionSQL search at 100 per page (or, on RT < 5.0.2, one history listing
-per ticket), and one GET per queue and per user the data refers to. Pulling
+per ticket), one GET per queue and per user the data refers to, and one TransactionSQL
+search for the tickets that left the queues (`moved_out`). Pulling
 again into the same snapshot asks only for tickets whose LastUpdated moved.
 The snapshot is written beside the old one and swapped in when complete.
 """
@@ -22,7 +23,7 @@ from urllib.parse import quote
 
 from tqdm import tqdm
 
-from review.errors import RTError, SnapshotError
+from review.errors import RTAuthError, RTError, SnapshotError
 from review.rt.client import Page, RTAbandoned, RTClient, RTNotFound
 from review.rt.history import Bulk, Histories, History, bulk, chunks, merged_away, read_transactions
 from review.rt.window import SLACK, Window, parse_time
@@ -57,6 +58,10 @@ class PullReport:
 
 
 Followups = Callable[[RTClient, str], list[dict[str, Any]]]  # the tagged tickets of a queue
+NO_MOVES = (
+    "RT before 5.0.2 has no transaction search: tickets of the window that left the pulled "
+    "queues for another cannot be found, and are in no number"
+)
 HIDDEN = (
     "RT hid some transactions of the pulled tickets from this account, most likely "
     "comments (it lacks ShowTicketComments or ShowOutgoingEmail): comment counts and "
@@ -94,12 +99,21 @@ def pull(
     tickets = [got.keep[i] for i in sorted(got.keep)]
     queues, users = _referenced(client, tickets, transactions, got.queues, got.users)
     warnings = [HIDDEN] if read.hides(client, transactions) else []
+    moved = (
+        got.moved_out
+        if got.mode == "unchanged"
+        else moved_out(client, window, got.keep, got.queue_ids)
+    )
+    if moved is None:
+        warnings.append(NO_MOVES)
+    elif moved:
+        warnings.append(moved_out_warning(moved))
     followups = None
     if followup_queue and fetch_followups is not None:
         followups = _followups(client, followup_queue, fetch_followups, warnings)
     _write(
-        snapshot, tickets, transactions, queues, users, client.conn.url, window, started,
-        followups,
+        snapshot, tickets, transactions, queues, users, client.conn.url, window.describe(),
+        window.coverage(moved or {}), started, followups,
     )  # fmt: skip
     return PullReport(
         snapshot, got.mode, read.how, len(tickets), len(transactions), len(read.wanted),
@@ -135,6 +149,7 @@ def _select_and_read(
                 if previous is None
                 else _select_changes(client, window, previous, started, queue_names, on_page)
             )
+            got.queue_ids = sorted(queue_names, key=_id_order)
             return got, _read_histories(client, got, history, on_page, early, previous is not None)
         except BaseException as exc:  # the history read beside stops too (a 401, Ctrl-C)
             client.abandon(exc)
@@ -168,6 +183,8 @@ class _Selection:
     users: list[dict[str, Any]]
     since_seconds: int
     mode: Literal["full", "incremental", "unchanged"]
+    moved_out: dict[int, str] | None = field(default_factory=dict)  # the previous pull's
+    queue_ids: list[str] = field(default_factory=list)  # of the window's queues
 
 
 def _select_window(
@@ -203,7 +220,10 @@ def _select_changes(
             keep[ticket["id"]] = ticket
     kept = [t for t in previous.transactions if int(t["ObjectId"]) not in changed_ids]
     mode: Literal["incremental", "unchanged"] = "incremental" if changed else "unchanged"
-    return _Selection(keep, changed_ids, kept, previous.queues, previous.users, since_seconds, mode)
+    return _Selection(
+        keep, changed_ids, kept, previous.queues, previous.users, since_seconds, mode,
+        previous.moved_out,
+    )  # fmt: skip
 
 
 def _followups(
@@ -228,7 +248,8 @@ def _write(
     queues: list[dict[str, Any]],
     users: list[dict[str, Any]],
     source: str,
-    window: Window,
+    query: str,
+    coverage: dict[str, Any],
     started: datetime,
     followups: list[dict[str, Any]] | None = None,
 ) -> None:
@@ -241,9 +262,9 @@ def _write(
             queues,
             users,
             source=source,
-            query=window.describe(),
+            query=query,
             pulled_at=iso_utc_text(started),
-            coverage=window.coverage(),
+            coverage=coverage,
             followups=followups,
         )
     except OSError as exc:
@@ -261,6 +282,7 @@ class _Previous:
     transactions: list[dict[str, Any]]
     queues: list[dict[str, Any]]
     users: list[dict[str, Any]]
+    moved_out: dict[int, str]
 
 
 def _previous(snapshot: Path, source: str, query: str) -> _Previous | None:
@@ -283,7 +305,10 @@ def _previous(snapshot: Path, source: str, query: str) -> _Previous | None:
     except (OSError, ValueError):
         log.info("snapshot %s is unreadable; pulling it in full", snapshot)
         return None
-    return _Previous(pulled_at, tickets, transactions, queues, users)
+    moved = (manifest.get("coverage") or {}).get("moved_out") or {}
+    return _Previous(
+        pulled_at, tickets, transactions, queues, users, {int(t): str(q) for t, q in moved.items()}
+    )
 
 
 def visible_queues(client: RTClient) -> dict[str, str]:
@@ -306,6 +331,50 @@ def _check_queues(client: RTClient, names: Sequence[str]) -> dict[str, str]:
             "in the config, or grant SeeQueue"
         )
     return {n: found[n] for n in names}
+
+
+def moved_out(
+    client: RTClient, window: Window, keep: Collection[int], queue_ids: Sequence[str]
+) -> dict[int, str] | None:
+    """The tickets of the window that left its queues for a queue the pull does not take
+    (the window's search asks about the queue a ticket is in now, so it cannot see them):
+    ticket id -> the queue it is in now (#id where RT does not show it); None where RT has
+    no transaction search (before 5.0.2). One search, and one more with a GET per queue
+    when some did."""
+    params = {"query": window.moved_out_sql(queue_ids), "fields": "ObjectId", "orderby": "id"}
+    try:
+        rows = [row for page in client.pages("transactions", params) for row in page.items]
+    except RTNotFound:
+        return None
+    left = {int(row["ObjectId"]) for row in rows} - set(keep)
+    found = [
+        t
+        for chunk in chunks(sorted(left), 100)
+        for t in search_tickets(client, " OR ".join(f"id = {i}" for i in chunk), lambda _: None)
+        if int(t["id"]) not in keep and window.left(t)
+    ]
+    names: dict[str, str] = {}
+    for queue in sorted({str(t["Queue"]["id"]) for t in found}, key=_id_order):
+        try:
+            names[queue] = str(client.get_object(f"queue/{queue}").get("Name") or f"#{queue}")
+        except (RTNotFound, RTAuthError):
+            names[queue] = f"#{queue}"
+    return {int(t["id"]): names[str(t["Queue"]["id"])] for t in found}
+
+
+def moved_out_warning(moved: dict[int, str]) -> str:
+    """The pull's line about `moved_out`: what is missing and what to do."""
+    return (
+        f"{len(moved)} ticket(s) of the window left the pulled queues for a queue the pull "
+        f"does not take ({_moved_text(moved)}): they are in no number; add that queue to "
+        "[queues] (or --queue) and pull again"
+    )
+
+
+def _moved_text(moved: dict[int, str]) -> str:
+    return ", ".join(f"ticket {t} is in {q}" for t, q in sorted(moved.items())[:10]) + (
+        f" and {len(moved) - 10} more" if len(moved) > 10 else ""
+    )
 
 
 def closed_ids(

@@ -3,7 +3,7 @@ TicketSQL and TransactionSQL ask for it and as the exact test in UTC applies it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,6 +44,27 @@ class Window:
         since, until = sql_time(self.since - SLACK), sql_time(self.until + SLACK)
         return f"ObjectType = 'RT::Ticket' AND {self._sql('Ticket', since, until)}"
 
+    def moved_out_sql(self, queue_ids: Iterable[str]) -> str:
+        """TransactionSQL for the moves out of the queues (`queue_ids`) of tickets now in
+        another queue, opened or resolved near the window: tickets the window's own search,
+        which asks about the queue a ticket is in now, cannot see."""
+        since, until = sql_time(self.since - SLACK), sql_time(self.until + SLACK)
+        away = " AND ".join(f"TicketQueue != '{sql_quote(q)}'" for q in self.queues)
+        near = " OR ".join(
+            f"(Ticket{date} >= '{since}' AND Ticket{date} < '{until}')"
+            for date in ("Created", "Resolved")
+        )
+        return (
+            f"ObjectType = 'RT::Ticket' AND Type = 'Set' AND Field = 'Queue' AND "
+            f"{sql_any('OldValue', queue_ids)} AND {away} AND ({near})"
+        )
+
+    def left(self, ticket: dict[str, Any]) -> bool:
+        """Opened or resolved in the window (exactly, in UTC), whatever its queue and status:
+        a ticket that left the queues and would otherwise belong to the window."""
+        resolved = parse_time(ticket.get("Resolved"))
+        return self.opened(ticket) or (resolved is not None and self.since <= resolved < self.until)
+
     def closed_sql(self, prefix: str = "") -> str:
         """Tickets in an inactive status: RT's, of their queue's lifecycle, or the config's."""
         return sql_any(prefix + "Status", (INACTIVE, *self.inactive))
@@ -82,14 +103,17 @@ class Window:
             int(ticket["id"]) in closed and self.may_close(ticket, queue_names)
         )
 
-    def coverage(self) -> dict[str, Any]:
-        """What a snapshot of this window holds all of (manifest "coverage", see CONTRACTS)."""
+    def coverage(self, moved_out: Mapping[int, str] | None = None) -> dict[str, Any]:
+        """What a snapshot of this window holds all of (manifest "coverage", see CONTRACTS),
+        and the tickets it does not hold that left its queues for another (`moved_out`:
+        ticket id -> the queue it is in now)."""
         return {
             "since": iso_utc_text(self.since),
             "until": iso_utc_text(self.until),
             "queues": list(self.queues),
             "closed_in_window": True,
             "opened_in_window": True,
+            "moved_out": {str(t): q for t, q in sorted((moved_out or {}).items())},
         }
 
 

@@ -33,6 +33,8 @@ class Coverage:
     closed_in_window: bool
     opened_in_window: bool
     pulled_at: pd.Timestamp | None = None  # nothing after the pull can be in the snapshot
+    # tickets of the window not held: they left `queues` for another (id -> the queue now)
+    moved_out: tuple[tuple[int, str], ...] = ()
 
     @property
     def end(self) -> pd.Timestamp:
@@ -81,6 +83,11 @@ def coverage_of(manifest: Mapping[str, Any], path: Path) -> Coverage | None:
             raise bad(f"{key} must be true or false")
     if stamps["until"] <= stamps["since"]:
         raise bad("until must be later than since")
+    moved = raw.get("moved_out") or {}
+    if not isinstance(moved, dict) or not all(
+        str(k).isdigit() and isinstance(v, str) for k, v in moved.items()
+    ):
+        raise bad("moved_out must map ticket ids to queue names")
     return Coverage(
         since=stamps["since"],
         until=stamps["until"],
@@ -88,6 +95,7 @@ def coverage_of(manifest: Mapping[str, Any], path: Path) -> Coverage | None:
         closed_in_window=bool(flags["closed_in_window"]),
         opened_in_window=bool(flags["opened_in_window"]),
         pulled_at=utc(manifest.get("pulled_at")),
+        moved_out=tuple(sorted((int(k), v) for k, v in moved.items())),
     )
 
 

@@ -255,8 +255,8 @@ def test_incremental_pull_fetches_only_the_edited_ticket(own_rt: RTServer, tmp_p
     time.sleep(6)  # so that the edit is older than the 5 s margin of the pull after next
     second = do_pull(own_rt, target)
     # queues/all, the LastUpdated search, one page of ticket 2's transactions, the search for
-    # merges, user root
-    assert (second.mode, second.changed, second.requests) == ("incremental", 1, 5)
+    # merges, user root, the search for tickets that left the queues
+    assert (second.mode, second.changed, second.requests) == ("incremental", 1, 6)
     assert second.tickets == first.tickets
     assert second.transactions == first.transactions + 1
     rows = [t for t in read_jsonl(target / "transactions.jsonl") if t["ObjectId"] == "2"]
@@ -341,6 +341,7 @@ def test_an_open_ticket_created_in_the_window_is_pulled_and_kept_current(
     assert manifest["coverage"] == {
         "since": "2026-08-01T00:00:00Z", "until": "2026-11-01T00:00:00Z",
         "queues": list(WINDOW.queues), "closed_in_window": True, "opened_in_window": True,
+        "moved_out": {},
     }  # fmt: skip
     with own_rt.client() as client:  # it changes in RT: the next, incremental, pull refreshes it
         client.session.put(own_rt.url + "ticket/2", json={"Status": "stalled"}).json()
