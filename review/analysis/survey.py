@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
+from review.rt.survey import OUTSIDE
 from review.snapshot import Snapshot
 
 INITIAL, ACTIVE, INACTIVE = "initial", "active", "inactive"
@@ -120,7 +121,8 @@ class Survey:
     def with_rt_roles(self, said: dict[str, str]) -> Survey:
         """The survey with RT's own word on each status ('inactive', 'active', or '' where
         queues disagree) over what its dates show; RT's "active" includes initial statuses,
-        so a status the dates show initial stays initial."""
+        so a status the dates show initial stays initial; one RT's lifecycles no longer have
+        (OUTSIDE) keeps what its dates show."""
         statuses = []
         for s in self.statuses:
             verdict = said.get(s.name)
@@ -130,6 +132,10 @@ class Survey:
             elif verdict == "":
                 s = replace(s, role="", evidence="RT counts it inactive in one queue's "
                             "lifecycle and active in another's")  # fmt: skip
+            elif verdict == OUTSIDE:
+                dates = s.evidence or "role unknown"
+                s = replace(s, evidence="no lifecycle of its queues has it now (RT counts it "
+                            f"neither active nor inactive); {dates}")  # fmt: skip
             statuses.append(s)
         return replace(self, statuses=tuple(statuses))
 

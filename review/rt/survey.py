@@ -30,6 +30,9 @@ from review.settings.utc import now_utc
 from review.snapshot import Snapshot, write_snapshot
 
 ACTIVE = "__Active__"  # TicketSQL: an initial or active status of the ticket's own lifecycle
+# RT's word on a status that no role of its queue's lifecycle has now (a status renamed or
+# dropped since tickets took it): neither __Inactive__ nor __Active__ finds them
+OUTSIDE = "outside"
 HISTORY = "(Type = 'Status' OR (Type = 'Set' AND Field = 'Queue'))"
 
 
@@ -39,7 +42,8 @@ class Scan:
 
     snapshot: Path
     # status -> 'inactive' or 'active' (initial or active) as RT counts it in the lifecycle of
-    # the queues whose tickets hold it ('' when queues with different lifecycles disagree)
+    # the queues whose tickets hold it ('' when queues with different lifecycles disagree,
+    # OUTSIDE when their lifecycles no longer have it)
     roles: dict[str, str] = field(default_factory=dict)
     # custom field name -> the values RT offers for it (a Select field), in RT's order
     offered_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -126,14 +130,27 @@ def _roles(
     for queue, status in pairs:
         if not queue:
             continue
-        query = (
-            f"Queue = '{sql_quote(queue)}' AND Status = '{sql_quote(status)}' "
-            f"AND Status = '{INACTIVE}'"
-        )
-        page = client.page("tickets", {"query": query})
-        tick(page)
-        said.setdefault(status, set()).add("inactive" if page.items else "active")
-    return {status: roles.pop() if len(roles) == 1 else "" for status, roles in said.items()}
+        verdict = OUTSIDE
+        for marker, role in ((INACTIVE, "inactive"), (ACTIVE, "active")):
+            query = (
+                f"Queue = '{sql_quote(queue)}' AND Status = '{sql_quote(status)}' "
+                f"AND Status = '{marker}'"
+            )
+            page = client.page("tickets", {"query": query})
+            tick(page)
+            if page.items:
+                verdict = role
+                break
+        said.setdefault(status, set()).add(verdict)
+    return {status: _one_role(roles) for status, roles in said.items()}
+
+
+def _one_role(roles: set[str]) -> str:
+    """RT's word on a status over the queues whose tickets hold it: theirs where they agree,
+    OUTSIDE where no lifecycle has it now, '' where queues with different lifecycles
+    disagree (a lifecycle without it does not disagree)."""
+    known = roles - {OUTSIDE} or roles
+    return known.pop() if len(known) == 1 else ""
 
 
 def _offered_values(client: RTClient, queues: list[dict[str, Any]]) -> dict[str, tuple[str, ...]]:

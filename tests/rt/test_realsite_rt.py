@@ -222,3 +222,30 @@ def test_the_pull_says_what_left_the_queues(
         "not take (ticket 6 is in Sécurité): they are in no number; add that queue to [queues] "
         "(or --queue) and pull again"
     ) in err.splitlines()
+
+
+def test_init_does_not_call_a_renamed_status_active(
+    as_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """'resolved' was renamed 'closed' on November 1st: October's five tickets still hold it,
+    and no lifecycle has it now, so RT counts it neither inactive nor active. init said "RT
+    counts it active (TicketSQL __Active__)" and drafted active = ["investigating",
+    "resolved"]: October's incidents would never have been resolved. RT's dates say it is
+    inactive (RT set Resolved as the five entered it)."""
+    output = tmp_path / "review.toml"
+    code, _, err = review(["init", "--since", "2026-08-01", "--output", str(output)], capsys)
+    assert code == 0, err
+    text = output.read_text()
+    assert (
+        "#   resolved: 5 now, 5 held it; inactive: no lifecycle of its queues has it now (RT "
+        "counts it neither active nor inactive); RT set Resolved as 5 tickets entered it"
+    ) in text.splitlines()
+    assert (
+        "#   closed: 4 now, 4 held it; inactive: RT counts it inactive (TicketSQL __Inactive__)"
+    ) in text.splitlines()
+    assert (
+        "active = [\"investigating\"]  # RT's records or the kit's lifecycle name them active"
+        in text
+    )
+    assert 'inactive = ["resolved", "closed", "cancelled"]  # RT counts them inactive' in text
+    assert 'initial = "triage"  # tickets start in it' in text
