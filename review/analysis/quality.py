@@ -72,6 +72,13 @@ KINDS |= {
         "tickets merged into a ticket the snapshot does not hold",
         "left out of metrics and findings: pull the survivors' queues or window to count them",
     ),
+    "several-values": (
+        "custom fields the kit reads as one value that hold several",
+        "the kit reads one value per incident (the service the registry is asked about, the "
+        "urgency, the resolution type), so the rules and checklist steps that read them are "
+        "not observable for those tickets: make the field single-valued in RT, or keep one "
+        "value on each ticket",
+    ),
     "moved-out": (
         "tickets of the pull's window that left its queues for a queue the pull did not take",
         "they are in no number: add that queue to [queues] (or review pull --queue) and pull again",
@@ -112,6 +119,35 @@ def _implausible_times(snapshot: Snapshot, config: Config) -> pd.DataFrame:
         ],
         ignore_index=True,
     )
+
+
+# [fields] keys the kit reads as one value per incident (a registry entry, a configured value)
+ONE_VALUE = ("service", "classification", "resolution_type")
+
+
+def field_input(key: str) -> str:
+    """The input a rule or checklist step that reads [fields] `key` declares (review check
+    and the rules' `reads` name the key itself)."""
+    return f"fields.{key}"
+
+
+def _several_values(snapshot: Snapshot, config: Config) -> pd.DataFrame:
+    """Tickets whose one-value field (ONE_VALUE: the registry's service, the urgency, the
+    resolution type) holds several values, as a multi-value field in RT does: which one
+    counts is not known, so nothing that reads it is observed (LOST_COLUMNS)."""
+    keys = {getattr(config.fields, k): k for k in ONE_VALUE if getattr(config.fields, k)}
+    cf = snapshot.custom_fields
+    cf = cf.loc[cf["field"].isin(list(keys)) & (cf["value"].astype(str).str.strip() != "")]
+    grouped = cf.astype({"value": str}).groupby(["ticket_id", "field"], sort=True)["value"]
+    several = pd.DataFrame({"n": grouped.size(), "values": grouped.agg(", ".join)})
+    several = several.loc[several["n"] > 1].reset_index()
+    detail = (
+        "ticket " + several["ticket_id"].astype("int64").astype(str) + "'s "
+        + several["field"].astype(str) + " holds " + several["n"].astype(str) + " values: "
+        + several["values"]
+    )  # fmt: skip
+    tags = several["field"].map(lambda name: field_input(keys[name]))
+    return _lost(several["ticket_id"], "several-values", tags, detail)
 
 
 def _unknown_references(snapshot: Snapshot) -> pd.DataFrame:
@@ -190,7 +226,7 @@ def lost_inputs(snapshot: Snapshot, config: Config, merges: bool = True) -> pd.D
     `merges` off, without `merged_away` (for a part of a snapshot: see `with_merges`)."""
     parts = [
         _implausible_times(snapshot, config), _unknown_references(snapshot),
-        without_history(snapshot),
+        without_history(snapshot), _several_values(snapshot, config),
     ]  # fmt: skip
     if merges:
         parts.append(merged_away(snapshot))

@@ -32,8 +32,14 @@ def audit_checklist(audit: Audit, findings: pd.DataFrame) -> pd.DataFrame:
     checklist = Checklist(audit, findings)
     frames = [step(checklist).assign(order=number) for number, step in enumerate(STEPS.values())]
     out = pd.concat(frames, ignore_index=True)
-    unseen = quality.unmeasured(audit.lost, {s.label: s.inputs for s in STEPS.values()})
-    decides = quality.unmeasured(audit.lost, {s.label: s.decides for s in STEPS.values()})
+    # a field it reads that holds several values backs neither the step nor its not applying
+    fields = {s.label: tuple(map(quality.field_input, s.reads)) for s in STEPS.values()}
+    unseen = quality.unmeasured(
+        audit.lost, {s.label: (*s.inputs, *fields[s.label]) for s in STEPS.values()}
+    )
+    decides = quality.unmeasured(
+        audit.lost, {s.label: (*s.decides, *fields[s.label]) for s in STEPS.values()}
+    )
     keys = ["ticket_id", "step"]
     out = out.merge(unseen.rename(columns={"item": "step"}), on=keys, how="left").merge(
         decides.rename(columns={"item": "step", "reason": "undecided"}), on=keys, how="left"

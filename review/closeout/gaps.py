@@ -46,7 +46,10 @@ def audit_findings(audit: Audit) -> pd.DataFrame:
     """
     frames: list[pd.DataFrame] = []
     blind = unobservable_rules(audit.snapshot, audit.config)
-    unseen = quality.unmeasured(audit.lost, {r.id: r.inputs for r in RULES.values()})
+    unseen = quality.unmeasured(
+        audit.lost,
+        {r.id: (*r.inputs, *map(quality.field_input, r.reads)) for r in RULES.values()},
+    )
     for declared in RULES.values():
         if declared.id in blind:
             continue

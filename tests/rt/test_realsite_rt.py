@@ -249,3 +249,22 @@ def test_init_does_not_call_a_renamed_status_active(
     )
     assert 'inactive = ["resolved", "closed", "cancelled"]  # RT counts them inactive' in text
     assert 'initial = "triage"  # tickets start in it' in text
+
+
+def test_a_service_field_with_several_values_is_said(
+    pulled: Path, as_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ticket 3 affects Payroll and VPN ('Affected service' is a multi-value field in RT):
+    the registry cannot be asked about one service, so its registry rules do not flag 'Payroll,
+    VPN' as a service nobody owns; they are not observable, and the commands say why."""
+    code, out, err = review(
+        ["gaps", "--snapshot", str(pulled), "--config", str(as_root), "--format", "csv"], capsys
+    )
+    assert code == 0
+    rules = {r["rule"] for r in csv.DictReader(io.StringIO(out)) if r["ticket_id"] == "3"}
+    assert rules == {"temporary-fix-no-followup", "no-owner-at-close"}
+    assert (
+        "warning: mismatch: custom fields the kit reads as one value that hold several on "
+        "ticket(s) 3 (ticket 3's Affected service holds 2 values: Payroll, VPN): the kit reads "
+        "one value per incident"
+    ) in err

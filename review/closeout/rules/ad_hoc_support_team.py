@@ -43,7 +43,7 @@ OUTSIDERS_ACTION = (
     severity="medium",
     scope="service",
     action=ACTION,
-    inputs=("owner", quality.USER_NAMES),
+    inputs=("owner", quality.USER_NAMES, quality.field_input("service")),
 )
 def ad_hoc_support_team(audit: Audit) -> pd.DataFrame:
     parts = [*_unrecorded(audit), _outsiders(audit)]

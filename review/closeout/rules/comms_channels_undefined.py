@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from review.analysis import facts
+from review.analysis import facts, quality
 from review.closeout.audit import NO_SERVICE, Audit
 from review.closeout.rule import rule
 from review.snapshot import join_per_key
@@ -24,6 +24,7 @@ from review.snapshot import join_per_key
     order=30,
     severity="medium",
     scope="service",
+    inputs=(quality.field_input("service"),),
     action="Service owner corrects the announce and support lists with the service's sponsors and "
     "managers, records them in the registry, and Cc's them on incidents.",
 )

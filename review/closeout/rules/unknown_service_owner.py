@@ -29,7 +29,7 @@ from review.closeout.rule import rule
     action="Escalate to senior staff to name the service owner, then update Operations' records "
     "(the service registry).",
     action_owner=SENIOR_STAFF,
-    inputs=(quality.QUEUE_NAMES,),
+    inputs=(quality.QUEUE_NAMES, quality.field_input("service")),
 )
 def unknown_service_owner(audit: Audit) -> pd.DataFrame:
     inc = audit.inc
