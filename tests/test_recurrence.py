@@ -125,3 +125,29 @@ def test_review_support_gaps_counts_them_per_service_too(tmp_path: Path) -> None
     # only the mail queue recurrence (opened 25 October) is on or after 23 October
     since = pd.read_csv(out).set_index("service")["recurrences"]
     assert since[since > 0].to_dict() == {"mail-lists": 1}
+
+
+def test_without_a_root_cause_field_recurrences_are_not_observable_never_0(
+    tmp_path: Path,
+) -> None:
+    """A site that does not record root causes ([fields] root_cause = "") or whose field
+    is named otherwise: no incident can recur, and the tables said 0 recurrences for every
+    service (the sample's October has 2) as if the data had cleared them."""
+    for text, why in (
+        ('[fields]\nroot_cause = ""\n', "not observable ([fields] root_cause is not set)"),
+        ('[fields]\nroot_cause = "Cause"\n', "not observable (field 'Cause' not on any ticket)"),
+    ):
+        config = tmp_path / "review.toml"
+        config.write_text(text)
+        gaps = reports.support_gaps_data(None, config, today="2026-11-30")
+        assert set(gaps.table["recurrences"]) == {"not observable"}
+        assert gaps.summary.endswith(f"; recurring incidents {why}.")
+        assert gaps.recurring_table().text == f"Recurring incidents are {why}."
+        october = reports.monthly_report_data(None, "2026-10", config)
+        assert f"; recurrences {why}. " in october.summary
+        assert october.recurrence_table().text == f"Recurrences are {why}."
+        out = tmp_path / "support.csv"
+        main(["support-gaps", "--config", str(config), "--format", "csv", "--output", str(out)])
+        assert set(pd.read_csv(out)["recurrences"]) == {"not observable"}
+    october = reports.monthly_report_data(None, "2026-10")
+    assert "; 2 recurrence(s) of an earlier incident. " in october.summary

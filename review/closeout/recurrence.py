@@ -26,6 +26,20 @@ COLUMNS = [
 ]  # fmt: skip
 
 
+def unobservable(snapshot: Snapshot, config: Config) -> str:
+    """Why recurrences cannot be found ('' when they can): they are matched on the service
+    and the root cause, so without either field no incident can recur, and a count of 0
+    would be a clean bill the data cannot give."""
+    fields = set(snapshot.field_names["field"])
+    for key in ("root_cause", "service"):
+        name = getattr(config.fields, key)
+        if not name:
+            return f"not observable ([fields] {key} is not set)"
+        if name not in fields:
+            return f"not observable (field '{name}' not on any ticket)"
+    return ""
+
+
 def root_cause_key(text: pd.Series) -> pd.Series:
     """The form root causes are compared in: case folded, spaces collapsed, trimmed.
 
@@ -97,14 +111,18 @@ def opened_since(found: pd.DataFrame, day: date | None) -> pd.DataFrame:
     return found.loc[found["opened_at"] >= pd.Timestamp(day, tz="UTC")]
 
 
-def with_recurrence_counts(table: pd.DataFrame, found: pd.DataFrame) -> pd.DataFrame:
-    """A per-service table (the support-gap table) with `recurrences` after `findings`."""
+def with_recurrence_counts(
+    table: pd.DataFrame, found: pd.DataFrame, blind: str = ""
+) -> pd.DataFrame:
+    """A per-service table (the support-gap table) with `recurrences` after `findings`: the
+    count, or 'not observable' where they cannot be found (`blind`: `unobservable`'s why)."""
     counts = found.loc[found["recurrence_of"].notna()].groupby("service").size()
     out = table.copy()
+    column = out["service"].map(counts).fillna(0).astype(int)
     out.insert(
         list(out.columns).index("findings") + 1,
         "recurrences",
-        out["service"].map(counts).fillna(0).astype(int),
+        pd.Series("not observable", index=out.index, dtype=object) if blind else column,
     )
     return out
 

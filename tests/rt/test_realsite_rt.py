@@ -268,3 +268,17 @@ def test_a_service_field_with_several_values_is_said(
         "ticket(s) 3 (ticket 3's Affected service holds 2 values: Payroll, VPN): the kit reads "
         "one value per incident"
     ) in err
+
+
+def test_recurrences_without_a_root_cause_field_are_not_observable(
+    pulled: Path, as_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The site records no root cause (its 'Cause' field was disabled; [fields] root_cause
+    is ""): the per-service recurrences cannot be 0, they cannot be known."""
+    code, out, _ = review(
+        ["support-gaps", "--snapshot", str(pulled), "--config", str(as_root), "--format", "csv"],
+        capsys,
+    )
+    assert code == 0, out
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rows and {r["recurrences"] for r in rows} == {"not observable"}

@@ -25,6 +25,7 @@ from review.analysis.stats import NOT_COVERED as STATS_NOT_COVERED
 from review.closeout.followups import followups_by_service
 from review.closeout.gaps import NOT_OBSERVABLE
 from review.closeout.recurrence import recurrences_by_service
+from review.closeout.recurrence import unobservable as recurrence_blind
 from review.context import Context, PathLike, open_context
 from review.pages.display import (
     Banner,
@@ -88,6 +89,7 @@ class MonthlyReport:
     sla_attainment: pd.DataFrame = field(default_factory=pd.DataFrame)
     # review.closeout.recurrence: per service, the month's incidents that recur an earlier one
     recurrences: pd.DataFrame = field(default_factory=pd.DataFrame)
+    recurrences_blind: str = ""  # why recurrences cannot be found ('' when they can)
     # where the config does not fit the data, and rules that could not see (the data note)
     problems: list[DataProblem] = field(default_factory=list)
     unobservable: dict[str, str] = field(default_factory=dict)
@@ -98,7 +100,10 @@ class MonthlyReport:
         return DataQuality(self.problems, self.unobservable)
 
     def recurrence_table(self) -> Any:
-        """Recurrences per service this month, or a sentence saying there were none."""
+        """Recurrences per service this month, or a sentence saying there were none (or
+        that they cannot be found)."""
+        if self.recurrences_blind:
+            return Note(f"Recurrences are {self.recurrences_blind}.")
         return safe_table(
             self.recurrences,
             empty=f"No recurrences: no incident opened in {self.month} had the service and root "
@@ -137,10 +142,15 @@ class MonthlyReport:
         return (
             f"{partial}{warning}Monthly report {self.month}: {opened}; "
             f"{len(self.findings)} close-out finding(s){blind}; "
-            f"{int(self.recurrences['recurrences'].sum()) if len(self.recurrences) else 0} "
-            "recurrence(s) of an earlier incident. "
+            f"{self._recurrence_words()}. "
             f"{self.compared_text()}{followups}"
         )
+
+    def _recurrence_words(self) -> str:
+        if self.recurrences_blind:
+            return f"recurrences {self.recurrences_blind}"
+        found = int(self.recurrences["recurrences"].sum()) if len(self.recurrences) else 0
+        return f"{found} recurrence(s) of an earlier incident"
 
     def header(self) -> PageHeader:
         """The page's title, with a link to the index."""
@@ -330,6 +340,7 @@ def monthly_report(
         recurrences=recurrences_by_service(
             context.recurrences.loc[context.recurrences["ticket_id"].isin(current["ticket_id"])]
         ),
+        recurrences_blind=recurrence_blind(context.snapshot, config),
         counts_by_classification=_counts(current, "classification"),
         counts_by_service=_counts(current, "service").sort_values(
             "incidents", ascending=False, kind="stable"

@@ -54,6 +54,7 @@ class SupportGapsReport:
     followup_links: dict[str, str] = field(default_factory=dict)  # safe_table links
     # services whose incidents recur (review.closeout.recurrence), with or without findings
     recurring: pd.DataFrame = field(default_factory=pd.DataFrame)
+    recurrences_blind: str = ""  # why recurrences cannot be found ('' when they can)
     review_pages: dict[int, str] = field(default_factory=dict)  # ticket -> its review's page
     review_states: dict[int, str] = field(default_factory=dict)  # ticket -> its review, in words
     # where the config does not fit the data, and rules that could not see (the data note)
@@ -107,11 +108,18 @@ class SupportGapsReport:
         return (
             f"{warning}Support-assignment gaps over {window} of the snapshot ({self.incidents}): "
             f"{len(self.findings)} close-out finding(s){blind} across {len(self.table)} "
-            f"service(s); {len(self.recurring)} service(s) with recurring incidents."
+            f"service(s); {self.recurring_words()}."
         )
+
+    def recurring_words(self) -> str:
+        if self.recurrences_blind:
+            return f"recurring incidents {self.recurrences_blind}"
+        return f"{len(self.recurring)} service(s) with recurring incidents"
 
     def recurring_table(self) -> Any:
         """Services with recurring incidents, or a sentence saying there are none."""
+        if self.recurrences_blind:
+            return Note(f"Recurring incidents are {self.recurrences_blind}.")
         return safe_table(
             self.recurring,
             empty="No service has recurring incidents (the same root cause within "
@@ -172,6 +180,7 @@ def support_gaps_report(
     rules = [c for c in table.columns if c in RULES]
     return SupportGapsReport(
         recurring=recurrences_by_service(recurrence.opened_since(context.recurrences, since)),
+        recurrences_blind=recurrence.unobservable(context.snapshot, context.config),
         table=table.drop(columns=rules),
         rule_counts=table[["service", *rules]],
         findings=attach_followups(
@@ -204,7 +213,8 @@ def support_table(context: Context, since: date | None, today: date | None) -> p
         since=since, today=today, unobservable=context.unobservable,
     )  # fmt: skip
     found = recurrence.opened_since(context.recurrences, since)
-    return recurrence.with_recurrence_counts(table, found)
+    blind = recurrence.unobservable(context.snapshot, context.config)
+    return recurrence.with_recurrence_counts(table, found, blind)
 
 
 def review_pages(metrics: pd.DataFrame, config: Config, reports: Path) -> dict[int, str]:
