@@ -6,7 +6,7 @@ Inputs: the real RT example (tests/fixtures/rt-example), hand-edited. Its metric
 out by hand in tests/metrics/*.yaml: ticket 1 opened 2026-09-08 13:05Z, first staff reply
 txn 60 at 13:20Z (triage 0.25 h), owner taken txn 64 at 13:26Z, handed off txn 66, resolved
 09-10 12:00Z (46.92 h, 15.92 business), 1 hand-off (22.17 h, 6 business), 1 owner change,
-1 reopen, longest gap 25.92 h. Ticket 2 opened 09-14 14:00Z, taken txn 94 at 15:00Z (1 h),
+1 reopen, longest gap 20.75 h (the day resolved before the reopen not counted). Ticket 2 opened 09-14 14:00Z, taken txn 94 at 15:00Z (1 h),
 rejected txn 101 at 09-16 11:00Z (45 h, 15 business), 1 owner change, gap 45 h.
 """
 

@@ -320,15 +320,7 @@ def test_a_level_changed_while_a_deadline_runs_judges_it_by_the_new_level(
         "resolve = { real_minutes = 20160 }\n"
     )
 
-    def relax(rows: dict[str, list[dict[str, object]]]) -> None:
-        create = next(t for t in rows["transactions.jsonl"] if t["id"] == "117")
-        assert (str(create["ObjectId"]), create["Type"]) == ("3", "Create")
-        rows["transactions.jsonl"].append(
-            {**create, "id": "9000", "Type": "Set", "Field": "SLA", "OldValue": "standard",
-             "NewValue": "relaxed", "Created": "2026-11-11T12:00:00Z"}
-        )  # fmt: skip
-        next(t for t in rows["tickets.jsonl"] if t["id"] == 3)["SLA"] = "relaxed"
-
+    relax = _set_sla(3, "117", "standard", "relaxed", "2026-11-11T12:00:00Z")
     changed = load_snapshot(edited(snapshot.path, tmp_path / "relaxed", relax))
     context = Context(changed, load_config(config))
     row = context.sla.set_index("ticket_id").loc[3]
@@ -342,6 +334,40 @@ def test_a_level_changed_while_a_deadline_runs_judges_it_by_the_new_level(
     history = _due_history(context)
     after = history.loc[(history["ticket_id"] == 3) & (history["at"] == utc("2026-11-11 12:00"))]
     assert list(after["response_due"]) == [utc("2026-11-17 20:00")]
+
+
+def _set_sla(ticket: int, create: str, old: str, new: str, at: str):  # type: ignore[no-untyped-def]
+    """An edit of the snapshot's rows: a `Set SLA` from `old` to `new` on `ticket` at `at`,
+    as RT writes it (`create`: the ticket's Create transaction, whose fields it copies)."""
+
+    def edit(rows: dict[str, list[dict[str, object]]]) -> None:
+        txn = next(t for t in rows["transactions.jsonl"] if t["id"] == create)
+        assert (str(txn["ObjectId"]), txn["Type"]) == (str(ticket), "Create")
+        rows["transactions.jsonl"].append(
+            {**txn, "id": str(9000 + ticket), "Type": "Set", "Field": "SLA", "OldValue": old,
+             "NewValue": new, "Created": at}
+        )  # fmt: skip
+        next(t for t in rows["tickets.jsonl"] if t["id"] == ticket)["SLA"] = new
+
+    return edit
+
+
+def test_time_paused_under_an_earlier_level_stays_paused(
+    snapshot: Snapshot, tmp_path: Path
+) -> None:
+    """Ticket 5 (standard, which ignores `stalled`) was stalled Mon 15:00Z to Tue 15:00Z,
+    then moved to `urgent` (ignores nothing) on Wed 12:00Z: its clock was paused those 24 h
+    (was 0: the last level was asked about the whole history)."""
+    from tests.edited import edited
+
+    urgent = _set_sla(5, "143", "standard", "urgent", "2026-11-18T12:00:00Z")
+    changed = load_snapshot(edited(snapshot.path, tmp_path / "urgent", urgent))
+    row = Context(changed, load_config(CONFIG)).sla.set_index("ticket_id").loc[5]
+    assert row["sla"] == "urgent"
+    assert row["paused_h"] == 24.0
+    # resolved under urgent: 240 real minutes from its creation Mon 14:00Z
+    assert row["resolve_due_at"] == utc("2026-11-16 18:00")
+    assert row["resolve_breached"]
 
 
 REOPENED = """

@@ -416,7 +416,7 @@ def sla_table(
     agree = _agreement(events, index[both.to_numpy()], snapshot, config, clock, segments, recorded)
     # RT's Due history alone does not say which statuses pause a level or what its
     # KeepInLoop is: unknown (missing) for those tickets, never a made-up 0
-    paused = _paused_hours(segments, level, config, resolved_at, now).reindex(index).fillna(0.0)
+    paused = _paused_hours(ev, segments, level, config, resolved_at, now).reindex(index).fillna(0)
     kept = keep.loc[_lookup(keep["ticket_id"], configured).astype(bool)]
     out = pd.concat(
         [
@@ -562,20 +562,22 @@ def _agreement(
 
 
 def _paused_hours(
+    ev: pd.DataFrame,
     segments: pd.DataFrame,
     level: pd.Series,
     config: Config,
     resolved_at: pd.Series,
     now: pd.Timestamp,
 ) -> pd.Series:
-    """Wall-clock hours per ticket in a status its level ignores (the clock paused), until
-    it was resolved (or the pull)."""
+    """Wall-clock hours per ticket in a status its level then ignored (the clock paused),
+    until it was resolved (or the pull)."""
     segments = segments.loc[segments["ticket_id"].isin(level.index)]
     pauses = pd.DataFrame(
         [(lv.name, status) for lv in config.sla.levels for status in lv.ignored],
         columns=["sla", "status"],
     )
-    seg = segments.assign(sla=_lookup(segments["ticket_id"], level))
+    then = _level_at(ev, segments["ticket_id"], segments["start"])
+    seg = segments.assign(sla=then.fillna(_lookup(segments["ticket_id"], level)))
     seg = seg.merge(pauses, on=["sla", "status"])
     stop = pd.concat(
         [seg["end"].fillna(now), _lookup(seg["ticket_id"], resolved_at).fillna(now)], axis=1

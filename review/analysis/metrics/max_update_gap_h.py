@@ -1,15 +1,18 @@
-"""longest update gap: the longest wait, in wall-clock hours, between consecutive points of:
-opened_at, each staff reply, resolved_at.
+"""longest update gap: the longest wait, in wall-clock hours, while the ticket was open,
+between consecutive points of: opened_at, each staff reply, each close and reopen, resolved_at;
+time while closed before a reopen does not count.
 
 The process asks for updates to the Recipient List at least daily in an extended
 outage; this is the longest silence towards it (the close-out rule missed-daily-update
-judges it for urgent incidents).
+judges it for urgent incidents, on the same points). A ticket resolved and reopened days
+later was not silent while it stayed resolved.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from review.analysis import facts
 from review.analysis.incidents import Incidents, hours
 from review.analysis.metric import metric
 
@@ -23,14 +26,18 @@ from review.analysis.metric import metric
     inputs=("reply", "status"),
 )
 def max_update_gap_h(inc: Incidents) -> pd.Series:
-    """The longest silence towards the Recipient List."""
+    """The longest silence towards the Recipient List while the ticket was open."""
+    ev = inc.events
+    closing = facts.closing(ev, inc.inactive)
+    moves = ev.loc[facts.staff_reply(ev) | closing | facts.reopening(ev, inc.inactive)]
     points = pd.concat(
         [
-            inc["opened_at"].rename("at").reset_index(),
-            inc.staff_replies[["ticket_id", "at"]],
-            inc["resolved_at"].dropna().rename("at").reset_index(),
+            inc["opened_at"].rename("at").reset_index().assign(closing=False),
+            moves[["ticket_id", "at"]].assign(closing=closing.loc[moves.index]),
+            inc["resolved_at"].dropna().rename("at").reset_index().assign(closing=True),
         ],
         ignore_index=True,
-    ).sort_values(["ticket_id", "at"], kind="stable")
-    gaps = points.groupby("ticket_id")["at"].diff()
-    return inc.per_ticket(hours(gaps).groupby(points["ticket_id"]).max())
+    ).sort_values(["ticket_id", "at", "closing"], kind="stable")
+    group = points.groupby("ticket_id")
+    gaps = hours(group["at"].diff()).where(~group["closing"].shift(fill_value=False).astype(bool))
+    return inc.per_ticket(gaps.groupby(points["ticket_id"]).max())
