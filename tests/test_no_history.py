@@ -17,10 +17,10 @@ from review.cli import main
 from review.context import open_context
 from tests.edited import EXAMPLE, Rows, edited, unbacked_lines
 
-ROW_1 = (
+ROW_1 = (  # longest update gap 20.75 h: 09-08 13:20Z reply to 09-09 10:05Z reply
     "1,Course site shows 503 after login,dev-web,web-portal,Urgent - Outage,"
     "2026-09-08T13:05:00Z,2026-09-08T13:20:00Z,2026-09-10T12:00:00Z,0.25,0.25,1,"
-    "22.166666666666668,6.0,46.916666666666664,15.916666666666666,1,1,25.916666666666668"
+    "22.166666666666668,6.0,46.916666666666664,15.916666666666666,1,1,20.75"
 )
 LINE = (
     "warning: mismatch: tickets without their history (no Create transaction) on ticket(s) 2 "
