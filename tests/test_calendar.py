@@ -144,3 +144,31 @@ def test_a_calendar_without_working_hours_is_refused() -> None:
     ):
         with pytest.raises(ValueError, match="has no working hours"):
             BusinessClock(calendar)
+
+
+def test_a_month_that_starts_with_a_change_to_dst_starts_at_its_first_instant() -> None:
+    """America/Asuncion moved its clocks from 00:00 to 01:00 on Sunday 2023-10-01: October's
+    first instant is 01:00 -03 (04:00Z), and November starts at 00:00 -03 (03:00Z). The month
+    of a report, `review stats` and the timeline's shading raised on the missing midnight."""
+    import dataclasses
+
+    from review.pages import figures
+    from review.settings.months import month_span
+
+    config = load_config(None)
+    calendar = dataclasses.replace(
+        config.calendar, timezone="America/Asuncion", holidays_country=""
+    )
+    asuncion = dataclasses.replace(config, calendar=calendar)
+    assert month_span("2023-10", asuncion) == (
+        pd.Timestamp("2023-10-01T04:00Z"),
+        pd.Timestamp("2023-11-01T03:00Z"),
+    )
+    off = figures._off_hours(
+        pd.Timestamp("2023-10-01T12:00Z"), pd.Timestamp("2023-10-02T12:00Z"), asuncion
+    )
+    # Sunday off from its first instant; Monday 09:00-17:00 -03 (12:00-20:00Z) worked
+    assert [(a.tz_convert("UTC"), b.tz_convert("UTC")) for a, b in off] == [
+        (pd.Timestamp("2023-10-01T04:00Z"), pd.Timestamp("2023-10-02T12:00Z")),
+        (pd.Timestamp("2023-10-02T20:00Z"), pd.Timestamp("2023-10-03T03:00Z")),
+    ]

@@ -107,12 +107,12 @@ def _event_groups(events: pd.DataFrame) -> dict[str, pd.Series]:
 def _off_hours(start: pd.Timestamp, end: pd.Timestamp, config: Config) -> list[tuple[Any, Any]]:
     """Stretches outside business hours between start and end (local days, holidays off)."""
     from review.settings.calendar import BusinessClock
+    from review.settings.months import day_start
 
     tz = config.calendar.timezone
     hours = BusinessClock(config.calendar).working_hours(start, end)
-    first = start.tz_convert(tz).normalize()
-    midnight = end.tz_convert(tz).tz_localize(None).normalize() + pd.Timedelta(days=1)
-    last = midnight.tz_localize(tz, ambiguous=False, nonexistent="shift_forward")
+    first = day_start(start.tz_convert(tz).tz_localize(None), tz)
+    last = day_start(end.tz_convert(tz).tz_localize(None) + pd.Timedelta(days=1), tz)
     starts = [first, *hours["closing"]]
     ends = [*hours["opening"], last]
     return [(a, b) for a, b in zip(starts, ends, strict=True) if b > a]

@@ -20,11 +20,19 @@ def month_of(stamps: pd.Series, config: Config) -> pd.Series:
     return local.dt.strftime(utc.MONTH_FORMAT)
 
 
+def day_start(day: str | pd.Timestamp, zone: str) -> pd.Timestamp:
+    """The first instant of a local day (a date, or a naive time's date) in `zone`: its
+    midnight, or where a change to daylight saving time skips midnight (America/Asuncion on
+    2023-10-01), the first time the clock shows that day."""
+    midnight = pd.Timestamp(day).normalize()
+    return midnight.tz_localize(zone, ambiguous=True, nonexistent="shift_forward")
+
+
 def month_span(month: str, config: Config) -> tuple[pd.Timestamp, pd.Timestamp]:
     """[start, next month's start) of a YYYY-MM month in the calendar's zone, as UTC times."""
     period = pd.Period(month, freq="M")
     zone = config.calendar.timezone
-    start, end = (pd.Timestamp(str(p.start_time.date()), tz=zone) for p in (period, period + 1))
+    start, end = (day_start(str(p.start_time.date()), zone) for p in (period, period + 1))
     return start.tz_convert("UTC"), end.tz_convert("UTC")
 
 
