@@ -518,6 +518,9 @@ def _split(
     `_rows` gives them: one pass a frame, where `_rows` for each part of a batch of small
     months was a pass a part (three quarters of a cold derive at 1,000 tickets a month)."""
     numbers = list(ids)
+    if all(frame.empty for frame in frames.values()):  # e.g. no links: no ticket to place
+        none = {name: frame.reset_index(drop=True) for name, frame in frames.items()}
+        return {number: dict(none) for number in numbers}
     sizes = [len(ids[number]) for number in numbers]
     tickets = itertools.chain.from_iterable(ids[number] for number in numbers)
     owner = pd.Series(

@@ -212,8 +212,9 @@ def merged_away(snapshot: Snapshot) -> pd.DataFrame:
     """The tickets merged into a ticket the snapshot does not hold (LOST_COLUMNS); only the
     whole snapshot can say (a month's part may lack a survivor the snapshot has)."""
     found = facts.survivors(snapshot.tickets)
-    held = set(snapshot.tickets["ticket_id"]) - set(found.index)
-    away = found.loc[~found.isin(held)]
+    ids = snapshot.tickets["ticket_id"]
+    held = ids.loc[~ids.isin(found.index)]  # not merged themselves (a set of a million ids
+    away = found.loc[~found.isin(held)]  # was a tenth of a second of every month added)
     detail = (
         "ticket " + away.index.astype(str) + " was merged into ticket " + away.astype(str)
         + ", which is not in the snapshot"

@@ -460,6 +460,8 @@ def _refuse_repeats_across(catalog: Catalog) -> None:
     if len(catalog.parts) < 2:
         return
     ids, rows = catalog.read("tickets", list(range(len(catalog.parts))), ["ticket_id"])
+    if pd.Index(ids["ticket_id"]).is_unique:  # the months named only when one is not
+        return
     months = np.repeat([p.month for p in catalog.parts], rows)
     both = pd.Series(months, index=ids["ticket_id"].to_numpy())
     twice = both.index.duplicated(keep=False)
