@@ -115,7 +115,7 @@ def derive_parts(
     # each part's tickets as the snapshot keeps them (one read may leave out a ticket another
     # keeps, e.g. by the pull's time): the part's key names the tickets kept
     kept = set(light.tickets["ticket_id"])
-    ids = [set(found) & kept for found in _ticket_ids(catalog)]
+    ids = [set(found.tolist()) & kept for found in catalog.ticket_ids]
     run = _Run(catalog, config, light, derive_digest(config), ids)
     per_ticket = [name for name in derived if name not in GLOBAL]
     keys, extras = [], []
@@ -165,15 +165,6 @@ def _empty_frames(
          "data": pd.Series(dtype="string")}
     )  # fmt: skip
     return frames
-
-
-def _ticket_ids(catalog: Catalog) -> list[list[int]]:
-    """Each part's tickets (one read of every part's ids, made into pandas once)."""
-    if not catalog.parts:
-        return []
-    every, rows = catalog.read("tickets", list(range(len(catalog.parts))), ["ticket_id"])
-    split = np.split(every["ticket_id"].to_numpy(dtype="int64"), np.cumsum(rows)[:-1])
-    return [found.tolist() for found in split]
 
 
 def _gathered(

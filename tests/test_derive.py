@@ -294,7 +294,7 @@ def test_a_linked_tickets_digest_is_kept_beside_its_part(cache: Path, tmp_path: 
     path = generate_snapshot(GAPS / "scenarios", tmp_path / "gaps")  # links across months
     catalog = open_catalog(path, cache)
     light = catalog.snapshot(frames=derive.LIGHT)
-    ids = [set(found) for found in derive._ticket_ids(catalog)]
+    ids = [set(found.tolist()) for found in catalog.ticket_ids]
     run = derive._Run(catalog, config, light, "", ids)
     linked = set(run.pairs["target"]) & run.kept
     assert len(linked) == 4

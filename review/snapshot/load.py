@@ -19,7 +19,7 @@ import shutil
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -237,6 +237,20 @@ class Catalog:
             )
         whole = whole.drop(columns=["_segment", SEQ])
         return whole if columns is None else whole[columns]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a worker is sent: not the ids read for this process (a million ids a batch)."""
+        state = dict(self.__dict__)
+        state.pop("ticket_ids", None)
+        return state
+
+    @cached_property
+    def ticket_ids(self) -> list[np.ndarray]:
+        """Each part's ticket ids (one read of every part's, made into pandas once)."""
+        if not self.parts:
+            return []
+        every, rows = self.read("tickets", list(range(len(self.parts))), ["ticket_id"])
+        return np.split(every["ticket_id"].to_numpy(dtype="int64"), np.cumsum(rows)[:-1])
 
     def read(
         self,
@@ -459,11 +473,11 @@ def _refuse_repeats_across(catalog: Catalog) -> None:
     """A ticket in two months' parts: the parts were altered (a pull files each ticket once)."""
     if len(catalog.parts) < 2:
         return
-    ids, rows = catalog.read("tickets", list(range(len(catalog.parts))), ["ticket_id"])
-    if pd.Index(ids["ticket_id"]).is_unique:  # the months named only when one is not
+    ids = catalog.ticket_ids
+    if pd.Index(np.concatenate(ids)).is_unique:  # the months named only when one is not
         return
-    months = np.repeat([p.month for p in catalog.parts], rows)
-    both = pd.Series(months, index=ids["ticket_id"].to_numpy())
+    months = np.repeat([p.month for p in catalog.parts], [len(found) for found in ids])
+    both = pd.Series(months, index=np.concatenate(ids))
     twice = both.index.duplicated(keep=False)
     if twice.any():
         ticket = both.index[twice][0]
