@@ -154,17 +154,23 @@ def events_and_metrics(snapshot: object, config: object, found: object) -> objec
 
 
 def snapshot_of(
-    work: Path, per_month: int, months: int, touch: bool = False, links: bool = False
+    work: Path,
+    per_month: int,
+    months: int,
+    touch: bool = False,
+    links: bool = False,
+    bodies: int = 0,
 ) -> Path:
     import synthetic
 
     name = (
         f"synthetic-{per_month}x{months}{'-touched' if touch else ''}{'-linked' if links else ''}"
+        f"{f'-bodies{bodies}' if bodies else ''}"
     )
     directory = work / name
     if not (directory / "manifest.json").is_file():
         began = time.perf_counter()
-        synthetic.write(directory, per_month, months, touch, links)
+        synthetic.write(directory, per_month, months, touch, links, bodies)
         print(
             f"generated {directory} in {time.perf_counter() - began:.0f} s (not timed)", flush=True
         )
@@ -180,9 +186,11 @@ def show(name: str, found: dict[str, float | str]) -> None:
     )  # fmt: skip
 
 
-def cold_run(work: Path, cache: Path, per_month: int, months: int, links: bool) -> None:
+def cold_run(
+    work: Path, cache: Path, per_month: int, months: int, links: bool, bodies: int
+) -> None:
     """The floor, the cold run and the whole derive of one snapshot, one after the other."""
-    snapshot = snapshot_of(work, per_month, months, links=links)
+    snapshot = snapshot_of(work, per_month, months, links=links, bodies=bodies)
     size = sum(f.stat().st_size for f in snapshot.iterdir()) / 1e9
     print(f"{per_month * months:,} tickets, {size:.2f} GB of JSON", flush=True)
     shutil.rmtree(cache, ignore_errors=True)
@@ -292,17 +300,23 @@ def main() -> None:
     parser.add_argument(
         "--links", action="store_true", help="tickets link to earlier ones (synthetic.write)"
     )
+    parser.add_argument(
+        "--bodies", type=int, default=0, help="characters in each message (synthetic.write)"
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     cache = args.work / "cache"
     shutil.rmtree(cache, ignore_errors=True)
     print(f"{os.cpu_count()} cores; load average {load()}", flush=True)
     if args.mode == "budget":
-        budget(snapshot_of(args.work, args.per_month, args.months[0], links=args.links), cache)
+        months = args.months[0]
+        budget(
+            snapshot_of(args.work, args.per_month, months, False, args.links, args.bodies), cache
+        )
         return
     if args.mode == "cold":
         for months in args.months:
-            cold_run(args.work, cache, args.per_month, months, args.links)
+            cold_run(args.work, cache, args.per_month, months, args.links, args.bodies)
         return
     alone = snapshot_of(args.work, args.per_month, 1, links=args.links)
     single = args.work / "cache-one-month"

@@ -8,7 +8,9 @@ that month's, and `touch` makes a share of the month before's tickets get a comm
 reply in the new month, as a monthly pull finds them. With `links`, tickets link as a
 site's do: each problem ticket (one in PROBLEM_EVERY) is depended on by the incidents after
 it, and a share of incidents (REFERS) refers to an earlier one up to half a year back, across
-months' parts (only the forward link is written: RT's reverse one is read the same way).
+months' parts (only the forward link is written: RT's reverse one is read the same way). With
+`bodies`, each message (create, reply, comment) holds about that many characters of text, as a
+site's mail does (the synthetic default is a word: most of a real snapshot's bytes are bodies).
 Written with the kit's own `write_snapshot_lines` (the lines made by format strings, for
 speed), so the files are laid out by month as a pull lays them out.
 """
@@ -33,6 +35,10 @@ TOUCHED = 0.05  # the share of the month before's tickets a new month touches
 RT_TIME = "%Y-%m-%dT%H:%M:%SZ"
 PROBLEM_EVERY = 50  # with links: ticket 50, 100, ... is a problem the next 49 depend on
 REFERS = 0.3  # with links: the share of incidents that refer to an earlier one
+WORDS = [  # the words of long message bodies (JSON-safe)
+    "".join(random.Random(n).choices("abcdefghijklmnopqrstuvwxyz", k=2 + n % 8))
+    for n in range(4096)
+]
 
 
 def _month(number: int) -> datetime:
@@ -55,8 +61,15 @@ def _links(tid: int, per_month: int) -> list[dict[str, Any]]:
     ]
 
 
+def _text(tid: int, number: int, length: int) -> str:
+    """About `length` characters of message text, different for each ticket and message."""
+    rng = random.Random(tid * 100 + number)
+    words = [WORDS[rng.randrange(len(WORDS))] for _ in range(length // 6 + 1)]
+    return " ".join(words)[:length]
+
+
 def _ticket(
-    tid: int, per_month: int, touch: int | None, links: bool = False
+    tid: int, per_month: int, touch: int | None, links: bool = False, bodies: int = 0
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Ticket `tid` and its history; `touch`: the month whose pull found it touched, if any."""
     rng = random.Random(7_000_003 + tid)
@@ -94,6 +107,8 @@ def _ticket(
     touched = touch is not None and month == touch - 1 and rng.random() < TOUCHED
     history, resolved = [], at
     for number, (kind, creator, field, old, new, data) in enumerate(steps):
+        if bodies and kind in ("Create", "Correspond", "Comment"):
+            data = _text(tid, number, bodies)
         if kind not in ("EmailRecord", "SetWatcher", "Create") or creator != "RT_System":
             at += timedelta(minutes=rng.randrange(1, 600))
         history.append(_txn(tid, tid * 100 + number, at, creator, kind, field, old, new, data))
@@ -138,17 +153,22 @@ def _txn_line(t: dict[str, Any]) -> bytes:
 
 
 def write(
-    directory: Path, per_month: int, months: int, touch: bool = False, links: bool = False
+    directory: Path,
+    per_month: int,
+    months: int,
+    touch: bool = False,
+    links: bool = False,
+    bodies: int = 0,
 ) -> Path:
     """A snapshot of `months` months of `per_month` tickets; with `touch`, the last month also
     touches a share of the month before's tickets (as a monthly pull finds them); with
-    `links`, tickets link to earlier ones."""
+    `links`, tickets link to earlier ones; with `bodies`, messages of about that length."""
     count = per_month * months
     last = months - 1 if touch else None
 
     def lines() -> Iterator[tuple[str, str, bytes]]:
         for tid in range(1, count + 1):
-            ticket, history = _ticket(tid, per_month, last, links)
+            ticket, history = _ticket(tid, per_month, last, links, bodies)
             month = ticket["LastUpdated"][:7]
             yield TICKETS, month, json.dumps(ticket, sort_keys=True).encode() + b"\n"
             for txn in history:
