@@ -359,6 +359,21 @@ def test_fingerprint_follows_the_incidents_own_data(snapshot: Path) -> None:
     assert fingerprint.ticket_digests(shuffled).equals(after)  # row order does not matter
 
 
+def test_history_hashed_in_slices_gives_the_same_digests(
+    snapshot: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The history is hashed with its text a slice at a time (memory); every digest is the
+    one a single pass gives, also where a slice ends inside a ticket's history."""
+    inputs = rendering.load_inputs(snapshot, None)
+    whole = fingerprint.ticket_digests(inputs.snapshot)
+    data = fingerprint.review_data_digests(inputs.snapshot)
+    monkeypatch.setattr(fingerprint, "HASHED_AT_ONCE", 5)
+    assert len(inputs.snapshot.transactions) > 5 * 5  # many slices
+    pd.testing.assert_series_equal(fingerprint.ticket_digests(inputs.snapshot), whole)
+    pd.testing.assert_series_equal(fingerprint.review_data_digests(inputs.snapshot), data)
+    assert whole.str.fullmatch("[0-9a-f]{16}").all() and whole.is_unique
+
+
 def _broken_template(tmp_path: Path) -> Path:
     """The real incident template plus a cell that breaks on the hand-off incident's data."""
     node = nbformat.read(rendering.template_path(PAGES["incident"].template), as_version=4)

@@ -175,20 +175,22 @@ def as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([rest, pd.DataFrame(times, index=frame.index)], axis=1)[frame.columns]
 
 
-def ticket_digests(snapshot: Snapshot) -> pd.Series:
-    """A digest of each ticket's rows in every per-ticket frame, independent of row order."""
+def ticket_digests(snapshot: Snapshot, texts: pd.Series | None = None) -> pd.Series:
+    """A digest of each ticket's rows in every per-ticket frame, independent of row order;
+    a transaction's text (`texts`: by txn_id; the snapshot's messages when not given) is
+    hashed with it, a slice of the history at a time (HASHED_AT_ONCE)."""
     ids = snapshot.tickets["ticket_id"]
     total = pd.Series(0, index=pd.Index(ids, name="ticket_id"), dtype="uint64")
-    frames = [getattr(snapshot, name) for name in _PER_TICKET]
-    history = frames[1]
-    if len(history):  # a reply's text is the incident's data too: hashed with its transaction
-        texts = snapshot.messages(set(history["ticket_id"]))
-        text = texts.drop_duplicates("txn_id").set_index("txn_id")["data"]
-        frames[1] = history.assign(data=history["txn_id"].map(text).astype("string").fillna(""))
-    for number, frame in enumerate(frames, start=1):
+    for number, name in enumerate(_PER_TICKET, start=1):
+        frame: pd.DataFrame = getattr(snapshot, name)
         if frame.empty:
             continue
-        hashes = pd.util.hash_pandas_object(as_text(frame), index=False)
+        if name == "transactions":  # a reply's text is the incident's data too
+            if texts is None:
+                texts = message_texts(snapshot.messages(set(frame["ticket_id"])))
+            hashes = _history_hashes(frame, texts)
+        else:
+            hashes = pd.util.hash_pandas_object(as_text(frame), index=False)
         hashes = hashes * pd.Series(number * 2 + 1, index=hashes.index, dtype="uint64")
         per_ticket = hashes.groupby(frame["ticket_id"].to_numpy()).sum()
         counts = frame.groupby("ticket_id").size().astype("uint64")
@@ -198,6 +200,30 @@ def ticket_digests(snapshot: Snapshot) -> pd.Series:
         )
     hexes = np.frombuffer(total.to_numpy().astype(">u8").tobytes().hex().encode(), dtype="S16")
     return pd.Series(hexes.astype(str), index=total.index, dtype="str")
+
+
+# transactions hashed with their text at once: text made ready for hashing takes several
+# times its size, so a batch of long mails hashed whole took 4.3 GB for 0.5 GB of bodies
+HASHED_AT_ONCE = 50_000
+
+
+def message_texts(messages: pd.DataFrame) -> pd.Series:
+    """Each transaction's text by txn_id (the first, if one is there twice), kept in Arrow."""
+    first = ~messages["txn_id"].duplicated()
+    kept = messages if first.all() else messages.loc[first]
+    return pd.Series(kept["data"].array, index=pd.Index(kept["txn_id"].to_numpy()))
+
+
+def _history_hashes(history: pd.DataFrame, texts: pd.Series) -> pd.Series:
+    """Each transaction's row hash, its text ("" when none) as a last column: a slice of
+    HASHED_AT_ONCE rows at a time (a row's hash does not depend on the others)."""
+    found = []
+    for start in range(0, len(history), HASHED_AT_ONCE):
+        rows = history.iloc[start : start + HASHED_AT_ONCE]
+        data = texts.reindex(rows["txn_id"].to_numpy()).astype("string").fillna("")
+        rows = rows.assign(data=data.set_axis(rows.index))
+        found.append(pd.util.hash_pandas_object(as_text(rows), index=False))
+    return pd.concat(found)
 
 
 def shared_digest(snapshot: Snapshot) -> str:
@@ -219,8 +245,10 @@ def review_data_digests(snapshot: Snapshot, status_field: str = "") -> pd.Series
     (`status_field`) with its changes.
     """
     tx = snapshot.transactions
-    texts = snapshot.messages(set(tx["ticket_id"]))
-    published = texts.loc[texts["data"].astype(str).str.startswith(PUBLISHED_MARK), "txn_id"]
+    messages = snapshot.messages(set(tx["ticket_id"]))
+    # (in Arrow: the mails of a batch made Python text took GBs)
+    marked = messages["data"].str.startswith(PUBLISHED_MARK).fillna(False).to_numpy(dtype=bool)
+    published = messages.loc[marked, "txn_id"]
     kit = tx["type"].isin(MAIL_COPIES) | ((tx["type"] == "Comment") & tx["txn_id"].isin(published))
     fields = snapshot.custom_fields
     if status_field:
@@ -229,17 +257,10 @@ def review_data_digests(snapshot: Snapshot, status_field: str = "") -> pd.Series
         kit |= (tx["type"] == "CustomField") & tx["field"].astype(str).isin(ids)
         fields = fields.loc[fields["field"] != status_field]
     tickets = snapshot.tickets.drop(columns=["last_updated"], errors="ignore")
-    kept = texts.loc[~texts["txn_id"].isin(tx.loc[kit, "txn_id"])]
-
-    def messages(ticket_ids: Iterable[int] | None = None) -> pd.DataFrame:
-        return kept
-
-    return ticket_digests(
-        dataclasses.replace(
-            snapshot,
-            tickets=tickets,
-            transactions=tx.loc[~kit],
-            custom_fields=fields,
-            messages=messages,
-        )
+    texts, left = message_texts(messages), tx.loc[kit, "txn_id"]
+    if tx.loc[~kit, "txn_id"].isin(left).any():  # an id twice, once left out: not its text
+        texts = texts.loc[~texts.index.isin(left)]
+    kept = dataclasses.replace(
+        snapshot, tickets=tickets, transactions=tx.loc[~kit], custom_fields=fields
     )
+    return ticket_digests(kept, texts)

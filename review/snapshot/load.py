@@ -302,8 +302,18 @@ class Catalog:
         these parts (all)."""
         wanted = None if ticket_ids is None else sorted(set(ticket_ids))
         chosen = range(len(self.parts)) if parts is None else parts
-        found = [self.parts[i].read(MESSAGES, ticket_ids=wanted) for i in chosen]
+        found = [
+            self.parts[i].read(MESSAGES, ticket_ids=self._unless_all(i, wanted)) for i in chosen
+        ]
         return cache.concat(found) if found else pd.DataFrame(columns=MESSAGE_COLUMNS)
+
+    def _unless_all(self, part: int, wanted: list[int] | None) -> list[int] | None:
+        """`wanted`, or None when it holds every ticket of the part: a filter that keeps every
+        row still copies it (a batch's mails read for its digests, twice their size)."""
+        if wanted is None:
+            return None
+        ids = self.parts[part].read("tickets", ["ticket_id"])["ticket_id"].to_numpy()
+        return None if np.isin(ids, wanted).all() else wanted
 
     def surveyed(self, parts: list[int]) -> pd.DataFrame:
         """The history review.analysis.survey reads of some parts: status and queue moves (its
