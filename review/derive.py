@@ -93,6 +93,9 @@ class Tallies:
 
 
 BATCH = 1_500_000  # transactions derived in one go: about 1.5 GB of working memory
+# bytes of cached message text derived in one go: the digests of what a review is about read
+# every mail of a batch, about three times its cached size at their peak
+MAIL_BATCH = 200_000_000
 
 
 def derive_parts(
@@ -208,16 +211,23 @@ def _frame_files(
 
 
 def _batches(numbers: list[int], parts: list[Part]) -> list[list[int]]:
-    """The parts in runs of about BATCH transactions."""
+    """The parts in runs of about BATCH transactions and MAIL_BATCH bytes of message text
+    (whichever is reached first; a part is never split)."""
     batches: list[list[int]] = []
-    size = 0
+    size = mail = 0
     for number in numbers:
-        if not batches or size + parts[number].transactions > BATCH:
+        more = parts[number].transactions, _mail_bytes(parts[number])
+        if not batches or size + more[0] > BATCH or mail + more[1] > MAIL_BATCH:
             batches.append([])
-            size = 0
+            size = mail = 0
         batches[-1].append(number)
-        size += parts[number].transactions
+        size, mail = size + more[0], mail + more[1]
     return batches
+
+
+def _mail_bytes(part: Part) -> int:
+    """The size of a part's message text as cached (0 when held in memory)."""
+    return 0 if part.held is not None else part.path(MESSAGES).stat().st_size
 
 
 @dataclass

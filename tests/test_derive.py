@@ -23,6 +23,7 @@ from review.snapshot import (
     read_manifest,
     write_snapshot,
 )
+from review.snapshot.cache import MESSAGES, Part, file_of
 from review.snapshot.layout import month_of
 from review.snapshot.load import open_catalog
 from scenarios.generate import generate_snapshot
@@ -228,6 +229,25 @@ def test_batches_in_worker_processes_give_the_same(
     whole = context.Context(load_snapshot(SAMPLE), config)
     assert_same(whole, derived(SAMPLE, config))
     assert len(parts_in(cache)) >= 3
+
+
+def test_batches_end_at_their_transactions_or_their_mail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch ends before BATCH transactions or MAIL_BATCH bytes of cached message text
+    (long mails: memory), whichever comes first; a part is never split."""
+    monkeypatch.setattr(derive, "BATCH", 100)
+    monkeypatch.setattr(derive, "MAIL_BATCH", 1000)
+    parts = []
+    sizes = [(40, 100), (40, 100), (40, 900), (10, 200), (90, 0), (20, 0)]
+    for number, (transactions, mail) in enumerate(sizes):
+        directory = tmp_path / str(number)
+        directory.mkdir()
+        file_of(directory, MESSAGES).write_bytes(b"x" * mail)
+        parts.append(Part(f"s/{number}", "2026-01", directory, 1, transactions))
+    # 40 + 40; then 120 transactions: a new batch; 900 + 200 bytes: a new one; 10 + 90 = 100
+    # transactions fit; 120 do not
+    assert derive._batches(list(range(6)), parts) == [[0, 1], [2], [3, 4], [5]]
 
 
 def test_a_cached_part_needs_its_files(cache: Path) -> None:
