@@ -223,7 +223,7 @@ DERIVE_STEPS = (
     ("state stretches", "timeline.py", "state_segments"),
     ("metrics", "__init__.py", "compute_metrics"),
     ("what the data cannot back", "quality.py", "lost_inputs"),
-    ("the survey's tally of each part", "derive.py", "tally"),
+    ("the survey's tally of the parts", "derive.py", "tallies"),
     ("the derived parts written", "derive.py", "_write"),
 )
 

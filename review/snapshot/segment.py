@@ -11,6 +11,8 @@ review reads it for one incident and nothing else reads it at all.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,9 +52,17 @@ NESTED_COLUMNS = {
 SEQ = "seq"  # a row's place in its segment: whole snapshots come back in file order
 SURVEYED = ("Status", "Set")  # the transactions review.analysis.survey reads (cache.MOVES)
 IDS = ["ticket_id", "txn_id"]  # what a read of messages filters on: their statistics are kept
-MESSAGE_SCHEMA = pa.schema(
-    [("ticket_id", pa.int64()), ("txn_id", pa.int64()), ("data", pa.string())]
-)
+MESSAGE_SCHEMA = pa.Table.from_pandas(  # with pandas' metadata: the text reads back typed
+    pd.DataFrame(
+        {
+            "ticket_id": pd.Series([], dtype="int64"),
+            "txn_id": pd.Series([], dtype="int64"),
+            "data": pd.Series([], dtype="string"),
+        }
+    ),
+    schema=pa.schema([("ticket_id", pa.int64()), ("txn_id", pa.int64()), ("data", pa.string())]),
+    preserve_index=False,
+).schema
 
 
 class Rows:
@@ -268,27 +278,33 @@ def _messages(text: pd.DataFrame, where: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_messages(bodies: Path, where: pd.DataFrame, months: list[str], target: Path) -> None:
-    """The bodies of the kept transactions, each in its month: MONTH/messages.parquet (no
-    `bodies` file: no history was parsed)."""
+    """The bodies of the kept transactions (`where`: by position, their ids and month), each
+    in its month: MONTH/messages.parquet (no `bodies` file: no history was parsed). In Arrow
+    throughout: the bodies are most of a real snapshot's bytes."""
     writers: dict[str, pq.ParquetWriter] = {}
+    names = sorted(set(where["month"]))
+    place = _by_position(where, names)
     mapped = pa.memory_map(str(bodies)) if bodies.is_file() else None
     read = pa.ipc.open_file(mapped) if mapped is not None else None
     batches = (read.get_batch(i) for i in range(read.num_record_batches)) if read else ()
     try:
         for batch in batches:
-            for name, part in _messages(batch.to_pandas(), where).groupby("month", sort=False):
-                table = pa.Table.from_pandas(
-                    part[MESSAGE_COLUMNS], schema=MESSAGE_SCHEMA, preserve_index=False
-                )
+            for code, chosen, rows in _by_month(batch.column("pos").to_numpy(), place[0]):
+                name = names[code]
+                table = pa.Table.from_arrays(
+                    [pa.array(place[1][rows]), pa.array(place[2][rows]),
+                     batch.column("data").take(chosen).cast(pa.string())],
+                    schema=MESSAGE_SCHEMA,
+                )  # fmt: skip
                 if name not in writers:
-                    path = cache.file_of(target / (str(name) or "none"), MESSAGES)
-                    writers[str(name)] = pq.ParquetWriter(
+                    path = cache.file_of(target / (name or "none"), MESSAGES)
+                    writers[name] = pq.ParquetWriter(
                         path,
                         table.schema,
                         write_statistics=IDS,  # with pandas types
                         use_dictionary=cache.DICTIONARY,
                     )
-                writers[str(name)].write_table(table)
+                writers[name].write_table(table)
     finally:
         for writer in writers.values():
             writer.close()
@@ -300,6 +316,32 @@ def _write_messages(bodies: Path, where: pd.DataFrame, months: list[str], target
         pq.write_table(
             pa.Table.from_pandas(none, schema=MESSAGE_SCHEMA, preserve_index=False), path
         )
+
+
+def _by_position(where: pd.DataFrame, names: list[str]) -> tuple[np.ndarray, ...]:
+    """Each position's month (its place in `names`; -1: left out), ticket_id and txn_id."""
+    size = int(where.index.max()) + 1 if len(where) else 0
+    month, ticket, txn = np.full(size, -1), np.zeros(size, "int64"), np.zeros(size, "int64")
+    at = where.index.to_numpy()
+    month[at] = pd.Categorical(where["month"], categories=names).codes
+    ticket[at], txn[at] = where["ticket_id"].to_numpy(), where["txn_id"].to_numpy()
+    return month, ticket, txn
+
+
+def _by_month(
+    positions: np.ndarray, month: np.ndarray
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(month, rows of the batch, their positions) for each month the batch's kept rows are
+    in, rows in batch order."""
+    code = np.full(len(positions), -1)
+    inside = positions < len(month)
+    code[inside] = month[positions[inside]]
+    order = np.argsort(code, kind="stable")
+    bounds = np.searchsorted(code[order], np.arange(-1, int(code.max(initial=-1)) + 1), "right")
+    for number, (start, end) in enumerate(itertools.pairwise(bounds)):
+        if end > start:
+            chosen = order[start:end]
+            yield number, chosen, positions[chosen]
 
 
 @dataclass
