@@ -282,7 +282,7 @@ def _write_messages(bodies: Path, where: pd.DataFrame, months: list[str], target
     in its month: MONTH/messages.parquet (no `bodies` file: no history was parsed). In Arrow
     throughout: the bodies are most of a real snapshot's bytes."""
     writers: dict[str, pq.ParquetWriter] = {}
-    names = sorted(set(where["month"]))
+    names = sorted(str(name) for name in where["month"].unique())
     place = _by_position(where, names)
     mapped = pa.memory_map(str(bodies)) if bodies.is_file() else None
     read = pa.ipc.open_file(mapped) if mapped is not None else None
