@@ -379,3 +379,57 @@ def test_monthly_report_mail_carries_its_summary(
     )
     assert attachment.get_filename() == "monthly.ipynb"
     assert run(args, capsys) == (0, "") and len(inbox.envelopes) == 1  # unchanged: no mail
+
+
+@pytest.mark.parametrize("phase", ["greeting", "data"])
+def test_a_server_answering_a_byte_at_a_time_is_cut_off_at_the_deadline(phase: str) -> None:
+    """Each read had its own 30 s timeout, so an SMTP server sending a line every 0.2 s (a
+    greeting of continuation lines, or the answer to the message) held a `review report` or
+    `review remind` for ever. Now one message has `[mail] timeout` seconds in all."""
+    import socket
+    import threading
+    import time
+
+    from review.delivery.mail import MailError, send
+    from review.settings.sections import Mail
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def trickle() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            lines = conn.makefile("rb")
+            try:
+                if phase == "data":  # a quick server until the message is in
+                    conn.sendall(b"220 mx ready\r\n")
+                    for answer in (b"250 mx\r\n", b"250 ok\r\n", b"250 ok\r\n", b"354 go\r\n"):
+                        lines.readline()
+                        conn.sendall(answer)
+                    while lines.readline() not in (b".\r\n", b""):
+                        pass
+                while not stop.wait(0.2):
+                    conn.sendall(b"250-still working\r\n" if phase == "data" else b"220-hi\r\n")
+            except OSError:  # the client cut the connection
+                return
+
+    server = threading.Thread(target=trickle, daemon=True)
+    server.start()
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "kit@example.edu", "ops@example.edu", "r"
+    message.set_content("report")
+    mail = Mail("127.0.0.1", port, False, "", "kit@example.edu", (), timeout=1.0)
+    started = time.monotonic()
+    try:
+        with pytest.raises(MailError) as caught:
+            send(message, mail, env={})
+    finally:
+        stop.set()
+        listener.close()
+    assert time.monotonic() - started < 10  # the deadline, not the server, ended it
+    assert str(caught.value) == (
+        f"the SMTP server 127.0.0.1:{port} did not take the message to ops@example.edu within "
+        "1 s ([mail] timeout) and was cut off: it counts as not sent, and the next run sends it "
+        "again"
+    )

@@ -13,12 +13,15 @@ only those who did not get it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
 import re
 import smtplib
+import socket
 import ssl
+import threading
 from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, make_msgid
@@ -146,9 +149,10 @@ def send(message: EmailMessage, mail: Mail, env: Mapping[str, str] | None = None
     password = env.get(PASSWORD_ENV) or None
     server = f"{mail.host}:{mail.port}"
     to = message["To"]
+    smtp = _Bounded(mail.timeout)
     try:
-        smtp = smtplib.SMTP(mail.host, mail.port, timeout=30)
         try:
+            smtp.open(mail.host, mail.port)
             if mail.starttls:
                 smtp.starttls(context=ssl.create_default_context())
             if mail.user:
@@ -163,34 +167,79 @@ def send(message: EmailMessage, mail: Mail, env: Mapping[str, str] | None = None
             _hang_up(smtp)
     except MailError:
         raise
-    except smtplib.SMTPAuthenticationError as exc:
-        raise MailError(
-            f"the SMTP server {server} rejected the login of [mail] user {mail.user!r} "
-            f"({exc.smtp_code}): check {PASSWORD_ENV}"
-        ) from None
-    except smtplib.SMTPRecipientsRefused as exc:
-        raise MailError(
-            f"the SMTP server {server} refused every recipient ({', '.join(exc.recipients)}): "
-            "check the addresses"
-        ) from None
-    except smtplib.SMTPResponseException as exc:
-        error = exc.smtp_error
-        reason = error.decode("utf-8", "replace") if isinstance(error, bytes) else str(error)
-        raise MailError(
-            f"the SMTP server {server} refused the message to {to} ({exc.smtp_code} {reason})"
-        ) from None
     except (smtplib.SMTPException, OSError) as exc:
-        raise MailError(
-            f"could not send mail to {to} through {server} "
-            f"({exc.strerror or exc if isinstance(exc, OSError) else exc}): check [mail] host "
-            "and port"
-        ) from None
+        raise _failed(exc, server, mail, to, smtp.cut) from None
     if refused:
         addresses = [address for _, address in getaddresses(message.get_all("To", []))]
         raise MailError(
             f"the SMTP server {server} refused {', '.join(sorted(refused))}; the others got it",
             accepted=[a for a in addresses if a not in refused],
         )
+
+
+def _failed(exc: Exception, server: str, mail: Mail, to: str, cut: bool) -> MailError:
+    """The one line for a send that failed: refused, rejected, cut off or not reached."""
+    if cut:
+        return MailError(
+            f"the SMTP server {server} did not take the message to {to} within "
+            f"{mail.timeout:g} s ([mail] timeout) and was cut off: it counts as not sent, and "
+            "the next run sends it again"
+        )
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return MailError(
+            f"the SMTP server {server} rejected the login of [mail] user {mail.user!r} "
+            f"({exc.smtp_code}): check {PASSWORD_ENV}"
+        )
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return MailError(
+            f"the SMTP server {server} refused every recipient ({', '.join(exc.recipients)}): "
+            "check the addresses"
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        error = exc.smtp_error
+        reason = error.decode("utf-8", "replace") if isinstance(error, bytes) else str(error)
+        return MailError(
+            f"the SMTP server {server} refused the message to {to} ({exc.smtp_code} {reason})"
+        )
+    return MailError(
+        f"could not send mail to {to} through {server} "
+        f"({exc.strerror or exc if isinstance(exc, OSError) else exc}): check [mail] host "
+        "and port"
+    )
+
+
+class _Bounded(smtplib.SMTP):
+    """smtplib's client, cut off `seconds` after it starts: each read has its own timeout,
+    so a server answering a byte at a time would hold it for ever. The cut shuts the socket,
+    which ends the read under way with an error."""
+
+    def __init__(self, seconds: float) -> None:
+        self.cut = False
+        super().__init__(timeout=min(seconds, 30.0))  # not connected yet
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def open(self, host: str, port: int) -> None:
+        """Connect (what smtplib.SMTP(host, port) does, under the deadline)."""
+        self._host = host  # the name STARTTLS checks the certificate against, as SMTP(host) sets
+        self.connect(host, port)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock: socket.socket = super()._get_socket(host, port, timeout)  # type: ignore[misc]
+        if self.cut:  # the deadline passed while connecting
+            sock.shutdown(socket.SHUT_RDWR)
+        return sock
+
+    def _cut(self) -> None:
+        self.cut = True
+        if self.sock is not None:
+            with contextlib.suppress(OSError):
+                self.sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self._timer.cancel()
+        super().close()
 
 
 def _hang_up(smtp: smtplib.SMTP) -> None:

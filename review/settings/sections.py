@@ -141,6 +141,7 @@ class Mail:
     user: str
     sender: str
     to: tuple[str, ...]
+    timeout: float = 60.0  # seconds for one message in all (connect, login, send)
 
 
 def _clock(value: str, key: str, path: str) -> time:
@@ -337,6 +338,7 @@ def parse_mail(m: dict[str, Any], path: str) -> Mail:
         user=m["user"],
         sender=m["from"],
         to=tuple(m["to"]),
+        timeout=_within(m["timeout"], "mail.timeout", "seconds", 3600, path),
     )
 
 

@@ -683,3 +683,51 @@ def test_an_account_that_cannot_see_comments_is_told_and_never_posts_twice(
     lists = next(t for t in queue_tickets(fu_rt) if "service/mail-lists" in t["subject"])
     assert code == 1 and f"took the comment on follow-up #{lists['id']} but" in err
     assert len(comments(fu_rt, storage["id"])) == len(comments(fu_rt, lists["id"])) == 1
+
+
+# A `review follow-ups` process that is sent SIGKILL (the OOM killer, a reboot) when it comes
+# to its first RefersTo link: nothing of it runs after that, not even its lock's release.
+KILLED_BEFORE_THE_LINK = """
+import os, signal, sys
+from review.closeout.followups import apply
+from review.cli import main
+
+apply._Followup.link = lambda *_: os.kill(os.getpid(), signal.SIGKILL)
+main(sys.argv[1:])
+"""
+
+
+def test_an_update_killed_with_sigkill_between_its_writes_posts_its_comment_once(
+    fu_rt: RTServer, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    config_file.write_text('[paths]\nreports = "reports"\n' + config_file.read_text())
+    rules = ["--rule", "ad-hoc-support-team", "--config", str(config_file), "--apply"]
+    code, _, err = run(["follow-ups", *rules, "--since", "2026-10-15"], fu_rt, monkeypatch,
+                       capsys)  # fmt: skip
+    assert code == 0, err
+    storage = next(t for t in queue_tickets(fu_rt) if "service/file-storage" in t["subject"])
+    env = {**os.environ, "RT_URL": fu_rt.url, "RT_USER": "closeout", "RT_PASSWORD": PASSWORD}
+    env.pop("RT_TOKEN", None)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_BEFORE_THE_LINK, "follow-ups", *rules, "--since",
+         "2026-10-01"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert len(comments(fu_rt, storage["id"])) == 1  # posted, then killed before the link
+    assert next(t for t in queue_tickets(fu_rt) if t["id"] == storage["id"])["refers"] == [56, 62]
+
+    code, _, err = run(["follow-ups", *rules, "--since", "2026-10-01"], fu_rt, monkeypatch,
+                       capsys)  # fmt: skip
+    assert code == 0, err
+    assert f"comment on #{storage['id']} found in RT (posted by an earlier run)" in err
+    after = next(t for t in queue_tickets(fu_rt) if t["id"] == storage["id"])
+    assert after["refers"] == [47, 51, 56, 62]
+    assert after["subject"].endswith("ad-hoc-support-team, file-storage: incidents 47, 51, 56, 62")
+    assert len(comments(fu_rt, storage["id"])) == 1
