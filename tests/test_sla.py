@@ -407,3 +407,42 @@ def test_a_reopened_ticket_owes_no_update_while_it_was_resolved(tmp_path: Path) 
     # 09:00 local (14:00Z); the last resolution is Thu 2026-12-03: late
     assert row["resolve_due_at"] == utc("2026-11-25 14:00")
     assert row["resolve_breached"]
+
+
+HANDED_BACK = """
+incidents:
+  - key: handed-off-and-back-then-resolved
+    subject: Portal banner wrong (moved to the web developers and back, resolved in ops)
+    created: 2026-11-23T14:00:00Z      # Monday 09:00 local
+    queue: ops-help
+    requestor: ann
+    steps:
+      - {at: 2026-11-23T14:10:00Z, by: dave, reply: "Looking."}
+      - {at: 2026-11-23T14:20:00Z, by: dave, queue: dev-web}
+      - {at: 2026-11-23T14:30:00Z, by: dave, queue: ops-help}
+      - {at: 2026-11-23T15:00:00Z, by: dave, status: resolved}
+  - key: handed-off-just-before-the-pull
+    subject: Wiki edits lost (handed off, no developer yet at the pull)
+    created: 2026-12-30T14:00:00Z      # Wednesday 09:00 local
+    queue: ops-help
+    requestor: ben
+    steps:
+      - {at: 2026-12-30T14:05:00Z, by: dave, reply: "Passing to the web developers."}
+      - {at: 2026-12-30T14:10:00Z, by: dave, queue: dev-web}
+"""
+
+
+def test_the_handoff_ola_ends_at_a_close_and_is_undecided_while_running(tmp_path: Path) -> None:
+    """Handed off Mon 09:20 local and back, resolved in ops at 10:00 with no developer act:
+    0.67 business hours, met (it ran to the pull five weeks later: breached). Handed off Wed
+    2026-12-30 09:10 local, nobody acted by the pull at 19:00 local: 7.83 of 8 business hours,
+    still running, so undecided (it counted as met)."""
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    (scenarios / "site.yaml").write_text((FIXTURES / "site.yaml").read_text())
+    (scenarios / "handoffs.yaml").write_text(HANDED_BACK)
+    snap = generate_snapshot(scenarios, tmp_path / "snap", pulled_at="2026-12-31T00:00:00Z")
+    table = Context(load_snapshot(snap), load_config(CONFIG)).sla.set_index("ticket_id")
+    back, waiting = table["handoff_ola_breached"]
+    assert back is not pd.NA and not back
+    assert waiting is pd.NA

@@ -361,8 +361,10 @@ def _ola_breached(
     ev: pd.DataFrame, config: Config, clock: BusinessClock, index: pd.Index, now: pd.Timestamp
 ) -> pd.Series:
     """Hand-off OLA: business hours from the first move into a developer queue to the first
-    staff reply, comment, owner or status change made while in a developer queue; NA when
-    never handed off; still waiting counts up to `now`."""
+    staff reply, comment, owner or status change made while in a developer queue, or the
+    first close after the move (the wait is over: it ran to the pull for a ticket resolved
+    without a developer's act); NA when never handed off, or still waiting at `now` and
+    not late yet (undecided, never met)."""
 
     handoffs = ev.loc[ev["handoff"]].groupby("ticket_id")["at"].first()
     acts = ev.loc[
@@ -373,9 +375,12 @@ def _ola_breached(
     acts = acts.merge(handoffs.rename("handoff_at").reset_index(), on="ticket_id")
     acts = acts.loc[acts["at"] >= acts["handoff_at"]]
     first = acts.groupby("ticket_id")["at"].min().reindex(handoffs.index)
-    hours = clock.hours_between(handoffs, first.fillna(now))
-    breached = pd.Series(hours > config.sla.handoff_ola_hours, index=handoffs.index)
-    return breached.reindex(index).astype("boolean")
+    moves = pd.DataFrame({"ticket_id": handoffs.index, "at": handoffs.array}, handoffs.index)
+    closes = ev.loc[facts.closing(ev, config.statuses.inactive), ["ticket_id", "at"]]
+    end = _earlier(first, _first_close(closes, moves))
+    hours = pd.Series(clock.hours_between(handoffs, end.fillna(now)), index=handoffs.index)
+    breached = (hours > config.sla.handoff_ola_hours).astype("boolean")
+    return breached.mask(end.isna() & ~breached).reindex(index)
 
 
 def sla_table(
