@@ -76,8 +76,13 @@ class FakeRT:
         if name in self.collections:
             rows = [self._as_served(r) for r in self.collections[name]]
             sql = query.get("query", [""])[0]
-            if "Field = 'MergedInto'" in sql:  # the queries it reads: merges,
-                rows = [r for r in rows if (r["Type"], r["Field"]) == ("AddLink", "MergedInto")]
+            if "NewValue = 'deleted'" in sql:  # the queries it reads: merges and deletions,
+                merges = "Field = 'MergedInto'" in sql
+                rows = [
+                    r for r in rows
+                    if (r["Type"], r["NewValue"]) == ("Status", "deleted")
+                    or (merges and (r["Type"], r["Field"]) == ("AddLink", "MergedInto"))
+                ]  # fmt: skip
             if "Field = 'Queue'" in sql:  # and moves out of queues (by id; not where to)
                 olds = re.findall(r"OldValue = '([^']*)'", sql)
                 rows = [r for r in rows if (r["Type"], r["Field"]) == ("Set", "Queue")]

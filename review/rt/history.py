@@ -80,31 +80,39 @@ def read_transactions(
     return rows, "per-ticket", hidden, all(counted for _, _, counted in results)
 
 
-def merged_away(
+def gone_away(
     client: RTClient,
     fetched: list[dict[str, Any]],
     wanted: list[int],
     how: str,
     since_seconds: int,
 ) -> set[int]:
-    """Tickets merged into another since the last pull: they must leave the snapshot.
+    """Tickets merged into another or deleted since the last pull: they must leave the snapshot.
 
     A survivor's per-ticket history lists the merged ticket's rows under its own id; in
-    bulk, one search finds the MergedInto rows RT writes on the merged ticket itself.
+    bulk, the search finds the MergedInto rows RT writes on the merged ticket itself. RT's
+    ticket searches never return a deleted ticket (not even its LastUpdated moving), so one
+    search for the Status rows to 'deleted' finds them; RT before 5.0.2 has none to ask.
     """
-    if how == "per-ticket":
-        return {int(t["ObjectId"]) for t in fetched} - set(wanted)
+    merged = {int(t["ObjectId"]) for t in fetched} - set(wanted) if how == "per-ticket" else set()
+    kinds = ["(Type = 'Status' AND NewValue = 'deleted')"]
+    if how != "per-ticket":
+        kinds.append("(Type = 'AddLink' AND Field = 'MergedInto')")
     query = (
-        "ObjectType = 'RT::Ticket' AND Type = 'AddLink' AND Field = 'MergedInto'"
+        f"ObjectType = 'RT::Ticket' AND ({' OR '.join(kinds)})"
         f" AND Created > '-{max(since_seconds, 1)} seconds'"
     )
-    rows, _, _ = _collect(
-        client.pages("transactions", {"query": query, "fields": "ObjectId,NewValue"})
-    )
-    return {
+    try:
+        rows, _, _ = _collect(
+            client.pages("transactions", {"query": query, "fields": "ObjectId,Type,NewValue"})
+        )
+    except RTNotFound:
+        return merged
+    return merged | {
         int(t["ObjectId"])
         for t in rows
-        if not str(t.get("NewValue", "")).endswith(f"/ticket/{t['ObjectId']}")
+        if t.get("Type") == "Status"
+        or not str(t.get("NewValue", "")).endswith(f"/ticket/{t['ObjectId']}")
     }
 
 

@@ -4,7 +4,8 @@ Request budget: one ticket search with every field at 100 per page, one bulk
 TransactionSQL search at 100 per page (or, on RT < 5.0.2, one history listing
 per ticket), one GET per queue and per user the data refers to, and one TransactionSQL
 search for the tickets that left the queues (`moved_out`). Pulling
-again into the same snapshot asks only for tickets whose LastUpdated moved.
+again into the same snapshot asks only for tickets whose LastUpdated moved, and (one
+TransactionSQL search) for those merged or deleted since.
 The snapshot is written beside the old one and swapped in when complete.
 """
 
@@ -25,7 +26,7 @@ from tqdm import tqdm
 
 from review.errors import RTAuthError, RTError, SnapshotError
 from review.rt.client import Page, RTAbandoned, RTClient, RTNotFound
-from review.rt.history import Bulk, Histories, History, bulk, chunks, merged_away, read_transactions
+from review.rt.history import Bulk, Histories, History, bulk, chunks, gone_away, read_transactions
 from review.rt.window import SLACK, Window, parse_time
 from review.settings.utc import iso_utc_text
 from review.snapshot import DATA_FILES, UNSET_DATE, read_jsonl, snapshot_target, write_snapshot
@@ -530,11 +531,14 @@ def _read_histories(
     incremental: bool,
 ) -> Histories:
     """The histories of the selected tickets that changed; an incremental pull also drops a
-    ticket merged away since (and its kept transactions) from `got`."""
+    ticket merged away or deleted since (and its kept transactions) from `got`."""
     wanted = sorted(i for i in got.changed_ids if i in got.keep)
     fetched, how, hidden, sees_all = read_transactions(client, wanted, history, on_page, early)
-    if incremental and wanted:
-        for gone in merged_away(client, fetched, wanted, how, got.since_seconds):
-            got.keep.pop(gone, None)
-            got.transactions = [t for t in got.transactions if int(t["ObjectId"]) != gone]
+    if incremental:
+        gone = gone_away(client, fetched, wanted, how, got.since_seconds) & set(got.keep)
+        for ticket in gone:
+            got.keep.pop(ticket)
+        got.transactions = [t for t in got.transactions if int(t["ObjectId"]) not in gone]
+        if gone:
+            got.mode = "incremental"
     return Histories(fetched, how, hidden, sees_all, wanted)

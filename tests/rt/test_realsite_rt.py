@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -282,3 +283,37 @@ def test_recurrences_without_a_root_cause_field_are_not_observable(
     assert code == 0, out
     rows = list(csv.DictReader(io.StringIO(out)))
     assert rows and {r["recurrences"] for r in rows} == {"not observable"}
+
+
+def test_a_ticket_deleted_since_the_last_pull_leaves_the_snapshot(
+    realsite_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """Ticket 13 (still open) is deleted in RT after a pull. RT's ticket searches never
+    return a deleted ticket, not even for its LastUpdated moving, so the nightly pull found
+    nothing changed and kept it for good: an incident of November that no longer exists."""
+    port = realsite.serve(realsite_db, tmp_path / "rt")
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        monkeypatch.setenv("RT_URL", url)
+        monkeypatch.setenv("RT_USER", "root")
+        monkeypatch.setenv("RT_PASSWORD", ROOT_PASSWORD)
+        (tmp_path / "site.toml").write_text(CONFIG)
+        args = ["pull", *WINDOW, *QUEUES, "--snapshot", str(tmp_path / "s"), "--config",
+                str(tmp_path / "site.toml")]  # fmt: skip
+        assert review(args, capsys)[0] == 0
+        site = realsite.Site(url, lambda _: None)
+        try:
+            site.put("2026-12-01 00:00", "root", 13, Status="deleted")
+        finally:
+            site.close()
+        time.sleep(6)  # older than the pull's 5 s margin
+        code, _, err = review(args, capsys)
+        assert code == 0, err
+        tickets = [json.loads(line) for line in (tmp_path / "s" / "tickets.jsonl").open()]
+        assert sorted(t["id"] for t in tickets) == [1, 2, 3, 4, 5, 7, 10, 11, 12]
+        history = (tmp_path / "s" / "transactions.jsonl").read_text().splitlines()
+        assert not [t for t in map(json.loads, history) if t["ObjectId"] == "13"]
+        assert "incremental pull: 9 tickets" in err
+    finally:
+        rt_server("stop", tmp_path / "rt")
