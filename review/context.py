@@ -238,7 +238,7 @@ def data_problems(
         problems += registry_problems(found, config, registry)
     if lost is None:
         lost = quality.lost_inputs(snapshot, config)
-    return data.ordered(problems + quality.data_problems(lost) + quality.moved_out(snapshot))
+    return data.ordered(problems + quality.data_problems(lost) + quality.pulled_short(snapshot))
 
 
 def open_snapshot(snapshot_dir: PathLike | None, config: Config) -> Snapshot:

@@ -253,3 +253,24 @@ def test_tickets_that_left_the_pulled_queues_are_a_mismatch_everywhere(
         with_coverage(october, {**OCTOBER, "moved_out": bad})
         with pytest.raises(SnapshotError, match=r"coverage\.moved_out must map ticket ids"):
             load_snapshot(october)
+
+
+def test_history_rt_hid_from_the_pull_is_a_mismatch_everywhere(
+    october: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The pull records that RT hid rows of the histories from its account (comments without
+    ShowTicketComments: coverage.hidden_history); not only the pull says so (a real RT:
+    tests/rt/test_realsite_rt.py)."""
+    main(["metrics", "--snapshot", str(october), "--format", "csv"])
+    assert "RT hid rows" not in capsys.readouterr().err
+    with_coverage(october, {**OCTOBER, "hidden_history": True})
+    main(["metrics", "--snapshot", str(october), "--format", "csv"])
+    assert (
+        "warning: mismatch: RT hid rows of the pulled tickets' histories from the pull's "
+        "account (most likely comments: it lacks ShowTicketComments or ShowOutgoingEmail): what "
+        "reads comments (the hand-off OLA, the reviews' communication logs and key moments) is "
+        "short of them: grant those rights and pull again with --full"
+    ) in capsys.readouterr().err.splitlines()
+    with_coverage(october, {**OCTOBER, "hidden_history": "yes"})
+    with pytest.raises(SnapshotError, match=r"coverage\.hidden_history must be true or false"):
+        load_snapshot(october)

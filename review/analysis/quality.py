@@ -79,6 +79,12 @@ KINDS |= {
         "not observable for those tickets: make the field single-valued in RT, or keep one "
         "value on each ticket",
     ),
+    "hidden-history": (
+        "RT hid rows of the pulled tickets' histories from the pull's account (most likely "
+        "comments: it lacks ShowTicketComments or ShowOutgoingEmail)",
+        "what reads comments (the hand-off OLA, the reviews' communication logs and key "
+        "moments) is short of them: grant those rights and pull again with --full",
+    ),
     "moved-out": (
         "tickets of the pull's window that left its queues for a queue the pull did not take",
         "they are in no number: add that queue to [queues] (or review pull --queue) and pull again",
@@ -322,6 +328,16 @@ def data_problems(lost: pd.DataFrame) -> list[DataProblem]:
             )
         )
     return found
+
+
+def pulled_short(snapshot: Snapshot) -> list[DataProblem]:
+    """What the pull recorded it could not take (manifest coverage): tickets that left the
+    window's queues (`moved_out`), history RT hid from its account."""
+    coverage = snapshot.coverage
+    hidden = coverage is not None and coverage.hidden_history
+    what, consequence = KINDS["hidden-history"]
+    said = DataProblem("hidden-history", f"{what}: {consequence}")
+    return moved_out(snapshot) + [said] * hidden
 
 
 def moved_out(snapshot: Snapshot) -> list[DataProblem]:

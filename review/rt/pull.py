@@ -99,7 +99,9 @@ def pull(
     )
     tickets = [got.keep[i] for i in sorted(got.keep)]
     queues, users = _referenced(client, tickets, transactions, got.queues, got.users)
-    warnings = [HIDDEN] if read.hides(client, transactions) else []
+    # RT hides rows from this account: said now, and kept in the manifest until a full pull
+    hidden = read.hides(client, transactions) or (previous is not None and previous.hidden)
+    warnings = [HIDDEN] if hidden else []
     moved = (
         got.moved_out
         if got.mode == "unchanged"
@@ -114,7 +116,7 @@ def pull(
         followups = _followups(client, followup_queue, fetch_followups, warnings)
     _write(
         snapshot, tickets, transactions, queues, users, client.conn.url, window.describe(),
-        window.coverage(moved or {}), started, followups,
+        {**window.coverage(moved or {}), "hidden_history": hidden}, started, followups,
     )  # fmt: skip
     return PullReport(
         snapshot, got.mode, read.how, len(tickets), len(transactions), len(read.wanted),
@@ -284,6 +286,7 @@ class _Previous:
     queues: list[dict[str, Any]]
     users: list[dict[str, Any]]
     moved_out: dict[int, str]
+    hidden: bool  # RT hid rows of its tickets' histories from the account
 
 
 def _previous(snapshot: Path, source: str, query: str) -> _Previous | None:
@@ -306,10 +309,12 @@ def _previous(snapshot: Path, source: str, query: str) -> _Previous | None:
     except (OSError, ValueError):
         log.info("snapshot %s is unreadable; pulling it in full", snapshot)
         return None
-    moved = (manifest.get("coverage") or {}).get("moved_out") or {}
+    coverage = manifest.get("coverage") or {}
+    moved = coverage.get("moved_out") or {}
     return _Previous(
-        pulled_at, tickets, transactions, queues, users, {int(t): str(q) for t, q in moved.items()}
-    )
+        pulled_at, tickets, transactions, queues, users,
+        {int(t): str(q) for t, q in moved.items()}, coverage.get("hidden_history") is True,
+    )  # fmt: skip
 
 
 def visible_queues(client: RTClient) -> dict[str, str]:

@@ -35,6 +35,8 @@ class Coverage:
     pulled_at: pd.Timestamp | None = None  # nothing after the pull can be in the snapshot
     # tickets of the window not held: they left `queues` for another (id -> the queue now)
     moved_out: tuple[tuple[int, str], ...] = ()
+    # RT hid rows of the tickets' histories from the pull's account (comments, mail copies)
+    hidden_history: bool = False
 
     @property
     def end(self) -> pd.Timestamp:
@@ -88,6 +90,8 @@ def coverage_of(manifest: Mapping[str, Any], path: Path) -> Coverage | None:
         str(k).isdigit() and isinstance(v, str) for k, v in moved.items()
     ):
         raise bad("moved_out must map ticket ids to queue names")
+    if not isinstance(raw.get("hidden_history", False), bool):
+        raise bad("hidden_history must be true or false")
     return Coverage(
         since=stamps["since"],
         until=stamps["until"],
@@ -96,6 +100,7 @@ def coverage_of(manifest: Mapping[str, Any], path: Path) -> Coverage | None:
         opened_in_window=bool(flags["opened_in_window"]),
         pulled_at=utc(manifest.get("pulled_at")),
         moved_out=tuple(sorted((int(k), v) for k, v in moved.items())),
+        hidden_history=bool(raw.get("hidden_history", False)),
     )
 
 

@@ -325,6 +325,9 @@ def test_account_without_show_ticket_comments_is_warned(
     assert report.tickets == pulled[1].tickets
     assert len(report.warnings) == 1
     assert "lacks ShowTicketComments" in report.warnings[0]
+    # kept in the manifest: every command says it, not only the pull
+    coverage = json.loads((tmp_path / "s" / "manifest.json").read_text())["coverage"]
+    assert coverage["hidden_history"] is True
 
 
 def test_an_open_ticket_created_in_the_window_is_pulled_and_kept_current(
@@ -342,7 +345,7 @@ def test_an_open_ticket_created_in_the_window_is_pulled_and_kept_current(
     assert manifest["coverage"] == {
         "since": "2026-08-01T00:00:00Z", "until": "2026-11-01T00:00:00Z",
         "queues": list(WINDOW.queues), "closed_in_window": True, "opened_in_window": True,
-        "moved_out": {},
+        "moved_out": {}, "hidden_history": False,
     }  # fmt: skip
     with own_rt.client() as client:  # it changes in RT: the next, incremental, pull refreshes it
         client.session.put(own_rt.url + "ticket/2", json={"Status": "stalled"}).json()

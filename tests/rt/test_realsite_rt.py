@@ -317,3 +317,32 @@ def test_a_ticket_deleted_since_the_last_pull_leaves_the_snapshot(
         assert "incremental pull: 9 tickets" in err
     finally:
         rt_server("stop", tmp_path / "rt")
+
+
+def test_history_hidden_from_the_account_is_said_by_every_command(
+    as_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """The analyst may not read comments in App Dev (ticket 11's comment of 17 November):
+    the pull warned, then the reports made from its snapshot said nothing."""
+    monkeypatch.setenv("RT_USER", "analyst")
+    monkeypatch.setenv("RT_PASSWORD", realsite.PASSWORD)
+    snapshot = tmp_path / "analyst"
+    args = ["--snapshot", str(snapshot), "--config", str(as_root)]
+    code, _, err = review(["pull", *WINDOW, *args], capsys)
+    assert code == 0, err
+    assert "lacks ShowTicketComments" in err
+    rows = [json.loads(line) for line in (snapshot / "transactions.jsonl").open()]
+    assert not [t for t in rows if t["Type"] == "Comment"]
+    line = (
+        "mismatch: RT hid rows of the pulled tickets' histories from the pull's account (most "
+        "likely comments: it lacks ShowTicketComments or ShowOutgoingEmail): what reads "
+        "comments (the hand-off OLA, the reviews' communication logs and key moments) is short "
+        "of them: grant those rights and pull again with --full"
+    )
+    code, _, err = review(["metrics", *args, "--format", "csv"], capsys)
+    assert code == 0
+    assert f"warning: {line}" in err.splitlines()
+    code, out, _ = review(["check", "--no-rt", *args], capsys)
+    assert code == 1
+    assert line in out.splitlines()
