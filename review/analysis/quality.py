@@ -330,6 +330,10 @@ def data_problems(lost: pd.DataFrame) -> list[DataProblem]:
     return found
 
 
+# kinds about tickets the snapshot does not hold: no month of theirs to show them under
+NOT_HELD = ("moved-out",)
+
+
 def pulled_short(snapshot: Snapshot) -> list[DataProblem]:
     """What the pull recorded it could not take (manifest coverage): tickets that left the
     window's queues (`moved_out`), history RT hid from its account."""

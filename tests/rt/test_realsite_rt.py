@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from review.cli import main
+from review.pages import reports
 from review.settings.config import cache_dir
 from scenarios.replay import ROOT_PASSWORD, rt_server
 from tests.prerequisites import REPLAY, RT, require
@@ -193,6 +194,9 @@ def test_a_ticket_moved_to_a_queue_not_pulled_is_said_missing(
     )
     assert code == 0
     assert "ticket 6 is in Sécurité" in err
+    # November's report, whose numbers lack it, says so too (its own incidents are 7-13)
+    november = reports.monthly_report_data(str(pulled), "2026-11", str(as_root))
+    assert "moved-out" in [p.kind for p in november.problems]
     # with Sécurité pulled too, it is counted and nothing is said
     snapshot = pulled.parent / "with-securite"
     code, _, err = review(

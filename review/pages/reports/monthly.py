@@ -368,14 +368,18 @@ def monthly_report(
             context.findings.drop_duplicates("ticket_id").set_index("ticket_id")["service"],
             config,
         ),
-        # the data's problems as a whole, and those of the month's own incidents
-        problems=[
-            p
-            for p in context.problems
-            if not p.tickets or set(p.tickets) & set(current["ticket_id"].astype(int))
-        ],
+        problems=_month_problems(context.problems, current["ticket_id"]),
         review_pages=_reviews_beside(current["ticket_id"], folder / month),
     )
+
+
+def _month_problems(problems: list[DataProblem], ticket_ids: pd.Series) -> list[DataProblem]:
+    """The data's problems as a whole, those of the month's own incidents, and those of the
+    tickets the snapshot lacks (of some month of the window: it cannot tell which)."""
+    month = set(ticket_ids.astype(int))
+    return [
+        p for p in problems if not p.tickets or p.kind in quality.NOT_HELD or set(p.tickets) & month
+    ]
 
 
 def _reviews_beside(ticket_ids: pd.Series, month_folder: Path) -> dict[int, str]:
