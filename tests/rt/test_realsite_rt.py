@@ -154,8 +154,9 @@ def test_metrics_equal_the_hand_computed_ones(
         # triaged by a status move out of 'triage' at 09:45 (the requestor's 10:00 reply is
         # not staff); staff reply 12:00, resolved 13:00
         3: ("0.75", "0", "", "4.0", "0", "3.0"),
-        # reopened by its requestor a day later
-        4: ("0.25", "0", "", "27.0", "1", "27.0"),
+        # reopened by its requestor a day later: 08:00 -> resolved 09:00, reopened next day
+        # 09:00 -> resolved 11:00; the day it was closed is no silence
+        4: ("0.25", "0", "", "27.0", "1", "2.0"),
         # a hand-off from Networks, renamed Infra Networks since: RT records the queue by id
         5: ("0.3333333333333333", "1", "24.0", "25.0", "0", "25.0"),
         # 8 merged into it at 10:30; owner 10:40; closed 15:00
