@@ -144,9 +144,12 @@ def _several_values(snapshot: Snapshot, config: Config) -> pd.DataFrame:
     keys = {getattr(config.fields, k): k for k in ONE_VALUE if getattr(config.fields, k)}
     cf = snapshot.custom_fields
     cf = cf.loc[cf["field"].isin(list(keys)) & (cf["value"].astype(str).str.strip() != "")]
-    grouped = cf.astype({"value": str}).groupby(["ticket_id", "field"], sort=True)["value"]
-    several = pd.DataFrame({"n": grouped.size(), "values": grouped.agg(", ".join)})
-    several = several.loc[several["n"] > 1].reset_index()
+    cf = cf.astype({"value": str})
+    held = cf.groupby(["ticket_id", "field"], sort=True)["value"].transform("size")
+    # values joined in Python only where there are several: a join for every ticket's field
+    # was 3.6 s of a 25,000-ticket month
+    grouped = cf.loc[held.to_numpy() > 1].groupby(["ticket_id", "field"], sort=True)["value"]
+    several = pd.DataFrame({"n": grouped.size(), "values": grouped.agg(", ".join)}).reset_index()
     detail = (
         "ticket " + several["ticket_id"].astype("int64").astype(str) + "'s "
         + several["field"].astype(str) + " holds " + several["n"].astype(str) + " values: "
