@@ -18,7 +18,8 @@ EXAMPLE = Path(__file__).parent / "fixtures" / "rt-example"
 #   in dev-web while open: 15:00Z Tue -> 10:10Z Wed (19h10m) + 09:00Z -> 12:00Z Thu (3h) = 22.17 h;
 #   business: Tue 11:00-17:00 EDT = 6 h; Wed/Thu stretches end before 09:00 EDT = 0 h.
 #   resolve: 46h55m = 46.92 h; business Tue 09:05-17:00 (7.92) + Wed 8 + Thu before 09:00 (0) = 15.92.
-#   owners dave -> bob: 1 change. Staff replies 13:20Z Tue, 10:05Z Wed: longest gap Wed 10:05 -> Thu 12:00.
+#   owners dave -> bob: 1 change. Staff replies 13:20Z Tue, 10:05Z Wed: longest gap 13:20Z Tue ->
+#   10:05Z Wed (20.75 h; Wed 10:10Z -> Thu 09:00Z it was resolved, no silence).
 # Ticket 2: created by alice for cust2/cust3 Mon 2026-09-14 14:00Z; alice takes it 15:00Z (triage, 1 h);
 #   alice -> Nobody -> dave: 1 change; rejected Wed 11:00Z (07:00 EDT): 45 h; business
 #   Mon 10:00-17:00 EDT (7) + Tue (8) + Wed before opening (0) = 15 h. No staff reply: gap 45 h.
@@ -84,3 +85,41 @@ def test_definitions_follow_the_configured_queues_statuses_and_calendar(tmp_path
     assert site["_bh"].endswith("(Mon-Thu 08:00-16:00 Europe/London, GB holidays off).")
     assert "ops-help" not in " ".join(site.values())
     assert "New_York" not in " ".join(site.values())
+
+
+STILL_OPEN = """
+incidents:
+  - key: silent-since-monday
+    subject: VPN down for a building (answered once, open at the pull)
+    created: 2026-11-23T14:00:00Z
+    queue: ops-help
+    requestor: ann
+    steps:
+      - {at: 2026-11-23T14:30:00Z, by: dave, reply: "Looking into it."}
+  - key: reopened-and-open
+    subject: Printer queue stuck (resolved, reopened, open at the pull)
+    created: 2026-11-23T14:00:00Z
+    queue: ops-help
+    requestor: ben
+    steps:
+      - {at: 2026-11-23T14:30:00Z, by: dave, reply: "Restarted the spooler."}
+      - {at: 2026-11-23T15:00:00Z, by: dave, status: resolved}
+      - {at: 2026-11-25T14:00:00Z, by: ben, reply: "Stuck again."}
+"""
+
+
+def test_the_longest_update_gap_of_an_open_incident_runs_to_the_pull(tmp_path: Path) -> None:
+    """Pulled Thu 2026-11-26 14:30Z. Answered Mon 14:30Z and silent since: 72 h (it was the
+    0.5 h before the answer). Resolved Mon 15:00Z, reopened by the requestor Wed 14:00Z and
+    silent since: 24.5 h (the two days resolved are no silence)."""
+    from scenarios.generate import generate_snapshot
+
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    site = Path(__file__).parent.parent / "data" / "scenarios" / "site.yaml"
+    (scenarios / "site.yaml").write_text(site.read_text())
+    (scenarios / "open.yaml").write_text(STILL_OPEN)
+    snap = generate_snapshot(scenarios, tmp_path / "snap", pulled_at="2026-11-26T14:30:00Z")
+    metrics = Context(load_snapshot(snap), load_config(None)).metrics
+    assert metrics["resolved_at"].isna().all()
+    assert metrics["max_update_gap_h"].tolist() == [72.0, 24.5]

@@ -1,6 +1,6 @@
 """longest update gap: the longest wait, in wall-clock hours, while the ticket was open,
-between consecutive points of: opened_at, each staff reply, each close and reopen, resolved_at;
-time while closed before a reopen does not count.
+between consecutive points of: opened_at, each staff reply, each close and reopen, resolved_at
+(for an incident still open, the pull); time while closed before a reopen does not count.
 
 The process asks for updates to the Recipient List at least daily in an extended
 outage; this is the longest silence towards it (the close-out rule missed-daily-update
@@ -35,9 +35,19 @@ def max_update_gap_h(inc: Incidents) -> pd.Series:
             inc["opened_at"].rename("at").reset_index().assign(closing=False),
             moves[["ticket_id", "at"]].assign(closing=closing.loc[moves.index]),
             inc["resolved_at"].dropna().rename("at").reset_index().assign(closing=True),
+            _still_open(inc),
         ],
         ignore_index=True,
     ).sort_values(["ticket_id", "at", "closing"], kind="stable")
     group = points.groupby("ticket_id")
     gaps = hours(group["at"].diff()).where(~group["closing"].shift(fill_value=False).astype(bool))
     return inc.per_ticket(gaps.groupby(points["ticket_id"]).max())
+
+
+def _still_open(inc: Incidents) -> pd.DataFrame:
+    """The pull, a point of each incident still open then: its silence so far is a wait too
+    (as the rule missed-daily-update counts it), never left out of the longest."""
+    pulled_at = inc.snapshot.pulled_at
+    still_open = inc["resolved_at"].isna().to_numpy() & (pulled_at is not None)
+    at = pd.Series(pulled_at, index=inc.index[still_open], dtype=inc["opened_at"].dtype)
+    return at.rename("at").reset_index().assign(closing=False)
