@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,12 @@ def pulled(as_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     return snapshot
 
 
+def _hours_since(start: str, snapshot: Path) -> float:
+    """Hours from `start` to the snapshot's pull, as the metrics compute them."""
+    pulled = json.loads((snapshot / "manifest.json").read_text())["pulled_at"]
+    return (datetime.fromisoformat(pulled) - datetime.fromisoformat(start)).total_seconds() / 3600
+
+
 def _rows(text: str) -> dict[int, dict[str, str]]:
     return {int(r["ticket_id"]): r for r in csv.DictReader(io.StringIO(text))}
 
@@ -166,8 +173,12 @@ def test_metrics_equal_the_hand_computed_ones(
         11: ("1.0", "1", "48.0", "50.0", "0", "48.5"),
         # its Created is after its Resolved: nothing is measured (a warning says so)
         12: ("", "0", "", "", "", ""),
-        13: ("0.5", "0", "", "", "0", ""),
+        13: ("0.5", "0", "", "", "0", rows[13]["max_update_gap_h"]),
     }
+    # still open: its silence runs from its opening (no staff reply) to the pull
+    assert float(rows[13]["max_update_gap_h"]) == pytest.approx(
+        _hours_since("2026-11-25T10:00:00Z", pulled), abs=1e-9
+    )
     assert rows[11]["subject"] == "Überweisung fehlgeschlagen — 支払い"
     assert rows[5]["queue"] == "App Dev"
 
