@@ -15,11 +15,16 @@ the modes that umask would have given (0644 and 0755 under 022); the dot-files b
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
 UMASK_ENV = "REVIEW_STARTED_UMASK"  # the umask before restrict(), for worker processes
 PRIVATE = 0o077
+# What a render writes under its reports folder: the month folders (YYYY-MM) and the review
+# files' folder (review.pages.written), and the pages and review files in them.
+FOLDERS = re.compile(r"\d{4}-\d{2}|reviews")
+PAGES = frozenset({".html", ".ipynb", ".json"})
 
 
 def restrict() -> None:
@@ -42,17 +47,27 @@ def started_umask() -> int:
 
 
 def settle(out: Path, shared: bool) -> None:
-    """Give the reports folder `out` what its setting asks of group and others: with
-    `shared`, for the pages and folders (not the dot-files), what the starting umask allows;
-    else nothing. The owner's own bits (a folder made read-only) and what the running user
-    does not own are left as they are."""
+    """Give what the kit renders under the reports folder `out` what its setting asks of
+    group and others: with `shared`, what the starting umask allows; else nothing. Only
+    `out`, its month folders and `reviews/`, and the pages in them (PAGES); dot-files there
+    (records, locks, a page being written) are private either way. The owner's own bits (a
+    folder made read-only) and what the running user does not own are left as they are."""
     mask = started_umask() if shared else PRIVATE
-    for root, folders, files in os.walk(out):
-        here = Path(root)
-        folders[:] = [f for f in folders if not f.startswith(".")]
-        _chmod(here, 0o777 & ~mask)
-        for name in files:
-            _chmod(here / name, 0o666 & ~(PRIVATE if name.startswith(".") else mask))
+    folders = [out, *(p for p in _listed(out) if p.is_dir() and FOLDERS.fullmatch(p.name))]
+    for folder in folders:
+        _chmod(folder, 0o777 & ~mask)
+        for path in _listed(folder):
+            if path.name.startswith("."):
+                _chmod(path, 0o666 & ~PRIVATE)
+            elif path.suffix in PAGES and not path.is_dir():
+                _chmod(path, 0o666 & ~mask)
+
+
+def _listed(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except OSError:
+        return []
 
 
 def _chmod(path: Path, allowed: int) -> None:

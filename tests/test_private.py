@@ -70,25 +70,34 @@ def test_restrict_adds_077_and_worker_processes_inherit_it(umask_022: None, tmp_
 
 
 def test_settle_shares_pages_and_folders_never_the_records(umask_022: None, tmp_path: Path) -> None:
+    """Only what a render writes: the reports folder, its month folders and reviews/, their
+    pages and review files; dot-files private either way; anything else as it was."""
     out = tmp_path / "reports"
-    (out / "2026-10").mkdir(parents=True)
-    (out / ".hidden").mkdir()
-    for name in ("index.html", "2026-10/incident-5.html", ".mail-state.json",
-                 "2026-10/.incident-5.html.abc123", ".hidden/x"):  # fmt: skip
+    for folder in ("2026-10", "reviews", ".hidden", "other"):
+        (out / folder).mkdir(parents=True)
+    for name in ("index.html", "2026-10/incident-5.html", "reviews/incident-5.json",
+                 ".mail-state.json", "2026-10/.incident-5.html.abc123", ".hidden/x",
+                 "other/y.html", "notes.txt"):  # fmt: skip
         (out / name).write_text("x")
+    untouched = {".hidden/x": 0o644, "other": 0o755, "other/y.html": 0o644, "notes.txt": 0o644}
     private.restrict()
     private.settle(out, shared=True)
     assert modes(out) == {
-        ".": 0o755, "2026-10": 0o755, "index.html": 0o644, "2026-10/incident-5.html": 0o644,
-        ".mail-state.json": 0o600, "2026-10/.incident-5.html.abc123": 0o600,
-        ".hidden": 0o755, ".hidden/x": 0o644,  # a dot-folder is not walked: as it was made
+        ".": 0o755, "2026-10": 0o755, "reviews": 0o755, "index.html": 0o644,
+        "2026-10/incident-5.html": 0o644, "reviews/incident-5.json": 0o644,
+        ".mail-state.json": 0o600, "2026-10/.incident-5.html.abc123": 0o600, ".hidden": 0o700,
+        **untouched,
     }  # fmt: skip
     private.settle(out, shared=False)
     assert modes(out) == {
-        ".": 0o700, "2026-10": 0o700, "index.html": 0o600, "2026-10/incident-5.html": 0o600,
-        ".mail-state.json": 0o600, "2026-10/.incident-5.html.abc123": 0o600,
-        ".hidden": 0o755, ".hidden/x": 0o644,
+        ".": 0o700, "2026-10": 0o700, "reviews": 0o700, "index.html": 0o600,
+        "2026-10/incident-5.html": 0o600, "reviews/incident-5.json": 0o600,
+        ".mail-state.json": 0o600, "2026-10/.incident-5.html.abc123": 0o600, ".hidden": 0o700,
+        **untouched,
     }  # fmt: skip
+    (out / "index.html").chmod(0o444)  # made read-only by its owner: kept so
+    private.settle(out, shared=True)
+    assert modes(out)["index.html"] == 0o444
 
 
 def test_a_pull_and_the_caches_it_feeds_are_private(
