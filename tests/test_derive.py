@@ -250,6 +250,30 @@ def test_batches_end_at_their_transactions_or_their_mail(
     assert derive._batches(list(range(6)), parts) == [[0, 1], [2], [3, 4], [5]]
 
 
+def test_messages_filed_by_month_are_those_kept_as_in_memory(cache: Path, tmp_path: Path) -> None:
+    """The bodies filed into each month's part (segment._write_messages, by position in
+    Arrow) are the kept transactions' texts, the same as a read without a cache gives: rows
+    left out (a ticket not in tickets.jsonl, an id that is not a number, a repeat) have none."""
+
+    def edit(rows: Rows) -> None:
+        history = rows["transactions.jsonl"]
+        stray = dict(edited.txn(rows, 106), id="9001", ObjectId="999", Data="stray")
+        broken = dict(edited.txn(rows, 106), id="x1", Data="not a number")
+        # before and among the kept ones: their places are inside the stretch's positions
+        rows["transactions.jsonl"] = [stray, broken, *history[:9], dict(history[3]), *history[9:]]
+
+    path = _edited_sample(tmp_path / "s", edit, read_manifest(SAMPLE)["pulled_at"])
+    held = load_snapshot(path).messages(None)
+    filed = load_snapshot(path, cache).messages(None)
+    order = ["ticket_id", "txn_id"]
+    pd.testing.assert_frame_equal(
+        filed.sort_values(order, ignore_index=True), held.sort_values(order, ignore_index=True)
+    )
+    assert len(filed) == len(read_jsonl(SAMPLE / "transactions.jsonl"))  # one text a txn
+    assert not filed["data"].isin(["stray", "not a number"]).any()
+    assert filed["txn_id"].is_unique
+
+
 def test_a_cached_part_needs_its_files(cache: Path) -> None:
     config = load_config(None)
     first = derived(SAMPLE, config)
