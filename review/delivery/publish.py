@@ -40,7 +40,8 @@ from review.errors import RTAuthError, RTError
 from review.locks import exclusive
 from review.pages.signoff import PUBLISHED_KEY, signed_text
 from review.pages.written import WrittenReview
-from review.rt.client import RTClient, RTNotFound
+from review.rt.client import RTClient
+from review.rt.history import marked_comments
 from review.settings.utc import now_utc
 from review.snapshot.fingerprint import PUBLISHED_MARK
 from review.text import visible
@@ -197,34 +198,17 @@ def with_record(
     return replace(review, extra={**review.extra, RECORD_KEY: [*kept, entry]})
 
 
-def _sql(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("'", "\\'")
-
-
 def find_in_rt(client: RTClient, ticket_id: int) -> Published | None:
     """The newest publication comment on the ticket, with its record when it holds one.
 
     One TransactionSQL search on the comment's subject (RT >= 5.0.2; older RTs: the
     ticket's history, paged), then the text part of that one comment.
     """
-    # without the "[": RT 5.0.3 reads any query holding one as JSON, not TransactionSQL
     mark = f"{PUBLISHED_MARK.lstrip('[')}incident/{int(ticket_id)}:"
-    try:
-        query = (
-            f"ObjectType = 'RT::Ticket' AND ObjectId = {int(ticket_id)} AND Type = 'Comment' "
-            f"AND Data LIKE '{_sql(mark)}'"
-        )
-        params = {"query": query, "fields": "Type,Data,Created", "orderby": "id"}
-        rows = [i for p in client.pages("transactions", params) for i in p.items]
-    except RTNotFound:
-        history = client.pages(f"ticket/{int(ticket_id)}/history", {"fields": "Type,Data,Created"})
-        rows = [i for p in history for i in p.items]
     found = [
         (int(r["id"]), m[2], str(r.get("Created", "")))
-        for r in rows
-        if r.get("Type") == "Comment"
-        and (m := _SUBJECT.match(str(r.get("Data", ""))))
-        and int(m[1]) == int(ticket_id)
+        for r in marked_comments(client, ticket_id, mark, "Type,Data,Created")
+        if (m := _SUBJECT.match(str(r.get("Data", "")))) and int(m[1]) == int(ticket_id)
     ]
     if not found:
         return None

@@ -8,7 +8,9 @@ from typing import Any
 import pandas as pd
 
 from review.closeout.followups.keys import CLEARED, KEY, NOTE, NOTE_SUBJECT, TAG
-from review.rt.client import RTClient, RTNotFound
+from review.rt.client import RTClient
+from review.rt.history import marked_comments
+from review.rt.window import sql_quote
 
 SEARCH_FIELDS = "Subject,Status,Owner,Requestor,Created,Resolved,LastUpdated,_hyperlinks"
 FOLLOWUP_COLUMNS = [
@@ -22,7 +24,7 @@ def fetch_followups(client: RTClient, queue: str) -> list[dict[str, Any]]:
 
     One search; the pull stores the result as the snapshot's followups.jsonl.
     """
-    query = f"Queue = '{_sql_quote(queue)}' AND Subject LIKE '[{TAG}:'"
+    query = f"Queue = '{sql_quote(queue)}' AND Subject LIKE '[{TAG}:'"
     params = {
         "query": query,
         "fields": SEARCH_FIELDS,
@@ -38,7 +40,7 @@ def tagged(client: RTClient, queue: str, key: str) -> int | None:
     """The first ticket of the queue whose subject carries `key`'s tag now, if any: asked
     right before a create, so a follow-up another run filed since the plan is not filed again."""
     params = {
-        "query": f"Queue = '{_sql_quote(queue)}' AND Subject LIKE '[{TAG}:{_sql_quote(key)}]'",
+        "query": f"Queue = '{sql_quote(queue)}' AND Subject LIKE '[{TAG}:{sql_quote(key)}]'",
         "fields": "Subject",
         "orderby": "id",
     }
@@ -50,34 +52,17 @@ def tagged(client: RTClient, queue: str, key: str) -> int | None:
 
 def notes(client: RTClient, followup_id: int) -> list[str]:
     """The marker digests of the kit's comments on a follow-up that this account sees, oldest
-    first. One TransactionSQL search on the comments' subjects (RT >= 5.0.2; older RTs: the
-    ticket's history). RT shows comments only with ShowTicketComments: without it, none."""
-    number = int(followup_id)
-    # without the "[": RT 5.0.3 reads any query holding one as JSON, not TransactionSQL
-    query = (
-        f"ObjectType = 'RT::Ticket' AND ObjectId = {number} AND Type = 'Comment' "
-        f"AND Data LIKE '{NOTE}:'"
-    )
-    try:
-        params = {"query": query, "fields": "Type,Data", "orderby": "id"}
-        rows = [i for p in client.pages("transactions", params) for i in p.items]
-    except RTNotFound:
-        history = client.pages(f"ticket/{number}/history", {"fields": "Type,Data"})
-        rows = [i for p in history for i in p.items]
+    first (history.marked_comments: without ShowTicketComments, none)."""
     found = [
         (int(r["id"]), m["digest"])
-        for r in rows
-        if r.get("Type") == "Comment" and (m := NOTE_SUBJECT.match(str(r.get("Data", ""))))
+        for r in marked_comments(client, followup_id, f"{NOTE}:")
+        if (m := NOTE_SUBJECT.match(str(r.get("Data", ""))))
     ]
     return [digest for _, digest in sorted(found)]
 
 
 def _id(item: dict[str, Any]) -> int:
     return int(item["id"])
-
-
-def _sql_quote(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("'", "\\'")
 
 
 def followup_frame(items: Iterable[dict[str, Any]]) -> pd.DataFrame:
