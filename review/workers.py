@@ -55,9 +55,19 @@ def _pool(count: int) -> ProcessPoolExecutor:
     if count not in _POOLS:
         context = multiprocessing.get_context("spawn")
         _POOLS[count] = ProcessPoolExecutor(
-            max_workers=count, mp_context=context, initializer=end_with_parent
+            max_workers=count, mp_context=context, initializer=_start_worker, initargs=(count,)
         )
     return _POOLS[count]
+
+
+def _start_worker(count: int) -> None:
+    """A worker's set-up: it ends with its parent, and Arrow's threads in it share the cores
+    with the other workers (Arrow's own threads spend a third more CPU on a parse where the
+    workers already keep the cores busy: benchmarks/README.md)."""
+    import pyarrow
+
+    pyarrow.set_cpu_count(max(1, len(os.sched_getaffinity(0)) // count))
+    end_with_parent()
 
 
 def end_with_parent() -> None:

@@ -160,3 +160,19 @@ def test_a_worker_that_dies_is_one_line_and_its_pool_not_used_again() -> None:
     assert "REVIEW_WORKERS=1" in str(raised.value)
     assert workers.run_all([functools.partial(abs, -2)] * 2, 2) == [2, 2]  # a new pool
     workers.shutdown()
+
+
+def test_workers_share_the_cores_with_arrow() -> None:
+    """Each of two workers gives Arrow half the cores (at least one): Arrow's own threads
+    beside a second busy worker spent a third more CPU on the same parse."""
+    import pyarrow
+
+    from review import workers
+
+    cores, own = len(os.sched_getaffinity(0)), pyarrow.cpu_count()
+    try:
+        found = workers.run_all([pyarrow.cpu_count] * 2, 2)
+    finally:
+        workers.shutdown()
+    assert found == [max(1, cores // 2)] * 2
+    assert pyarrow.cpu_count() == own  # this process keeps its own
