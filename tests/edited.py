@@ -12,12 +12,18 @@ from review.snapshot import DATA_FILES, read_jsonl, write_snapshot
 
 EXAMPLE = Path(__file__).parent / "fixtures" / "rt-example"
 Rows = dict[str, list[dict[str, Any]]]
+# the example's link (txn 109) was backdated by hand to 2026-09-09T10:25Z, before transactions
+# RT wrote before it: a history that runs backwards (test_backwards_times.py); an edited copy
+# stamps it with its ticket's last time, so a test of another problem sees that one alone
+EXAMPLE_LINK, EXAMPLE_LINK_IN_ORDER = 109, "2026-09-10T12:00:00Z"
 
 
 def edited(source: Path, target: Path, edit: Callable[[Rows], None]) -> Path:
     """`source` with `edit` applied to its rows, written as a snapshot (same pull time and
-    coverage) at `target`."""
+    coverage) at `target` (EXAMPLE's backdated link first put in RT's order)."""
     rows = {name: read_jsonl(source / name) for name in DATA_FILES}
+    if source == EXAMPLE:
+        txn(rows, EXAMPLE_LINK)["Created"] = EXAMPLE_LINK_IN_ORDER
     edit(rows)
     manifest = json.loads((source / "manifest.json").read_text())
     return write_snapshot(

@@ -1,10 +1,15 @@
 """What the data cannot back, per ticket, and what that takes away from the numbers.
 
-Four kinds of bad data change a number without a word unless they are caught here:
+Five kinds of bad data change a number without a word unless they are caught here:
 
 - a time that cannot be true (review.snapshot.plausible: before RT existed, before its
   ticket was created, after the pull): build_events leaves the transaction out, so what
   is computed from that kind of event is unknown for the ticket;
+- a time that runs backwards (plausible.backwards: earlier than a transaction of the same
+  ticket with a smaller id, beyond a minute): RT wrote it later, so one of the two times is
+  wrong and the order of the ticket's events is not known; the ids cannot say which, and
+  the kit takes away what the later transaction's kind of event feeds (as for a time that
+  cannot be true; the events keep it, in time order);
 - a reference to a queue, user or custom field that the snapshot does not list (deleted
   in RT, or hidden from the pull's account): its name is unknown, so is whether a queue
   move is a hand-off or an owner change takes the ticket from Nobody;
@@ -31,7 +36,7 @@ import pandas as pd
 
 from review.analysis import facts
 from review.analysis.problems import DataProblem
-from review.analysis.timeline import build_events, kinds
+from review.analysis.timeline import IGNORED_TYPES, build_events, kinds, time_problems
 from review.settings.config import Config
 from review.snapshot import Snapshot, plausible
 from review.snapshot.layout import QUEUES, USERS
@@ -52,6 +57,14 @@ KINDS: dict[str, tuple[str, str]] = {
     for key, words in plausible.REASONS.items()
 }
 KINDS |= {
+    "time-backwards": (
+        "transaction times earlier than those of transactions RT wrote before them on their "
+        "ticket (a smaller id) by more than "
+        f"{plausible.ORDER_TOLERANCE.total_seconds():g} s",
+        "the order of those tickets' events is not known: what depends on the later "
+        "transactions' kind of event is not measured for those tickets (their reviews say "
+        "which)",
+    ),
     "unknown-queue": (
         f"queues that {QUEUES} does not list",
         "hand-offs and queue checks are not observable for those tickets",
@@ -122,6 +135,36 @@ def _implausible_times(snapshot: Snapshot, config: Config) -> pd.DataFrame:
         [
             _lost(bad["ticket_id"], kind, bad["kind"].astype(str), detail),
             _lost(bad["ticket_id"][triage], kind[triage], TRIAGE, detail[triage]),
+        ],
+        ignore_index=True,
+    )
+
+
+TRIAGE_KINDS = ("reply", "owner", "status")  # the kinds of event facts.triage may pick
+
+
+def _backwards_times(snapshot: Snapshot) -> pd.DataFrame:
+    """The transactions whose time runs backwards against their ids (plausible.backwards),
+    among those that are events and whose time can be true: their kind (and triage, if they
+    triage) is lost for the ticket, the evidence names both transactions."""
+    tx = snapshot.transactions
+    kept = ((time_problems(snapshot) == "") & ~tx["type"].isin(IGNORED_TYPES)).to_numpy(dtype=bool)
+    found = plausible.backwards(tx["ticket_id"][kept], tx["txn_id"][kept], tx["created"][kept])
+    late = tx.loc[found.index].assign(kind=kinds(tx.loc[found.index]), at=lambda t: t["created"])
+    earlier = (found["after_at"] - late["at"]).dt.total_seconds() / 3600
+    detail = (
+        _txn(late) + " (" + late["kind"].astype(str) + ") at " + facts.iso_utc(late["at"])
+        + " is " + earlier.round(2).astype(str) + " h before txn "
+        + found["after"].astype(str) + " at " + facts.iso_utc(found["after_at"])
+        + ", which RT wrote before it"
+    )  # fmt: skip
+    kind = "time-backwards"
+    # a kind that can triage (facts.triage) takes triage with it: who acted is not asked here
+    triage = late["kind"].isin(TRIAGE_KINDS).to_numpy(dtype=bool)
+    return pd.concat(
+        [
+            _lost(late["ticket_id"], kind, late["kind"].astype(str), detail),
+            _lost(late["ticket_id"][triage], kind, TRIAGE, detail[triage]),
         ],
         ignore_index=True,
     )
@@ -235,8 +278,9 @@ def lost_inputs(snapshot: Snapshot, config: Config, merges: bool = True) -> pd.D
     """Per ticket, each input the data cannot back (LOST_COLUMNS), in ticket order; with
     `merges` off, without `merged_away` (for a part of a snapshot: see `with_merges`)."""
     parts = [
-        _implausible_times(snapshot, config), _unknown_references(snapshot),
-        without_history(snapshot), _several_values(snapshot, config),
+        _implausible_times(snapshot, config), _backwards_times(snapshot),
+        _unknown_references(snapshot), without_history(snapshot),
+        _several_values(snapshot, config),
     ]  # fmt: skip
     if merges:
         parts.append(merged_away(snapshot))

@@ -5,7 +5,11 @@ A time in a snapshot can be true only if it is
 - not before RT existed (RT_EPOCH: Request Tracker was first released in 1996), nor
 - before the ticket it belongs to was created (RT stamps a ticket's Create transaction
   with its Created time, and every later transaction after it), nor
-- after the snapshot was pulled (nothing the pull copied can be later than the pull).
+- after the snapshot was pulled (nothing the pull copied can be later than the pull);
+
+and a transaction's time cannot be true if it runs backwards: earlier, by more than
+ORDER_TOLERANCE, than a transaction of the same ticket with a smaller id (`backwards`). RT
+numbers transactions in the order it writes them, so a later id was written later.
 
 Anything else is a clock that was wrong, a restore, or a hand edit: its true time is
 unknown, so no number may be computed from it (review.analysis.quality says which ones
@@ -42,6 +46,32 @@ def why_implausible(
     if created is not None:
         reason = reason.mask(at < created, BEFORE_CREATION)
     return reason.mask(at < RT_EPOCH, BEFORE_RT).mask(at.isna(), MISSING)
+
+
+# RT stamps a transaction with the whole second it was written, in one process per request,
+# so its own transactions never run backwards; only machines that write to one database with
+# clocks apart (web nodes behind a balancer, kept by NTP within a fraction of a second) or a
+# clock set back, an import or a hand edit make a later id earlier. A minute covers any sane
+# skew (a false alarm would empty an incident's numbers), and an order wrong by less moves no
+# duration by more than a minute (0.017 h; hours are shown to two decimals).
+ORDER_TOLERANCE = pd.Timedelta(minutes=1)
+
+
+def backwards(ticket_id: pd.Series, txn_id: pd.Series, at: pd.Series) -> pd.DataFrame:
+    """The transactions whose time runs backwards: earlier by more than ORDER_TOLERANCE than
+    a transaction of the same ticket with a smaller id. One row per such transaction (index:
+    its label in the inputs) with `after`, the smaller id of the latest time before it, and
+    `after_at`, that time. Vectorised: a running maximum over the ticket's rows in id order.
+    Times that are missing are not compared (plausible times only: see why_implausible)."""
+    frame = pd.DataFrame({"ticket_id": ticket_id, "txn_id": txn_id, "at": at}).dropna()
+    frame = frame.sort_values(["ticket_id", "txn_id"], kind="stable")
+    tickets = frame["ticket_id"]
+    latest = frame["at"].groupby(tickets, sort=False).cummax()
+    holder = frame["txn_id"].where(frame["at"] == latest).groupby(tickets, sort=False).ffill()
+    before = latest.groupby(tickets, sort=False).shift()
+    late = frame["at"] < before - ORDER_TOLERANCE
+    holders = holder.groupby(tickets, sort=False).shift()
+    return pd.DataFrame({"after": holders[late].astype("int64"), "after_at": before[late]})
 
 
 def describe(reason: pd.Series) -> pd.Series:
