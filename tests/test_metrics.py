@@ -123,3 +123,51 @@ def test_the_longest_update_gap_of_an_open_incident_runs_to_the_pull(tmp_path: P
     metrics = Context(load_snapshot(snap), load_config(None)).metrics
     assert metrics["resolved_at"].isna().all()
     assert metrics["max_update_gap_h"].tolist() == [72.0, 24.5]
+
+
+def test_every_transaction_type_gets_its_kind_and_a_set_without_a_field_is_other() -> None:
+    """kinds() looks each type (and a Set's field) up once: the same kinds the event
+    definitions name, `other` for the rest and for a missing type or field (a Set whose field
+    is missing was a queue move when each kind was a mask over every row)."""
+    from review.analysis.timeline import kinds
+
+    rows = [
+        ("Create", ""), ("Correspond", ""), ("Comment", ""), ("Status", "Status"),
+        ("Set", "Status"), ("Set", "Owner"), ("Set", "Queue"), ("Set", "Subject"),
+        ("Take", ""), ("Give", ""), ("Steal", ""), ("Untake", ""), ("Force", ""),
+        ("CustomField", "4"), ("AddLink", ""), ("DeleteLink", ""), ("AddWatcher", ""),
+        ("DelWatcher", ""), ("Told", ""), ("Set", None), (None, "Queue"),
+    ]  # fmt: skip
+    tx = pd.DataFrame(rows, columns=["type", "field"], dtype="string", index=range(10, 31))
+    found = kinds(tx)
+    assert found.dtype == "string" and list(found.index) == list(range(10, 31))
+    assert found.tolist() == [
+        "create", "reply", "comment", "status", "status", "owner", "queue", "other",
+        "owner", "owner", "owner", "owner", "owner", "field", "link", "link", "watcher",
+        "watcher", "other", "other", "other",
+    ]  # fmt: skip
+    assert kinds(tx.iloc[:0]).tolist() == []
+
+
+def test_a_stable_sort_by_numbers_and_times_is_pandas_own() -> None:
+    """frames.sort_stable orders by numpy where every key is a number, a time or a boolean,
+    and leaves a key with a missing value or text to pandas (missing last): ties keep their
+    order either way."""
+    from review.snapshot.frames import sort_stable
+
+    at = pd.to_datetime(
+        ["2026-01-02", "2026-01-01", "2026-01-01", "2026-01-02", "2026-01-01"], utc=True
+    )
+    frame = pd.DataFrame(
+        {"ticket": [2, 1, 2, 1, 2], "at": at, "closing": [False, True, True, False, False],
+         "tag": list("abcde")}, index=[7, 8, 9, 10, 11],
+    )  # fmt: skip
+    assert sort_stable(frame, ["ticket", "at"])["tag"].tolist() == ["b", "d", "c", "e", "a"]
+    assert sort_stable(frame, ["at", "closing"])["tag"].tolist() == ["e", "b", "c", "a", "d"]
+    assert list(sort_stable(frame, ["ticket"]).index) == [0, 1, 2, 3, 4]
+    with_nat = frame.assign(at=frame["at"].where(frame["tag"] != "b"))
+    assert sort_stable(with_nat, ["at"])["tag"].tolist() == ["c", "e", "a", "d", "b"]
+    assert sort_stable(frame, ["tag"])["tag"].tolist() == list("abcde")
+    for by in (["ticket", "at"], ["at", "closing"], ["closing"]):
+        expected = frame.sort_values(by, kind="stable", ignore_index=True)
+        pd.testing.assert_frame_equal(sort_stable(frame, by), expected)

@@ -15,6 +15,7 @@ import pandas as pd
 from review.analysis import facts
 from review.analysis.incidents import Incidents, hours
 from review.analysis.metric import metric
+from review.snapshot.frames import sort_stable
 
 
 @metric(
@@ -30,15 +31,18 @@ def max_update_gap_h(inc: Incidents) -> pd.Series:
     ev = inc.events
     closing = facts.closing(ev, inc.inactive)
     moves = ev.loc[facts.staff_reply(ev) | closing | facts.reopening(ev, inc.inactive)]
-    points = pd.concat(
-        [
-            inc["opened_at"].rename("at").reset_index().assign(closing=False),
-            moves[["ticket_id", "at"]].assign(closing=closing.loc[moves.index]),
-            inc["resolved_at"].dropna().rename("at").reset_index().assign(closing=True),
-            _still_open(inc),
-        ],
-        ignore_index=True,
-    ).sort_values(["ticket_id", "at", "closing"], kind="stable")
+    points = sort_stable(
+        pd.concat(
+            [
+                inc["opened_at"].rename("at").reset_index().assign(closing=False),
+                moves[["ticket_id", "at"]].assign(closing=closing.loc[moves.index]),
+                inc["resolved_at"].dropna().rename("at").reset_index().assign(closing=True),
+                _still_open(inc),
+            ],
+            ignore_index=True,
+        ),
+        ["ticket_id", "at", "closing"],
+    )
     group = points.groupby("ticket_id")
     gaps = hours(group["at"].diff()).where(~group["closing"].shift(fill_value=False).astype(bool))
     return inc.per_ticket(gaps.groupby(points["ticket_id"]).max())

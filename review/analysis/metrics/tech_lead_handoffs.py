@@ -13,6 +13,7 @@ from review.analysis import facts, quality
 from review.analysis.incidents import Incidents
 from review.analysis.metric import metric
 from review.analysis.timeline import NOBODY
+from review.snapshot.frames import sort_stable
 
 
 @metric(
@@ -28,10 +29,16 @@ def tech_lead_handoffs(inc: Incidents) -> pd.Series:
     ]
     ev = inc.events
     owner_changes = ev.loc[ev["kind"] == "owner", ["ticket_id", "at", "txn_id", "new"]]
-    sequence = pd.concat(
-        [owners.rename(columns={"start": "at"}), owner_changes.rename(columns={"new": "owner"})],
-        ignore_index=True,
-    ).sort_values(["ticket_id", "at", "txn_id"], kind="stable")
+    sequence = sort_stable(
+        pd.concat(
+            [
+                owners.rename(columns={"start": "at"}),
+                owner_changes.rename(columns={"new": "owner"}),
+            ],
+            ignore_index=True,
+        ),
+        ["ticket_id", "at", "txn_id"],
+    )
     sequence = sequence.loc[sequence["owner"].notna() & (sequence["owner"] != NOBODY)]
     previous = sequence.groupby("ticket_id")["owner"].shift()
     changed = previous.notna() & (sequence["owner"] != previous)
