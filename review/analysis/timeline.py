@@ -69,14 +69,14 @@ def _named(codes: np.ndarray, names: list[str], index: pd.Index) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(taken), index=index, dtype="string")
 
 
-def time_problems(snapshot: Snapshot) -> pd.Series:
-    """Per transaction of the snapshot, why its time cannot be true ('' when it can; the
-    keys of review.snapshot.plausible.REASONS)."""
+def time_problems(snapshot: Snapshot) -> np.ndarray:
+    """Per transaction of the snapshot, why its time cannot be true, as the code of its
+    reason (review.snapshot.plausible.CODED; 0 when it can be)."""
     tx = snapshot.transactions
     born = snapshot.tickets[["ticket_id", "created"]].rename(columns={"created": "born"})
     created = tx[["ticket_id"]].merge(born, on="ticket_id", how="left")["born"]
     created.index = tx.index
-    return plausible.why_implausible(tx["created"], created, snapshot.pulled_at)
+    return plausible.implausible_codes(tx["created"], created, snapshot.pulled_at)
 
 
 def build_events(snapshot: Snapshot, config: Config, *, implausible: bool = False) -> pd.DataFrame:
@@ -93,8 +93,10 @@ def build_events(snapshot: Snapshot, config: Config, *, implausible: bool = Fals
     """
     tx = snapshot.transactions
     why = time_problems(snapshot)
-    wanted = ((why != "") if implausible else (why == "")) & ~tx["type"].isin(IGNORED_TYPES)
-    tx = tx.loc[wanted].assign(reason=why.loc[wanted])
+    wanted = ((why != 0) if implausible else (why == 0)) & ~tx["type"].isin(IGNORED_TYPES)
+    tx = tx.loc[wanted]
+    if implausible:
+        tx = tx.assign(reason=np.array(plausible.CODED, dtype=object)[why[wanted.to_numpy()]])
     tx["kind"] = kinds(tx)
     users = snapshot.users.set_index("user_id")["name"]
     cf_names = snapshot.field_names

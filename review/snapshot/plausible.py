@@ -19,6 +19,7 @@ an RT date) cannot back a number either.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 RT_EPOCH = pd.Timestamp("1996-01-01T00:00:00Z")
@@ -32,6 +33,10 @@ REASONS = {  # why, in words that finish "... is ..."
 }
 
 
+# a reason's code (implausible_codes): 0 plausible, else its place here
+CODED = ("", AFTER_PULL, BEFORE_CREATION, BEFORE_RT, MISSING)
+
+
 def why_implausible(
     at: pd.Series, created: pd.Series | None, pulled_at: pd.Timestamp | None
 ) -> pd.Series:
@@ -40,12 +45,23 @@ def why_implausible(
     `created` is the creation of each time's ticket (None: the times are creations
     themselves); `pulled_at` the snapshot's pull time (None: not recorded, no upper bound).
     """
-    reason = pd.Series("", index=at.index, dtype="object")
+    reasons = np.array(CODED, dtype=object)[implausible_codes(at, created, pulled_at)]
+    return pd.Series(reasons, index=at.index, dtype="object")
+
+
+def implausible_codes(
+    at: pd.Series, created: pd.Series | None, pulled_at: pd.Timestamp | None
+) -> np.ndarray:
+    """`why_implausible` as codes (CODED), no text per row: of several reasons the later one
+    there (a time without a value is MISSING whatever else)."""
+    codes = np.zeros(len(at), dtype="int8")
     if pulled_at is not None:
-        reason = reason.mask(at > pulled_at, AFTER_PULL)
+        codes[(at > pulled_at).to_numpy(dtype=bool)] = CODED.index(AFTER_PULL)
     if created is not None:
-        reason = reason.mask(at < created, BEFORE_CREATION)
-    return reason.mask(at < RT_EPOCH, BEFORE_RT).mask(at.isna(), MISSING)
+        codes[(at < created).to_numpy(dtype=bool)] = CODED.index(BEFORE_CREATION)
+    codes[(at < RT_EPOCH).to_numpy(dtype=bool)] = CODED.index(BEFORE_RT)
+    codes[at.isna().to_numpy(dtype=bool)] = CODED.index(MISSING)
+    return codes
 
 
 # RT stamps a transaction with the whole second it was written, in one process per request,
