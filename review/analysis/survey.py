@@ -25,6 +25,7 @@ import pandas as pd
 
 from review.rt.survey import OUTSIDE
 from review.snapshot import Snapshot
+from review.snapshot.frames import sort_stable
 
 INITIAL, ACTIVE, INACTIVE = "initial", "active", "inactive"
 ROLES = (INITIAL, ACTIVE, INACTIVE)
@@ -282,9 +283,7 @@ def _status_moves(tx: pd.DataFrame) -> pd.DataFrame:
     """Status changes: ticket_id, at, old, new, in time order."""
     status = (tx["type"] == "Status") | ((tx["type"] == "Set") & (tx["field"] == "Status"))
     moves = tx.loc[status, ["ticket_id", "created", "txn_id", "old", "new"]]
-    return moves.sort_values(["ticket_id", "created", "txn_id"], kind="stable").rename(
-        columns={"created": "at"}
-    )
+    return sort_stable(moves, ["ticket_id", "created", "txn_id"]).rename(columns={"created": "at"})
 
 
 def _status_at_creation(tickets: pd.DataFrame, moves: pd.DataFrame) -> pd.Series:
@@ -367,7 +366,7 @@ def _status_counts(
         ignore_index=True,
     ).join(t[["resolved"]], on="ticket_id")
     entries = entries.loc[entries["status"].notna() & (entries["status"] != "")]
-    entries = entries.sort_values(["ticket_id", "at", "seq"], kind="stable")
+    entries = sort_stable(entries, ["ticket_id", "at", "seq"])
     # typed even when there are no tickets (a quiet snapshot): object columns cannot subtract
     gap = pd.to_datetime(entries["at"], utc=True) - pd.to_datetime(entries["resolved"], utc=True)
     # the entry Resolved was set at: the last one within the moment (created and closed in
