@@ -148,7 +148,7 @@ def _backwards_times(snapshot: Snapshot) -> pd.DataFrame:
     among those that are events and whose time can be true: their kind (and triage, if they
     triage) is lost for the ticket, the evidence names both transactions."""
     tx = snapshot.transactions
-    kept = ((time_problems(snapshot) == "") & ~tx["type"].isin(IGNORED_TYPES)).to_numpy(dtype=bool)
+    kept = (time_problems(snapshot) == 0) & ~tx["type"].isin(IGNORED_TYPES).to_numpy(dtype=bool)
     found = plausible.backwards(tx["ticket_id"][kept], tx["txn_id"][kept], tx["created"][kept])
     late = tx.loc[found.index].assign(kind=kinds(tx.loc[found.index]), at=lambda t: t["created"])
     earlier = (found["after_at"] - late["at"]).dt.total_seconds() / 3600
