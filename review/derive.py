@@ -247,7 +247,10 @@ class _Job:
     registry: Registry
 
     def __call__(self) -> None:
-        snapshot = self.catalog.snapshot(parts=list(self.parts))
+        # part after part, not sorted into file order: what is derived is per ticket, a
+        # ticket's rows are all in its part, and each part's rows are taken out of the results
+        # in their order (_split): the same frames, without a sort of the batch's history
+        snapshot = self.catalog.snapshot(parts=list(self.parts), in_file_order=False)
         for name, rows in self.extra.items():
             if len(rows):
                 frame = pd.concat([getattr(snapshot, name), rows], ignore_index=True)

@@ -360,3 +360,25 @@ def test_a_linked_tickets_digest_is_kept_beside_its_part(cache: Path, tmp_path: 
     kept.write_bytes(b"not parquet")  # damaged: made again, the same
     assert derive._Run(catalog, config, light, "", ids).targets == run.targets
     assert pd.read_parquet(kept).shape == (4, 2)
+
+
+def test_a_batch_read_part_after_part_holds_each_tickets_rows_as_file_order(
+    cache: Path,
+) -> None:
+    """A derive reads its batch's parts one after the other, unsorted: every per-ticket frame
+    then holds the same rows, and each ticket's in the same order, as the file-order read (a
+    ticket's rows are all in its part), only the tickets come part by part."""
+    catalog = open_catalog(SAMPLE, cache)
+    assert len(catalog.parts) >= 3
+    chosen = list(range(len(catalog.parts)))[::-1]  # later months first: the order differs
+    ordered = catalog.snapshot(parts=chosen)
+    as_read = catalog.snapshot(parts=chosen, in_file_order=False)
+    for name in ("tickets", "transactions", "watchers", "custom_fields", "links"):
+        mine, theirs = getattr(as_read, name), getattr(ordered, name)
+        first = catalog.ticket_ids[chosen[0]]
+        assert mine["ticket_id"].iloc[: (mine["ticket_id"].isin(first)).sum()].isin(first).all()
+        by_ticket = theirs.sort_values("ticket_id", kind="stable", ignore_index=True)
+        pd.testing.assert_frame_equal(
+            mine.sort_values("ticket_id", kind="stable", ignore_index=True), by_ticket, obj=name
+        )
+    assert not as_read.tickets["ticket_id"].equals(ordered.tickets["ticket_id"])

@@ -219,9 +219,11 @@ class Catalog:
         parts: Iterable[int] | None = None,
         columns: list[str] | None = None,
         ticket_ids: Iterable[int] | None = None,
+        in_file_order: bool = True,
     ) -> pd.DataFrame:
         """One per-ticket frame of the parts chosen (all by default), in file order; with
-        `ticket_ids`, only their rows, in the order a read of every part gives them."""
+        `ticket_ids`, only their rows, in the order a read of every part gives them. Without
+        `in_file_order`, part after part: each ticket's rows are in one part, in file order."""
         chosen = list(range(len(self.parts)) if parts is None else parts)
         if not chosen:
             empty = typed_empty(name)
@@ -231,7 +233,7 @@ class Catalog:
         read = None if columns is None else list(dict.fromkeys([*columns, *keys, SEQ]))
         whole, rows = self.read(name, chosen, read, ticket_ids)
         whole["_segment"] = np.repeat([self.order[i] for i in chosen], rows)
-        if len(chosen) > 1:  # one segment: file order; months' parts: the order of one file
+        if len(chosen) > 1 and in_file_order:  # months' parts: the order of one file
             whole = whole.sort_values(
                 [*keys, "_segment", SEQ], kind="stable", ignore_index=True, key=_rank
             )
@@ -269,17 +271,20 @@ class Catalog:
         self,
         parts: Iterable[int] | None = None,
         frames: Mapping[str, list[str] | None] | None = None,
+        in_file_order: bool = True,
     ) -> Snapshot:
         """The parts chosen (all by default) as one Snapshot; with `frames`, only those
         per-ticket frames are read, each with the columns it names (None: all), and the others
         are left empty (review.derive reads some columns of every part's tickets, and the rest
-        only of the tickets it needs)."""
+        only of the tickets it needs). `in_file_order`: as `frame`'s."""
         chosen = list(range(len(self.parts)) if parts is None else parts)
         wanted = dict.fromkeys(cache.PER_TICKET) if frames is None else frames
         per_ticket = {}
         for name in cache.PER_TICKET:
             if name in wanted:
-                per_ticket[name] = self.frame(name, chosen, wanted[name])
+                per_ticket[name] = self.frame(
+                    name, chosen, wanted[name], in_file_order=in_file_order
+                )
             else:  # no row of the first part, typed as its (typed_empty takes longer)
                 per_ticket[name] = self.frame(name, chosen[:1], ticket_ids=())
         return _created_plausibly(
