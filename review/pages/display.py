@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,17 @@ from review.analysis.problems import DataProblem
 from review.errors import ReviewError
 from review.settings.config import project_dir
 from review.text import unbroken, visible, visible_frame
+
+
+def _warning_text(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    line: str | None = None,
+) -> str:
+    """A warning as a page shows it: category and text, no file path or source line."""
+    return f"{category.__name__}: {message}\n"
 
 
 def notebook_setup() -> None:
@@ -39,6 +51,11 @@ def notebook_setup() -> None:
     pd.set_option("display.width", 200)
     matplotlib.rcParams["text.usetex"] = False
     matplotlib.rcParams["text.parse_math"] = False
+    # a glyph no installed font has is drawn as a box (review.pages.figures.font_families):
+    # its warning would put matplotlib's path (the venv's) into the page; any other warning
+    # shows its category and text only, without the file it came from
+    warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
+    warnings.formatwarning = _warning_text
     matplotlib.rcParams["figure.dpi"] = 100
     matplotlib.rcParams["savefig.dpi"] = 100
     try:  # in a kernel: PNG figures drawn once, at their own size (the layout is constrained)

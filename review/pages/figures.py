@@ -4,16 +4,23 @@ Figures are built on `matplotlib.figure.Figure` (no pyplot state), so they are
 safe to make in a batch and are shown by returning them as a cell's last value.
 Ticket text never goes through mathtext: every text call passes
 ``parse_math=False`` and usetex stays off, so a `$` in a subject is a dollar sign.
+Text in any script is drawn glyph by glyph from a list of families (`font_families`):
+matplotlib's own DejaVu Sans first, then fonts of other scripts (CJK, ...) that the
+machine has; a glyph no font has is a box, and its warning is not shown
+(review.pages.display.notebook_setup).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import matplotlib
+import matplotlib.font_manager
 import matplotlib.ticker
 import numpy as np
 import pandas as pd
@@ -52,10 +59,37 @@ MARKS = {
 }
 _TEXT: dict[str, Any] = {"parse_math": False, "usetex": False}
 _RC: Any = {"text.parse_math": False, "text.usetex": False, "font.size": 9}
+# Families a glyph is looked for in, in order (matplotlib >= 3.6 falls back glyph by glyph):
+# the default, then those that cover CJK and other scripts, by their usual names on Linux,
+# macOS and Windows. Only those installed are named: matplotlib logs a warning for the others.
+FALLBACK_FAMILIES = (
+    "DejaVu Sans", "Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans CJK TC",
+    "Noto Sans CJK KR", "Source Han Sans", "Droid Sans Fallback", "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei", "IPAGothic", "IPAexGothic", "TakaoGothic", "Noto Sans",
+    "Noto Sans Symbols", "Noto Sans Symbols2", "Hiragino Sans", "PingFang SC", "Microsoft YaHei",
+    "Yu Gothic", "Malgun Gothic", "Arial Unicode MS", "Unifont",
+)  # fmt: skip
+
+
+# a fallback family without a bold face draws bold text in its regular weight, which
+# matplotlib logs as a warning for every bold label: a page would show that line
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+
+
+@functools.cache
+def font_families() -> tuple[str, ...]:
+    """The FALLBACK_FAMILIES this machine has, in order (DejaVu Sans comes with matplotlib)."""
+    installed = {font.name for font in matplotlib.font_manager.fontManager.ttflist}
+    return tuple(family for family in FALLBACK_FAMILIES if family in installed) or ("DejaVu Sans",)
+
+
+def _rc() -> Any:
+    """The figures' settings: text stays text, and the font families of `font_families`."""
+    return {**_RC, "font.family": list(font_families())}
 
 
 def _figure(width: float, height: float, layout: Any = "constrained") -> Figure:
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(_rc()):
         return Figure(figsize=(width, height), layout=layout)
 
 
@@ -143,7 +177,7 @@ def incident_timeline(
     height = 0.5 * len(lanes) + 2.2
     fig = _figure(11, height, layout=None)  # fixed margins: one draw instead of two
     fig.subplots_adjust(left=0.11, right=0.985, top=1 - 0.45 / height, bottom=1.25 / height)
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(_rc()):
         ax = fig.add_subplot()
         ax.set_xlim(view.x(start - view.pad), view.x(view.stop + view.pad))
         ys = {lane: len(lanes) - 1 - i for i, lane in enumerate(lanes)}
@@ -323,7 +357,7 @@ def duration_distributions(metrics: pd.DataFrame, title: str = "") -> Figure:
     linear up to 1 hour and logarithmic beyond, so minutes and days both show.
     """
     fig = _figure(11, 3.6 if len(metrics) else 1.4)
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(_rc()):
         axes = fig.subplots(1, len(DURATIONS), sharey=True)
         for ax, spec in zip(axes, DURATIONS.values(), strict=True):
             wall_column, business_column = spec.columns
@@ -387,7 +421,7 @@ def monthly_comparison(
     fig = _figure(11, 3.2)
     months = comparison["month"].astype(str).tolist()
     x = np.arange(len(months))
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(_rc()):
         axes = fig.subplots(1, 1 + len(DURATIONS))
         # "12 (partial)": the partial month's count so far; "not covered": no bar
         counts = pd.to_numeric(
@@ -465,7 +499,7 @@ def counts_chart(
     rows = max(len(by_classification), len(by_service))
     height = 1.2 + 0.28 * max(rows, 3) if rows else 0.8
     fig = _figure(11, height)
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(_rc()):
         axes = fig.subplots(1, 2)
         for ax, frame, title in (
             (axes[0], by_classification, "by classification"),
@@ -501,7 +535,7 @@ def findings_chart(findings: pd.DataFrame, title: str = "Close-out findings by s
         else pd.DataFrame()
     )
     fig = _figure(11, 1.4 + 0.32 * max(len(table), 3) if len(table) else 0.8)
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(_rc()):
         ax = fig.add_subplot()
         if table.empty:
             ax.text(0.5, 0.5, "no findings", ha="center", va="center", transform=ax.transAxes,
@@ -536,7 +570,7 @@ def column_chart(table: pd.DataFrame, label: str, value: str, title: str, xlabel
     frame[value] = pd.to_numeric(frame[value], errors="coerce")
     frame = frame.dropna().sort_values(value)
     fig = _figure(11, 1.4 + 0.32 * max(len(frame), 3) if len(frame) else 0.8)
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(_rc()):
         ax = fig.add_subplot()
         if frame.empty:
             ax.text(0.5, 0.5, "nothing to show", ha="center", va="center",
