@@ -18,6 +18,7 @@ from datetime import date
 
 from review.analysis.survey import ACTIVE, INACTIVE, INITIAL, FieldSurvey, Survey, roles
 from review.settings.config import Config, default_config
+from review.settings.sections import DELETED
 from review.text import one_line
 
 CHOOSE = "CHOOSE"
@@ -250,6 +251,8 @@ def _statuses(w: _Writer, survey: Survey, offered: Sequence[str]) -> None:
     extra = [name for name in offered if name not in seen]
     if extra:
         w.add(f"#   offered by the lifecycle but held by no ticket: {_c(', '.join(extra))}")
+    w.add(f"#   {DELETED}: RT's status of a deleted ticket; inactive whether listed or not "
+          "(RT's searches never show such a ticket, and the kit counts none)")  # fmt: skip
     # a status RT's records leave open but the kit's lifecycle names: the kit's role
     kit = default_config().statuses
     kit_roles = {kit.initial: INITIAL, **dict.fromkeys(kit.active, ACTIVE)}

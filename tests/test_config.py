@@ -17,7 +17,7 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_defaults_fit_the_process() -> None:
     config = load_config()
     assert config.queues.ops == ("ops-help",)
-    assert config.statuses.inactive == ("resolved", "rejected")
+    assert config.statuses.inactive == ("resolved", "rejected", "deleted")
     assert config.calendar.timezone == "America/New_York"
     assert (config.calendar.start.hour, config.calendar.end.hour) == (9, 17)
     assert config.fields.validated_by == "Validated By"
@@ -86,7 +86,7 @@ def test_environment_variable_points_at_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("REVIEW_CONFIG", str(write(tmp_path, "[statuses]\ninactive = ['done']\n")))
-    assert load_config().statuses.inactive == ("done",)
+    assert load_config().statuses.inactive == ("done", "deleted")  # RT's deleted: always
 
 
 @pytest.mark.parametrize(
@@ -136,7 +136,7 @@ def test_a_config_file_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
 
 def test_the_lifecycle_has_every_status_in_one_role() -> None:
     statuses = load_config().statuses
-    assert statuses.known == ("new", "open", "stalled", "resolved", "rejected")
+    assert statuses.known == ("new", "open", "stalled", "resolved", "rejected", "deleted")
     assert statuses.rejected == ("rejected",)
     assert load_config().check.strict is False
 
@@ -158,7 +158,7 @@ def test_a_file_that_moves_a_status_takes_it_out_of_the_default_role(tmp_path: P
         (
             "[statuses]\nrejected = ['dropped']\n",
             "statuses.rejected names 'dropped', which is not in statuses.inactive "
-            "(resolved, rejected); a rejected ticket is a closed one",
+            "(resolved, rejected, deleted); a rejected ticket is a closed one",
         ),
         ("[check]\nstrict = 'yes'\n", "check.strict must be true or false, got 'yes'"),
     ],

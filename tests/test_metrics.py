@@ -80,7 +80,7 @@ def test_definitions_follow_the_configured_queues_statuses_and_calendar(tmp_path
     assert default["handoff_count"] == "moves from an ops queue (ops-help) into a developer queue."
     assert site["handoff_count"] == "moves from an ops queue (triage, noc) into a developer queue."
     assert "out of 'fresh'" in site["triaged_at"] and "'new'" not in site["triaged_at"]
-    assert site["resolved_at"].startswith("the last move into an inactive status (done);")
+    assert site["resolved_at"].startswith("the last move into an inactive status (done, deleted);")
     assert default["_bh"].endswith("(Mon-Fri 09:00-17:00 America/New_York, US-MA holidays off).")
     assert site["_bh"].endswith("(Mon-Thu 08:00-16:00 Europe/London, GB holidays off).")
     assert "ops-help" not in " ".join(site.values())

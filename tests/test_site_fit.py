@@ -124,7 +124,7 @@ def test_with_the_default_config_every_mismatch_is_named(snapshot: Snapshot) -> 
         "status): add it to statuses.initial"
     ) in mismatches
     assert (
-        "[statuses] inactive = resolved, rejected: no ticket is or was in any of them, so "
+        "[statuses] inactive = resolved, rejected, deleted: no ticket is or was in any of them, so "
         "resolved_at, time_in_handoff, time_to_resolve, reopen_count and max_update_gap_h cannot "
         "be computed (every incident reads as still open); statuses now: finished (60), "
         "withdrawn (1); RT's dates say these are inactive: finished, withdrawn"

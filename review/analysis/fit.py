@@ -17,6 +17,7 @@ from review.analysis.metrics import METRICS
 from review.analysis.problems import DataProblem
 from review.analysis.survey import INACTIVE, Survey
 from review.settings.config import Config
+from review.settings.sections import DELETED
 
 # metrics columns that show a custom field's value as it is
 _FIELD_COLUMNS = {"service": "service", "classification": "classification"}
@@ -153,7 +154,7 @@ def _inactive_unseen(survey: Survey, config: Config, seen: set[str]) -> list[Dat
         return [
             DataProblem("status-unseen", f"[statuses] inactive '{n}' is on no ticket", (), False)
             for n in inactive
-            if n not in seen
+            if n not in seen and n != DELETED  # RT's searches never show a deleted ticket
         ]
     metrics = [m.key for m in METRICS.values() if "statuses.inactive" in m.reads]
     closed = [st.name for st in survey.statuses if st.role == INACTIVE]

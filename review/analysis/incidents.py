@@ -14,6 +14,7 @@ import pandas as pd
 from review.analysis import facts
 from review.settings.calendar import BusinessClock
 from review.settings.config import Config
+from review.settings.sections import DELETED
 from review.snapshot import Snapshot
 
 Value = pd.Series | pd.DataFrame  # a metric per incident; a duration: a frame of h and bh
@@ -26,10 +27,12 @@ def hours(delta: pd.Series) -> pd.Series:
 
 
 def incidents(snapshot: Snapshot) -> pd.DataFrame:
-    """The tickets reported as incidents: a ticket merged into another is reported under it."""
+    """The tickets reported as incidents: a ticket merged into another is reported under it,
+    and one deleted in RT (status DELETED) is none, as RT's searches leave it out: no work
+    resolved, nor still open."""
     t = snapshot.tickets
     merged = t["effective_id"].notna() & (t["effective_id"] != t["ticket_id"])
-    return t.loc[~merged]
+    return t.loc[~merged & (t["status"] != DELETED)]
 
 
 class Incidents:

@@ -27,6 +27,7 @@ from review.settings.config import (
     project_dir,
     with_registry,
 )
+from review.settings.sections import DELETED
 from review.settings.utc import DAY_FORMAT
 
 if TYPE_CHECKING:
@@ -331,9 +332,10 @@ def pull(
     start, end = since.replace(tzinfo=UTC), until.replace(tzinfo=UTC)
     if end <= start:
         raise ReviewError("--until must be later than --since")
-    window = Window(
-        start, end, queues or config.queues.ops + config.queues.developer, config.statuses.inactive
-    )
+    # RT's searches never return a deleted ticket (they add Status != 'deleted' to any query):
+    # asking for that status would find nothing and change the query an incremental pull matches
+    inactive = tuple(s for s in config.statuses.inactive if s != DELETED)
+    window = Window(start, end, queues or config.queues.ops + config.queues.developer, inactive)
     target = (
         snapshot_dir
         or project_dir() / "data" / "interim" / f"rt-{start:{DAY_FORMAT}}_{end:{DAY_FORMAT}}"

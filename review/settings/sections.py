@@ -209,8 +209,15 @@ def parse_rt(rt: dict[str, Any], path: str) -> RTSettings:
     )
 
 
+# RT's status of a deleted ticket, a name RT itself fixes (the DeleteTicket right guards the
+# move, and its ticket searches leave such tickets out): inactive in RT's lifecycles, so
+# inactive here whatever [statuses] lists, unless the file gives it another role
+DELETED = "deleted"
+
+
 def parse_statuses(s: dict[str, Any], own: dict[str, Any], path: str) -> dict[str, Any]:
-    """[statuses] with each status in one role and rejected ones inactive.
+    """[statuses] with each status in one role, rejected ones inactive, and RT's DELETED
+    inactive unless the file names it initial or active.
 
     A key the file leaves out keeps its default without the statuses the file gives another
     role (a file that only says inactive = ["done", "stalled"] takes stalled out of active).
@@ -219,6 +226,8 @@ def parse_statuses(s: dict[str, Any], own: dict[str, Any], path: str) -> dict[st
     taken = {n for key in ("initial", "inactive") if key in own for n in _names(s[key])}
     if "active" not in own:
         s["active"] = [n for n in s["active"] if n not in taken]
+    if DELETED not in {*_names(s["initial"]), *s["active"], *s["inactive"]}:
+        s["inactive"] = [*s["inactive"], DELETED]
     if "rejected" not in own:
         s["rejected"] = [n for n in s["rejected"] if n in s["inactive"]]
     roles = {"initial": [s["initial"]], "active": s["active"], "inactive": s["inactive"]}

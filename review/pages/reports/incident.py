@@ -45,6 +45,7 @@ from review.pages.times import (
 from review.pages.written import load as load_written
 from review.pages.written import team_moments
 from review.settings.config import Config
+from review.settings.sections import DELETED
 from review.snapshot import Snapshot
 from review.text import visible
 
@@ -242,11 +243,14 @@ def incident_review(
 
 def _incident(snapshot: Snapshot, ticket_id: int, lost: pd.DataFrame) -> pd.Series:
     """The ticket's row; a TicketError when it is not in the snapshot or not an incident
-    (merged into another: which, and whether the snapshot holds it, from `lost`)."""
+    (deleted in RT; merged into another: which, and whether the snapshot holds it, from
+    `lost`)."""
     tickets = snapshot.tickets.set_index("ticket_id")
     if ticket_id not in tickets.index:
         raise TicketError(f"not in the snapshot {snapshot.path}", ticket_id)
     if ticket_id not in set(incidents(snapshot)["ticket_id"]):
+        if tickets.at[ticket_id, "status"] == DELETED:
+            raise TicketError(f"was deleted in RT (status {DELETED}): it is no incident", ticket_id)
         away = lost.loc[(lost["ticket_id"] == ticket_id) & (lost["kind"] == "merged-away")]
         if len(away):  # "ticket N was merged into ticket M, which is not in the snapshot"
             raise TicketError(str(away["detail"].iloc[0]).split(" was ", 1)[1], ticket_id)
