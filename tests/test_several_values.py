@@ -16,6 +16,8 @@ import pytest
 
 from review.cli import main
 from review.context import open_context
+from review.pages.reports import monthly_report_data
+from review.pages.reports.support import support_gaps_report
 from review.settings.config import sample_snapshot
 from tests.edited import Rows, edited
 
@@ -24,7 +26,8 @@ LINE = (
     "(ticket 1's Service holds 2 values: mail-lists, web-portal; ticket 2's Classification "
     "holds 2 values: Urgent - Outage, Urgent - Degraded): the kit reads one value per incident "
     "(the service the registry is asked about, the urgency, the resolution type), so the rules "
-    "and checklist steps that read them are not observable for those tickets: make the field "
+    "and checklist steps that read them are not observable for those tickets (the per-service "
+    "tables count such an incident under each of its services): make the field "
     "single-valued in RT, or keep one value on each ticket"
 )
 
@@ -72,3 +75,46 @@ def test_the_sample_has_one_value_a_field(capsys: pytest.CaptureFixture[str]) ->
     rules = {r["rule"] for r in csv.DictReader(io.StringIO(out)) if r["ticket_id"] == "1"}
     assert rules == {"unknown-service-owner", "ad-hoc-support-team",
                      "comms-channels-undefined", "not-validated"}  # fmt: skip
+
+
+def test_an_incident_of_several_services_counts_under_each(
+    snapshot: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before, the support-gap table had a phantom 'mail-lists, web-portal' row (1 incident)
+    and mail-lists and web-portal each counted ticket 1 less. On the sample (ticket 1 under
+    mail-lists alone, with 4 findings): mail-lists 9 incidents and 39 findings, web-portal 10
+    and 11. Edited, ticket 1 has 1 finding (not-validated) and counts under both."""
+    main(["support-gaps", "--snapshot", str(snapshot), "--format", "csv"])
+    rows = {r["service"]: r for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
+    assert "mail-lists, web-portal" not in rows
+    shown = {s: (rows[s]["incidents"], rows[s]["findings"], rows[s]["gap_since"])
+             for s in ("mail-lists", "web-portal")}  # fmt: skip
+    assert shown == {
+        "mail-lists": ("9", "36", "2026-08-01"),  # 39 - ticket 1's 4 + its 1
+        "web-portal": ("11", "12", "2026-08-01"),  # + ticket 1 (opened 2026-08-01) and its 1
+    }
+    report = support_gaps_report(open_context(snapshot))
+    assert report.summary.endswith(
+        " 1 incident(s) hold several services and count under each of them, with their "
+        "findings (#1: mail-lists, web-portal), so the services' counts add up to more."
+    )
+    assert len(report.findings) == len(open_context(snapshot).findings)  # each finding once
+    by_service = report.findings_by_service.sum(axis=1)
+    assert (by_service["mail-lists"], by_service["web-portal"]) == (36, 12)
+    assert "mail-lists, web-portal" not in by_service
+    under = report.services().findings
+    assert set(under.loc[under["ticket_id"] == 1, "service"]) == {"mail-lists", "web-portal"}
+
+
+def test_the_monthly_report_counts_it_under_each_service(snapshot: Path) -> None:
+    """August on the sample: mail-lists 3 incidents (ticket 1 among them) with 12 findings,
+    web-portal 3 with 2. Edited, ticket 1 (1 finding, not-validated) counts under both:
+    mail-lists 3 and 12 - 4 + 1 = 9, web-portal 4 and 3; before, a 'mail-lists, web-portal'
+    row of 1 incident, mail-lists 2."""
+    report = monthly_report_data(snapshot, "2026-08")
+    counts = report.counts_by_service.set_index("service")["incidents"]
+    assert "mail-lists, web-portal" not in counts
+    assert (counts["mail-lists"], counts["web-portal"]) == (3, 4)
+    found = report.findings_by_service.set_index("service").sum(axis=1, numeric_only=True)
+    assert (found["mail-lists"], found["web-portal"]) == (9, 3)
+    assert (len(report.findings), len(report.service_findings)) == (55, 56)  # 58 - 3; + 1

@@ -89,8 +89,9 @@ KINDS |= {
         "custom fields the kit reads as one value that hold several",
         "the kit reads one value per incident (the service the registry is asked about, the "
         "urgency, the resolution type), so the rules and checklist steps that read them are "
-        "not observable for those tickets: make the field single-valued in RT, or keep one "
-        "value on each ticket",
+        "not observable for those tickets (the per-service tables count such an incident under "
+        "each of its services): make the field single-valued in RT, or keep one value on each "
+        "ticket",
     ),
     "hidden-history": (
         "RT hid rows of the pulled tickets' histories from the pull's account (most likely "
@@ -200,6 +201,19 @@ def _several_values(snapshot: Snapshot, config: Config) -> pd.DataFrame:
     )  # fmt: skip
     tags = several["field"].map(lambda name: field_input(keys[name]))
     return _lost(several["ticket_id"], "several-values", tags, detail)
+
+
+def values_held(snapshot: Snapshot, name: str) -> pd.DataFrame:
+    """(ticket_id, value): each value of custom field `name` on the tickets where it holds
+    several, counted as `_several_values` counts them (blanks around a value dropped, empty
+    values not counted), in ticket and value order ('' `name`: none)."""
+    cf = snapshot.custom_fields
+    cf = cf.loc[(cf["field"] == name) & (name != ""), ["ticket_id", "value"]]
+    cf = cf.assign(value=cf["value"].astype(str).str.strip())
+    cf = cf.loc[cf["value"] != ""]
+    held = cf.groupby("ticket_id")["value"].transform("size").to_numpy()
+    found: pd.DataFrame = cf.loc[held > 1].sort_values(["ticket_id", "value"], kind="stable")
+    return found.reset_index(drop=True)
 
 
 def _unknown_references(snapshot: Snapshot) -> pd.DataFrame:

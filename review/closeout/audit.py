@@ -62,6 +62,22 @@ def incident_services(metrics: pd.DataFrame, registry: Registry) -> pd.DataFrame
     )
 
 
+def service_rows(metrics: pd.DataFrame, registry: Registry, several: pd.DataFrame) -> pd.DataFrame:
+    """One row per incident and service (ticket_id, service, registered), for per-service
+    counts: an incident whose service field holds several values (`several`: its (ticket_id,
+    value) rows, review.analysis.quality.values_held) under each of them, read as
+    `incident_services` reads one; every other incident under its one service."""
+    split = metrics["ticket_id"].isin(several["ticket_id"])
+    one = incident_services(metrics.loc[~split], registry).reset_index()
+    each = several.loc[several["ticket_id"].isin(metrics["ticket_id"])].rename(
+        columns={"value": "service"}
+    )
+    queue = metrics.set_index("ticket_id")["queue"].reindex(each["ticket_id"]).to_numpy()
+    named = incident_services(each.assign(queue=queue), registry).reset_index()
+    rows = pd.concat([one, named], ignore_index=True)
+    return rows.sort_values("ticket_id", kind="stable").reset_index(drop=True)
+
+
 class Audit:
     """The facts every rule needs, computed once for all incidents (each rule's check takes
     it). The process checklist reuses it, so a step and the rule behind it always agree.

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from review.analysis import quality
-from review.closeout.audit import NO_SERVICE, Audit, incident_services
+from review.closeout.audit import NO_SERVICE, Audit, service_rows
 from review.closeout.registry import Registry
 from review.closeout.rule import SERVICE_OWNER, SEVERITY_RANK, unobservable
 from review.closeout.rules import RULES, SERVICE_RULES
@@ -104,6 +104,7 @@ def support_gaps(
     since: date | pd.Timestamp | str | None = None,
     today: date | pd.Timestamp | str | None = None,
     unobservable: Mapping[str, str] | None = None,
+    several: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per service, what senior staff need to act on, most urgent first.
 
@@ -117,9 +118,12 @@ def support_gaps(
     found (unknown owner, ad-hoc team, channels), then the worst finding, the number of
     findings and the gap's age. The count of a rule in `unobservable` (rule id -> why,
     `unobservable_rules`) reads NOT_OBSERVABLE, never 0: it could not have found anything.
+    An incident whose service field holds several services (`several`: its (ticket_id,
+    value) rows, review.analysis.quality.values_held) counts under each, its findings too, so
+    the services' counts may add up to more than the incidents (`service_rows`).
     """
     today_ts = _utc(today if today is not None else pd.Timestamp.now("UTC").date())
-    metrics, found = _in_window(findings, metrics, registry, since)
+    metrics, found = _in_window(findings, metrics, registry, since, several)
     reg = registry.frame().set_index("service")
     out, worst = _per_service(metrics, found, reg, today_ts)
     action, service_rank = _top_actions(found)
@@ -177,24 +181,46 @@ def _in_window(
     metrics: pd.DataFrame,
     registry: Registry,
     since: date | pd.Timestamp | str | None,
+    several: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The incidents opened since `since` with their service (`svc`), and their findings with
-    the service, when the incident was opened and the severity's rank."""
-    metrics = metrics.copy()
+    """The incidents opened since `since`, one row per incident and service (`svc`), and
+    their findings, one row per finding and service, with when the incident was opened and
+    the severity's rank."""
     if since is not None:
         metrics = metrics.loc[metrics["opened_at"] >= _utc(since)]
-    services = incident_services(metrics, registry)
-    metrics["svc"] = services["service"].reindex(metrics["ticket_id"]).to_numpy()
-    metrics["svc"] = metrics["svc"].where(metrics["svc"] != "", NO_SERVICE)
+    rows = each_service(metrics, registry, several)
+    metrics = metrics.drop(columns="svc", errors="ignore").merge(rows, on="ticket_id")
     found = findings.loc[findings["ticket_id"].isin(metrics["ticket_id"])]
-    found = found.assign(
-        svc=metrics.set_index("ticket_id")["svc"].reindex(found["ticket_id"]).to_numpy(),
-        opened_at=metrics.set_index("ticket_id")["opened_at"]
-        .reindex(found["ticket_id"])
-        .to_numpy(),
-        rank=found["severity"].map(SEVERITY_RANK).astype("float64"),
-    )
+    found = found.merge(metrics[["ticket_id", "svc", "opened_at"]], on="ticket_id")
+    found["rank"] = found["severity"].map(SEVERITY_RANK).astype("float64")
     return metrics, found
+
+
+def each_service(
+    metrics: pd.DataFrame, registry: Registry, several: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """(ticket_id, svc) per incident and service (NO_SERVICE for none): an incident of
+    several services under each (`service_rows`)."""
+    none = pd.DataFrame({"ticket_id": pd.Series(dtype="int64"), "value": pd.Series(dtype=str)})
+    rows = service_rows(metrics, registry, none if several is None else several)
+    svc = rows["service"].where(rows["service"] != "", NO_SERVICE)
+    return pd.DataFrame({"ticket_id": rows["ticket_id"].to_numpy(), "svc": svc.to_numpy()})
+
+
+def under_each_service(
+    findings: pd.DataFrame, metrics: pd.DataFrame, registry: Registry, several: pd.DataFrame
+) -> pd.DataFrame:
+    """The findings with `service` one row per service of their incident: a finding of an
+    incident of several services under each of them (as the per-service table counts it)."""
+    split = findings["ticket_id"].isin(several["ticket_id"])
+    if not split.any():
+        return findings
+    rows = each_service(metrics.loc[metrics["ticket_id"].isin(several["ticket_id"])], registry,
+                        several)  # fmt: skip
+    each = findings.loc[split].drop(columns="service").merge(rows, on="ticket_id")
+    each = each.rename(columns={"svc": "service"})[list(findings.columns)]
+    both = pd.concat([findings.loc[~split], each], ignore_index=True)
+    return both.sort_values("ticket_id", kind="stable").reset_index(drop=True)
 
 
 def _per_service(

@@ -23,7 +23,7 @@ from review.analysis.stats import (
 )
 from review.analysis.stats import NOT_COVERED as STATS_NOT_COVERED
 from review.closeout.followups import followups_by_service
-from review.closeout.gaps import NOT_OBSERVABLE
+from review.closeout.gaps import NOT_OBSERVABLE, under_each_service
 from review.closeout.recurrence import recurrences_by_service
 from review.closeout.recurrence import unobservable as recurrence_blind
 from review.context import Context, PathLike, open_context
@@ -73,6 +73,8 @@ class MonthlyReport:
     definitions: pd.DataFrame
     config: Config
     findings: pd.DataFrame
+    # the findings one row per service of their incident (several services: under each)
+    service_findings: pd.DataFrame = field(default_factory=pd.DataFrame)
     months: list[str] = field(default_factory=list)
     # open and overdue follow-ups per service at the pull; None: the pull took none
     followups_by_service: pd.DataFrame | None = None
@@ -331,7 +333,10 @@ def monthly_report(
     history = metrics.loc[metrics["month"].isin(months)].reset_index(drop=True)
     month_stats = report_statistics(metrics, months, month, snapshot, config)
     findings = context.findings.loc[context.findings["ticket_id"].isin(current["ticket_id"])]
-    by_rule, by_service = _findings_tables(findings, context.unobservable)
+    # an incident whose service field holds several services counts under each of them
+    several = quality.values_held(snapshot, config.fields.service)
+    each = under_each_service(findings, context.metrics, context.registry, several)
+    by_rule, by_service = _findings_tables(findings, each, context.unobservable)
     in_month = context.sla["ticket_id"].isin(current["ticket_id"])
     folder = reports or reports_folder(None, config)
     return MonthlyReport(
@@ -342,7 +347,7 @@ def monthly_report(
         ),
         recurrences_blind=recurrence_blind(context.snapshot, config),
         counts_by_classification=_counts(current, "classification"),
-        counts_by_service=_counts(current, "service").sort_values(
+        counts_by_service=_counts(_each_service(current, several), "service").sort_values(
             "incidents", ascending=False, kind="stable"
         ),
         statistics=duration_statistics(current, config, unmeasured(context.lost)),
@@ -354,6 +359,7 @@ def monthly_report(
         definitions=pd.concat([definitions_table(config), method_table()], ignore_index=True),
         config=config,
         findings=findings.reset_index(drop=True),
+        service_findings=each.reset_index(drop=True),
         months=months,
         coverage=coverage_text(snapshot, config),
         covered=covered[month],
@@ -439,17 +445,26 @@ def _comparison(
     return pd.DataFrame(rows).round(2)
 
 
+def _each_service(current: pd.DataFrame, several: pd.DataFrame) -> pd.DataFrame:
+    """The month's incidents one row per service (ticket_id, service): an incident whose
+    service field holds several (`several`: quality.values_held) under each of them."""
+    held = several.loc[several["ticket_id"].isin(current["ticket_id"])]
+    one = current.loc[~current["ticket_id"].isin(held["ticket_id"]), ["ticket_id", "service"]]
+    return pd.concat([one, held.rename(columns={"value": "service"})], ignore_index=True)
+
+
 def _findings_tables(
-    findings: pd.DataFrame, unobservable: dict[str, str]
+    findings: pd.DataFrame, each: pd.DataFrame, unobservable: dict[str, str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Findings per rule, and per service (rows) and rule (columns); a rule that could not
-    see says so, never a clean 0."""
+    """Findings per rule, and per service (rows) and rule (columns), from `each`, the
+    findings one row per service of their incident; a rule that could not see says so,
+    never a clean 0."""
     by_rule = findings.groupby("rule").size().rename("findings").reset_index()
     by_service = (
-        findings.pivot_table(index="service", columns="rule", aggfunc="size", fill_value=0)
+        each.pivot_table(index="service", columns="rule", aggfunc="size", fill_value=0)
         .reset_index()
         .rename_axis(columns=None)
-        if len(findings)
+        if len(each)
         else pd.DataFrame({"service": pd.Series(dtype="object")})
     )
     if unobservable:

@@ -13,7 +13,7 @@ from review.analysis import quality
 from review.analysis.problems import DataProblem
 from review.closeout import recurrence
 from review.closeout.followups import attach_followups, followup_links
-from review.closeout.gaps import support_gaps
+from review.closeout.gaps import support_gaps, under_each_service
 from review.closeout.recurrence import recurrences_by_service
 from review.closeout.rules import RULES
 from review.context import Context, PathLike, open_context
@@ -37,6 +37,7 @@ from review.pages.reports.common import (
 )
 from review.settings.config import Config, load_config, project_dir, with_registry
 from review.settings.months import month_of, parse_date
+from review.snapshot import join_per_key
 
 
 @dataclass
@@ -60,6 +61,10 @@ class SupportGapsReport:
     # where the config does not fit the data, and rules that could not see (the data note)
     problems: list[DataProblem] = field(default_factory=list)
     unobservable: dict[str, str] = field(default_factory=dict)
+    # the findings one row per service of their incident (several services: under each)
+    service_findings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # the window's incidents of several services (index ticket_id): their services
+    several: pd.Series = field(default_factory=lambda: pd.Series(dtype=str))
 
     def data_quality(self) -> DataQuality:
         """The data-quality note: where the config does not fit the data, what it costs."""
@@ -90,8 +95,9 @@ class SupportGapsReport:
 
     def services(self) -> ServiceGaps:
         """Each service in the same order: its registry entry and its findings by rule."""
+        findings = self.findings if self.service_findings.empty else self.service_findings
         return ServiceGaps(
-            self.table, self.registry, self.findings, self.review_pages, self.followup_links,
+            self.table, self.registry, findings, self.review_pages, self.followup_links,
             self.review_states,
         )  # fmt: skip
 
@@ -108,7 +114,18 @@ class SupportGapsReport:
         return (
             f"{warning}Support-assignment gaps over {window} of the snapshot ({self.incidents}): "
             f"{len(self.findings)} close-out finding(s){blind} across {len(self.table)} "
-            f"service(s); {self.recurring_words()}."
+            f"service(s); {self.recurring_words()}.{self.several_words()}"
+        )
+
+    def several_words(self) -> str:
+        """Which incidents count under several services ('' for none)."""
+        if self.several.empty:
+            return ""
+        each = "; ".join(f"#{t}: {v}" for t, v in self.several.head(10).items())
+        more = f"; and {len(self.several) - 10} more" if len(self.several) > 10 else ""
+        return (
+            f" {len(self.several)} incident(s) hold several services and count under each of "
+            f"them, with their findings ({each}{more}), so the services' counts add up to more."
         )
 
     def recurring_words(self) -> str:
@@ -167,10 +184,16 @@ def support_gaps_report(
         opened = context.metrics.set_index("ticket_id")["opened_at"]
         when = findings["ticket_id"].map(opened)
         findings = findings.loc[when >= pd.Timestamp(since, tz="UTC")]
+    several = several_services(context)
+    each = under_each_service(findings, context.metrics, context.registry, several)
+    metrics = context.metrics
+    if since is not None:
+        metrics = metrics.loc[metrics["opened_at"] >= pd.Timestamp(since, tz="UTC")]
+    held = several.loc[several["ticket_id"].isin(metrics["ticket_id"])]
     by_service = (
-        findings.pivot_table(
-            index="service", columns="rule", aggfunc="size", fill_value=0
-        ).rename_axis(columns=None)
+        each.pivot_table(index="service", columns="rule", aggfunc="size", fill_value=0).rename_axis(
+            columns=None
+        )
         if len(findings)
         else pd.DataFrame()
     )
@@ -186,6 +209,8 @@ def support_gaps_report(
         findings=attach_followups(
             findings.reset_index(drop=True), context.snapshot, context.config
         ),
+        service_findings=attach_followups(each, context.snapshot, context.config),
+        several=join_per_key(held["ticket_id"], held["value"], ", "),
         findings_by_service=by_service,
         registry=registry_frame(context.registry),
         since=since,
@@ -211,10 +236,17 @@ def support_table(context: Context, since: date | None, today: date | None) -> p
     table = support_gaps(
         context.findings, context.metrics, context.registry, context.config,
         since=since, today=today, unobservable=context.unobservable,
+        several=several_services(context),
     )  # fmt: skip
     found = recurrence.opened_since(context.recurrences, since)
     blind = recurrence.unobservable(context.snapshot, context.config)
     return recurrence.with_recurrence_counts(table, found, blind)
+
+
+def several_services(context: Context) -> pd.DataFrame:
+    """(ticket_id, value): the services of each incident whose service field holds several
+    (each counts under every one of them in the per-service tables)."""
+    return quality.values_held(context.snapshot, context.config.fields.service)
 
 
 def review_pages(metrics: pd.DataFrame, config: Config, reports: Path) -> dict[int, str]:
