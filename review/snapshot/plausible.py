@@ -22,6 +22,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from review.snapshot.frames import stable_order
+
 RT_EPOCH = pd.Timestamp("1996-01-01T00:00:00Z")
 BEFORE_RT, BEFORE_CREATION, AFTER_PULL = "before-rt", "before-creation", "after-pull"
 MISSING = "missing"
@@ -80,13 +82,16 @@ def backwards(ticket_id: pd.Series, txn_id: pd.Series, at: pd.Series) -> pd.Data
     `after_at`, that time. Vectorised: a running maximum over the ticket's rows in id order.
     Times that are missing are not compared (plausible times only: see why_implausible)."""
     frame = pd.DataFrame({"ticket_id": ticket_id, "txn_id": txn_id, "at": at}).dropna()
-    frame = frame.sort_values(["ticket_id", "txn_id"], kind="stable")
-    tickets = frame["ticket_id"]
-    latest = frame["at"].groupby(tickets, sort=False).cummax()
-    holder = frame["txn_id"].where(frame["at"] == latest).groupby(tickets, sort=False).ffill()
-    before = latest.groupby(tickets, sort=False).shift()
-    late = frame["at"] < before - ORDER_TOLERANCE
-    holders = holder.groupby(tickets, sort=False).shift()
+    order = stable_order([frame["ticket_id"], frame["txn_id"]])
+    frame = frame.iloc[order] if order is not None else frame.sort_values(["ticket_id", "txn_id"])
+    tickets = frame["ticket_id"].to_numpy()
+    first = np.r_[True, tickets[1:] != tickets[:-1]]  # each ticket's first row
+    latest = frame["at"].groupby(np.cumsum(first), sort=False).cummax()
+    # a ticket's first row is its own latest: filling forward never crosses into the next
+    holder = frame["txn_id"].where(frame["at"] == latest).ffill()
+    before = latest.shift().mask(first)
+    late = (frame["at"] < before - ORDER_TOLERANCE).to_numpy(dtype=bool)
+    holders = holder.shift()
     return pd.DataFrame({"after": holders[late].astype("int64"), "after_at": before[late]})
 
 
