@@ -168,6 +168,9 @@ def test_a_stable_sort_by_numbers_and_times_is_pandas_own() -> None:
     with_nat = frame.assign(at=frame["at"].where(frame["tag"] != "b"))
     assert sort_stable(with_nat, ["at"])["tag"].tolist() == ["c", "e", "a", "d", "b"]
     assert sort_stable(frame, ["tag"])["tag"].tolist() == list("abcde")
-    for by in (["ticket", "at"], ["at", "closing"], ["closing"]):
-        expected = frame.sort_values(by, kind="stable", ignore_index=True)
-        pd.testing.assert_frame_equal(sort_stable(frame, by), expected)
+    in_time = frame.sort_values("at", kind="stable")  # one sort by ticket is the whole order
+    assert sort_stable(in_time, ["ticket", "at"])["tag"].tolist() == ["b", "d", "c", "e", "a"]
+    for rows in (frame, in_time):
+        for by in (["ticket", "at"], ["at", "closing"], ["closing"], ["ticket", "at", "closing"]):
+            expected = rows.sort_values(by, kind="stable", ignore_index=True)
+            pd.testing.assert_frame_equal(sort_stable(rows, by), expected)

@@ -128,9 +128,26 @@ def stable_order(keys: list[pd.Series]) -> np.ndarray | None:
     """The positions that sort rows by `keys` (the first first), ties in their order: numpy's
     lexsort (pandas first numbers each key's distinct values: most of a sort of events); None
     when a key is text or has a missing value (pandas puts those last)."""
-    found = [_sort_key(key) for key in reversed(keys)]
+    found = [_sort_key(key) for key in keys]
     known = [key for key in found if key is not None]
-    return np.lexsort(known) if len(known) == len(found) else None
+    if len(known) < len(found):
+        return None
+    order = np.argsort(known[0], kind="stable")
+    return order if _in_order(known, order) else np.lexsort(known[::-1])
+
+
+def _in_order(keys: list[np.ndarray], order: np.ndarray) -> bool:
+    """Whether `order` (sorting by the first key) sorts by the others too within each first
+    key's rows (rows in time order within a ticket, as RT writes them: one sort, not three)."""
+    if len(keys) == 1 or len(order) < 2:
+        return True
+    same = keys[0][order[1:]] == keys[0][order[:-1]]
+    before, equal = np.zeros(len(order) - 1, dtype=bool), np.ones(len(order) - 1, dtype=bool)
+    for key in keys[1:]:
+        now, then = key[order[1:]], key[order[:-1]]
+        before |= equal & (then < now)
+        equal &= then == now
+    return bool((before | equal | ~same).all())
 
 
 def _sort_key(values: pd.Series) -> np.ndarray | None:
