@@ -85,7 +85,8 @@ def backwards(ticket_id: pd.Series, txn_id: pd.Series, at: pd.Series) -> pd.Data
     order = stable_order([frame["ticket_id"], frame["txn_id"]])
     frame = frame.iloc[order] if order is not None else frame.sort_values(["ticket_id", "txn_id"])
     tickets = frame["ticket_id"].to_numpy()
-    first = np.r_[True, tickets[1:] != tickets[:-1]]  # each ticket's first row
+    first = np.ones(len(tickets), dtype=bool)  # each ticket's first row
+    first[1:] = tickets[1:] != tickets[:-1]
     latest = frame["at"].groupby(np.cumsum(first), sort=False).cummax()
     # a ticket's first row is its own latest: filling forward never crosses into the next
     holder = frame["txn_id"].where(frame["at"] == latest).ffill()
