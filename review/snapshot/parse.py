@@ -380,7 +380,13 @@ def integers(values: pa.ChunkedArray | pa.Array) -> pd.Series:
     """
     digits = pc.and_(pc.utf8_is_digit(values), pc.less_equal(pc.utf8_length(values), 18))
     clean = pc.if_else(digits, values, pa.scalar(None, pa.string()))
-    return pd.Series(pc.cast(clean, pa.int64()).to_pandas(), dtype="Int64")
+    return nullable(pc.cast(clean, pa.int64()))
+
+
+def nullable(values: pa.ChunkedArray | pa.Array) -> pd.Series:
+    """Arrow integers as pandas' nullable Int64, exactly: not by way of floats, which a null
+    among them would make (a 17-digit id came back one off)."""
+    return pd.Series(values.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get))
 
 
 def text(values: pa.ChunkedArray | pa.Array) -> pd.Series:
@@ -437,7 +443,7 @@ def flatten_tickets(table: pa.Table, start: int) -> TicketRows:
         {
             "pos": pos,
             "missing": missing_required(table, TICKETS),
-            "ticket_id": pd.Series(table.column("id").to_pandas(), dtype="Int64"),
+            "ticket_id": nullable(table.column("id")),
             "subject": text(table.column("Subject")).fillna(""),
             "status": text(table.column("Status")),
             "sla": text(table.column("SLA")).fillna(""),
