@@ -10,6 +10,15 @@ status change). Each engine in its own process; wall and CPU seconds and peak me
 With --cache, the same step reads the transactions of every month's part from the kit's
 parquet cache of the snapshot under C (made by `scale_bench.py`, or any `review` run with
 REVIEW_CACHE_DIR=C): what a site beyond one machine, or an analyst, would point an engine at.
+
+    python benchmarks/engine_bench.py --parse --snapshot S     # the parse alone, as the kit needs it
+
+With --parse, the parse alone, the way the kit parses (review.snapshot.parse): 64 MB blocks of
+transactions.jsonl, one thread, into the kit's columns, CPU seconds per block. pyarrow does it
+with the kit's checks (the line check, UTF-8); DuckDB as it reads by default takes what the kit
+must refuse (a number, an object or a list where text is expected: it writes it as text; a
+trailing comma; NaN), so it is also timed made as strict (each value read as JSON, its type
+checked, its text unescaped), with the byte scans for what it would still let through.
 """
 
 from __future__ import annotations
@@ -17,11 +26,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
@@ -144,6 +156,97 @@ def polars_parts(listing: Path) -> int:
 ON_CACHE = {"pandas+pyarrow": pandas_parts, "duckdb": duckdb_parts, "polars": polars_parts}
 
 
+# --------------------------------------------------------------------------- --parse
+
+_TEXT = ["id", "ObjectType", "ObjectId", "Type", "Field", "OldValue", "NewValue", "Created", "Data"]
+
+
+def parse_blocks(path: Path, blocks: int = 3) -> None:
+    """CPU seconds per 64 MB block of `path`, one thread, each way (see the docstring)."""
+    import tempfile
+
+    sys.path.insert(0, str(HERE.parent))
+    import pyarrow as pa
+    import pyarrow.json as pa_json
+
+    from review.snapshot import parse
+
+    pa.set_cpu_count(1)
+    pa.set_io_thread_count(1)
+    options = pa_json.ParseOptions(
+        explicit_schema=parse.SCHEMAS["transactions.jsonl"],
+        unexpected_field_behavior="ignore",
+        newlines_in_values=False,
+    )
+    chunks, at = [], 0
+    with path.open("rb") as handle:
+        for _ in range(blocks):
+            data = handle.read(parse.BLOCK_BYTES)
+            cut = data.rfind(b"\n") + 1
+            chunks.append(bytearray(data[:cut]))
+            at += cut
+            handle.seek(at)
+    scratch = Path(tempfile.mkdtemp(prefix="engine-bench-"))  # private (mkdtemp: 0700)
+    ways: dict[str, Any] = {
+        "pyarrow, the kit's (line check, parse, UTF-8)": lambda data: (
+            parse._stray_line(memoryview(data)),
+            parse.parse_json(memoryview(data), options),
+        ),
+    }
+    try:
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute("SET threads = 1")
+        block = scratch / "block.jsonl"
+        read = f"read_json('{block}', format = 'newline_delimited', columns = $c)"
+        lenient = {k: "VARCHAR" for k in _TEXT} | {"Creator": "STRUCT(id VARCHAR)"}
+        strict = {k: "JSON" for k in _TEXT} | {"Creator": "STRUCT(id JSON)"}
+
+        def text(x: str) -> str:  # a JSON string's text; anything else an error
+            return (
+                f"""CASE WHEN {x} IS NULL THEN NULL WHEN NOT starts_with({x}, '"') """
+                f"""THEN error('not text') WHEN contains({x}, '\\') THEN {x}->>'$' """
+                f"""ELSE {x}[2:-1] END"""
+            )
+
+        checked = ", ".join([*(f"{text(k)} AS {k}" for k in _TEXT), text("Creator.id")])
+
+        def written(data: bytearray) -> None:
+            block.write_bytes(data)
+
+        ways["duckdb, lenient (writes 5, {} or [1] as text)"] = lambda data: (
+            written(data),
+            con.sql(f"SELECT * FROM {read}", params={"c": lenient}).to_arrow_table(),
+        )
+        ways["duckdb, values read as JSON (not yet checked)"] = lambda data: (
+            written(data),
+            con.sql(f"SELECT * FROM {read}", params={"c": strict}).to_arrow_table(),
+        )
+        ways["duckdb, as strict (JSON values checked, unescaped)"] = lambda data: (
+            written(data),
+            con.sql(f"SELECT {checked} FROM {read}", params={"c": strict}).to_arrow_table(),
+        )
+        ways["  + its scans for trailing commas (find)"] = lambda data: (
+            data.find(b",}"),
+            data.find(b",]"),
+        )
+        ways["  + its scan for NaN and Infinity (regex)"] = lambda data: re.search(
+            rb"[:,\[][ \t\r]*[-+]?(?i:nan|inf)", data
+        )
+    except ImportError:
+        print("duckdb is not installed: only pyarrow timed (pip install duckdb)")
+    try:
+        for what, way in ways.items():
+            began = time.process_time()
+            for data in chunks:
+                way(data)
+            cpu = (time.process_time() - began) / len(chunks)
+            print(f"{what:<52} {cpu:6.3f} s CPU a block", flush=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def part_files(snapshot: Path, cache: Path) -> Path:
     """A file listing the transactions file of every month's part of the snapshot's cache."""
     sys.path.insert(0, str(HERE.parent))
@@ -171,9 +274,13 @@ def main() -> None:
     )
     parser.add_argument("--snapshot", type=Path, default=HERE / "_work" / "synthetic-25000x4")
     parser.add_argument("--cache", type=Path, help="read the kit's parquet cache under this")
+    parser.add_argument("--parse", action="store_true", help="the parse alone, block by block")
     args = parser.parse_args()
     path = args.snapshot / "transactions.jsonl"
     print(f"{path}: {path.stat().st_size / 1e9:.2f} GB; load average {os.getloadavg()[0]:.1f}")
+    if args.parse:
+        parse_blocks(path)
+        return
     extra = []
     if args.cache is not None:
         path, extra = part_files(args.snapshot, args.cache), ["cache"]
