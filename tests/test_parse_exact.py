@@ -1,5 +1,5 @@
 """The parse's shortcuts give what the long way gives: ids read exactly, repeats found among
-rising ids, and each part's referenced values (cache.REFS) found in Arrow."""
+rising ids and each part's referenced values (cache.REFS) found in Arrow."""
 
 import json
 import shutil
@@ -90,3 +90,19 @@ def test_refs_are_each_value_once_in_code_point_order() -> None:
     assert list(found["value"]) == ["", "12", "3", "Z", "Zoë", "ann", "bob", "é"]
     empty = {name: frame.iloc[:0] for name, frame in frames.items()}
     assert len(_refs(empty)) == 0 and _refs(empty)["value"].dtype == "string"
+
+
+def test_an_id_in_digits_of_another_script_is_no_number_not_a_crash(example: Path) -> None:
+    lines = (example / "transactions.jsonl").read_text().splitlines()
+    rows = [json.loads(line) for line in lines]
+    rows[2]["ObjectId"] = "²"  # Unicode calls it a digit; Arrow's cast to a number failed
+    rows[3]["id"] = "٣"  # an Arabic-Indic three
+    rows[4]["ObjectId"] = "１"  # a full-width one
+    rewrite(example, "transactions.jsonl", [json.dumps(row) for row in rows])
+    snap = load_snapshot(example)
+    assert [str(p) for p in snap.problems] == [
+        "transactions.jsonl:3: ObjectId is not a ticket number; left out",
+        "transactions.jsonl:5: ObjectId is not a ticket number; left out",
+        "transactions.jsonl:4: id is not a number; left out",
+    ]
+    assert len(snap.transactions) == 31

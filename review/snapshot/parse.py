@@ -376,9 +376,11 @@ def seconds_text(at: pd.Series) -> pa.Array | None:
 def integers(values: pa.ChunkedArray | pa.Array) -> pd.Series:
     """Ids that RT sends as strings, as nullable integers.
 
-    Anything but 1 to 18 digits (a sign, a fraction, a number too big for 64 bits) becomes NA.
+    Anything but 1 to 18 ASCII digits (a sign, a fraction, another script's digits, a number
+    too big for 64 bits) becomes NA. (Unicode's digits, "²" or "٣", passed a check of
+    utf8_is_digit and then failed Arrow's cast: a crash.)
     """
-    digits = pc.and_(pc.utf8_is_digit(values), pc.less_equal(pc.utf8_length(values), 18))
+    digits = pc.and_(pc.ascii_is_decimal(values), pc.less_equal(pc.binary_length(values), 18))
     clean = pc.if_else(digits, values, pa.scalar(None, pa.string()))
     return nullable(pc.cast(clean, pa.int64()))
 
