@@ -1,5 +1,6 @@
 """The parse's shortcuts give what the long way gives: ids read exactly, repeats found among
-rising ids and each part's referenced values (cache.REFS) found in Arrow."""
+rising ids, each part's referenced values (cache.REFS) found in Arrow, and lines that are no
+JSON object named wherever they are, though a block is searched for them only where one may be."""
 
 import json
 import shutil
@@ -8,7 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from review.errors import SnapshotError
 from review.snapshot import load_snapshot
+from review.snapshot import parse as parsing
 from review.snapshot.segment import _refs
 from tests.test_snapshot import EXAMPLE, rewrite
 
@@ -106,3 +109,65 @@ def test_an_id_in_digits_of_another_script_is_no_number_not_a_crash(example: Pat
         "transactions.jsonl:4: id is not a number; left out",
     ]
     assert len(snap.transactions) == 31
+
+
+# --------------------------------------------------------------------------- lines that are no object
+# The search for them runs only where one may be (parse.tables): a block that does not start
+# with `{`, one Arrow refuses, one with a row without id. Each is named as a search of every
+# block before the parse named it: its file's line, before any other problem of its block.
+
+
+def _with_line(example: Path, number: int, text: str) -> None:
+    lines = (example / "transactions.jsonl").read_text().splitlines()
+    rewrite(example, "transactions.jsonl", [*lines[: number - 1], text, *lines[number - 1 :]])
+
+
+@pytest.mark.parametrize("where", [1, 2, 18, 35])  # first, second, middle, last line
+@pytest.mark.parametrize("stray", ["null", " null", "5", '"text"', "[1, 2]", "true", "[]"])
+def test_a_line_that_is_no_object_is_named_wherever_it_is(
+    example: Path, stray: str, where: int
+) -> None:
+    _with_line(example, where, stray)  # Arrow reads `null` as a row of nulls, or crashes
+    with pytest.raises(
+        SnapshotError, match=rf"transactions.jsonl:{where}: expected one JSON object per line"
+    ):
+        load_snapshot(example)
+
+
+def test_a_null_line_first_in_a_block_of_its_own_is_named_not_a_crash(
+    example: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parsing, "BLOCK_BYTES", 4096)  # null starts a later block
+    lines = (example / "transactions.jsonl").read_text().splitlines()
+    sizes = [len(line) + 1 for line in lines]
+    at = next(n for n in range(len(lines)) if sum(sizes[:n]) > 4096)  # in the second block
+    blocks = [bytes(data) for _, data in parsing.Span(EXAMPLE, "transactions.jsonl").blocks()]
+    first = len(blocks[0].splitlines())  # the lines of the first block
+    assert first <= at
+    _with_line(example, first + 1, "null")
+    with pytest.raises(
+        SnapshotError, match=rf"transactions.jsonl:{first + 1}: expected one JSON object per line"
+    ):
+        load_snapshot(example)
+
+
+def test_a_line_that_is_no_object_is_named_before_a_wrong_type_above_it(example: Path) -> None:
+    lines = (example / "transactions.jsonl").read_text().splitlines()
+    row = json.loads(lines[2])
+    row["Type"] = 5  # line 3: Arrow refuses the block for it
+    lines[2] = json.dumps(row)
+    rewrite(example, "transactions.jsonl", [*lines[:9], "null", *lines[9:]])  # line 10
+    with pytest.raises(
+        SnapshotError, match=r"transactions.jsonl:10: expected one JSON object per line"
+    ):
+        load_snapshot(example)
+
+
+def test_an_object_without_id_is_a_row_left_out_not_a_stray_line(example: Path) -> None:
+    lines = (example / "transactions.jsonl").read_text().splitlines()
+    rewrite(example, "transactions.jsonl", [*lines[:5], "{}", '  {"id": null}', *lines[5:]])
+    snap = load_snapshot(example)
+    assert [str(p) for p in snap.problems] == [
+        f"transactions.jsonl:{n}: missing one of id, ObjectId, Type, Created, Creator; row left out"
+        for n in (6, 7)
+    ]

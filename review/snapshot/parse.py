@@ -2,10 +2,11 @@
 
 A stretch (`Span`) is a whole data file or one month's part of it (review.snapshot.layout).
 It is read in blocks of whole lines: each block is hashed (the manifest's checksum is checked
-at the end of the stretch), checked for lines that are not JSON objects, parsed by Arrow with
-the file's schema and flattened at once, so only one block of JSON is ever held. Every row
-keeps its position in the stretch; review.snapshot.load leaves rows out by position and names
-their lines, which are only counted when there is a problem to report.
+at the end of the stretch), parsed by Arrow with the file's schema (and searched for lines that
+are not JSON objects where one may be: `tables`) and flattened at once, so only one block of
+JSON is ever held. Every row keeps its position in the stretch; review.snapshot.load leaves
+rows out by position and names their lines, which are only counted when there is a problem to
+report.
 """
 
 from __future__ import annotations
@@ -293,25 +294,25 @@ def _buffer(size: int) -> bytearray:
 
 def parse_json(data: bytes | memoryview, options: pa_json.ParseOptions) -> pa.Table:
     """JSON lines as a table (a line that is not an object is an error, or a row of nulls
-    for `null`). Arrow parses in blocks of 16 MB, side by side; a line longer than that (a
-    message with a long log pasted in) is parsed with the data as one block."""
-    size = 1 << 24
-    while True:
-        reading = pa_json.ReadOptions(block_size=size)
-        try:
-            with pa.BufferReader(data) as source:
-                table = pa_json.read_json(source, read_options=reading, parse_options=options)
-            break
-        except pa.ArrowInvalid as exc:
-            if "straddl" not in str(exc) or size >= len(data):
-                raise
-            size = len(data)
+    for `null`), parsed as one block: one thread (a worker's share of the cores; Arrow's own
+    threads spent a third more CPU), and no line is ever the first of a block of Arrow's own
+    but the data's first (Arrow crashes the process on a block that starts with `null`:
+    `tables` checks the data's first line before it)."""
+    reading = pa_json.ReadOptions(block_size=max(1, len(data)))
+    with pa.BufferReader(data) as source:
+        table = pa_json.read_json(source, read_options=reading, parse_options=options)
     table.validate(full=True)  # Arrow takes bytes that are not UTF-8 into text columns as they are
     return table
 
 
 def tables(span: Span) -> Iterator[pa.Table]:
-    """The stretch's rows as Arrow tables of the file's schema, one per block."""
+    """The stretch's rows as Arrow tables of the file's schema, one per block.
+
+    A block is searched for lines that are no JSON object (`_stray_line`) only where one may
+    be: when it does not start with `{` (Arrow would crash on a first `null`), when Arrow
+    refuses it (such a line is named before any other problem of the block, as a search
+    before the parse named it), and when a row has no id (a `null` line is a row of nulls).
+    """
     options = pa_json.ParseOptions(
         explicit_schema=SCHEMAS[span.name],
         unexpected_field_behavior="ignore",
@@ -321,17 +322,24 @@ def tables(span: Span) -> Iterator[pa.Table]:
     for offset, data in span.blocks():
         if failure is not None:
             continue  # read on: a checksum that does not match says more than a parse error
-        stray = _stray_line(data)  # Arrow crashes the process on some lines that are no object
+        table = None
+        stray = _stray_line(data) if data.nbytes and data[0] != ord("{") else None
+        if stray is None:
+            try:
+                table = parse_json(data, options)
+            except pa.ArrowInvalid:
+                stray = _stray_line(data)
+            else:
+                stray = _stray_line(data) if table.column("id").null_count else None
         if stray is not None:
             line = span.lines_before(offset) + bytes(data[:stray]).count(b"\n") + 1
             failure = SnapshotError(
                 f"expected one JSON object per line; {REPULL}", str(span.path), line
             )
-            continue
-        try:
-            yield parse_json(data, options)
-        except pa.ArrowInvalid:
+        elif table is None:
             failure = span.refuse(offset, bytes(data), options)
+        else:
+            yield table
     if failure is not None:
         raise failure
 
