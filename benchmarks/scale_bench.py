@@ -225,7 +225,7 @@ def least(runs: list[dict[str, float | str]]) -> dict[str, float | str]:
 
 PARSE_STEPS = (  # (what, module file, function): where a cold run's CPU goes, from its profile
     ("Arrow's JSON parse (the floor's own work)", "parse.py", "parse_json"),
-    ("the line check before it (Arrow crashes on some lines)", "parse.py", "_stray_line"),
+    ("the search for lines that are no object (only where one may be)", "parse.py", "_stray_line"),
     ("reading the blocks", "parse.py", "blocks"),
     ("flattening tickets and transactions", "parse.py", "flatten_tickets"),
     ("", "parse.py", "flatten_transactions"),
