@@ -151,3 +151,59 @@ def test_without_a_root_cause_field_recurrences_are_not_observable_never_0(
         assert set(pd.read_csv(out)["recurrences"]) == {"not observable"}
     october = reports.monthly_report_data(None, "2026-10")
     assert "; 2 recurrence(s) of an earlier incident. " in october.summary
+
+
+def test_an_incident_of_two_services_recurs_in_each_ones_chain() -> None:
+    """An incident whose service field holds two services (a multi-value field) has a row
+    for each (recurrence.opened): it recurs an earlier incident of either service and is
+    recurred by a later one of either. Before, its services were one joined name that no
+    other incident had: neither recurrence was found, and a later incident that recurred it
+    in each of two chains crashed the `recurred_as` lookup."""
+    rows = [  # ticket, service, root cause, day opened
+        (1, "A", "Disk full", 0),
+        (2, "B", "disk full", 5),
+        (3, "A", "disk full", 10),  # ticket 3 holds A and B
+        (3, "B", "disk full", 10),
+        (4, "A", "disk full", 20),
+        (5, "B", "disk full", 25),
+    ]
+    incidents = pd.DataFrame(
+        [(t, s, r, DAY0 + pd.Timedelta(days=d)) for t, s, r, d in rows],
+        columns=["ticket_id", "service", "root_cause", "opened_at"],
+    )
+    found = find_recurrences(incidents, 90)
+    pairs = found.set_index(["ticket_id", "service"])
+    assert pairs["recurrence_of"].fillna(0).to_dict() == {
+        (1, "A"): 0, (2, "B"): 0, (3, "A"): 1, (3, "B"): 2, (4, "A"): 3, (5, "B"): 3,
+    }  # fmt: skip
+    assert pairs["recurred_as"].fillna(0).to_dict() == {
+        (1, "A"): 3, (2, "B"): 3, (3, "A"): 4, (3, "B"): 5, (4, "A"): 0, (5, "B"): 0,
+    }  # fmt: skip
+    assert recurrence_text(found, 3, load_config()) == (
+        "A: a recurrence of ticket 1 (same service and root cause, opened 10 days earlier); "
+        "came back as ticket 4; B: a recurrence of ticket 2 (same service and root cause, "
+        "opened 5 days earlier); came back as ticket 5"
+    )
+    table = recurrences_by_service(found)
+    assert table[["service", "incidents", "recurrences"]].to_dict("records") == [
+        {"service": "A", "incidents": 3, "recurrences": 2},
+        {"service": "B", "incidents": 3, "recurrences": 2},
+    ]
+
+
+def test_the_recurrences_hold_an_incident_of_two_services_under_each(tmp_path: Path) -> None:
+    """The sample's ticket 1 given two services (a multi-value Service field): the
+    recurrences read it under each, not under 'mail-lists, web-portal'."""
+    from review.settings.config import sample_snapshot
+    from tests.edited import Rows, edited
+
+    def two(rows: Rows) -> None:
+        for ticket in rows["tickets.jsonl"]:
+            for field in ticket["CustomFields"]:
+                if (ticket["id"], field["name"]) == (1, "Service"):
+                    field["values"] = ["mail-lists", "web-portal"]
+
+    found = open_context(edited(sample_snapshot(), tmp_path / "s", two)).recurrences
+    assert sorted(found.loc[found["ticket_id"] == 1, "service"]) == ["mail-lists", "web-portal"]
+    assert found["ticket_id"].value_counts().max() == 2
+    assert "," not in "".join(found["service"].astype(str))

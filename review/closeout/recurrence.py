@@ -15,7 +15,8 @@ import pandas as pd
 
 from review.analysis.facts import field_values, queue_now
 from review.analysis.incidents import incidents
-from review.closeout.audit import incident_services
+from review.analysis.quality import values_held
+from review.closeout.audit import service_rows
 from review.closeout.registry import Registry
 from review.settings.config import Config
 from review.snapshot import Snapshot
@@ -68,9 +69,14 @@ def find_recurrences(incidents: pd.DataFrame, window_days: float) -> pd.DataFram
     )
     frame["recurrence_of"] = previous["ticket_id"].where(close).astype("Int64")
     frame["previous_opened_at"] = previous["opened_at"].where(close)
+    # by ticket and service: an incident of several services recurs in each one's own chain
     again = frame.dropna(subset=["recurrence_of"])
-    later = pd.Series(again["ticket_id"].to_numpy(), index=again["recurrence_of"].to_numpy())
-    frame["recurred_as"] = frame["ticket_id"].map(later).astype("Int64")
+    later = pd.Series(
+        again["ticket_id"].to_numpy(),
+        index=pd.MultiIndex.from_arrays([again["recurrence_of"].astype("int64"), again["service"]]),
+    )
+    own = pd.MultiIndex.from_arrays([frame["ticket_id"], frame["service"]])
+    frame["recurred_as"] = pd.array(later.reindex(own).to_numpy(), dtype="Int64")
     return frame[COLUMNS].reset_index(drop=True)
 
 
@@ -83,8 +89,10 @@ def recurrences(snapshot: Snapshot, config: Config, registry: Registry) -> pd.Da
 def opened(snapshot: Snapshot, config: Config, registry: Registry) -> pd.DataFrame:
     """What `find_recurrences` reads of each incident: opened when created in RT (as the
     metrics' opened_at), the service as the close-out audit names it (the registry's name for
-    RT's spelling, or for the queue), the root cause from its custom field. Each row is of one
-    ticket's own data: review.derive keeps a month's part's with it."""
+    RT's spelling, or for the queue), the root cause from its custom field. An incident whose
+    service field holds several services has a row for each (`audit.service_rows`: it can
+    recur in each). Each row is of one ticket's own data: review.derive keeps a month's
+    part's with it."""
     tickets = incidents(snapshot)
     ids = pd.Index(tickets["ticket_id"])
     named = pd.DataFrame(
@@ -94,12 +102,16 @@ def opened(snapshot: Snapshot, config: Config, registry: Registry) -> pd.DataFra
             "queue": queue_now(snapshot, tickets).to_numpy(),
         }
     )
+    several = values_held(snapshot, config.fields.service)
+    rows = service_rows(named, registry, several).drop_duplicates(["ticket_id", "service"])
+    cause = field_values(snapshot, config.fields.root_cause, ids).set_axis(ids)
+    created = pd.Series(tickets["created"].array, index=ids)
     return pd.DataFrame(
         {
-            "ticket_id": ids,
-            "service": incident_services(named, registry)["service"].to_numpy(),
-            "root_cause": field_values(snapshot, config.fields.root_cause, ids).to_numpy(),
-            "opened_at": tickets["created"].array,  # to_numpy: a Timestamp object per row
+            "ticket_id": rows["ticket_id"].to_numpy(),
+            "service": rows["service"].to_numpy(),
+            "root_cause": cause.reindex(rows["ticket_id"]).to_numpy(),
+            "opened_at": created.reindex(rows["ticket_id"]).array,  # not a Timestamp per row
         }
     )
 
@@ -165,7 +177,14 @@ def recurrence_text(found: pd.DataFrame, ticket_id: int, config: Config) -> str:
     window = f"{config.gaps.recurrence_days:g} days"
     if rows.empty or not str(rows["root_cause"].iloc[0]).strip():
         return "cannot tell: no root cause recorded"
-    row = rows.iloc[0]
+    if len(rows) == 1:
+        return _in_words(rows.iloc[0], window)
+    return "; ".join(  # an incident of several services: each one's own chain
+        f"{row['service']}: {_in_words(row, window)}" for _, row in rows.iterrows()
+    )
+
+
+def _in_words(row: pd.Series, window: str) -> str:
     parts = []
     if pd.notna(row["recurrence_of"]):
         days = (row["opened_at"] - row["previous_opened_at"]).days
