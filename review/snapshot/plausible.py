@@ -54,8 +54,8 @@ def why_implausible(
 def implausible_codes(
     at: pd.Series, created: pd.Series | None, pulled_at: pd.Timestamp | None
 ) -> np.ndarray:
-    """`why_implausible` as codes (CODED), no text per row: of several reasons the later one
-    there (a time without a value is MISSING whatever else)."""
+    """`why_implausible` as codes (CODED), no text per row. Where several reasons hold, one
+    wins in this order: MISSING, BEFORE_RT, BEFORE_CREATION, AFTER_PULL."""
     codes = np.zeros(len(at), dtype="int8")
     if pulled_at is not None:
         codes[(at > pulled_at).to_numpy(dtype=bool)] = CODED.index(AFTER_PULL)
@@ -83,7 +83,10 @@ def backwards(ticket_id: pd.Series, txn_id: pd.Series, at: pd.Series) -> pd.Data
     Times that are missing are not compared (plausible times only: see why_implausible)."""
     frame = pd.DataFrame({"ticket_id": ticket_id, "txn_id": txn_id, "at": at}).dropna()
     order = stable_order([frame["ticket_id"], frame["txn_id"]])
-    frame = frame.iloc[order] if order is not None else frame.sort_values(["ticket_id", "txn_id"])
+    if order is None:  # keys numpy cannot order (not whole numbers): pandas, ties kept
+        frame = frame.sort_values(["ticket_id", "txn_id"], kind="stable")
+    else:
+        frame = frame.iloc[order]
     tickets = frame["ticket_id"].to_numpy()
     first = np.ones(len(tickets), dtype=bool)  # each ticket's first row
     first[1:] = tickets[1:] != tickets[:-1]
