@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from review.settings.config import Config
 from review.snapshot import Snapshot, plausible
-from review.snapshot.frames import sort_stable
+from review.snapshot.frames import sort_stable, stable_order
 
 SYSTEM_USER = "RT_System"
 NOBODY = "Nobody"
@@ -45,10 +45,7 @@ _SET_KINDS = {"Status": "status", "Owner": "owner", "Queue": "queue"}
 
 def kinds(tx: pd.DataFrame) -> pd.Series:
     """What each transaction is, as the `kind` of an event (create, reply, queue, ...)."""
-    kind = _kind_codes(tx["type"], _TYPE_KINDS)
-    is_set = (tx["type"] == "Set").fillna(False).to_numpy(dtype=bool)
-    kind[is_set] = _kind_codes(tx["field"].loc[is_set], _SET_KINDS)
-    return _named(kind, _KINDS, tx.index)
+    return _named(_kind_numbers(tx), _KINDS, tx.index)
 
 
 _KINDS = ["other", *dict.fromkeys([*_TYPE_KINDS.values(), *_SET_KINDS.values()])]
@@ -90,46 +87,124 @@ def build_events(snapshot: Snapshot, config: Config, *, implausible: bool = Fals
     A transaction whose time cannot be true (`time_problems`) is left out: no time,
     order or gap is computed from it. `implausible=True` gives only those instead, with
     a `reason` column (review.analysis.quality says what each takes away).
+
+    The rows are chosen and put in order by their numbers first and taken once: each take
+    of the history's text columns cost as much as the rest of the step.
     """
     tx = snapshot.transactions
     why = time_problems(snapshot)
-    wanted = ((why != 0) if implausible else (why == 0)) & ~tx["type"].isin(IGNORED_TYPES)
-    tx = tx.loc[wanted]
-    if implausible:
-        tx = tx.assign(reason=np.array(plausible.CODED, dtype=object)[why[wanted.to_numpy()]])
-    tx["kind"] = kinds(tx)
-    users = snapshot.users.set_index("user_id")["name"]
-    cf_names = snapshot.field_names
+    wanted = ((why != 0) if implausible else (why == 0)) & ~tx["type"].isin(IGNORED_TYPES).to_numpy(
+        dtype=bool
+    )
+    rows = np.flatnonzero(wanted)
+    rows = rows[_order(tx["ticket_id"], tx["created"], tx["txn_id"], rows)]
+    tx = tx.take(rows).reset_index(drop=True)
+    kind = _kind_numbers(tx)
+    text = {column: _arrow(tx[column]) for column in ("field", "old", "new", "creator")}
+    users = snapshot.users
+    owner, queue = kind == _KINDS.index("owner"), kind == _KINDS.index("queue")
     for column in ("old", "new"):
-        owner = tx["kind"] == "owner"
-        tx.loc[owner, column] = tx.loc[owner, column].map(users).fillna(tx.loc[owner, column])
-        queue = tx["kind"] == "queue"
-        tx.loc[queue, column] = queue_names(snapshot, tx.loc[queue, column])
-    if len(cf_names):
-        names = cf_names.drop_duplicates("field_id").set_index("field_id")["field"]
-        is_cf = tx["kind"] == "field"
-        tx.loc[is_cf, "field"] = tx.loc[is_cf, "field"].map(names).fillna(tx.loc[is_cf, "field"])
-    requestors = snapshot.watchers.loc[
-        snapshot.watchers["role"] == "Requestor", ["ticket_id", "user"]
-    ]
-    requestors = requestors.drop_duplicates().assign(is_requestor=True)
-    tx = tx.merge(
-        requestors.rename(columns={"user": "creator"}), on=["ticket_id", "creator"], how="left"
+        values = _renamed(text[column], owner, users["user_id"], users["name"])
+        text[column] = _queue_named(snapshot, values, queue)
+    if len(snapshot.field_names):
+        names = snapshot.field_names.drop_duplicates("field_id")
+        is_cf = kind == _KINDS.index("field")
+        text["field"] = _renamed(text["field"], is_cf, names["field_id"], names["field"])
+    system = _true(pc.equal(text["creator"], SYSTEM_USER))
+    actor = np.where(system, 2, _requestors(snapshot, tx["ticket_id"], text["creator"]))
+    handoff = (
+        queue
+        & _true(pc.is_in(text["old"], pa.array(config.queues.ops, pa.large_string())))
+        & _true(pc.is_in(text["new"], pa.array(config.queues.developer, pa.large_string())))
     )
-    actor = np.where(
-        (tx["creator"] == SYSTEM_USER).fillna(False).to_numpy(dtype=bool),
-        2,
-        tx["is_requestor"].fillna(False).to_numpy(dtype=bool).astype("int64"),
+    columns: dict[str, object] = {
+        "ticket_id": tx["ticket_id"], "txn_id": tx["txn_id"], "at": tx["created"],
+        "kind": _named(kind, _KINDS, tx.index), "type": tx["type"],
+        **{c: _string(text[c], tx.index) for c in ("field", "old", "new", "creator")},
+        "actor": _named(actor.astype("int64"), [STAFF, REQUESTOR, SYSTEM], tx.index),
+        "handoff": pd.arrays.ArrowExtensionArray(pa.array(handoff)),  # as isin gives it
+    }  # fmt: skip
+    if implausible:
+        columns["reason"] = np.array(plausible.CODED, dtype=object)[why[rows]]
+    return pd.DataFrame(columns, index=tx.index)
+
+
+def _order(ticket_id: pd.Series, at: pd.Series, txn_id: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """The positions that put `rows` of these columns in ticket, time and id order (ties in
+    their order)."""
+    keys = pd.DataFrame(
+        {
+            "ticket_id": ticket_id.to_numpy()[rows],
+            "at": at.array[rows],
+            "txn_id": txn_id.to_numpy()[rows],
+        }
     )
-    tx["actor"] = _named(actor, [STAFF, REQUESTOR, SYSTEM], tx.index)
-    tx["handoff"] = (
-        (tx["kind"] == "queue")
-        & tx["old"].isin(config.queues.ops)
-        & tx["new"].isin(config.queues.developer)
+    order = stable_order([keys["ticket_id"], keys["at"], keys["txn_id"]])
+    if order is None:  # a missing time (implausible rows): pandas puts it last
+        order = keys.sort_values(["ticket_id", "at", "txn_id"], kind="stable").index.to_numpy()
+    return order
+
+
+def _kind_numbers(tx: pd.DataFrame) -> np.ndarray:
+    """Each transaction's kind as its place in _KINDS (see `kinds`)."""
+    kind = _kind_codes(tx["type"], _TYPE_KINDS)
+    is_set = (tx["type"] == "Set").fillna(False).to_numpy(dtype=bool)
+    kind[is_set] = _kind_codes(tx["field"].loc[is_set], _SET_KINDS)
+    return kind
+
+
+def _arrow(values: pd.Series) -> pa.Array:
+    """Text as one Arrow array (large_string, as pandas keeps it)."""
+    text = pa.array(values.astype("string").array)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    return text.cast(pa.large_string())
+
+
+def _string(values: pa.Array, index: pd.Index) -> pd.Series:
+    return pd.Series(pd.arrays.ArrowStringArray(values), index=index, dtype="string")
+
+
+def _true(mask: pa.Array) -> np.ndarray:
+    """An Arrow boolean array as numpy, missing as False."""
+    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _renamed(values: pa.Array, rows: np.ndarray, keys: pd.Series, names: pd.Series) -> pa.Array:
+    """`values` with those of `rows` found among `keys` replaced by their `names` (the first
+    of a key listed twice), others as they were."""
+    mine = pc.take(values, pa.array(np.flatnonzero(rows)))
+    found = pc.index_in(mine, value_set=_arrow(keys), skip_nulls=True)
+    return pc.replace_with_mask(
+        values, pa.array(rows), pc.coalesce(pc.take(_arrow(names), found), mine)
     )
-    tx = tx.rename(columns={"created": "at"})
-    columns = [*EVENT_COLUMNS, "reason"] if implausible else EVENT_COLUMNS
-    return sort_stable(tx[columns], ["ticket_id", "at", "txn_id"])
+
+
+def _queue_named(snapshot: Snapshot, values: pa.Array, rows: np.ndarray) -> pa.Array:
+    """`values` with those of `rows` as queue names (`queue_names`)."""
+    queues = snapshot.queues
+    mine = pc.take(values, pa.array(np.flatnonzero(rows)))
+    found = pc.index_in(mine, value_set=_arrow(queues["queue_id"]), skip_nulls=True)
+    text = [pa.scalar(t, pa.large_string()) for t in ("#", " (unknown queue)", "")]
+    unknown = pc.binary_join_element_wise(text[0], mine, text[1], text[2])
+    named = pc.coalesce(pc.take(_arrow(queues["name"]), found), unknown)
+    return pc.replace_with_mask(values, pa.array(rows), named)
+
+
+def _requestors(snapshot: Snapshot, ticket_id: pd.Series, creator: pa.Array) -> np.ndarray:
+    """Whether each (ticket, creator) is among the ticket's requestors (a missing name is one
+    of a ticket whose requestors list one missing too, as a join matches them)."""
+    watchers = snapshot.watchers
+    requestors = watchers.loc[(watchers["role"] == "Requestor").to_numpy(dtype=bool)]
+    n = len(ticket_id)
+    people = pd.factorize(
+        pa.concat_arrays([creator, _arrow(requestors["user"])]).to_pandas(
+            types_mapper=pd.ArrowDtype
+        )
+    )[0]
+    both = np.concatenate([ticket_id.to_numpy(), requestors["ticket_id"].to_numpy()])
+    pair = pd.factorize(both)[0].astype("int64") * (int(people.max(initial=0)) + 2) + people + 1
+    return pd.Series(pair[:n]).isin(pair[n:]).to_numpy().astype("int64")
 
 
 def _initial(events: pd.DataFrame, tickets: pd.DataFrame, kind: str, current: str) -> pd.Series:
