@@ -8,6 +8,7 @@ computed once on first use.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
+from functools import cached_property
 
 import pandas as pd
 
@@ -99,6 +100,6 @@ class Incidents:
     def staff_replies(self) -> pd.DataFrame:
         return self.events.loc[facts.staff_reply(self.events)]
 
-    @property
+    @cached_property
     def handoffs(self) -> pd.DataFrame:
         return self.events.loc[self.events["handoff"]]

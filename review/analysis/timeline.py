@@ -207,10 +207,10 @@ def _requestors(snapshot: Snapshot, ticket_id: pd.Series, creator: pa.Array) -> 
     return pd.Series(pair[:n]).isin(pair[n:]).to_numpy().astype("int64")
 
 
-def _initial(events: pd.DataFrame, tickets: pd.DataFrame, kind: str, current: str) -> pd.Series:
+def _initial(changes: pd.DataFrame, tickets: pd.DataFrame, kind: str) -> pd.Series:
     """Value at creation: the first change's old value, else the ticket's value now."""
-    first_old = events.loc[events["kind"] == kind].groupby("ticket_id")["old"].first()
-    now = tickets.set_index("ticket_id")[current]
+    first_old = changes.loc[changes["kind"] == kind].groupby("ticket_id")["old"].first()
+    now = tickets.set_index("ticket_id")[kind]
     return first_old.reindex(now.index).fillna(now)
 
 
@@ -232,19 +232,19 @@ def state_segments(events: pd.DataFrame, snapshot: Snapshot) -> pd.DataFrame:
     now = tickets[["ticket_id", "status", "owner"]].assign(
         queue=queue_names(snapshot, tickets["queue_id"])
     )
+    columns = ["ticket_id", "at", "txn_id", "kind", "old", "new"]
+    changes = events.loc[events["kind"].isin(["queue", "status", "owner"]), columns]
     start = pd.DataFrame(
         {
             "ticket_id": now["ticket_id"],
             "at": tickets["created"],
             "txn_id": AT_CREATION,
-            "queue": _initial(events, now, "queue", "queue").reindex(now["ticket_id"]).to_numpy(),
-            "status": _initial(events, now, "status", "status")
-            .reindex(now["ticket_id"])
-            .to_numpy(),
-            "owner": _initial(events, now, "owner", "owner").reindex(now["ticket_id"]).to_numpy(),
+            **{
+                kind: _initial(changes, now, kind).reindex(now["ticket_id"]).to_numpy()
+                for kind in ("queue", "status", "owner")
+            },
         }
     )
-    changes = events.loc[events["kind"].isin(["queue", "status", "owner"])]
     rows = changes[["ticket_id", "at", "txn_id"]].copy()
     for kind in ("queue", "status", "owner"):
         rows[kind] = changes["new"].where(changes["kind"] == kind)

@@ -29,20 +29,21 @@ from review.snapshot.frames import sort_stable
 def max_update_gap_h(inc: Incidents) -> pd.Series:
     """The longest silence towards the Recipient List while the ticket was open."""
     ev = inc.events
-    closing = facts.closing(ev, inc.inactive)
-    moves = ev.loc[facts.staff_reply(ev) | closing | facts.reopening(ev, inc.inactive)]
-    points = sort_stable(
-        pd.concat(
-            [
-                inc["opened_at"].rename("at").reset_index().assign(closing=False),
-                moves[["ticket_id", "at"]].assign(closing=closing.loc[moves.index]),
-                inc["resolved_at"].dropna().rename("at").reset_index().assign(closing=True),
-                _still_open(inc),
-            ],
-            ignore_index=True,
-        ),
-        ["ticket_id", "at", "closing"],
+    closing = facts.closing(ev, inc.inactive).to_numpy(dtype=bool)
+    moving = facts.staff_reply(ev).to_numpy(dtype=bool) | closing
+    moving |= facts.reopening(ev, inc.inactive).to_numpy(dtype=bool)
+    points = pd.concat(
+        [
+            inc["opened_at"].rename("at").reset_index().assign(closing=False),
+            ev.loc[moving, ["ticket_id", "at"]].assign(closing=closing[moving]),
+            inc["resolved_at"].dropna().rename("at").reset_index().assign(closing=True),
+            _still_open(inc),
+        ],
+        ignore_index=True,
     )
+    # a point without a time sorts last in its ticket and ends no gap: left out, the keys
+    # are numbers that numpy sorts (sort_stable), not pandas
+    points = sort_stable(points.loc[points["at"].notna()], ["ticket_id", "at", "closing"])
     group = points.groupby("ticket_id")
     gaps = hours(group["at"].diff()).where(~group["closing"].shift(fill_value=False).astype(bool))
     return inc.per_ticket(gaps.groupby(points["ticket_id"]).max())

@@ -21,4 +21,4 @@ from review.analysis.metric import metric
     inputs=("status",),
 )
 def reopen_count(inc: Incidents) -> pd.Series:
-    return inc.count(inc.events.loc[facts.reopening(inc.events, inc.inactive)])
+    return inc.count(inc.events.loc[facts.reopening(inc.events, inc.inactive), ["ticket_id"]])

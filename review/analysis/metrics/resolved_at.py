@@ -23,7 +23,7 @@ from review.analysis.metric import metric
     inputs=("status",),
 )
 def resolved_at(inc: Incidents) -> pd.Series:
-    closes = inc.events.loc[facts.closing(inc.events, inc.inactive)]
+    closes = inc.events.loc[facts.closing(inc.events, inc.inactive), ["ticket_id", "at"]]
     born = facts.at_creation(inc.segments)["status"]
     created_closed = born.isin(inc.inactive).reindex(inc.index, fill_value=False)
     resolved = inc.per_ticket(closes.groupby("ticket_id")["at"].max())

@@ -27,4 +27,4 @@ from review.analysis.metric import metric
 def triaged_at(inc: Incidents) -> pd.Series:
     ev = inc.events
     triage = facts.triage(ev, inc.config.statuses.initial)
-    return inc.per_ticket(ev.loc[triage].groupby("ticket_id")["at"].min())
+    return inc.per_ticket(ev.loc[triage, ["ticket_id", "at"]].groupby("ticket_id")["at"].min())
