@@ -122,6 +122,24 @@ def test_a_reply_at_rts_unset_date_is_no_reply_at_all(tmp_path: Path) -> None:
     assert "txn 60 (reply) has a Created that is not a time" in problem.text
 
 
+@pytest.mark.parametrize(
+    "when", ["2026-09-31T13:20:00Z", "2026-09-08T13:20:60Z", "2026-9-8T13:20:00Z"]
+)
+def test_a_reply_at_a_time_that_does_not_exist_is_no_time_not_another_time(
+    tmp_path: Path, when: str
+) -> None:
+    """Arrow's parse carried 31 September into 1 October (the reply then came after the
+    resolve) and 13:20:60 into 13:21:00, and read '2026-9-8' as 8 September: the reply
+    (txn 60) triaged at a time nobody wrote. Now it has no time, as RT's unset date."""
+    snap = edited(EXAMPLE, tmp_path / "s", stamp(60, when))
+    found = metrics(snap)
+    assert_empty(found.loc[1], ["triaged_at", "time_to_triage_h", "max_update_gap_h"])
+    assert_values(found.loc[1], TICKET_1)
+    [problem] = ours(open_context(snap).problems)
+    assert problem.kind == "time-missing" and problem.tickets == (1,)
+    assert "txn 60 (reply) has a Created that is not a time" in problem.text
+
+
 def test_a_comment_before_rt_existed_is_reported_and_changes_no_number(tmp_path: Path) -> None:
     snap = edited(EXAMPLE, tmp_path / "s", stamp(63, "1995-06-30T12:00:00Z"))
     pd.testing.assert_frame_equal(metrics(snap), metrics(EXAMPLE))
