@@ -11,6 +11,7 @@ numbers, worked out by hand in tests/metrics/*.yaml, are those of test_plausible
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -107,3 +108,42 @@ def test_a_minute_backwards_is_tolerated_a_second_more_is_not(
     snap = edited(EXAMPLE, tmp_path / "s", stamp(76, when))
     lost = quality.lost_inputs(load_snapshot(snap), CONFIG)
     assert (KIND in set(lost["kind"])) is flagged
+
+
+def test_out_of_order_reads_a_batchs_parts_as_they_lie() -> None:
+    # a derive batch: two parts one after the other, each sorted by ticket and id, their ticket
+    # ranges overlapping (1, 3 and 2, 4) but no ticket in both: ticket 3 goes back an hour,
+    # ticket 4 three; then a row of ticket 1 in the second part, earlier than its first part's
+    def frame(rows: list[tuple[int, int, str]]) -> pd.DataFrame:
+        found = pd.DataFrame(rows, columns=["ticket_id", "txn_id", "at"])
+        return found.assign(at=pd.to_datetime(found["at"], utc=True))
+
+    parts = [(1, 1, "10:00"), (1, 2, "12:00"), (3, 5, "10:00"), (3, 6, "09:00"),
+             (2, 3, "10:00"), (2, 4, "10:30"), (4, 7, "11:00"), (4, 8, "08:00")]  # fmt: skip
+    for rows, flagged, late in [
+        (parts, [3, 4], [3, 7]),
+        ([*parts, (1, 9, "09:00")], [1, 3, 4], [8, 3, 7]),
+    ]:
+        batch = frame([(t, i, f"2026-01-05T{at}Z") for t, i, at in rows])
+        found = plausible.out_of_order(batch["ticket_id"], batch["txn_id"], batch["at"])
+        assert batch.loc[found, "ticket_id"].unique().tolist() == flagged
+        # as the whole file order (sorted) finds them, labels and all
+        ordered = batch.sort_values(["ticket_id", "txn_id"])
+        back = plausible.backwards(batch["ticket_id"], batch["txn_id"], batch["at"])
+        pd.testing.assert_frame_equal(
+            back, plausible.backwards(ordered["ticket_id"], ordered["txn_id"], ordered["at"])
+        )
+        assert back.index.tolist() == late  # (in ticket and id order)
+
+
+def test_a_batch_of_parts_finds_what_the_file_order_finds() -> None:
+    # review.derive reads a batch's parts one after another: ticket 2's part before ticket 1's
+    snapshot = load_snapshot(EXAMPLE)
+    tx = snapshot.transactions
+    batch = pd.concat([tx.loc[tx["ticket_id"] == 2], tx.loc[tx["ticket_id"] == 1]])
+    found = quality.lost_inputs(dataclasses.replace(snapshot, transactions=batch), CONFIG)
+    pd.testing.assert_frame_equal(found, quality.lost_inputs(snapshot, CONFIG))
+    assert found["detail"].tolist() == [
+        "txn 109 (link) at 2026-09-09T10:25:00Z is 25.58 h before txn 76 at "
+        "2026-09-10T12:00:00Z, which RT wrote before it"
+    ]

@@ -9,17 +9,21 @@ value equals, so an urgent incident was 'not urgent'. A real RT: tests/rt/test_r
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from review.analysis.quality import lost_inputs
 from review.cli import main
 from review.context import open_context
 from review.pages.reports import monthly_report_data
 from review.pages.reports.support import support_gaps_report
-from review.settings.config import sample_snapshot
-from tests.edited import Rows, edited
+from review.settings.config import load_config, sample_snapshot
+from review.snapshot import load_snapshot
+from tests.edited import EXAMPLE, Rows, edited
 
 LINE = (
     "mismatch: custom fields the kit reads as one value that hold several on ticket(s) 1, 2 "
@@ -118,3 +122,19 @@ def test_the_monthly_report_counts_it_under_each_service(snapshot: Path) -> None
     found = report.findings_by_service.set_index("service").sum(axis=1, numeric_only=True)
     assert (found["mail-lists"], found["web-portal"]) == (9, 3)
     assert (len(report.findings), len(report.service_findings)) == (55, 56)  # 58 - 3; + 1
+
+
+def test_a_blank_value_is_no_second_value_and_the_values_are_shown_as_held() -> None:
+    # hand-built: ticket 1's Service holds a value and a blank (one value), ticket 2's two
+    # values with blanks around one, named as RT holds them
+    snapshot = load_snapshot(EXAMPLE)
+    cf = pd.DataFrame(
+        [(1, "2", "Service", "web-portal"), (1, "2", "Service", " "), (2, "2", "Service", "lists"),
+         (1, "6", "Classification", "Urgent - Outage"), (2, "2", "Service", " mail ")],
+        columns=["ticket_id", "field_id", "field", "value"],
+    ).astype({"value": "string"})  # fmt: skip
+    lost = lost_inputs(dataclasses.replace(snapshot, custom_fields=cf), load_config(None))
+    assert lost.loc[lost["kind"] == "several-values"].to_dict("records") == [
+        {"ticket_id": 2, "kind": "several-values", "input": "fields.service",
+         "detail": "ticket 2's Service holds 2 values: lists,  mail "},
+    ]  # fmt: skip

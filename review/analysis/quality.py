@@ -29,6 +29,7 @@ lines (commands print them, pages show them).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -118,12 +119,22 @@ def _lost(ticket_id: pd.Series, kind: str | pd.Series, lost: str | pd.Series,
     )  # fmt: skip
 
 
+def _none() -> pd.DataFrame:
+    """No row (LOST_COLUMNS), for a check with nothing to say: its text is not made."""
+    return _lost(pd.Series(dtype="int64"), "", "", pd.Series(dtype="str"))
+
+
 def _txn(events: pd.DataFrame) -> pd.Series:
     return "txn " + events["txn_id"].astype("int64").astype(str)
 
 
-def _implausible_times(snapshot: Snapshot, config: Config) -> pd.DataFrame:
-    bad = build_events(snapshot, config, implausible=True)
+def _implausible_times(snapshot: Snapshot, config: Config, why: np.ndarray) -> pd.DataFrame:
+    """The events whose time cannot be true (`why`: timeline.time_problems): their kind (and
+    triage, if they triage) is lost for the ticket. build_events(implausible=True) is asked
+    about their rows and tickets only (a handful): on the whole snapshot it made every event."""
+    if not why.any():
+        return _none()
+    bad = build_events(_about(snapshot, why != 0), config, implausible=True)
     stamped = " at " + facts.iso_utc(bad["at"]) + " is "
     detail = (
         _txn(bad) + " (" + bad["kind"].astype(str) + ")"
@@ -141,17 +152,38 @@ def _implausible_times(snapshot: Snapshot, config: Config) -> pd.DataFrame:
     )
 
 
+def _about(snapshot: Snapshot, rows: np.ndarray) -> Snapshot:
+    """The snapshot cut to these transactions and the rows of their tickets: what
+    build_events makes of each transaction is its own row's and its ticket's."""
+    tx = snapshot.transactions.loc[rows]
+    cut = {
+        name: frame.loc[frame["ticket_id"].isin(tx["ticket_id"])]
+        for name in ("tickets", "watchers", "custom_fields", "links")
+        for frame in [getattr(snapshot, name)]
+    }
+    return dataclasses.replace(snapshot, transactions=tx, **cut)
+
+
 TRIAGE_KINDS = ("reply", "owner", "status")  # the kinds of event facts.triage may pick
 
 
-def _backwards_times(snapshot: Snapshot) -> pd.DataFrame:
+def _backwards_times(snapshot: Snapshot, why: np.ndarray) -> pd.DataFrame:
     """The transactions whose time runs backwards against their ids (plausible.backwards),
-    among those that are events and whose time can be true: their kind (and triage, if they
-    triage) is lost for the ticket, the evidence names both transactions."""
+    among those that are events and whose time can be true (`why`: timeline.time_problems,
+    0): their kind (and triage, if they triage) is lost for the ticket, the evidence names
+    both transactions. Only the rows of tickets whose times ever go down are looked at
+    (plausible.out_of_order, in numbers): nearly none, and the same transactions are found."""
     tx = snapshot.transactions
-    kept = (time_problems(snapshot) == 0) & ~tx["type"].isin(IGNORED_TYPES).to_numpy(dtype=bool)
-    found = plausible.backwards(tx["ticket_id"][kept], tx["txn_id"][kept], tx["created"][kept])
-    late = tx.loc[found.index].assign(kind=kinds(tx.loc[found.index]), at=lambda t: t["created"])
+    rows = np.flatnonzero(plausible.out_of_order(tx["ticket_id"], tx["txn_id"], tx["created"]))
+    if not len(rows):  # (a take of none from Arrow text still costs a pass over it)
+        return _none()
+    event = ~tx["type"].iloc[rows].isin(IGNORED_TYPES).to_numpy(dtype=bool)
+    rows = rows[(why[rows] == 0) & event]
+    found = plausible.backwards(
+        tx["ticket_id"].iloc[rows], tx["txn_id"].iloc[rows], tx["created"].iloc[rows]
+    )
+    late = tx.loc[found.index]
+    late = late.assign(kind=kinds(late), at=late["created"])
     earlier = (found["after_at"] - late["at"]).dt.total_seconds() / 3600
     detail = (
         _txn(late) + " (" + late["kind"].astype(str) + ") at " + facts.iso_utc(late["at"])
@@ -187,7 +219,15 @@ def _several_values(snapshot: Snapshot, config: Config) -> pd.DataFrame:
     counts is not known, so nothing that reads it is observed (LOST_COLUMNS)."""
     keys = {getattr(config.fields, k): k for k in ONE_VALUE if getattr(config.fields, k)}
     cf = snapshot.custom_fields
-    cf = cf.loc[cf["field"].isin(list(keys)) & (cf["value"].astype(str).str.strip() != "")]
+    codes, names = pd.factorize(cf["field"])  # a missing name: -1, the last of `read`
+    read = np.append(names.isin(list(keys)), False)[codes]
+    pair = cf["ticket_id"].to_numpy(dtype="int64") * (len(names) + 1) + codes  # ticket, field
+    # a ticket's field with one row holds one value or none: the text is read of the rest only
+    held_twice = read & pd.Series(pair).duplicated(keep=False).to_numpy(dtype=bool)
+    if not held_twice.any():
+        return _none()
+    cf = cf.loc[held_twice, ["ticket_id", "field", "value"]]
+    cf = cf.loc[cf["value"].astype(str).str.strip() != ""]
     cf = cf.astype({"value": str})
     held = cf.groupby(["ticket_id", "field"], sort=True)["value"].transform("size")
     # values joined in Python only where there are several: a join for every ticket's field
@@ -217,9 +257,15 @@ def values_held(snapshot: Snapshot, name: str) -> pd.DataFrame:
 
 
 def _unknown_references(snapshot: Snapshot) -> pd.DataFrame:
+    """The queues, users and custom fields that transactions or tickets name and the snapshot
+    does not list (LOST_COLUMNS). The rows that may name one are taken out of the batch once,
+    with the columns read, and the rows that do out of them where there are any: each take of
+    Arrow text costs a pass over the text taken from (pandas' .loc takes)."""
     tx = snapshot.transactions
-    tx = tx.loc[tx["type"].isin(["Set", "CustomField"])]  # the only ones that name these
-    kind = kinds(tx)
+    is_set = _is(tx["type"], "Set")
+    named = is_set | _is(tx["type"], "CustomField")  # the only ones that name these
+    tx = tx.loc[named, ["ticket_id", "txn_id", "type", "field", "old", "new"]]
+    kind, is_set = kinds(tx), is_set[named]
     queues = set(snapshot.queues["queue_id"])
     users = set(snapshot.users["user_id"]) | set(snapshot.users["name"])
     fields = set(snapshot.field_names["field_id"])
@@ -228,16 +274,18 @@ def _unknown_references(snapshot: Snapshot) -> pd.DataFrame:
         ("queue", queues, "queue", QUEUE_NAMES, QUEUES, "moves the ticket"),
         ("owner", users, "user", USER_NAMES, USERS, "changes the owner"),
     ):
-        rows = tx.loc[(kind == event_kind) & (tx["type"] == "Set")]
+        rows = _is(kind, event_kind) & is_set
         for column, verb in (("old", "from"), ("new", "to")):
-            value = rows[column]
-            unknown = rows.loc[(value != "") & ~value.isin(known)]
+            value = tx[column]
+            unknown = _rows(tx, rows & _true((value != "") & ~value.isin(known)))
             detail = (
                 _txn(unknown) + f" {change} {verb} {what} #" + unknown[column]
                 + f", which {listed} does not list"
             )  # fmt: skip
             parts.append(_lost(unknown["ticket_id"], f"unknown-{what}", names, detail))
-    field_rows = tx.loc[(kind == "field") & (tx["field"] != "") & ~tx["field"].isin(fields)]
+    field_rows = _rows(
+        tx, _is(kind, "field") & _true((tx["field"] != "") & ~tx["field"].isin(fields))
+    )
     parts.append(
         _lost(
             field_rows["ticket_id"], "unknown-field", FIELD_NAMES,
@@ -257,6 +305,22 @@ def _unknown_references(snapshot: Snapshot) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def _is(values: pd.Series, value: str) -> np.ndarray:
+    """Where `values` is `value`, in numpy (a missing value is not)."""
+    return _true(values == value)
+
+
+def _rows(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    """frame.loc[mask], without a take when no row is (a take of Arrow text costs a pass
+    over it)."""
+    return frame.loc[mask] if mask.any() else frame.iloc[:0]
+
+
+def _true(mask: pd.Series) -> np.ndarray:
+    """A mask in numpy, a missing value False (as .loc takes it)."""
+    return mask.to_numpy(dtype=bool, na_value=False)
+
+
 # every input a ticket's history gives: the kinds of its events (timeline.kinds) and triage
 HISTORY = ("create", "reply", "comment", "status", "owner", "queue", "field", "link", "watcher",
            TRIAGE)  # fmt: skip
@@ -270,6 +334,8 @@ def without_history(snapshot: Snapshot) -> pd.DataFrame:
     created = tx.loc[tx["type"] == "Create", "ticket_id"]
     bare = tickets.loc[own.fillna(True).to_numpy(dtype=bool), "ticket_id"]
     bare = bare.loc[~bare.isin(created)]
+    if bare.empty:  # (ten frames of no row are no cheaper than of a few)
+        return _none()
     detail = "ticket " + bare.astype("int64").astype(str) + " has no Create transaction"
     return pd.concat([_lost(bare, "no-history", tag, detail) for tag in HISTORY], ignore_index=True)
 
@@ -291,8 +357,9 @@ def merged_away(snapshot: Snapshot) -> pd.DataFrame:
 def lost_inputs(snapshot: Snapshot, config: Config, merges: bool = True) -> pd.DataFrame:
     """Per ticket, each input the data cannot back (LOST_COLUMNS), in ticket order; with
     `merges` off, without `merged_away` (for a part of a snapshot: see `with_merges`)."""
+    why = time_problems(snapshot)
     parts = [
-        _implausible_times(snapshot, config), _backwards_times(snapshot),
+        _implausible_times(snapshot, config, why), _backwards_times(snapshot, why),
         _unknown_references(snapshot), without_history(snapshot),
         _several_values(snapshot, config),
     ]  # fmt: skip

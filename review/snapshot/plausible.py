@@ -19,6 +19,8 @@ an RT date) cannot back a number either.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
@@ -82,6 +84,8 @@ def backwards(ticket_id: pd.Series, txn_id: pd.Series, at: pd.Series) -> pd.Data
     `after_at`, that time. Vectorised: a running maximum over the ticket's rows in id order.
     Times that are missing are not compared (plausible times only: see why_implausible)."""
     frame = pd.DataFrame({"ticket_id": ticket_id, "txn_id": txn_id, "at": at}).dropna()
+    # only a ticket whose times ever go down can hold one: the running maximum of the rest
+    frame = frame.loc[out_of_order(frame["ticket_id"], frame["txn_id"], frame["at"])]
     order = stable_order([frame["ticket_id"], frame["txn_id"]])
     if order is None:  # keys numpy cannot order (not whole numbers): pandas, ties kept
         frame = frame.sort_values(["ticket_id", "txn_id"], kind="stable")
@@ -97,6 +101,73 @@ def backwards(ticket_id: pd.Series, txn_id: pd.Series, at: pd.Series) -> pd.Data
     late = (frame["at"] < before - ORDER_TOLERANCE).to_numpy(dtype=bool)
     holders = holder.shift()
     return pd.DataFrame({"after": holders[late].astype("int64"), "after_at": before[late]})
+
+
+def out_of_order(ticket_id: pd.Series, txn_id: pd.Series, at: pd.Series) -> np.ndarray:
+    """Per row, whether its ticket has a time earlier than the one before it in id order (rows
+    with a missing value left out, and False): the tickets where `backwards` can find a row,
+    among any of their rows (times in order stay in order when rows are left out). Numbers
+    only, no frame: a snapshot's transactions are nearly all in order, and a caller keeps the
+    few rows of these tickets before it compares anything else (review.analysis.quality)."""
+    found = np.zeros(len(at), dtype=bool)
+    valid = ~(ticket_id.isna() | txn_id.isna() | at.isna()).to_numpy(dtype=bool)
+    if not pd.api.types.is_datetime64_any_dtype(at):  # no numbers to compare: every ticket
+        found[valid] = True
+        return found
+    stamps, rows = np.asarray(at.array.asi8), np.arange(len(at))
+    if not valid.all():
+        rows = rows[valid]
+        ticket_id, txn_id, stamps = ticket_id.iloc[rows], txn_id.iloc[rows], stamps[rows]
+    keys, order = _numbers(ticket_id), _id_order(ticket_id, txn_id)
+    if order is not None:
+        keys, stamps, rows = keys[order], stamps[order], rows[order]
+    same = keys[1:] == keys[:-1]
+    down = same & (stamps[1:] < stamps[:-1])
+    if not down.any():
+        return found
+    ticket = np.cumsum(np.concatenate([[True], ~same]))  # each row's ticket, numbered 1, 2, ...
+    flagged = np.zeros(ticket[-1] + 1, dtype=bool)
+    flagged[ticket[1:][down]] = True
+    found[rows] = flagged[ticket]
+    return found
+
+
+def _numbers(values: pd.Series) -> np.ndarray:
+    """Values as numbers that are equal where they are (whole numbers as they are)."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu":
+        return values.to_numpy()
+    return pd.factorize(values)[0]
+
+
+def _id_order(ticket_id: pd.Series, txn_id: pd.Series) -> np.ndarray | None:
+    """Positions that bring each ticket's rows together in id order, ties in their order (no
+    value missing); None when they are so already, as a snapshot's are (its parts one after
+    another, each sorted by ticket and id, no ticket in two)."""
+    tickets, ids = ticket_id.to_numpy(), txn_id.to_numpy()
+    if tickets.dtype.kind in "iu" and ids.dtype.kind in "iu" and _together(tickets, ids):
+        return None
+    order = stable_order([ticket_id, txn_id])
+    if order is None:
+        keys = pd.DataFrame({"ticket_id": ticket_id, "txn_id": txn_id}).reset_index(drop=True)
+        order = keys.sort_values(["ticket_id", "txn_id"], kind="stable").index.to_numpy()
+    return order
+
+
+def _together(tickets: np.ndarray, ids: np.ndarray) -> bool:
+    """Whether the rows are a few runs sorted by ticket and id (equal ids in any order), no
+    ticket in two of them (looked up where their tickets' ranges overlap: both sorted)."""
+    first, then = tickets[:-1], tickets[1:]
+    breaks = np.flatnonzero(~((first < then) | ((first == then) & (ids[:-1] <= ids[1:])))) + 1
+    if len(breaks) > 64:  # not a few sorted runs: a sort costs less than the look-ups
+        return False
+    bounds = [0, *breaks.tolist(), len(tickets)]
+    runs = [tickets[start:end] for start, end in itertools.pairwise(bounds)]
+    for number, one in enumerate(runs):
+        for other in runs[number + 1 :]:
+            inside = one[np.searchsorted(one, other[0]) : np.searchsorted(one, other[-1], "right")]
+            if (other[np.searchsorted(other, inside)] == inside).any():
+                return False
+    return True
 
 
 def describe(reason: pd.Series) -> pd.Series:
