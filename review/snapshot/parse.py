@@ -384,7 +384,9 @@ def _as_written(values: pa.ChunkedArray | pa.Array, parsed: pa.ChunkedArray) -> 
     at = start[kept]
 
     def number(first: int) -> np.ndarray:  # the two digits at `first` of each kept time
-        return (data[at + first].astype(np.int64) - 48) * 10 + data[at + first + 1] - 48
+        tens, ones = data[at + first].astype(np.int64), data[at + first + 1].astype(np.int64)
+        found: np.ndarray = (tens - 48) * 10 + ones - 48
+        return found
 
     stamps = parsed.combine_chunks() if isinstance(parsed, pa.ChunkedArray) else parsed
     day = pc.day(stamps).to_numpy(zero_copy_only=False)[kept]
