@@ -289,7 +289,7 @@ class _Job:
         numbers = list(every)
         ticket = np.concatenate([np.fromiter(every[n], dtype="int64") for n in numbers])
         part = np.repeat(numbers, [len(every[n]) for n in numbers])
-        moves = self.catalog.surveyed(numbers)
+        moves = self.catalog.surveyed(numbers, mine.transactions)  # not read again
         history = dataclasses.replace(mine, transactions=_rows(moves, set(ticket.tolist())))
         return tally_parts(history, pd.Series(part, index=ticket))
 

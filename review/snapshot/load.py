@@ -36,7 +36,7 @@ from review.snapshot.frames import MESSAGE_COLUMNS, Problem, Snapshot
 from review.snapshot.layout import FOLLOWUPS, MANIFEST, PARTED, QUEUES, TICKETS, TRANSACTIONS, USERS
 from review.snapshot.manifest import parts_of, read_manifest, utc
 from review.snapshot.parse import REQUIRED, SCHEMAS, Span, missing_required, tables
-from review.snapshot.segment import SEQ, Rows, parse_segment, placed, typed_empty
+from review.snapshot.segment import SEQ, SURVEYED, Rows, parse_segment, placed, typed_empty
 from review.workers import run_all
 
 _WHAT = {QUEUES: "queue", USERS: "user"}
@@ -320,10 +320,17 @@ class Catalog:
         ids = self.parts[part].read("tickets", ["ticket_id"])["ticket_id"].to_numpy()
         return None if np.isin(ids, wanted).all() else wanted
 
-    def surveyed(self, parts: list[int]) -> pd.DataFrame:
+    def surveyed(self, parts: list[int], history: pd.DataFrame | None = None) -> pd.DataFrame:
         """The history review.analysis.survey reads of some parts: status and queue moves (its
         types, segment.SURVEYED), not the whole history, in the order a read of every part
-        gives them (by txn_id when the parts come from more than one segment)."""
+        gives them (by txn_id when the parts come from more than one segment). `history`: the
+        parts' transactions as read part after part (`snapshot(parts, in_file_order=False)`):
+        the moves are taken out of it, not read again, where a sort by txn_id gives that order
+        (a catalog of one segment gives its file's order, which only a read of it knows)."""
+        if history is not None and len(set(self.order)) > 1:
+            chosen = np.flatnonzero(history["type"].isin(SURVEYED).to_numpy())
+            ids = history["txn_id"].to_numpy()[chosen]
+            return history.take(chosen[np.argsort(ids, kind="stable")]).reset_index(drop=True)
         moves = self.frame(MOVES, parts)
         if len(set(self.order)) > 1:
             moves = moves.sort_values("txn_id", kind="stable", ignore_index=True)
