@@ -538,7 +538,11 @@ def _split(
         bounds = np.searchsorted(part[order], np.arange(len(numbers) + 1))
         for place, number in enumerate(numbers):
             chosen = order[bounds[place] : bounds[place + 1]]
-            found[number][name] = frame.take(chosen).reset_index(drop=True)
+            if len(chosen) and chosen[-1] - chosen[0] == len(chosen) - 1:  # rows in one run
+                rows = frame.iloc[chosen[0] : chosen[-1] + 1]  # (the snapshot's, part by part)
+            else:  # a copy of each column, text too
+                rows = frame.take(chosen)
+            found[number][name] = rows.reset_index(drop=True)
     return found
 
 
