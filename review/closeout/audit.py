@@ -52,14 +52,29 @@ def incident_services(metrics: pd.DataFrame, registry: Registry) -> pd.DataFrame
     unregistered service keeps RT's spelling ('' when the field is empty).
     """
     by_id = metrics.set_index("ticket_id")
-    rt_name = by_id["service"].fillna("").astype("string")
+    # each (field value, queue) read once: a history repeats a few hundred of them
+    pair, first = _distinct(by_id["service"], by_id["queue"])
+    distinct = by_id[["service", "queue"]].iloc[first]
+    rt_name = distinct["service"].fillna("").astype("string")
     by_name = registry.service_of_name(rt_name)
-    by_queue = registry.service_of_queue(by_id["queue"])
+    by_queue = registry.service_of_queue(distinct["queue"])
     service = by_name.where(by_name != "", by_queue.where(rt_name == "", ""))
     registered = service != ""
-    return pd.DataFrame(
+    found = pd.DataFrame(
         {"service": service.where(registered, rt_name.str.strip()), "registered": registered}
     )
+    return found.take(pair).set_axis(by_id.index)
+
+
+def _distinct(*columns: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's combination of these columns' values (a missing value is one), numbered
+    in the order they first appear, and the row each first appears at."""
+    pair = np.zeros(len(columns[0]), dtype="int64")
+    for column in columns:
+        codes, uniques = pd.factorize(column, use_na_sentinel=False)
+        pair = pair * (len(uniques) + 1) + codes
+    pair = pd.factorize(pair)[0]
+    return pair, np.unique(pair, return_index=True)[1]
 
 
 def service_rows(metrics: pd.DataFrame, registry: Registry, several: pd.DataFrame) -> pd.DataFrame:

@@ -93,10 +93,18 @@ class Snapshot:
         )
 
     def field_values(self, name: str) -> pd.Series:
-        """One custom field's current value per ticket (values joined by ', '), '' if unset."""
-        cf = self.custom_fields.loc[lambda f: f["field"] == name]
-        values = join_per_key(cf["ticket_id"], cf["value"], ", ")
-        return values.reindex(self.tickets["ticket_id"], fill_value="").rename(name)
+        """One custom field's current value per ticket (values joined by ', '), '' if unset.
+        Where no ticket holds two values (most fields), there is nothing to join: the values
+        are taken as join_per_key would give them (as text, in their type)."""
+        cf = self.custom_fields
+        chosen = cf["field"].eq(name).to_numpy(dtype=bool, na_value=False)
+        keys, values = cf["ticket_id"][chosen], cf["value"][chosen]
+        if keys.is_unique and isinstance(values.dtype, pd.StringDtype):
+            text = values.astype("string").astype(values.dtype)
+            joined = pd.Series(text.array, index=pd.Index(keys, name=keys.name), name=values.name)
+        else:
+            joined = join_per_key(keys, values, ", ")
+        return joined.reindex(self.tickets["ticket_id"], fill_value="").rename(name)
 
 
 def join_per_key(keys: pd.Series, values: pd.Series, sep: str) -> pd.Series:
