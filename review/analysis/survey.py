@@ -18,9 +18,10 @@ TicketSQL's `__Inactive__` answers instead (review.rt.survey).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 
 from review.rt.survey import OUTSIDE
@@ -193,27 +194,103 @@ def tally(snapshot: Snapshot) -> pd.DataFrame:
 def tally_parts(snapshot: Snapshot, part_of: pd.Series) -> dict[int, pd.DataFrame]:
     """`tally` of each part's tickets (`part_of`: a ticket's part, by ticket_id), in one pass:
     a part is a month of tickets, and a pass for each of a batch's sixty small months cost more
-    than their counting. Parts without a ticket are left out."""
+    than their counting. Parts without a ticket are left out. Parts and names are counted as
+    numbers in their sorted order (`_Names`): the counts come out in the order counting them
+    as text gave (by first appearance, or sorted), and counting text cost most of a tally."""
     tickets, tx = snapshot.tickets, snapshot.transactions
-    moves = _status_moves(tx).assign(part=lambda m: part_of.reindex(m["ticket_id"]).to_numpy())
-    tickets = tickets.assign(part=part_of.reindex(tickets["ticket_id"]).to_numpy())
-    created_in = _status_at_creation(tickets, moves)
+    number, parts = pd.factorize(part_of.to_numpy(), sort=True)  # -1: none
+    numbered = pd.Series(number.astype("int64"), index=part_of.index)
+    part = numbered.reindex(tickets["ticket_id"], fill_value=-1).to_numpy()
+    kind, field = tx["type"], tx["field"]
+    is_set = kind == "Set"
+    moves = {
+        QUEUE: tx.loc[is_set & (field == "Queue"), ["ticket_id", "old", "new"]],
+        STATUS: tx.loc[
+            (kind == "Status") | (is_set & (field == "Status")),
+            ["ticket_id", "created", "txn_id", "old", "new"],
+        ],
+    }
     queue_names = snapshot.queues.set_index("queue_id")["name"]
-    queues = _queue_counts(tickets, tx, queue_names, part_of).assign(kind=QUEUE)
-    statuses = _status_counts(tickets, moves, created_in).assign(kind=STATUS)
-    found = pd.concat([queues, statuses]).rename_axis(["part", "name"]).reset_index()
+    queues = _queue_counts(tickets, part, moves[QUEUE], queue_names, numbered)
+    statuses = _status_counts(tickets, part, moves[STATUS], numbered)
+    found = pd.concat([queues.assign(kind=QUEUE), statuses.assign(kind=STATUS)])
+    found = found.rename_axis(["part", "name"]).reset_index()
     found = (
         found.reindex(columns=["part", "kind", "name", *TALLIED])
         .fillna(dict.fromkeys(TALLIED, 0))
         .astype(dict.fromkeys(TALLIED, "int64"))
     )
-    parts = found.pop("part").astype("int64")
-    return {int(n): rows.reset_index(drop=True) for n, rows in found.groupby(parts, sort=False)}
+    at = np.asarray(parts)[found.pop("part").to_numpy(dtype="int64")]
+    at = pd.Series(at, index=found.index).astype("int64")
+    return {int(n): rows.reset_index(drop=True) for n, rows in found.groupby(at, sort=False)}
 
 
-def _by_part(part: object, values: object) -> pd.Series:
-    """How many of `values` there are in each part: counts indexed by (part, value)."""
-    return pd.DataFrame({"part": part, "name": values}).value_counts(sort=False)
+def _by_part(part: np.ndarray, codes: np.ndarray) -> pd.Series:
+    """How many rows there are of each part and name (`part`, `codes`: numbers, -1 where
+    missing), indexed by (part, code) in the order each first appears, as value_counts(
+    sort=False) gives them; a row without a part or a name is not counted."""
+    key, _, width = _pairs(part, codes)
+    seen = pd.unique(key)  # in the order they first appear
+    return pd.Series(np.bincount(key)[seen], index=_index(seen, width))
+
+
+def _sum_by_part(flags: np.ndarray, part: np.ndarray, codes: np.ndarray) -> pd.Series:
+    """How many rows of each part and name have `flags` set, indexed by (part, code) in
+    sorted order, as flags.groupby([part, codes]).sum() gives them (no part or name: left
+    out)."""
+    key, known, width = _pairs(part, codes)
+    seen = np.flatnonzero(np.bincount(key))
+    sums = np.bincount(key, weights=flags[known])[seen]
+    return pd.Series(sums.astype("int64"), index=_index(seen, width))
+
+
+def _pairs(part: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Each (part, code) as one number (that sorts as they do), of the rows with both; which
+    rows those are; and the width: key // width is the part, key % width the code."""
+    known = (codes >= 0) & (part >= 0)
+    width = int(codes.max(initial=0)) + 1
+    return part[known] * width + codes[known], known, width
+
+
+def _index(key: np.ndarray, width: int) -> pd.MultiIndex:
+    """(part, code) of each of `_pairs`' numbers."""
+    return pd.MultiIndex.from_arrays([key // width, key % width])
+
+
+class _Names:
+    """The names a tally counts (statuses, or queues) as numbers: each one's place among them
+    all in sorted order, so (part, number) sorts, and is unique, as (part, name) is and the
+    counts come out in the order pandas gives them by name; -1 stands for a missing name.
+    Each distinct value of a column is read once (`rename`: how each is named)."""
+
+    def __init__(
+        self,
+        columns: list[pd.Series],
+        rename: Callable[[pd.Series], pd.Series] | None = None,
+    ) -> None:
+        found = [pd.factorize(column) for column in columns]
+        distinct = [pd.Series(np.asarray(uniques, dtype=object)) for _, uniques in found]
+        if rename is not None:
+            distinct = [rename(values) for values in distinct]
+        every: set[str] = set().union(*(values.tolist() for values in distinct))
+        self.names = np.array(sorted(every), dtype=object)
+        where = pd.Index(self.names)
+        self.codes = [  # a missing value (-1) takes the last number: -1
+            np.append(where.get_indexer(values), -1).astype("int64")[codes]
+            for (codes, _), values in zip(found, distinct, strict=True)
+        ]
+
+    def code(self, name: str) -> int:
+        """The number of `name`, -1 when no value is it."""
+        at = int(np.searchsorted(self.names, name))
+        return at if at < len(self.names) and self.names[at] == name else -1
+
+    def named(self, counts: pd.DataFrame) -> pd.DataFrame:
+        """Counts indexed by (part, number) as indexed by (part, name)."""
+        index = counts.index
+        names = self.names[index.get_level_values(1).to_numpy(dtype="int64")]
+        named = pd.DataFrame({"part": index.get_level_values(0), "name": names})  # typed as text
+        return counts.set_axis(pd.MultiIndex.from_frame(named))
 
 
 def _of_kind(counts: pd.DataFrame, kind: str) -> pd.DataFrame:
@@ -232,18 +309,38 @@ def field_tally(custom_fields: pd.DataFrame) -> pd.DataFrame:
     """What the survey counts of the custom fields (FIELD_TALLY): per field, the tickets that
     fill it and those holding each of its values. Counts of tickets, so the field tallies of
     snapshots without a ticket in common add up (`add_field_tallies`)."""
-    values = custom_fields.assign(value=custom_fields["value"].astype(str).str.strip())
-    values = values.loc[values["value"] != ""].drop_duplicates(["field", "ticket_id", "value"])
-    held = values.groupby(["field", "value"], sort=True).size()
-    filled = values.groupby("field", sort=True)["ticket_id"].nunique()
-    found = pd.concat(
-        [
-            held.rename("tickets").reset_index(),
-            filled.rename("tickets").reset_index().assign(value=""),
-        ],
-        ignore_index=True,
+    text = custom_fields["value"].astype(str).str.strip()
+    # fields and values as numbers, in sorted order (-1: missing, a value of its own to keep
+    # a row once, none to be counted): counted as numbers, not text
+    kept = (text != "").to_numpy(dtype=bool, na_value=False)
+    fields, field_names = pd.factorize(custom_fields["field"].loc[kept], sort=True)
+    values, value_names = pd.factorize(text.loc[kept], sort=True)
+    tickets = pd.factorize(custom_fields["ticket_id"].loc[kept])[0]
+    holding = pd.factorize((fields + 1) * (tickets.max(initial=0) + 1) + tickets)[0]
+    once = ~pd.Series(holding * (len(value_names) + 1) + values).duplicated().to_numpy()
+    once &= fields >= 0
+    fields, tickets, values = fields[once], tickets[once], values[once]
+    width = max(len(value_names), 1)
+    both = values >= 0
+    pair, held = pd.factorize(fields[both] * width + values[both], sort=True)
+    counts = np.bincount(pair, minlength=len(held))
+    ticket_width = tickets.max(initial=0) + 1
+    filled = np.bincount(pd.unique(fields * ticket_width + tickets) // ticket_width)
+    named = np.flatnonzero(filled)
+    names = np.asarray(field_names, dtype=object)
+    found = pd.DataFrame(
+        {
+            "field": np.concatenate([names[held // width], names[named]]),
+            "value": np.concatenate(
+                [
+                    np.asarray(value_names, dtype=object)[held % width],
+                    np.full(len(named), "", dtype=object),
+                ]
+            ),
+            "tickets": np.concatenate([counts, filled[named]]),
+        }
     )
-    return found[FIELD_TALLY].astype({"field": str, "value": str, "tickets": "int64"})
+    return found.astype({"field": str, "value": str, "tickets": "int64"})
 
 
 def add_field_tallies(tallies: Iterable[pd.DataFrame]) -> pd.DataFrame:
@@ -279,46 +376,38 @@ def _counts(values: pd.Series) -> tuple[tuple[str, int], ...]:
     return tuple((str(v), int(n)) for v, n in ordered)
 
 
-def _status_moves(tx: pd.DataFrame) -> pd.DataFrame:
-    """Status changes: ticket_id, at, old, new, in time order."""
-    status = (tx["type"] == "Status") | ((tx["type"] == "Set") & (tx["field"] == "Status"))
-    moves = tx.loc[status, ["ticket_id", "created", "txn_id", "old", "new"]]
-    return sort_stable(moves, ["ticket_id", "created", "txn_id"]).rename(columns={"created": "at"})
-
-
-def _status_at_creation(tickets: pd.DataFrame, moves: pd.DataFrame) -> pd.Series:
-    """Each ticket's status at creation: the first change's old value, else its status now."""
-    first = moves.groupby("ticket_id")["old"].first()
-    now = tickets.set_index("ticket_id")["status"]
-    return first.reindex(now.index).where(lambda s: s.notna() & (s != ""), now)
+def _first(keys: np.ndarray, values: np.ndarray) -> pd.Series:
+    """Each key's first value that is not missing (-1), by key: groupby(keys).first()."""
+    known = values >= 0
+    distinct, first = np.unique(keys[known], return_index=True)
+    return pd.Series(values[known][first], index=distinct)
 
 
 def _queue_counts(
-    tickets: pd.DataFrame, tx: pd.DataFrame, names: pd.Series, part_of: pd.Series
-) -> pd.DataFrame:
-    """Per part and queue: tickets now in it, created in it, moves into and out of it."""
-    queue_moves = tx.loc[(tx["type"] == "Set") & (tx["field"] == "Queue")]
-    moved = part_of.reindex(queue_moves["ticket_id"]).to_numpy()
-    old = queue_moves["old"].map(names).fillna(queue_moves["old"])
-    new = queue_moves["new"].map(names).fillna(queue_moves["new"])
-    now = tickets["queue_id"].map(names).fillna(tickets["queue_id"])
-    first_old = (
-        pd.Series(old.to_numpy(), index=queue_moves["ticket_id"].to_numpy())
-        .groupby(level=0)
-        .first()
+    tickets: pd.DataFrame, part: np.ndarray, queue_moves: pd.DataFrame, names: pd.Series,
+    part_of: pd.Series,
+) -> pd.DataFrame:  # fmt: skip
+    """Per part and queue: tickets now in it, created in it (the old queue of its first move,
+    else the one it is in now), moves into and out of it. A queue RT's list does not name is
+    counted by its id. `part`: each ticket's part; `part_of`: the part of each ticket_id."""
+    moved = part_of.reindex(queue_moves["ticket_id"], fill_value=-1).to_numpy()
+    coded = _Names(
+        [queue_moves["old"], queue_moves["new"], tickets["queue_id"]],
+        lambda ids: ids.map(names).fillna(ids),
     )
-    created = first_old.reindex(tickets["ticket_id"]).fillna(
-        pd.Series(now.to_numpy(), index=tickets["ticket_id"])
-    )
-    part = tickets["part"].to_numpy()
-    return pd.DataFrame(
+    old, new, now = coded.codes
+    first = _first(queue_moves["ticket_id"].to_numpy(), old)
+    at_first = first.reindex(tickets["ticket_id"].to_numpy()).to_numpy()
+    created = np.where(np.isnan(at_first), now, np.nan_to_num(at_first, nan=-1)).astype("int64")
+    counts = pd.DataFrame(
         {
-            "now": _by_part(part, now.to_numpy()),
-            "created": _by_part(part, created.to_numpy()),
-            "moved_in": _by_part(moved, new.to_numpy()),
-            "moved_out": _by_part(moved, old.to_numpy()),
+            "now": _by_part(part, now),
+            "created": _by_part(part, created),
+            "moved_in": _by_part(moved, new),
+            "moved_out": _by_part(moved, old),
         }
     ).fillna(0)
+    return coded.named(counts)
 
 
 def _queues(queues: pd.DataFrame, count: pd.DataFrame) -> tuple[QueueSurvey, ...]:
@@ -340,61 +429,85 @@ def _queues(queues: pd.DataFrame, count: pd.DataFrame) -> tuple[QueueSurvey, ...
 
 
 def _status_counts(
-    tickets: pd.DataFrame, moves: pd.DataFrame, created_in: pd.Series
+    tickets: pd.DataFrame, part: np.ndarray, changes: pd.DataFrame, part_of: pd.Series
 ) -> pd.DataFrame:
     """Per part and status: tickets in it now, ever in it, created in it, and the tickets whose
-    dates show each role (INACTIVE, ACTIVE, INITIAL)."""
-    t = tickets.set_index("ticket_id")
-    created_in = created_in.reindex(t.index)
+    dates show each role (INACTIVE, ACTIVE, INITIAL). `changes`: the status changes."""
+    coded = _Names([tickets["status"], changes["old"], changes["new"]])
+    now, old, new = coded.codes
+    moves = pd.DataFrame(
+        {
+            "ticket_id": changes["ticket_id"].to_numpy(),
+            "at": changes["created"].array,
+            "seq": changes["txn_id"].to_numpy(),
+            "old": old,
+            "status": new,
+        }
+    )
+    moves = sort_stable(moves, ["ticket_id", "at", "seq"])  # in time order
+    moves["part"] = part_of.reindex(moves["ticket_id"], fill_value=-1).to_numpy()
+    ids = tickets["ticket_id"].to_numpy()
+    # each ticket's status at creation: the first change's old value, else its status now
+    first = _first(moves["ticket_id"].to_numpy(), moves["old"].to_numpy()).reindex(ids).to_numpy()
+    unset = np.isnan(first) | (first == coded.code(""))
+    created_in = np.where(unset, now, np.nan_to_num(first, nan=-1)).astype("int64")
     # every entry into a status: creation, then each move; Resolved is the last entry into an
     # inactive one, so an entry at Resolved is into an inactive status and one after it is not
     entries = pd.concat(
         [
             pd.DataFrame(
                 {
-                    "ticket_id": t.index,
-                    "part": t["part"].to_numpy(),
-                    "at": t["created"].array,  # kept typed: no Python object per ticket
+                    "ticket_id": ids,
+                    "part": part,
+                    "at": tickets["created"].array,  # kept typed: no Python object per ticket
                     "seq": -1,  # creation comes before any change of the same second
-                    "status": created_in.to_numpy(),
+                    "status": created_in,
                 }
             ),
-            moves[["ticket_id", "part", "at", "txn_id", "new"]].rename(
-                columns={"new": "status", "txn_id": "seq"}
-            ),
+            moves[["ticket_id", "part", "at", "seq", "status"]],
         ],
         ignore_index=True,
-    ).join(t[["resolved"]], on="ticket_id")
-    entries = entries.loc[entries["status"].notna() & (entries["status"] != "")]
+    )
+    entries = entries.loc[(entries["status"] >= 0) & (entries["status"] != coded.code(""))]
     entries = sort_stable(entries, ["ticket_id", "at", "seq"])
+    resolved = pd.Series(tickets["resolved"].array, index=ids).reindex(entries["ticket_id"])
     # typed even when there are no tickets (a quiet snapshot): object columns cannot subtract
-    gap = pd.to_datetime(entries["at"], utc=True) - pd.to_datetime(entries["resolved"], utc=True)
+    gap = pd.Series(
+        pd.to_datetime(entries["at"], utc=True).array - pd.to_datetime(resolved, utc=True).array
+    )
     # the entry Resolved was set at: the last one within the moment (created and closed in
     # the same second, the creation status was not the closing one)
-    near = entries.loc[gap.abs() <= _SAME_MOMENT]
-    at_resolved = pd.Series(
-        entries.index.isin(near.groupby("ticket_id").tail(1).index), index=entries.index
-    )
-    after = entries["resolved"].isna() | (gap > _SAME_MOMENT)
-    unstarted = t["started"].isna() | (t["started"] > t["created"] + _SAME_MOMENT)
-    held = pd.concat(
-        [
-            entries[["ticket_id", "part", "status"]],
-            moves[["ticket_id", "part", "old"]].rename(columns={"old": "status"}),
-        ]
-    )
-    held = held.loc[held["status"].notna() & (held["status"] != "")].drop_duplicates()
-    by_entry, by_ticket = [entries["part"], entries["status"]], [t["part"], created_in]
-    return pd.DataFrame(
+    near = np.flatnonzero((gap.abs() <= _SAME_MOMENT).to_numpy())
+    near_ids = entries["ticket_id"].to_numpy()[near]
+    last = np.ones(len(near), dtype=bool)  # entries are in ticket order
+    last[:-1] = near_ids[1:] != near_ids[:-1]
+    at_resolved = np.zeros(len(entries), dtype=bool)
+    at_resolved[near[last]] = True
+    after = resolved.isna().to_numpy() | (gap > _SAME_MOMENT).to_numpy()
+    started, created = tickets["started"], tickets["created"]
+    unstarted = (started.isna() | (started > created + _SAME_MOMENT)).to_numpy()
+    # the statuses each ticket held: entered, or left (the tickets, once each)
+    held = {
+        column: np.concatenate([entries[column].to_numpy(), moves[other].to_numpy()])
+        for column, other in (("ticket_id", "ticket_id"), ("part", "part"), ("status", "old"))
+    }
+    kept = (held["status"] >= 0) & (held["status"] != coded.code(""))
+    held = {column: values[kept] for column, values in held.items()}
+    tickets_in = pd.factorize(held["ticket_id"])[0].astype("int64")
+    pair = pd.Series(tickets_in * (len(coded.names) + 1) + held["status"])
+    once = ~pair.duplicated().to_numpy()
+    by_entry = entries["part"].to_numpy(), entries["status"].to_numpy()
+    counts = pd.DataFrame(
         {
-            "now": _by_part(t["part"].to_numpy(), t["status"].to_numpy()),
-            "ever": _by_part(held["part"].to_numpy(), held["status"].to_numpy()),
-            "created": _by_part(t["part"].to_numpy(), created_in.to_numpy()),
-            INACTIVE: at_resolved.groupby(by_entry).sum(),
-            ACTIVE: after.groupby(by_entry).sum(),
-            INITIAL: unstarted.groupby(by_ticket).sum(),
+            "now": _by_part(part, now),
+            "ever": _by_part(held["part"][once], held["status"][once]),
+            "created": _by_part(part, created_in),
+            INACTIVE: _sum_by_part(at_resolved, *by_entry),
+            ACTIVE: _sum_by_part(after, *by_entry),
+            INITIAL: _sum_by_part(unstarted, part, created_in),
         }
     ).fillna(0)
+    return coded.named(counts)
 
 
 def _statuses(count: pd.DataFrame) -> tuple[StatusSurvey, ...]:
