@@ -95,11 +95,11 @@ def opened(snapshot: Snapshot, config: Config, registry: Registry) -> pd.DataFra
     part's with it."""
     tickets = incidents(snapshot)
     ids = pd.Index(tickets["ticket_id"])
-    named = pd.DataFrame(
+    named = pd.DataFrame(  # kept typed: service_rows reads them as text, missing as ""
         {
             "ticket_id": ids,
-            "service": field_values(snapshot, config.fields.service, ids).to_numpy(),
-            "queue": queue_now(snapshot, tickets).to_numpy(),
+            "service": field_values(snapshot, config.fields.service, ids).array,
+            "queue": queue_now(snapshot, tickets).array,
         }
     )
     several = values_held(snapshot, config.fields.service)
