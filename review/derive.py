@@ -290,7 +290,8 @@ class _Job:
         ticket = np.concatenate([np.fromiter(every[n], dtype="int64") for n in numbers])
         part = np.repeat(numbers, [len(every[n]) for n in numbers])
         moves = self.catalog.surveyed(numbers, mine.transactions)  # not read again
-        history = dataclasses.replace(mine, transactions=_rows(moves, set(ticket.tolist())))
+        mine_only = moves.loc[moves["ticket_id"].isin(ticket)].reset_index(drop=True)  # as _rows
+        history = dataclasses.replace(mine, transactions=mine_only)
         return tally_parts(history, pd.Series(part, index=ticket))
 
 
