@@ -324,9 +324,10 @@ class Catalog:
         """The history review.analysis.survey reads of some parts: status and queue moves (its
         types, segment.SURVEYED), not the whole history, in the order a read of every part
         gives them (by txn_id when the parts come from more than one segment). `history`: the
-        parts' transactions as read part after part (`snapshot(parts, in_file_order=False)`):
-        the moves are taken out of it, not read again, where a sort by txn_id gives that order
-        (a catalog of one segment gives its file's order, which only a read of it knows)."""
+        parts' transactions as read part after part (`snapshot(parts, in_file_order=False)`,
+        without the tickets it leaves out as created implausibly): the moves are taken out of
+        it, not read again, where a sort by txn_id gives that order (a catalog of one segment
+        gives its file's order, which only a read of it knows)."""
         if history is not None and len(set(self.order)) > 1:
             chosen = np.flatnonzero(history["type"].isin(SURVEYED).to_numpy())
             ids = history["txn_id"].to_numpy()[chosen]
