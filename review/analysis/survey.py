@@ -470,6 +470,29 @@ def _status_counts(
     )
     entries = entries.loc[(entries["status"] >= 0) & (entries["status"] != coded.code(""))]
     entries = sort_stable(entries, ["ticket_id", "at", "seq"])
+    at_resolved, after = _at_resolved(entries, tickets)
+    started, created = tickets["started"], tickets["created"]
+    unstarted = (started.isna() | (started > created + _SAME_MOMENT)).to_numpy()
+    ever = _ever(entries, moves, coded)
+    by_entry = entries["part"].to_numpy(), entries["status"].to_numpy()
+    counts = pd.DataFrame(
+        {
+            "now": _by_part(part, now),
+            "ever": _by_part(*ever),
+            "created": _by_part(part, created_in),
+            INACTIVE: _sum_by_part(at_resolved, *by_entry),
+            ACTIVE: _sum_by_part(after, *by_entry),
+            INITIAL: _sum_by_part(unstarted, part, created_in),
+        }
+    ).fillna(0)
+    return coded.named(counts)
+
+
+def _at_resolved(entries: pd.DataFrame, tickets: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Of each entry into a status (in ticket and time order): whether Resolved was set at it
+    (the last one within the moment of Resolved), and whether it came after Resolved (or the
+    ticket has none)."""
+    ids = tickets["ticket_id"].to_numpy()
     resolved = pd.Series(tickets["resolved"].array, index=ids).reindex(entries["ticket_id"])
     # typed even when there are no tickets (a quiet snapshot): object columns cannot subtract
     gap = pd.Series(
@@ -484,9 +507,11 @@ def _status_counts(
     at_resolved = np.zeros(len(entries), dtype=bool)
     at_resolved[near[last]] = True
     after = resolved.isna().to_numpy() | (gap > _SAME_MOMENT).to_numpy()
-    started, created = tickets["started"], tickets["created"]
-    unstarted = (started.isna() | (started > created + _SAME_MOMENT)).to_numpy()
-    # the statuses each ticket held: entered, or left (the tickets, once each)
+    return at_resolved, after
+
+
+def _ever(entries: pd.DataFrame, moves: pd.DataFrame, coded: _Names) -> tuple[np.ndarray, ...]:
+    """(part, status) of each status each ticket held, entered or left, once per ticket."""
     held = {
         column: np.concatenate([entries[column].to_numpy(), moves[other].to_numpy()])
         for column, other in (("ticket_id", "ticket_id"), ("part", "part"), ("status", "old"))
@@ -496,18 +521,7 @@ def _status_counts(
     tickets_in = pd.factorize(held["ticket_id"])[0].astype("int64")
     pair = pd.Series(tickets_in * (len(coded.names) + 1) + held["status"])
     once = ~pair.duplicated().to_numpy()
-    by_entry = entries["part"].to_numpy(), entries["status"].to_numpy()
-    counts = pd.DataFrame(
-        {
-            "now": _by_part(part, now),
-            "ever": _by_part(held["part"][once], held["status"][once]),
-            "created": _by_part(part, created_in),
-            INACTIVE: _sum_by_part(at_resolved, *by_entry),
-            ACTIVE: _sum_by_part(after, *by_entry),
-            INITIAL: _sum_by_part(unstarted, part, created_in),
-        }
-    ).fillna(0)
-    return coded.named(counts)
+    return held["part"][once], held["status"][once]
 
 
 def _statuses(count: pd.DataFrame) -> tuple[StatusSurvey, ...]:
