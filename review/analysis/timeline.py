@@ -10,6 +10,8 @@ metric and the timeline figure need.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -127,7 +129,8 @@ def build_events(snapshot: Snapshot, config: Config, *, implausible: bool = Fals
     }  # fmt: skip
     if implausible:
         columns["reason"] = np.array(plausible.CODED, dtype=object)[why[rows]]
-    return pd.DataFrame(columns, index=tx.index)
+    events = pd.DataFrame(columns, index=tx.index)
+    return events[[*EVENT_COLUMNS, "reason"] if implausible else EVENT_COLUMNS]
 
 
 def _order(ticket_id: pd.Series, at: pd.Series, txn_id: pd.Series, rows: np.ndarray) -> np.ndarray:
@@ -171,25 +174,33 @@ def _true(mask: pa.Array) -> np.ndarray:
     return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _renamed(values: pa.Array, rows: np.ndarray, keys: pd.Series, names: pd.Series) -> pa.Array:
+def _renamed(
+    values: pa.Array,
+    rows: np.ndarray,
+    keys: pd.Series,
+    names: pd.Series,
+    unknown: Callable[[pa.Array], pa.Array] | None = None,
+) -> pa.Array:
     """`values` with those of `rows` found among `keys` replaced by their `names` (the first
-    of a key listed twice), others as they were."""
+    of a key listed twice); those not found as `unknown` writes them (None: as they were)."""
     mine = pc.take(values, pa.array(np.flatnonzero(rows)))
     found = pc.index_in(mine, value_set=_arrow(keys), skip_nulls=True)
+    missing = mine if unknown is None else unknown(mine)
     return pc.replace_with_mask(
-        values, pa.array(rows), pc.coalesce(pc.take(_arrow(names), found), mine)
+        values, pa.array(rows), pc.coalesce(pc.take(_arrow(names), found), missing)
     )
+
+
+def _unknown_queue(ids: pa.Array) -> pa.Array:
+    """How a queue id RT's queue list lacks is shown: '#9 (unknown queue)'."""
+    text = [pa.scalar(t, pa.large_string()) for t in ("#", " (unknown queue)", "")]
+    return pc.binary_join_element_wise(text[0], ids, text[1], text[2])
 
 
 def _queue_named(snapshot: Snapshot, values: pa.Array, rows: np.ndarray) -> pa.Array:
     """`values` with those of `rows` as queue names (`queue_names`)."""
     queues = snapshot.queues
-    mine = pc.take(values, pa.array(np.flatnonzero(rows)))
-    found = pc.index_in(mine, value_set=_arrow(queues["queue_id"]), skip_nulls=True)
-    text = [pa.scalar(t, pa.large_string()) for t in ("#", " (unknown queue)", "")]
-    unknown = pc.binary_join_element_wise(text[0], mine, text[1], text[2])
-    named = pc.coalesce(pc.take(_arrow(queues["name"]), found), unknown)
-    return pc.replace_with_mask(values, pa.array(rows), named)
+    return _renamed(values, rows, queues["queue_id"], queues["name"], _unknown_queue)
 
 
 def _requestors(snapshot: Snapshot, ticket_id: pd.Series, creator: pa.Array) -> np.ndarray:
@@ -218,9 +229,8 @@ def _initial(changes: pd.DataFrame, tickets: pd.DataFrame, kind: str) -> pd.Seri
 def queue_names(snapshot: Snapshot, ids: pd.Series) -> pd.Series:
     """RT queue ids as names; an id RT's queue list lacks shows as '#9 (unknown queue)'
     (review.analysis.quality warns about it)."""
-    known = ids.map(snapshot.queues.set_index("queue_id")["name"]).astype("string")
-    names: pd.Series = known.fillna("#" + ids.astype("string") + " (unknown queue)")
-    return names
+    every = np.ones(len(ids), dtype=bool)
+    return _string(_queue_named(snapshot, _arrow(ids), every), ids.index)
 
 
 def state_segments(events: pd.DataFrame, snapshot: Snapshot) -> pd.DataFrame:
