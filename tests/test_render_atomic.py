@@ -1,5 +1,6 @@
-"""A full disk never costs a good report: every output is replaced atomically, a partial
-notebook is kept beside the good one, and the failures (and the state) are still written."""
+"""A full disk never costs a good report: every output is replaced atomically, the batch
+stops starting notebooks whose outputs could not be written, and the failures (and the state)
+are still written."""
 
 from __future__ import annotations
 
@@ -68,25 +69,68 @@ def good(tmp_path: Path) -> Path:
     return out
 
 
-def test_full_disk_keeps_the_good_review_and_the_partial_beside_it(good: Path) -> None:
+def test_full_disk_keeps_the_good_review_and_the_written_ones(good: Path) -> None:
     jobs = [_job(good, t) for t in (2, 3, 4)]
-    result = rendering.run_batch(jobs, good, workers=2, force=True, runner=_disk_full_runner)
+    result = rendering.run_batch(jobs, good, workers=3, force=True, runner=_disk_full_runner)
     month = good / "2026-10"
     assert (month / "incident-2.ipynb").read_bytes() == b"GOOD NOTEBOOK"
     assert (month / "incident-2.html").read_bytes() == b"GOOD HTML"
-    assert (month / "incident-2.failed.ipynb").read_bytes() == PARTIAL
-    assert (month / "incident-3.failed.ipynb").read_bytes() == PARTIAL
     assert not (month / "incident-3.ipynb").exists()
     assert (month / "incident-4.ipynb").read_bytes() == RENDERED
-    assert sorted(p.name for p in month.iterdir() if p.name.startswith(".")) == []
-    lines = rendering.result_lines(result)
-    assert lines == [
-        f"error: incident 2: {FULL}; partial notebook kept: {month / 'incident-2.failed.ipynb'}",
-        f"error: incident 3: {FULL}; partial notebook kept: {month / 'incident-3.failed.ipynb'}",
+    # nothing half written is kept (a cut notebook is no notebook), no temp file stays
+    assert sorted(p.name for p in month.iterdir()) == [
+        "incident-2.html", "incident-2.ipynb", "incident-4.ipynb"
+    ]  # fmt: skip
+    full = os.strerror(errno.ENOSPC)
+    assert rendering.result_lines(result)[:2] == [
+        f"error: incident 2: cannot write in {month} ({full})",
+        f"error: incident 3: cannot write in {month} ({full})",
     ]
     # the state is written and true: 4 was rendered, 2 and 3 are tried again next time
     state = json.loads((good / rendering.STATE_FILE).read_text())
     assert state == {"2026-10/incident-4.ipynb": "new-4"}
+
+
+def test_a_full_disk_stops_the_batch(good: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Incident 2 meets a full disk while 4 renders beside it; 5 and 6 are never started:
+    their outputs would be thrown away. The batch says how to go on."""
+    gate = good / "gate"
+    gate.mkdir()
+    real_commit = running.commit
+
+    def commit(out: Path, job: rendering.Job, outcome: Any, state: dict[str, str]) -> Any:
+        found = real_commit(out, job, outcome, state)
+        (gate / f"{job.ticket_id}-settled").touch()  # 4 ends only once 2's failure is known
+        return found
+
+    monkeypatch.setattr(running, "commit", commit)
+    jobs = [_job(good, t) for t in (2, 4, 5, 6)]
+    result = rendering.run_batch(jobs, good, workers=2, force=True, runner=_gated_runner)
+    month = good / "2026-10"
+    assert [j.ticket_id for j in result.rendered] == [4]
+    assert [f.ticket_id for f in result.failures] == [2]
+    assert [j.ticket_id for j in result.not_started] == [5, 6] and not result.ok
+    assert not (month / "incident-5.ipynb").exists() and not (month / "incident-6.ipynb").exists()
+    assert rendering.result_lines(result) == [
+        f"error: incident 2: cannot write in {month} ({os.strerror(errno.ENOSPC)})",
+        f"error: stopped: {month} cannot be written; free space there or give --out a "
+        "directory you may write, and run the same command again (the 1 notebook(s) written "
+        "are kept; 2 not started)",
+    ]
+    assert rendering.problems(result) == "1 notebook(s) failed, 2 not started"
+    assert rendering.summary(result).startswith("1 rendered, 0 unchanged, 1 failed, 2 not started")
+    state = json.loads((good / rendering.STATE_FILE).read_text())
+    assert state == {"2026-10/incident-4.ipynb": "new-4"}
+
+
+def _gated_runner(job: rendering.Job) -> rendering.Failure | rendering.Staged:
+    """_disk_full_runner, with 4 ending only after the batch has settled 2."""
+    if job.ticket_id == 4:
+        settled = job.output.parent.parent / "gate" / "2-settled"
+        deadline = time.monotonic() + 60
+        while not settled.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    return _disk_full_runner(job)
 
 
 def test_a_killed_runs_temps_go_even_beside_notebooks_not_rendered_again(good: Path) -> None:
@@ -104,7 +148,7 @@ def test_a_killed_runs_temps_go_even_beside_notebooks_not_rendered_again(good: P
     assert (good / "2026-10" / "incident-2.ipynb").read_bytes() == b"GOOD NOTEBOOK"
 
 
-def test_a_later_success_removes_the_partial(good: Path) -> None:
+def test_a_later_success_removes_the_partial_of_a_failed_run(good: Path) -> None:
     (good / "2026-10" / "incident-4.failed.ipynb").write_bytes(PARTIAL)
     result = rendering.run_batch([_job(good, 4)], good, workers=1, runner=_disk_full_runner)
     assert result.ok and not (good / "2026-10" / "incident-4.failed.ipynb").exists()
@@ -137,7 +181,7 @@ def test_state_and_index_on_a_full_disk_are_one_line_each_and_the_old_ones_stay(
     full_disk = os.strerror(errno.ENOSPC)
     assert [f.ticket_id for f in result.failures] == [3]
     assert [j.ticket_id for j in result.rendered] == [4]
-    assert len(rendering.result_lines(result)) == 3
+    assert len(rendering.result_lines(result)) == 4  # 3, the state, the index, the stop
     assert result.errors == [
         f"cannot record what was rendered in {good / rendering.STATE_FILE} ({full_disk}); "
         "the next render redoes those notebooks",

@@ -3,7 +3,9 @@
 Jobs run in worker processes (each with its Jupyter kernel) into temp files; the parent
 puts each job's outputs in place atomically and records it in the state file. A job that
 fails keeps its partial notebook beside the good one (NAME.failed.ipynb) and is reported
-with the failing cell, and the others go on.
+with the failing cell, and the others go on; but once the output directory cannot be written
+(a full disk, no permission) the batch stops starting notebooks, whose every output would be
+thrown away, and says how to go on.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
@@ -37,6 +39,7 @@ from review.pages.render.files import (
     write_temp,
 )
 from review.pages.render.plan import Job
+from review.snapshot.cache import UNWRITABLE
 from review.workers import end_with_parent
 
 STATE_FILE = ".render-state.json"
@@ -79,6 +82,7 @@ class Failure:
     cell_index: int | None = None
     execution_count: int | None = None
     partial: str | None = None  # the partially executed notebook, if one was written
+    unwritable: bool = False  # its outputs could not be written: no notebook after it can be
 
     def __str__(self) -> str:
         where = ""
@@ -97,10 +101,12 @@ class BatchResult:
     failures: list[Failure] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # batch outputs that could not be written
     seconds: float = 0.0
+    not_started: list[Job] = field(default_factory=list)  # left when `stopped`
+    stopped: Failure | None = None  # the first output that could not be written
 
     @property
     def ok(self) -> bool:
-        return not self.failures and not self.errors
+        return not self.failures and not self.errors and not self.not_started
 
 
 def kernel_environment() -> dict[str, str]:
@@ -266,6 +272,11 @@ def run_job(job: Job) -> Failure | Staged:
             partial=_partial(temp),
         )
     except Exception as exc:  # kernel died, disk full, unreadable template ...
+        if isinstance(exc, OSError) and exc.errno in UNWRITABLE:  # nothing to keep, no room
+            for path in (temp, html_temp):
+                if path is not None:
+                    path.unlink(missing_ok=True)
+            return _unwritable(job, exc)
         stage = "HTML export failed: " if temp.stat().st_size and job.html else ""
         return Failure(
             name=job.name,
@@ -275,6 +286,13 @@ def run_job(job: Job) -> Failure | Staged:
             partial=_partial(temp),
         )
     return Staged(temp, html_temp)
+
+
+def _unwritable(job: Job, exc: OSError) -> Failure:
+    """A job whose outputs could not be written in its directory (see UNWRITABLE)."""
+    where = job.output.parent
+    return Failure(job.name, str(job.output), f"cannot write in {where} ({exc.strerror})",
+                   job.ticket_id, unwritable=True)  # fmt: skip
 
 
 def _stop_this_worker() -> None:
@@ -329,6 +347,8 @@ def commit(out: Path, job: Job, outcome: Failure | Staged, state: dict[str, str]
         failed_path(job.output).unlink(missing_ok=True)
     except OSError as exc:
         state.pop(key, None)
+        if exc.errno in UNWRITABLE:
+            return _unwritable(job, exc)
         return Failure(job.name, str(job.output), f"cannot write: {exc}", job.ticket_id)
     state[key] = job.fingerprint
     return None
@@ -468,7 +488,10 @@ def _execute(
     try:
         with interrupts.installed():
             for wave in ([j for j in todo if not j.links], [j for j in todo if j.links]):
-                _run_wave(pool, wave, runner, out, state, result, interrupts, bar)
+                if result.stopped is not None:  # the pages that link to others: none
+                    result.not_started += wave
+                    continue
+                _run_wave(pool, workers, wave, runner, out, state, result, interrupts, bar)
     except BaseException:
         _stop_workers(pool)
         raise
@@ -480,6 +503,7 @@ def _execute(
 
 def _run_wave(
     pool: ProcessPoolExecutor,
+    workers: int,
     wave: list[Job],
     runner: Callable[[Job], Failure | Staged],
     out: Path,
@@ -488,26 +512,49 @@ def _run_wave(
     interrupts: _Interrupts,
     bar: Any,
 ) -> None:
-    """Run jobs in the pool and commit each outcome as it arrives."""
-    futures = {pool.submit(runner, job): job for job in wave}
-    for future in as_completed(futures):
-        job = futures[future]
-        try:
-            outcome = future.result()
-        except Exception as exc:  # the worker process itself died
-            outcome = Failure(
-                job.name,
-                str(job.output),
-                f"{type(exc).__name__}: {_one_line(str(exc))}",
-                job.ticket_id,
-            )
-        with interrupts.held():  # the files and the state change together
-            failure = commit(out, job, outcome, state)
-            if failure is None:
-                result.rendered.append(job)
-            else:
-                result.failures.append(failure)
-        bar.update()
+    """Run jobs in the pool, `workers` at a time, and commit each outcome as it arrives; once
+    an output cannot be written, no job is started (`result.not_started`). Jobs are handed
+    to the pool one as another ends: a job queued inside the pool could not be held back."""
+    waiting = list(reversed(wave))
+    running: dict[Future[Failure | Staged], Job] = {}
+    while waiting or running:
+        while waiting and len(running) < workers and result.stopped is None:
+            job = waiting.pop()
+            running[pool.submit(runner, job)] = job
+        if result.stopped is not None and waiting:
+            result.not_started += reversed(waiting)
+            bar.update(len(waiting))
+            waiting.clear()
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            _settle(future, running.pop(future), out, state, result, interrupts)
+            bar.update()
+
+
+def _settle(
+    future: Future[Failure | Staged],
+    job: Job,
+    out: Path,
+    state: dict[str, str],
+    result: BatchResult,
+    interrupts: _Interrupts,
+) -> None:
+    """Commit one job's outcome and record it in `result` (the first that could not be
+    written stops the batch)."""
+    try:
+        outcome = future.result()
+    except Exception as exc:  # the worker process itself died
+        outcome = Failure(
+            job.name, str(job.output), f"{type(exc).__name__}: {_one_line(str(exc))}", job.ticket_id
+        )
+    with interrupts.held():  # the files and the state change together
+        failure = commit(out, job, outcome, state)
+        if failure is None:
+            result.rendered.append(job)
+            return
+        result.failures.append(failure)
+    if failure.unwritable and result.stopped is None:
+        result.stopped = failure
 
 
 class _Interrupts:
@@ -583,20 +630,32 @@ def batch_lock(out: Path) -> AbstractContextManager[None]:
 
 
 def result_lines(result: BatchResult) -> list[str]:
-    """The failures and the outputs that could not be written, one line each."""
-    return [f"error: {line}" for line in [*map(str, result.failures), *result.errors]]
+    """The failures and the outputs that could not be written, one line each, and why the
+    batch stopped early."""
+    lines = [*map(str, result.failures), *result.errors]
+    if result.stopped is not None:
+        lines.append(
+            f"stopped: {Path(result.stopped.output).parent} cannot be written; free space "
+            "there or give --out a directory you may write, and run the same command again "
+            f"(the {len(result.rendered)} notebook(s) written are kept; "
+            f"{len(result.not_started)} not started)"
+        )
+    return [f"error: {line}" for line in lines]
 
 
 def problems(result: BatchResult) -> str:
     """What went wrong in a batch, counted: "2 notebook(s) failed, 1 output not written"."""
     parts = [f"{len(result.failures)} notebook(s) failed"] if result.failures else []
+    if result.not_started:
+        parts.append(f"{len(result.not_started)} not started")
     if result.errors:
         parts.append(f"{len(result.errors)} output(s) not written")
     return ", ".join(parts)
 
 
 def summary(result: BatchResult) -> str:
+    unstarted = f", {len(result.not_started)} not started" if result.not_started else ""
     return (
         f"{len(result.rendered)} rendered, {len(result.skipped)} unchanged, "
-        f"{len(result.failures)} failed in {result.seconds:.1f}s"
+        f"{len(result.failures)} failed{unstarted} in {result.seconds:.1f}s"
     )
