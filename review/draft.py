@@ -3,8 +3,9 @@
 The config names the kit's keys where the evidence is clear (a field whose name or values
 are the kit's, statuses whose role RT's own records show, the queue tickets start in and
 leave from) and leaves the others open, commented out, with the candidates the data offers
-beside them. Every line of site data in a comment is escaped to stay on its line (a value
-with a line break must not become a config key). `review check` then says what is still
+beside them; the business calendar always (no data names the team's zone or hours). Every
+line of site data in a comment is escaped to stay on its line (a value with a line break must
+not become a config key). `review check` then says what is still
 open: the defaults of a key left open do not fit the data.
 """
 
@@ -114,6 +115,7 @@ def draft(survey: Survey, offered_values: dict[str, tuple[str, ...]] | None = No
     _statuses(w, survey, offered_statuses)
     for section, key in (("classification", "classification"), ("resolution", "resolution_type")):
         _values(w, survey, section, fields.get(key), offered, defaults)
+    _calendar(w, defaults)
     _sla(w, survey)
     w.add("[gaps]", "# The service registry `review init` drafted beside this file.",
           f"registry = {_q(registry_file)}", "")  # fmt: skip
@@ -343,6 +345,34 @@ def _values(
             'which value means it; "" if none does',
             _q(hits[0]) if len(hits) == 1 else _q(""),
         )
+    w.add("")
+
+
+def _calendar(w: _Writer, defaults: Config) -> None:
+    """[calendar], every key left open: RT's records hold UTC times only (its $Timezone and
+    %ServiceBusinessHours are in RT_SiteConfig.pm), so no data names the team's hours, and a
+    draft taken as written would reckon every business hour and month in the kit's zone."""
+    cal = defaults.calendar
+    w.add(
+        "[calendar]",
+        "# The team's business hours: every *_bh metric, the hand-off announcement's business",
+        "# day, SLA business minutes, and the months of the reports are reckoned in them. RT's",
+        "# records cannot tell them (RT's $Timezone and %ServiceBusinessHours are in",
+        "# RT_SiteConfig.pm): until set, the kit's default applies, "
+        f"{cal.timezone} {cal.start:%H:%M}-{cal.end:%H:%M}",
+        f"# {', '.join(cal.workdays)}, holidays of {cal.holidays_country} "
+        f"{cal.holidays_subdivision}.",
+    )
+    keys = (
+        ("timezone", _q(cal.timezone), "the IANA zone of the team's hours (RT's $Timezone)"),
+        ("workdays", _names(cal.workdays), "the team's working days (Mon to Sun)"),
+        ("start", _q(f"{cal.start:%H:%M}"), "when the working day starts, HH:MM local"),
+        ("end", _q(f"{cal.end:%H:%M}"), "when the working day ends, HH:MM local"),
+        ("holidays_country", _q(cal.holidays_country), 'ISO country of the holidays; "" for none'),
+        ("holidays_subdivision", _q(cal.holidays_subdivision), 'its state or region; "" for none'),
+    )
+    for key, default, what in keys:
+        w.key("calendar", key, None, "", what, default)
     w.add("")
 
 

@@ -72,9 +72,42 @@ def test_init_drafts_a_commented_config_and_registry_from_a_snapshot(
     services = (tmp_path / "services.yaml").read_text()
     assert '  - service: "File Shares"  # 11 ticket(s)' in services
     assert services.count("  - service: ") == 7
-    assert "wrote" in err and "13 key(s) left open" in err
+    assert "wrote" in err and "19 key(s) left open" in err
     # a draft as written loads: the open keys keep the kit's defaults
     assert load_config(tmp_path / "r.toml").queues.ops == ("frontline",)
+
+
+def test_init_leaves_the_calendar_open_since_no_data_tells_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """RT's records are UTC times: a draft must not call itself complete while the team's
+    business hours are the kit's New York ones. Completed for a team in Kathmandu (UTC+5:45,
+    no holidays), the real RT example's ticket 1 (opened Tue 2026-09-08 13:05Z = 18:50 local,
+    closed Thu 2026-09-10 12:00Z = 17:45 local) took Wed and Thu 09:00-17:00: 16 business
+    hours, where New York's calendar gives 15.92."""
+    example = Path(__file__).parent / "fixtures" / "rt-example"
+    config = tmp_path / "review.toml"
+    code, _, err = run(["init", "--snapshot", str(example), "--output", str(config)], capsys)
+    assert code == 0, err
+    assert "every key filled" not in err
+    assert "calendar.timezone, calendar.workdays, calendar.start, calendar.end, " in err
+    assert "calendar.holidays_country, calendar.holidays_subdivision" in err
+    text = config.read_text()
+    assert "# CHOOSE timezone: the IANA zone of the team's hours (RT's $Timezone)" in text
+    assert "until set, the kit's default applies, America/New_York 09:00-17:00" in text
+    completed = complete(text).replace('"America/New_York"', '"Asia/Kathmandu"')
+    config.write_text(
+        completed.replace('holidays_country = "US"', 'holidays_country = ""').replace(
+            'holidays_subdivision = "MA"', 'holidays_subdivision = ""'
+        )
+    )
+    code, out, err = run(
+        ["metrics", "--snapshot", str(example), "--config", str(config), "--format", "json"],
+        capsys,
+    )
+    assert code == 0, err
+    first = json.loads(out)[0]
+    assert (first["ticket_id"], first["time_to_resolve_bh"]) == (1, 16.0)
 
 
 def test_init_never_overwrites_without_force(
