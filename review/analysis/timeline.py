@@ -3,7 +3,7 @@
 `build_events` keeps the transactions that are human or process actions
 (dropping EmailRecord, CommentEmailRecord and the SetWatcher twin of owner
 changes), names them (`kind`), translates RT's ids into names and says who
-acted (`actor`: staff, requestor or system). `state_segments` turns the events
+acted (`actor`: staff, requestor, unprivileged or system). `state_segments` turns the events
 into stretches of constant queue, status and owner, the shape every duration
 metric and the timeline figure need.
 """
@@ -23,7 +23,10 @@ from review.snapshot.frames import sort_stable, stable_order
 
 SYSTEM_USER = "RT_System"
 NOBODY = "Nobody"
-STAFF, REQUESTOR, SYSTEM = "staff", "requestor", "system"  # the values of `actor`
+STAFF, REQUESTOR, SYSTEM = "staff", "requestor", "system"  # the values of `actor`, and:
+# one RT says is not staff (Privileged 0): a Cc'd customer replying to all is no staff reply
+UNPRIVILEGED = "unprivileged"
+ACTORS = [STAFF, REQUESTOR, SYSTEM, UNPRIVILEGED]
 # The txn_id of a ticket's state at creation (each ticket's first stretch), and of any point
 # that is not a transaction (the snapshot's time in an update-gap check).
 AT_CREATION = -1
@@ -84,8 +87,10 @@ def build_events(snapshot: Snapshot, config: Config, *, implausible: bool = Fals
 
     Owner values become user names, queue values queue names, and custom-field
     ids field names. `actor` is `system` for RT_System, `requestor` for a current
-    requestor of the ticket, `staff` for anyone else. `handoff` marks a queue move
-    from an ops queue into a developer queue (the process's hand-off).
+    requestor of the ticket, `unprivileged` for another user RT says is not staff (a Cc'd
+    customer; RT's SLA counts such a reply inside, as it does staff's), `staff` for anyone
+    else (one the users list lacks too: review.analysis.quality warns about it). `handoff`
+    marks a queue move from an ops queue into a developer queue (the process's hand-off).
 
     A transaction whose time cannot be true (`time_problems`) is left out: no time,
     order or gap is computed from it. `implausible=True` gives only those instead, with
@@ -115,6 +120,9 @@ def build_events(snapshot: Snapshot, config: Config, *, implausible: bool = Fals
         text["field"] = _renamed(text["field"], is_cf, names["field_id"], names["field"])
     system = _true(pc.equal(text["creator"], SYSTEM_USER))
     actor = np.where(system, 2, _requestors(snapshot, tx["ticket_id"], text["creator"]))
+    outsider = users.loc[users["privileged"].eq(False).fillna(False).to_numpy(bool), "name"]
+    outside = _true(pc.is_in(text["creator"], pa.array(outsider.dropna(), pa.large_string())))
+    actor = np.where((actor == 0) & outside, 3, actor)
     handoff = (
         queue
         & _true(pc.is_in(text["old"], pa.array(config.queues.ops, pa.large_string())))
@@ -124,7 +132,7 @@ def build_events(snapshot: Snapshot, config: Config, *, implausible: bool = Fals
         "ticket_id": tx["ticket_id"], "txn_id": tx["txn_id"], "at": tx["created"],
         "kind": _named(kind, _KINDS, tx.index), "type": tx["type"],
         **{c: _string(text[c], tx.index) for c in ("field", "old", "new", "creator")},
-        "actor": _named(actor.astype("int64"), [STAFF, REQUESTOR, SYSTEM], tx.index),
+        "actor": _named(actor.astype("int64"), ACTORS, tx.index),
         "handoff": pd.arrays.ArrowExtensionArray(pa.array(handoff)),  # as isin gives it
     }  # fmt: skip
     if implausible:

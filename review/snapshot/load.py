@@ -189,7 +189,8 @@ def _shared(
                 "name": text(u, "Name"),
                 "email": text(u, "EmailAddress").fillna(""),
                 "real_name": text(u, "RealName").fillna(""),
-                "privileged": pd.Series(u.column("Privileged").to_pandas()).fillna(0).astype(bool),
+                # RT's word on staff; missing (an older pull's row) is not known: NA
+                "privileged": pd.Series(u.column("Privileged").to_pandas()).astype("boolean"),
             }
         ),
     }

@@ -1,0 +1,75 @@
+"""A reply by someone RT says is not staff (Privileged 0) who is not a requestor either (a
+customer on the Cc replying to all, a requestor removed since) is no staff reply: it neither
+triages the incident nor breaks a silence. RT's own SLA counts it inside, as staff's.
+
+Input: the real RT example (tests/fixtures/rt-example; test_plausible_times works out its
+metrics by hand) with an unprivileged customer, cust9, on ticket 1's Cc, replying at 13:10Z
+(before dave's first staff reply at 13:20Z) and at 00:00Z the next night (inside the 20.75 h
+silence between dave's reply and bob's at 10:05Z on 2026-09-09).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from review.context import Context
+from review.settings.config import load_config
+from review.snapshot import load_snapshot
+from tests.edited import EXAMPLE, Rows, edited, txn
+
+CONFIG = load_config(None)
+
+
+def cc_customer_replies(privileged: Any) -> Any:
+    """The edit: cust9 (Privileged `privileged`; None: the field absent) Cc'd on ticket 1,
+    replying in place of two rows the kit ignores (an EmailRecord, a SetWatcher twin), so
+    that the ids still rise with the times."""
+
+    def edit(rows: Rows) -> None:
+        user = copy.deepcopy(next(u for u in rows["users.jsonl"] if u["Name"] == "cust1"))
+        user.update(id=36, Name="cust9", EmailAddress="cust9@example.org")
+        if privileged is None:
+            del user["Privileged"]
+        else:
+            user["Privileged"] = privileged
+        rows["users.jsonl"].append(user)
+        ticket = next(t for t in rows["tickets.jsonl"] if t["id"] == 1)
+        ticket["Cc"].append({"id": "cust9", "type": "user", "_url": "x/user/cust9"})
+        for txn_id, when in ((59, "2026-09-08T13:10:00Z"), (68, "2026-09-09T00:00:00Z")):
+            reply = copy.deepcopy(txn(rows, 60))  # dave's Correspond
+            reply.update(id=str(txn_id), Created=when)
+            reply["Creator"]["id"] = "cust9"
+            rows["transactions.jsonl"] = [
+                t for t in rows["transactions.jsonl"] if t["id"] != str(txn_id)
+            ] + [reply]
+
+    return edit
+
+
+def metrics(tmp_path: Path, privileged: Any) -> tuple[Context, pd.Series]:
+    snap = edited(EXAMPLE, tmp_path / "s", cc_customer_replies(privileged))
+    context = Context(load_snapshot(snap), CONFIG)
+    return context, context.metrics.set_index("ticket_id").loc[1]
+
+
+def test_a_cc_customers_reply_neither_triages_nor_breaks_a_silence(tmp_path: Path) -> None:
+    context, found = metrics(tmp_path, 0)
+    # before: triaged at cust9's 13:10Z reply (0.083 h), and the longest silence 10.67 h
+    # (dave 13:20Z -> cust9 00:00Z)
+    assert found["triaged_at"] == pd.Timestamp("2026-09-08T13:20:00Z")  # dave's reply
+    assert found["time_to_triage_h"] == pytest.approx(0.25)
+    assert found["max_update_gap_h"] == pytest.approx(20.75)  # 13:20Z -> 10:05Z next day
+    events = context.events.set_index("txn_id")
+    assert list(events.loc[[59, 60, 68], "actor"]) == ["unprivileged", "staff", "unprivileged"]
+
+
+def test_a_user_whose_privilege_the_pull_did_not_record_counts_as_staff(tmp_path: Path) -> None:
+    """A users row without Privileged (an older pull) says nothing: as before, staff."""
+    _, found = metrics(tmp_path, None)
+    assert found["triaged_at"] == pd.Timestamp("2026-09-08T13:10:00Z")
+    assert found["max_update_gap_h"] == pytest.approx(10 + 40 / 60)
