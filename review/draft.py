@@ -148,12 +148,15 @@ def _fields(
         if name:
             chosen[key] = name
         ranked = _field_candidates(survey, key)
+        rival = _filled_rival(survey, default)
         candidates = (
-            f"candidates by name: {', '.join(ranked)}" if ranked else "no field matches by name"
-        ) + '; "" if the site does not record it'
+            (f"{default} is on the tickets but never filled, {rival} is; " if rival else "")
+            + (f"candidates by name: {', '.join(ranked)}" if ranked else "no field matches by name")
+            + '; "" if the site does not record it'
+        )
         w.key(
             "fields", key, _q(name) if name else None, why, candidates,
-            _q(ranked[0]) if ranked else _q(""),
+            _q(rival or ranked[0]) if rival or ranked else _q(""),
         )  # fmt: skip
     w.add("")
     return chosen
@@ -164,7 +167,7 @@ def _clear_field(
 ) -> tuple[str, str]:
     """(field name, why) when the data leaves no doubt, else ('', '')."""
     by_name = [n for n in _all_fields(survey, offered) if _norm(n) == _norm(default)]
-    if len(by_name) == 1:
+    if len(by_name) == 1 and not _filled_rival(survey, default):
         return by_name[0], "the kit's name for it"
     kit_values = {
         "classification": set(vars(defaults.classification).values()),
@@ -179,6 +182,23 @@ def _clear_field(
         if len(matches) == 1:
             return matches[0], "its values are the kit's"
     return "", ""
+
+
+def _filled_rival(survey: Survey, default: str) -> str | None:
+    """A filled field whose name holds the kit's (Affected Service) when the kit's own name
+    is on the tickets but never filled (a field left behind): the kit's name is then no
+    evidence, the rival the likelier home of the data (the kit's other names are no rival)."""
+    carried = survey.defined_fields | {f.name for f in survey.fields}
+    own = [n for n in carried if _norm(n) == _norm(default)]
+    if not own or any(survey.field(n) for n in own):
+        return None
+    kit = {_norm(n) for n in vars(default_config().fields).values()}
+    rivals = [
+        f.name
+        for f in survey.fields
+        if _norm(default) in _norm(f.name) and _norm(f.name) not in kit
+    ]
+    return rivals[0] if rivals else None
 
 
 def _all_fields(survey: Survey, offered: dict[str, tuple[str, ...]]) -> list[str]:

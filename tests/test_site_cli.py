@@ -15,6 +15,7 @@ import pytest
 from review.cli import main
 from review.closeout.rules import RULES
 from review.settings.config import load_config
+from tests.edited import Rows, edited
 from tests.other_site import other_site, registry, rename
 from tests.rule_cases import sample_total
 
@@ -108,6 +109,37 @@ def test_init_leaves_the_calendar_open_since_no_data_tells_it(
     assert code == 0, err
     first = json.loads(out)[0]
     assert (first["ticket_id"], first["time_to_resolve_bh"]) == (1, 16.0)
+
+
+def test_init_takes_no_empty_field_for_the_kits_because_of_its_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A site whose services are in 'Affected Service' and whose old 'Service' field is still
+    on the tickets, never filled: the kit's name is no evidence then. Drafted as 'the kit's
+    name for it', every incident had no service: 61 unknown-service-owner findings on the
+    sample, not 12, and `review check` only noted the field was empty."""
+
+    def moved(rows: Rows) -> None:
+        for ticket in rows["tickets.jsonl"]:
+            for found in ticket["CustomFields"]:
+                if found["name"] == "Service":
+                    found["name"] = "Affected Service"
+            ticket["CustomFields"].append({"id": "12", "name": "Service", "values": []})
+
+    example = Path(__file__).parent / "fixtures" / "rt-example"
+    snapshot = edited(example, tmp_path / "snapshot", moved)
+    config = tmp_path / "review.toml"
+    code, _, err = run(["init", "--snapshot", str(snapshot), "--output", str(config)], capsys)
+    assert code == 0, err
+    assert "left open (fields.service, " in err
+    text = config.read_text()
+    assert (
+        "# CHOOSE service: Service is on the tickets but never filled, Affected Service is; "
+        "candidates by name: Affected Service, Service" in text
+    )
+    assert '\n# service = "Affected Service"\n' in text
+    assert 'service_owner = "Service Owner"  # the kit\'s name for it' in text
+    assert '  - service: "web-portal"  # 1 ticket(s)' in (tmp_path / "services.yaml").read_text()
 
 
 def test_init_never_overwrites_without_force(
