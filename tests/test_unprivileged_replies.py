@@ -25,10 +25,11 @@ from tests.edited import EXAMPLE, Rows, edited, txn
 CONFIG = load_config(None)
 
 
-def cc_customer_replies(privileged: Any) -> Any:
+def cc_customer_replies(privileged: Any, comments_on_2: bool = False) -> Any:
     """The edit: cust9 (Privileged `privileged`; None: the field absent) Cc'd on ticket 1,
     replying in place of two rows the kit ignores (an EmailRecord, a SetWatcher twin), so
-    that the ids still rise with the times."""
+    that the ids still rise with the times; `comments_on_2`: also an internal comment on
+    ticket 2 (txn 86, 14:10Z, between its rows 85 and 93)."""
 
     def edit(rows: Rows) -> None:
         user = copy.deepcopy(next(u for u in rows["users.jsonl"] if u["Name"] == "cust1"))
@@ -47,12 +48,17 @@ def cc_customer_replies(privileged: Any) -> Any:
             rows["transactions.jsonl"] = [
                 t for t in rows["transactions.jsonl"] if t["id"] != str(txn_id)
             ] + [reply]
+        if comments_on_2:
+            comment = copy.deepcopy(txn(rows, 63))  # dave's Comment on ticket 1
+            comment.update(id="86", ObjectId="2", Created="2026-09-14T14:10:00Z")
+            comment["Creator"]["id"] = "cust9"
+            rows["transactions.jsonl"].append(comment)
 
     return edit
 
 
-def metrics(tmp_path: Path, privileged: Any) -> tuple[Context, pd.Series]:
-    snap = edited(EXAMPLE, tmp_path / "s", cc_customer_replies(privileged))
+def metrics(tmp_path: Path, privileged: Any, comments: bool = False) -> tuple[Context, pd.Series]:
+    snap = edited(EXAMPLE, tmp_path / "s", cc_customer_replies(privileged, comments))
     context = Context(load_snapshot(snap), CONFIG)
     return context, context.metrics.set_index("ticket_id").loc[1]
 
@@ -73,3 +79,12 @@ def test_a_user_whose_privilege_the_pull_did_not_record_counts_as_staff(tmp_path
     _, found = metrics(tmp_path, None)
     assert found["triaged_at"] == pd.Timestamp("2026-09-08T13:10:00Z")
     assert found["max_update_gap_h"] == pytest.approx(10 + 40 / 60)
+
+
+def test_an_unprivileged_user_who_did_staffs_work_was_staff(tmp_path: Path) -> None:
+    """RT records today's privilege: one who comments on a ticket they do not request (staff's
+    work; so are owner, queue, status and field changes) was staff then (since left, say)."""
+    context, found = metrics(tmp_path, 0, comments=True)
+    assert found["triaged_at"] == pd.Timestamp("2026-09-08T13:10:00Z")
+    assert found["max_update_gap_h"] == pytest.approx(10 + 40 / 60)
+    assert set(context.events.loc[context.events["creator"] == "cust9", "actor"]) == {"staff"}
