@@ -264,13 +264,23 @@ def _queues(survey: Survey, config: Config) -> list[DataProblem]:
             if n not in developer
         ]
     configured = {*config.queues.ops, *config.queues.developer}
+    # a developer queue no ticket touched while tickets moved into one the config does not
+    # name: the shape of a queue renamed in RT (dev-web -> web-dev), its hand-offs lost
+    unseen = [n for n in config.queues.developer if n not in developer] if developer else []
     found += [
         DataProblem(
             "queue-unnamed",
             f"queue '{q.name}' ({q.now} ticket(s) now, {q.moved_in} moved in) is neither in "
-            "[queues] ops nor developer: moves into it are not hand-offs",
+            "[queues] ops nor developer: moves into it are not hand-offs"
+            + (
+                f", while [queues] developer {', '.join(repr(n) for n in unseen)} holds no "
+                f"ticket: if '{q.name}' is a developers' queue (renamed in RT since the config "
+                f"named it, say), add it to [queues] developer, or {handoffs} miss its hand-offs"
+                if unseen and q.moved_in
+                else ""
+            ),
             (),
-            False,
+            bool(unseen and q.moved_in),
         )
         for q in survey.queues
         if q.name not in configured and (q.now or q.moved_in)
