@@ -25,11 +25,15 @@ from tests.edited import EXAMPLE, Rows, edited, txn
 CONFIG = load_config(None)
 
 
-def cc_customer_replies(privileged: Any, comments_on_2: bool = False) -> Any:
+# an internal comment by cust9 (in place of rows the kit ignores, ids rising with the times):
+# on ticket 1 (txn 58, 13:06Z, before its reply 59) or ticket 2 (txn 86, 14:10Z, after 85)
+COMMENTS = {1: ("58", "2026-09-08T13:06:00Z"), 2: ("86", "2026-09-14T14:10:00Z")}
+
+
+def cc_customer_replies(privileged: Any, comments_on: int | None = None) -> Any:
     """The edit: cust9 (Privileged `privileged`; None: the field absent) Cc'd on ticket 1,
     replying in place of two rows the kit ignores (an EmailRecord, a SetWatcher twin), so
-    that the ids still rise with the times; `comments_on_2`: also an internal comment on
-    ticket 2 (txn 86, 14:10Z, between its rows 85 and 93)."""
+    that the ids still rise with the times; with a comment on ticket `comments_on`."""
 
     def edit(rows: Rows) -> None:
         user = copy.deepcopy(next(u for u in rows["users.jsonl"] if u["Name"] == "cust1"))
@@ -48,17 +52,22 @@ def cc_customer_replies(privileged: Any, comments_on_2: bool = False) -> Any:
             rows["transactions.jsonl"] = [
                 t for t in rows["transactions.jsonl"] if t["id"] != str(txn_id)
             ] + [reply]
-        if comments_on_2:
+        if comments_on is not None:
             comment = copy.deepcopy(txn(rows, 63))  # dave's Comment on ticket 1
-            comment.update(id="86", ObjectId="2", Created="2026-09-14T14:10:00Z")
+            txn_id, when = COMMENTS[comments_on]
+            comment.update(id=txn_id, ObjectId=str(comments_on), Created=when)
             comment["Creator"]["id"] = "cust9"
-            rows["transactions.jsonl"].append(comment)
+            rows["transactions.jsonl"] = [
+                t for t in rows["transactions.jsonl"] if t["id"] != txn_id
+            ] + [comment]
 
     return edit
 
 
-def metrics(tmp_path: Path, privileged: Any, comments: bool = False) -> tuple[Context, pd.Series]:
-    snap = edited(EXAMPLE, tmp_path / "s", cc_customer_replies(privileged, comments))
+def metrics(
+    tmp_path: Path, privileged: Any, comments_on: int | None = None
+) -> tuple[Context, pd.Series]:
+    snap = edited(EXAMPLE, tmp_path / "s", cc_customer_replies(privileged, comments_on))
     context = Context(load_snapshot(snap), CONFIG)
     return context, context.metrics.set_index("ticket_id").loc[1]
 
@@ -81,10 +90,21 @@ def test_a_user_whose_privilege_the_pull_did_not_record_counts_as_staff(tmp_path
     assert found["max_update_gap_h"] == pytest.approx(10 + 40 / 60)
 
 
-def test_an_unprivileged_user_who_did_staffs_work_was_staff(tmp_path: Path) -> None:
+def test_an_unprivileged_user_who_did_staffs_work_on_the_ticket_was_staff(
+    tmp_path: Path,
+) -> None:
     """RT records today's privilege: one who comments on a ticket they do not request (staff's
     work; so are owner, queue, status and field changes) was staff then (since left, say)."""
-    context, found = metrics(tmp_path, 0, comments=True)
+    context, found = metrics(tmp_path, 0, comments_on=1)
     assert found["triaged_at"] == pd.Timestamp("2026-09-08T13:10:00Z")
     assert found["max_update_gap_h"] == pytest.approx(10 + 40 / 60)
     assert set(context.events.loc[context.events["creator"] == "cust9", "actor"]) == {"staff"}
+
+
+def test_staffs_work_is_judged_within_the_ticket(tmp_path: Path) -> None:
+    """Work on another ticket (ticket 2) says nothing of ticket 1: a month's part, which holds
+    its tickets whole, derives as the whole snapshot does."""
+    context, found = metrics(tmp_path, 0, comments_on=2)
+    assert found["triaged_at"] == pd.Timestamp("2026-09-08T13:20:00Z")
+    events = context.events.set_index("txn_id")
+    assert list(events.loc[[59, 86], "actor"]) == ["unprivileged", "staff"]

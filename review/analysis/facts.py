@@ -43,7 +43,8 @@ def times_as_text(frame: pd.DataFrame) -> pd.DataFrame:
 
 def staff_reply(events: pd.DataFrame) -> pd.Series:
     """Replies (Correspond) by staff: not a requestor of the ticket, not a user RT records as
-    unprivileged who did no staff work (a Cc'd customer replying to all), not RT_System."""
+    unprivileged who did no staff work on the ticket (a Cc'd customer replying to all), not
+    RT_System."""
     mask: pd.Series = (events["kind"] == "reply") & (events["actor"] == STAFF)
     return mask
 

@@ -46,7 +46,7 @@ _TYPE_KINDS = {
     "DelWatcher": "watcher",
 }  # fmt: skip
 _SET_KINDS = {"Status": "status", "Owner": "owner", "Queue": "queue"}
-# what only staff do on a ticket they do not request (`_unprivileged`)
+# what only staff do on a ticket (`_unprivileged`)
 _STAFF_WORK = ("comment", "owner", "queue", "status", "field")
 
 
@@ -90,8 +90,8 @@ def build_events(snapshot: Snapshot, config: Config, *, implausible: bool = Fals
     Owner values become user names, queue values queue names, and custom-field
     ids field names. `actor` is `system` for RT_System, `requestor` for a current
     requestor of the ticket, `unprivileged` for another user RT says is not staff and who
-    did no staff work (a Cc'd customer; RT's SLA counts such a reply inside, as it does
-    staff's; `_unprivileged`), `staff` for anyone
+    did no staff work on the ticket (a Cc'd customer; RT's SLA counts such a reply inside, as
+    it does staff's; `_unprivileged`), `staff` for anyone
     else (one the users list lacks too: review.analysis.quality warns about it). `handoff`
     marks a queue move from an ops queue into a developer queue (the process's hand-off).
 
@@ -123,7 +123,8 @@ def build_events(snapshot: Snapshot, config: Config, *, implausible: bool = Fals
         text["field"] = _renamed(text["field"], is_cf, names["field_id"], names["field"])
     system = _true(pc.equal(text["creator"], SYSTEM_USER))
     actor = np.where(system, 2, _requestors(snapshot, tx["ticket_id"], text["creator"]))
-    actor = np.where(_unprivileged(users, text["creator"], kind, actor == 0), 3, actor)
+    unprivileged = _unprivileged(users, tx["ticket_id"], text["creator"], kind, actor == 0)
+    actor = np.where(unprivileged, 3, actor)
     handoff = (
         queue
         & _true(pc.is_in(text["old"], pa.array(config.queues.ops, pa.large_string())))
@@ -179,17 +180,21 @@ def _string(values: pa.Array, index: pd.Index) -> pd.Series:
 
 
 def _unprivileged(
-    users: pd.DataFrame, creator: pa.Array, kind: np.ndarray, others: np.ndarray
-) -> np.ndarray:
+    users: pd.DataFrame, ticket_id: pd.Series, creator: pa.Array, kind: np.ndarray,
+    others: np.ndarray,
+) -> np.ndarray:  # fmt: skip
     """Of the rows by neither RT_System nor a requestor (`others`): those by a user RT records
-    as unprivileged now, unless that user did staff's work on such a row anywhere in the
-    snapshot (a comment, an owner, queue, status or field change: staff since unprivileged,
-    such as one who left, was staff then)."""
+    as unprivileged now, unless that user did staff's work on the same ticket (a comment, an
+    owner, queue, status or field change: staff since unprivileged, such as one who left, was
+    staff then). Judged within the ticket, so that a month's part derives as the whole does."""
     names = users.loc[users["privileged"].eq(False).fillna(False).to_numpy(bool), "name"]
     rows = others & _true(pc.is_in(creator, pa.array(names.dropna(), pa.large_string())))
-    work = np.isin(kind, [_KINDS.index(k) for k in _STAFF_WORK]) & rows
-    worked = pc.unique(pc.filter(creator, pa.array(work)))
-    return np.asarray(rows & ~_true(pc.is_in(creator, worked)), dtype=bool)
+    at = np.flatnonzero(rows)
+    if len(at):  # few rows: a customer's on a ticket they do not request
+        work = pd.Series(np.isin(kind[at], [_KINDS.index(k) for k in _STAFF_WORK]))
+        who = [ticket_id.to_numpy()[at], pc.take(creator, pa.array(at)).to_numpy(False)]
+        rows[at[work.groupby(who).transform("any").to_numpy(bool)]] = False
+    return np.asarray(rows, dtype=bool)
 
 
 def _true(mask: pa.Array) -> np.ndarray:

@@ -1,8 +1,8 @@
 """triaged at: the first of: the owner set from Nobody to a person; a reply (Correspond) from
 staff; staff moving the status out of '{initial}'. Staff = anyone who is neither a requestor of
-the ticket, nor a user RT records as unprivileged who did no staff work (a comment, an owner,
-queue, status or field change) on a ticket they do not request (a Cc'd customer), nor
-RT_System. A ticket created already closed was never triaged.
+the ticket, nor a user RT records as unprivileged who did no staff work on the ticket (a
+comment, an owner, queue, status or field change; a Cc'd customer), nor RT_System. A ticket
+created already closed was never triaged.
 
 The process asks for immediate triage of an urgent problem: the recipient contacts
 ops-help and the service owner, who takes the ticket as Tech Lead. Staff moving the
