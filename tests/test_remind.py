@@ -247,3 +247,41 @@ def test_a_quit_refused_after_the_message_was_taken_counts_as_sent(
         controller.stop()
     assert inbox.received() == {a: 1 for a in
                                 ("wendy@example.edu", "ops-lead@example.edu", "oncall@example.edu")}  # fmt: skip
+
+
+def test_a_record_that_cannot_be_written_sends_nothing_so_no_run_sends_twice(
+    smtp: tuple[Refusing, int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The record is written before the send. Before, a reports folder that could not take it
+    (disk full, read-only, `ulimit -f`; here a directory where its temporary file goes) was
+    found after the server took each digest: every run sent every digest again."""
+    inbox, port = smtp
+    snapshot = make_snapshot(tmp_path, [followup(100, "wendy", "2026-09-01T10:00:00Z")])
+    args = ["remind", "--snapshot", str(snapshot), "--config", str(make_config(tmp_path, port)),
+            "--today", "2026-11-01", "--apply"]  # fmt: skip
+    reports = tmp_path / "reports"
+    state, blocked = reports / ".remind-state.json", reports / "..remind-state.json.tmp"
+    blocked.mkdir(parents=True)
+    why = f"not sent: cannot record it in {state} (Is a directory); free space or make {reports} writable, then run again"  # fmt: skip
+    for _ in range(2):  # a cron job running on: nobody gets anything twice
+        code, out, err = run(args, capsys)
+        assert (code, out, err) == (1, [], [
+            f"error: wendy: {why}",
+            f"error: (no owner): {why}",
+            f"error: 2 digest(s) not delivered to everyone (listed above); what was sent is "
+            f"recorded in {state}: run again to send only the rest",
+        ])  # fmt: skip
+    assert inbox.envelopes == [] and not state.exists()
+    blocked.rmdir()  # space again: each digest goes once
+    wendy, nobody = "1 overdue follow-up(s)", "3 registry entries to review"
+    assert run(args, capsys) == (0, [
+        f"sent wendy@example.edu (wendy): {wendy}",
+        f"sent ops-lead@example.edu, oncall@example.edu ((no owner)): {nobody}",
+    ], [])  # fmt: skip
+    assert run(args, capsys)[1] == [
+        f"already sent wendy@example.edu (wendy) today: {wendy}",
+        f"already sent ops-lead@example.edu, oncall@example.edu ((no owner)) today: {nobody}",
+    ]
+    assert inbox.received() == {a: 1 for a in
+                                ("wendy@example.edu", "ops-lead@example.edu", "oncall@example.edu")}  # fmt: skip
+    assert sorted(p.name for p in reports.iterdir()) == [".remind-state.json", ".remind.lock"]

@@ -53,13 +53,15 @@ def _mail_report(
         subject=subject, summary=summary(), html_path=html, notebook_path=notebook,
         sender=config.mail.sender, to=to,
     )  # fmt: skip
+    prepared = mail.prepare_sent(out, html, to)  # a record that cannot be written: not sent
     try:
         mail.send(message, config.mail)
     except mail.MailError as exc:
+        prepared.unlink(missing_ok=True)
         if exc.accepted:  # those who got it are not mailed again by the re-run
             mail.record_sent(out, html, exc.accepted)
         raise mail.MailError(f"{exc}; the rendered report stays in {html}") from None
-    mail.record_sent(out, html, to)
+    mail.commit(out, html, to, prepared)
 
 
 def _finish(result: Any, out: Path, quiet: bool = False) -> None:

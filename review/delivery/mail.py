@@ -5,9 +5,10 @@ inline image parts, so opening it asks nothing of the network), a plain-text par
 with the report's summary sentences, and the notebook attached. The SMTP password
 comes only from the SMTP_PASSWORD environment variable. A report is mailed to
 each recipient once per version: the last HTML mailed (its SHA-256) and the
-recipients who got it are recorded in the output directory, so a cron job mails
-once per change, and after a failed or partly refused send the re-run mails
-only those who did not get it.
+recipients who got it are recorded in the output directory (written before the send,
+so a folder that cannot take the record mails nobody), so a cron job mails once per
+change, and after a failed or partly refused send the re-run mails only those who did
+not get it.
 """
 
 from __future__ import annotations
@@ -273,13 +274,32 @@ def pending(out: Path, html_path: Path, to: Sequence[str]) -> list[str]:
 
 def record_sent(out: Path, html_path: Path, to: Sequence[str]) -> None:
     """Remember that this HTML went to these recipients too (written atomically)."""
+    commit(out, html_path, to, prepare_sent(out, html_path, to))
+
+
+def prepare_sent(out: Path, html_path: Path, to: Sequence[str]) -> Path:
+    """The record of this HTML mailed to `to` too, written beside the record before the mail
+    goes (`commit` puts it in place): a folder that cannot take it (read-only, full, a file
+    size limit) stops the run before anyone is mailed. Found after the send, every run
+    mailed everyone again."""
     state = read_state(out / STATE_FILE)
     key, sha = _key(out, html_path), _digest(html_path)
     entry = state.get(key) or {}
     before = entry.get("to", []) if entry.get("sha256") == sha else []
     state[key] = {"sha256": sha, "to": sorted({*before, *to})}
     try:
-        write_state(out / STATE_FILE, state)
+        return prepare_state(out / STATE_FILE, state)
+    except OSError as exc:
+        raise MailError(
+            f"cannot record what is mailed in {out / STATE_FILE} ({exc.strerror}): nothing was "
+            f"mailed; free space or make {out} writable, then run again"
+        ) from None
+
+
+def commit(out: Path, html_path: Path, to: Sequence[str], prepared: Path) -> None:
+    """Put a record made by `prepare_sent` in place, once the server took the mail."""
+    try:
+        prepared.replace(out / STATE_FILE)
     except OSError as exc:  # sent all the same: say so, not a traceback
         raise MailError(
             f"mailed {html_path.name} to {', '.join(to)} but could not record it in "
@@ -308,6 +328,17 @@ def read_state(path: Path) -> dict[str, Any]:
 
 def write_state(path: Path, state: dict[str, Any]) -> None:
     """Replace a delivery record atomically (a crash leaves the old one or the new one)."""
+    prepare_state(path, state).replace(path)
+
+
+def prepare_state(path: Path, state: dict[str, Any]) -> Path:
+    """Write a delivery record's next state beside it (a dot-file renamed over it later);
+    a write that fails (disk full, read-only) leaves no partial file behind."""
     temp = path.with_name(f".{path.name}.tmp")
-    temp.write_text(json.dumps(state, indent=1, sort_keys=True) + "\n", "utf-8")
-    temp.replace(path)
+    try:
+        temp.write_text(json.dumps(state, indent=1, sort_keys=True) + "\n", "utf-8")
+    except OSError:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+    return temp

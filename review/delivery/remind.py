@@ -9,7 +9,8 @@ untrusted: a line break there would add mail headers) goes to the default recipi
 undeliverable.
 
 Exactly once: `deliver` records each digest as soon as the server took it (per owner:
-the day, the text's SHA-256, the addresses that got it) in `.remind-state.json`, and
+the day, the text's SHA-256, the addresses that got it) in `.remind-state.json`, the
+record written before the send so that one which cannot be written sends nothing, and
 sends a digest again only to addresses that have not had that text that day. A run
 that fails halfway still tries every digest; the next run sends only what failed.
 """
@@ -166,36 +167,45 @@ def delivered(digest: Digest, config: Config, today: date, out: Path) -> list[st
 def deliver(plan: list[Digest], config: Config, today: date, out: Path) -> Iterator[Outcome]:
     """Send every digest that has recipients to those who have not had its text `today`.
 
-    Each delivery is recorded in ``out/.remind-state.json`` as soon as the server took
-    it; a failure (a refused recipient, a server that cannot be reached, a record that
-    cannot be written) is kept on its outcome and the next digest is tried.
+    Each delivery's record is written before the send (beside ``out/.remind-state.json``,
+    put in place as soon as the server took it): a record that cannot be written (disk
+    full, read-only) sends nothing, where a send found unrecorded after it would go again
+    on every run. A failure (a refused recipient, a server that cannot be reached, a
+    record that cannot be written) is kept on its outcome and the next digest is tried.
     """
     state_file = out / STATE_FILE
     for digest in (d for d in plan if d.to):
-        body = digest.body(config)
-        text = _text_sha256(digest, config)
         before = delivered(digest, config, today, out)
         outcome = Outcome(digest, before=before)
         pending = outcome.missing
         if not pending:
             yield outcome
             continue
+        try:
+            prepared = _prepared(state_file, digest, config, today, [*before, *pending])
+        except OSError as exc:
+            outcome.error = (
+                f"not sent: cannot record it in {state_file} ({exc.strerror}); free space or "
+                f"make {out} writable, then run again"
+            )
+            yield outcome
+            continue
         message = mail.text_message(
-            subject=digest.subject, body=body, sender=config.mail.sender, to=pending
-        )
+            subject=digest.subject, body=digest.body(config), sender=config.mail.sender,
+            to=pending,
+        )  # fmt: skip
         try:
             mail.send(message, config.mail)
             outcome.sent = pending
         except mail.MailError as exc:
             outcome.sent, outcome.error = list(exc.accepted), str(exc)
-        if not outcome.sent:
-            yield outcome
-            continue
         try:
-            state = mail.read_state(state_file)
-            got = sorted({*before, *outcome.sent})
-            state[digest.owner] = {"day": today.isoformat(), "sha256": text, "to": got}
-            mail.write_state(state_file, state)
+            if outcome.sent and outcome.sent != pending:  # some took it: record who did
+                prepared = _prepared(state_file, digest, config, today, [*before, *outcome.sent])
+            if outcome.sent:
+                prepared.replace(state_file)
+            else:
+                prepared.unlink(missing_ok=True)
         except OSError as exc:
             unrecorded = (
                 f"sent to {', '.join(outcome.sent)} but not recorded in {state_file} "
@@ -203,3 +213,14 @@ def deliver(plan: list[Digest], config: Config, today: date, out: Path) -> Itera
             )
             outcome.error = f"{outcome.error}; {unrecorded}" if outcome.error else unrecorded
         yield outcome
+
+
+def _prepared(
+    state_file: Path, digest: Digest, config: Config, today: date, got: list[str]
+) -> Path:
+    """The record with `digest` delivered to `got` `today`, written beside the record
+    (mail.prepare_state) to be renamed over it."""
+    state = mail.read_state(state_file)
+    text = _text_sha256(digest, config)
+    state[digest.owner] = {"day": today.isoformat(), "sha256": text, "to": sorted(set(got))}
+    return mail.prepare_state(state_file, state)
