@@ -285,3 +285,55 @@ def test_a_record_that_cannot_be_written_sends_nothing_so_no_run_sends_twice(
     assert inbox.received() == {a: 1 for a in
                                 ("wendy@example.edu", "ops-lead@example.edu", "oncall@example.edu")}  # fmt: skip
     assert sorted(p.name for p in reports.iterdir()) == [".remind-state.json", ".remind.lock"]
+
+
+def test_a_clock_set_back_a_day_sends_no_digest_twice(
+    smtp: tuple[Refusing, int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The day is the clock's (`--today` here, as a clock that ran a day ahead and was set
+    back gives it). Before, the record of 2 November did not count on 1 November: the digests
+    went again at once, and a third time when the clock reached 2 November again."""
+    inbox, port = smtp
+    snapshot = make_snapshot(tmp_path, [followup(100, "wendy", "2026-09-01T10:00:00Z")])
+    args = ["remind", "--snapshot", str(snapshot), "--config", str(make_config(tmp_path, port)),
+            "--apply", "--today"]  # fmt: skip
+    wendy, nobody = "1 overdue follow-up(s)", "3 registry entries to review"
+    sent = [
+        f"sent wendy@example.edu (wendy): {wendy}",
+        f"sent ops-lead@example.edu, oncall@example.edu ((no owner)): {nobody}",
+    ]
+    had = [
+        f"already sent wendy@example.edu (wendy) today: {wendy}",
+        f"already sent ops-lead@example.edu, oncall@example.edu ((no owner)) today: {nobody}",
+    ]
+    assert run([*args, "2026-11-02"], capsys) == (0, sent, [])
+    assert run([*args, "2026-11-01"], capsys) == (0, had, [])  # the clock set back
+    assert run([*args, "2026-11-02"], capsys) == (0, had, [])  # and on to the same day
+    assert inbox.received() == {a: 1 for a in
+                                ("wendy@example.edu", "ops-lead@example.edu", "oncall@example.edu")}  # fmt: skip
+    assert run([*args, "2026-11-03"], capsys) == (0, sent, [])  # the next day: once again
+    assert len(inbox.envelopes) == 4
+
+
+def test_a_recipient_added_while_the_clock_is_set_back_keeps_the_later_day(
+    smtp: tuple[Refusing, int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The record written on the earlier day keeps the later one: the digest's first
+    recipients are not mailed again when the clock reaches it."""
+    inbox, port = smtp
+    snapshot = make_snapshot(tmp_path, [])
+    config = make_config(tmp_path, port)
+    args = ["remind", "--snapshot", str(snapshot), "--config", str(config), "--apply", "--today"]
+    assert run([*args, "2026-11-02"], capsys)[0] == 0
+    config.write_text(config.read_text().replace('"]\n', '", "third@example.edu"]\n', 1))
+    assert run([*args, "2026-11-01"], capsys)[1] == [  # the clock set back: the new one only
+        "already sent ops-lead@example.edu, oncall@example.edu ((no owner)) today: "
+        "3 registry entries to review",
+        "sent third@example.edu ((no owner)): 3 registry entries to review",
+    ]
+    assert run([*args, "2026-11-02"], capsys)[1] == [
+        "already sent ops-lead@example.edu, oncall@example.edu, third@example.edu ((no owner)) "
+        "today: 3 registry entries to review"
+    ]
+    assert inbox.received() == {a: 1 for a in
+                                ("ops-lead@example.edu", "oncall@example.edu", "third@example.edu")}  # fmt: skip

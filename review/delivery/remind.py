@@ -155,9 +155,13 @@ def _text_sha256(digest: Digest, config: Config) -> str:
 
 
 def delivered(digest: Digest, config: Config, today: date, out: Path) -> list[str]:
-    """The digest's addresses that had this very text `today` (out/.remind-state.json)."""
+    """The digest's addresses that had this very text `today` (out/.remind-state.json).
+
+    A record dated after `today` counts as today's: the clock was set back (a clock that ran
+    ahead, corrected), and the digest went out within the day all the same. Before, it went
+    again at once, and a third time when the clock reached the recorded day."""
     entry = mail.read_state(out / STATE_FILE).get(digest.owner)
-    if not isinstance(entry, dict) or entry.get("day") != today.isoformat():
+    if not isinstance(entry, dict) or str(entry.get("day")) < today.isoformat():
         return []
     if entry.get("sha256") != _text_sha256(digest, config):
         return []
@@ -221,6 +225,9 @@ def _prepared(
     """The record with `digest` delivered to `got` `today`, written beside the record
     (mail.prepare_state) to be renamed over it."""
     state = mail.read_state(state_file)
-    text = _text_sha256(digest, config)
-    state[digest.owner] = {"day": today.isoformat(), "sha256": text, "to": sorted(set(got))}
+    text, day = _text_sha256(digest, config), today.isoformat()
+    old = state.get(digest.owner)
+    if isinstance(old, dict) and old.get("sha256") == text:  # a later day stays (delivered)
+        day = max(day, str(old.get("day", "")))
+    state[digest.owner] = {"day": day, "sha256": text, "to": sorted(set(got))}
     return mail.prepare_state(state_file, state)
