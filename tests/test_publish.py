@@ -140,6 +140,7 @@ def test_a_server_error_to_the_comment_is_not_called_a_missing_right(
 
     client = RTClient(Connection(url="http://rt.invalid/REST/2.0/", token="t"))
     monkeypatch.setattr(client, "send", lambda *_: (502, None))
+    monkeypatch.setattr(publish, "find_in_rt", lambda *_: None)  # not published before
     html = tmp_path / "incident-10.html"
     html.write_text("<p>review</p>")
     plan = publish.Plan(publish.version_of(_review(), 10, "d1"), None, comment=True)
@@ -151,3 +152,32 @@ def test_a_server_error_to_the_comment_is_not_called_a_missing_right(
         "been posted all the same: run again once RT is well (the re-run finds it in RT and "
         "does not post it twice)"
     )
+
+
+def test_a_comment_another_run_posted_since_the_plan_is_not_posted_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two publishes of one review from two reports folders (the lock is per folder), or two
+    machines: both plans found nothing in RT, and before, both commented. RT is searched
+    again right before the comment: the version found there is not posted twice."""
+    from review.rt.client import Connection, RTClient
+
+    client = RTClient(Connection(url="http://rt.invalid/REST/2.0/", token="t"))
+    sent: list[object] = []
+    monkeypatch.setattr(client, "send", lambda *a: sent.append(a) or (201, None))
+    version = publish.version_of(_review(), 10, "d1")
+    other = Published(version, version.digest, 4711, "2026-12-08T00:40:00Z", "RT")
+    monkeypatch.setattr(publish, "find_in_rt", lambda *_: other)
+    html = tmp_path / "incident-10.html"
+    html.write_text("<p>review</p>")
+    plan = publish.Plan(version, None, comment=True)  # the plan saw no publication
+    assert publish.post(client, plan, "text", html, "incident-10-review.html") == (4711, False)
+    assert sent == []
+    # another version in RT (an older one) does not stop this one
+    older = publish.version_of(_review(status="draft"), 10, "d1")
+    monkeypatch.setattr(
+        publish, "find_in_rt",
+        lambda *_: other if sent else Published(older, older.digest, 4700, "", "RT"),
+    )  # fmt: skip
+    assert publish.post(client, plan, "text", html, "incident-10-review.html") == (4711, True)
+    assert len(sent) == 1

@@ -195,7 +195,7 @@ def _comment(
     )
     if html.stat().st_size > pub.ATTACHMENT_WARN_BYTES:
         click.echo(f"warning: {html} is over 10 MB, RT's default $MaxAttachmentSize", err=True)
-    comment = pub.post(client, plan, text, html, name)
+    comment, posted = pub.post(client, plan, text, html, name)
     _update(
         path, ticket, lambda r: pub.with_record(r, version, comment, client.conn.url),
         f": the comment is in RT (#{ticket}); once it can be written, run again, which "
@@ -203,4 +203,11 @@ def _comment(
     )  # fmt: skip
     if comment is None:
         raise pub.unseen(client, ticket, path)
-    click.echo(f"commented on #{ticket}: transaction {comment}", err=True)
+    if not posted:
+        click.echo(
+            f"not commented on #{ticket}: transaction {comment} holds this version already, "
+            "posted by another run since this one's plan",
+            err=True,
+        )
+    else:
+        click.echo(f"commented on #{ticket}: transaction {comment}", err=True)

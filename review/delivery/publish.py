@@ -20,7 +20,8 @@ The comment is posted before the local record is written and is found again in R
 run killed between the two, or a local file lost, does not comment again; a run that
 cannot see its own comment afterwards (no ShowTicketComments) stops with a one-line error
 instead of commenting on every run. Two runs at once on one reports folder are refused
-(a lock per ticket).
+(a lock per ticket); runs from two folders or machines are told apart by searching RT again
+right before the comment (`post`).
 """
 
 from __future__ import annotations
@@ -422,11 +423,18 @@ def incident_facts(metrics: pd.DataFrame, findings: pd.DataFrame, ticket_id: int
     return lines
 
 
-def post(client: RTClient, plan: Plan, text: str, html: Path, html_name: str) -> int | None:
+def post(
+    client: RTClient, plan: Plan, text: str, html: Path, html_name: str
+) -> tuple[int | None, bool]:
     """Add the comment with the HTML attached; returns its transaction id as found again in
-    RT (None: RT took it but does not show it to this account). A refusal is one line
-    naming the right missing."""
+    RT (None: RT took it but does not show it to this account), and whether this run posted
+    it: RT is searched again right before, and a comment of this version that another run
+    posted since the plan (another reports folder, another machine: the lock is per folder)
+    is not posted twice. A refusal is one line naming the right missing."""
     ticket = plan.version.ticket_id
+    meanwhile = find_in_rt(client, ticket)
+    if meanwhile is not None and meanwhile.digest == plan.version.digest:
+        return meanwhile.comment, False
     body = {
         "Subject": subject(plan.version, plan.version.status),
         "Content": text,
@@ -455,8 +463,8 @@ def post(client: RTClient, plan: Plan, text: str, html: Path, html_name: str) ->
         )
     found = find_in_rt(client, ticket)
     if found is None or found.digest != plan.version.digest:
-        return None
-    return found.comment
+        return None, True
+    return found.comment, True
 
 
 def unseen(client: RTClient, ticket: int, record: Path) -> RTAuthError:
