@@ -62,6 +62,7 @@ from review.snapshot.cache import (
     clear_leftovers,
     file_of,
     how_to_write,
+    publish,
     staging_for,
 )
 from review.snapshot.fingerprint import derived_key, review_data_digests
@@ -359,10 +360,9 @@ def derive_into(target: Path, path: Path, snapshot: Snapshot | None, config: Con
             "unobservable": whole.unobservable,
         }
         (staging / _ABOUT).write_text(json.dumps(about))
-        (staging / "done").write_text("")
-        if target.exists():  # an incomplete leftover (a complete one returned above)
-            shutil.rmtree(target, ignore_errors=True)
-        os.replace(staging, target)
+        # a complete cache another run put there meanwhile stays (its readers read it); before,
+        # it was removed under them: two runs started at once, and one died with a traceback
+        publish(staging, target)
     except BaseException as exc:  # a full disk, or Ctrl-C: no half-written cache is left
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)

@@ -382,3 +382,31 @@ def test_a_batch_read_part_after_part_holds_each_tickets_rows_as_file_order(
             mine.sort_values("ticket_id", kind="stable", ignore_index=True), by_ticket, obj=name
         )
     assert not as_read.tickets["ticket_id"].equals(ordered.tickets["ticket_id"])
+
+
+def test_a_cache_another_run_completed_meanwhile_stays_for_its_readers(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two runs started at once both derive; the first renames its cache in and reads it. The
+    second found it missing when it began, and before, removed the complete one to put its own
+    in its place: the first run's read died with a traceback (FileNotFoundError: links.parquet,
+    seen with two `review publish` from two reports folders). The complete one stays."""
+    config = load_config(None)
+    target = context.derived_dir(SAMPLE, config)
+    context.derive_into(target, SAMPLE, None, config)
+    other = tmp_path / "other-run"
+    shutil.copytree(target, other)
+    shutil.rmtree(target)
+    placed: list[int] = []
+    real = context.derive_parts
+
+    def meanwhile(*args: object, **kwargs: object) -> object:
+        shutil.copytree(other, target)  # the other run's cache, renamed in while this derives
+        placed.append(target.stat().st_ino)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(context, "derive_parts", meanwhile)
+    assert context.derive_into(target, SAMPLE, None, config) == target
+    assert placed == [target.stat().st_ino]  # the very directory its readers opened
+    assert [p.name for p in target.parent.iterdir()] == [target.name]  # no staging left
+    assert sorted(os.listdir(target)) == sorted(os.listdir(other))
