@@ -85,6 +85,25 @@ def test_connection_errors_say_what_to_set(
         connection_from(SETTINGS, env)
 
 
+@pytest.mark.parametrize(
+    "token", ["tok-123\r", "tok-123\n", " tok-123", "tok\x00123", "tok-\u200b123"]
+)
+def test_a_token_with_a_line_break_is_one_line_at_once_and_never_shown(
+    token: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A token read from a file saved with Windows line ends keeps its CR. Before, it went into
+    the Authorization header, which the HTTP library refuses (its error quotes the header):
+    each request failed as a connection problem, retried for 90 s, then 'could not be reached
+    ... check RT_URL and that RT is running'."""
+    with pytest.raises(RTAuthError) as caught:
+        connection_from(SETTINGS, {"RT_URL": "https://rt.example.edu", "RT_TOKEN": token})
+    assert str(caught.value) == (
+        "RT_TOKEN holds a line break, a tab, a space at either end or another invisible "
+        "character (a token file saved with Windows line ends?): set it to the token alone"
+    )
+    assert "tok" not in capsys.readouterr().err
+
+
 def mock_client(handler: Callable[[httpx2.Request], httpx2.Response], **kw: Any) -> RTClient:
     kw.setdefault("sleep", lambda _s: None)
     client = RTClient(Connection(url=URL, user="u", password="pw-456"), **kw)

@@ -114,6 +114,13 @@ def connection_from(settings: RTSettings, env: Mapping[str, str] | None = None) 
     password = env.get(PASSWORD_ENV) or None
     if not token and not (user and password):
         raise RTAuthError(f"no RT credentials: set {TOKEN_ENV}, or {USER_ENV} and {PASSWORD_ENV}")
+    if token and (token != token.strip() or not token.isprintable()):
+        # it goes in a header, where a line break is refused: before, every request failed as
+        # if RT were down (90 s of retries, then "could not be reached ... check RT_URL")
+        raise RTAuthError(
+            f"{TOKEN_ENV} holds a line break, a tab, a space at either end or another invisible "
+            "character (a token file saved with Windows line ends?): set it to the token alone"
+        )
     verify: bool | str = settings.verify_tls
     if settings.verify_tls and settings.ca_bundle:
         if not os.path.isfile(settings.ca_bundle):
