@@ -169,3 +169,26 @@ def test_a_lifecycle_that_contradicts_itself_is_refused(
     with pytest.raises(ConfigError) as caught:
         load_config(write(tmp_path, text))
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://root:Hunter2-Secret@rt.example.edu/", "https://root@rt.example.edu/"]
+)
+def test_a_password_in_the_rt_url_is_refused_without_showing_it(tmp_path: Path, url: str) -> None:
+    """Credentials come only from the environment. Before, user:password@ in [rt] url was
+    dropped without a word, and the password stayed in a file others may read."""
+    path = write(tmp_path, f'[rt]\nurl = "{url}"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == (
+        f"{path}: rt.url holds a user name or password (user:password@), which the kit never "
+        "reads from a file: take it out of the file and set RT_TOKEN, or RT_USER and "
+        "RT_PASSWORD, in the environment"
+    )
+    assert load_config(write(tmp_path, '[rt]\nurl = "https://rt.example.edu/"\n')).rt.url
+    path = write(tmp_path, '[rt]\nurl = "https://root:Hunter2-Secret@[::1"\n')
+    with pytest.raises(ConfigError) as caught:  # was a ValueError traceback
+        load_config(path)
+    assert str(caught.value) == (
+        f"{path}: rt.url must be an http(s) address such as https://rt.example.edu/"
+    )

@@ -74,6 +74,9 @@ def test_plain_http_to_another_host_is_warned_about(
     [
         ({}, RTError, "no RT server given: set RT_URL"),
         ({"RT_URL": "rt.example.edu"}, RTError, "RT_URL must be an http(s) address"),
+        # these two were a ValueError traceback
+        ({"RT_URL": "https://[::1"}, RTError, "RT_URL must be an http(s) address"),
+        ({"RT_URL": "https://rt.example.edu:99999/"}, RTError, "RT_URL must be an http(s) address"),
         ({"RT_URL": "https://rt.example.edu", "RT_USER": "u"}, RTAuthError,
          "no RT credentials: set RT_TOKEN, or RT_USER and RT_PASSWORD"),
     ],

@@ -81,14 +81,19 @@ class Connection:
 
 def rest2_url(url: str) -> str:
     """RT's base URL or its REST2 URL, normalised to ``.../REST/2.0/`` without user info."""
-    parts = urlsplit(url.strip())
+    wrong = RTError(
+        f"{URL_ENV} must be an http(s) address such as https://rt.example.edu/ "
+        "(or set [rt] url in the config)"
+    )
+    try:  # urlsplit and .port raise ValueError: "https://[::1", a port over 65535
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        raise wrong from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise RTError(
-            f"{URL_ENV} must be an http(s) address such as https://rt.example.edu/ "
-            "(or set [rt] url in the config)"
-        )
+        raise wrong
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname  # IPv6
-    netloc = host + (f":{parts.port}" if parts.port else "")
+    netloc = host + (f":{port}" if port else "")
     path = parts.path.rstrip("/")
     if path.endswith("/REST/1.0"):  # RT's older API; this kit speaks REST2
         path = path.removesuffix("/REST/1.0")

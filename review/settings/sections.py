@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from review.errors import ConfigError
@@ -200,7 +201,27 @@ def parse_calendar(cal: dict[str, Any], path: str) -> Calendar:
 
 
 def parse_rt(rt: dict[str, Any], path: str) -> RTSettings:
-    """[rt]: where RT is and how long to wait for it (credentials come from the environment)."""
+    """[rt]: where RT is and how long to wait for it (credentials come from the environment).
+
+    A url with a user name or password in it is refused: the kit never reads a credential
+    from a file (others may read it, and it is copied about); before, it was dropped without
+    a word, and the password stayed in the file."""
+    try:
+        netloc = urlsplit(rt["url"]).netloc
+    except ValueError:  # "https://[::1" (an IPv6 address not closed)
+        raise ConfigError(  # the value not shown: it may hold a password
+            "rt.url must be an http(s) address such as https://rt.example.edu/",
+            path,
+            "rt.url",
+        ) from None
+    if "@" in netloc:
+        raise ConfigError(
+            "rt.url holds a user name or password (user:password@), which the kit never reads "
+            "from a file: take it out of the file and set RT_TOKEN, or RT_USER and RT_PASSWORD, "
+            "in the environment",
+            path,
+            "rt.url",
+        )
     return RTSettings(
         url=rt["url"],
         verify_tls=rt["verify_tls"],
