@@ -218,6 +218,31 @@ def test_a_report_whose_record_cannot_be_written_is_not_mailed_so_never_twice(
     assert len(inbox.envelopes) == 1
 
 
+@pytest.mark.parametrize(
+    ("user", "password", "what"),
+    [("reports", "Smtp-Sécret-42", "SMTP_PASSWORD"), ("repörts", SECRET, "[mail] user")],
+)
+def test_a_login_that_is_not_ascii_is_one_line_that_shows_no_password(
+    smtp: tuple[Inbox, int], user: str, password: str, what: str
+) -> None:
+    """smtplib encodes the login as ASCII: before, a UnicodeEncodeError traceback that named a
+    character of the password and its place."""
+    from review.delivery import mail
+    from review.settings.sections import Mail
+
+    inbox, port = smtp
+    settings = Mail("127.0.0.1", port, False, user, "ops-reports@example.edu", ())
+    message = mail.text_message(subject="s", body="b", sender=settings.sender, to=["a@b.edu"])
+    with pytest.raises(mail.MailError) as caught:
+        mail.send(message, settings, {"SMTP_PASSWORD": password})
+    kind = "password" if what == "SMTP_PASSWORD" else "name"
+    assert str(caught.value) == (
+        f"{what} holds a character that is not ASCII, which the SMTP login cannot send: use an "
+        f"ASCII {kind} for the SMTP server 127.0.0.1:{port}"
+    )
+    assert inbox.envelopes == []
+
+
 def test_a_report_rendered_again_unchanged_is_not_mailed_again(
     rendered: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -150,6 +150,13 @@ def send(message: EmailMessage, mail: Mail, env: Mapping[str, str] | None = None
     password = env.get(PASSWORD_ENV) or None
     server = f"{mail.host}:{mail.port}"
     to = message["To"]
+    for what, text in (("[mail] user", mail.user), (PASSWORD_ENV, password or "")):
+        if not text.isascii():  # smtplib's login encodes ASCII only: a traceback, before
+            raise MailError(
+                f"{what} holds a character that is not ASCII, which the SMTP login cannot "
+                f"send: use an ASCII {'name' if what.startswith('[') else 'password'} for "
+                f"the SMTP server {server}"
+            )
     smtp = _Bounded(mail.timeout)
     try:
         try:
