@@ -337,3 +337,35 @@ def test_a_recipient_added_while_the_clock_is_set_back_keeps_the_later_day(
     ]
     assert inbox.received() == {a: 1 for a in
                                 ("ops-lead@example.edu", "oncall@example.edu", "third@example.edu")}  # fmt: skip
+
+
+def test_an_address_with_an_escape_or_mail_syntax_goes_to_the_default_recipients(
+    smtp: tuple[Refusing, int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """RT's user records are untrusted. Before, an address with a terminal escape passed as one
+    plain address: `sent ...` wrote the escape to the terminal as it was, and the mail went to
+    what the header parser made of it ('\\x1b'); 'x:eve@evil.example' (a group) went to
+    eve@evil.example while the record said otherwise."""
+    inbox, port = smtp
+    owners = {"mallory": "mallory\x1b[2J@example.edu", "trent": "x:eve@evil.example",
+              "zed": "zed\u202e@example.edu"}  # fmt: skip
+    followups = []
+    for number, (owner, address) in enumerate(owners.items(), start=100):
+        followups.append(followup(number, owner, "2026-09-01T10:00:00Z"))
+        followups[-1]["Owner"]["EmailAddress"] = address
+    snapshot = make_snapshot(tmp_path, followups)
+    args = ["remind", "--snapshot", str(snapshot), "--config", str(make_config(tmp_path, port)),
+            "--today", "2026-11-01", "--apply"]  # fmt: skip
+    code, out, err = run(args, capsys)
+    shown = {"mallory": "mallory\\x1b[2J@example.edu", "trent": "x:eve@evil.example",
+             "zed": "zed\\u202e@example.edu"}  # fmt: skip
+    assert (code, err) == (0, [
+        f"warning: user {owner}: RT's email address '{address}' is not one plain address; "
+        "their digest goes to the default recipients ([mail] to): fix the address in RT"
+        for owner, address in shown.items()
+    ])  # fmt: skip
+    assert out == [
+        f"sent ops-lead@example.edu, oncall@example.edu ({owner}): 1 overdue follow-up(s)"
+        for owner in owners
+    ] + ["sent ops-lead@example.edu, oncall@example.edu ((no owner)): 3 registry entries to review"]
+    assert inbox.received() == {"ops-lead@example.edu": 4, "oncall@example.edu": 4}

@@ -347,14 +347,19 @@ def parse_followups(f: dict[str, Any], path: str) -> Followups:
     )
 
 
-_ADDRESS = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
+# one plain address: no space or control character (an RT user record is untrusted text:
+# an escape sequence went to the terminal as it was), nothing mail headers read as syntax
+# ("group:", "(comment)", "[literal]", quotes: the message went to another address than the
+# one recorded); letters of any script are fine (SMTPUTF8)
+_PLAIN = r"[^@\s<>,;:()\[\]\"\\\x00-\x1f\x7f-\x9f]+"
+_ADDRESS = re.compile(rf"{_PLAIN}@{_PLAIN}\.{_PLAIN}")
 
 
 def parse_mail(m: dict[str, Any], path: str) -> Mail:
     if not 0 < m["port"] < 65536 or m["port"] != int(m["port"]):
         raise ConfigError(f"mail.port must be a TCP port, got {m['port']!r}", path, "mail.port")
     for key, values in (("from", [m["from"]] if m["from"] else []), ("to", m["to"])):
-        bad = [v for v in values if not _ADDRESS.fullmatch(v)]
+        bad = [v for v in values if not is_address(v)]
         if bad:
             raise ConfigError(
                 f"mail.{key} must be an email address like ops@example.edu, got {bad[0]!r}",
@@ -373,8 +378,9 @@ def parse_mail(m: dict[str, Any], path: str) -> Mail:
 
 
 def is_address(text: str) -> bool:
-    """Whether `text` looks like one plain email address (user@example.edu)."""
-    return _ADDRESS.fullmatch(text) is not None
+    """Whether `text` looks like one plain email address (user@example.edu); printable
+    throughout (no bidi override or zero-width character either)."""
+    return _ADDRESS.fullmatch(text) is not None and text.isprintable()
 
 
 def _check_holidays(country: str, subdivision: str, path: str) -> None:
