@@ -243,6 +243,33 @@ def test_a_login_that_is_not_ascii_is_one_line_that_shows_no_password(
     assert inbox.envelopes == []
 
 
+@pytest.mark.parametrize(
+    ("host", "starttls", "warned"),
+    [("smtp.example.edu", False, True), ("10.0.0.5", False, True),
+     ("smtp.example.edu", True, False), ("127.0.0.1", False, False), ("localhost", False, False),
+     ("[::1]", False, False)],
+)  # fmt: skip
+def test_a_login_without_starttls_to_another_host_is_warned_about(
+    host: str, starttls: bool, warned: bool, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """As RT_URL over plain http is: before, SMTP_PASSWORD crossed the network unencrypted
+    without a word."""
+    from review.delivery import mail
+    from review.settings.sections import Mail
+
+    monkeypatch.setattr(mail, "_WARNED", set())
+    settings = Mail(host, 587, starttls, "reports", "ops-reports@example.edu", ())
+    mail._warn_if_in_clear(settings)
+    mail._warn_if_in_clear(settings)  # once a run, not once a message
+    assert capsys.readouterr().err == (
+        f"warning: [mail] starttls is off: the login to the SMTP server {host} sends "
+        "SMTP_PASSWORD unencrypted; set [mail] starttls = true\n"
+        if warned
+        else ""
+    )
+
+
 def test_a_report_rendered_again_unchanged_is_not_mailed_again(
     rendered: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -16,12 +16,14 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import ipaddress
 import json
 import os
 import re
 import smtplib
 import socket
 import ssl
+import sys
 import threading
 from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
@@ -169,6 +171,7 @@ def send(message: EmailMessage, mail: Mail, env: Mapping[str, str] | None = None
                         f"[mail] user is set but {PASSWORD_ENV} is not: export the SMTP "
                         "password in the environment (never in the config file)"
                     )
+                _warn_if_in_clear(mail)
                 smtp.login(mail.user, password)
             refused = smtp.send_message(message)
         finally:
@@ -183,6 +186,27 @@ def send(message: EmailMessage, mail: Mail, env: Mapping[str, str] | None = None
             f"the SMTP server {server} refused {', '.join(sorted(refused))}; the others got it",
             accepted=[a for a in addresses if a not in refused],
         )
+
+
+_WARNED: set[str] = set()
+
+
+def _warn_if_in_clear(mail: Mail) -> None:
+    """Say on stderr (once a run) when the login would cross the network unencrypted: no
+    STARTTLS to a host other than this machine (as review.rt.client does for plain http)."""
+    host = mail.host.strip("[]").lower()
+    try:
+        local = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        local = False
+    if mail.starttls or local or host in _WARNED:
+        return
+    _WARNED.add(host)
+    print(
+        f"warning: [mail] starttls is off: the login to the SMTP server {mail.host} sends "
+        f"{PASSWORD_ENV} unencrypted; set [mail] starttls = true",
+        file=sys.stderr,
+    )
 
 
 def _failed(exc: Exception, server: str, mail: Mail, to: str, cut: bool) -> MailError:
