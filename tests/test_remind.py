@@ -369,3 +369,42 @@ def test_an_address_with_an_escape_or_mail_syntax_goes_to_the_default_recipients
         for owner in owners
     ] + ["sent ops-lead@example.edu, oncall@example.edu ((no owner)): 3 registry entries to review"]
     assert inbox.received() == {"ops-lead@example.edu": 4, "oncall@example.edu": 4}
+
+
+class DropsAfterData(Refusing):
+    """Reads the message, then drops the connection instead of answering it."""
+
+    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
+        self.envelopes.append(envelope)
+        server.transport.close()
+        return "250 OK"
+
+
+def test_a_server_that_drops_the_connection_after_the_data_is_not_called_a_wrong_address(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: 'could not send mail ... (Connection unexpectedly closed): check [mail] host and
+    port', which were right. It counts as not sent, and the line says what that means."""
+    inbox, port = DropsAfterData(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        snapshot = make_snapshot(tmp_path, [followup(100, "wendy", "2026-09-01T10:00:00Z")])
+        config = make_config(tmp_path, port)
+        code, out, err = run(["remind", "--snapshot", str(snapshot), "--config", str(config),
+                              "--today", "2026-11-01", "--apply"], capsys)  # fmt: skip
+    finally:
+        controller.stop()
+    dropped = (
+        f"the SMTP server 127.0.0.1:{port} broke off the connection before it confirmed the "
+        "message to {}: it counts as not sent, and the next run sends it again (if the server "
+        "had taken it, they get it twice: SMTP cannot tell)"
+    )
+    state = tmp_path / "reports" / ".remind-state.json"
+    assert (code, out, err) == (1, [], [
+        "error: wendy: " + dropped.format("wendy@example.edu"),
+        "error: (no owner): " + dropped.format("ops-lead@example.edu, oncall@example.edu"),
+        f"error: 2 digest(s) not delivered to everyone (listed above); what was sent is "
+        f"recorded in {state}: run again to send only the rest",
+    ])  # fmt: skip
+    assert not state.exists()

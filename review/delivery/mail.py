@@ -179,7 +179,7 @@ def send(message: EmailMessage, mail: Mail, env: Mapping[str, str] | None = None
     except MailError:
         raise
     except (smtplib.SMTPException, OSError) as exc:
-        raise _failed(exc, server, mail, to, smtp.cut) from None
+        raise _failed(exc, server, mail, to, smtp.cut, smtp.in_data) from None
     if refused:
         addresses = [address for _, address in getaddresses(message.get_all("To", []))]
         raise MailError(
@@ -209,8 +209,11 @@ def _warn_if_in_clear(mail: Mail) -> None:
     )
 
 
-def _failed(exc: Exception, server: str, mail: Mail, to: str, cut: bool) -> MailError:
-    """The one line for a send that failed: refused, rejected, cut off or not reached."""
+def _failed(
+    exc: Exception, server: str, mail: Mail, to: str, cut: bool, in_data: bool
+) -> MailError:
+    """The one line for a send that failed: refused, rejected, cut off, dropped or not
+    reached."""
     if cut:
         return MailError(
             f"the SMTP server {server} did not take the message to {to} within "
@@ -233,6 +236,12 @@ def _failed(exc: Exception, server: str, mail: Mail, to: str, cut: bool) -> Mail
         return MailError(
             f"the SMTP server {server} refused the message to {to} ({exc.smtp_code} {reason})"
         )
+    if in_data and isinstance(exc, (smtplib.SMTPServerDisconnected, OSError)):
+        return MailError(  # before: "check [mail] host and port", which were right
+            f"the SMTP server {server} broke off the connection before it confirmed the "
+            f"message to {to}: it counts as not sent, and the next run sends it again (if the "
+            "server had taken it, they get it twice: SMTP cannot tell)"
+        )
     return MailError(
         f"could not send mail to {to} through {server} "
         f"({exc.strerror or exc if isinstance(exc, OSError) else exc}): check [mail] host "
@@ -247,6 +256,7 @@ class _Bounded(smtplib.SMTP):
 
     def __init__(self, seconds: float) -> None:
         self.cut = False
+        self.in_data = False  # the message was under way: DATA asked, its answer not read
         super().__init__(timeout=min(seconds, 30.0))  # not connected yet
         self._timer = threading.Timer(seconds, self._cut)
         self._timer.daemon = True
@@ -262,6 +272,13 @@ class _Bounded(smtplib.SMTP):
         if self.cut:  # the deadline passed while connecting
             sock.shutdown(socket.SHUT_RDWR)
         return sock
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        """DATA, marked while under way (a connection lost then is no wrong address)."""
+        self.in_data = True
+        answer = super().data(msg)
+        self.in_data = False
+        return answer
 
     def _cut(self) -> None:
         self.cut = True
