@@ -181,9 +181,16 @@ def test_a_password_in_the_rt_url_is_refused_without_showing_it(tmp_path: Path, 
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert str(caught.value) == (
-        f"{path}: rt.url holds a user name or password (user:password@), which the kit never "
-        "reads from a file: take it out of the file and set RT_TOKEN, or RT_USER and "
-        "RT_PASSWORD, in the environment"
+        f"{path}: rt.url holds a user name or password (user:password@): the kit never reads "
+        "one from a file: take it out of the file and set RT_TOKEN, or RT_USER and RT_PASSWORD, "
+        "in the environment"
+    )
+    path = write(tmp_path, f'[followups]\nreports_url = "{url}reports/"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == (
+        f"{path}: followups.reports_url holds a user name or password (user:password@): take "
+        "it out: the follow-ups' links to the reviews, which everyone in RT reads, carry it"
     )
     assert load_config(write(tmp_path, '[rt]\nurl = "https://rt.example.edu/"\n')).rt.url
     path = write(tmp_path, '[rt]\nurl = "https://root:Hunter2-Secret@[::1"\n')

@@ -200,28 +200,31 @@ def parse_calendar(cal: dict[str, Any], path: str) -> Calendar:
     )
 
 
+def _no_credentials(url: str, key: str, path: str, fix: str) -> None:
+    """A url in the config holds no user name or password: the kit never reads a credential
+    from a file (others may read it, and it is copied about), nor passes one on (a follow-up's
+    link is read by everyone in RT). The value is never shown: it may hold a password."""
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:  # "https://[::1" (an IPv6 address not closed): a traceback, before
+        raise ConfigError(
+            f"{key} must be an http(s) address such as https://rt.example.edu/", path, key
+        ) from None
+    if "@" in netloc:
+        raise ConfigError(f"{key} holds a user name or password (user:password@): {fix}", path, key)
+
+
 def parse_rt(rt: dict[str, Any], path: str) -> RTSettings:
     """[rt]: where RT is and how long to wait for it (credentials come from the environment).
 
     A url with a user name or password in it is refused: the kit never reads a credential
     from a file (others may read it, and it is copied about); before, it was dropped without
     a word, and the password stayed in the file."""
-    try:
-        netloc = urlsplit(rt["url"]).netloc
-    except ValueError:  # "https://[::1" (an IPv6 address not closed)
-        raise ConfigError(  # the value not shown: it may hold a password
-            "rt.url must be an http(s) address such as https://rt.example.edu/",
-            path,
-            "rt.url",
-        ) from None
-    if "@" in netloc:
-        raise ConfigError(
-            "rt.url holds a user name or password (user:password@), which the kit never reads "
-            "from a file: take it out of the file and set RT_TOKEN, or RT_USER and RT_PASSWORD, "
-            "in the environment",
-            path,
-            "rt.url",
-        )
+    fix = (
+        "the kit never reads one from a file: take it out of the file and set RT_TOKEN, or "
+        "RT_USER and RT_PASSWORD, in the environment"
+    )
+    _no_credentials(rt["url"], "rt.url", path, fix)
     return RTSettings(
         url=rt["url"],
         verify_tls=rt["verify_tls"],
@@ -339,6 +342,8 @@ def parse_followups(f: dict[str, Any], path: str) -> Followups:
             "followups.owners",
         )
     url = f["reports_url"]
+    fix = "take it out: the follow-ups' links to the reviews, which everyone in RT reads, carry it"
+    _no_credentials(url, "followups.reports_url", path, fix)
     return Followups(
         queue=f["queue"],
         overdue_days=int(f["overdue_days"]),
