@@ -408,3 +408,22 @@ def test_a_server_that_drops_the_connection_after_the_data_is_not_called_a_wrong
         f"recorded in {state}: run again to send only the rest",
     ])  # fmt: skip
     assert not state.exists()
+
+
+@pytest.mark.parametrize("day", [None, "zzz", 20261102])
+def test_a_record_without_a_day_is_not_taken_for_a_later_one(tmp_path: Path, day: Any) -> None:
+    """Only a real day later than today counts as today's (a record edited by hand)."""
+    from datetime import date
+
+    from review.delivery import remind
+    from review.settings.config import load_config
+
+    config = load_config(make_config(tmp_path, 25))
+    digest = remind.Digest("wendy", ["wendy@example.edu"], followups=["- #100"])
+    entry = {"sha256": remind._text_sha256(digest, config), "to": ["wendy@example.edu"]}
+    out = tmp_path / "reports"
+    out.mkdir()
+    (out / remind.STATE_FILE).write_text(json.dumps({"wendy": {**entry, "day": day}}))
+    assert remind.delivered(digest, config, date(2026, 11, 1), out) == []
+    (out / remind.STATE_FILE).write_text(json.dumps({"wendy": {**entry, "day": "2026-11-02"}}))
+    assert remind.delivered(digest, config, date(2026, 11, 1), out) == ["wendy@example.edu"]

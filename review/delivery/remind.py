@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -161,7 +162,7 @@ def delivered(digest: Digest, config: Config, today: date, out: Path) -> list[st
     ahead, corrected), and the digest went out within the day all the same. Before, it went
     again at once, and a third time when the clock reached the recorded day."""
     entry = mail.read_state(out / STATE_FILE).get(digest.owner)
-    if not isinstance(entry, dict) or str(entry.get("day")) < today.isoformat():
+    if not isinstance(entry, dict) or _day(entry) < today.isoformat():
         return []
     if entry.get("sha256") != _text_sha256(digest, config):
         return []
@@ -228,6 +229,15 @@ def _prepared(
     text, day = _text_sha256(digest, config), today.isoformat()
     old = state.get(digest.owner)
     if isinstance(old, dict) and old.get("sha256") == text:  # a later day stays (delivered)
-        day = max(day, str(old.get("day", "")))
+        day = max(day, _day(old))
     state[digest.owner] = {"day": day, "sha256": text, "to": sorted(set(got))}
     return mail.prepare_state(state_file, state)
+
+
+def _day(entry: dict[str, Any]) -> str:
+    """The day a record's entry names (YYYY-MM-DD), "" when it names none (edited by hand)."""
+    day = entry.get("day")
+    try:
+        return date.fromisoformat(day).isoformat() if isinstance(day, str) else ""
+    except ValueError:
+        return ""
