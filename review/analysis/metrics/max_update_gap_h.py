@@ -10,12 +10,16 @@ later was not silent while it stayed resolved.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from review.analysis import facts
 from review.analysis.incidents import Incidents, hours
 from review.analysis.metric import metric
+from review.analysis.timeline import AT_CREATION
 from review.snapshot.frames import sort_stable
+
+_LAST = np.iinfo("int64").max  # the order of a point after every transaction of its time
 
 
 @metric(
@@ -34,16 +38,20 @@ def max_update_gap_h(inc: Incidents) -> pd.Series:
     moving |= facts.reopening(ev, inc.inactive).to_numpy(dtype=bool)
     points = pd.concat(
         [
-            inc["opened_at"].rename("at").reset_index().assign(closing=False),
-            ev.loc[moving, ["ticket_id", "at"]].assign(closing=closing[moving]),
-            inc["resolved_at"].dropna().rename("at").reset_index().assign(closing=True),
-            _still_open(inc),
+            inc["opened_at"].rename("at").reset_index().assign(closing=False, seq=AT_CREATION),
+            ev.loc[moving, ["ticket_id", "at", "txn_id"]]
+            .rename(columns={"txn_id": "seq"})
+            .assign(closing=closing[moving]),
+            inc["resolved_at"].dropna().rename("at").reset_index().assign(closing=True, seq=_LAST),
+            _still_open(inc).assign(seq=_LAST),
         ],
         ignore_index=True,
     )
-    # a point without a time sorts last in its ticket and ends no gap: left out, the keys
-    # are numbers that numpy sorts (sort_stable), not pandas
-    points = sort_stable(points.loc[points["at"].notna()], ["ticket_id", "at", "closing"])
+    # points of one time in the order RT wrote them (a close and a reopen in one second: the
+    # silence after the reopen counts); a point without a time sorts last in its ticket and
+    # ends no gap: left out, the keys are numbers that numpy sorts (sort_stable), not pandas
+    points = points.astype({"seq": "int64"})
+    points = sort_stable(points.loc[points["at"].notna()], ["ticket_id", "at", "seq"])
     group = points.groupby("ticket_id")
     gaps = hours(group["at"].diff()).where(~group["closing"].shift(fill_value=False).astype(bool))
     return inc.per_ticket(gaps.groupby(points["ticket_id"]).max())

@@ -1,0 +1,55 @@
+"""Numbers at their edges, from small scenarios whose values are worked out by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from review.context import Context
+from review.settings.config import load_config
+from review.snapshot import load_snapshot
+from scenarios.generate import generate_snapshot
+
+SITE = {
+    "rtname": "example",
+    "queues": [{"name": "ops-help"}, {"name": "dev-web"}],
+    "custom_fields": ["Service", "Classification"],
+    "staff": [{"name": "ann", "email": "ann@example.edu"}],
+    "customers": [{"name": "cust", "email": "cust@example.org"}],
+}
+
+
+def metrics_of(tmp: Path, steps: list[dict[str, Any]], created: str) -> pd.DataFrame:
+    """The metrics of one incident opened in ops-help at `created` by cust."""
+    scenario = tmp / "scenario"
+    scenario.mkdir()
+    (scenario / "site.yaml").write_text(yaml.safe_dump(SITE))
+    incident = {"key": "edge", "subject": "edge", "created": created, "queue": "ops-help",
+                "requestor": "cust", "steps": steps}  # fmt: skip
+    (scenario / "incidents.yaml").write_text(yaml.safe_dump({"incidents": [incident]}))
+    snapshot = load_snapshot(generate_snapshot(scenario, tmp / "snapshot"))
+    return Context(snapshot, load_config()).metrics
+
+
+def test_a_close_and_reopen_in_one_second_keeps_the_silence_after_it(tmp_path: Path) -> None:
+    """Opened Tue 13:00Z, staff reply 14:00, resolved 15:00 and reopened in the same second,
+    the next staff reply 28 h later (Wed 19:00), resolved 20:00: the longest silence while
+    open is 15:00 -> 19:00 next day, 28 h. Points of one time were ordered closes last, so
+    the reopen came before the close and the 28 h after it counted as closed time (1.0)."""
+    found = metrics_of(
+        tmp_path,
+        [
+            {"after": "1h", "by": "ann", "reply": "looking"},
+            {"after": "1h", "by": "ann", "status": "resolved"},
+            {"after": "0s", "by": "ann", "status": "open"},
+            {"after": "28h", "by": "ann", "reply": "still on it"},
+            {"after": "1h", "by": "ann", "status": "resolved"},
+        ],
+        "2026-08-04T13:00:00Z",
+    )
+    assert found["reopen_count"].tolist() == [1]
+    assert found["max_update_gap_h"].tolist() == [28.0]
+    assert found["time_to_resolve_h"].tolist() == [31.0]
