@@ -53,3 +53,24 @@ def test_a_close_and_reopen_in_one_second_keeps_the_silence_after_it(tmp_path: P
     assert found["reopen_count"].tolist() == [1]
     assert found["max_update_gap_h"].tolist() == [28.0]
     assert found["time_to_resolve_h"].tolist() == [31.0]
+
+
+def test_a_deadline_missed_by_a_minute_never_reads_as_missed_by_0_0_h() -> None:
+    """Resolved 12:31 for a 12:30 deadline: 1/60 h late. Hours to one decimal said 'missed:
+    resolved 0.0 h after it'; a triage 2 min 24 s after opening read 'Triaged 0.0 h'."""
+    from review.pages import what_happened
+    from review.pages.times import duration_text
+
+    config = load_config()
+    sla = {"sla": "urgent", "resolve_due_at": pd.Timestamp("2026-08-11T12:30:00Z"),
+           "resolved_at": pd.Timestamp("2026-08-11T12:31:00Z"), "resolve_breached": True}  # fmt: skip
+    assert what_happened._deadlines(sla, config).endswith("was missed: resolved 1 min after it.")
+    row = {"triaged_at": pd.Timestamp("2026-08-11T12:02:24Z"), "time_to_triage_h": 0.04,
+           "time_to_triage_bh": 0.0}  # fmt: skip
+    assert what_happened._triage(row, None, config).startswith(
+        "Triaged 2 min after it was opened (0.0 business hours);"
+    )
+    assert [duration_text(h) for h in (0.0, 0.5 / 60, 2.99 / 60, 0.05, 0.96)] == [
+        "0.0 h", "under 1 min", "2 min", "0.1 h", "1.0 h",
+    ]  # fmt: skip
+    assert duration_text(1 / 60, "business hours") == "1 business minute"

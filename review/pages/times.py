@@ -3,6 +3,7 @@ UTC), hours to two decimals, the calendar in words."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -46,6 +47,20 @@ def local_times(moments: pd.Series, config: Config) -> pd.Series:
 def hours_text(value: Any) -> str:
     """Hours to two decimals (empty when missing)."""
     return "" if value is None or pd.isna(value) else f"{float(value):.2f}"
+
+
+def duration_text(hours: Any, unit: str = "h") -> str:
+    """A duration in words: hours to one decimal, but one under 0.05 h (which that would
+    show as 0.0: a deadline missed by 0.0 h) in whole minutes, cut down, or under 1 minute:
+    a time that is not zero never reads as zero. `unit`: 'h' or 'business hours'."""
+    if hours is None or pd.isna(hours):
+        return ""
+    value = float(hours)
+    if value == 0 or abs(value) >= 0.05:
+        return f"{value:.1f} {unit}"
+    whole = math.trunc(value * 60)
+    one, many = ("min", "min") if unit == "h" else ("business minute", "business minutes")
+    return f"{whole} {many if whole > 1 else one}" if whole else f"under 1 {one}"
 
 
 def business_hours_text(config: Config) -> str:

@@ -21,7 +21,7 @@ import pandas as pd
 from review.analysis.moments import with_team_moments
 from review.closeout.rules import RULES
 from review.pages.display import Note, Table
-from review.pages.times import local_time
+from review.pages.times import duration_text, local_time
 from review.settings.config import Config
 
 LOG_ENDS = 10  # a long communication log shows its first and last this many messages
@@ -30,7 +30,7 @@ TEXT_SHOWN = 2_000  # characters of one message a page shows (a pasted log can b
 
 
 def _hours(value: Any, unit: str = "h") -> str:
-    return f"{float(value):.1f} {unit}"
+    return duration_text(value, unit)
 
 
 def _missing(value: Any) -> bool:
