@@ -22,16 +22,23 @@ SITE = {
 }
 
 
-def metrics_of(tmp: Path, steps: list[dict[str, Any]], created: str) -> pd.DataFrame:
-    """The metrics of one incident opened in ops-help at `created` by cust."""
+def context_of(
+    tmp: Path, steps: list[dict[str, Any]], created: str, fields: dict[str, str] | None = None
+) -> Context:
+    """The context of one incident opened in ops-help at `created` by cust."""
     scenario = tmp / "scenario"
     scenario.mkdir()
     (scenario / "site.yaml").write_text(yaml.safe_dump(SITE))
     incident = {"key": "edge", "subject": "edge", "created": created, "queue": "ops-help",
-                "requestor": "cust", "steps": steps}  # fmt: skip
+                "requestor": "cust", "fields": fields or {}, "steps": steps}  # fmt: skip
     (scenario / "incidents.yaml").write_text(yaml.safe_dump({"incidents": [incident]}))
     snapshot = load_snapshot(generate_snapshot(scenario, tmp / "snapshot"))
-    return Context(snapshot, load_config()).metrics
+    return Context(snapshot, load_config())
+
+
+def metrics_of(tmp: Path, steps: list[dict[str, Any]], created: str) -> pd.DataFrame:
+    """The metrics of one incident opened in ops-help at `created` by cust."""
+    return context_of(tmp, steps, created).metrics
 
 
 def test_a_close_and_reopen_in_one_second_keeps_the_silence_after_it(tmp_path: Path) -> None:
@@ -74,3 +81,24 @@ def test_a_deadline_missed_by_a_minute_never_reads_as_missed_by_0_0_h() -> None:
         "0.0 h", "under 1 min", "2 min", "0.1 h", "1.0 h",
     ]  # fmt: skip
     assert duration_text(1 / 60, "business hours") == "1 business minute"
+
+
+def test_a_silence_a_minute_over_the_limit_is_not_written_as_the_limit(tmp_path: Path) -> None:
+    """An urgent incident: staff replies 13:10Z and 24 h 1 min later (24.0167 h > 24 h). The
+    finding read 'no staff update for 24.0 h (limit 24 h)': a breach shown as the limit."""
+    found = context_of(
+        tmp_path,
+        [
+            {"after": "10m", "by": "ann", "reply": "on it"},
+            {"after": "24h1m", "by": "ann", "reply": "still"},
+            {"after": "1h", "by": "ann", "status": "resolved"},
+        ],
+        "2026-08-04T13:00:00Z",
+        {"Classification": "Urgent - Outage"},
+    ).findings
+    [evidence] = found.loc[found["rule"] == "missed-daily-update", "evidence"]
+    assert evidence.startswith("no staff update for 24.02 h (limit 24 h) between txn 104")
+    from review.closeout.audit import hours_to_limit
+
+    hours = pd.Series([24.004, 24.0, 23.96, 30.0, 8.049])
+    assert hours_to_limit(hours, 24).tolist() == ["just over 24", "24.0", "24.0", "30.0", "8.0"]

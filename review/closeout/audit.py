@@ -30,6 +30,17 @@ def txn_text(ids: pd.Series, at: pd.Series) -> pd.Series:
     return "txn " + ids.astype("int64").astype(str) + " at " + facts.iso_utc(at, "?")
 
 
+def hours_to_limit(hours: pd.Series, limit: float) -> pd.Series:
+    """Hours to one decimal as evidence writes them next to a `limit`, but never on the
+    wrong side of it: one over it that one decimal shows as the limit or less (24.02 h as
+    '24.0' for a limit of 24) gets two decimals, or 'just over 24' when those do not do."""
+    text = hours.round(1).astype(str)
+    tied = (hours > limit) & (hours.round(1) <= limit)
+    closer = hours.round(2)
+    text = text.mask(tied & (closer > limit), closer.map("{:.2f}".format))
+    return text.mask(tied & (closer <= limit), f"just over {limit:g}")
+
+
 def join_evidence(parts: pd.DataFrame) -> pd.Series:
     """Evidence clauses (ticket_id, evidence) -> one '; '-joined text per ticket, in order."""
     return join_per_key(parts["ticket_id"], parts["evidence"], "; ")
@@ -222,7 +233,7 @@ class Audit:
             "first staff reply after it is "
             + txn_text(paired["reply_txn"].fillna(0), paired["reply_at"])
             + ", "
-            + business.round(1).astype(str)
+            + hours_to_limit(business, limit)
             + f" business hours later (limit {limit:g})",
         )
         paired = paired.assign(

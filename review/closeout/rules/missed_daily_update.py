@@ -15,7 +15,7 @@ import pandas as pd
 
 from review.analysis import facts
 from review.analysis.facts import AT_CREATION
-from review.closeout.audit import Audit, join_evidence, txn_text
+from review.closeout.audit import Audit, hours_to_limit, join_evidence, txn_text
 from review.closeout.rule import rule
 
 
@@ -67,7 +67,7 @@ def missed_daily_update(audit: Audit) -> pd.DataFrame:
     )
     text: pd.Series = (
         "no staff update for "
-        + hours[long].round(1).astype(str)
+        + hours_to_limit(hours[long], limit)
         + f" h (limit {limit:g} h) between "
         + txn_text(prev_txn[long], prev_at[long])
         + " and "
