@@ -172,3 +172,58 @@ def test_a_month_that_starts_with_a_change_to_dst_starts_at_its_first_instant() 
         (pd.Timestamp("2023-10-01T04:00Z"), pd.Timestamp("2023-10-02T12:00Z")),
         (pd.Timestamp("2023-10-02T20:00Z"), pd.Timestamp("2023-10-03T03:00Z")),
     ]
+
+
+def _every_day(zone: str, start: time, end: time) -> BusinessClock:
+    return BusinessClock(Calendar(zone, WEEKDAYS, start, end, "", ""))
+
+
+def _hours(clock: BusinessClock, start: str, end: str) -> float:
+    found = clock.hours_between(pd.Series([pd.Timestamp(start)]), pd.Series([pd.Timestamp(end)]))
+    return float(found[0])
+
+
+def test_a_repeated_hour_is_worked_only_where_the_wall_reads_working_hours() -> None:
+    """Sun 2026-11-01 America/New_York: 01:00-02:00 EDT (05-06Z), then 01:00-02:00 EST
+    (06-07Z). Hours 00:00-01:30: worked 04:00-05:30Z and 06:00-06:30Z, 2 h; 05:30-06:00Z
+    reads 01:30-02:00 EDT, after closing. Hours 01:30-08:00: 05:30-06:00Z and 06:30-13:00Z,
+    7 h. Lord Howe, 2026-04-05, 02:00 +11 back to 01:30 +10:30 (15:00Z): hours 00:30-01:30
+    are 13:30-14:30Z, 1 h; 01:30-02:00 +11 (14:30-15:00Z) is after closing. The opening was
+    the first of a repeated time and the closing the last, all between worked: 2.5, 7.5,
+    1.5 h."""
+    night = _every_day("America/New_York", time(0), time(1, 30))
+    assert _hours(night, "2026-11-01T03:00Z", "2026-11-01T08:00Z") == 2.0
+    assert _hours(night, "2026-11-01T05:15Z", "2026-11-01T06:15Z") == 0.5  # 15 + 15 min
+    late = _every_day("America/New_York", time(1, 30), time(8))
+    assert _hours(late, "2026-11-01T04:00Z", "2026-11-01T14:00Z") == 7.0
+    assert _hours(late, "2026-11-01T06:00Z", "2026-11-01T06:30Z") == 0.0  # 01:00-01:30 EST
+    lord_howe = _every_day("Australia/Lord_Howe", time(0, 30), time(1, 30))
+    assert _hours(lord_howe, "2026-04-04T12:00Z", "2026-04-04T16:00Z") == 1.0
+    hours = night.working_hours(
+        pd.Timestamp("2026-11-01T12:00Z"), pd.Timestamp("2026-11-01T12:00Z")
+    )
+    assert hours.astype(str).values.tolist() == [
+        ["2026-11-01 04:00:00+00:00", "2026-11-01 05:30:00+00:00"],
+        ["2026-11-01 06:00:00+00:00", "2026-11-01 06:30:00+00:00"],
+    ]
+
+
+def test_a_deadline_in_a_repeated_hour_skips_the_part_after_closing() -> None:
+    """Hours 00:00-01:30 New York: from 00:00 EDT (04:00Z) 1.5 h of work end at 05:30Z, the
+    closing's first pass; the work resumes at 01:00 EST (06:00Z), which a deadline exactly
+    at the end of a stretch moves to (as at closing); 1.75 h end at 06:15Z."""
+    night = _every_day("America/New_York", time(0), time(1, 30))
+    start = pd.Series([pd.Timestamp("2026-11-01T04:00Z")] * 2)
+    due = add_business_seconds(night, start, np.array([5400.0, 6300.0]))
+    assert due.astype(str).tolist() == ["2026-11-01 06:00:00+00:00", "2026-11-01 06:15:00+00:00"]
+
+
+def test_an_opening_the_change_to_dst_skips_is_the_change_itself() -> None:
+    """Lord Howe moves from 02:00 +10:30 to 02:30 +11 on 2026-10-04 (15:30Z); St John's moved
+    from 00:01 -03:30 to 01:01 -02:30 on 2011-03-13 (03:31Z). An opening at 02:15 or 01:00,
+    skipped, is the change: pandas' shift_forward gave 03:00 +11 (16:00Z) and 02:00 -02:30
+    (04:30Z), 30 and 59 minutes late."""
+    lord_howe = _every_day("Australia/Lord_Howe", time(2, 15), time(4))
+    assert _hours(lord_howe, "2026-10-03T12:00Z", "2026-10-03T18:00Z") == 1.5  # 02:30-04:00
+    st_johns = _every_day("America/St_Johns", time(1), time(2))
+    assert _hours(st_johns, "2011-03-13T00:00Z", "2011-03-13T12:00Z") == 59 / 60  # 01:01-02:00

@@ -6,7 +6,9 @@ and its working length in real time), plus the worked part of its own day. Worki
 between two instants is the difference, so it is exact, never negative, never more than the
 wall-clock time, and the same however a stretch is cut: a sum of stretches equals the
 stretch. Days are real days: on the day daylight saving time starts or ends, hours that span
-the change are an hour shorter or longer, as the clock on the wall says. The table covers
+the change are an hour shorter or longer, as the clock on the wall says; a time is worked
+when the wall clock then reads working hours, so where a working day starts or ends inside
+an hour the clocks repeat, the part of the repeat outside them is not (its `gap`). The table covers
 the years the instants need (holidays included), so a time before 2000 or after 2040 counts
 its own holidays. No stepping through hours: millions of intervals cost a few numpy passes.
 """
@@ -49,12 +51,23 @@ def as_hours(microseconds: Any) -> Any:
 class _Days:
     """Consecutive local days from `first` (day number since 1970): each one's opening (UTC,
     microseconds since 1970), its working length and the working time from the epoch's
-    start to its opening (both in microseconds; 0 length on a day off)."""
+    start to its opening (both in microseconds; 0 length on a day off), and the stretch
+    from `gap_at` (UTC) `gap` long within its hours that is not worked: on the day clocks
+    go back, the repeated wall times outside the working hours (0 on other days)."""
 
     first: int
     opening: np.ndarray
     length: np.ndarray
     before: np.ndarray
+    gap_at: np.ndarray
+    gap: np.ndarray
+
+    def worked(self, at: np.ndarray, utc: np.ndarray) -> np.ndarray:
+        """Working microseconds of day `at` (positions) up to each instant `utc`."""
+        span = self.length[at] + self.gap[at]
+        into = np.clip(utc - self.opening[at], 0, span)
+        found: np.ndarray = into - np.clip(utc - self.gap_at[at], 0, self.gap[at])
+        return found
 
     @property
     def last(self) -> int:
@@ -116,32 +129,78 @@ class BusinessClock:
     def _build(self, first_year: int, last_year: int) -> _Days:
         """Every day of the years: each working day's opening and closing in real time (a
         time the change to DST skips is the first one after it; of a time it repeats, the
-        opening is the first and the closing the last, so a day's hours are those worked)."""
+        opening is the first and the closing the last) and the part of a repeated hour in
+        between whose wall time is outside the hours (`_gaps`), so a day's hours are those
+        worked by the clock on the wall."""
         days = np.arange(
             np.datetime64(f"{first_year}-01-01"), np.datetime64(f"{last_year + 1}-01-01")
         ).astype("datetime64[D]")
         busy = np.is_busday(
             days, weekmask=self.weekmask, holidays=self._holidays(first_year, last_year)
         )
-        opening = self._instants(days, self.day_start_s, np.minimum)
-        closing = self._instants(days, self.day_end_s, np.maximum)
-        length = np.where(busy, np.maximum(closing - opening, 0), 0)
+        opening, opening_last = self._instants(days, self.day_start_s)
+        closing_first, closing = self._instants(days, self.day_end_s)
+        gap_at, gap = self._gaps(opening, opening_last, closing_first, closing)
+        gap = np.where(busy, gap, 0)
+        length = np.where(busy, np.maximum(closing - opening - gap, 0), 0)
         before = np.concatenate([[0], np.cumsum(length)[:-1]])
         epoch = int((_EPOCH - days[0]).astype("int64"))
-        return _Days(int(days[0].astype("int64")), opening, length, before - before[epoch])
+        return _Days(
+            int(days[0].astype("int64")), opening, length, before - before[epoch], gap_at, gap
+        )
 
-    def _instants(self, days: np.ndarray, second: int, pick: Any) -> np.ndarray:
-        """UTC microseconds of local time `second` on each day (`pick` of a repeated one)."""
+    def _gaps(
+        self, opening: np.ndarray, opening_last: np.ndarray, closing_first: np.ndarray,
+        closing: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """Where clocks go back (at T) between a day's opening and closing, the times whose
+        wall time is outside the hours: from a closing time's first pass to T (its repeat
+        from T on is worked), and from T to an opening time's second pass."""
+        reopens, recloses = opening_last > opening, closing > closing_first
+        gap_at, gap_end = opening.copy(), opening.copy()
+        gap_at[recloses] = closing_first[recloses]
+        gap_end[reopens] = opening_last[reopens]
+        only_closing, only_opening = recloses & ~reopens, reopens & ~recloses
+        gap_end[only_closing] = self._change(closing_first[only_closing], closing[only_closing])
+        gap_at[only_opening] = self._change(opening[only_opening], opening_last[only_opening])
+        return gap_at, np.maximum(gap_end - gap_at, 0)
+
+    def _change(self, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        """The instant the zone's offset changed in each (low, high] (UTC microseconds, one
+        change in each): the first with `high`'s offset, by bisection to the microsecond."""
+        target = self._offsets(high)
+        while len(low) and (high - low > 1).any():
+            middle = (low + high) // 2
+            there = self._offsets(middle) == target
+            high, low = np.where(there, middle, high), np.where(there, low, middle)
+        return high
+
+    def _offsets(self, utc: np.ndarray) -> np.ndarray:
+        """The calendar zone's UTC offset (microseconds) at each instant."""
+        moments = pd.DatetimeIndex(pd.to_datetime(utc, unit="us", utc=True)).as_unit("us")
+        wall: np.ndarray = moments.tz_convert(self.calendar.timezone).tz_localize(None).asi8
+        found: np.ndarray = wall - utc
+        return found
+
+    def _instants(self, days: np.ndarray, second: int) -> tuple[np.ndarray, np.ndarray]:
+        """UTC microseconds of local time `second` on each day: its first and last time (the
+        same but where the clocks repeat it; one the change to DST skips: the change itself,
+        the first instant after it, found here: pandas' shift_forward moves a time in a skip
+        that is not a whole hour, Lord Howe's 30 minutes, past its end or before its start)."""
         local = pd.DatetimeIndex(days.astype("datetime64[us]")) + pd.Timedelta(seconds=second)
         zone = self.calendar.timezone
-        both = [
-            local.tz_localize(zone, ambiguous=np.full(len(days), dst), nonexistent="shift_forward")
+        first, last = (
+            local.tz_localize(zone, ambiguous=np.full(len(days), dst), nonexistent="NaT")
             .as_unit("us")
             .asi8
             for dst in (True, False)
-        ]
-        found: np.ndarray = pick(*both)
-        return found
+        )
+        skipped = first == np.iinfo("int64").min  # NaT
+        if skipped.any():  # offsets a day before and after: the change lies between them
+            wall = local.as_unit("us").asi8[skipped]
+            before, after = self._offsets(wall - _US_PER_DAY), self._offsets(wall + _US_PER_DAY)
+            first[skipped] = last[skipped] = self._change(wall - after, wall - before)
+        return np.minimum(first, last), np.maximum(first, last)
 
     def working_us(self, instants: pd.Series | pd.DatetimeIndex) -> np.ndarray:
         """Working microseconds from the epoch to each instant: whole numbers as floats (exact
@@ -156,7 +215,7 @@ class BusinessClock:
         day = np.where(missing, day[~missing][0], day)
         table = self.days(int(day.min()), int(day.max()))
         at = day - table.first
-        into = np.clip(utc - table.opening[at], 0, table.length[at])
+        into = table.worked(at, utc)
         return np.where(missing, np.nan, (table.before[at] + into).astype("float64"))
 
     def working_seconds_since_epoch(self, instants: pd.Series | pd.DatetimeIndex) -> np.ndarray:
@@ -184,12 +243,17 @@ class BusinessClock:
         first, last = np.floor_divide(local.tz_localize(None).as_unit("us").asi8, _US_PER_DAY)
         table = self.days(int(first), int(last))
         rows = slice(int(first) - table.first, int(last) - table.first + 1)
-        opening, length = table.opening[rows], table.length[rows]
-        busy = length > 0
+        busy = table.length[rows] > 0
+        opening, gap_at = table.opening[rows][busy], table.gap_at[rows][busy]
+        gap = table.gap[rows][busy]
+        closing = opening + table.length[rows][busy] + gap
+        split = gap > 0  # a day with a gap is two stretches: before it and after it
+        starts = np.sort(np.concatenate([opening, gap_at[split] + gap[split]]))
+        ends = np.sort(np.concatenate([closing, gap_at[split]]))
         return pd.DataFrame(
             {
-                "opening": pd.to_datetime(opening[busy], unit="us", utc=True),
-                "closing": pd.to_datetime(opening[busy] + length[busy], unit="us", utc=True),
+                "opening": pd.to_datetime(starts, unit="us", utc=True),
+                "closing": pd.to_datetime(ends, unit="us", utc=True),
             }
         )
 
@@ -205,7 +269,7 @@ class BusinessClock:
         before, opening = table.before[busy], table.opening[busy]
         k = np.searchsorted(before, worked, side="right") - 1
         found: np.ndarray = opening[k] + (worked - before[k])
-        return found
+        return found + np.where(found >= table.gap_at[busy][k], table.gap[busy][k], 0)
 
 
 def _day_number(day: np.datetime64) -> int:
