@@ -446,3 +446,39 @@ def test_the_handoff_ola_ends_at_a_close_and_is_undecided_while_running(tmp_path
     back, waiting = table["handoff_ola_breached"]
     assert back is not pd.NA and not back
     assert waiting is pd.NA
+
+
+ANSWERED_AS_CLOSED = """
+incidents:
+  - key: reopened-in-the-second-it-was-resolved
+    subject: Mail relay stuck (the requestor answers in the second it is resolved)
+    created: 2026-11-23T14:00:00Z      # Monday 09:00 local, ops-help: level standard
+    queue: ops-help
+    requestor: ann
+    steps:
+      - {at: 2026-11-23T14:30:00Z, by: dave, reply: "Flushed the queue."}
+      - {at: 2026-11-23T15:00:00Z, by: dave, status: resolved}
+      - {at: 2026-11-23T15:00:00Z, by: ann, reply: "Still stuck."}   # reopens it
+      - {at: 2026-11-25T15:00:00Z, by: dave, reply: "Fixed now."}
+      - {at: 2026-11-25T16:00:00Z, by: dave, status: resolved}
+"""
+
+
+def test_a_reply_that_reopens_in_the_second_of_the_close_starts_a_response_deadline(
+    tmp_path: Path,
+) -> None:
+    """Resolved Mon 15:00:00Z and reopened by ann's reply in the same second (txn order:
+    close, reply, RT_System's reopen): her Response runs from Mon 10:00 local, due 12:00
+    local (17:00Z), answered Wed 15:00Z: a breach. The close of that second was taken as
+    ending it (a close at or after the reply by time), so it counted none; one second later
+    it counted one."""
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    (scenarios / "site.yaml").write_text((FIXTURES / "site.yaml").read_text())
+    (scenarios / "reopened.yaml").write_text(ANSWERED_AS_CLOSED)
+    snapshot = load_snapshot(generate_snapshot(scenarios, tmp_path / "snap"))
+    row = Context(snapshot, load_config(CONFIG)).sla.iloc[0]
+    assert row["response_due_at"] == utc("2026-11-23 16:00")  # the first: met at 14:30Z
+    assert not row["response_breached"]
+    assert row["response_breaches"] == 1
+    assert row["keep_in_loop_breaches"] == 0  # dave's replies: each closed within the day

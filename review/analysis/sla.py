@@ -250,7 +250,7 @@ def _periods(
 
     A Response stretch runs from the first requestor act after a staff one to the next
     staff act (met) or the first close after it; a KeepInLoop stretch from a staff act to
-    the next act of anyone, or the first close after it (`closes`: ticket_id, at): RT
+    the next act of anyone, or the first close after it (`closes`: ticket_id, at, seq): RT
     unsets Due when a ticket closes, so the days a ticket stayed resolved before a reopen
     are no one's delay. Without either end it runs until the resolution, else `now`.
     """
@@ -289,12 +289,16 @@ def _earlier(a: pd.Series, b: pd.Series) -> pd.Series:
 
 
 def _first_close(closes: pd.DataFrame, acts: pd.DataFrame) -> pd.Series:
-    """Per act, the ticket's first close at or after it (NaT: none)."""
+    """Per act (ticket_id, seq), the time of the ticket's first close after it in the order
+    RT wrote them (seq): a close in the same second but before it does not end what it
+    starts (a reply that reopens a ticket resolved that second). NaT: none."""
     found = pd.merge_asof(
-        acts[["ticket_id", "at"]].reset_index(names="row").sort_values("at", kind="stable"),
-        closes.rename(columns={"at": "closed"}).sort_values("closed", kind="stable"),
-        left_on="at",
-        right_on="closed",
+        acts[["ticket_id", "seq"]].reset_index(names="row").sort_values("seq", kind="stable"),
+        closes[["ticket_id", "seq", "at"]]
+        .rename(columns={"seq": "close_seq", "at": "closed"})
+        .sort_values("close_seq", kind="stable"),
+        left_on="seq",
+        right_on="close_seq",
         by="ticket_id",
         direction="forward",
     )
@@ -366,7 +370,8 @@ def _ola_breached(
     without a developer's act); NA when never handed off, or still waiting at `now` and
     not late yet (undecided, never met)."""
 
-    handoffs = ev.loc[ev["handoff"]].groupby("ticket_id")["at"].first()
+    first_moves = ev.loc[ev["handoff"]].groupby("ticket_id")[["at", "seq"]].first()
+    handoffs = first_moves["at"]
     acts = ev.loc[
         ev["kind"].isin(["reply", "comment", "owner", "status"])
         & (ev["actor"] == STAFF)
@@ -375,8 +380,8 @@ def _ola_breached(
     acts = acts.merge(handoffs.rename("handoff_at").reset_index(), on="ticket_id")
     acts = acts.loc[acts["at"] >= acts["handoff_at"]]
     first = acts.groupby("ticket_id")["at"].min().reindex(handoffs.index)
-    moves = pd.DataFrame({"ticket_id": handoffs.index, "at": handoffs.array}, handoffs.index)
-    closes = ev.loc[facts.closing(ev, config.statuses.inactive), ["ticket_id", "at"]]
+    moves = first_moves.reset_index().set_index(first_moves.index)
+    closes = ev.loc[facts.closing(ev, config.statuses.inactive), ["ticket_id", "at", "seq"]]
     end = _earlier(first, _first_close(closes, moves))
     hours = pd.Series(clock.hours_between(handoffs, end.fillna(now)), index=handoffs.index)
     breached = (hours > config.sla.handoff_ola_hours).astype("boolean")
@@ -514,7 +519,7 @@ class _Dues:
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The response periods of the incidents and the keep-in-loop periods, each with its
         due time and whether it was breached."""
-        closes = ev.loc[facts.closing(ev, self.inactive), ["ticket_id", "at"]]
+        closes = ev.loc[facts.closing(ev, self.inactive), ["ticket_id", "at", "seq"]]
         response, keep = _periods(ev, resolved_at.copy(), now, closes)
         response = self.of_responses(response.loc[response["ticket_id"].isin(index)])
         keep["due"] = _period_dues(self.clock, self.agreements, "keep_in_loop", keep, self.status)
