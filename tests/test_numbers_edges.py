@@ -102,3 +102,22 @@ def test_a_silence_a_minute_over_the_limit_is_not_written_as_the_limit(tmp_path:
 
     hours = pd.Series([24.004, 24.0, 23.96, 30.0, 8.049])
     assert hours_to_limit(hours, 24).tolist() == ["just over 24", "24.0", "24.0", "30.0", "8.0"]
+
+
+def test_a_statistic_of_a_minute_or_two_never_reads_as_zero() -> None:
+    """Six triages of 1, 1, 1, 2, 2, 2 minutes: median 1.5 min = 0.025 h, its interval the
+    1st to 6th values (0.017-0.033 h). One decimal wrote '0.0 h median (95% interval
+    0.0-0.0 h)'; 9.96 h wrote '10.0' where 10 and more are whole."""
+    from review.analysis.stats import _hours, month_statistics, sentences
+
+    values = [1 / 60, 1 / 60, 1 / 60, 2 / 60, 2 / 60, 2 / 60]
+    metrics = pd.DataFrame({"month": "2026-10", "time_to_triage_h": values})
+    for column in ("time_to_triage_bh", "time_to_resolve_h", "time_to_resolve_bh",
+                   "time_in_handoff_h", "time_in_handoff_bh"):  # fmt: skip
+        metrics[column] = float("nan")
+    frame = month_statistics(metrics, ["2026-10"], {"2026-10": True, "2026-09": True})
+    said = sentences(frame, "2026-10").set_index("metric").loc["time to triage", "sentence"]
+    assert said.startswith("time to triage: 0.025 h median (95% interval 0.017-0.033 h)")
+    assert [_hours(v) for v in (0.0, 9.96, 0.049, -0.01, 0.05)] == [
+        "0.0", "10", "0.049", "-0.01", "0.1",
+    ]  # fmt: skip

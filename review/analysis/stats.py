@@ -496,8 +496,12 @@ def _not_covered(row: dict[str, Any], month: str) -> None:
 
 
 def _hours(value: object) -> str:
+    """Hours as sentences write them: whole from 10, one decimal below, two significant
+    digits under 0.05 (0.02, never 0.0 for a time that is not zero)."""
     number = float(value)  # type: ignore[arg-type]
-    return f"{number:.0f}" if abs(number) >= 10 else f"{number:.1f}"
+    if number and abs(number) < 0.05:
+        return f"{number:.2g}"
+    return f"{number:.0f}" if abs(round(number, 1)) >= 10 else f"{number:.1f}"
 
 
 def _fold(value: object) -> str:
