@@ -313,3 +313,34 @@ def test_a_sign_off_that_cannot_be_written_is_one_line_and_loses_nothing(
     assert exited.value.code == 1
     assert capsys.readouterr().err == f"error: cannot write {path} (No space left on device)\n"
     assert path.read_bytes() == before
+
+
+def test_a_time_edited_by_hand_is_one_line_on_the_pages_not_a_traceback(tmp_path: Path) -> None:
+    """A final review whose status_at was edited by hand without a zone ('2026-12-08 09:30')
+    made every page that lists reviews (the index after each render, the monthly and
+    support reports) end in a TypeError (naive minus aware); now that review reads as
+    unreadable, with the file and the form a time must have, and the others are shown."""
+    out = tmp_path / "reports"
+    path = written.review_path(out, 10)
+    path.parent.mkdir(parents=True)
+    text = (
+        '{"format": 1, "ticket_id": 10, "status": "final", "status_at": "2026-12-08 09:30",\n'
+        ' "signoffs": [{"role": "service owner", "who": "C", "at": "2026-12-01T00:00:00Z"},\n'
+        '  {"role": "business owner", "who": "B", "at": "2026-12-01T00:00:00Z"}]}\n'
+    )
+    path.write_text(text)
+    written.save(written.review_path(out, 11), WrittenReview(ticket_id=11))
+    incidents = pd.DataFrame(
+        {"ticket_id": [10, 11], "resolved_at": pd.to_datetime(["2026-11-30T00:00:00Z"] * 2)}
+    )
+    now = pd.Timestamp("2026-12-10T00:00:00Z")
+
+    states = signoff.review_states(incidents, out, pd.Series({10: "", 11: ""}), now)
+
+    assert states["review"].tolist() == ["unreadable", "draft"]
+    assert states["review_note"].iloc[0] == (
+        f"{path}: status_at must be a UTC time written like 2026-12-05T14:03:11Z, got "
+        "'2026-12-08 09:30'; fix the file or move it aside (the notebook still holds the text)"
+    )
+    assert states["review_waited_days"].iloc[1] == 10  # 11-30 00:00 -> 12-10 00:00, by hand
+    assert path.read_text() == text  # nothing rewritten

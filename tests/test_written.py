@@ -19,9 +19,13 @@ def _review() -> WrittenReview:
         ticket_id=10,
         sections=(
             Section(
-                "summary", "## Summary\n\nThe disk filled. Ünïcode stays.", "cell-03", "t", "a"
+                "summary",
+                "## Summary\n\nThe disk filled. Ünïcode stays.",
+                "cell-03",
+                "2026-12-05T14:00:00Z",
+                "a",
             ),
-            Section("added-by-team", "## Timeline notes", "summary", "t", "b"),
+            Section("added-by-team", "## Timeline notes", "summary", "", "b"),
         ),
         status="in review",
         status_at="2026-12-05T14:03:11Z",
@@ -41,7 +45,7 @@ def test_a_review_file_round_trips_and_lives_beside_the_reports(tmp_path: Path) 
         "id": "summary",
         "text": "## Summary\n\nThe disk filled. Ünïcode stays.",
         "after": "cell-03",
-        "updated_at": "t",
+        "updated_at": "2026-12-05T14:00:00Z",
         "updated_by": "a",
     }
     assert "Ünïcode" in path.read_text("utf-8")  # readable, not \\u escapes
@@ -83,6 +87,27 @@ def test_keys_it_does_not_know_are_kept_on_every_rewrite(tmp_path: Path) -> None
             "sign-off 1's role must be one of service owner, business owner",
         ),
         ("[]", "not a JSON object"),
+        # edited by hand: a time the pages cannot subtract, an id no notebook cell may have
+        (
+            '{"format": 1, "ticket_id": 10, "status": "final", "status_at": "2026-12-08 09:30"}',
+            "status_at must be a UTC time written like 2026-12-05T14:03:11Z, got "
+            "'2026-12-08 09:30'",
+        ),
+        (
+            '{"format": 1, "ticket_id": 10, "signoffs": [{"role": "service owner", "who": "x", '
+            '"at": "2026-12-8T09:30:00Z"}]}',
+            "sign-off 1's at must be a UTC time written like 2026-12-05T14:03:11Z",
+        ),
+        (
+            '{"format": 1, "ticket_id": 10, "sections": [{"id": "a", "text": "", '
+            '"updated_at": "2026-02-30T00:00:00Z"}]}',
+            "section 1's updated_at must be a UTC time",
+        ),
+        (
+            '{"format": 1, "ticket_id": 10, "sections": [{"id": "my notes", "text": "x"}]}',
+            "section 1's id must be 1 to 64 letters, digits, '-' or '_' (a notebook cell's id), "
+            "got 'my notes'",
+        ),
     ],
 )
 def test_a_broken_file_is_one_line_naming_it(tmp_path: Path, content: str, message: str) -> None:

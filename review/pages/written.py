@@ -32,6 +32,10 @@ lock, so a crash or two saves at once never leave half a file)::
       ]
     }
 
+Times are UTC, written as above (``2026-12-05T14:03:11Z``), and an id is a notebook cell's
+(1 to 64 letters, digits, ``-`` or ``_``): a file edited by hand with another form is
+refused in one line naming it, never a traceback in the pages that subtract the times.
+
 A template section the team has not touched is not in ``sections`` (the template's
 placeholder shows). A section whose cell the template no longer has is kept and shown
 (after the cell it followed, else at the end). Keys this module does not know are kept
@@ -53,11 +57,12 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from review.errors import FileLineError, ReviewError
-from review.settings.utc import now_utc
+from review.settings.utc import ISO_UTC, now_utc
 
 FORMAT = 1
 REVIEWS_DIR = "reviews"
@@ -141,6 +146,39 @@ def _text(value: Any, path: Path, what: str, empty: bool = True) -> str:
     return value
 
 
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")  # ISO_UTC, as the kit writes it
+_CELL_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")  # what nbformat 4.5 allows as a cell's id
+
+
+def _time(value: Any, path: Path, what: str, empty: bool = False) -> str:
+    """A time as the kit writes it (ISO_UTC): pages subtract and compare them, so one edited
+    by hand ('2026-12-08 09:30', no zone) is refused here, not a traceback in every render."""
+    text = _text(value, path, what)
+    if empty and not text:
+        return text
+    try:
+        if _TIME.fullmatch(text) is None:
+            raise ValueError(text)
+        datetime.strptime(text, ISO_UTC)
+    except ValueError:
+        raise _problem(
+            path, f"{what} must be a UTC time written like 2026-12-05T14:03:11Z, got {text!r}"
+        ) from None
+    return text
+
+
+def _cell_id(value: Any, path: Path, what: str) -> str:
+    """A section's id, which is its notebook cell's id: one nbformat refuses (a blank, a dot)
+    would make every render of the review fail on the notebook, far from this file."""
+    text = _text(value, path, what, empty=False)
+    if _CELL_ID.fullmatch(text) is None:
+        raise _problem(
+            path, f"{what} must be 1 to 64 letters, digits, '-' or '_' (a notebook cell's id), "
+            f"got {text!r}"
+        )  # fmt: skip
+    return text
+
+
 def parse(data: dict[str, Any], path: Path, ticket_id: int | None = None) -> WrittenReview:
     """A review file's JSON object, checked: one line naming the file and the problem."""
     if not isinstance(data, dict):
@@ -165,7 +203,7 @@ def parse(data: dict[str, Any], path: Path, ticket_id: int | None = None) -> Wri
         ticket_id=number,
         sections=found,
         status=str(status),
-        status_at=None if status_at is None else _text(status_at, path, "status_at"),
+        status_at=None if status_at is None else _time(status_at, path, "status_at"),
         signoffs=_signoffs(data.get("signoffs", []), path),
         extra={k: v for k, v in data.items() if k not in _KNOWN},
     )
@@ -182,10 +220,12 @@ def _sections(sections: Any, path: Path) -> tuple[Section, ...]:
         after = item.get("after")
         found.append(
             Section(
-                id=_text(item.get("id"), path, f"section {n}'s id", empty=False),
+                id=_cell_id(item.get("id"), path, f"section {n}'s id"),
                 text=_text(item.get("text"), path, f"section {n}'s text"),
                 after=None if after is None else _text(after, path, f"section {n}'s after"),
-                updated_at=_text(item.get("updated_at", ""), path, f"section {n}'s updated_at"),
+                updated_at=_time(
+                    item.get("updated_at", ""), path, f"section {n}'s updated_at", True
+                ),
                 updated_by=_text(item.get("updated_by", ""), path, f"section {n}'s updated_by"),
             )
         )
@@ -210,7 +250,7 @@ def _signoffs(signoffs: Any, path: Path) -> tuple[SignOff, ...]:
             SignOff(
                 role=str(role),
                 who=_text(item.get("who"), path, f"sign-off {n}'s who", empty=False),
-                at=_text(item.get("at"), path, f"sign-off {n}'s at", empty=False),
+                at=_time(item.get("at"), path, f"sign-off {n}'s at"),
                 data=_text(item.get("data", ""), path, f"sign-off {n}'s data"),
             )
         )
