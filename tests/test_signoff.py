@@ -49,8 +49,8 @@ def test_signing_records_who_when_and_the_data_and_puts_a_draft_in_review() -> N
     once = signoff.sign(review, "service-owner", "Carol  Chen", "aaa", "2026-12-06T09:00:00Z")
     assert once.status == "in review" and once.status_at == "2026-12-06T09:00:00Z"
     assert once.signoffs == (
-        written.SignOff("service owner", "Carol Chen", "2026-12-06T09:00:00Z", "aaa"),
-    )
+        written.SignOff("service owner", "Carol Chen", "2026-12-06T09:00:00Z", "aaa", {}),
+    )  # {}: it was given no written text
     both = signoff.sign(once, "business-owner", "Bo", "aaa", "2026-12-07T09:00:00Z")
     again = signoff.sign(both, "service owner", "Carol Chen", "bbb", "2026-12-08T09:00:00Z")
     # one sign-off per role, in the process's order; signing again replaces it
@@ -344,3 +344,55 @@ def test_a_time_edited_by_hand_is_one_line_on_the_pages_not_a_traceback(tmp_path
     )
     assert states["review_waited_days"].iloc[1] == 10  # 11-30 00:00 -> 12-10 00:00, by hand
     assert path.read_text() == text  # nothing rewritten
+
+
+def test_a_section_removed_after_the_sign_off_is_a_change_since_it(tmp_path: Path) -> None:
+    """Both owners signed a review with a summary and an impact; the team then deleted the
+    impact cell in JupyterLab and saved. The review stayed final with nothing said (only
+    sections saved after the sign-off counted); each sign-off now keeps the text it was
+    given, so a removal, an edit and an addition are all changes, and text put back as
+    signed is none."""
+    import json
+
+    from review.pages.render import template_path
+    from review.pages.reports import PAGES
+
+    out = tmp_path / "reports"
+    notebook_path = out / "2026-08" / "incident-10.ipynb"
+    review_file = written.review_path(out, 10)
+    template = json.loads(template_path(PAGES["incident"].template).read_text("utf-8"))
+    notebook = written.merge(json.loads(json.dumps(template)), template, None, 10,
+                             "../reviews/incident-10.json")  # fmt: skip
+    cells = {c["id"]: c for c in notebook["cells"]}
+    cells["summary"]["source"] = "## Summary\n\nThe certificate expired."
+    cells["impact"]["source"] = "## Impact\n\nNobody could log in for 6 hours."
+    written.save_from_notebook(notebook, notebook_path, "tl")
+    for role, who in (("service-owner", "Carol"), ("business-owner", "Bo")):
+        written.update(review_file, 10, lambda r, role=role, who=who: signoff.set_status(
+            signoff.sign(r, role, who, "d"), "in review"))  # fmt: skip
+    written.update(review_file, 10, lambda r: signoff.set_status(r, "final"))
+
+    def notes() -> list[str]:
+        review = written.load(review_file, 10)
+        assert review is not None
+        return signoff.changes_since_signoff(review, "d")
+
+    assert notes() == []
+    notebook["cells"] = [c for c in notebook["cells"] if c["id"] != "impact"]
+    written.save_from_notebook(notebook, notebook_path, "tl")
+    loaded = written.load(review_file, 10)
+    assert loaded is not None and [s.id for s in loaded.sections] == ["summary"]
+    assert notes() == ["written text changed since sign-off (impact removed)"]
+    assert signoff.status_lines(loaded, "d")[1] == (
+        "Since the sign-off: written text changed since sign-off (impact removed)."
+    )
+
+    cells["summary"]["source"] = "## Summary\n\nThe certificate expired on Sunday."
+    written.save_from_notebook(notebook, notebook_path, "tl")
+    assert notes() == ["written text changed since sign-off (summary, impact removed)"]
+
+    cells["summary"]["source"] = "## Summary\n\nThe certificate expired."  # as signed
+    impact = {**cells["impact"], "source": "## Impact\n\nNobody could log in for 6 hours."}
+    notebook["cells"].append(impact)
+    written.save_from_notebook(notebook, notebook_path, "tl")
+    assert notes() == []

@@ -9,8 +9,9 @@ wrote; `review signoff` and `review status` write them, under the file's lock.
 Each sign-off records the fingerprint of the review's data when it was given (the
 incident's history as pulled: review.snapshot.fingerprint.review_data_digests). When the
 data changes later (a new pull brings a late reply, a reopen, a changed custom field), the
-pages and `review status` say so, as they do when a written section was edited after the
-sign-off: the owners agreed with something else.
+pages and `review status` say so, as they do when a written section was edited, added or
+removed after the sign-off (each keeps a digest of the written text it was given): the owners
+agreed with something else.
 
 `review_states` is what the monthly report, the support-gap report and the index show
 per incident: review missing, draft, in review or final, how long it has waited, who
@@ -84,7 +85,13 @@ def sign(
 
     A draft goes to "in review": it is out for agreement.
     """
-    entry = SignOff(role=role_of(role), who=clean_name(who), at=at or now_utc(), data=data)
+    entry = SignOff(
+        role=role_of(role),
+        who=clean_name(who),
+        at=at or now_utc(),
+        data=data,
+        sections=written.section_digests(review),
+    )
     others = tuple(s for s in review.signoffs if s.role != entry.role)
     ordered = tuple(sorted((*others, entry), key=lambda s: written.ROLES.index(s.role)))
     signed = replace(review, signoffs=ordered)
@@ -129,12 +136,28 @@ def changes_since_signoff(review: WrittenReview, data: str | None) -> list[str]:
     if stale:
         who = ", ".join(s.role for s in stale)
         notes.append(f"the incident's data changed since the {who}'s sign-off")
-    if review.signoffs:
-        first = min(s.at for s in review.signoffs)
-        edited = [s.id for s in review.sections if s.updated_at and s.updated_at > first]
-        if edited:
-            notes.append(f"written text changed since sign-off ({', '.join(edited)})")
+    edited = text_changes(review)
+    if edited:
+        notes.append(f"written text changed since sign-off ({', '.join(edited)})")
     return notes
+
+
+def text_changes(review: WrittenReview) -> list[str]:
+    """The written sections changed since a sign-off: edited or added ('summary'), and
+    removed ('impact removed'), against the text each sign-off was given; a sign-off that
+    did not keep it (an older kit's) counts sections saved after it."""
+    now = written.section_digests(review)
+    changed: set[str] = set()
+    removed: set[str] = set()
+    for entry in review.signoffs:
+        if entry.sections is None:
+            changed |= {s.id for s in review.sections if s.updated_at and s.updated_at > entry.at}
+        else:
+            changed |= {i for i, text in now.items() if entry.sections.get(i) != text}
+            removed |= set(entry.sections) - set(now)
+    return [s.id for s in review.sections if s.id in changed] + [
+        f"{i} removed" for i in sorted(removed)
+    ]
 
 
 def signed_text(review: WrittenReview) -> str:

@@ -28,8 +28,9 @@ lock, so a crash or two saves at once never leave half a file)::
       "status_at": "2026-12-05T14:03:11Z",      # when the status was last set (null: never)
       "signoffs": [                     # who agreed with the review, and when
         {"role": "service owner", "who": "carol", "at": "2026-12-06T09:00:00Z",
-         "data": "sha256 of the review's data when signed ('' when unknown)"}
-      ]
+         "data": "sha256 of the review's data when signed ('' when unknown)",
+         "sections": {"summary": "a digest of its text"}}   # the written text it was given
+      ]                                 # (absent when signed by an older kit)
     }
 
 Times are UTC, written as above (``2026-12-05T14:03:11Z``), and an id is a notebook cell's
@@ -95,6 +96,7 @@ class SignOff:
     who: str
     at: str
     data: str = ""
+    sections: dict[str, str] | None = None  # id -> text digest it was given (None: not kept)
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,9 @@ class WrittenReview:
             "status": self.status,
             "status_at": self.status_at,
             "signoffs": [
-                {"role": s.role, "who": s.who, "at": s.at, "data": s.data} for s in self.signoffs
+                {"role": s.role, "who": s.who, "at": s.at, "data": s.data}
+                | ({} if s.sections is None else {"sections": s.sections})
+                for s in self.signoffs
             ],
             **self.extra,
         }
@@ -252,9 +256,24 @@ def _signoffs(signoffs: Any, path: Path) -> tuple[SignOff, ...]:
                 who=_text(item.get("who"), path, f"sign-off {n}'s who", empty=False),
                 at=_time(item.get("at"), path, f"sign-off {n}'s at"),
                 data=_text(item.get("data", ""), path, f"sign-off {n}'s data"),
+                sections=_digests(item.get("sections"), path, f"sign-off {n}'s sections"),
             )
         )
     return tuple(signed)
+
+
+def _digests(value: Any, path: Path, what: str) -> dict[str, str] | None:
+    """A sign-off's record of the written text it was given: section id -> text digest."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise _problem(path, f"{what} must be an object of section ids and text digests")
+    return {str(k): v for k, v in value.items()}
+
+
+def section_digests(review: WrittenReview) -> dict[str, str]:
+    """Each written section's id and a digest of its text: what a sign-off was given."""
+    return {s.id: _digest(s.text) for s in review.sections}
 
 
 def load(path: Path, ticket_id: int | None = None) -> WrittenReview | None:
