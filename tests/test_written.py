@@ -87,6 +87,11 @@ def test_keys_it_does_not_know_are_kept_on_every_rewrite(tmp_path: Path) -> None
             "sign-off 1's role must be one of service owner, business owner",
         ),
         ("[]", "not a JSON object"),
+        # an edit saved as Latin-1: the line of the first bad byte, not only the file
+        (
+            b'{"format": 1, "ticket_id": 10,\n "sections": [{"id": "a", "text": "caf\xe9"}]}',
+            ":2: not UTF-8 text (byte 0xe9); save the file as UTF-8, or move it aside",
+        ),
         # edited by hand: a time the pages cannot subtract, an id no notebook cell may have
         (
             '{"format": 1, "ticket_id": 10, "status": "final", "status_at": "2026-12-08 09:30"}',
@@ -110,9 +115,11 @@ def test_keys_it_does_not_know_are_kept_on_every_rewrite(tmp_path: Path) -> None
         ),
     ],
 )
-def test_a_broken_file_is_one_line_naming_it(tmp_path: Path, content: str, message: str) -> None:
+def test_a_broken_file_is_one_line_naming_it(
+    tmp_path: Path, content: str | bytes, message: str
+) -> None:
     path = tmp_path / "incident-10.json"
-    path.write_text(content)
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
 
     with pytest.raises(FileLineError) as error:
         written.load(path, 10)
@@ -120,7 +127,9 @@ def test_a_broken_file_is_one_line_naming_it(tmp_path: Path, content: str, messa
     assert str(error.value).startswith(str(path))
     assert message in str(error.value)
     assert "\n" not in str(error.value)
-    assert path.read_text() == content  # nothing is lost
+    assert path.read_bytes() == (
+        content if isinstance(content, bytes) else content.encode()
+    )  # nothing lost
 
 
 def test_an_unchanged_update_does_not_write(tmp_path: Path) -> None:

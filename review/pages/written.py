@@ -62,7 +62,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from review.errors import FileLineError, ReviewError
+from review.errors import FileLineError, ReviewError, not_utf8
 from review.settings.utc import ISO_UTC, now_utc
 
 FORMAT = 1
@@ -286,8 +286,9 @@ def load(path: Path, ticket_id: int | None = None) -> WrittenReview | None:
         raise _problem(path, f"cannot be read ({exc.strerror})") from None
     try:
         data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise _problem(path, "not UTF-8 text") from None
+    except UnicodeDecodeError as exc:  # its line: a hand edit in another encoding, one byte
+        line, what = not_utf8(raw, exc)
+        raise FileLineError(f"{what}, or move it aside", str(path), line) from None
     except json.JSONDecodeError as exc:
         raise FileLineError(
             f"not valid JSON ({exc.msg}); fix the file or move it aside (the notebook still "
