@@ -169,6 +169,24 @@ def test_review_lab_serves_a_working_copy_under_reports_only(tmp_path: Path) -> 
         urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5)
 
 
+def test_review_lab_pages_load_no_remote_image(tmp_path: Path) -> None:
+    """A written section with `![x](https://tracker.example/p.png)`, opened with `review lab`:
+    JupyterLab's sanitizer keeps remote images, so opening the review made the browser ask
+    that server (seen with chromium: a request to the address). Now the pages JupyterLab
+    serves forbid images and media from anywhere but itself, data: (the figures) and blob:.
+    """
+    _review_notebook(tmp_path)
+    process, url = lab.start(tmp_path, "2026-08/incident-10.ipynb")
+    try:
+        with urllib.request.urlopen(url) as answer:  # the page the browser opens
+            policy = answer.headers["Content-Security-Policy"]
+    finally:
+        lab.stop(process)
+    assert policy == (
+        "frame-ancestors 'self'; img-src 'self' data: blob:; media-src 'self' data: blob:"
+    )
+
+
 def test_a_template_run_in_notebooks_reads_relative_paths_from_the_project(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

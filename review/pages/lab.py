@@ -41,6 +41,13 @@ HOOK = "review.pages.lab.pre_save"
 HOOK_CONFIG = Path("jupyter-config") / "rt-incident-review.json"  # in a checkout
 HOOK_CONFIG_DIR = Path("etc") / "jupyter" / "jupyter_server_config.d"
 START_SECONDS = 90.0
+# What JupyterLab's pages may load (its own server's default plus images and media): a review's
+# written Markdown is untrusted, and JupyterLab's sanitizer keeps `![x](https://...)` and
+# <img src="https://..."> as remote images, which phone home when the notebook is opened.
+# Images and media come only from the server itself, data: (the figures) and blob: URLs.
+CONTENT_SECURITY_POLICY = (
+    "frame-ancestors 'self'; img-src 'self' data: blob:; media-src 'self' data: blob:"
+)
 # What opening the browser needs, on top of the kernels' environment.
 BROWSER_VARIABLES = frozenset(
     {"BROWSER", "DISPLAY", "WAYLAND_DISPLAY", "XAUTHORITY", "DBUS_SESSION_BUS_ADDRESS"}
@@ -221,7 +228,7 @@ def lab_command(root: Path, open_path: str, port: int, browser: bool) -> list[st
     """The venv's JupyterLab on `root`, on loopback, opening `open_path` (relative to root).
 
     No token here: any local user reads a command line (`ps`); `start` hands it over in
-    an owner-only file.
+    an owner-only file. Its pages load no remote image (CONTENT_SECURITY_POLICY).
     """
     command = [
         sys.executable,
@@ -234,6 +241,8 @@ def lab_command(root: Path, open_path: str, port: int, browser: bool) -> list[st
         "--ServerApp.answer_yes=True",
         "--log-level=WARN",
         f"--FileContentsManager.pre_save_hook={HOOK}",
+        "--ServerApp.tornado_settings="
+        + json.dumps({"headers": {"Content-Security-Policy": CONTENT_SECURITY_POLICY}}),
     ]
     if open_path:
         command.append(f"--ServerApp.default_url=/lab/tree/{open_path}")
