@@ -345,6 +345,37 @@ def test_a_saved_notebook_yields_what_the_team_wrote_and_nothing_else() -> None:
     assert cells[3]["id"] == found[0].id
 
 
+def test_a_written_cell_turned_into_code_keeps_its_text(tmp_path: Path) -> None:
+    """Y in JupyterLab's command mode makes the selected cell a code cell, keeping its id and
+    tags. Saved so, the Impact the team wrote was dropped from the review file (a section
+    given and no longer among the markdown cells: deleted), and the next render replaced
+    the notebook: the text was nowhere. Now a tagged cell is written text whatever its
+    type, and the render puts it back as Markdown."""
+    notebook_path = tmp_path / "reports" / "2026-08" / "incident-10.ipynb"
+    review_file = written.review_path(tmp_path / "reports", 10)
+    notebook = merge(_template(), _template(), None, 10, "../reviews/incident-10.json")
+    impact = next(c for c in notebook["cells"] if c["id"] == "impact")
+    impact["source"] = "## Impact\n\nNobody could log in for 6 hours."
+    written.save_from_notebook(notebook, notebook_path, "tl")
+    impact.update(cell_type="code", outputs=[], execution_count=None)  # as JupyterLab's Y
+    impact["metadata"]["trusted"] = True
+
+    written.save_from_notebook(notebook, notebook_path, "tl")
+
+    review = written.load(review_file, 10)
+    assert review is not None
+    assert [(s.id, s.text) for s in review.sections] == [
+        ("impact", "## Impact\n\nNobody could log in for 6 hours.")
+    ]
+    rendered = merge(_template(), _template(), review, 10, "../reviews/incident-10.json")
+    back = next(c for c in rendered["cells"] if c["id"] == "impact")
+    assert (back["cell_type"], back["source"]) == (
+        "markdown",
+        "## Impact\n\nNobody could log in for 6 hours.",
+    )
+    assert written.unsaved(notebook, review) == []  # the render may replace the notebook
+
+
 def test_a_save_keeps_other_copies_sections_and_drops_what_the_team_deleted() -> None:
     review = WrittenReview(
         ticket_id=10,

@@ -454,7 +454,9 @@ def sections_of(notebook: dict[str, Any], user: str, at: str) -> list[Section]:
     Written: every markdown cell whose text differs from the template's: a `written` cell
     filled in, any other template cell the team wrote in (the Lessons heading, a
     section's explanation), a cell the team added. Each gets the tag, so the team sees it
-    is kept. A cell without an id gets one.
+    is kept. A cell with the tag is written whatever its type: JupyterLab's Y (or R) turns
+    a markdown cell into code (raw) keeping its id and tags, and its text must not go with
+    the next render (which puts it back as Markdown). A cell without an id gets one.
     """
     import uuid
 
@@ -465,7 +467,8 @@ def sections_of(notebook: dict[str, Any], user: str, at: str) -> list[Section]:
     for cell in notebook.get("cells", []):
         cell_id = cell.get("id") or uuid.uuid4().hex[:12]
         cell["id"] = cell_id
-        if cell.get("cell_type") == "markdown":
+        tags = cell.get("metadata", {}).get("tags")
+        if cell.get("cell_type") == "markdown" or (isinstance(tags, list) and TAG in tags):
             text = _source(cell)
             if template.get(cell_id) != _digest(text):
                 if TAG not in _tags(cell):
