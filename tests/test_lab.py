@@ -398,6 +398,50 @@ def test_half_a_character_fails_the_save_with_where_it_is(tmp_path: Path) -> Non
     assert not (tmp_path / "reviews").exists() and (tmp_path / path).read_bytes() == before
 
 
+def test_a_review_notebook_moved_to_another_folder_does_not_write_elsewhere(
+    tmp_path: Path,
+) -> None:
+    """Dragged one folder up in JupyterLab's file browser and saved, a review notebook wrote
+    its sections to ../reviews/ of its new folder: a review file outside the reports (and
+    JupyterLab's root), while the real one and the pages kept the old text. Now the save is
+    refused, saying where the notebook belongs; saved there again, it is kept."""
+    from jupyter_server.services.contents.filemanager import FileContentsManager
+    from tornado.web import HTTPError
+
+    from review.pages import written
+
+    out = tmp_path / "reports"
+    inputs = rendering.load_inputs(sample_snapshot(), None)
+    lab.working_copy(rendering.incident_jobs(inputs, [10], out, html=False)[0])
+    manager = FileContentsManager(root_dir=str(out), pre_save_hook=lab.HOOK)
+
+    def save(where: str, text: str) -> None:
+        model = manager.get(where)
+        next(c for c in model["content"]["cells"] if c["id"] == "summary")["source"] = text
+        manager.save(model, where)
+
+    def summary() -> str:
+        review = written.load(out / "reviews" / "incident-10.json", 10)
+        assert review is not None and review.sections[0].id == "summary"
+        return review.sections[0].text
+
+    save("2026-08/incident-10.ipynb", "First words")
+    manager.rename("2026-08/incident-10.ipynb", "incident-10.ipynb")
+    with pytest.raises(HTTPError) as error:
+        save("incident-10.ipynb", "Second words")
+
+    assert error.value.status_code == 409
+    assert str(error.value.log_message % error.value.args) == (
+        "incident-10.ipynb was moved from 2026-08/incident-10.ipynb in the reports folder, "
+        "where the render put it: its written sections are kept in reviews/incident-10.json "
+        "only from there; move it back and save again, or save a copy under another name"
+    )
+    assert not (tmp_path / "reviews").exists() and summary() == "First words"
+    manager.rename("incident-10.ipynb", "2026-08/incident-10.ipynb")
+    save("2026-08/incident-10.ipynb", "Second words")
+    assert summary() == "Second words"
+
+
 def test_a_copy_saved_under_another_name_is_just_a_notebook(tmp_path: Path) -> None:
     from jupyter_server.services.contents.filemanager import FileContentsManager
 

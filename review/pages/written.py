@@ -404,6 +404,7 @@ def merge(
     review: WrittenReview | None,
     ticket_id: int,
     file: str,
+    place: str = "",
 ) -> dict[str, Any]:
     """Put the written sections into a notebook made from `template` (in place; returned).
 
@@ -411,10 +412,12 @@ def merge(
     (a cell the team added, or one the template no longer has) is inserted after the
     cell it followed when it was saved, else at the end. The notebook's metadata
     (`META`) records what the save hook needs: the review file (`file`, relative to the
-    notebook's folder), the ticket, a digest of every template cell (a template cell
-    saved unchanged is not written text), the sections this notebook was given (a
-    section missing from a later save was deleted by the team; one not given is kept)
-    and a digest of each one's text (`unsaved`).
+    notebook's folder), where the notebook is (`place`, relative to the review file's
+    folder: a notebook moved elsewhere would find `file` somewhere else), the ticket, a
+    digest of every template cell (a template cell saved unchanged is not written text),
+    the sections this notebook was given (a section missing from a later save was
+    deleted by the team; one not given is kept) and a digest of each one's text
+    (`unsaved`).
     """
     import uuid
 
@@ -440,6 +443,7 @@ def merge(
         cell.setdefault("id", uuid.uuid4().hex[:12])
     notebook.setdefault("metadata", {})[META] = {
         "file": file,
+        "notebook": place,
         "ticket_id": int(ticket_id),
         "template": {str(c.get("id")): _digest(_source(c)) for c in template.get("cells", [])},
         "given": [s.id for s in sections],
@@ -528,6 +532,7 @@ def save_from_notebook(notebook: dict[str, Any], notebook_path: Path, user: str)
     if notebook_path.name != f"incident-{ticket_id}.ipynb":
         return None
     path = Path(os.path.normpath(notebook_path.parent / str(meta["file"])))
+    _in_place(notebook_path, path, meta.get("notebook"))
     saved = sections_of(notebook, user, now_utc())
     for section in saved:
         _check_text(section)
@@ -536,6 +541,23 @@ def save_from_notebook(notebook: dict[str, Any], notebook_path: Path, user: str)
     meta["given"] = [s.id for s in saved]
     meta["texts"] = {s.id: _digest(s.text) for s in saved}
     return path
+
+
+def _in_place(notebook_path: Path, path: Path, place: Any) -> None:
+    """A review notebook is where the render put it, or a ReviewError saying where that is.
+
+    Moved to another folder (a drag in JupyterLab's file browser), its relative `file`
+    named another review file, even one outside the reports: the text went there, and
+    the pages kept showing the old."""
+    if not isinstance(place, str) or not place:  # prepared by an older kit: no record
+        return
+    if Path(os.path.normpath(path.parent / place)) != Path(os.path.normpath(notebook_path)):
+        home = os.path.normpath(os.path.join(REVIEWS_DIR, place))  # in the reports folder
+        raise ReviewError(
+            f"{notebook_path.name} was moved from {home} in the reports folder, where the render "
+            f"put it: its written sections are kept in {REVIEWS_DIR}/{path.name} only from "
+            "there; move it back and save again, or save a copy under another name"
+        )
 
 
 def unsaved(notebook: dict[str, Any], review: WrittenReview | None) -> list[str]:

@@ -233,8 +233,9 @@ def with_written(job: Job, notebook: Path) -> Any:
     review = written.load(job.written, job.ticket_id)
     template = json.loads(job.template.read_text("utf-8"))
     relative = os.path.relpath(job.written, job.output.parent)
+    place = os.path.relpath(job.output, job.written.parent)
     as_node: Any = nbformat.from_dict
-    node = as_node(written.merge(node, template, review, job.ticket_id, relative))
+    node = as_node(written.merge(node, template, review, job.ticket_id, relative, place))
     write: Any = nbformat.write
     write(node, str(notebook))
     return node
