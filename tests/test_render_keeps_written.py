@@ -153,3 +153,54 @@ def test_review_lab_on_a_notebook_broken_by_hand_is_one_line(tmp_path: Path) -> 
         "text; fix it or move it aside"
     )
     assert job.output.read_bytes() == b'{"cells": ['
+
+
+def _saved_while_running(job: Job) -> running.Failure | running.Staged:
+    """The real run_job in the worker (the notebook "run" by copying the template), then the
+    Tech Lead's save in JupyterLab before the parent puts the notebook in place: the hook
+    writes the review file, then Jupyter the notebook."""
+
+    def execute(template: Path, output: Path, parameters: Any, cwd: Any = None) -> None:
+        output.write_bytes(template.read_bytes())
+
+    running.execute_notebook = execute  # type: ignore[assignment]  # this worker only
+    outcome = running.run_job(job)
+    notebook = json.loads(job.output.read_text("utf-8"))
+    _cell(notebook, "summary")["source"] = "## Summary\n\nNew words."
+    written.save_from_notebook(notebook, job.output, "tl")
+    job.output.write_text(json.dumps(notebook), "utf-8")
+    return outcome
+
+
+def test_a_save_while_its_notebook_renders_is_in_the_notebook_put_in_place(
+    tmp_path: Path,
+) -> None:
+    """The worker put the review file's sections in before the save, so the notebook put
+    in place held the old summary; opened later (`review lab` opens it as it is) and saved
+    with another edit, it wrote the old summary back over the new one in the review file.
+    Now the parent puts the sections in again, under the review file's lock, when they
+    changed since."""
+    from dataclasses import replace
+
+    from review.pages import render as rendering
+
+    out = tmp_path / "reports"
+    job = replace(_job(out), html=False)
+    review = written.WrittenReview(10, (written.Section("summary", "## Summary\n\nOld words."),))
+    written.save(job.written, review)  # type: ignore[arg-type]
+    _rendered(job, review)
+
+    result = rendering.run_batch([job], out, workers=1, force=True, runner=_saved_while_running)
+
+    assert not result.failures
+    notebook = json.loads(job.output.read_text("utf-8"))
+    assert "".join(_cell(notebook, "summary")["source"]) == "## Summary\n\nNew words."
+    assert [c["id"] for c in notebook["cells"]].count("summary") == 1
+    _cell(notebook, "impact")["source"] = "## Impact\n\nMail was down."  # later, another edit
+    written.save_from_notebook(notebook, job.output, "tl")
+    kept = written.load(job.written, 10)  # type: ignore[arg-type]
+    assert kept is not None
+    assert [(s.id, s.text) for s in kept.sections] == [
+        ("summary", "## Summary\n\nNew words."),
+        ("impact", "## Impact\n\nMail was down."),
+    ]

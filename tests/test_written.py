@@ -428,3 +428,30 @@ def test_text_written_in_any_template_cell_is_kept_and_put_back() -> None:
     cell = next(c for c in again["cells"] if c["id"] == "lessons")
     assert cell["source"] == "## Lessons\\n\\nAlert on the certificate's expiry, not on the outage."
     assert _ids(again) == _ids(_template())  # in its place, nothing added
+
+
+def test_remerge_gives_what_a_first_merge_of_the_newer_review_gives() -> None:
+    """A notebook merged with one review, merged again with a newer one (a save came while
+    it rendered): the sections the newer one dropped go (a template cell gets its
+    placeholder back, an added cell goes), the others are as a first merge puts them."""
+    older = WrittenReview(10, (Section("summary", "Old summary"),
+                               Section("team-1", "A note", after="summary"),
+                               Section("impact", "Old impact")))  # fmt: skip
+    newer = WrittenReview(10, (Section("summary", "New summary"),
+                               Section("team-2", "Another note", after="impact")))  # fmt: skip
+    file = "../reviews/incident-10.json"
+    once = merge(_template(), _template(), older, 10, file, "../2026-08/incident-10.ipynb")
+
+    again = written.remerge(once, _template(), newer)
+
+    fresh = merge(_template(), _template(), newer, 10, file, "../2026-08/incident-10.ipynb")
+    assert [(c["id"], c["source"]) for c in again["cells"]] == [
+        (c["id"], c["source"]) for c in fresh["cells"]
+    ]
+    placeholder = next(c for c in _template()["cells"] if c["id"] == "impact")["source"]
+    assert next(c for c in again["cells"] if c["id"] == "impact")["source"] == placeholder
+    assert (
+        "team-1" not in _ids(again)
+        and _ids(again).index("team-2") == _ids(again).index("impact") + 1
+    )
+    assert again["metadata"][written.META]["given"] == ["summary", "team-2"]

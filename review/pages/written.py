@@ -325,7 +325,7 @@ def save(path: Path, review: WrittenReview) -> None:
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def locked(path: Path) -> Iterator[None]:
     """One writer at a time per review file (two JupyterLab saves, a save and a sign-off)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with (path.parent / f".{path.name}.lock").open("a") as handle:
@@ -344,7 +344,7 @@ def update(
     `change` gets the current content (an empty review when there is no file yet). When
     it returns the content unchanged, nothing is written.
     """
-    with _locked(path):
+    with locked(path):
         current = load(path, ticket_id)
         base = current or WrittenReview(ticket_id=int(ticket_id))
         changed = change(base)
@@ -450,6 +450,25 @@ def merge(
         "texts": {s.id: _digest(s.text) for s in sections},
     }
     return notebook
+
+
+def remerge(
+    notebook: dict[str, Any], template: dict[str, Any], review: WrittenReview | None
+) -> dict[str, Any]:
+    """A notebook `merge` prepared, with `review`'s sections in place of those it was given
+    (in place; returned): each given template cell gets the template's text back, each
+    given cell the template lacks goes, then `merge` as the first time."""
+    meta = notebook["metadata"][META]
+    given = {str(i) for i in meta.get("given", [])}
+    sources = {str(c.get("id")): c.get("source", "") for c in template.get("cells", [])}
+    notebook["cells"] = [
+        c for c in notebook["cells"] if c.get("id") not in given or c.get("id") in sources
+    ]
+    for cell in notebook["cells"]:
+        if cell.get("id") in given:
+            cell["source"] = sources[str(cell["id"])]
+    place = str(meta.get("notebook", ""))
+    return merge(notebook, template, review, int(meta["ticket_id"]), str(meta["file"]), place)
 
 
 def sections_of(notebook: dict[str, Any], user: str, at: str) -> list[Section]:

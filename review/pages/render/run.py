@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
@@ -214,6 +214,8 @@ class Staged:
 
     notebook: Path
     html: Path | None
+    # the written sections the notebook was given (id, text digest), None: not a review
+    sections: tuple[tuple[str, str], ...] | None = None
 
 
 def failed_path(output: Path) -> Path:
@@ -254,6 +256,8 @@ def run_job(job: Job) -> Failure | Staged:
     try:
         execute_notebook(job.template, temp, job.parameters, cwd=job.output.parent)
         node = with_written(job, temp)
+        given = node.metadata.get(written.META)
+        sections = None if given is None else tuple(given["texts"].items())
         fsync_file(temp)
         if job.html:
             html_temp = write_temp(
@@ -286,7 +290,7 @@ def run_job(job: Job) -> Failure | Staged:
             ticket_id=job.ticket_id,
             partial=_partial(temp),
         )
-    return Staged(temp, html_temp)
+    return Staged(temp, html_temp, sections)
 
 
 def _unwritable(job: Job, exc: OSError) -> Failure:
@@ -333,26 +337,61 @@ def commit(out: Path, job: Job, outcome: Failure | Staged, state: dict[str, str]
             kept = failed_path(job.output)
             commit_file(Path(outcome.partial), kept)
             return replace(outcome, partial=str(kept))
-        held = unsaved_text(job)
-        if held:
-            state.pop(key, None)
-            for temp in (outcome.notebook, outcome.html):
-                if temp is not None:
-                    temp.unlink(missing_ok=True)
-            return Failure(job.name, str(job.output), held, job.ticket_id)
-        if outcome.html is not None:
-            commit_file(outcome.html, html_path)
-        else:
-            html_path.unlink(missing_ok=True)
-        commit_file(outcome.notebook, job.output)
+        with _review_locked(job):  # a save in JupyterLab waits, or is seen
+            held = unsaved_text(job)
+            if held:
+                state.pop(key, None)
+                for temp in (outcome.notebook, outcome.html):
+                    if temp is not None:
+                        temp.unlink(missing_ok=True)
+                return Failure(job.name, str(job.output), held, job.ticket_id)
+            if outcome.html is not None:
+                commit_file(outcome.html, html_path)
+            else:
+                html_path.unlink(missing_ok=True)
+            _written_now(job, outcome)
+            commit_file(outcome.notebook, job.output)
         failed_path(job.output).unlink(missing_ok=True)
-    except OSError as exc:
+    except (OSError, ReviewError) as exc:
         state.pop(key, None)
-        if exc.errno in UNWRITABLE:
+        if isinstance(exc, OSError) and exc.errno in UNWRITABLE:
             return _unwritable(job, exc)
         return Failure(job.name, str(job.output), f"cannot write: {exc}", job.ticket_id)
     state[key] = job.fingerprint
     return None
+
+
+def _review_locked(job: Job) -> AbstractContextManager[None]:
+    """The review file's lock (review.pages.written), when the job's review folder exists."""
+    if job.written is None or not job.written.parent.is_dir():
+        return nullcontext()
+    return written.locked(job.written)
+
+
+def _written_now(job: Job, outcome: Staged) -> None:
+    """The staged notebook with its review file's sections as they are now (under its
+    lock): a save in JupyterLab while the notebook ran came after the worker put them in,
+    and the notebook put in place would hold the text as it was before that save, which
+    the next save from it would write back over the newer text."""
+    if outcome.sections is None or job.written is None or job.ticket_id is None:
+        return
+    review = written.load(job.written, job.ticket_id)
+    now = tuple(written.section_digests(review).items()) if review else ()
+    if now == outcome.sections:
+        return
+    import nbformat
+
+    read: Any = nbformat.read
+    node = written.remerge(read(outcome.notebook, as_version=4), _template(job), review)
+    write: Any = nbformat.write
+    as_node: Any = nbformat.from_dict
+    write(as_node(node), str(outcome.notebook))
+    fsync_file(outcome.notebook)
+
+
+def _template(job: Job) -> dict[str, Any]:
+    template: dict[str, Any] = json.loads(job.template.read_text("utf-8"))
+    return template
 
 
 def unsaved_text(job: Job) -> str:
