@@ -325,7 +325,9 @@ def commit(out: Path, job: Job, outcome: Failure | Staged, state: dict[str, str]
 
     A success replaces the HTML, then the notebook, and drops an HTML left from a run
     with --html when this one has none (the index links only to current files). A
-    failure keeps its partial notebook as `NAME.failed.ipynb`; the good files stay.
+    failure keeps its partial notebook as `NAME.failed.ipynb`; the good files stay. A
+    review notebook goes in with its review file's sections as they are then, under the
+    file's lock (`_written_now`), so a save in JupyterLab meanwhile is in it.
     """
     key = _key(out, job)
     html_path = job.output.with_suffix(".html")
