@@ -347,11 +347,11 @@ def commit(out: Path, job: Job, outcome: Failure | Staged, state: dict[str, str]
                     if temp is not None:
                         temp.unlink(missing_ok=True)
                 return Failure(job.name, str(job.output), held, job.ticket_id)
+            _written_now(job, outcome)
             if outcome.html is not None:
                 commit_file(outcome.html, html_path)
             else:
                 html_path.unlink(missing_ok=True)
-            _written_now(job, outcome)
             commit_file(outcome.notebook, job.output)
         failed_path(job.output).unlink(missing_ok=True)
     except (OSError, ReviewError) as exc:
