@@ -121,3 +121,26 @@ def test_a_statistic_of_a_minute_or_two_never_reads_as_zero() -> None:
     assert [_hours(v) for v in (0.0, 9.96, 0.049, -0.01, 0.05)] == [
         "0.0", "10", "0.049", "-0.01", "0.1",
     ]  # fmt: skip
+
+
+def test_a_triage_of_minutes_is_not_shown_as_0_0_h_on_the_figure_or_the_library() -> None:
+    """Triages of 1, 2 and 3 minutes: median 2 min, p90 2.8 min (linear interpolation:
+    2 + 0.8 x 1). The duration figure's caption said 'median 0.0 h, p90 0.0 h'; the
+    library's time-to-resolve cell of a ticket resolved in 2 minutes said '0.0 h'."""
+    from review.analysis.metrics import DURATIONS
+    from review.pages import figures, library
+
+    metrics = pd.DataFrame({c: [float("nan")] * 3 for m in DURATIONS.values() for c in m.columns})
+    metrics["time_to_triage_h"] = [1 / 60, 2 / 60, 3 / 60]
+    fig = figures.duration_distributions(metrics)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert "wall-clock: median 2 min, p90 2 min (dotted)" in texts
+    frame = pd.DataFrame(
+        {"ticket_id": [10], "opened_at": ["2026-08-10T13:30:00Z"], "subject": ["s"],
+         "service": ["web"], "classification": ["Hand-off"], "status": ["resolved"],
+         "time_to_resolve_h": [2 / 60], "findings": [0], "followups_open": [0],
+         "review": ["missing"], "review_waited_days": [3], "review_signed": [""],
+         "review_note": [""]}
+    )  # fmt: skip
+    body = "".join(library.table_html(frame, load_config(), {10: "r"}, []))
+    assert '<td class="n" data-sort="0.0333">2 min</td>' in body

@@ -45,6 +45,7 @@ from review.pages.palette import (
     queue_color,
     rule_color,
 )
+from review.pages.times import duration_text
 from review.settings.config import Config
 
 mdates: Any = importlib.import_module("matplotlib.dates")  # untyped in matplotlib's stubs
@@ -376,10 +377,11 @@ def duration_distributions(metrics: pd.DataFrame, title: str = "") -> Figure:
                     )  # fmt: skip
             if len(wall):
                 median, p90 = float(wall.quantile(0.5)), float(wall.quantile(0.9))
+                said = f"median {duration_text(median)}, p90 {duration_text(p90)}"
                 for value in (median, p90):
                     ax.axvline(value, color="grey", linestyle=":", linewidth=1)
                 ax.text(
-                    0.02, 0.97, f"wall-clock: median {median:.1f} h, p90 {p90:.1f} h (dotted)",
+                    0.02, 0.97, f"wall-clock: {said} (dotted)",
                     transform=ax.transAxes, va="top", fontsize=7.5,
                     bbox={"facecolor": "white", "edgecolor": "#cccccc", "pad": 2}, **_TEXT,
                 )  # fmt: skip

@@ -28,7 +28,7 @@ from review.closeout.followups import read_followups
 from review.context import Context
 from review.pages import signoff
 from review.pages.page import Page
-from review.pages.times import local_time
+from review.pages.times import duration_text, local_time
 from review.settings.config import Config
 from review.settings.months import month_of, month_span
 from review.snapshot import Snapshot, covers
@@ -294,7 +294,7 @@ def table_html(
             _td(row["classification"] or ""),
             _td(row["status"]),
             f'<td class="n" data-sort="{"" if _missing(hours) else f"{float(hours):.4f}"}">'
-            + ("open" if _missing(hours) else f"{float(hours):.1f} h")
+            + ("open" if _missing(hours) else duration_text(hours))
             + "</td>",
             f'<td class="n">{int(row["findings"])}</td>',
             f'<td class="n">{int(row["followups_open"])}</td>',
