@@ -8,6 +8,7 @@ minutes; urgent (queue default of dev-web) = Response 30 and Resolve 240 real mi
 """
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -370,6 +371,17 @@ def test_time_paused_under_an_earlier_level_stays_paused(
     assert row["resolve_breached"]
 
 
+def _sla_of(tmp_path: Path, incidents: str, **generate: Any) -> pd.DataFrame:
+    """The SLA table of these scripted incidents at the fixtures' site."""
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    (scenarios / "site.yaml").write_text((FIXTURES / "site.yaml").read_text())
+    (scenarios / "incidents.yaml").write_text(incidents)
+    snapshot = load_snapshot(generate_snapshot(scenarios, tmp_path / "snap", **generate))
+    table: pd.DataFrame = Context(snapshot, load_config(CONFIG)).sla
+    return table
+
+
 REOPENED = """
 incidents:
   - key: reopened-after-ten-days
@@ -390,12 +402,7 @@ def test_a_reopened_ticket_owes_no_update_while_it_was_resolved(tmp_path: Path) 
     """RT unsets Due when a ticket closes: the ten days a ticket stayed resolved are not a
     KeepInLoop breach (standard: 1440 real minutes), the reopening reply starts a new
     Response deadline, and Resolve runs from creation to the last resolution."""
-    scenarios = tmp_path / "scenarios"
-    scenarios.mkdir()
-    (scenarios / "site.yaml").write_text((FIXTURES / "site.yaml").read_text())
-    (scenarios / "reopened.yaml").write_text(REOPENED)
-    snapshot = load_snapshot(generate_snapshot(scenarios, tmp_path / "snap"))
-    row = Context(snapshot, load_config(CONFIG)).sla.iloc[0]
+    row = _sla_of(tmp_path, REOPENED).iloc[0]
     # KeepInLoop from the reply Mon 14:30Z ends at the close Mon 15:00Z (was: at the
     # requestor's reply ten days later, one breach); from Thu 15:30Z to the close at 16:00Z
     assert row["keep_in_loop_breaches"] == 0
@@ -437,12 +444,8 @@ def test_the_handoff_ola_ends_at_a_close_and_is_undecided_while_running(tmp_path
     0.67 business hours, met (it ran to the pull five weeks later: breached). Handed off Wed
     2026-12-30 09:10 local, nobody acted by the pull at 19:00 local: 7.83 of 8 business hours,
     still running, so undecided (it counted as met)."""
-    scenarios = tmp_path / "scenarios"
-    scenarios.mkdir()
-    (scenarios / "site.yaml").write_text((FIXTURES / "site.yaml").read_text())
-    (scenarios / "handoffs.yaml").write_text(HANDED_BACK)
-    snap = generate_snapshot(scenarios, tmp_path / "snap", pulled_at="2026-12-31T00:00:00Z")
-    table = Context(load_snapshot(snap), load_config(CONFIG)).sla.set_index("ticket_id")
+    table = _sla_of(tmp_path, HANDED_BACK, pulled_at="2026-12-31T00:00:00Z")
+    table = table.set_index("ticket_id")
     back, waiting = table["handoff_ola_breached"]
     assert back is not pd.NA and not back
     assert waiting is pd.NA
@@ -472,12 +475,7 @@ def test_a_reply_that_reopens_in_the_second_of_the_close_starts_a_response_deadl
     local (17:00Z), answered Wed 15:00Z: a breach. The close of that second was taken as
     ending it (a close at or after the reply by time), so it counted none; one second later
     it counted one."""
-    scenarios = tmp_path / "scenarios"
-    scenarios.mkdir()
-    (scenarios / "site.yaml").write_text((FIXTURES / "site.yaml").read_text())
-    (scenarios / "reopened.yaml").write_text(ANSWERED_AS_CLOSED)
-    snapshot = load_snapshot(generate_snapshot(scenarios, tmp_path / "snap"))
-    row = Context(snapshot, load_config(CONFIG)).sla.iloc[0]
+    row = _sla_of(tmp_path, ANSWERED_AS_CLOSED).iloc[0]
     assert row["response_due_at"] == utc("2026-11-23 16:00")  # the first: met at 14:30Z
     assert not row["response_breached"]
     assert row["response_breaches"] == 1
