@@ -116,8 +116,9 @@ def test_init_takes_no_empty_field_for_the_kits_because_of_its_name(
 ) -> None:
     """A site whose services are in 'Affected Service' and whose old 'Service' field is still
     on the tickets, never filled: the kit's name is no evidence then. Drafted as 'the kit's
-    name for it', every incident had no service: 61 unknown-service-owner findings on the
-    sample, not 12, and `review check` only noted the field was empty."""
+    name for it', every incident had no service: on the sample so edited, with its registry,
+    50 unknown-service-owner findings, not 12, and `review check` only noted the field was
+    empty."""
 
     def moved(rows: Rows) -> None:
         for ticket in rows["tickets.jsonl"]:
