@@ -210,11 +210,13 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def _fill(directory: Path) -> None:
-    with (directory / "filler").open("wb") as stream:
+    """Fill the disk. Unbuffered: a last write that fits only in part leaves no bytes behind
+    for the close to flush into the full disk (an OSError out of the `with`, whenever the
+    outputs before left free space that is not a whole number of writes)."""
+    with (directory / "filler").open("wb", buffering=0) as stream:
         try:
             while True:
                 stream.write(b"\0" * 65536)
-                stream.flush()
         except OSError as exc:
             assert exc.errno == errno.ENOSPC
 
