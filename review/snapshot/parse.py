@@ -410,12 +410,12 @@ def _text_buffers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return offsets, np.frombuffer(text.buffers()[2] or b"", dtype=np.uint8)
 
 
-def _as_written(values: pa.ChunkedArray | pa.Array, parsed: pa.ChunkedArray) -> pa.Array:
-    """`parsed` without the times that do not read back as written: Arrow's parse carries
-    30 February into 1 March and 23:59:61 into the next minute, and takes '2020-1-2' too. A
-    time written as RT writes it (ISO_UTC: 20 characters) is kept where its day and second
-    are the ones written, read from the text's bytes (a format back was 2.5 x the parse)."""
-    text = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+def _as_written(text: pa.Array, stamps: pa.Array) -> pa.Array:
+    """`stamps` (`text` read by strptime) without the times that do not read back as written:
+    Arrow's parse carries 30 February into 1 March and 23:59:61 into the next minute, and takes
+    '2020-1-2' too. A time written as RT writes it (ISO_UTC: 20 characters) is kept where its
+    day and second are the ones written, read from the text's bytes (a format back was 2.5 x
+    the parse)."""
     offsets, data = _text_buffers(text)
     start = offsets[:-1]
     kept = (np.diff(offsets) == 20) & np.asarray(text.is_valid().to_numpy(zero_copy_only=False))
@@ -426,7 +426,6 @@ def _as_written(values: pa.ChunkedArray | pa.Array, parsed: pa.ChunkedArray) -> 
         found: np.ndarray = (tens - 48) * 10 + ones - 48
         return found
 
-    stamps = parsed.combine_chunks() if isinstance(parsed, pa.ChunkedArray) else parsed
     day = pc.day(stamps).to_numpy(zero_copy_only=False)[kept]
     second = pc.second(stamps).to_numpy(zero_copy_only=False)[kept]
     kept[kept] = (day == number(8)) & (second == number(17))
